@@ -1,0 +1,14 @@
+//! logweave: many timestamped logs as one time-ordered stream, with memory
+//! that does not grow with the log.
+//!
+//! The pipeline runs one way (see `docs/ARCHITECTURE.md`):
+//! [`source`] (random-access bytes) → [`record`] (lines, timestamps, records in
+//! both directions) → [`merge`] (K-way merge from any cursor, dedup, seeks) →
+//! [`print`] (stdout) or the window and view.
+
+pub mod cli;
+pub mod gen;
+pub mod merge;
+pub mod print;
+pub mod record;
+pub mod source;

@@ -1,0 +1,359 @@
+//! The K-way merge of per-source record readers, in both directions, from any
+//! cursor (DESIGN §4–5).
+//!
+//! Order key of a record: `(UTC ns, source rank, byte offset)`; untimed records
+//! sort first. A [`Cursor`] is one byte offset per source: records before it
+//! are "above", records from it on are "below". [`Merge::next`] yields the
+//! records below in key order and moves the cursor past each; [`Merge::prev`]
+//! yields the records above in reverse. Because the cursor partitions every
+//! source, each record is yielded exactly once whichever way one arrives.
+
+mod dedup;
+mod seek;
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io;
+
+use crate::record::split::{PROBE_BLOCK, SCAN_BLOCK};
+use crate::record::timestamp::Nanos;
+use crate::record::{Record, RecordLayout, RecordReader};
+use dedup::GroupPlan;
+
+/// One byte offset per source, each on a record boundary.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Cursor(pub Vec<u64>);
+
+/// A record together with the index (= rank) of the source it came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MergedRecord {
+    pub source: usize,
+    pub record: Record,
+}
+
+impl MergedRecord {
+    /// The full order key.
+    pub fn key(&self) -> (i64, usize, u64) {
+        (self.record.key_ts(), self.source, self.record.start)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Direction {
+    Forward,
+    Backward,
+}
+
+type Key = (i64, usize, u64);
+
+/// Merge behaviour that users can switch.
+#[derive(Clone, Copy, Debug)]
+pub struct MergeOptions {
+    /// Drop copies of the same record stored in several sources (DESIGN §4).
+    pub dedup: bool,
+}
+
+impl Default for MergeOptions {
+    fn default() -> Self {
+        Self { dedup: true }
+    }
+}
+
+/// A lazy merge over a fixed set of sources.
+pub struct Merge {
+    layouts: Vec<RecordLayout>,
+    /// Sequential readers, one per source; the merge's heads come from these
+    /// and callers stream record bytes through them.
+    readers: Vec<RecordReader>,
+    /// Small-block readers for bisection, so a seek does not evict the
+    /// sequential readers' blocks.
+    probes: Vec<RecordReader>,
+    enabled: Vec<bool>,
+    options: MergeOptions,
+    pos: Vec<u64>,
+    direction: Option<Direction>,
+    heads: Vec<Option<Record>>,
+    forward_heap: BinaryHeap<Reverse<Key>>,
+    backward_heap: BinaryHeap<Key>,
+    /// Source whose head was popped and not yet replaced. Refilling lazily lets
+    /// the caller stream the popped record from a block that is still loaded.
+    pending_refill: Option<usize>,
+    group: Option<GroupPlan>,
+    /// Set by a seek or a change of direction: the next timestamp group may
+    /// straddle the cursor, so its dedup plan must look on both sides.
+    fresh: bool,
+    planner: dedup::Planner,
+}
+
+impl Merge {
+    /// A merge over `layouts`, ranked in the order given, with the cursor at
+    /// the start.
+    pub fn new(layouts: Vec<RecordLayout>, options: MergeOptions) -> Self {
+        let readers = layouts.iter().map(|l| l.reader(SCAN_BLOCK)).collect();
+        let probes = layouts.iter().map(|l| l.reader(PROBE_BLOCK)).collect();
+        let planner = dedup::Planner::new(&layouts);
+        let n = layouts.len();
+        Self {
+            layouts,
+            readers,
+            probes,
+            enabled: vec![true; n],
+            options,
+            pos: vec![0; n],
+            direction: None,
+            heads: vec![None; n],
+            forward_heap: BinaryHeap::new(),
+            backward_heap: BinaryHeap::new(),
+            pending_refill: None,
+            group: None,
+            fresh: true,
+            planner,
+        }
+    }
+
+    /// Number of sources (enabled or not).
+    pub fn source_count(&self) -> usize {
+        self.layouts.len()
+    }
+
+    /// The layout of source `i`.
+    pub fn layout(&self, i: usize) -> &RecordLayout {
+        &self.layouts[i]
+    }
+
+    /// Total bytes over all enabled sources.
+    pub fn total_len(&self) -> u64 {
+        self.enabled_sources().map(|i| self.layouts[i].len()).sum()
+    }
+
+    /// Bytes above the cursor over all enabled sources.
+    pub fn bytes_above(&self) -> u64 {
+        self.enabled_sources().map(|i| self.pos[i]).sum()
+    }
+
+    fn enabled_sources(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.layouts.len()).filter(|&i| self.enabled[i])
+    }
+
+    /// Hides or shows a source. The cursor keeps its offsets, so the merge
+    /// re-forms around the same position.
+    pub fn set_enabled(&mut self, source: usize, enabled: bool) {
+        if let Some(slot) = self.enabled.get_mut(source) {
+            *slot = enabled;
+            self.invalidate();
+        }
+    }
+
+    /// Whether source `i` takes part in the merge.
+    pub fn is_enabled(&self, source: usize) -> bool {
+        self.enabled.get(source).copied().unwrap_or(false)
+    }
+
+    /// The current cursor.
+    pub fn cursor(&self) -> Cursor {
+        Cursor(self.pos.clone())
+    }
+
+    /// Moves to `cursor`, which must come from this merge (or be all zeros /
+    /// all lengths).
+    pub fn seek(&mut self, cursor: &Cursor) {
+        for (pos, (&want, layout)) in self.pos.iter_mut().zip(cursor.0.iter().zip(&self.layouts)) {
+            *pos = want.min(layout.len());
+        }
+        self.invalidate();
+    }
+
+    /// Moves above every record.
+    pub fn seek_start(&mut self) {
+        self.pos.iter_mut().for_each(|p| *p = 0);
+        self.invalidate();
+    }
+
+    /// Moves below every record.
+    pub fn seek_end(&mut self) {
+        for (pos, layout) in self.pos.iter_mut().zip(&self.layouts) {
+            *pos = layout.len();
+        }
+        self.invalidate();
+    }
+
+    /// Moves so that each source's first record with time ≥ `t` is the first
+    /// below the cursor: O(log size) block reads per source, no index.
+    pub fn seek_time(&mut self, t: Nanos) -> io::Result<()> {
+        for i in 0..self.layouts.len() {
+            self.pos[i] = seek::first_at_or_after(&mut self.probes[i], t)?;
+        }
+        self.invalidate();
+        Ok(())
+    }
+
+    /// Moves to the time at which `fraction` (0.0–1.0) of the enabled
+    /// sources' bytes lie above the cursor. Bisects the time, never the byte
+    /// offsets, so the merge stays in time order.
+    pub fn seek_fraction(&mut self, fraction: f64) -> io::Result<()> {
+        if fraction <= 0.0 {
+            self.seek_start();
+            return Ok(());
+        }
+        if fraction >= 1.0 {
+            self.seek_end();
+            return Ok(());
+        }
+        let target = (self.total_len() as f64 * fraction) as u64;
+        let enabled: Vec<usize> = self.enabled_sources().collect();
+        let t = seek::time_for_bytes(&mut self.probes, &enabled, target)?;
+        self.seek_time(t)
+    }
+
+    fn invalidate(&mut self) {
+        self.direction = None;
+        self.pending_refill = None;
+    }
+
+    /// The next record below the cursor, moving the cursor past it.
+    pub fn next(&mut self) -> io::Result<Option<MergedRecord>> {
+        self.step(Direction::Forward)
+    }
+
+    /// The next record above the cursor (going up), moving the cursor before it.
+    pub fn prev(&mut self) -> io::Result<Option<MergedRecord>> {
+        self.step(Direction::Backward)
+    }
+
+    fn step(&mut self, direction: Direction) -> io::Result<Option<MergedRecord>> {
+        if self.direction != Some(direction) {
+            self.start(direction)?;
+        }
+        loop {
+            if let Some(source) = self.pending_refill.take() {
+                self.refill(source)?;
+            }
+            let popped = match direction {
+                Direction::Forward => self.forward_heap.pop().map(|Reverse(k)| k),
+                Direction::Backward => self.backward_heap.pop(),
+            };
+            let Some((_, source, _)) = popped else {
+                return Ok(None);
+            };
+            let Some(record) = self.heads[source].take() else {
+                continue;
+            };
+            self.pos[source] = match direction {
+                Direction::Forward => record.end,
+                Direction::Backward => record.start,
+            };
+            self.pending_refill = Some(source);
+            if self.options.dedup && self.is_duplicate(source, &record, direction)? {
+                continue;
+            }
+            return Ok(Some(MergedRecord { source, record }));
+        }
+    }
+
+    fn start(&mut self, direction: Direction) -> io::Result<()> {
+        self.direction = Some(direction);
+        self.forward_heap.clear();
+        self.backward_heap.clear();
+        self.pending_refill = None;
+        self.group = None;
+        self.fresh = true;
+        for source in 0..self.layouts.len() {
+            self.heads[source] = None;
+            if self.enabled[source] {
+                self.refill(source)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn refill(&mut self, source: usize) -> io::Result<()> {
+        let reader = &mut self.readers[source];
+        let head = match self.direction {
+            Some(Direction::Forward) => reader.record_at(self.pos[source])?,
+            Some(Direction::Backward) => reader.record_before(self.pos[source])?,
+            None => None,
+        };
+        if let Some(record) = head {
+            let key = (record.key_ts(), source, record.start);
+            match self.direction {
+                Some(Direction::Forward) => self.forward_heap.push(Reverse(key)),
+                _ => self.backward_heap.push(key),
+            }
+        }
+        self.heads[source] = head;
+        Ok(())
+    }
+
+    /// Whether `record` is a copy that the dedup rule drops. Plans once per
+    /// timestamp group: only groups that span several sources cost anything.
+    fn is_duplicate(
+        &mut self,
+        source: usize,
+        record: &Record,
+        direction: Direction,
+    ) -> io::Result<bool> {
+        let Some(ts) = record.ts else {
+            self.fresh = false;
+            return Ok(false);
+        };
+        if self.group.as_ref().map(GroupPlan::ts) != Some(ts) {
+            let look_across = std::mem::replace(&mut self.fresh, false);
+            let mut members = vec![source];
+            for other in 0..self.layouts.len() {
+                if other == source || !self.enabled[other] {
+                    continue;
+                }
+                let head_here = self.heads[other].and_then(|h| h.ts) == Some(ts);
+                let across = look_across
+                    && self.planner.touches_across(
+                        other,
+                        self.pos[other],
+                        ts,
+                        direction == Direction::Forward,
+                    )?;
+                if head_here || across {
+                    members.push(other);
+                }
+            }
+            self.group = Some(if members.len() < 2 {
+                GroupPlan::single(ts)
+            } else {
+                members.sort_unstable();
+                self.planner.plan(ts, &members, &self.pos)?
+            });
+        }
+        Ok(self
+            .group
+            .as_ref()
+            .is_some_and(|g| g.drops(source, record.start)))
+    }
+
+    /// Streams the lines of a record just returned by [`next`](Self::next) or
+    /// [`prev`](Self::prev): `sink` gets each line in pieces (CR of CRLF
+    /// removed) and `true` after a line's last piece.
+    pub fn for_each_line_piece(
+        &mut self,
+        record: &MergedRecord,
+        sink: impl FnMut(&[u8], bool) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.readers[record.source].for_each_line_piece(
+            record.record.start,
+            record.record.end,
+            sink,
+        )
+    }
+
+    /// Streams the raw bytes of a record just returned by [`next`](Self::next)
+    /// or [`prev`](Self::prev), in block-sized pieces.
+    pub fn for_each_chunk(
+        &mut self,
+        record: &MergedRecord,
+        sink: impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.readers[record.source].lines().for_each_chunk(
+            record.record.start,
+            record.record.end,
+            sink,
+        )
+    }
+}

@@ -1,0 +1,166 @@
+//! Print mode: the merged stream to stdout, byte for byte.
+//!
+//! Each record's original lines are written with `\n` after each (CRLF
+//! becomes LF; NUL bytes and invalid UTF-8 pass through untouched). Records
+//! stream in block-sized pieces, so a 100 MB line never sits in memory whole.
+
+use std::io::{self, Write};
+
+use crate::merge::{Merge, MergedRecord};
+use crate::record::timestamp::Nanos;
+
+/// Output buffer: large writes keep the syscall count negligible.
+const OUT_BUFFER: usize = 1024 * 1024;
+
+/// What to print.
+#[derive(Clone, Debug, Default)]
+pub struct PrintOptions {
+    /// Only records with `since ≤ t` (found by bisection, not by scanning).
+    pub since: Option<Nanos>,
+    /// Only records with `t < until`.
+    pub until: Option<Nanos>,
+    /// Per-source labels to prefix each line with (`--tag`).
+    pub tags: Option<Vec<String>>,
+}
+
+/// What was printed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PrintStats {
+    pub records: u64,
+}
+
+/// Streams the merge from its start (or from `since`) to `out`.
+pub fn print_merge(
+    merge: &mut Merge,
+    options: &PrintOptions,
+    out: impl Write,
+) -> io::Result<PrintStats> {
+    let mut out = io::BufWriter::with_capacity(OUT_BUFFER, out);
+    let mut stats = PrintStats::default();
+    match options.since {
+        Some(since) => merge.seek_time(since)?,
+        None => merge.seek_start(),
+    }
+    let time_filtered = options.since.is_some() || options.until.is_some();
+    while let Some(record) = merge.next()? {
+        let Some(ts) = record.record.ts else {
+            // An untimed source has no place inside a time range.
+            if time_filtered {
+                continue;
+            }
+            write_record(merge, &record, options, &mut out)?;
+            stats.records += 1;
+            continue;
+        };
+        if options.until.is_some_and(|until| ts >= until) {
+            break;
+        }
+        write_record(merge, &record, options, &mut out)?;
+        stats.records += 1;
+    }
+    out.flush()?;
+    Ok(stats)
+}
+
+fn write_record(
+    merge: &mut Merge,
+    record: &MergedRecord,
+    options: &PrintOptions,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    match &options.tags {
+        Some(tags) => {
+            let tag = tags.get(record.source).map(String::as_str).unwrap_or("?");
+            let mut line_start = true;
+            merge.for_each_line_piece(record, |piece, last| {
+                if line_start {
+                    out.write_all(tag.as_bytes())?;
+                    out.write_all(b": ")?;
+                    line_start = false;
+                }
+                out.write_all(piece)?;
+                if last {
+                    out.write_all(b"\n")?;
+                    line_start = true;
+                }
+                Ok(())
+            })
+        }
+        None => {
+            // Fast path: copy the record's raw bytes, fixing only CRLF and a
+            // missing final newline, without splitting it into lines again.
+            let mut crlf = CrlfToLf::default();
+            merge.for_each_chunk(record, |chunk| crlf.write(chunk, out))?;
+            crlf.finish(out)
+        }
+    }
+}
+
+/// Streams bytes, turning `\r\n` into `\n` across chunk borders, and ends the
+/// output with exactly one `\n` after the last line.
+#[derive(Default)]
+struct CrlfToLf {
+    /// A `\r` ended the previous chunk: dropped if a `\n` follows.
+    held_cr: bool,
+    last: Option<u8>,
+}
+
+impl CrlfToLf {
+    fn write(&mut self, mut chunk: &[u8], out: &mut impl Write) -> io::Result<()> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        if std::mem::take(&mut self.held_cr) && chunk[0] != b'\n' {
+            out.write_all(b"\r")?;
+        }
+        while let Some(i) = memchr::memchr(b'\r', chunk) {
+            if i + 1 == chunk.len() {
+                out.write_all(&chunk[..i])?;
+                self.held_cr = true;
+                self.last = Some(b'\r');
+                return Ok(());
+            }
+            let keep = if chunk[i + 1] == b'\n' { i } else { i + 1 };
+            out.write_all(&chunk[..keep])?;
+            chunk = &chunk[i + 1..];
+        }
+        out.write_all(chunk)?;
+        self.last = chunk.last().copied().or(self.last);
+        Ok(())
+    }
+
+    fn finish(self, out: &mut impl Write) -> io::Result<()> {
+        // A trailing `\r` without newline is a CR line ending cut by EOF: it
+        // is dropped like any other line's `\r`.
+        if self.last != Some(b'\n') {
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normalize(chunks: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut crlf = CrlfToLf::default();
+        for chunk in chunks {
+            crlf.write(chunk, &mut out).expect("vec write");
+        }
+        crlf.finish(&mut out).expect("vec write");
+        out
+    }
+
+    #[test]
+    fn crlf_becomes_lf_across_chunks() {
+        assert_eq!(normalize(&[b"a\r\nb\r\n"]), b"a\nb\n");
+        assert_eq!(normalize(&[b"a\r", b"\nb\r\n"]), b"a\nb\n");
+        assert_eq!(normalize(&[b"a\r", b"x\n"]), b"a\rx\n");
+        assert_eq!(normalize(&[b"a\rb\n"]), b"a\rb\n");
+        assert_eq!(normalize(&[b"no newline"]), b"no newline\n");
+        assert_eq!(normalize(&[b"cr at eof\r"]), b"cr at eof\n");
+        assert_eq!(normalize(&[b"nul\0 and \xff\n"]), b"nul\0 and \xff\n");
+    }
+}

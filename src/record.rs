@@ -1,0 +1,483 @@
+//! Records: a timestamped line plus the untimestamped lines after it.
+//!
+//! A [`RecordReader`] reads records forward from, or backward to, any record
+//! boundary of one source. Lines before a source's first timestamp belong to
+//! its first record; a source without any timestamp is a single record whose
+//! time is unknown (it sorts before every timed record).
+
+pub mod format;
+pub mod level;
+pub mod split;
+pub mod timestamp;
+
+use std::io;
+use std::sync::Arc;
+
+use crate::source::Source;
+use format::{sniff, TsFormat, TsParser};
+pub use level::Level;
+use split::{BlockReader, Line, SCAN_BLOCK};
+use timestamp::{Nanos, ZoneClock};
+
+/// How many bytes of a line the timestamp and level parsers may look at.
+const LINE_HEAD: usize = 640;
+
+/// How much of a source's start is sampled to pick its timestamp format.
+const SNIFF_BYTES: usize = 64 * 1024;
+const SNIFF_LINES: usize = 400;
+
+/// One record of one source: the byte range `[start, end)` where `end` is the
+/// start of the next record (so it includes the final newline, if any).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// UTC nanoseconds of its first timestamped line; `None` only for a source
+    /// that has no timestamps at all.
+    pub ts: Option<Nanos>,
+    pub start: u64,
+    pub end: u64,
+    /// Severity of the timestamped line (`Unknown` unless the reader was asked
+    /// to sniff levels).
+    pub level: Level,
+}
+
+impl Record {
+    /// The time part of the order key: untimed records sort first.
+    #[inline]
+    pub fn key_ts(&self) -> i64 {
+        self.ts.unwrap_or(i64::MIN)
+    }
+
+    /// Size in bytes, including newlines.
+    pub fn len(&self) -> u64 {
+        self.end - self.start
+    }
+
+    /// `true` for an empty record (never produced by a reader).
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+/// What is known about how one source splits into records: its bytes, the
+/// length snapshot, the timestamp parser, and where the first timestamp is.
+/// Cheap to clone, so several readers (merge, dedup planner, bisection probe)
+/// can work on one source without disturbing each other's block.
+#[derive(Clone)]
+pub struct RecordLayout {
+    source: Arc<dyn Source>,
+    len: u64,
+    parser: TsParser,
+    /// Offset of the first timestamped line, `None` for an untimed source.
+    first_timed: Option<u64>,
+    want_levels: bool,
+}
+
+/// How a source's timestamps are to be read.
+#[derive(Clone, Debug)]
+pub struct TimeOptions {
+    /// A forced format (`--ts-format`); sniffed per source when `None`.
+    pub format: Option<TsFormat>,
+    /// Zone of naive readings (`--tz`).
+    pub clock: ZoneClock,
+}
+
+impl RecordLayout {
+    /// Sniffs the source's format from its first lines and finds its first
+    /// timestamp. Reads one block, plus a forward scan only when the first
+    /// timestamp is further in (or absent).
+    pub fn open(
+        source: Arc<dyn Source>,
+        time: &TimeOptions,
+        want_levels: bool,
+    ) -> io::Result<Self> {
+        let len = source.len();
+        let format = match &time.format {
+            Some(format) => Some(format.clone()),
+            None => sniff_source(&source, len)?,
+        };
+        let mut layout = Self {
+            source,
+            len,
+            parser: TsParser::new(format, time.clock.clone()),
+            first_timed: None,
+            want_levels,
+        };
+        layout.first_timed = layout.reader(SCAN_BLOCK).find_first_timed()?;
+        Ok(layout)
+    }
+
+    /// A reader over this layout with its own block of `block` bytes.
+    pub fn reader(&self, block: usize) -> RecordReader {
+        RecordReader {
+            lines: BlockReader::new(self.source.clone(), self.len, block),
+            parser: self.parser.clone(),
+            first_timed: self.first_timed,
+            want_levels: self.want_levels,
+            lookahead: None,
+        }
+    }
+
+    /// Length snapshot in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// `true` for an empty source.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The timestamp format in use, if the source has one.
+    pub fn format(&self) -> Option<&TsFormat> {
+        self.parser.format()
+    }
+
+    /// `true` when at least one line carries a timestamp.
+    pub fn is_timed(&self) -> bool {
+        self.first_timed.is_some()
+    }
+}
+
+fn sniff_source(source: &Arc<dyn Source>, len: u64) -> io::Result<Option<TsFormat>> {
+    let mut head = vec![0u8; (len as usize).min(SNIFF_BYTES)];
+    let got = source.read_full_at(0, &mut head)?;
+    head.truncate(got);
+    let lines = head
+        .split(|&b| b == b'\n')
+        .take(SNIFF_LINES)
+        .map(|l| &l[..l.len().min(LINE_HEAD)]);
+    Ok(sniff(lines))
+}
+
+/// A line together with what its head says.
+#[derive(Clone, Copy, Debug)]
+struct ParsedLine {
+    line: Line,
+    ts: Option<Nanos>,
+    level: Level,
+}
+
+/// Reads records of one source in either direction. Keeps one block.
+pub struct RecordReader {
+    lines: BlockReader,
+    parser: TsParser,
+    first_timed: Option<u64>,
+    want_levels: bool,
+    /// The last line parsed while looking for a record's end is the next
+    /// record's first line: remembered so forward reading parses each line once.
+    lookahead: Option<ParsedLine>,
+}
+
+impl RecordReader {
+    /// Length snapshot in bytes.
+    pub fn len(&self) -> u64 {
+        self.lines.len()
+    }
+
+    /// `true` for an empty source.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// The underlying line reader, for streaming a record's bytes.
+    pub fn lines(&mut self) -> &mut BlockReader {
+        &mut self.lines
+    }
+
+    fn parse_line(&mut self, line: Line) -> io::Result<ParsedLine> {
+        let head = self
+            .lines
+            .peek(line.start, (line.len() as usize).min(LINE_HEAD))?;
+        let ts = self.parser.parse(head);
+        let level = if ts.is_some() && self.want_levels {
+            level::sniff_level(self.parser.format(), head)
+        } else {
+            Level::Unknown
+        };
+        Ok(ParsedLine { line, ts, level })
+    }
+
+    fn parsed_line_at(&mut self, start: u64) -> io::Result<Option<ParsedLine>> {
+        if let Some(cached) = self.lookahead {
+            if cached.line.start == start {
+                return Ok(Some(cached));
+            }
+        }
+        match self.lines.line_at(start)? {
+            Some(line) => self.parse_line(line).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn find_first_timed(&mut self) -> io::Result<Option<u64>> {
+        let mut at = 0;
+        while let Some(parsed) = self.parsed_line_at(at)? {
+            if parsed.ts.is_some() {
+                return Ok(Some(at));
+            }
+            at = parsed.line.next;
+        }
+        Ok(None)
+    }
+
+    /// Whether a timestamped line at `start` begins a record. The first one
+    /// does not: it belongs to the record at offset 0 with any lines before it.
+    fn opens_record(&self, parsed: &ParsedLine) -> bool {
+        parsed.ts.is_some() && Some(parsed.line.start) != self.first_timed
+    }
+
+    /// The record that starts at the boundary `pos`, or `None` at the end.
+    pub fn record_at(&mut self, pos: u64) -> io::Result<Option<Record>> {
+        let Some(mut head) = self.parsed_line_at(pos)? else {
+            return Ok(None);
+        };
+        if pos == 0 && head.ts.is_none() {
+            match self.first_timed {
+                Some(first) => {
+                    if let Some(first) = self.parsed_line_at(first)? {
+                        head = first;
+                    }
+                }
+                None => {
+                    return Ok(Some(Record {
+                        ts: None,
+                        start: 0,
+                        end: self.len(),
+                        level: Level::Unknown,
+                    }))
+                }
+            }
+        }
+        let mut end = head.line.next;
+        while let Some(parsed) = self.parsed_line_at(end)? {
+            if self.opens_record(&parsed) {
+                self.lookahead = Some(parsed);
+                break;
+            }
+            end = parsed.line.next;
+        }
+        Ok(Some(Record {
+            ts: head.ts,
+            start: pos,
+            end,
+            level: head.level,
+        }))
+    }
+
+    /// The record that ends at the boundary `pos`, or `None` when `pos` is 0.
+    pub fn record_before(&mut self, pos: u64) -> io::Result<Option<Record>> {
+        let mut at = pos;
+        let head = loop {
+            let Some(line) = self.lines.line_before(at)? else {
+                return Ok(None);
+            };
+            if line.start == 0 || Some(line.start) == self.first_timed {
+                break None;
+            }
+            let parsed = self.parse_line(line)?;
+            if parsed.ts.is_some() {
+                break Some(parsed);
+            }
+            at = line.start;
+        };
+        let (start, head) = match head {
+            Some(head) => (head.line.start, Some(head)),
+            None => {
+                let first = match self.first_timed {
+                    Some(first) => self.parsed_line_at(first)?,
+                    None => None,
+                };
+                (0, first)
+            }
+        };
+        Ok(Some(Record {
+            ts: head.and_then(|h| h.ts),
+            start,
+            end: pos,
+            level: head.map(|h| h.level).unwrap_or_default(),
+        }))
+    }
+
+    /// The first record boundary at or after `offset` (the length when none):
+    /// how an arbitrary byte offset becomes a valid cursor position.
+    pub fn boundary_at_or_after(&mut self, offset: u64) -> io::Result<u64> {
+        if offset == 0 {
+            return Ok(0);
+        }
+        let mut at = self.lines.line_start_at_or_after(offset)?;
+        while let Some(parsed) = self.parsed_line_at(at)? {
+            if self.opens_record(&parsed) {
+                return Ok(at);
+            }
+            at = parsed.line.next;
+        }
+        Ok(self.len())
+    }
+
+    /// Calls `sink` for each line of `[start, end)` with the line's bytes in
+    /// block-sized pieces; `sink`'s second argument is `true` on the last piece
+    /// of a line. The trailing `\r` of CRLF endings is not passed on.
+    pub fn for_each_line_piece(
+        &mut self,
+        start: u64,
+        end: u64,
+        mut sink: impl FnMut(&[u8], bool) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let mut at = start;
+        while at < end {
+            let Some(line) = self.lines.line_at(at)? else {
+                break;
+            };
+            let content_end = line.end.min(end);
+            self.lines
+                .for_each_chunk(line.start, content_end, |chunk| {
+                    let chunk_end = at + chunk.len() as u64;
+                    at = chunk_end;
+                    match chunk.split_last() {
+                        // CRLF → LF: the `\r` right before the newline is not content.
+                        Some((b'\r', body))
+                            if chunk_end == content_end && content_end == line.end =>
+                        {
+                            sink(body, false)
+                        }
+                        _ => sink(chunk, false),
+                    }
+                })?;
+            sink(&[], true)?;
+            at = line.next;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::timestamp::Zone;
+    use crate::source::MemSource;
+
+    fn layout(text: &[u8]) -> RecordLayout {
+        let time = TimeOptions {
+            format: None,
+            clock: ZoneClock::new(Zone::Utc),
+        };
+        RecordLayout::open(Arc::new(MemSource(text.to_vec())), &time, true).expect("mem source")
+    }
+
+    fn forward(layout: &RecordLayout, block: usize) -> Vec<Record> {
+        let mut reader = layout.reader(block);
+        let mut out = Vec::new();
+        let mut at = 0;
+        while let Some(rec) = reader.record_at(at).expect("read") {
+            assert!(rec.end > rec.start, "progress at {at}");
+            at = rec.end;
+            out.push(rec);
+        }
+        out
+    }
+
+    fn backward(layout: &RecordLayout, block: usize) -> Vec<Record> {
+        let mut reader = layout.reader(block);
+        let mut out = Vec::new();
+        let mut at = layout.len();
+        while let Some(rec) = reader.record_before(at).expect("read") {
+            at = rec.start;
+            out.push(rec);
+        }
+        out.reverse();
+        out
+    }
+
+    const SAMPLE: &[u8] = b"preamble without time\n\
+[2024-12-20T10:00:00.000+0000] {a.py:1} INFO - one\n\
+[2024-12-20T10:00:01.000+0000] {a.py:1} ERROR - two\n\
+Traceback (most recent call last):\n\
+  File \"x.py\", line 1, in <module>\n\
+\n\
+ValueError: boom\n\
+[2024-12-20T10:00:02.000+0000] {a.py:1} INFO - three";
+
+    #[test]
+    fn records_group_continuations_both_ways() {
+        let l = layout(SAMPLE);
+        for block in [64, 100, 4096] {
+            let fwd = forward(&l, block);
+            assert_eq!(fwd.len(), 3, "block {block}");
+            assert_eq!(fwd[0].start, 0, "preamble belongs to the first record");
+            assert_eq!(fwd[1].level, Level::Error);
+            assert_eq!(fwd[2].end, SAMPLE.len() as u64);
+            assert_eq!(backward(&l, block), fwd, "block {block}");
+        }
+    }
+
+    #[test]
+    fn untimed_source_is_one_record() {
+        let l = layout(b"just\ntext\n");
+        let fwd = forward(&l, 64);
+        assert_eq!(
+            fwd,
+            vec![Record {
+                ts: None,
+                start: 0,
+                end: 10,
+                level: Level::Unknown
+            }]
+        );
+        assert_eq!(backward(&l, 64), fwd);
+    }
+
+    #[test]
+    fn boundaries_snap_forward() {
+        let l = layout(SAMPLE);
+        let recs = forward(&l, 4096);
+        let mut reader = l.reader(64);
+        assert_eq!(reader.boundary_at_or_after(0).expect("snap"), 0);
+        // Anywhere inside the first record (including its timed line) snaps to the second.
+        for off in 1..recs[1].start + 1 {
+            assert_eq!(
+                reader.boundary_at_or_after(off).expect("snap"),
+                recs[1].start,
+                "{off}"
+            );
+        }
+        for off in recs[1].start + 1..=recs[2].start {
+            assert_eq!(
+                reader.boundary_at_or_after(off).expect("snap"),
+                recs[2].start,
+                "{off}"
+            );
+        }
+        assert_eq!(
+            reader
+                .boundary_at_or_after(recs[2].start + 1)
+                .expect("snap"),
+            l.len()
+        );
+    }
+
+    #[test]
+    fn line_pieces_drop_cr_and_stream_long_lines() {
+        let mut text = b"[2024-12-20T10:00:00.000+0000] a\r\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 1000));
+        text.extend(b"\r\n\r\n");
+        let l = layout(&text);
+        let mut reader = l.reader(64);
+        let mut out = Vec::new();
+        let mut pieces = 0;
+        reader
+            .for_each_line_piece(0, text.len() as u64, |piece, last| {
+                out.extend_from_slice(piece);
+                pieces += 1;
+                if last {
+                    out.push(b'\n');
+                }
+                Ok(())
+            })
+            .expect("stream");
+        let mut want = b"[2024-12-20T10:00:00.000+0000] a\n".to_vec();
+        want.extend(std::iter::repeat_n(b'x', 1000));
+        want.extend(b"\n\n");
+        assert_eq!(out, want);
+        assert!(pieces > 10, "a long line arrives in block-sized pieces");
+    }
+}

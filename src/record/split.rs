@@ -1,0 +1,261 @@
+//! Line splitting in both directions from any byte offset.
+//!
+//! A [`BlockReader`] keeps exactly one block of a source in memory and finds
+//! line ends with `memchr` (forward) or `memrchr` (backward), loading the next
+//! block when a line runs past the current one. A line of any length therefore
+//! costs one block of memory: a 100 MB line is scanned, never held.
+
+use std::io;
+use std::sync::Arc;
+
+use crate::source::Source;
+
+/// Block size for sequential reading: large enough that a `pread` per block is
+/// noise next to the scanning work.
+pub const SCAN_BLOCK: usize = 128 * 1024;
+
+/// Block size for random probes (bisection): most probes need a line or two,
+/// so a small block keeps a seek to O(log n) cheap reads.
+pub const PROBE_BLOCK: usize = 4 * 1024;
+
+/// One line of a source. `end` is the offset of its `\n` (or of the end of the
+/// source for an unterminated last line) and so still includes a trailing
+/// `\r`; `next` is where the following line starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Line {
+    pub start: u64,
+    pub end: u64,
+    pub next: u64,
+}
+
+impl Line {
+    /// Length of the line without its terminator.
+    pub fn len(&self) -> u64 {
+        self.end - self.start
+    }
+
+    /// `true` for an empty line.
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+/// A one-block window onto a source.
+pub struct BlockReader {
+    source: Arc<dyn Source>,
+    /// Length snapshot: the reader never looks past it, so a growing file is
+    /// seen consistently until the owner refreshes.
+    len: u64,
+    block: usize,
+    buf: Vec<u8>,
+    /// Offset of `buf[0]` in the source.
+    start: u64,
+}
+
+impl BlockReader {
+    /// A reader over the first `len` bytes of `source`, loading `block` bytes
+    /// at a time.
+    pub fn new(source: Arc<dyn Source>, len: u64, block: usize) -> Self {
+        Self {
+            source,
+            len,
+            block: block.max(64),
+            buf: Vec::new(),
+            start: 0,
+        }
+    }
+
+    /// The length snapshot this reader works on.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// `true` when the snapshot is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The source this reader reads.
+    pub fn source(&self) -> &Arc<dyn Source> {
+        &self.source
+    }
+
+    fn end(&self) -> u64 {
+        self.start + self.buf.len() as u64
+    }
+
+    fn holds(&self, offset: u64) -> bool {
+        offset >= self.start && offset < self.end()
+    }
+
+    /// Loads the block that starts at `offset`.
+    fn load_from(&mut self, offset: u64) -> io::Result<()> {
+        let want = (self.len.saturating_sub(offset)).min(self.block as u64) as usize;
+        self.fill(offset, want)
+    }
+
+    /// Loads the block that ends at `end`.
+    fn load_until(&mut self, end: u64) -> io::Result<()> {
+        let end = end.min(self.len);
+        let start = end.saturating_sub(self.block as u64);
+        self.fill(start, (end - start) as usize)
+    }
+
+    fn fill(&mut self, offset: u64, want: usize) -> io::Result<()> {
+        self.buf.resize(want, 0);
+        let got = self.source.read_full_at(offset, &mut self.buf)?;
+        // A source that shrank under us reads short: work with what is there
+        // rather than inventing bytes. The owner notices on refresh.
+        self.buf.truncate(got);
+        self.start = offset;
+        if got < want {
+            self.len = offset + got as u64;
+        }
+        Ok(())
+    }
+
+    /// Offset of the first `\n` at or after `from`, or `None` when the source
+    /// ends first.
+    pub fn find_newline(&mut self, mut from: u64) -> io::Result<Option<u64>> {
+        loop {
+            if from >= self.len {
+                return Ok(None);
+            }
+            if !self.holds(from) {
+                self.load_from(from)?;
+                if !self.holds(from) {
+                    return Ok(None);
+                }
+            }
+            let at = (from - self.start) as usize;
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[at..]) {
+                return Ok(Some(from + i as u64));
+            }
+            from = self.end();
+        }
+    }
+
+    /// Offset of the last `\n` strictly before `before`, or `None` when there
+    /// is none (the line starts at offset 0).
+    pub fn rfind_newline(&mut self, mut before: u64) -> io::Result<Option<u64>> {
+        before = before.min(self.len);
+        loop {
+            if before == 0 {
+                return Ok(None);
+            }
+            if !self.holds(before - 1) {
+                self.load_until(before)?;
+                if !self.holds(before - 1) {
+                    return Ok(None);
+                }
+            }
+            let upto = (before - self.start) as usize;
+            if let Some(i) = memchr::memrchr(b'\n', &self.buf[..upto]) {
+                return Ok(Some(self.start + i as u64));
+            }
+            before = self.start;
+        }
+    }
+
+    /// The line that starts at `start`, or `None` at the end of the source.
+    pub fn line_at(&mut self, start: u64) -> io::Result<Option<Line>> {
+        if start >= self.len {
+            return Ok(None);
+        }
+        Ok(Some(match self.find_newline(start)? {
+            Some(nl) => Line {
+                start,
+                end: nl,
+                next: nl + 1,
+            },
+            None => Line {
+                start,
+                end: self.len,
+                next: self.len,
+            },
+        }))
+    }
+
+    /// The line that ends just before `next` (that is, whose successor starts
+    /// at `next`), or `None` when `next` is 0.
+    pub fn line_before(&mut self, next: u64) -> io::Result<Option<Line>> {
+        let next = next.min(self.len);
+        if next == 0 {
+            return Ok(None);
+        }
+        // An unterminated last line ends at the end of the source itself.
+        let end = if self.byte_at(next - 1)? == Some(b'\n') {
+            next - 1
+        } else {
+            next
+        };
+        let start = match self.rfind_newline(end)? {
+            Some(nl) => nl + 1,
+            None => 0,
+        };
+        Ok(Some(Line { start, end, next }))
+    }
+
+    /// Start of the first line that begins at or after `offset`.
+    pub fn line_start_at_or_after(&mut self, offset: u64) -> io::Result<u64> {
+        if offset == 0 {
+            return Ok(0);
+        }
+        Ok(match self.find_newline(offset - 1)? {
+            Some(nl) => nl + 1,
+            None => self.len,
+        })
+    }
+
+    fn byte_at(&mut self, offset: u64) -> io::Result<Option<u8>> {
+        if offset >= self.len {
+            return Ok(None);
+        }
+        if !self.holds(offset) {
+            // Backward scans ask for the byte before a line start: load the
+            // block ending there so the following rfind is served from it.
+            self.load_until(offset + 1)?;
+        }
+        Ok(self.buf.get((offset - self.start) as usize).copied())
+    }
+
+    /// Up to `max` bytes starting at `offset` (fewer at the end of the source).
+    /// `max` is capped at the block size.
+    pub fn peek(&mut self, offset: u64, max: usize) -> io::Result<&[u8]> {
+        let want = (max.min(self.block) as u64).min(self.len.saturating_sub(offset));
+        if want == 0 {
+            return Ok(&[]);
+        }
+        if !(self.holds(offset) && offset + want <= self.end()) {
+            self.load_from(offset)?;
+        }
+        let at = (offset.saturating_sub(self.start)) as usize;
+        let upto = (at + want as usize).min(self.buf.len());
+        Ok(&self.buf[at.min(upto)..upto])
+    }
+
+    /// Calls `sink` with the bytes of `[start, end)` in block-sized pieces, in
+    /// order. Used to stream records of any size without holding them.
+    pub fn for_each_chunk(
+        &mut self,
+        start: u64,
+        end: u64,
+        mut sink: impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let end = end.min(self.len);
+        let mut at = start;
+        while at < end {
+            if !self.holds(at) {
+                self.load_from(at)?;
+                if !self.holds(at) {
+                    break;
+                }
+            }
+            let from = (at - self.start) as usize;
+            let upto = ((end - self.start) as usize).min(self.buf.len());
+            sink(&self.buf[from..upto])?;
+            at = self.start + upto as u64;
+        }
+        Ok(())
+    }
+}

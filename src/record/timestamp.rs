@@ -1,0 +1,484 @@
+//! Timestamp parsing: a hand-written fast path for the ISO shapes logs use,
+//! chrono for zones and user-given strftime patterns.
+//!
+//! Parsing is strict and anchored: a timestamp must start where the format
+//! says (line start, after `[`, or as the JSON `"timestamp"` value), carry a
+//! full date *and* time, and be followed by something that is not a letter or
+//! digit. `2024 was a good year`, `20241220 batch` and `12:30 lunch` are text.
+
+use chrono::{DateTime, NaiveDateTime, Offset, TimeZone};
+
+/// Nanoseconds since the Unix epoch, UTC: the time part of every order key.
+pub type Nanos = i64;
+
+const NANOS_PER_SEC: i64 = 1_000_000_000;
+
+/// A wall-clock reading as written in the log, before a zone is applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WallTime {
+    /// Seconds since the epoch as if the reading were UTC.
+    pub secs: i64,
+    /// Sub-second part.
+    pub nanos: u32,
+    /// The offset written in the log (seconds east of UTC), if any.
+    pub offset: Option<i32>,
+}
+
+/// How the date and time may be separated and what must follow.
+#[derive(Clone, Copy)]
+struct Shape {
+    /// Accept `YYYY-MM-DD HH:MM` without seconds (user input, not log lines).
+    seconds_optional: bool,
+    /// Accept a bare date (user input).
+    time_optional: bool,
+}
+
+const LOG_LINE: Shape = Shape {
+    seconds_optional: false,
+    time_optional: false,
+};
+
+/// Parses an ISO 8601 / RFC 3339 / Python-logging timestamp at the start of
+/// `b`. Returns the reading and the number of bytes it took.
+pub fn parse_iso_prefix(b: &[u8]) -> Option<(WallTime, usize)> {
+    parse_iso_shape(b, LOG_LINE)
+}
+
+fn parse_iso_shape(b: &[u8], shape: Shape) -> Option<(WallTime, usize)> {
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = digits(b, 0, 4)? as i64;
+    let month = digits(b, 5, 2)?;
+    let day = digits(b, 8, 2)?;
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    let date_secs = days_from_civil(year, month, day) * 86_400;
+    let mut i = 10;
+    let has_time = b.len() >= 16 && (b[10] == b'T' || b[10] == b' ') && b[13] == b':';
+    if !has_time {
+        if shape.time_optional && boundary(b, i) {
+            return Some((
+                WallTime {
+                    secs: date_secs,
+                    nanos: 0,
+                    offset: None,
+                },
+                i,
+            ));
+        }
+        return None;
+    }
+    let hour = digits(b, 11, 2)?;
+    let minute = digits(b, 14, 2)?;
+    i = 16;
+    let mut second = 0;
+    if b.len() >= 19 && b[16] == b':' {
+        second = digits(b, 17, 2)?;
+        i = 19;
+    } else if !shape.seconds_optional {
+        return None;
+    }
+    // 60 admits a leap second; it lands on the next minute's first second.
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let mut nanos = 0u32;
+    if i == 19 && i + 1 < b.len() && (b[i] == b'.' || b[i] == b',') && b[i + 1].is_ascii_digit() {
+        i += 1;
+        let mut scale = 100_000_000u32;
+        while i < b.len() && b[i].is_ascii_digit() {
+            // Digits past nanoseconds are read and dropped.
+            nanos += (b[i] - b'0') as u32 * scale;
+            scale /= 10;
+            i += 1;
+        }
+    }
+    let mut offset = None;
+    if i < b.len() {
+        match b[i] {
+            b'Z' | b'z' => {
+                offset = Some(0);
+                i += 1;
+            }
+            sign @ (b'+' | b'-') => {
+                if let Some((secs, used)) = parse_offset(&b[i + 1..]) {
+                    offset = Some(if sign == b'-' { -secs } else { secs });
+                    i += 1 + used;
+                }
+            }
+            _ => {}
+        }
+    }
+    if !boundary(b, i) {
+        return None;
+    }
+    let secs = date_secs + hour as i64 * 3600 + minute as i64 * 60 + second as i64;
+    Some((
+        WallTime {
+            secs,
+            nanos,
+            offset,
+        },
+        i,
+    ))
+}
+
+/// `HH:MM`, `HHMM` or `HH` after the sign; returns seconds and bytes used.
+fn parse_offset(b: &[u8]) -> Option<(i32, usize)> {
+    let hours = digits(b, 0, 2)? as i32;
+    let (minutes, used) = if b.len() >= 5 && b[2] == b':' {
+        (digits(b, 3, 2)? as i32, 5)
+    } else if let Some(m) = digits(b, 2, 2) {
+        (m as i32, 4)
+    } else {
+        (0, 2)
+    };
+    if hours > 23 || minutes > 59 {
+        return None;
+    }
+    Some((hours * 3600 + minutes * 60, used))
+}
+
+/// A timestamp must end at the end of input or before a non-alphanumeric
+/// byte: `10:00:00Zulu` is not a time.
+fn boundary(b: &[u8], i: usize) -> bool {
+    b.get(i).is_none_or(|c| !c.is_ascii_alphanumeric())
+}
+
+fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
+    let s = b.get(at..at + n)?;
+    let mut v = 0u32;
+    for &c in s {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as u32;
+    }
+    Some(v)
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if is_leap(y) => 29,
+        _ => 28,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+/// algorithm): exact and branch-light, which matters at millions of lines.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The zone that naive readings (no offset written) are in.
+#[derive(Clone, Debug)]
+pub enum Zone {
+    Utc,
+    /// Seconds east of UTC.
+    Fixed(i32),
+    Named(chrono_tz::Tz),
+    Local,
+}
+
+impl Zone {
+    /// Parses `UTC`, `local`, `+05:30` / `-0800`, or an IANA name like
+    /// `Europe/Berlin`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        if t.eq_ignore_ascii_case("utc") || t.eq_ignore_ascii_case("z") {
+            return Ok(Zone::Utc);
+        }
+        if t.eq_ignore_ascii_case("local") {
+            return Ok(Zone::Local);
+        }
+        let b = t.as_bytes();
+        if let Some(&sign @ (b'+' | b'-')) = b.first() {
+            if let Some((secs, used)) = parse_offset(&b[1..]) {
+                if used == b.len() - 1 {
+                    return Ok(Zone::Fixed(if sign == b'-' { -secs } else { secs }));
+                }
+            }
+        }
+        t.parse::<chrono_tz::Tz>().map(Zone::Named).map_err(|_| {
+            format!("unknown time zone '{s}' (try UTC, local, +05:30 or a name like Europe/Berlin)")
+        })
+    }
+}
+
+/// Converts readings to UTC nanoseconds, remembering the last hour's offset
+/// so that named zones cost a table lookup per hour, not per line.
+#[derive(Clone, Debug)]
+pub struct ZoneClock {
+    zone: Zone,
+    cached_hour: i64,
+    cached_offset: i32,
+}
+
+impl ZoneClock {
+    pub fn new(zone: Zone) -> Self {
+        Self {
+            zone,
+            cached_hour: i64::MIN,
+            cached_offset: 0,
+        }
+    }
+
+    pub fn zone(&self) -> &Zone {
+        &self.zone
+    }
+
+    /// UTC nanoseconds of a reading.
+    pub fn to_utc(&mut self, t: WallTime) -> Nanos {
+        let offset = match t.offset {
+            Some(o) => o,
+            None => self.naive_offset(t.secs),
+        };
+        (t.secs - offset as i64)
+            .saturating_mul(NANOS_PER_SEC)
+            .saturating_add(t.nanos as i64)
+    }
+
+    fn naive_offset(&mut self, naive_secs: i64) -> i32 {
+        match self.zone {
+            Zone::Utc => 0,
+            Zone::Fixed(o) => o,
+            Zone::Named(_) | Zone::Local => {
+                let hour = naive_secs.div_euclid(3600);
+                if hour == self.cached_hour {
+                    return self.cached_offset;
+                }
+                let at_start = self.lookup(hour * 3600);
+                let at_end = self.lookup(hour * 3600 + 3599);
+                if at_start == at_end {
+                    self.cached_hour = hour;
+                    self.cached_offset = at_start;
+                    at_start
+                } else {
+                    // A transition inside this hour: look up exactly, no caching.
+                    self.lookup(naive_secs)
+                }
+            }
+        }
+    }
+
+    fn lookup(&self, naive_secs: i64) -> i32 {
+        let Some(naive) = DateTime::from_timestamp(naive_secs, 0).map(|d| d.naive_utc()) else {
+            return 0;
+        };
+        match &self.zone {
+            Zone::Named(tz) => local_offset(tz, &naive),
+            Zone::Local => local_offset(&chrono::Local, &naive),
+            Zone::Utc => 0,
+            Zone::Fixed(o) => *o,
+        }
+    }
+}
+
+/// The offset in force at a local reading; in a DST gap the reading does not
+/// exist, so the offset from just before the gap is used.
+fn local_offset<Z: TimeZone>(tz: &Z, naive: &NaiveDateTime) -> i32 {
+    match tz.offset_from_local_datetime(naive).earliest() {
+        Some(o) => o.fix().local_minus_utc(),
+        None => tz.offset_from_utc_datetime(naive).fix().local_minus_utc(),
+    }
+}
+
+/// A time the user typed (`--since`, `--until`, `:` jumps): RFC 3339, or
+/// `YYYY-MM-DD[ HH:MM[:SS[.fff]]]` in the given zone.
+pub fn parse_user_time(s: &str, clock: &mut ZoneClock) -> Result<Nanos, String> {
+    let shape = Shape {
+        seconds_optional: true,
+        time_optional: true,
+    };
+    let b = s.trim().as_bytes();
+    match parse_iso_shape(b, shape) {
+        Some((t, used)) if used == b.len() => Ok(clock.to_utc(t)),
+        _ => Err(format!(
+            "invalid time '{s}' (expected e.g. 2024-12-20T10:15:00Z or '2024-12-20 10:15[:30[.123]]')"
+        )),
+    }
+}
+
+/// Formats UTC nanoseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn format_utc(ns: Nanos) -> String {
+    match DateTime::from_timestamp(
+        ns.div_euclid(NANOS_PER_SEC),
+        ns.rem_euclid(NANOS_PER_SEC) as u32,
+    ) {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        None => format!("{ns}ns"),
+    }
+}
+
+/// Parses a strftime pattern anchored at the start of `line`. Patterns with an
+/// offset (`%z`, `%:z`) yield aware readings; others are naive.
+pub fn parse_strftime_prefix(line: &[u8], pattern: &str) -> Option<WallTime> {
+    let head = &line[..line.len().min(256)];
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
+    };
+    if let Ok((t, rest)) = DateTime::parse_and_remainder(text, pattern) {
+        if !boundary(rest.as_bytes(), 0) {
+            return None;
+        }
+        let offset = t.offset().local_minus_utc();
+        let naive = t.naive_local().and_utc();
+        return Some(WallTime {
+            secs: naive.timestamp(),
+            nanos: naive.timestamp_subsec_nanos(),
+            offset: Some(offset),
+        });
+    }
+    let (t, rest) = NaiveDateTime::parse_and_remainder(text, pattern).ok()?;
+    if !boundary(rest.as_bytes(), 0) {
+        return None;
+    }
+    let t = t.and_utc();
+    Some(WallTime {
+        secs: t.timestamp(),
+        nanos: t.timestamp_subsec_nanos(),
+        offset: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> Option<Nanos> {
+        let mut clock = ZoneClock::new(Zone::Utc);
+        parse_iso_prefix(s.as_bytes()).map(|(t, _)| clock.to_utc(t))
+    }
+
+    fn reference(rfc3339: &str) -> Nanos {
+        DateTime::parse_from_rfc3339(rfc3339)
+            .expect("valid reference")
+            .timestamp_nanos_opt()
+            .expect("in range")
+    }
+
+    #[test]
+    fn iso_shapes_agree_with_chrono() {
+        assert_eq!(
+            utc("2024-12-20T10:00:00Z"),
+            Some(reference("2024-12-20T10:00:00Z"))
+        );
+        assert_eq!(
+            utc("2024-12-20T10:00:00.123456789+05:30 x"),
+            Some(reference("2024-12-20T10:00:00.123456789+05:30"))
+        );
+        assert_eq!(
+            utc("2024-12-20 10:00:00,123 INFO"),
+            Some(reference("2024-12-20T10:00:00.123Z"))
+        );
+        assert_eq!(
+            utc("2024-12-20T10:00:00.123+0530"),
+            Some(reference("2024-12-20T10:00:00.123+05:30"))
+        );
+        assert_eq!(
+            utc("2024-12-20T10:00:00-0800]"),
+            Some(reference("2024-12-20T10:00:00-08:00"))
+        );
+        assert_eq!(
+            utc("2000-02-29T23:59:59Z"),
+            Some(reference("2000-02-29T23:59:59Z"))
+        );
+        assert_eq!(
+            utc("1969-12-31T23:59:59Z"),
+            Some(reference("1969-12-31T23:59:59Z"))
+        );
+    }
+
+    #[test]
+    fn text_that_looks_like_time_is_not_a_timestamp() {
+        for s in [
+            "2024 was a good year",
+            "20241220 batch",
+            "12:30 lunch",
+            "2024-12-20 batch",
+            "2024-12-20T10:00 no seconds",
+            "2024-13-01 10:00:00 month 13",
+            "2023-02-29 10:00:00 not a leap year",
+            "2024-12-20 24:00:00 hour 24",
+            "2024-12-20T10:00:00Zulu",
+            "2024-12-20 10:00:001",
+            "x2024-12-20 10:00:00",
+            "",
+        ] {
+            assert_eq!(utc(s), None, "{s:?} must not parse");
+        }
+    }
+
+    #[test]
+    fn fraction_digits_beyond_nanos_are_dropped() {
+        assert_eq!(
+            utc("2024-01-01T00:00:00.1234567891234Z"),
+            Some(reference("2024-01-01T00:00:00.123456789Z"))
+        );
+    }
+
+    #[test]
+    fn named_zone_applies_to_naive_readings_only() {
+        let mut berlin = ZoneClock::new(Zone::parse("Europe/Berlin").expect("known zone"));
+        let (naive, _) = parse_iso_prefix(b"2024-07-01 12:00:00,000").expect("parses");
+        assert_eq!(berlin.to_utc(naive), reference("2024-07-01T10:00:00Z"));
+        let (winter, _) = parse_iso_prefix(b"2024-01-01 12:00:00").expect("parses");
+        assert_eq!(berlin.to_utc(winter), reference("2024-01-01T11:00:00Z"));
+        let (aware, _) = parse_iso_prefix(b"2024-07-01T12:00:00Z").expect("parses");
+        assert_eq!(berlin.to_utc(aware), reference("2024-07-01T12:00:00Z"));
+    }
+
+    #[test]
+    fn zone_names_and_offsets() {
+        assert!(matches!(Zone::parse("UTC"), Ok(Zone::Utc)));
+        assert!(matches!(Zone::parse("+05:30"), Ok(Zone::Fixed(19800))));
+        assert!(matches!(Zone::parse("-0800"), Ok(Zone::Fixed(-28800))));
+        assert!(Zone::parse("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn user_times() {
+        let mut clock = ZoneClock::new(Zone::Utc);
+        assert_eq!(
+            parse_user_time("2024-12-20 10:15", &mut clock),
+            Ok(reference("2024-12-20T10:15:00Z"))
+        );
+        assert_eq!(
+            parse_user_time("2024-12-20T10:20:00Z", &mut clock),
+            Ok(reference("2024-12-20T10:20:00Z"))
+        );
+        assert_eq!(
+            parse_user_time("2024-12-20", &mut clock),
+            Ok(reference("2024-12-20T00:00:00Z"))
+        );
+        assert!(parse_user_time("yesterday", &mut clock).is_err());
+        assert!(parse_user_time("2024-12-20 10:15 trailing", &mut clock).is_err());
+    }
+
+    #[test]
+    fn strftime_patterns() {
+        let t = parse_strftime_prefix(b"20/12/2024 10:00:05 worker started", "%d/%m/%Y %H:%M:%S")
+            .expect("parses");
+        let mut clock = ZoneClock::new(Zone::Utc);
+        assert_eq!(clock.to_utc(t), reference("2024-12-20T10:00:05Z"));
+        assert!(parse_strftime_prefix(b"hello", "%d/%m/%Y %H:%M:%S").is_none());
+        let aware = parse_strftime_prefix(b"2024-12-20 10:00:05 +0200 x", "%Y-%m-%d %H:%M:%S %z")
+            .expect("parses");
+        assert_eq!(clock.to_utc(aware), reference("2024-12-20T08:00:05Z"));
+    }
+}

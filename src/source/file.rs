@@ -1,0 +1,65 @@
+//! Local files through positional reads (`pread`), never mmap.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use super::{io_error, OpenError, Source};
+
+/// A regular file read with `pread`. The length is taken at open time, so a
+/// reader sees a consistent snapshot even while a writer appends.
+pub struct FileSource {
+    file: File,
+    len: u64,
+}
+
+impl FileSource {
+    /// Opens a regular file; refuses fifos, devices and sockets because they
+    /// cannot be read at an offset.
+    pub fn open(path: &Path) -> Result<Self, OpenError> {
+        let file = File::open(path).map_err(|e| io_error(path, &e))?;
+        let meta = file.metadata().map_err(|e| io_error(path, &e))?;
+        if !meta.is_file() {
+            return Err(OpenError::Special {
+                path: path.display().to_string(),
+            });
+        }
+        Ok(Self {
+            file,
+            len: meta.len(),
+        })
+    }
+}
+
+impl Source for FileSource {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        if offset >= self.len {
+            return Ok(0);
+        }
+        // Never read past the snapshot length: bytes appended after open belong
+        // to a later refresh, and a file truncated meanwhile simply reads short.
+        let room = (self.len - offset).min(buf.len() as u64) as usize;
+        self.file.read_at(&mut buf[..room], offset)
+    }
+}
+
+/// An in-memory source, for tests and for small generated inputs.
+pub struct MemSource(pub Vec<u8>);
+
+impl Source for MemSource {
+    fn len(&self) -> u64 {
+        self.0.len() as u64
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let start = (offset as usize).min(self.0.len());
+        let n = buf.len().min(self.0.len() - start);
+        buf[..n].copy_from_slice(&self.0[start..start + n]);
+        Ok(n)
+    }
+}
