@@ -3,8 +3,8 @@
 //!
 //! Order key of a record: `(UTC ns, source rank, byte offset)`; untimed records
 //! sort first. A [`Cursor`] is one byte offset per source: records before it
-//! are "above", records from it on are "below". [`Merge::next`] yields the
-//! records below in key order and moves the cursor past each; [`Merge::prev`]
+//! are "above", records from it on are "below". [`Merge::next_record`] yields the
+//! records below in key order and moves the cursor past each; [`Merge::prev_record`]
 //! yields the records above in reverse. Because the cursor partitions every
 //! source, each record is yielded exactly once whichever way one arrives.
 
@@ -211,12 +211,12 @@ impl Merge {
     }
 
     /// The next record below the cursor, moving the cursor past it.
-    pub fn next(&mut self) -> io::Result<Option<MergedRecord>> {
+    pub fn next_record(&mut self) -> io::Result<Option<MergedRecord>> {
         self.step(Direction::Forward)
     }
 
     /// The next record above the cursor (going up), moving the cursor before it.
-    pub fn prev(&mut self) -> io::Result<Option<MergedRecord>> {
+    pub fn prev_record(&mut self) -> io::Result<Option<MergedRecord>> {
         self.step(Direction::Backward)
     }
 
@@ -328,8 +328,8 @@ impl Merge {
             .is_some_and(|g| g.drops(source, record.start)))
     }
 
-    /// Streams the lines of a record just returned by [`next`](Self::next) or
-    /// [`prev`](Self::prev): `sink` gets each line in pieces (CR of CRLF
+    /// Streams the lines of a record just returned by [`next_record`](Self::next_record) or
+    /// [`prev_record`](Self::prev_record): `sink` gets each line in pieces (CR of CRLF
     /// removed) and `true` after a line's last piece.
     pub fn for_each_line_piece(
         &mut self,
@@ -343,8 +343,8 @@ impl Merge {
         )
     }
 
-    /// Streams the raw bytes of a record just returned by [`next`](Self::next)
-    /// or [`prev`](Self::prev), in block-sized pieces.
+    /// Streams the raw bytes of a record just returned by [`next_record`](Self::next_record)
+    /// or [`prev_record`](Self::prev_record), in block-sized pieces.
     pub fn for_each_chunk(
         &mut self,
         record: &MergedRecord,

@@ -42,7 +42,7 @@ pub fn print_merge(
         None => merge.seek_start(),
     }
     let time_filtered = options.since.is_some() || options.until.is_some();
-    while let Some(record) = merge.next()? {
+    while let Some(record) = merge.next_record()? {
         let Some(ts) = record.record.ts else {
             // An untimed source has no place inside a time range.
             if time_filtered {

@@ -259,3 +259,104 @@ impl BlockReader {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemSource;
+
+    fn reader(text: &[u8], block: usize) -> BlockReader {
+        BlockReader::new(Arc::new(MemSource(text.to_vec())), text.len() as u64, block)
+    }
+
+    fn lines_forward(text: &[u8], block: usize) -> Vec<Vec<u8>> {
+        let mut r = reader(text, block);
+        let mut out = Vec::new();
+        let mut at = 0;
+        while let Some(line) = r.line_at(at).expect("read") {
+            out.push(text[line.start as usize..line.end as usize].to_vec());
+            at = line.next;
+        }
+        out
+    }
+
+    fn lines_backward(text: &[u8], block: usize) -> Vec<Vec<u8>> {
+        let mut r = reader(text, block);
+        let mut out = Vec::new();
+        let mut at = text.len() as u64;
+        while let Some(line) = r.line_before(at).expect("read") {
+            out.push(text[line.start as usize..line.end as usize].to_vec());
+            at = line.start;
+        }
+        out.reverse();
+        out
+    }
+
+    fn both_ways(text: &[u8]) -> Vec<Vec<u8>> {
+        let mut seen = None;
+        for block in [64, 65, 100, 4096] {
+            let fwd = lines_forward(text, block);
+            assert_eq!(lines_backward(text, block), fwd, "block {block}");
+            if let Some(seen) = &seen {
+                assert_eq!(&fwd, seen, "block {block}");
+            }
+            seen = Some(fwd);
+        }
+        seen.unwrap_or_default()
+    }
+
+    #[test]
+    fn splits_the_same_in_both_directions() {
+        let text = b"one\r\ntwo\n\n\nthree\0nul\n\xff\xfe invalid utf-8\nno final newline";
+        let lines = both_ways(text);
+        assert_eq!(
+            lines,
+            vec![
+                b"one\r".to_vec(),
+                b"two".to_vec(),
+                b"".to_vec(),
+                b"".to_vec(),
+                b"three\0nul".to_vec(),
+                b"\xff\xfe invalid utf-8".to_vec(),
+                b"no final newline".to_vec(),
+            ]
+        );
+    }
+
+    #[test]
+    fn final_newline_ends_the_last_line_without_adding_one() {
+        assert_eq!(both_ways(b"a\nb\n"), vec![b"a".to_vec(), b"b".to_vec()]);
+        assert_eq!(both_ways(b"\n"), vec![b"".to_vec()]);
+        assert!(both_ways(b"").is_empty());
+    }
+
+    #[test]
+    fn a_20_mb_line_is_scanned_with_one_block() {
+        let mut text = b"before\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 20 << 20));
+        text.extend(b"\nafter\n");
+        let mut r = reader(&text, SCAN_BLOCK);
+        let long = r.line_at(7).expect("read").expect("line");
+        assert_eq!(long.len(), 20 << 20);
+        assert_eq!(
+            r.line_at(long.next).expect("read").map(|l| l.len()),
+            Some(5)
+        );
+        let back = r.line_before(long.next).expect("read").expect("line");
+        assert_eq!(back, long);
+        assert!(
+            r.buf.capacity() <= SCAN_BLOCK,
+            "never holds more than a block"
+        );
+    }
+
+    #[test]
+    fn line_starts_snap_forward() {
+        let text = b"ab\ncd\nef";
+        let mut r = reader(text, 64);
+        let starts: Vec<u64> = (0..=8)
+            .map(|o| r.line_start_at_or_after(o).expect("read"))
+            .collect();
+        assert_eq!(starts, vec![0, 3, 3, 3, 6, 6, 6, 8, 8]);
+    }
+}
