@@ -4,7 +4,7 @@
 //! The pipeline runs one way (see `docs/ARCHITECTURE.md`):
 //! [`source`] (random-access bytes) → [`record`] (lines, timestamps, records in
 //! both directions) → [`merge`] (K-way merge from any cursor, dedup, seeks) →
-//! [`print`] (stdout) or the window and view.
+//! [`print`](mod@print) (stdout) or the window and view.
 
 pub mod cli;
 pub mod gen;

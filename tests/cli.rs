@@ -1,0 +1,396 @@
+//! The `logweave` binary end to end on real files: order, dedup, time ranges,
+//! tags, errors and exit codes, pipes.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn logweave() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_logweave"));
+    cmd.env("TZ", "UTC").env_remove("NO_COLOR");
+    cmd
+}
+
+fn run(args: &[&str]) -> Output {
+    logweave().args(args).output().expect("spawn logweave")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn write(dir: &Path, name: &str, text: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, text).expect("write fixture");
+    path
+}
+
+fn generated(size: &str, format: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(&[
+        "gen",
+        "--out",
+        dir.path().to_str().expect("utf-8 path"),
+        "--size",
+        size,
+        "--format",
+        format,
+    ]);
+    assert!(out.status.success(), "gen failed: {}", stderr(&out));
+    dir
+}
+
+/// The timestamp of an Airflow 2 text line, as written (sortable text).
+fn text_ts(line: &str) -> Option<&str> {
+    line.strip_prefix('[')
+        .and_then(|l| l.get(..28))
+        .filter(|t| t.as_bytes().get(4) == Some(&b'-'))
+}
+
+#[test]
+fn generated_attempt_merges_in_order_and_shows_the_remote_copy_once() {
+    let dir = generated("3MB", "text");
+    let path = dir.path().to_str().expect("utf-8");
+    let out = run(&["--print", path]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let merged = stdout(&out);
+
+    // Time order over all timestamped lines.
+    let stamps: Vec<&str> = merged.lines().filter_map(text_ts).collect();
+    assert!(
+        stamps.len() > 10_000,
+        "a real amount of data: {}",
+        stamps.len()
+    );
+    assert!(
+        stamps.windows(2).all(|w| w[0] <= w[1]),
+        "merged output is in time order"
+    );
+
+    // Exactly the worker and trigger lines: the remote copy repeats a slice of
+    // the worker log and shows once.
+    let worker = fs::read_to_string(dir.path().join("attempt=1.log")).expect("worker");
+    let trigger =
+        fs::read_to_string(dir.path().join("attempt=1.log.trigger.42.log")).expect("trigger");
+    let remote = fs::read_to_string(dir.path().join("remote/attempt=1.log")).expect("remote");
+    assert!(
+        remote.len() > 100_000 && worker.contains(&remote),
+        "remote is a slice of the worker log"
+    );
+    let mut want: Vec<&str> = worker.lines().chain(trigger.lines()).collect();
+    let mut got: Vec<&str> = merged.lines().collect();
+    assert_eq!(got.len(), want.len());
+    want.sort_unstable();
+    got.sort_unstable();
+    assert!(got == want, "every worker and trigger line exactly once");
+
+    // Without dedup the remote copy's lines come back.
+    let all = run(&["--print", "--no-dedup", path]);
+    assert_eq!(
+        stdout(&all).lines().count(),
+        want.len() + remote.lines().count()
+    );
+}
+
+#[test]
+fn json_attempt_merges_in_order() {
+    let dir = generated("1MB", "json");
+    let out = run(&["--print", dir.path().to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let merged = stdout(&out);
+    let stamps: Vec<&str> = merged
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("{\"timestamp\":\"")
+                .and_then(|l| l.get(..26))
+        })
+        .collect();
+    assert!(stamps.len() > 1000);
+    assert!(stamps.windows(2).all(|w| w[0] <= w[1]));
+}
+
+#[test]
+fn a_line_printed_twice_shows_twice_and_a_copy_in_another_source_does_not_add_a_third() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let twice = b"[2024-12-20T10:00:00.000+0000] {a.py:1} INFO - same\n\
+[2024-12-20T10:00:00.000+0000] {a.py:1} INFO - same\n\
+[2024-12-20T10:00:01.000+0000] {a.py:1} INFO - after\n";
+    let local = write(dir.path(), "local.log", twice);
+    let remote = write(dir.path(), "remote.log", twice);
+    let other = write(
+        dir.path(),
+        "other.log",
+        b"[2024-12-20T10:00:00.000+0000] {a.py:1} INFO - same\n[2024-12-20T10:00:00.500+0000] {b.py:1} INFO - between\n",
+    );
+    let out = logweave()
+        .arg("--print")
+        .args([&local, &remote, &other])
+        .output()
+        .expect("spawn");
+    assert_eq!(
+        stdout(&out),
+        "[2024-12-20T10:00:00.000+0000] {a.py:1} INFO - same\n\
+[2024-12-20T10:00:00.000+0000] {a.py:1} INFO - same\n\
+[2024-12-20T10:00:00.500+0000] {b.py:1} INFO - between\n\
+[2024-12-20T10:00:01.000+0000] {a.py:1} INFO - after\n"
+    );
+}
+
+#[test]
+fn since_until_and_tags() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = write(
+        dir.path(),
+        "a.log",
+        b"2024-12-20 10:14:00,000 INFO early\n2024-12-20 10:15:00,000 INFO start\n  detail\n2024-12-20 10:19:59,999 INFO end\n2024-12-20 10:20:00,000 INFO late\n",
+    );
+    let b = write(
+        dir.path(),
+        "b.log",
+        b"[2024-12-20T11:16:00.000+0100] {x.py:1} INFO - b in range\n[2024-12-20T10:21:00.000+0000] {x.py:1} INFO - b late\n",
+    );
+    let out = logweave()
+        .args([
+            "--print",
+            "--tag",
+            "--since",
+            "2024-12-20 10:15",
+            "--until",
+            "2024-12-20T10:20:00Z",
+        ])
+        .args([&a, &b])
+        .output()
+        .expect("spawn");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "a.log: 2024-12-20 10:15:00,000 INFO start\n\
+a.log:   detail\n\
+b.log: [2024-12-20T11:16:00.000+0100] {x.py:1} INFO - b in range\n\
+a.log: 2024-12-20 10:19:59,999 INFO end\n"
+    );
+    // Naive times follow --tz, both in the logs and on the command line.
+    let berlin = logweave()
+        .args([
+            "--print",
+            "--tz",
+            "Europe/Berlin",
+            "--since",
+            "2024-12-20T09:20:00Z",
+        ])
+        .arg(&a)
+        .output()
+        .expect("spawn");
+    assert_eq!(stdout(&berlin), "2024-12-20 10:20:00,000 INFO late\n");
+    let local_since = logweave()
+        .args([
+            "--print",
+            "--tz",
+            "Europe/Berlin",
+            "--since",
+            "2024-12-20 10:20",
+        ])
+        .arg(&a)
+        .output()
+        .expect("spawn");
+    assert_eq!(stdout(&local_since), "2024-12-20 10:20:00,000 INFO late\n");
+}
+
+#[test]
+fn bytes_pass_through_untouched_except_crlf() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = write(
+        dir.path(),
+        "a.log",
+        b"2024-12-20T10:00:00Z nul\0here\r\n2024-12-20T10:00:02Z bad \xff\xfe utf-8\r\n\r\n\x1b[31mred\x1b[0m",
+    );
+    let b = write(dir.path(), "b.log", b"2024-12-20T10:00:01Z other\n\n");
+    let out = logweave()
+        .arg("--print")
+        .args([&a, &b])
+        .output()
+        .expect("spawn");
+    assert_eq!(
+        out.stdout,
+        b"2024-12-20T10:00:00Z nul\0here\n2024-12-20T10:00:01Z other\n\n2024-12-20T10:00:02Z bad \xff\xfe utf-8\n\n\x1b[31mred\x1b[0m\n"
+    );
+}
+
+#[test]
+fn a_piped_stdout_means_print_mode() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = write(dir.path(), "a.log", b"2024-12-20T10:00:00Z hello\n");
+    let out = logweave().arg(&a).output().expect("spawn");
+    assert_eq!(stdout(&out), "2024-12-20T10:00:00Z hello\n");
+}
+
+#[test]
+fn missing_and_special_sources_are_reported_and_the_rest_is_merged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = write(dir.path(), "good.log", b"2024-12-20T10:00:00Z ok\n");
+    let missing = dir.path().join("x.log");
+    let out = logweave()
+        .arg("--print")
+        .args([&missing, &good])
+        .arg("/dev/null")
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "2024-12-20T10:00:00Z ok\n");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "logweave: cannot open '{}': No such file or directory",
+            missing.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("logweave: cannot open '/dev/null': not a regular file"),
+        "{err}"
+    );
+
+    let nothing = logweave()
+        .arg("--print")
+        .arg(&missing)
+        .output()
+        .expect("spawn");
+    assert_eq!(nothing.status.code(), Some(2));
+    assert!(nothing.stdout.is_empty());
+
+    let unreadable = write(dir.path(), "secret.log", b"2024-12-20T10:00:00Z hidden\n");
+    let mut perms = fs::metadata(&unreadable).expect("meta").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o000);
+    fs::set_permissions(&unreadable, perms).expect("chmod");
+    // Root reads anything; the check only means something for other users.
+    if fs::read(&unreadable).is_err() {
+        let out = logweave()
+            .arg("--print")
+            .args([&unreadable, &good])
+            .output()
+            .expect("spawn");
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains("Permission denied"));
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(run(&[]).status.code(), Some(2));
+    assert_eq!(
+        run(&["--print", "--since", "yesterday", "x.log"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(&["--print", "--tz", "Mars/Base", "x.log"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(run(&["--no-such-flag"]).status.code(), Some(2));
+}
+
+#[test]
+fn closing_the_pipe_early_ends_quietly() {
+    let dir = generated("5MB", "text");
+    let mut child = logweave()
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut head = [0u8; 4096];
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_exact(&mut head)
+        .expect("first bytes");
+    // Dropping our end of the pipe is what `| head` does.
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert!(out.stderr.is_empty(), "quiet: {}", stderr(&out));
+}
+
+#[test]
+fn a_100_mb_line_streams_through_in_bounded_memory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("huge.log");
+    let mut file = fs::File::create(&path).expect("create");
+    file.write_all(b"2024-12-20T10:00:00Z start\n2024-12-20T10:00:01Z ")
+        .expect("write");
+    let chunk = vec![b'x'; 1 << 20];
+    for _ in 0..100 {
+        file.write_all(&chunk).expect("write");
+    }
+    file.write_all(b"\n2024-12-20T10:00:02Z end\n")
+        .expect("write");
+    drop(file);
+    let other = write(dir.path(), "other.log", b"2024-12-20T10:00:01.5Z between\n");
+
+    // Waited for by `wait_max_rss_kib`, which also reads the peak RSS.
+    #[allow(clippy::zombie_processes)]
+    let mut child = logweave()
+        .arg("--print")
+        .args([&path, &other])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = child.stdout.take().expect("stdout");
+    let (mut total, mut lines, mut buf) = (0usize, Vec::new(), vec![0u8; 1 << 16]);
+    let mut current = Vec::new();
+    loop {
+        let n = out.read(&mut buf).expect("read");
+        if n == 0 {
+            break;
+        }
+        total += n;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                lines.push(if current.len() > 100 {
+                    format!("<{} bytes>", current.len())
+                } else {
+                    String::from_utf8_lossy(&current).into_owned()
+                });
+                current.clear();
+            } else {
+                current.push(b);
+            }
+        }
+    }
+    let rss_kib = wait_max_rss_kib(child.id());
+    assert_eq!(total, 27 + 21 + (100 << 20) + 1 + 31 + 25);
+    assert_eq!(
+        lines,
+        vec![
+            "2024-12-20T10:00:00Z start".to_string(),
+            format!("<{} bytes>", 21 + (100 << 20)),
+            "2024-12-20T10:00:01.5Z between".to_string(),
+            "2024-12-20T10:00:02Z end".to_string(),
+        ]
+    );
+    assert!(rss_kib <= 32 * 1024, "peak RSS {rss_kib} KiB");
+}
+
+/// Waits for a child and returns its peak resident set size.
+fn wait_max_rss_kib(pid: u32) -> i64 {
+    let mut status = 0;
+    // SAFETY: plain FFI calls with valid pointers to stack values.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        let waited = libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage);
+        assert_eq!(waited, pid as libc::pid_t, "wait4");
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "exit status {status}"
+        );
+        usage.ru_maxrss
+    }
+}
