@@ -61,6 +61,11 @@ pub struct OpenArgs {
     /// Prefix each printed line with its source's label.
     #[arg(long)]
     pub tag: bool,
+
+    /// Threads for print mode (default: one per core, at most 4). The output
+    /// is the same whatever the number.
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    pub threads: usize,
 }
 
 /// `logweave gen`.

@@ -7,7 +7,7 @@ use clap::Parser;
 
 use logweave::cli::{Cli, Command, GenArgs, OpenArgs};
 use logweave::gen::{self, GenSpec};
-use logweave::merge::{Merge, MergeOptions};
+use logweave::merge::MergeOptions;
 use logweave::print::{print_merge, PrintOptions};
 use logweave::record::format::TsFormat;
 use logweave::record::timestamp::{parse_user_time, Zone, ZoneClock};
@@ -112,18 +112,16 @@ fn run_open(args: &OpenArgs) -> ExitCode {
 
     // Until the viewer lands, a terminal gets the printed merge too.
     let _interactive = !args.print && io::stdout().is_terminal();
-    let mut merge = Merge::new(
-        layouts,
-        MergeOptions {
-            dedup: !args.no_dedup,
-        },
-    );
+    let merge_options = MergeOptions {
+        dedup: !args.no_dedup,
+    };
     let options = PrintOptions {
         since,
         until,
         tags: args.tag.then_some(tags),
+        threads: args.threads,
     };
-    match print_merge(&mut merge, &options, io::stdout().lock()) {
+    match print_merge(layouts, merge_options, &options, io::stdout().lock()) {
         Ok(_) => {}
         // `| head` closed the pipe: the reader has what it wanted.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,

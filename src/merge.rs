@@ -91,7 +91,6 @@ impl Merge {
     pub fn new(layouts: Vec<RecordLayout>, options: MergeOptions) -> Self {
         let readers = layouts.iter().map(|l| l.reader(SCAN_BLOCK)).collect();
         let probes = layouts.iter().map(|l| l.reader(PROBE_BLOCK)).collect();
-        let planner = dedup::Planner::new(&layouts);
         let n = layouts.len();
         Self {
             layouts,
@@ -107,7 +106,7 @@ impl Merge {
             pending_refill: None,
             group: None,
             fresh: true,
-            planner,
+            planner: dedup::Planner::default(),
         }
     }
 
@@ -212,15 +211,31 @@ impl Merge {
 
     /// The next record below the cursor, moving the cursor past it.
     pub fn next_record(&mut self) -> io::Result<Option<MergedRecord>> {
-        self.step(Direction::Forward)
+        self.step(Direction::Forward, i64::MAX)
+    }
+
+    /// Like [`next_record`](Self::next_record), but stops — without moving the
+    /// cursor — at the first record whose time key is ≥ `limit`. The cursor is
+    /// then exactly where a merge starting at `limit` would begin.
+    pub fn next_record_before(&mut self, limit: i64) -> io::Result<Option<MergedRecord>> {
+        self.step(Direction::Forward, limit)
+    }
+
+    /// Puts back a record just returned by [`next_record`](Self::next_record):
+    /// the cursor moves back before it, so the next call returns it again.
+    pub fn unread(&mut self, record: &MergedRecord) {
+        if let Some(pos) = self.pos.get_mut(record.source) {
+            *pos = record.record.start;
+            self.invalidate();
+        }
     }
 
     /// The next record above the cursor (going up), moving the cursor before it.
     pub fn prev_record(&mut self) -> io::Result<Option<MergedRecord>> {
-        self.step(Direction::Backward)
+        self.step(Direction::Backward, i64::MIN)
     }
 
-    fn step(&mut self, direction: Direction) -> io::Result<Option<MergedRecord>> {
+    fn step(&mut self, direction: Direction, limit: i64) -> io::Result<Option<MergedRecord>> {
         if self.direction != Some(direction) {
             self.start(direction)?;
         }
@@ -229,7 +244,10 @@ impl Merge {
                 self.refill(source)?;
             }
             let popped = match direction {
-                Direction::Forward => self.forward_heap.pop().map(|Reverse(k)| k),
+                Direction::Forward => match self.forward_heap.peek() {
+                    Some(Reverse((ts, _, _))) if *ts >= limit && limit != i64::MAX => None,
+                    _ => self.forward_heap.pop().map(|Reverse(k)| k),
+                },
                 Direction::Backward => self.backward_heap.pop(),
             };
             let Some((_, source, _)) = popped else {
@@ -306,7 +324,7 @@ impl Merge {
                 let head_here = self.heads[other].and_then(|h| h.ts) == Some(ts);
                 let across = look_across
                     && self.planner.touches_across(
-                        other,
+                        &mut self.readers[other],
                         self.pos[other],
                         ts,
                         direction == Direction::Forward,
@@ -319,7 +337,15 @@ impl Merge {
                 GroupPlan::single(ts)
             } else {
                 members.sort_unstable();
-                self.planner.plan(ts, &members, &self.pos)?
+                // Past the first group of a forward merge, every member's run
+                // starts at its head (the popped record, for its own source).
+                let forward_inside = !look_across && direction == Direction::Forward;
+                let mut anchors = self.pos.clone();
+                if forward_inside {
+                    anchors[source] = record.start;
+                }
+                self.planner
+                    .plan(&mut self.readers, ts, &members, &anchors, forward_inside)?
             });
         }
         Ok(self

@@ -10,6 +10,7 @@ pub mod level;
 pub mod split;
 pub mod timestamp;
 
+use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
 
@@ -28,7 +29,7 @@ const SNIFF_LINES: usize = 400;
 
 /// One record of one source: the byte range `[start, end)` where `end` is the
 /// start of the next record (so it includes the final newline, if any).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct Record {
     /// UTC nanoseconds of its first timestamped line; `None` only for a source
     /// that has no timestamps at all.
@@ -38,7 +39,21 @@ pub struct Record {
     /// Severity of the timestamped line (`Unknown` unless the reader was asked
     /// to sniff levels).
     pub level: Level,
+    /// Some line may end in CRLF. `false` means the raw bytes are exactly the
+    /// lines as shown (plus, at the end of a source, perhaps no final newline).
+    pub crlf: bool,
 }
+
+/// Records are equal when they are the same record; `crlf` is only a hint
+/// about its bytes and may differ between two reads of it.
+impl PartialEq for Record {
+    fn eq(&self, other: &Self) -> bool {
+        (self.ts, self.start, self.end, self.level)
+            == (other.ts, other.start, other.end, other.level)
+    }
+}
+
+impl Eq for Record {}
 
 impl Record {
     /// The time part of the order key: untimed records sort first.
@@ -114,6 +129,7 @@ impl RecordLayout {
             first_timed: self.first_timed,
             want_levels: self.want_levels,
             lookahead: None,
+            recent: VecDeque::with_capacity(RECENT_RECORDS),
         }
     }
 
@@ -166,7 +182,14 @@ pub struct RecordReader {
     /// The last line parsed while looking for a record's end is the next
     /// record's first line: remembered so forward reading parses each line once.
     lookahead: Option<ParsedLine>,
+    /// The last records read forward, contiguous. The dedup planner reads a
+    /// timestamp group's run ahead of the merge; the merge then finds those
+    /// records here instead of parsing them again.
+    recent: VecDeque<Record>,
 }
+
+/// How many recently read records a reader remembers.
+const RECENT_RECORDS: usize = 32;
 
 impl RecordReader {
     /// Length snapshot in bytes.
@@ -228,6 +251,33 @@ impl RecordReader {
 
     /// The record that starts at the boundary `pos`, or `None` at the end.
     pub fn record_at(&mut self, pos: u64) -> io::Result<Option<Record>> {
+        while let Some(front) = self.recent.front() {
+            if front.start >= pos {
+                break;
+            }
+            self.recent.pop_front();
+        }
+        if let Some(known) = self.recent.front().filter(|r| r.start == pos) {
+            return Ok(Some(*known));
+        }
+        let record = self.read_record_at(pos)?;
+        if let Some(record) = record {
+            if self
+                .recent
+                .back()
+                .is_some_and(|last| last.end != record.start)
+            {
+                self.recent.clear();
+            }
+            if self.recent.len() == RECENT_RECORDS {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(record);
+        }
+        Ok(record)
+    }
+
+    fn read_record_at(&mut self, pos: u64) -> io::Result<Option<Record>> {
         let Some(mut head) = self.parsed_line_at(pos)? else {
             return Ok(None);
         };
@@ -244,16 +294,20 @@ impl RecordReader {
                         start: 0,
                         end: self.len(),
                         level: Level::Unknown,
+                        crlf: true,
                     }))
                 }
             }
         }
+        // Lines before the head (a preamble) were not checked for CR.
+        let mut crlf = head.line.cr || pos == 0;
         let mut end = head.line.next;
         while let Some(parsed) = self.parsed_line_at(end)? {
             if self.opens_record(&parsed) {
                 self.lookahead = Some(parsed);
                 break;
             }
+            crlf |= parsed.line.cr;
             end = parsed.line.next;
         }
         Ok(Some(Record {
@@ -261,16 +315,19 @@ impl RecordReader {
             start: pos,
             end,
             level: head.level,
+            crlf,
         }))
     }
 
     /// The record that ends at the boundary `pos`, or `None` when `pos` is 0.
     pub fn record_before(&mut self, pos: u64) -> io::Result<Option<Record>> {
         let mut at = pos;
+        let mut crlf = false;
         let head = loop {
             let Some(line) = self.lines.line_before(at)? else {
                 return Ok(None);
             };
+            crlf |= line.cr;
             if line.start == 0 || Some(line.start) == self.first_timed {
                 break None;
             }
@@ -283,6 +340,8 @@ impl RecordReader {
         let (start, head) = match head {
             Some(head) => (head.line.start, Some(head)),
             None => {
+                // The first record may hold a preamble not checked for CR.
+                crlf = true;
                 let first = match self.first_timed {
                     Some(first) => self.parsed_line_at(first)?,
                     None => None,
@@ -295,6 +354,7 @@ impl RecordReader {
             start,
             end: pos,
             level: head.map(|h| h.level).unwrap_or_default(),
+            crlf,
         }))
     }
 
@@ -420,7 +480,8 @@ ValueError: boom\n\
                 ts: None,
                 start: 0,
                 end: 10,
-                level: Level::Unknown
+                level: Level::Unknown,
+                crlf: true
             }]
         );
         assert_eq!(backward(&l, 64), fwd);

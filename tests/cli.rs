@@ -394,3 +394,44 @@ fn wait_max_rss_kib(pid: u32) -> i64 {
         usage.ru_maxrss
     }
 }
+
+#[test]
+fn threads_never_change_the_output_also_on_unsorted_sources() {
+    let dir = generated("20MB", "text");
+    // An unsorted source: a second attempt's log appended to the first, so
+    // time jumps back in the middle (rotation gone wrong).
+    let other = generated("4MB", "text");
+    let mut unsorted = fs::read(dir.path().join("attempt=1.log.trigger.42.log")).expect("read");
+    unsorted.extend(fs::read(other.path().join("attempt=1.log")).expect("read"));
+    write(dir.path(), "attempt=1.log.trigger.42.log", &unsorted);
+    let path = dir.path().to_str().expect("utf-8");
+    let one = run(&["--print", "--threads", "1", path]);
+    for threads in ["2", "3"] {
+        let many = run(&["--print", "--threads", threads, path]);
+        assert!(many.status.success());
+        assert!(
+            one.stdout == many.stdout,
+            "--threads {threads} differs from --threads 1"
+        );
+    }
+    // And on sorted sources, slices tile the stream exactly.
+    let sorted = generated("20MB", "text");
+    let path = sorted.path().to_str().expect("utf-8");
+    let one = run(&[
+        "--print",
+        "--threads",
+        "1",
+        "--since",
+        "2024-12-20T10:01:00Z",
+        path,
+    ]);
+    let two = run(&[
+        "--print",
+        "--threads",
+        "2",
+        "--since",
+        "2024-12-20T10:01:00Z",
+        path,
+    ]);
+    assert!(!one.stdout.is_empty() && one.stdout == two.stdout);
+}

@@ -12,14 +12,14 @@
 //! backward merges from any cursor agree. A plan reads those runs with its own
 //! readers (hashing each record once) and remembers only what it drops.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 
 use xxhash_rust::xxh3::Xxh3;
 
-use crate::record::split::SCAN_BLOCK;
 use crate::record::timestamp::Nanos;
-use crate::record::{RecordLayout, RecordReader};
+use crate::record::{Record, RecordReader};
 
 /// Records larger than this are never dropped, so no record ever has to be
 /// hashed whole beyond this size (DESIGN §5, trap 2).
@@ -30,10 +30,37 @@ pub const DEDUP_MAX_RECORD: u64 = 1024 * 1024;
 /// that stamp a million lines with one time.
 pub const DEDUP_MAX_GROUP: usize = 50_000;
 
+/// Content hashes are xxh3-128 already: folding them is a perfect hash, and
+/// SipHash over them would cost more than the rest of the plan.
+#[derive(Default)]
+struct FoldHasher(u64);
+
+impl Hasher for FoldHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7C_C1_B7_27_22_0A_95);
+        }
+    }
+
+    fn write_u128(&mut self, v: u128) {
+        self.0 = (v as u64) ^ ((v >> 64) as u64);
+    }
+}
+
+type HashCounts = HashMap<u128, u32, BuildHasherDefault<FoldHasher>>;
+
 /// Which records of one timestamp group are dropped.
 pub struct GroupPlan {
     ts: Nanos,
-    dropped: HashSet<(usize, u64)>,
+    /// `(source, start)` of dropped records, ascending (planned in that order).
+    dropped: Vec<(usize, u64)>,
 }
 
 impl GroupPlan {
@@ -41,7 +68,7 @@ impl GroupPlan {
     pub fn single(ts: Nanos) -> Self {
         Self {
             ts,
-            dropped: HashSet::new(),
+            dropped: Vec::new(),
         }
     }
 
@@ -52,32 +79,34 @@ impl GroupPlan {
 
     /// Whether the record of `source` starting at `start` is a dropped copy.
     pub fn drops(&self, source: usize, start: u64) -> bool {
-        !self.dropped.is_empty() && self.dropped.contains(&(source, start))
+        !self.dropped.is_empty() && self.dropped.binary_search(&(source, start)).is_ok()
     }
 }
 
-/// Reads timestamp groups with readers of its own.
+/// Plans timestamp groups. It reads with the merge's own sequential readers:
+/// a group's runs sit right at the merge's heads, in blocks already loaded,
+/// so planning costs no extra reads in the common case.
+#[derive(Default)]
 pub struct Planner {
-    readers: Vec<RecordReader>,
+    most_below: HashCounts,
+    copies: HashCounts,
+    /// Per member: the records of its run (reused between groups).
+    runs: Vec<Vec<Record>>,
+    /// Per record length: the first member holding a record of that length,
+    /// and whether another member holds one too.
+    lengths: HashMap<u64, (usize, bool), BuildHasherDefault<FoldHasher>>,
 }
 
 impl Planner {
-    pub fn new(layouts: &[RecordLayout]) -> Self {
-        Self {
-            readers: layouts.iter().map(|l| l.reader(SCAN_BLOCK / 2)).collect(),
-        }
-    }
-
     /// Whether `source` has a record at `ts` just on the other side of its
     /// cursor position `pos` (above it when merging forward).
     pub fn touches_across(
         &mut self,
-        source: usize,
+        reader: &mut RecordReader,
         pos: u64,
         ts: Nanos,
         forward: bool,
     ) -> io::Result<bool> {
-        let reader = &mut self.readers[source];
         let across = if forward {
             reader.record_before(pos)?
         } else {
@@ -87,21 +116,35 @@ impl Planner {
     }
 
     /// Plans the group at `ts` over `members` (ascending ranks), whose runs
-    /// contain or touch the positions `pos`.
-    pub fn plan(&mut self, ts: Nanos, members: &[usize], pos: &[u64]) -> io::Result<GroupPlan> {
+    /// contain or touch the positions `anchors`. With `runs_start_at_anchors`
+    /// the caller knows no member has records at `ts` before its anchor (a
+    /// forward merge past its first group), which saves a backward read each.
+    pub fn plan(
+        &mut self,
+        readers: &mut [RecordReader],
+        ts: Nanos,
+        members: &[usize],
+        anchors: &[u64],
+        runs_start_at_anchors: bool,
+    ) -> io::Result<GroupPlan> {
         let mut plan = GroupPlan::single(ts);
-        let mut most_below: HashMap<u128, u32> = HashMap::new();
+        if self.runs.len() < members.len() {
+            self.runs.resize_with(members.len(), Vec::new);
+        }
         let mut seen = 0usize;
-        for &source in members {
-            let reader = &mut self.readers[source];
-            let mut start = pos[source];
-            while let Some(r) = reader.record_before(start)? {
-                if r.ts != Some(ts) {
-                    break;
+        for (slot, &source) in members.iter().enumerate() {
+            let reader = &mut readers[source];
+            let run = &mut self.runs[slot];
+            run.clear();
+            let mut start = anchors[source];
+            if !runs_start_at_anchors {
+                while let Some(r) = reader.record_before(start)? {
+                    if r.ts != Some(ts) {
+                        break;
+                    }
+                    start = r.start;
                 }
-                start = r.start;
             }
-            let mut copies: HashMap<u128, u32> = HashMap::new();
             let mut at = start;
             while let Some(r) = reader.record_at(at)? {
                 if r.ts != Some(ts) {
@@ -110,19 +153,52 @@ impl Planner {
                 at = r.end;
                 seen += 1;
                 if seen > DEDUP_MAX_GROUP {
-                    return Ok(GroupPlan::single(ts));
+                    return Ok(plan);
                 }
+                run.push(r);
+            }
+        }
+
+        // Copies have equal lengths unless CRLF is involved: records whose
+        // length no other member shares cannot be copies and need no hash.
+        self.lengths.clear();
+        let mut crlf_members = 0;
+        for (slot, run) in self.runs[..members.len()].iter().enumerate() {
+            crlf_members += run.iter().any(|r| r.crlf) as usize;
+            for r in run.iter().filter(|r| !r.crlf) {
+                let entry = self.lengths.entry(r.len()).or_insert((slot, false));
+                entry.1 |= entry.0 != slot;
+            }
+        }
+
+        let (most_below, copies) = (&mut self.most_below, &mut self.copies);
+        most_below.clear();
+        for (slot, &source) in members.iter().enumerate() {
+            let run = &self.runs[slot];
+            let own_crlf = run.iter().any(|r| r.crlf) as usize;
+            let others_crlf = crlf_members > own_crlf;
+            copies.clear();
+            for r in run {
                 if r.len() > DEDUP_MAX_RECORD {
                     continue;
                 }
-                let hash = content_hash(reader, r.start, r.end)?;
+                let comparable = r.crlf
+                    || others_crlf
+                    || self
+                        .lengths
+                        .get(&r.len())
+                        .is_some_and(|&(_, shared)| shared);
+                if !comparable {
+                    continue;
+                }
+                let hash = content_hash(&mut readers[source], r)?;
                 let copy_index = copies.entry(hash).or_insert(0);
                 if *copy_index < most_below.get(&hash).copied().unwrap_or(0) {
-                    plan.dropped.insert((source, r.start));
+                    plan.dropped.push((source, r.start));
                 }
                 *copy_index += 1;
             }
-            for (hash, count) in copies {
+            for (&hash, &count) in copies.iter() {
                 let most = most_below.entry(hash).or_insert(0);
                 *most = (*most).max(count);
             }
@@ -131,15 +207,30 @@ impl Planner {
     }
 }
 
-/// Hash of a record's lines as shown (CRLF and LF copies are the same content).
-fn content_hash(reader: &mut RecordReader, start: u64, end: u64) -> io::Result<u128> {
+/// Hash of a record's lines as shown: each line without its CR, plus `\n`
+/// (so CRLF and LF copies, and a last line without newline, hash alike).
+fn content_hash(reader: &mut RecordReader, record: &Record) -> io::Result<u128> {
     let mut hasher = Xxh3::new();
-    reader.for_each_line_piece(start, end, |piece, last| {
-        hasher.update(piece);
-        if last {
+    if record.crlf {
+        reader.for_each_line_piece(record.start, record.end, |piece, last| {
+            hasher.update(piece);
+            if last {
+                hasher.update(b"\n");
+            }
+            Ok(())
+        })?;
+    } else {
+        let mut last = None;
+        reader
+            .lines()
+            .for_each_chunk(record.start, record.end, |chunk| {
+                hasher.update(chunk);
+                last = chunk.last().copied().or(last);
+                Ok(())
+            })?;
+        if last != Some(b'\n') {
             hasher.update(b"\n");
         }
-        Ok(())
-    })?;
+    }
     Ok(hasher.digest128())
 }

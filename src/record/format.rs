@@ -1,6 +1,9 @@
 //! Per-source timestamp formats and how they are sniffed.
 
-use super::timestamp::{parse_iso_prefix, parse_strftime_prefix, Nanos, WallTime, ZoneClock};
+use super::timestamp::{
+    parse_iso_prefix, parse_iso_prefix_cached, parse_strftime_prefix, MinuteCache, Nanos, WallTime,
+    ZoneClock,
+};
 
 /// Where a source's lines carry their timestamp.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,16 +35,22 @@ impl TsFormat {
 
     /// The reading at the anchored position of `line`, if it has one.
     pub fn parse(&self, line: &[u8]) -> Option<WallTime> {
+        self.parse_cached(line, &mut MinuteCache::default())
+    }
+
+    /// [`parse`](Self::parse), reusing the date arithmetic of the last minute seen.
+    #[inline]
+    pub fn parse_cached(&self, line: &[u8], cache: &mut MinuteCache) -> Option<WallTime> {
         match self {
             TsFormat::Bracketed => {
                 if line.first() != Some(&b'[') {
                     return None;
                 }
-                let (t, used) = parse_iso_prefix(&line[1..])?;
+                let (t, used) = parse_iso_prefix_cached(&line[1..], cache)?;
                 (line.get(1 + used) == Some(&b']')).then_some(t)
             }
-            TsFormat::Iso => parse_iso_prefix(line).map(|(t, _)| t),
-            TsFormat::Json => parse_json_timestamp(line),
+            TsFormat::Iso => parse_iso_prefix_cached(line, cache).map(|(t, _)| t),
+            TsFormat::Json => parse_json_timestamp(line, cache),
             TsFormat::Strftime(pattern) => parse_strftime_prefix(line, pattern),
         }
     }
@@ -59,7 +68,7 @@ impl TsFormat {
     }
 }
 
-fn parse_json_timestamp(line: &[u8]) -> Option<WallTime> {
+fn parse_json_timestamp(line: &[u8], cache: &mut MinuteCache) -> Option<WallTime> {
     let mut i = 0;
     while i < line.len() && line[i].is_ascii_whitespace() {
         i += 1;
@@ -78,7 +87,7 @@ fn parse_json_timestamp(line: &[u8]) -> Option<WallTime> {
     if window.get(j) != Some(&b'"') {
         return None;
     }
-    let (t, used) = parse_iso_prefix(&window[j + 1..])?;
+    let (t, used) = parse_iso_prefix_cached(&window[j + 1..], cache)?;
     (window.get(j + 1 + used) == Some(&b'"')).then_some(t)
 }
 
@@ -95,12 +104,17 @@ fn skip_spaces(b: &[u8], mut i: usize) -> usize {
 pub struct TsParser {
     format: Option<TsFormat>,
     clock: ZoneClock,
+    cache: MinuteCache,
 }
 
 impl TsParser {
     /// A parser for `format`; `None` means the source has no timestamps.
     pub fn new(format: Option<TsFormat>, clock: ZoneClock) -> Self {
-        Self { format, clock }
+        Self {
+            format,
+            clock,
+            cache: MinuteCache::default(),
+        }
     }
 
     /// The format in use, if any.
@@ -112,7 +126,7 @@ impl TsParser {
     /// one (a continuation line).
     #[inline]
     pub fn parse(&mut self, line: &[u8]) -> Option<Nanos> {
-        let t = self.format.as_ref()?.parse(line)?;
+        let t = self.format.as_ref()?.parse_cached(line, &mut self.cache)?;
         Some(self.clock.to_utc(t))
     }
 }

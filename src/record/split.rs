@@ -26,6 +26,10 @@ pub struct Line {
     pub start: u64,
     pub end: u64,
     pub next: u64,
+    /// The line may end in `\r` (CRLF): `false` is a promise, `true` only a
+    /// hint (set whenever the byte could not be checked for free). Lets the
+    /// common LF-only case copy and hash raw bytes without a second scan.
+    pub cr: bool,
 }
 
 impl Line {
@@ -162,17 +166,15 @@ impl BlockReader {
         if start >= self.len {
             return Ok(None);
         }
-        Ok(Some(match self.find_newline(start)? {
-            Some(nl) => Line {
-                start,
-                end: nl,
-                next: nl + 1,
-            },
-            None => Line {
-                start,
-                end: self.len,
-                next: self.len,
-            },
+        let (end, next) = match self.find_newline(start)? {
+            Some(nl) => (nl, nl + 1),
+            None => (self.len, self.len),
+        };
+        Ok(Some(Line {
+            start,
+            end,
+            next,
+            cr: self.may_be_cr_before(start, end),
         }))
     }
 
@@ -193,7 +195,25 @@ impl BlockReader {
             Some(nl) => nl + 1,
             None => 0,
         };
-        Ok(Some(Line { start, end, next }))
+        Ok(Some(Line {
+            start,
+            end,
+            next,
+            cr: self.may_be_cr_before(start, end),
+        }))
+    }
+
+    /// Whether the byte before `end` (within a line starting at `start`) may be
+    /// a `\r`, answered from the loaded block; `true` when it is not loaded.
+    #[inline]
+    fn may_be_cr_before(&self, start: u64, end: u64) -> bool {
+        if end <= start {
+            return false;
+        }
+        match end.checked_sub(1).filter(|&at| self.holds(at)) {
+            Some(at) => self.buf[(at - self.start) as usize] == b'\r',
+            None => true,
+        }
     }
 
     /// Start of the first line that begins at or after `offset`.
@@ -343,7 +363,10 @@ mod tests {
             Some(5)
         );
         let back = r.line_before(long.next).expect("read").expect("line");
-        assert_eq!(back, long);
+        assert_eq!(
+            (back.start, back.end, back.next),
+            (long.start, long.end, long.next)
+        );
         assert!(
             r.buf.capacity() <= SCAN_BLOCK,
             "never holds more than a block"

@@ -38,41 +38,57 @@ const LOG_LINE: Shape = Shape {
     time_optional: false,
 };
 
+/// Remembers the last `YYYY-MM-DD?HH:MM` prefix and its value: consecutive
+/// log lines almost always share it, so the calendar arithmetic runs about
+/// once a minute of log instead of once a line.
+#[derive(Clone, Debug, Default)]
+pub struct MinuteCache {
+    prefix: [u8; 16],
+    minute_secs: i64,
+    valid: bool,
+}
+
 /// Parses an ISO 8601 / RFC 3339 / Python-logging timestamp at the start of
 /// `b`. Returns the reading and the number of bytes it took.
 pub fn parse_iso_prefix(b: &[u8]) -> Option<(WallTime, usize)> {
-    parse_iso_shape(b, LOG_LINE)
+    parse_iso_shape(b, LOG_LINE, None)
 }
 
-fn parse_iso_shape(b: &[u8], shape: Shape) -> Option<(WallTime, usize)> {
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let year = digits(b, 0, 4)? as i64;
-    let month = digits(b, 5, 2)?;
-    let day = digits(b, 8, 2)?;
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-        return None;
-    }
-    let date_secs = days_from_civil(year, month, day) * 86_400;
-    let mut i = 10;
-    let has_time = b.len() >= 16 && (b[10] == b'T' || b[10] == b' ') && b[13] == b':';
-    if !has_time {
-        if shape.time_optional && boundary(b, i) {
-            return Some((
-                WallTime {
-                    secs: date_secs,
-                    nanos: 0,
-                    offset: None,
-                },
-                i,
-            ));
+/// [`parse_iso_prefix`] with a [`MinuteCache`]: the hot path of every merge.
+#[inline]
+pub fn parse_iso_prefix_cached(b: &[u8], cache: &mut MinuteCache) -> Option<(WallTime, usize)> {
+    parse_iso_shape(b, LOG_LINE, Some(cache))
+}
+
+fn parse_iso_shape(
+    b: &[u8],
+    shape: Shape,
+    cache: Option<&mut MinuteCache>,
+) -> Option<(WallTime, usize)> {
+    let minute_secs = match cache {
+        Some(cache) if cache.valid && b.len() >= 16 && b[..16] == cache.prefix => cache.minute_secs,
+        cache => {
+            let (minute_secs, time_at) = parse_date_hour_minute(b, shape)?;
+            if time_at < 16 {
+                // A bare date (user input only).
+                return Some((
+                    WallTime {
+                        secs: minute_secs,
+                        nanos: 0,
+                        offset: None,
+                    },
+                    time_at,
+                ));
+            }
+            if let Some(cache) = cache {
+                cache.prefix.copy_from_slice(&b[..16]);
+                cache.minute_secs = minute_secs;
+                cache.valid = true;
+            }
+            minute_secs
         }
-        return None;
-    }
-    let hour = digits(b, 11, 2)?;
-    let minute = digits(b, 14, 2)?;
-    i = 16;
+    };
+    let mut i = 16;
     let mut second = 0;
     if b.len() >= 19 && b[16] == b':' {
         second = digits(b, 17, 2)?;
@@ -81,7 +97,7 @@ fn parse_iso_shape(b: &[u8], shape: Shape) -> Option<(WallTime, usize)> {
         return None;
     }
     // 60 admits a leap second; it lands on the next minute's first second.
-    if hour > 23 || minute > 59 || second > 60 {
+    if second > 60 {
         return None;
     }
     let mut nanos = 0u32;
@@ -114,15 +130,40 @@ fn parse_iso_shape(b: &[u8], shape: Shape) -> Option<(WallTime, usize)> {
     if !boundary(b, i) {
         return None;
     }
-    let secs = date_secs + hour as i64 * 3600 + minute as i64 * 60 + second as i64;
     Some((
         WallTime {
-            secs,
+            secs: minute_secs + second as i64,
             nanos,
             offset,
         },
         i,
     ))
+}
+
+/// `YYYY-MM-DD?HH:MM` (or, where the shape allows, a bare date): the seconds
+/// value of that minute and where the seconds would start (16), or the length
+/// of a bare date (10).
+fn parse_date_hour_minute(b: &[u8], shape: Shape) -> Option<(i64, usize)> {
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = digits(b, 0, 4)? as i64;
+    let month = digits(b, 5, 2)?;
+    let day = digits(b, 8, 2)?;
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    let date_secs = days_from_civil(year, month, day) * 86_400;
+    let has_time = b.len() >= 16 && (b[10] == b'T' || b[10] == b' ') && b[13] == b':';
+    if !has_time {
+        return (shape.time_optional && boundary(b, 10)).then_some((date_secs, 10));
+    }
+    let hour = digits(b, 11, 2)?;
+    let minute = digits(b, 14, 2)?;
+    if hour > 23 || minute > 59 {
+        return None;
+    }
+    Some((date_secs + hour as i64 * 3600 + minute as i64 * 60, 16))
 }
 
 /// `HH:MM`, `HHMM` or `HH` after the sign; returns seconds and bytes used.
@@ -305,7 +346,7 @@ pub fn parse_user_time(s: &str, clock: &mut ZoneClock) -> Result<Nanos, String> 
         time_optional: true,
     };
     let b = s.trim().as_bytes();
-    match parse_iso_shape(b, shape) {
+    match parse_iso_shape(b, shape, None) {
         Some((t, used)) if used == b.len() => Ok(clock.to_utc(t)),
         _ => Err(format!(
             "invalid time '{s}' (expected e.g. 2024-12-20T10:15:00Z or '2024-12-20 10:15[:30[.123]]')"
@@ -421,6 +462,26 @@ mod tests {
             "",
         ] {
             assert_eq!(utc(s), None, "{s:?} must not parse");
+        }
+    }
+
+    #[test]
+    fn the_minute_cache_never_changes_a_result() {
+        let mut cache = MinuteCache::default();
+        for s in [
+            "2024-12-20T10:00:00.123Z",
+            "2024-12-20T10:00:59.999+0100",
+            "2024-12-20T10:00:61Z",
+            "2024-12-20T10:00xx",
+            "2024-12-20T10:01:00,5 x",
+            "2024-12-20T10:00:07",
+            "2024-12-20T10:00",
+        ] {
+            assert_eq!(
+                parse_iso_prefix_cached(s.as_bytes(), &mut cache),
+                parse_iso_prefix(s.as_bytes()),
+                "{s}"
+            );
         }
     }
 

@@ -1,0 +1,245 @@
+//! Print mode on all cores: the stream is cut into time slices that workers
+//! merge into buffers, and the buffers are written in order.
+//!
+//! Slice `i` holds the records with `T_i ≤ t < T_{i+1}`, where `T_i` is the
+//! time of the record at byte `i × SLICE_BYTES` of the largest source. Each
+//! worker seeks its own merge to `T_i` by bisection and stops before
+//! `T_{i+1}`. The writer checks that each slice ended exactly at the cursor
+//! where the next one began; that holds whenever the sources are sorted, and
+//! then the output is byte for byte what one merge would write. If it does
+//! not hold (an unsorted source), or a slice outgrows its buffer (a huge
+//! record), the writer stops the workers and carries on with one merge from
+//! the last cursor it wrote up to — so the output never changes, only the speed.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Condvar, Mutex};
+
+use super::{print_from_cursor, wanted, write_record, PrintOptions, PrintStats};
+use crate::merge::{Cursor, Merge, MergeOptions};
+use crate::record::split::SCAN_BLOCK;
+
+/// Bytes of the largest source per slice: small enough that the buffers in
+/// flight stay a few MB, large enough that the seeks per slice are noise.
+const SLICE_BYTES: u64 = 512 * 1024;
+
+/// A slice whose output grows past this stops and hands over to one merge.
+const SLICE_MAX_OUTPUT: usize = 4 * 1024 * 1024;
+
+/// How many slices may be done but not yet written.
+const AHEAD: usize = 3;
+
+struct SliceOut {
+    index: usize,
+    start: Cursor,
+    end: Cursor,
+    bytes: Vec<u8>,
+    complete: bool,
+    stats: PrintStats,
+}
+
+/// Shared by the workers and the writer.
+struct Shared {
+    next_index: AtomicUsize,
+    stop: AtomicBool,
+    /// Index of the next slice the writer will write; workers wait until
+    /// their slice is within `AHEAD` of it, which bounds the memory in flight.
+    written: Mutex<usize>,
+    progress: Condvar,
+    /// Output buffers handed back by the writer for reuse.
+    pool: Mutex<Vec<Vec<u8>>>,
+}
+
+pub(super) fn print_parallel(
+    merge: &mut Merge,
+    merge_options: MergeOptions,
+    options: &PrintOptions,
+    workers: usize,
+    out: &mut impl Write,
+) -> io::Result<PrintStats> {
+    let layouts: Vec<_> = (0..merge.source_count())
+        .map(|i| merge.layout(i).clone())
+        .collect();
+    let Some(largest) = (0..layouts.len()).max_by_key(|&i| layouts[i].len()) else {
+        return Ok(PrintStats::default());
+    };
+    let slices = layouts[largest].len().div_ceil(SLICE_BYTES).max(1) as usize;
+    let shared = Shared {
+        next_index: AtomicUsize::new(0),
+        stop: AtomicBool::new(false),
+        written: Mutex::new(0),
+        progress: Condvar::new(),
+        pool: Mutex::new(Vec::new()),
+    };
+    let (send, receive) = mpsc::sync_channel::<io::Result<SliceOut>>(AHEAD + workers);
+
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let send = send.clone();
+            let shared = &shared;
+            let mut worker = Merge::new(layouts.clone(), merge_options);
+            let mut boundary_reader = layouts[largest].reader(SCAN_BLOCK / 32);
+            scope.spawn(move || {
+                while let Some(index) = claim(shared, slices) {
+                    let result = (|| {
+                        let from = slice_time(&mut boundary_reader, index, options)?;
+                        let to = slice_time(&mut boundary_reader, index + 1, options)?;
+                        let mut buf = shared
+                            .pool
+                            .lock()
+                            .map(|mut p| p.pop())
+                            .ok()
+                            .flatten()
+                            .unwrap_or_default();
+                        buf.clear();
+                        run_slice(&mut worker, index, from, to, options, buf)
+                    })();
+                    let failed = result.is_err();
+                    if send.send(result).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(send);
+        let result = write_in_order(merge, options, &shared, &receive, slices, out);
+        // Whatever happened, release the workers before the scope joins them.
+        shared.stop.store(true, Ordering::SeqCst);
+        shared.progress.notify_all();
+        drop(receive);
+        result
+    })
+}
+
+/// The next slice for a worker, once it is close enough to the writer.
+fn claim(shared: &Shared, slices: usize) -> Option<usize> {
+    let index = shared.next_index.fetch_add(1, Ordering::SeqCst);
+    if index >= slices {
+        return None;
+    }
+    let mut written = shared.written.lock().ok()?;
+    while index >= *written + AHEAD && !shared.stop.load(Ordering::SeqCst) {
+        written = shared.progress.wait(written).ok()?;
+    }
+    (!shared.stop.load(Ordering::SeqCst)).then_some(index)
+}
+
+/// `T_index`: the lower time bound of slice `index`.
+fn slice_time(
+    reader: &mut crate::record::RecordReader,
+    index: usize,
+    options: &PrintOptions,
+) -> io::Result<i64> {
+    let lowest = options.since.unwrap_or(i64::MIN);
+    if index == 0 {
+        return Ok(lowest);
+    }
+    let boundary = reader.boundary_at_or_after(index as u64 * SLICE_BYTES)?;
+    let t = match reader.record_at(boundary)? {
+        Some(record) => record.key_ts(),
+        None => i64::MAX,
+    };
+    Ok(t.max(lowest))
+}
+
+fn run_slice(
+    merge: &mut Merge,
+    index: usize,
+    from: i64,
+    to: i64,
+    options: &PrintOptions,
+    mut bytes: Vec<u8>,
+) -> io::Result<SliceOut> {
+    if index == 0 && options.since.is_none() {
+        merge.seek_start();
+    } else {
+        merge.seek_time(from)?;
+    }
+    let start = merge.cursor();
+    let limit = to.min(options.until.unwrap_or(i64::MAX));
+    let mut stats = PrintStats::default();
+    let mut complete = true;
+    while let Some(record) = merge.next_record_before(limit)? {
+        if record.record.len() > SLICE_MAX_OUTPUT.saturating_sub(bytes.len()) as u64 {
+            // Too big to buffer: leave it to the writer's streaming merge.
+            merge.unread(&record);
+            complete = false;
+            break;
+        }
+        if wanted(&record, options) {
+            write_record(merge, &record, options, &mut bytes)?;
+            stats.records += 1;
+        }
+    }
+    Ok(SliceOut {
+        index,
+        start,
+        end: merge.cursor(),
+        bytes,
+        complete,
+        stats,
+    })
+}
+
+fn write_in_order(
+    merge: &mut Merge,
+    options: &PrintOptions,
+    shared: &Shared,
+    receive: &mpsc::Receiver<io::Result<SliceOut>>,
+    slices: usize,
+    out: &mut impl Write,
+) -> io::Result<PrintStats> {
+    let mut stats = PrintStats::default();
+    let mut pending = BTreeMap::new();
+    let mut expected = 0;
+    let mut last_end: Option<Cursor> = None;
+    while expected < slices {
+        let Ok(slice) = receive.recv() else { break };
+        let slice = slice?;
+        pending.insert(slice.index, slice);
+        while let Some(slice) = pending.remove(&expected) {
+            if last_end.as_ref().is_some_and(|end| *end != slice.start) {
+                // The slices do not tile the stream (an unsorted source):
+                // one merge from where the written output ends.
+                return finish_sequentially(merge, last_end, options, shared, stats, out);
+            }
+            out.write_all(&slice.bytes)?;
+            stats.add(slice.stats);
+            last_end = Some(slice.end);
+            expected += 1;
+            if let Ok(mut pool) = shared.pool.lock() {
+                pool.push(slice.bytes);
+            }
+            if let Ok(mut written) = shared.written.lock() {
+                *written = expected;
+            }
+            shared.progress.notify_all();
+            if !slice.complete {
+                return finish_sequentially(merge, last_end, options, shared, stats, out);
+            }
+        }
+    }
+    Ok(stats)
+}
+
+fn finish_sequentially(
+    merge: &mut Merge,
+    from: Option<Cursor>,
+    options: &PrintOptions,
+    shared: &Shared,
+    mut stats: PrintStats,
+    out: &mut impl Write,
+) -> io::Result<PrintStats> {
+    shared.stop.store(true, Ordering::SeqCst);
+    shared.progress.notify_all();
+    match from {
+        Some(cursor) => merge.seek(&cursor),
+        None => match options.since {
+            Some(since) => merge.seek_time(since)?,
+            None => merge.seek_start(),
+        },
+    }
+    stats.add(print_from_cursor(merge, options, out)?);
+    Ok(stats)
+}
