@@ -83,6 +83,9 @@ pub struct Merge {
     /// straddle the cursor, so its dedup plan must look on both sides.
     fresh: bool,
     planner: dedup::Planner,
+    /// Scratch buffers for planning, kept to avoid allocating per group.
+    members: Vec<usize>,
+    anchors: Vec<u64>,
 }
 
 impl Merge {
@@ -107,6 +110,8 @@ impl Merge {
             group: None,
             fresh: true,
             planner: dedup::Planner::default(),
+            members: Vec::new(),
+            anchors: Vec::new(),
         }
     }
 
@@ -316,7 +321,9 @@ impl Merge {
         };
         if self.group.as_ref().map(GroupPlan::ts) != Some(ts) {
             let look_across = std::mem::replace(&mut self.fresh, false);
-            let mut members = vec![source];
+            let mut members = std::mem::take(&mut self.members);
+            members.clear();
+            members.push(source);
             for other in 0..self.layouts.len() {
                 if other == source || !self.enabled[other] {
                     continue;
@@ -333,20 +340,27 @@ impl Merge {
                     members.push(other);
                 }
             }
-            self.group = Some(if members.len() < 2 {
+            let plan = if members.len() < 2 {
                 GroupPlan::single(ts)
             } else {
                 members.sort_unstable();
                 // Past the first group of a forward merge, every member's run
                 // starts at its head (the popped record, for its own source).
                 let forward_inside = !look_across && direction == Direction::Forward;
-                let mut anchors = self.pos.clone();
+                self.anchors.clone_from(&self.pos);
                 if forward_inside {
-                    anchors[source] = record.start;
+                    self.anchors[source] = record.start;
                 }
-                self.planner
-                    .plan(&mut self.readers, ts, &members, &anchors, forward_inside)?
-            });
+                self.planner.plan(
+                    &mut self.readers,
+                    ts,
+                    &members,
+                    &self.anchors,
+                    forward_inside,
+                )?
+            };
+            self.members = members;
+            self.group = Some(plan);
         }
         Ok(self
             .group

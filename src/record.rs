@@ -39,8 +39,10 @@ pub struct Record {
     /// Severity of the timestamped line (`Unknown` unless the reader was asked
     /// to sniff levels).
     pub level: Level,
-    /// Some line may end in CRLF. `false` means the raw bytes are exactly the
-    /// lines as shown (plus, at the end of a source, perhaps no final newline).
+    /// The raw bytes may differ from the lines as shown: some line may end in
+    /// CRLF, or (the last record of a source) lack its final newline. `false`
+    /// is a promise that they are the same, which lets the common case be
+    /// copied and compared as raw bytes.
     pub crlf: bool,
 }
 
@@ -310,6 +312,7 @@ impl RecordReader {
             crlf |= parsed.line.cr;
             end = parsed.line.next;
         }
+        crlf |= end == self.len();
         Ok(Some(Record {
             ts: head.ts,
             start: pos,
@@ -322,7 +325,7 @@ impl RecordReader {
     /// The record that ends at the boundary `pos`, or `None` when `pos` is 0.
     pub fn record_before(&mut self, pos: u64) -> io::Result<Option<Record>> {
         let mut at = pos;
-        let mut crlf = false;
+        let mut crlf = pos >= self.len();
         let head = loop {
             let Some(line) = self.lines.line_before(at)? else {
                 return Ok(None);

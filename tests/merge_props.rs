@@ -232,16 +232,24 @@ fn record(sorted_base: i64) -> impl Strategy<Value = Rec> {
 
 /// Sorted sources: times drawn as increments from 0 (equal times are common).
 fn sorted_source() -> impl Strategy<Value = Src> {
+    sorted_source_of(0..12, 1)
+}
+
+/// `every`: one record in `every` advances the clock, so big `every` makes
+/// big groups of equal timestamps.
+fn sorted_source_of(count: std::ops::Range<usize>, every: i64) -> impl Strategy<Value = Src> {
     (
-        prop::collection::vec(record(0), 0..12),
+        prop::collection::vec(record(0), count),
         prop::collection::vec(word(), 0..2),
         any::<bool>(),
         any::<bool>(),
     )
-        .prop_map(|(mut records, preamble, crlf, final_newline)| {
+        .prop_map(move |(mut records, preamble, crlf, final_newline)| {
             let mut t = 0;
-            for r in &mut records {
-                t += r.ts_ms.unwrap_or(0);
+            for (i, r) in records.iter_mut().enumerate() {
+                if i as i64 % every == 0 {
+                    t += r.ts_ms.unwrap_or(0);
+                }
                 r.ts_ms = Some(t);
             }
             Src {
@@ -272,27 +280,32 @@ fn unsorted_source() -> impl Strategy<Value = Src> {
 /// A set of sorted sources, sometimes with a later source that copies a
 /// slice of an earlier one (the remote copy of a worker log).
 fn sorted_sources() -> impl Strategy<Value = Vec<Src>> {
-    (
-        prop::collection::vec(sorted_source(), 1..4),
-        any::<(u8, u8, bool)>(),
-    )
-        .prop_map(|(mut srcs, (a, b, copy))| {
-            if copy {
-                let from = &srcs[0];
-                let n = from.records.len();
-                if n > 0 {
-                    let (a, b) = ((a as usize) % n, (b as usize) % n);
-                    let (lo, hi) = (a.min(b), a.max(b) + 1);
-                    srcs.push(Src {
-                        preamble: Vec::new(),
-                        records: from.records[lo..hi].to_vec(),
-                        crlf: !from.crlf,
-                        final_newline: true,
-                    });
-                }
+    with_copy(prop::collection::vec(sorted_source(), 1..4))
+}
+
+/// Few timestamps, many records each: groups beyond the planner's small size.
+fn dense_sources() -> impl Strategy<Value = Vec<Src>> {
+    with_copy(prop::collection::vec(sorted_source_of(10..40, 15), 2..4))
+}
+
+fn with_copy(sources: impl Strategy<Value = Vec<Src>>) -> impl Strategy<Value = Vec<Src>> {
+    (sources, any::<(u8, u8, bool)>()).prop_map(|(mut srcs, (a, b, copy))| {
+        if copy {
+            let from = &srcs[0];
+            let n = from.records.len();
+            if n > 0 {
+                let (a, b) = ((a as usize) % n, (b as usize) % n);
+                let (lo, hi) = (a.min(b), a.max(b) + 1);
+                srcs.push(Src {
+                    preamble: Vec::new(),
+                    records: from.records[lo..hi].to_vec(),
+                    crlf: !from.crlf,
+                    final_newline: true,
+                });
             }
-            srcs
-        })
+        }
+        srcs
+    })
 }
 
 fn untimed_source() -> impl Strategy<Value = Src> {
@@ -311,14 +324,34 @@ fn untimed_source() -> impl Strategy<Value = Src> {
     })
 }
 
+/// 300 cases by default (CI); `PROPTEST_CASES=20000` for a deeper hunt.
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(300);
+    ProptestConfig::with_cases(cases)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(config())]
 
     #[test]
     fn forward_equals_reference_and_backward_is_its_reverse(srcs in sorted_sources(), dedup in any::<bool>()) {
         let (mut merge, all) = build(&srcs, dedup);
         let fwd = forward(&mut merge);
         prop_assert_eq!(&fwd, &reference(&all, dedup));
+        merge.seek_end();
+        let mut bwd = backward(&mut merge);
+        bwd.reverse();
+        prop_assert_eq!(bwd, fwd);
+    }
+
+    #[test]
+    fn big_groups_follow_the_same_rule(srcs in dense_sources()) {
+        let (mut merge, all) = build(&srcs, true);
+        let fwd = forward(&mut merge);
+        prop_assert_eq!(&fwd, &reference(&all, true));
         merge.seek_end();
         let mut bwd = backward(&mut merge);
         bwd.reverse();

@@ -83,15 +83,21 @@ impl GroupPlan {
     }
 }
 
+/// Groups with at most this many records are compared pairwise by length;
+/// bigger ones use a map.
+const SMALL_GROUP: usize = 24;
+
 /// Plans timestamp groups. It reads with the merge's own sequential readers:
-/// a group's runs sit right at the merge's heads, in blocks already loaded,
-/// so planning costs no extra reads in the common case.
+/// a group's runs sit right at the merge's heads, in blocks already loaded
+/// (and in the readers' recent-record caches), so planning costs little.
 #[derive(Default)]
 pub struct Planner {
     most_below: HashCounts,
     copies: HashCounts,
-    /// Per member: the records of its run (reused between groups).
-    runs: Vec<Vec<Record>>,
+    /// The group's records as `(member slot, record)`, members in rank order.
+    group: Vec<(usize, Record)>,
+    /// Per record of `group`: could it be a copy of a record of another member?
+    comparable: Vec<bool>,
     /// Per record length: the first member holding a record of that length,
     /// and whether another member holds one too.
     lengths: HashMap<u64, (usize, bool), BuildHasherDefault<FoldHasher>>,
@@ -128,14 +134,9 @@ impl Planner {
         runs_start_at_anchors: bool,
     ) -> io::Result<GroupPlan> {
         let mut plan = GroupPlan::single(ts);
-        if self.runs.len() < members.len() {
-            self.runs.resize_with(members.len(), Vec::new);
-        }
-        let mut seen = 0usize;
+        self.group.clear();
         for (slot, &source) in members.iter().enumerate() {
             let reader = &mut readers[source];
-            let run = &mut self.runs[slot];
-            run.clear();
             let mut start = anchors[source];
             if !runs_start_at_anchors {
                 while let Some(r) = reader.record_before(start)? {
@@ -151,60 +152,85 @@ impl Planner {
                     break;
                 }
                 at = r.end;
-                seen += 1;
-                if seen > DEDUP_MAX_GROUP {
+                if self.group.len() == DEDUP_MAX_GROUP {
                     return Ok(plan);
                 }
-                run.push(r);
+                self.group.push((slot, r));
             }
         }
-
-        // Copies have equal lengths unless CRLF is involved: records whose
-        // length no other member shares cannot be copies and need no hash.
-        self.lengths.clear();
-        let mut crlf_members = 0;
-        for (slot, run) in self.runs[..members.len()].iter().enumerate() {
-            crlf_members += run.iter().any(|r| r.crlf) as usize;
-            for r in run.iter().filter(|r| !r.crlf) {
-                let entry = self.lengths.entry(r.len()).or_insert((slot, false));
-                entry.1 |= entry.0 != slot;
-            }
+        if !self.mark_comparable() {
+            return Ok(plan);
         }
 
         let (most_below, copies) = (&mut self.most_below, &mut self.copies);
         most_below.clear();
-        for (slot, &source) in members.iter().enumerate() {
-            let run = &self.runs[slot];
-            let own_crlf = run.iter().any(|r| r.crlf) as usize;
-            let others_crlf = crlf_members > own_crlf;
-            copies.clear();
-            for r in run {
-                if r.len() > DEDUP_MAX_RECORD {
-                    continue;
-                }
-                let comparable = r.crlf
-                    || others_crlf
-                    || self
-                        .lengths
-                        .get(&r.len())
-                        .is_some_and(|&(_, shared)| shared);
-                if !comparable {
-                    continue;
-                }
-                let hash = content_hash(&mut readers[source], r)?;
-                let copy_index = copies.entry(hash).or_insert(0);
-                if *copy_index < most_below.get(&hash).copied().unwrap_or(0) {
-                    plan.dropped.push((source, r.start));
-                }
-                *copy_index += 1;
+        copies.clear();
+        let mut current_slot = 0;
+        for (&(slot, r), &comparable) in self.group.iter().zip(&self.comparable) {
+            if slot != current_slot {
+                fold_into(most_below, copies);
+                current_slot = slot;
             }
-            for (&hash, &count) in copies.iter() {
-                let most = most_below.entry(hash).or_insert(0);
-                *most = (*most).max(count);
+            if !comparable {
+                continue;
             }
+            let source = members[slot];
+            let hash = content_hash(&mut readers[source], &r)?;
+            let copy_index = copies.entry(hash).or_insert(0);
+            if *copy_index < most_below.get(&hash).copied().unwrap_or(0) {
+                plan.dropped.push((source, r.start));
+            }
+            *copy_index += 1;
         }
         Ok(plan)
     }
+
+    /// Copies have equal lengths unless CRLF is involved: marks the records
+    /// that another member could hold a copy of. Returns whether any is.
+    fn mark_comparable(&mut self) -> bool {
+        let group = &self.group;
+        self.comparable.clear();
+        if group.len() <= SMALL_GROUP {
+            self.comparable.extend(group.iter().map(|&(slot, r)| {
+                r.len() <= DEDUP_MAX_RECORD
+                    && group.iter().any(|&(other, o)| {
+                        other != slot && (r.crlf || o.crlf || o.len() == r.len())
+                    })
+            }));
+        } else {
+            self.lengths.clear();
+            let mut crlf_slots = Vec::new();
+            for &(slot, r) in group {
+                if r.crlf {
+                    if crlf_slots.last() != Some(&slot) {
+                        crlf_slots.push(slot);
+                    }
+                } else {
+                    let entry = self.lengths.entry(r.len()).or_insert((slot, false));
+                    entry.1 |= entry.0 != slot;
+                }
+            }
+            let lengths = &self.lengths;
+            self.comparable.extend(group.iter().map(|&(slot, r)| {
+                let others_crlf = crlf_slots.iter().any(|&s| s != slot);
+                r.len() <= DEDUP_MAX_RECORD
+                    && (r.crlf
+                        || others_crlf
+                        || lengths.get(&r.len()).is_some_and(|&(_, shared)| shared))
+            }));
+        }
+        self.comparable.iter().any(|&c| c)
+    }
+}
+
+/// After a member's run: each content's count becomes the most any member
+/// so far holds.
+fn fold_into(most_below: &mut HashCounts, copies: &mut HashCounts) {
+    for (&hash, &count) in copies.iter() {
+        let most = most_below.entry(hash).or_insert(0);
+        *most = (*most).max(count);
+    }
+    copies.clear();
 }
 
 /// Hash of a record's lines as shown: each line without its CR, plus `\n`

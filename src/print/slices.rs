@@ -22,7 +22,7 @@ use crate::record::split::SCAN_BLOCK;
 
 /// Bytes of the largest source per slice: small enough that the buffers in
 /// flight stay a few MB, large enough that the seeks per slice are noise.
-const SLICE_BYTES: u64 = 512 * 1024;
+const SLICE_BYTES: u64 = 1024 * 1024;
 
 /// A slice whose output grows past this stops and hands over to one merge.
 const SLICE_MAX_OUTPUT: usize = 4 * 1024 * 1024;

@@ -12,7 +12,7 @@ use crate::source::Source;
 
 /// Block size for sequential reading: large enough that a `pread` per block is
 /// noise next to the scanning work.
-pub const SCAN_BLOCK: usize = 128 * 1024;
+pub const SCAN_BLOCK: usize = 64 * 1024;
 
 /// Block size for random probes (bisection): most probes need a line or two,
 /// so a small block keeps a seek to O(log n) cheap reads.
