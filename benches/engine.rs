@@ -1,1 +1,183 @@
-fn main() {}
+//! Criterion benches for the hot paths: line splitting (both directions),
+//! timestamp parsing, and the merge (forward, backward, seeks).
+//!
+//! `cargo bench` runs them; `scripts/bench.sh` times whole runs of the
+//! binary against `cat` and `sort -m` (see BENCHMARKS.md).
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use logweave::gen::{generate, GenFormat, GenSpec};
+use logweave::merge::{Merge, MergeOptions};
+use logweave::record::format::{TsFormat, TsParser};
+use logweave::record::split::{BlockReader, SCAN_BLOCK};
+use logweave::record::timestamp::{parse_iso_prefix, Zone, ZoneClock};
+use logweave::record::{RecordLayout, TimeOptions};
+use logweave::source::{FileSource, MemSource, Source};
+
+const MB: u64 = 1_000_000;
+
+fn sample(format: GenFormat, size: u64) -> (tempfile::TempDir, Vec<std::path::PathBuf>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = generate(&GenSpec {
+        out: dir.path().to_path_buf(),
+        size,
+        format,
+        seed: 3,
+    })
+    .expect("generate");
+    (dir, files.into_iter().map(|f| f.path).collect())
+}
+
+fn time() -> TimeOptions {
+    TimeOptions {
+        format: None,
+        clock: ZoneClock::new(Zone::Utc),
+    }
+}
+
+fn layouts(files: &[std::path::PathBuf]) -> Vec<RecordLayout> {
+    files
+        .iter()
+        .map(|path| {
+            let source: Arc<dyn Source> = Arc::new(FileSource::open(path).expect("open"));
+            RecordLayout::open(source, &time(), false).expect("layout")
+        })
+        .collect()
+}
+
+fn split(c: &mut Criterion) {
+    let (_dir, files) = sample(GenFormat::Text, 16 * MB);
+    let bytes = std::fs::read(&files[0]).expect("read");
+    let len = bytes.len() as u64;
+    let source: Arc<dyn Source> = Arc::new(MemSource(bytes));
+    let mut group = c.benchmark_group("split");
+    group.throughput(Throughput::Bytes(len));
+    group.bench_function("forward", |b| {
+        b.iter(|| {
+            let mut reader = BlockReader::new(source.clone(), len, SCAN_BLOCK);
+            let (mut at, mut lines) = (0, 0u64);
+            while let Some(line) = reader.line_at(at).expect("read") {
+                at = line.next;
+                lines += 1;
+            }
+            black_box(lines)
+        })
+    });
+    group.bench_function("backward", |b| {
+        b.iter(|| {
+            let mut reader = BlockReader::new(source.clone(), len, SCAN_BLOCK);
+            let (mut at, mut lines) = (len, 0u64);
+            while let Some(line) = reader.line_before(at).expect("read") {
+                at = line.start;
+                lines += 1;
+            }
+            black_box(lines)
+        })
+    });
+    group.finish();
+}
+
+fn timestamps(c: &mut Criterion) {
+    let lines: [(&str, TsFormat, &[u8]); 3] = [
+        (
+            "airflow2",
+            TsFormat::Bracketed,
+            b"[2024-12-20T10:00:00.123+0000] {taskinstance.py:1157} INFO - Dependencies all met",
+        ),
+        (
+            "json",
+            TsFormat::Json,
+            br#"{"timestamp":"2025-06-01T10:00:00.104512Z","level":"info","event":"Task started"}"#,
+        ),
+        (
+            "python",
+            TsFormat::Iso,
+            b"2024-12-20 10:00:00,123 INFO worker: ready",
+        ),
+    ];
+    let mut group = c.benchmark_group("timestamp");
+    group.throughput(Throughput::Elements(1));
+    for (name, format, line) in lines {
+        let mut parser = TsParser::new(Some(format), ZoneClock::new(Zone::Utc));
+        group.bench_with_input(BenchmarkId::new("cached", name), line, |b, line| {
+            b.iter(|| black_box(parser.parse(black_box(line))))
+        });
+    }
+    group.bench_function("uncached/iso", |b| {
+        b.iter(|| {
+            black_box(parse_iso_prefix(black_box(
+                b"2024-12-20T10:00:00.123+0000 x",
+            )))
+        })
+    });
+    group.bench_function("continuation line", |b| {
+        let mut parser = TsParser::new(Some(TsFormat::Bracketed), ZoneClock::new(Zone::Utc));
+        b.iter(|| {
+            black_box(parser.parse(black_box(b"  File \"/opt/airflow/dags/etl.py\", line 42")))
+        })
+    });
+    group.finish();
+}
+
+fn merge(c: &mut Criterion) {
+    let (_dir, files) = sample(GenFormat::Text, 32 * MB);
+    let total: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .sum();
+    let layouts = layouts(&files);
+    let mut group = c.benchmark_group("merge");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(total));
+    for dedup in [true, false] {
+        let name = if dedup { "forward" } else { "forward-no-dedup" };
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut merge = Merge::new(layouts.clone(), MergeOptions { dedup });
+                let mut records = 0u64;
+                while merge.next_record().expect("read").is_some() {
+                    records += 1;
+                }
+                black_box(records)
+            })
+        });
+    }
+    group.bench_function("backward", |b| {
+        b.iter(|| {
+            let mut merge = Merge::new(layouts.clone(), MergeOptions::default());
+            merge.seek_end();
+            let mut records = 0u64;
+            while merge.prev_record().expect("read").is_some() {
+                records += 1;
+            }
+            black_box(records)
+        })
+    });
+    group.finish();
+
+    let mut seeks = c.benchmark_group("seek");
+    let mut merge = Merge::new(layouts.clone(), MergeOptions::default());
+    seeks.bench_function("time", |b| {
+        let mut i = 0i64;
+        b.iter(|| {
+            i = (i + 7919) % 3_600;
+            let t = 1_734_688_800_000_000_000 + i * 1_000_000_000;
+            merge.seek_time(t).expect("seek");
+            black_box(merge.next_record().expect("read"))
+        })
+    });
+    seeks.bench_function("fraction", |b| {
+        let mut f = 0.0;
+        b.iter(|| {
+            f = (f + 0.37) % 1.0;
+            merge.seek_fraction(f).expect("seek");
+            black_box(merge.next_record().expect("read"))
+        })
+    });
+    seeks.finish();
+}
+
+criterion_group!(benches, split, timestamps, merge);
+criterion_main!(benches);

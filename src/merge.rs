@@ -9,16 +9,16 @@
 //! source, each record is yielded exactly once whichever way one arrives.
 
 mod dedup;
+mod heads;
 mod seek;
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::io;
 
 use crate::record::split::{PROBE_BLOCK, SCAN_BLOCK};
 use crate::record::timestamp::Nanos;
 use crate::record::{Record, RecordLayout, RecordReader};
-use dedup::GroupPlan;
+use dedup::{GroupPlan, RunsFrom};
+use heads::Heads;
 
 /// One byte offset per source, each on a record boundary.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -43,8 +43,6 @@ enum Direction {
     Forward,
     Backward,
 }
-
-type Key = (i64, usize, u64);
 
 /// Merge behaviour that users can switch.
 #[derive(Clone, Copy, Debug)]
@@ -73,8 +71,7 @@ pub struct Merge {
     pos: Vec<u64>,
     direction: Option<Direction>,
     heads: Vec<Option<Record>>,
-    forward_heap: BinaryHeap<Reverse<Key>>,
-    backward_heap: BinaryHeap<Key>,
+    queue: Heads,
     /// Source whose head was popped and not yet replaced. Refilling lazily lets
     /// the caller stream the popped record from a block that is still loaded.
     pending_refill: Option<usize>,
@@ -104,8 +101,7 @@ impl Merge {
             pos: vec![0; n],
             direction: None,
             heads: vec![None; n],
-            forward_heap: BinaryHeap::new(),
-            backward_heap: BinaryHeap::new(),
+            queue: Heads::new(n, true),
             pending_refill: None,
             group: None,
             fresh: true,
@@ -249,11 +245,10 @@ impl Merge {
                 self.refill(source)?;
             }
             let popped = match direction {
-                Direction::Forward => match self.forward_heap.peek() {
-                    Some(Reverse((ts, _, _))) if *ts >= limit && limit != i64::MAX => None,
-                    _ => self.forward_heap.pop().map(|Reverse(k)| k),
-                },
-                Direction::Backward => self.backward_heap.pop(),
+                Direction::Forward if limit != i64::MAX => {
+                    self.queue.pop_unless(|key| key.0 >= limit)
+                }
+                _ => self.queue.pop_unless(|_| false),
             };
             let Some((_, source, _)) = popped else {
                 return Ok(None);
@@ -275,8 +270,7 @@ impl Merge {
 
     fn start(&mut self, direction: Direction) -> io::Result<()> {
         self.direction = Some(direction);
-        self.forward_heap.clear();
-        self.backward_heap.clear();
+        self.queue = Heads::new(self.layouts.len(), direction == Direction::Forward);
         self.pending_refill = None;
         self.group = None;
         self.fresh = true;
@@ -298,10 +292,7 @@ impl Merge {
         };
         if let Some(record) = head {
             let key = (record.key_ts(), source, record.start);
-            match self.direction {
-                Some(Direction::Forward) => self.forward_heap.push(Reverse(key)),
-                _ => self.backward_heap.push(key),
-            }
+            self.queue.push(key);
         }
         self.heads[source] = head;
         Ok(())
@@ -344,20 +335,22 @@ impl Merge {
                 GroupPlan::single(ts)
             } else {
                 members.sort_unstable();
-                // Past the first group of a forward merge, every member's run
-                // starts at its head (the popped record, for its own source).
-                let forward_inside = !look_across && direction == Direction::Forward;
+                // Past the first group after a seek, runs start (forward) or
+                // end (backward) at the heads; the popped record's own run at
+                // the record itself.
+                let runs = match (look_across, direction) {
+                    (true, _) => RunsFrom::Around,
+                    (false, Direction::Forward) => RunsFrom::Start,
+                    (false, Direction::Backward) => RunsFrom::End,
+                };
                 self.anchors.clone_from(&self.pos);
-                if forward_inside {
-                    self.anchors[source] = record.start;
+                match runs {
+                    RunsFrom::Start => self.anchors[source] = record.start,
+                    RunsFrom::End => self.anchors[source] = record.end,
+                    RunsFrom::Around => {}
                 }
-                self.planner.plan(
-                    &mut self.readers,
-                    ts,
-                    &members,
-                    &self.anchors,
-                    forward_inside,
-                )?
+                self.planner
+                    .plan(&mut self.readers, ts, &members, &self.anchors, runs)?
             };
             self.members = members;
             self.group = Some(plan);

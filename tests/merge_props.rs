@@ -348,6 +348,17 @@ proptest! {
     }
 
     #[test]
+    fn many_sources_merge_the_same_way(srcs in prop::collection::vec(sorted_source(), 13..18), dedup in any::<bool>()) {
+        let (mut merge, all) = build(&srcs, dedup);
+        let fwd = forward(&mut merge);
+        prop_assert_eq!(&fwd, &reference(&all, dedup));
+        merge.seek_end();
+        let mut bwd = backward(&mut merge);
+        bwd.reverse();
+        prop_assert_eq!(bwd, fwd);
+    }
+
+    #[test]
     fn big_groups_follow_the_same_rule(srcs in dense_sources()) {
         let (mut merge, all) = build(&srcs, true);
         let fwd = forward(&mut merge);

@@ -83,6 +83,17 @@ impl GroupPlan {
     }
 }
 
+/// Where a group's runs lie relative to the anchors the merge gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunsFrom {
+    /// Each run starts at its anchor (a forward merge past its first group).
+    Start,
+    /// Each run ends at its anchor (a backward merge past its first group).
+    End,
+    /// Runs may lie on both sides (the first group after a seek).
+    Around,
+}
+
 /// Groups with at most this many records are compared pairwise by length;
 /// bigger ones use a map.
 const SMALL_GROUP: usize = 24;
@@ -122,40 +133,49 @@ impl Planner {
     }
 
     /// Plans the group at `ts` over `members` (ascending ranks), whose runs
-    /// contain or touch the positions `anchors`. With `runs_start_at_anchors`
-    /// the caller knows no member has records at `ts` before its anchor (a
-    /// forward merge past its first group), which saves a backward read each.
+    /// contain or touch the positions `anchors`; `runs` says which way from
+    /// the anchors they can extend.
     pub fn plan(
         &mut self,
         readers: &mut [RecordReader],
         ts: Nanos,
         members: &[usize],
         anchors: &[u64],
-        runs_start_at_anchors: bool,
+        runs: RunsFrom,
     ) -> io::Result<GroupPlan> {
         let mut plan = GroupPlan::single(ts);
         self.group.clear();
         for (slot, &source) in members.iter().enumerate() {
             let reader = &mut readers[source];
-            let mut start = anchors[source];
-            if !runs_start_at_anchors {
-                while let Some(r) = reader.record_before(start)? {
+            let first = self.group.len();
+            // Reading only in the merge's own direction keeps the reader on
+            // its loaded block; a backward merge collects its runs backward.
+            if runs != RunsFrom::Start {
+                let mut at = anchors[source];
+                while let Some(r) = reader.record_before(at)? {
                     if r.ts != Some(ts) {
                         break;
                     }
-                    start = r.start;
+                    at = r.start;
+                    if self.group.len() == DEDUP_MAX_GROUP {
+                        return Ok(plan);
+                    }
+                    self.group.push((slot, r));
                 }
+                self.group[first..].reverse();
             }
-            let mut at = start;
-            while let Some(r) = reader.record_at(at)? {
-                if r.ts != Some(ts) {
-                    break;
+            if runs != RunsFrom::End {
+                let mut at = anchors[source];
+                while let Some(r) = reader.record_at(at)? {
+                    if r.ts != Some(ts) {
+                        break;
+                    }
+                    at = r.end;
+                    if self.group.len() == DEDUP_MAX_GROUP {
+                        return Ok(plan);
+                    }
+                    self.group.push((slot, r));
                 }
-                at = r.end;
-                if self.group.len() == DEDUP_MAX_GROUP {
-                    return Ok(plan);
-                }
-                self.group.push((slot, r));
             }
         }
         if !self.mark_comparable() {
