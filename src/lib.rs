@@ -12,3 +12,4 @@ pub mod merge;
 pub mod print;
 pub mod record;
 pub mod source;
+pub mod window;

@@ -14,7 +14,7 @@ mod seek;
 
 use std::io;
 
-use crate::record::split::{PROBE_BLOCK, SCAN_BLOCK};
+use crate::record::split::{Line, PROBE_BLOCK, SCAN_BLOCK};
 use crate::record::timestamp::Nanos;
 use crate::record::{Record, RecordLayout, RecordReader};
 use dedup::{GroupPlan, RunsFrom};
@@ -388,5 +388,43 @@ impl Merge {
             record.record.end,
             sink,
         )
+    }
+
+    /// The line of `source` that starts at `start` (for views that show a
+    /// record line by line).
+    pub fn line_at(&mut self, source: usize, start: u64) -> io::Result<Option<Line>> {
+        self.readers[source].lines().line_at(start)
+    }
+
+    /// The line of `source` that ends just before `next`.
+    pub fn line_before(&mut self, source: usize, next: u64) -> io::Result<Option<Line>> {
+        self.readers[source].lines().line_before(next)
+    }
+
+    /// The bytes of `line` without its `\r\n`/`\n`, at most `cap` of them;
+    /// the flag says whether the line was cut.
+    pub fn line_text(
+        &mut self,
+        source: usize,
+        line: &Line,
+        cap: usize,
+    ) -> io::Result<(Vec<u8>, bool)> {
+        let cut = line.len() > cap as u64;
+        let end = if cut {
+            line.start + cap as u64
+        } else {
+            line.end
+        };
+        let mut text = Vec::with_capacity((end - line.start) as usize);
+        self.readers[source]
+            .lines()
+            .for_each_chunk(line.start, end, |chunk| {
+                text.extend_from_slice(chunk);
+                Ok(())
+            })?;
+        if !cut && text.last() == Some(&b'\r') {
+            text.pop();
+        }
+        Ok((text, cut))
     }
 }

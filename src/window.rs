@@ -1,0 +1,415 @@
+//! The window: the bounded scrollback buffer the screen looks at (DESIGN §5).
+//!
+//! It holds the lines between a top and a bottom [`Cursor`] — the viewport
+//! plus a margin of a few screens on each side — filled lazily from the merge
+//! in either direction and evicting the far end, capped in lines and bytes.
+//! Either edge may stand inside a record (a traceback, or an untimed source
+//! that is one record of a gigabyte), so the window reads records line by
+//! line and never holds a record whole.
+
+use std::collections::VecDeque;
+use std::io;
+
+use crate::merge::{Cursor, Merge, MergedRecord};
+use crate::record::timestamp::Nanos;
+
+/// Lines longer than this are kept for display only up to it and marked cut;
+/// the source still has them whole.
+pub const DISPLAY_CAP: usize = 64 * 1024;
+
+/// Screens of lines kept loaded above and below the viewport.
+const MARGIN_SCREENS: usize = 2;
+
+/// Hard caps whatever the screen size.
+const MAX_LINES: usize = 4_000;
+const MAX_BYTES: usize = 8 * 1024 * 1024;
+
+/// One line of the merged stream as the screen shows it.
+#[derive(Clone, Debug)]
+pub struct WindowLine {
+    /// The record this line belongs to.
+    pub record: MergedRecord,
+    /// Byte range of the line in its source (`next` = start of the next line).
+    pub start: u64,
+    pub next: u64,
+    /// The line's bytes (CR of CRLF removed), at most [`DISPLAY_CAP`].
+    pub text: Vec<u8>,
+    /// The line was longer than [`DISPLAY_CAP`].
+    pub cut: bool,
+}
+
+impl WindowLine {
+    /// Whether this is the first line of its record (the timestamped one).
+    pub fn is_record_start(&self) -> bool {
+        self.start == self.record.record.start
+    }
+
+    fn same_record(&self, other: &WindowLine) -> bool {
+        self.record.source == other.record.source
+            && self.record.record.start == other.record.record.start
+    }
+}
+
+/// Which edge the merge's cursor currently stands at.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MergeAt {
+    Top,
+    Bottom,
+    Elsewhere,
+}
+
+/// The scrollback buffer over a merge.
+pub struct Window {
+    merge: Merge,
+    lines: VecDeque<WindowLine>,
+    bytes: usize,
+    /// Everything above `top` is above the window; a record split by the top
+    /// edge counts as below it (its first lines are not loaded).
+    top: Cursor,
+    /// Everything above `bottom` is in or above the window; a record split by
+    /// the bottom edge counts as above it (its last lines are not loaded).
+    bottom: Cursor,
+    /// A record whose lines before the offset are not loaded.
+    top_partial: Option<(MergedRecord, u64)>,
+    /// A record whose lines from the offset on are not loaded.
+    bottom_partial: Option<(MergedRecord, u64)>,
+    at_start: bool,
+    at_end: bool,
+    merge_at: MergeAt,
+    /// Index in `lines` of the first line on screen.
+    viewport: usize,
+    height: usize,
+}
+
+impl Window {
+    /// A window over `merge`, at the start of the stream.
+    pub fn new(merge: Merge) -> Self {
+        let zero = Cursor(vec![0; merge.source_count()]);
+        Self {
+            merge,
+            lines: VecDeque::new(),
+            bytes: 0,
+            top: zero.clone(),
+            bottom: zero,
+            top_partial: None,
+            bottom_partial: None,
+            at_start: false,
+            at_end: false,
+            merge_at: MergeAt::Elsewhere,
+            viewport: 0,
+            height: 24,
+        }
+    }
+
+    /// The merge underneath (for seeks, source toggles and searches).
+    pub fn merge_mut(&mut self) -> &mut Merge {
+        self.merge_at = MergeAt::Elsewhere;
+        &mut self.merge
+    }
+
+    /// The merge underneath, read-only.
+    pub fn merge(&self) -> &Merge {
+        &self.merge
+    }
+
+    /// Sets the number of lines on screen.
+    pub fn set_height(&mut self, height: usize) -> io::Result<()> {
+        self.height = height.max(1);
+        self.settle()
+    }
+
+    /// The lines on screen (fewer at the end of a short stream).
+    pub fn visible(&self) -> impl Iterator<Item = &WindowLine> {
+        self.lines.iter().skip(self.viewport).take(self.height)
+    }
+
+    /// All lines loaded, and the index of the first one on screen.
+    pub fn loaded(&self) -> (&VecDeque<WindowLine>, usize) {
+        (&self.lines, self.viewport)
+    }
+
+    /// Whether the screen shows the first line of the stream.
+    pub fn shows_start(&self) -> bool {
+        self.at_start && self.viewport == 0
+    }
+
+    /// Whether the screen shows the last line of the stream.
+    pub fn shows_end(&self) -> bool {
+        self.at_end && self.viewport + self.height >= self.lines.len()
+    }
+
+    /// Drops everything loaded and stands at `cursor` (the first screen
+    /// starts with the first record below it).
+    pub fn jump_to_cursor(&mut self, cursor: &Cursor) -> io::Result<()> {
+        self.reset(cursor.clone());
+        self.settle()
+    }
+
+    /// The first screen of the stream.
+    pub fn jump_start(&mut self) -> io::Result<()> {
+        self.merge.seek_start();
+        let cursor = self.merge.cursor();
+        self.jump_to_cursor(&cursor)
+    }
+
+    /// The last screen of the stream (like `G` in less).
+    pub fn jump_end(&mut self) -> io::Result<()> {
+        self.merge.seek_end();
+        let cursor = self.merge.cursor();
+        self.reset(cursor);
+        self.at_end = true;
+        while self.lines.len() < self.height && self.extend_up()? {}
+        self.viewport = self.lines.len().saturating_sub(self.height);
+        self.settle()
+    }
+
+    /// The screen starting with the first record at or after `t`.
+    pub fn jump_time(&mut self, t: Nanos) -> io::Result<()> {
+        self.merge.seek_time(t)?;
+        let cursor = self.merge.cursor();
+        self.jump_to_cursor(&cursor)
+    }
+
+    /// The screen where `fraction` of the stream's bytes lie above.
+    pub fn jump_fraction(&mut self, fraction: f64) -> io::Result<()> {
+        if fraction >= 1.0 {
+            return self.jump_end();
+        }
+        self.merge.seek_fraction(fraction)?;
+        let cursor = self.merge.cursor();
+        self.jump_to_cursor(&cursor)
+    }
+
+    /// Moves the screen down (positive) or up (negative) by `delta` lines.
+    pub fn scroll(&mut self, delta: isize) -> io::Result<()> {
+        if delta >= 0 {
+            let target = self.viewport + delta as usize;
+            while self.lines.len() < target + self.height && self.extend_down()? {}
+            self.viewport = target;
+        } else {
+            let up = delta.unsigned_abs();
+            while self.viewport < up && self.extend_up()? {
+                self.viewport += 1;
+            }
+            self.viewport = self.viewport.saturating_sub(up);
+        }
+        self.settle()
+    }
+
+    /// The cursor just above the line on screen at row `row` (0 = top):
+    /// the records before it are above, its own record (even if the line is
+    /// inside it) is below. `None` when nothing is loaded there.
+    pub fn cursor_at_row(&self, row: usize) -> Option<Cursor> {
+        let index = self.viewport + row;
+        let target = self.lines.get(index)?;
+        let mut cursor = self.top.clone();
+        let mut previous: Option<&WindowLine> = None;
+        for line in self.lines.iter().take(index) {
+            if let Some(prev) = previous {
+                if !prev.same_record(line) {
+                    cursor.0[prev.record.source] = prev.record.record.end;
+                }
+            }
+            previous = Some(line);
+        }
+        if let Some(prev) = previous {
+            if !prev.same_record(target) {
+                cursor.0[prev.record.source] = prev.record.record.end;
+            }
+        }
+        cursor.0[target.record.source] = target.record.record.start;
+        Some(cursor)
+    }
+
+    /// Bytes of the stream above the top line on screen (counting the part
+    /// of its record above it): the basis of the position percentage.
+    pub fn bytes_above_viewport(&self) -> u64 {
+        let Some(line) = self.lines.get(self.viewport) else {
+            return if self.at_end {
+                self.merge.total_len()
+            } else {
+                0
+            };
+        };
+        let Some(mut cursor) = self.cursor_at_row(0) else {
+            return 0;
+        };
+        cursor.0[line.record.source] = line.start;
+        (0..cursor.0.len())
+            .filter(|&i| self.merge.is_enabled(i))
+            .map(|i| cursor.0[i])
+            .sum()
+    }
+
+    fn reset(&mut self, cursor: Cursor) {
+        self.lines.clear();
+        self.bytes = 0;
+        self.top = cursor.clone();
+        self.bottom = cursor;
+        self.top_partial = None;
+        self.bottom_partial = None;
+        self.at_start = false;
+        self.at_end = false;
+        self.merge_at = MergeAt::Elsewhere;
+        self.viewport = 0;
+    }
+
+    /// Loads the margins, keeps the viewport inside the stream and evicts
+    /// what lies beyond the caps.
+    fn settle(&mut self) -> io::Result<()> {
+        let margin = self.height * MARGIN_SCREENS;
+        while self.lines.len() < self.viewport + self.height + margin && self.extend_down()? {}
+        if self.at_end && self.viewport + self.height > self.lines.len() {
+            // Past the end: show the last full screen instead.
+            let want = self.lines.len().saturating_sub(self.height);
+            self.viewport = want;
+            while self.lines.len() < self.height && self.extend_up()? {}
+            self.viewport = self.lines.len().saturating_sub(self.height);
+        }
+        while self.viewport < margin && self.extend_up()? {
+            self.viewport += 1;
+        }
+        let keep = self.height * (2 * MARGIN_SCREENS + 1);
+        let max_lines = keep.clamp(self.height, MAX_LINES.max(self.height * 3));
+        while self.viewport > margin && (self.lines.len() > max_lines || self.bytes > MAX_BYTES) {
+            self.evict_top();
+        }
+        while self.lines.len() > self.viewport + self.height + margin
+            && (self.lines.len() > max_lines || self.bytes > MAX_BYTES)
+        {
+            self.evict_bottom();
+        }
+        Ok(())
+    }
+
+    fn load_line(&mut self, record: &MergedRecord, start: u64) -> io::Result<Option<WindowLine>> {
+        let Some(line) = self.merge.line_at(record.source, start)? else {
+            return Ok(None);
+        };
+        let (text, cut) = self.merge.line_text(record.source, &line, DISPLAY_CAP)?;
+        Ok(Some(WindowLine {
+            record: *record,
+            start: line.start,
+            next: line.next.min(record.record.end),
+            text,
+            cut,
+        }))
+    }
+
+    /// Loads one more line at the bottom; `false` at the end of the stream.
+    fn extend_down(&mut self) -> io::Result<bool> {
+        let (record, start) = match self.bottom_partial.take() {
+            Some(partial) => partial,
+            None => {
+                if self.at_end {
+                    return Ok(false);
+                }
+                if self.merge_at != MergeAt::Bottom {
+                    self.merge.seek(&self.bottom);
+                    self.merge_at = MergeAt::Bottom;
+                }
+                match self.merge.next_record()? {
+                    Some(record) => {
+                        self.bottom = self.merge.cursor();
+                        (record, record.record.start)
+                    }
+                    None => {
+                        self.at_end = true;
+                        return Ok(false);
+                    }
+                }
+            }
+        };
+        let Some(line) = self.load_line(&record, start)? else {
+            return Ok(false);
+        };
+        if line.next < record.record.end {
+            self.bottom_partial = Some((record, line.next));
+        }
+        self.bytes += line.text.len();
+        self.lines.push_back(line);
+        Ok(true)
+    }
+
+    /// Loads one more line at the top; `false` at the start of the stream.
+    fn extend_up(&mut self) -> io::Result<bool> {
+        let (record, end) = match self.top_partial.take() {
+            Some(partial) => partial,
+            None => {
+                if self.at_start {
+                    return Ok(false);
+                }
+                if self.merge_at != MergeAt::Top {
+                    self.merge.seek(&self.top);
+                    self.merge_at = MergeAt::Top;
+                }
+                match self.merge.prev_record()? {
+                    Some(record) => {
+                        self.top = self.merge.cursor();
+                        (record, record.record.end)
+                    }
+                    None => {
+                        self.at_start = true;
+                        return Ok(false);
+                    }
+                }
+            }
+        };
+        let Some(before) = self.merge.line_before(record.source, end)? else {
+            return Ok(false);
+        };
+        // A record's first line may be a preamble line before its timestamp:
+        // never step out of the record.
+        let start = before.start.max(record.record.start);
+        let Some(line) = self.load_line(&record, start)? else {
+            return Ok(false);
+        };
+        if line.start > record.record.start {
+            self.top_partial = Some((record, line.start));
+        }
+        self.bytes += line.text.len();
+        self.lines.push_front(line);
+        Ok(true)
+    }
+
+    fn evict_top(&mut self) {
+        let Some(line) = self.lines.pop_front() else {
+            return;
+        };
+        self.bytes -= line.text.len();
+        self.viewport = self.viewport.saturating_sub(1);
+        self.at_start = false;
+        match self.lines.front() {
+            Some(next) if next.same_record(&line) => {
+                self.top_partial = Some((line.record, next.start))
+            }
+            _ => {
+                self.top.0[line.record.source] = line.record.record.end;
+                self.top_partial = None;
+            }
+        }
+        if self.merge_at == MergeAt::Top {
+            self.merge_at = MergeAt::Elsewhere;
+        }
+    }
+
+    fn evict_bottom(&mut self) {
+        let Some(line) = self.lines.pop_back() else {
+            return;
+        };
+        self.bytes -= line.text.len();
+        self.at_end = false;
+        match self.lines.back() {
+            Some(prev) if prev.same_record(&line) => {
+                self.bottom_partial = Some((line.record, line.start))
+            }
+            _ => {
+                self.bottom.0[line.record.source] = line.record.record.start;
+                self.bottom_partial = None;
+            }
+        }
+        if self.merge_at == MergeAt::Bottom {
+            self.merge_at = MergeAt::Elsewhere;
+        }
+    }
+}
