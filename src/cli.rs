@@ -22,6 +22,27 @@ pub struct Cli {
 pub enum Command {
     /// Write a realistic, deterministic Airflow task attempt (for demos and benchmarks).
     Gen(GenArgs),
+    /// Open a generated Airflow task attempt (written once to a cache folder).
+    Demo(DemoArgs),
+}
+
+/// `logweave demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Approximate total size of the demo attempt.
+    #[arg(long, default_value = "4MB", value_parser = crate::gen::parse_size)]
+    pub size: u64,
+
+    /// Airflow 2 text lines or Airflow 3 JSON lines.
+    #[arg(long, value_enum, default_value_t = GenFormat::Text)]
+    pub format: GenFormat,
+
+    /// Seed of the generated attempt.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    #[command(flatten)]
+    pub open: OpenArgs,
 }
 
 /// Options for opening and merging sources.

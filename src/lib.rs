@@ -7,9 +7,12 @@
 //! [`print`](mod@print) (stdout) or the window and view.
 
 pub mod cli;
+pub mod engine;
 pub mod gen;
 pub mod merge;
+pub mod overview;
 pub mod print;
 pub mod record;
 pub mod source;
+pub mod view;
 pub mod window;

@@ -1,18 +1,23 @@
 //! The `logweave` binary: parses arguments and wires the library together.
 
 use std::io::{self, IsTerminal};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
 
-use logweave::cli::{Cli, Command, GenArgs, OpenArgs};
+use logweave::cli::{Cli, Command, DemoArgs, GenArgs, OpenArgs};
+use logweave::engine::{self, Engine, SourceInfo};
 use logweave::gen::{self, GenSpec};
-use logweave::merge::MergeOptions;
+use logweave::merge::{Merge, MergeOptions};
 use logweave::print::{print_merge, PrintOptions};
 use logweave::record::format::TsFormat;
-use logweave::record::timestamp::{parse_user_time, Zone, ZoneClock};
+use logweave::record::timestamp::{parse_user_time, Nanos, Zone, ZoneClock};
 use logweave::record::{RecordLayout, TimeOptions};
-use logweave::source::{describe_io_error, open_all};
+use logweave::source::{describe_io_error, open_all, short_tags};
+use logweave::view::{self, ViewOptions};
+use logweave::window::Window;
 
 /// Exit status when some sources failed but others were shown.
 const EXIT_PARTIAL: u8 = 1;
@@ -23,6 +28,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Gen(args)) => run_gen(&args),
+        Some(Command::Demo(args)) => run_demo(args),
         None => run_open(&cli.open),
     }
 }
@@ -57,10 +63,50 @@ fn run_gen(args: &GenArgs) -> ExitCode {
     }
 }
 
+/// Writes the demo attempt to a cache folder once, then opens it.
+fn run_demo(mut args: DemoArgs) -> ExitCode {
+    let format = match args.format {
+        gen::GenFormat::Text => "text",
+        gen::GenFormat::Json => "json",
+    };
+    let name = format!("demo-{}-{format}-{}", args.size, args.seed);
+    let dir = cache_dir().join(&name);
+    // The marker sits beside the folder: everything inside it is a source.
+    let done = cache_dir().join(format!("{name}.complete"));
+    if !done.exists() {
+        let spec = GenSpec {
+            out: dir.clone(),
+            size: args.size,
+            format: args.format,
+            seed: args.seed,
+        };
+        if let Err(e) = gen::generate(&spec).and_then(|_| std::fs::write(&done, b"")) {
+            return fail(
+                format_args!(
+                    "cannot write the demo to '{}': {}",
+                    dir.display(),
+                    describe_io_error(&e)
+                ),
+                EXIT_PARTIAL,
+            );
+        }
+    }
+    args.open.sources = vec![dir];
+    run_open(&args.open)
+}
+
+fn cache_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("logweave")
+}
+
 fn run_open(args: &OpenArgs) -> ExitCode {
     if args.sources.is_empty() {
         return fail(
-            "no sources given (try 'logweave --help', or 'logweave gen --out /tmp/attempt' for sample logs)",
+            "no sources given (try 'logweave demo', 'logweave --help', or 'logweave gen --out /tmp/attempt')",
             EXIT_USAGE,
         );
     }
@@ -82,43 +128,52 @@ fn run_open(args: &OpenArgs) -> ExitCode {
         format: args.ts_format.clone().map(TsFormat::Strftime),
         clock,
     };
+    let interactive = !args.print && io::stdout().is_terminal();
 
     let (entries, open_errors) = open_all(&args.sources);
-    let mut failed = !open_errors.is_empty();
+    let mut failures: Vec<(String, String)> = Vec::new();
     for e in &open_errors {
-        eprintln!("logweave: {e}");
+        if !interactive {
+            eprintln!("logweave: {e}");
+        }
+        failures.push((e.path().to_string(), e.reason()));
     }
     let mut layouts = Vec::new();
-    let mut tags = Vec::new();
+    let mut labels = Vec::new();
     for entry in entries {
-        match RecordLayout::open(entry.source, &time, false) {
+        match RecordLayout::open(entry.source, &time, interactive) {
             Ok(layout) => {
                 layouts.push(layout);
-                tags.push(entry.label);
+                labels.push(entry.label);
             }
             Err(e) => {
-                failed = true;
-                eprintln!(
-                    "logweave: cannot read '{}': {}",
-                    entry.path.display(),
-                    describe_io_error(&e)
-                );
+                let reason = describe_io_error(&e);
+                if !interactive {
+                    eprintln!("logweave: cannot read '{}': {reason}", entry.path.display());
+                }
+                failures.push((entry.path.display().to_string(), reason));
             }
         }
     }
     if layouts.is_empty() {
+        if interactive {
+            for (path, reason) in &failures {
+                eprintln!("logweave: cannot open '{path}': {reason}");
+            }
+        }
         return fail("nothing to show: no source could be read", EXIT_USAGE);
     }
-
-    // Until the viewer lands, a terminal gets the printed merge too.
-    let _interactive = !args.print && io::stdout().is_terminal();
     let merge_options = MergeOptions {
         dedup: !args.no_dedup,
     };
+    if interactive {
+        return run_viewer(layouts, labels, failures, merge_options, since, time.clock);
+    }
+
     let options = PrintOptions {
         since,
         until,
-        tags: args.tag.then_some(tags),
+        tags: args.tag.then_some(labels),
         threads: args.threads,
     };
     match print_merge(layouts, merge_options, &options, io::stdout().lock()) {
@@ -132,9 +187,76 @@ fn run_open(args: &OpenArgs) -> ExitCode {
             )
         }
     }
-    if failed {
-        ExitCode::from(EXIT_PARTIAL)
-    } else {
+    if failures.is_empty() {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_PARTIAL)
+    }
+}
+
+fn run_viewer(
+    layouts: Vec<RecordLayout>,
+    labels: Vec<String>,
+    failures: Vec<(String, String)>,
+    merge_options: MergeOptions,
+    since: Option<Nanos>,
+    clock: ZoneClock,
+) -> ExitCode {
+    let mut all_labels = labels.clone();
+    // A failed source is named by its file name: its full path is in stderr's reach.
+    let file_name = |path: &str| {
+        path.rsplit('/')
+            .find(|p| !p.is_empty())
+            .unwrap_or(path)
+            .to_string()
+    };
+    all_labels.extend(failures.iter().map(|(path, _)| file_name(path)));
+    let tags = short_tags(&all_labels);
+    let mut sources: Vec<SourceInfo> = layouts
+        .iter()
+        .zip(&labels)
+        .zip(&tags)
+        .map(|((layout, label), tag)| SourceInfo {
+            label: label.clone(),
+            tag: tag.clone(),
+            json: engine::is_json(layout.format()),
+            enabled: true,
+            error: None,
+        })
+        .collect();
+    for ((path, reason), tag) in failures.iter().zip(&tags[labels.len()..]) {
+        sources.push(SourceInfo {
+            label: file_name(path),
+            tag: tag.clone(),
+            json: false,
+            enabled: false,
+            error: Some(reason.clone()),
+        });
+    }
+    let merge = Merge::new(layouts, merge_options);
+    let window = Window::new(merge);
+    let overview = engine::start_overview(&window);
+    let engine = Engine::new(window, sources, clock, overview).starting_at(since);
+    let (frames_tx, frames_rx) = tokio::sync::watch::channel(Arc::new(engine::Frame::default()));
+    let (commands_tx, commands_rx) = std::sync::mpsc::channel();
+    let engine_thread = std::thread::Builder::new()
+        .name("engine".into())
+        .spawn(move || {
+            engine.run(
+                commands_rx,
+                Box::new(move |frame| {
+                    let _ = frames_tx.send(frame);
+                }),
+            )
+        });
+    if let Err(e) = engine_thread {
+        return fail(format_args!("cannot start: {e}"), EXIT_PARTIAL);
+    }
+    let options = ViewOptions {
+        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+    };
+    match view::run(frames_rx, commands_tx, options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format_args!("terminal error: {e}"), EXIT_PARTIAL),
     }
 }

@@ -111,6 +111,11 @@ impl Merge {
         }
     }
 
+    /// The options this merge was made with.
+    pub fn options(&self) -> MergeOptions {
+        self.options
+    }
+
     /// Number of sources (enabled or not).
     pub fn source_count(&self) -> usize {
         self.layouts.len()

@@ -70,6 +70,75 @@ pub enum OpenError {
     EmptyDir { path: String },
 }
 
+impl OpenError {
+    /// The path as the user gave it.
+    pub fn path(&self) -> &str {
+        match self {
+            OpenError::Io { path, .. }
+            | OpenError::Special { path }
+            | OpenError::EmptyDir { path } => path,
+        }
+    }
+
+    /// Why it failed, without the path.
+    pub fn reason(&self) -> String {
+        match self {
+            OpenError::Io { message, .. } => message.clone(),
+            OpenError::Special { .. } => "not a regular file".into(),
+            OpenError::EmptyDir { .. } => "directory holds no files".into(),
+        }
+    }
+}
+
+/// Short tags for labels, shown before each line on screen: `trigger.42` for
+/// a triggerer sub-log, the folder for a file in one (`remote`), `local` for
+/// a worker's `attempt=N.log`, else the file name. Falls back to file names
+/// (then numbers) when tags would repeat.
+pub fn short_tags(labels: &[String]) -> Vec<String> {
+    const MAX: usize = 12;
+    let guess = |label: &str| -> String {
+        let name = label.rsplit('/').next().unwrap_or(label);
+        if let Some(rest) = name.split(".trigger.").nth(1) {
+            return format!("trigger.{}", rest.trim_end_matches(".log"));
+        }
+        if let Some((dir, _)) = label
+            .split_once('/')
+            .filter(|(dir, _)| !dir.is_empty() && !label.starts_with('.'))
+        {
+            return dir.to_string();
+        }
+        if name.starts_with("attempt=") && name.ends_with(".log") {
+            return "local".into();
+        }
+        name.trim_end_matches(".log").to_string()
+    };
+    let clip = |s: String| -> String { s.chars().take(MAX).collect() };
+    let mut tags: Vec<String> = labels.iter().map(|l| clip(guess(l))).collect();
+    let unique = |tags: &[String]| {
+        let mut sorted = tags.to_vec();
+        sorted.sort();
+        sorted.windows(2).all(|w| w[0] != w[1])
+    };
+    if !unique(&tags) {
+        tags = labels
+            .iter()
+            .map(|l| {
+                clip(
+                    l.rsplit('/')
+                        .next()
+                        .unwrap_or(l)
+                        .trim_end_matches(".log")
+                        .to_string(),
+                )
+            })
+            .collect();
+    }
+    if !unique(&tags) {
+        tags = (1..=labels.len()).map(|i| format!("src{i}")).collect();
+    }
+    tags
+}
+
 /// Opens every argument: files as they are, directories as every regular file
 /// inside (recursively), ordered by path. Returns the sources that opened and
 /// one error per argument (or file) that did not; the caller decides whether
@@ -145,6 +214,10 @@ fn collect_files(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<OpenErro
             }
         };
         let path = entry.path();
+        // Hidden files (editor swap files, markers) are not logs.
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
         // Follow symlinks: an attempt folder may link to a shared volume.
         match std::fs::metadata(&path) {
             Ok(meta) if meta.is_dir() => collect_files(&path, files, errors),

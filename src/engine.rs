@@ -1,0 +1,403 @@
+//! The engine: owns the merge and the window on a thread of its own, turns
+//! commands from the view into window moves, and publishes frames — what the
+//! screen should show — for the view to draw.
+//!
+//! The view never reads a source: every read happens here, off the draw path.
+//! Commands that arrive together are applied together and produce one frame,
+//! so a burst of keys costs one render. Long scans (the next ERROR record)
+//! report progress and give way to any new command.
+
+pub mod command;
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use crate::record::Level;
+pub use command::{Command, Goto};
+
+use crate::merge::Cursor;
+use crate::overview::{Overview, OverviewHandle};
+use crate::record::format::TsFormat;
+use crate::record::timestamp::{format_utc, Nanos, ZoneClock};
+use crate::window::Window;
+
+/// What the view needs to know about a source.
+#[derive(Clone, Debug)]
+pub struct SourceInfo {
+    /// Full label (path relative to what the user gave).
+    pub label: String,
+    /// Short tag shown before each line.
+    pub tag: String,
+    /// Lines are Airflow 3 JSON and can be rendered as text.
+    pub json: bool,
+    pub enabled: bool,
+    /// Why the source could not be read, if it could not.
+    pub error: Option<String>,
+}
+
+/// One line of a frame.
+#[derive(Clone, Debug)]
+pub struct FrameLine {
+    pub source: usize,
+    pub text: Vec<u8>,
+    /// The line was longer than the display cap and is cut.
+    pub cut: bool,
+    /// First (timestamped) line of its record.
+    pub first: bool,
+    pub level: Level,
+    pub ts: Option<Nanos>,
+}
+
+/// Everything the view draws, as of one moment.
+#[derive(Clone, Debug, Default)]
+pub struct Frame {
+    pub lines: Vec<FrameLine>,
+    pub sources: Vec<SourceInfo>,
+    /// Time of the top line on screen, formatted.
+    pub top_time: Option<String>,
+    /// Share of the stream's bytes above the screen, 0–100.
+    pub percent: f64,
+    /// `(line of the top row, total lines)` once the overview has counted.
+    pub line_number: Option<(u64, u64)>,
+    /// Overview progress while it runs, 0–100.
+    pub overview_progress: Option<u8>,
+    pub at_start: bool,
+    pub at_end: bool,
+    /// A one-off message (jump wrapped, invalid input, …).
+    pub message: Option<String>,
+    /// Long work in progress (with percentage), e.g. a scan for errors.
+    pub busy: Option<String>,
+    /// Per-bucket record and error counts for the timeline strip.
+    pub timeline: Option<crate::overview::Timeline>,
+    /// Increases with every frame.
+    pub generation: u64,
+}
+
+/// Where frames go (the view passes a closure that wakes it up).
+pub type Publish = Box<dyn Fn(Arc<Frame>) + Send>;
+
+/// The engine's state.
+pub struct Engine {
+    window: Window,
+    sources: Vec<SourceInfo>,
+    clock: ZoneClock,
+    overview: Option<OverviewHandle>,
+    height: usize,
+    /// Columns for the timeline strip.
+    timeline_width: usize,
+    message: Option<String>,
+    generation: u64,
+    /// Commands that arrived during a long scan, to be applied next.
+    queued: VecDeque<Command>,
+    start_at: Option<Nanos>,
+}
+
+/// How often a long scan checks for new commands and reports progress.
+const SCAN_CHECK_EVERY: u64 = 4096;
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+impl Engine {
+    /// An engine over `window` for the given sources.
+    pub fn new(
+        window: Window,
+        sources: Vec<SourceInfo>,
+        clock: ZoneClock,
+        overview: Option<OverviewHandle>,
+    ) -> Self {
+        Self {
+            window,
+            sources,
+            clock,
+            overview,
+            height: 24,
+            timeline_width: 80,
+            message: None,
+            generation: 0,
+            queued: VecDeque::new(),
+            start_at: None,
+        }
+    }
+
+    /// Opens at the first record at or after `since` instead of the start.
+    pub fn starting_at(mut self, since: Option<Nanos>) -> Self {
+        self.start_at = since;
+        self
+    }
+
+    /// Runs until `Quit` or until the command channel closes.
+    pub fn run(mut self, commands: Receiver<Command>, publish: Publish) {
+        let opened = match self.start_at {
+            Some(t) => self.window.jump_time(t),
+            None => self.window.jump_start(),
+        };
+        if let Err(e) = opened {
+            self.message = Some(format!("read error: {e}"));
+        }
+        publish(self.frame(None));
+        loop {
+            let first = match self.queued.pop_front() {
+                Some(command) => command,
+                None => match commands.recv() {
+                    Ok(command) => command,
+                    Err(_) => return,
+                },
+            };
+            let mut batch = vec![first];
+            loop {
+                match commands.try_recv() {
+                    Ok(command) => batch.push(command),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => return,
+                }
+            }
+            for command in batch {
+                if matches!(command, Command::Quit) {
+                    return;
+                }
+                if let Err(e) = self.apply(command, &commands, &publish) {
+                    self.message = Some(format!("read error: {e}"));
+                }
+            }
+            publish(self.frame(None));
+        }
+    }
+
+    fn apply(
+        &mut self,
+        command: Command,
+        commands: &Receiver<Command>,
+        publish: &Publish,
+    ) -> io::Result<()> {
+        match command {
+            Command::Resize {
+                height,
+                timeline_width,
+            } => {
+                self.height = height.max(1);
+                self.timeline_width = timeline_width.max(1);
+                self.window.set_height(self.height)?;
+            }
+            Command::Scroll(delta) => self.window.scroll(delta)?,
+            Command::Start => self.window.jump_start()?,
+            Command::End => self.window.jump_end()?,
+            Command::Goto(goto) => self.goto(goto)?,
+            Command::Refresh => {}
+            Command::NextAtLevel { forward, level } => {
+                self.find_level(forward, level, commands, publish)?
+            }
+            Command::ToggleSource(index) => self.toggle_source(index)?,
+            Command::Quit => {}
+        }
+        Ok(())
+    }
+
+    /// Time of the top line on screen.
+    fn top_ts(&self) -> Option<Nanos> {
+        self.window
+            .visible()
+            .next()
+            .and_then(|l| l.record.record.ts)
+    }
+
+    fn goto(&mut self, goto: Goto) -> io::Result<()> {
+        match goto {
+            Goto::Time(t) => self.window.jump_time(t)?,
+            Goto::Fraction(f) => self.window.jump_fraction(f)?,
+            Goto::Relative(delta) => match self.top_ts() {
+                Some(t) => self.window.jump_time(t.saturating_add(delta))?,
+                None => self.message = Some("no timestamp on screen to jump from".into()),
+            },
+            Goto::Line(n) => match self.overview.as_ref().and_then(|o| o.cursor_for_line(n)) {
+                Some((cursor, skip)) => {
+                    self.window.jump_to_cursor(&cursor)?;
+                    self.window.scroll(skip as isize)?;
+                }
+                None => {
+                    self.message = Some("line numbers are not known yet (still counting)".into())
+                }
+            },
+            Goto::Invalid(why) => self.message = Some(why),
+            Goto::Text(text) => {
+                let top = self.top_ts();
+                match command::parse_goto(&text, top, &mut self.clock) {
+                    Goto::Text(_) => {}
+                    parsed => return self.goto(parsed),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Hides or shows a source; the screen keeps its place by time.
+    fn toggle_source(&mut self, index: usize) -> io::Result<()> {
+        let Some(info) = self.sources.get_mut(index) else {
+            self.message = Some(format!("no source {}", index + 1));
+            return Ok(());
+        };
+        if info.error.is_some() {
+            self.message = Some(format!("{} could not be read", info.label));
+            return Ok(());
+        }
+        info.enabled = !info.enabled;
+        let (enabled, label) = (info.enabled, info.label.clone());
+        let top = self.top_ts();
+        self.window.merge_mut().set_enabled(index, enabled);
+        match top {
+            Some(t) => self.window.jump_time(t)?,
+            None => self.window.jump_start()?,
+        }
+        self.message = Some(format!(
+            "{} {label}",
+            if enabled { "showing" } else { "hiding" }
+        ));
+        Ok(())
+    }
+
+    /// Jumps to the next (or previous) record at `level` or above, scanning
+    /// the merge from the screen's top record; gives way to new commands.
+    fn find_level(
+        &mut self,
+        forward: bool,
+        level: Level,
+        commands: &Receiver<Command>,
+        publish: &Publish,
+    ) -> io::Result<()> {
+        let Some(start) = self.window.cursor_at_row(0) else {
+            return Ok(());
+        };
+        let total = self.window.merge().total_len().max(1);
+        let mut last_report = Instant::now();
+        self.window.merge_mut().seek(&start);
+        let mut scanned = 0u64;
+        let mut skipped_top = false;
+        let found: Option<Cursor> = loop {
+            let merge = self.window.merge_mut();
+            let record = if forward {
+                merge.next_record()?
+            } else {
+                merge.prev_record()?
+            };
+            let Some(record) = record else { break None };
+            if forward && !skipped_top {
+                // The first record below the screen's top is the top record itself.
+                skipped_top = true;
+                continue;
+            }
+            if record.record.level >= level {
+                if forward {
+                    merge.unread(&record);
+                }
+                break Some(merge.cursor());
+            }
+            scanned += 1;
+            if scanned % SCAN_CHECK_EVERY != 0 {
+                continue;
+            }
+            if let Ok(command) = commands.try_recv() {
+                self.queued.push_back(command);
+                self.message = Some(format!("search for {} cancelled", level.name()));
+                return Ok(());
+            }
+            if last_report.elapsed() >= PROGRESS_EVERY {
+                last_report = Instant::now();
+                let done = self.window.merge().bytes_above() as f64 / total as f64 * 100.0;
+                let done = if forward { done } else { 100.0 - done };
+                let busy = format!("looking for {}… {:.0}% (Esc cancels)", level.name(), done);
+                publish(self.frame(Some(busy)));
+            }
+        };
+        match found {
+            Some(cursor) => self.window.jump_to_cursor(&cursor)?,
+            None => {
+                self.message = Some(format!(
+                    "no {} record {}",
+                    level.name(),
+                    if forward { "below" } else { "above" }
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    fn frame(&mut self, busy: Option<String>) -> Arc<Frame> {
+        self.generation += 1;
+        let lines = self
+            .window
+            .visible()
+            .map(|l| FrameLine {
+                source: l.record.source,
+                text: l.text.clone(),
+                cut: l.cut,
+                first: l.is_record_start(),
+                level: l.record.record.level,
+                ts: l.record.record.ts,
+            })
+            .collect();
+        let total = self.window.merge().total_len();
+        let percent = if self.window.shows_end() {
+            100.0
+        } else if total == 0 {
+            0.0
+        } else {
+            self.window.bytes_above_viewport() as f64 * 100.0 / total as f64
+        };
+        let (line_number, overview_progress, timeline) = match &self.overview {
+            Some(overview) => {
+                // Line numbers count the whole stream: not while a source is hidden.
+                let all_shown = self.sources.iter().all(|s| s.enabled || s.error.is_some());
+                let line = self
+                    .window
+                    .cursor_at_row(0)
+                    .filter(|_| all_shown)
+                    .and_then(|c| {
+                        let first = self.window.visible().next()?;
+                        overview.line_of(
+                            &c,
+                            first.record.source,
+                            first.record.record.start,
+                            first.start,
+                        )
+                    });
+                (
+                    line,
+                    overview.progress(),
+                    overview.timeline(self.timeline_width),
+                )
+            }
+            None => (None, None, None),
+        };
+        Arc::new(Frame {
+            lines,
+            sources: self.sources.clone(),
+            top_time: self.top_ts().map(format_utc),
+            percent,
+            line_number,
+            overview_progress,
+            at_start: self.window.shows_start(),
+            at_end: self.window.shows_end(),
+            message: self.message.take(),
+            busy,
+            timeline,
+            generation: self.generation,
+        })
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (UTC) for axis labels.
+pub fn short_time(ns: Nanos) -> String {
+    let full = format_utc(ns);
+    full.get(..19).map(|s| s.replace('T', " ")).unwrap_or(full)
+}
+
+/// Whether a source's lines are Airflow 3 JSON.
+pub fn is_json(format: Option<&TsFormat>) -> bool {
+    matches!(format, Some(TsFormat::Json))
+}
+
+/// Starts the overview for the engine's sources, if there is anything to count.
+pub fn start_overview(window: &Window) -> Option<OverviewHandle> {
+    Overview::start(window.merge())
+}

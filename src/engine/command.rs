@@ -1,0 +1,151 @@
+//! Commands from the view to the engine, and parsing of `:` jump targets.
+
+use crate::record::timestamp::{parse_user_time, Nanos, ZoneClock};
+use crate::record::Level;
+
+/// What the view asks of the engine.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// The log pane is `height` lines tall; the timeline strip `timeline_width` wide.
+    Resize {
+        height: usize,
+        timeline_width: usize,
+    },
+    /// Move by lines (negative = up).
+    Scroll(isize),
+    Start,
+    End,
+    Goto(Goto),
+    /// Jump to the next (or previous) record at `level` or above.
+    NextAtLevel {
+        forward: bool,
+        level: Level,
+    },
+    /// Hide or show source `n` (0-based).
+    ToggleSource(usize),
+    /// Publish a fresh frame (e.g. to pick up overview progress).
+    Refresh,
+    Quit,
+}
+
+/// A jump target.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Goto {
+    /// What the user typed after `:`, parsed by the engine (it knows the
+    /// zone and the time on screen).
+    Text(String),
+    Time(Nanos),
+    /// Relative to the top line's time, in nanoseconds.
+    Relative(i64),
+    /// Share of the stream, 0.0–1.0.
+    Fraction(f64),
+    /// 1-based line number.
+    Line(u64),
+    Invalid(String),
+}
+
+/// Parses a `:` target: `50%`, `+5m` / `-1h` / `+30s` / `-2d`, `10:15[:30]`
+/// (on the date of the top line), `2024-12-20 10:15:30` (or RFC 3339), or a
+/// line number.
+pub fn parse_goto(text: &str, top: Option<Nanos>, clock: &mut ZoneClock) -> Goto {
+    let t = text.trim();
+    if t.is_empty() {
+        return Goto::Invalid(
+            "type a time (10:15, 2024-12-20 10:15:30), +5m / -1h, 50% or a line number".into(),
+        );
+    }
+    if let Some(number) = t.strip_suffix('%') {
+        return match number.trim().parse::<f64>() {
+            Ok(p) if (0.0..=100.0).contains(&p) => Goto::Fraction(p / 100.0),
+            _ => Goto::Invalid(format!("not a percentage: {t}")),
+        };
+    }
+    if let Some(rest) = t.strip_prefix('+').or_else(|| t.strip_prefix('-')) {
+        let sign = if t.starts_with('-') { -1 } else { 1 };
+        return match parse_duration(rest) {
+            Some(ns) => Goto::Relative(sign * ns),
+            None => Goto::Invalid(format!("not a duration: {t} (try +5m, -1h, +30s, -2d)")),
+        };
+    }
+    if t.bytes()
+        .all(|b| b.is_ascii_digit() || b == b',' || b == b'_')
+    {
+        return match t.replace([',', '_'], "").parse::<u64>() {
+            Ok(n) if n >= 1 => Goto::Line(n),
+            _ => Goto::Invalid(format!("not a line number: {t}")),
+        };
+    }
+    if let Some(clock_time) = parse_clock(t) {
+        let Some(top) = top else {
+            return Goto::Invalid("no date on screen: give a full date and time".into());
+        };
+        // Same date as the top line (in the display zone, UTC).
+        let day = top.div_euclid(86_400_000_000_000) * 86_400_000_000_000;
+        return Goto::Time(day + clock_time);
+    }
+    match parse_user_time(t, clock) {
+        Ok(ns) => Goto::Time(ns),
+        Err(e) => Goto::Invalid(e),
+    }
+}
+
+/// `5m`, `1h`, `30s`, `2d`, `1500ms`, `90` (seconds).
+fn parse_duration(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    let scale = match unit.trim() {
+        "" | "s" | "sec" => 1e9,
+        "ms" => 1e6,
+        "m" | "min" => 60e9,
+        "h" => 3600e9,
+        "d" => 86_400e9,
+        _ => return None,
+    };
+    Some((value * scale) as i64)
+}
+
+/// `HH:MM[:SS[.fff]]` as nanoseconds after midnight.
+fn parse_clock(s: &str) -> Option<i64> {
+    let mut parts = s.splitn(3, ':');
+    let hours: i64 = parts.next()?.parse().ok()?;
+    let minutes: i64 = parts.next()?.parse().ok()?;
+    let seconds: f64 = match parts.next() {
+        Some(sec) => sec.parse().ok()?,
+        None => 0.0,
+    };
+    if !(0..24).contains(&hours) || !(0..60).contains(&minutes) || !(0.0..61.0).contains(&seconds) {
+        return None;
+    }
+    Some((hours * 3600 + minutes * 60) * 1_000_000_000 + (seconds * 1e9) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::timestamp::Zone;
+
+    const TOP: Nanos = 1_734_688_800_000_000_000; // 2024-12-20T10:00:00Z
+
+    fn goto(s: &str) -> Goto {
+        parse_goto(s, Some(TOP), &mut ZoneClock::new(Zone::Utc))
+    }
+
+    #[test]
+    fn targets() {
+        assert_eq!(goto("50%"), Goto::Fraction(0.5));
+        assert_eq!(goto("+5m"), Goto::Relative(300_000_000_000));
+        assert_eq!(goto("-1h"), Goto::Relative(-3_600_000_000_000));
+        assert_eq!(goto("10:15"), Goto::Time(TOP + 900_000_000_000));
+        assert_eq!(goto("09:00:30"), Goto::Time(TOP - 3_570_000_000_000));
+        assert_eq!(goto("2024-12-20 10:00:01"), Goto::Time(TOP + 1_000_000_000));
+        assert_eq!(goto("1,234"), Goto::Line(1234));
+        assert!(matches!(goto("150%"), Goto::Invalid(_)));
+        assert!(matches!(goto("+5 parsecs"), Goto::Invalid(_)));
+        assert!(matches!(goto("lunch"), Goto::Invalid(_)));
+        assert!(matches!(goto("0"), Goto::Invalid(_)));
+    }
+}

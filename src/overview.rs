@@ -1,0 +1,323 @@
+//! The overview pass (DESIGN §6): one background merge over all sources that
+//! keeps sparse statistics — a checkpoint (cursor, lines so far) and a time
+//! interval with per-source record and error counts every megabyte or so.
+//!
+//! It powers line numbers ("line 1,234,567 of 8,670,000"), `:` jumps to a
+//! line, and the timeline strip. Memory is a few hundred bytes per megabyte
+//! of log; the UI never waits for it.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::merge::{Cursor, Merge, MergedRecord};
+use crate::record::{Level, RecordLayout};
+
+/// Bytes of merged records between two checkpoints.
+const CHECKPOINT_BYTES: u64 = 1024 * 1024;
+
+/// How far a line-number lookup may merge from its checkpoint before giving
+/// up (a cursor that is not on the overview's path, e.g. unsorted sources).
+const LOOKUP_BUDGET: u64 = 8 * CHECKPOINT_BYTES;
+
+#[derive(Clone, Debug)]
+struct Checkpoint {
+    cursor: Cursor,
+    /// Lines of the merged stream above `cursor`.
+    lines: u64,
+}
+
+#[derive(Clone, Debug)]
+struct Interval {
+    first_ts: i64,
+    last_ts: i64,
+    records: Vec<u32>,
+    errors: u32,
+}
+
+#[derive(Default)]
+struct State {
+    checkpoints: Vec<Checkpoint>,
+    intervals: Vec<Interval>,
+    bytes_done: u64,
+    total_lines: Option<u64>,
+    failed: Option<String>,
+}
+
+/// Records and errors per time bucket, per source, for the timeline strip.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Timeline {
+    /// Time of the first bucket's start and the last bucket's end.
+    pub start: i64,
+    pub end: i64,
+    /// `records[source][bucket]`.
+    pub records: Vec<Vec<u32>>,
+    /// Records at ERROR or above, per bucket.
+    pub errors: Vec<u32>,
+}
+
+impl Timeline {
+    /// The time at which bucket `column` starts.
+    pub fn time_of(&self, column: usize) -> i64 {
+        let buckets = self.errors.len().max(1) as i128;
+        let span = (self.end as i128 - self.start as i128).max(1);
+        (self.start as i128 + span * column as i128 / buckets) as i64
+    }
+
+    /// The bucket holding time `t`.
+    pub fn column_of(&self, t: i64) -> usize {
+        let buckets = self.errors.len().max(1) as i128;
+        let span = (self.end as i128 - self.start as i128).max(1);
+        let at = (t as i128 - self.start as i128).clamp(0, span - 1);
+        (at * buckets / span) as usize
+    }
+}
+
+/// Starts overview passes.
+pub struct Overview;
+
+impl Overview {
+    /// Starts the pass over `merge`'s sources in a background thread.
+    pub fn start(merge: &Merge) -> Option<OverviewHandle> {
+        let layouts: Vec<RecordLayout> = (0..merge.source_count())
+            .map(|i| merge.layout(i).clone())
+            .collect();
+        if layouts.is_empty() {
+            return None;
+        }
+        let options = merge.options();
+        let total_bytes: u64 = layouts.iter().map(RecordLayout::len).sum();
+        let state = Arc::new(Mutex::new(State::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        {
+            let (state, stop, layouts) = (state.clone(), stop.clone(), layouts.clone());
+            let spawned = std::thread::Builder::new()
+                .name("overview".into())
+                .spawn(move || {
+                    let sources = layouts.len();
+                    let mut merge = Merge::new(layouts, options);
+                    if let Err(e) = scan(&mut merge, sources, &state, &stop) {
+                        if let Ok(mut st) = state.lock() {
+                            st.failed = Some(e.to_string());
+                        }
+                    }
+                });
+            if spawned.is_err() {
+                return None;
+            }
+        }
+        let counter = Mutex::new(Merge::new(layouts, options));
+        Some(OverviewHandle {
+            state,
+            stop,
+            counter,
+            total_bytes,
+        })
+    }
+}
+
+fn scan(
+    merge: &mut Merge,
+    sources: usize,
+    state: &Mutex<State>,
+    stop: &AtomicBool,
+) -> io::Result<()> {
+    merge.seek_start();
+    let mut lines = 0u64;
+    let mut bytes_since = 0u64;
+    let mut interval: Option<Interval> = None;
+    lock(state).checkpoints.push(Checkpoint {
+        cursor: merge.cursor(),
+        lines: 0,
+    });
+    while let Some(record) = merge.next_record()? {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        lines += count_lines(merge, &record, record.record.end)?;
+        bytes_since += record.record.len();
+        if let Some(ts) = record.record.ts {
+            let iv = interval.get_or_insert_with(|| Interval {
+                first_ts: ts,
+                last_ts: ts,
+                records: vec![0; sources],
+                errors: 0,
+            });
+            iv.first_ts = iv.first_ts.min(ts);
+            iv.last_ts = iv.last_ts.max(ts);
+            iv.records[record.source] += 1;
+            if record.record.level >= Level::Error {
+                iv.errors += 1;
+            }
+        }
+        if bytes_since >= CHECKPOINT_BYTES {
+            bytes_since = 0;
+            let mut st = lock(state);
+            st.checkpoints.push(Checkpoint {
+                cursor: merge.cursor(),
+                lines,
+            });
+            st.intervals.extend(interval.take());
+            st.bytes_done = merge.bytes_above();
+        }
+    }
+    let mut st = lock(state);
+    st.intervals.extend(interval.take());
+    st.bytes_done = merge.bytes_above();
+    st.total_lines = Some(lines);
+    Ok(())
+}
+
+/// Lines of `record` that start before `upto`.
+fn count_lines(merge: &mut Merge, record: &MergedRecord, upto: u64) -> io::Result<u64> {
+    let mut count = 0u64;
+    let mut last = None;
+    let part = MergedRecord {
+        source: record.source,
+        record: crate::record::Record {
+            end: upto.min(record.record.end),
+            ..record.record
+        },
+    };
+    merge.for_each_chunk(&part, |chunk| {
+        count += memchr::memchr_iter(b'\n', chunk).count() as u64;
+        last = chunk.last().copied().or(last);
+        Ok(())
+    })?;
+    // An unterminated last line is a line too.
+    if upto >= record.record.end && last.is_some() && last != Some(b'\n') {
+        count += 1;
+    }
+    Ok(count)
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    // A panic in the scan thread leaves the stats as they were: still usable.
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Componentwise `a ≤ b`: every record above `a` is above `b`.
+fn at_or_before(a: &Cursor, b: &Cursor) -> bool {
+    a.0.iter().zip(&b.0).all(|(x, y)| x <= y)
+}
+
+/// The engine's view of a running or finished overview.
+pub struct OverviewHandle {
+    state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+    /// A merge for counting from a checkpoint to an exact position.
+    counter: Mutex<Merge>,
+    total_bytes: u64,
+}
+
+impl Drop for OverviewHandle {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl OverviewHandle {
+    /// Percent done while the pass runs; `None` once it has finished.
+    pub fn progress(&self) -> Option<u8> {
+        let st = lock(&self.state);
+        if st.total_lines.is_some() || st.failed.is_some() {
+            return None;
+        }
+        Some((st.bytes_done * 100 / self.total_bytes.max(1)).min(99) as u8)
+    }
+
+    /// Total lines of the merged stream, once counted.
+    pub fn total_lines(&self) -> Option<u64> {
+        lock(&self.state).total_lines
+    }
+
+    /// `(1-based line number, total)` of the line starting at `line_start`
+    /// in the record of `source` starting at `record_start`, where `cursor`
+    /// has that record as the first below it.
+    pub fn line_of(
+        &self,
+        cursor: &Cursor,
+        source: usize,
+        record_start: u64,
+        line_start: u64,
+    ) -> Option<(u64, u64)> {
+        let (from, mut line, total) = {
+            let st = lock(&self.state);
+            let total = st.total_lines?;
+            let k = st
+                .checkpoints
+                .partition_point(|cp| at_or_before(&cp.cursor, cursor));
+            let cp = st.checkpoints.get(k.checked_sub(1)?)?;
+            (cp.cursor.clone(), cp.lines, total)
+        };
+        let mut merge = self.counter.lock().ok()?;
+        merge.seek(&from);
+        let mut budget = LOOKUP_BUDGET;
+        while let Some(record) = merge.next_record().ok()? {
+            if record.source == source && record.record.start == record_start {
+                line += count_lines(&mut merge, &record, line_start).ok()?;
+                return Some((line + 1, total));
+            }
+            line += count_lines(&mut merge, &record, record.record.end).ok()?;
+            budget = budget.checked_sub(record.record.len())?;
+        }
+        None
+    }
+
+    /// Where line `n` (1-based) is: the cursor above its record, and how many
+    /// lines into the record it is.
+    pub fn cursor_for_line(&self, n: u64) -> Option<(Cursor, u64)> {
+        let target = n.checked_sub(1)?;
+        let (from, mut line) = {
+            let st = lock(&self.state);
+            let total = st.total_lines?;
+            if target >= total {
+                return None;
+            }
+            let k = st.checkpoints.partition_point(|cp| cp.lines <= target);
+            let cp = st.checkpoints.get(k.checked_sub(1)?)?;
+            (cp.cursor.clone(), cp.lines)
+        };
+        let mut merge = self.counter.lock().ok()?;
+        merge.seek(&from);
+        while let Some(record) = merge.next_record().ok()? {
+            let lines = count_lines(&mut merge, &record, record.record.end).ok()?;
+            if line + lines > target {
+                merge.unread(&record);
+                return Some((merge.cursor(), target - line));
+            }
+            line += lines;
+        }
+        None
+    }
+
+    /// The timeline in `buckets` columns, from what has been counted so far.
+    pub fn timeline(&self, buckets: usize) -> Option<Timeline> {
+        let st = lock(&self.state);
+        let start = st.intervals.iter().map(|iv| iv.first_ts).min()?;
+        let end = st
+            .intervals
+            .iter()
+            .map(|iv| iv.last_ts)
+            .max()?
+            .saturating_add(1);
+        let sources = st.intervals.first()?.records.len();
+        let buckets = buckets.max(1);
+        let mut timeline = Timeline {
+            start,
+            end,
+            records: vec![vec![0; buckets]; sources],
+            errors: vec![0; buckets],
+        };
+        for iv in &st.intervals {
+            let column = timeline.column_of(iv.first_ts / 2 + iv.last_ts / 2);
+            for (source, &n) in iv.records.iter().enumerate() {
+                timeline.records[source][column] += n;
+            }
+            timeline.errors[column] += iv.errors;
+        }
+        Some(timeline)
+    }
+}

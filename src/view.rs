@@ -1,0 +1,143 @@
+//! The interactive viewer (ratatui + crossterm on a tokio event loop).
+//!
+//! The view draws frames the engine publishes and turns keys into engine
+//! commands. It never reads a source; it imports only the engine's types.
+//! Renders are coalesced: all input that is ready is handled before one draw.
+
+pub mod app;
+pub mod json;
+pub mod keymap;
+pub mod render;
+pub mod terminal;
+pub mod text;
+pub mod theme;
+
+use std::io;
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{self, Event, KeyEventKind};
+use tokio::sync::{mpsc, watch};
+
+use crate::engine::{Command, Frame};
+use app::App;
+use keymap::Keymap;
+use terminal::TerminalGuard;
+use theme::Theme;
+
+/// How often the view asks for a fresh frame while the overview counts.
+const PROGRESS_TICK: Duration = Duration::from_millis(500);
+
+/// View settings from the command line and environment.
+#[derive(Clone, Debug, Default)]
+pub struct ViewOptions {
+    /// `NO_COLOR` is set.
+    pub no_color: bool,
+}
+
+/// Runs the viewer until the user quits or a signal ends it.
+pub fn run(
+    frames: watch::Receiver<Arc<Frame>>,
+    commands: Sender<Command>,
+    options: ViewOptions,
+) -> io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut guard = TerminalGuard::enter()?;
+    let result = runtime.block_on(event_loop(&mut guard, frames, &commands, options));
+    let _ = commands.send(Command::Quit);
+    drop(guard);
+    result
+}
+
+async fn event_loop(
+    guard: &mut TerminalGuard,
+    mut frames: watch::Receiver<Arc<Frame>>,
+    commands: &Sender<Command>,
+    options: ViewOptions,
+) -> io::Result<()> {
+    let size = guard.terminal.size()?;
+    let mut app = App::new(
+        Keymap::load(),
+        Theme::load(options.no_color),
+        (size.width, size.height),
+    );
+    let send = |list: Vec<Command>| {
+        for command in list {
+            let _ = commands.send(command);
+        }
+    };
+    send(vec![app.resize_command()]);
+
+    // crossterm's reader blocks: it gets a thread, and hands events over.
+    let (input_tx, mut input) = mpsc::unbounded_channel();
+    std::thread::Builder::new()
+        .name("input".into())
+        .spawn(move || loop {
+            match event::read() {
+                Ok(ev) => {
+                    if input_tx.send(ev).is_err() {
+                        return;
+                    }
+                }
+                Err(_) => return,
+            }
+        })?;
+
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut tick = tokio::time::interval(PROGRESS_TICK);
+
+    let mut dirty = true;
+    loop {
+        if dirty {
+            guard.terminal.draw(|f| render::draw(f, &mut app))?;
+            dirty = false;
+        }
+        tokio::select! {
+            ev = input.recv() => {
+                let Some(ev) = ev else { return Ok(()) };
+                let mut pending = vec![ev];
+                // Coalesce: everything already typed, then one draw.
+                while let Ok(more) = input.try_recv() {
+                    pending.push(more);
+                }
+                for ev in pending {
+                    let list = match ev {
+                        Event::Key(key) if key.kind != KeyEventKind::Release => app.on_key(key),
+                        Event::Mouse(mouse) => app.on_mouse(mouse),
+                        Event::Resize(w, h) => {
+                            guard.terminal.autoresize()?;
+                            app.on_resize(w, h)
+                        }
+                        _ => Vec::new(),
+                    };
+                    send(list);
+                    if app.quit {
+                        return Ok(());
+                    }
+                }
+                dirty = true;
+            }
+            changed = frames.changed() => {
+                if changed.is_err() {
+                    return Ok(());
+                }
+                app.frame = frames.borrow_and_update().clone();
+                dirty = true;
+            }
+            _ = tick.tick() => {
+                if app.frame.overview_progress.is_some() || app.frame.busy.is_some() {
+                    send(vec![Command::Refresh]);
+                }
+            }
+            _ = terminate.recv() => return Ok(()),
+            _ = interrupt.recv() => return Ok(()),
+            _ = hangup.recv() => return Ok(()),
+        }
+    }
+}

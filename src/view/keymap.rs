@@ -1,0 +1,214 @@
+//! Keys to actions, from `assets/keymap.txt` (less and vim habits).
+
+use std::collections::HashMap;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+const DEFAULT_KEYMAP: &str = include_str!("../../assets/keymap.txt");
+
+/// What a key does in the log view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    Down,
+    Up,
+    PageDown,
+    PageUp,
+    HalfDown,
+    HalfUp,
+    Start,
+    End,
+    Left,
+    Right,
+    Wrap,
+    Goto,
+    NextError,
+    PrevError,
+    Tags,
+    RawJson,
+    Timeline,
+    TimelineFocus,
+    Help,
+    Quit,
+}
+
+impl Action {
+    fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "down" => Action::Down,
+            "up" => Action::Up,
+            "page-down" => Action::PageDown,
+            "page-up" => Action::PageUp,
+            "half-down" => Action::HalfDown,
+            "half-up" => Action::HalfUp,
+            "start" => Action::Start,
+            "end" => Action::End,
+            "left" => Action::Left,
+            "right" => Action::Right,
+            "wrap" => Action::Wrap,
+            "goto" => Action::Goto,
+            "next-error" => Action::NextError,
+            "prev-error" => Action::PrevError,
+            "tags" => Action::Tags,
+            "raw-json" => Action::RawJson,
+            "timeline" => Action::Timeline,
+            "timeline-focus" => Action::TimelineFocus,
+            "help" => Action::Help,
+            "quit" => Action::Quit,
+            _ => return None,
+        })
+    }
+
+    /// One line of help.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::Down => "down one line",
+            Action::Up => "up one line",
+            Action::PageDown => "down one screen",
+            Action::PageUp => "up one screen",
+            Action::HalfDown => "down half a screen",
+            Action::HalfUp => "up half a screen",
+            Action::Start => "first line",
+            Action::End => "last line",
+            Action::Left => "scroll left",
+            Action::Right => "scroll right",
+            Action::Wrap => "wrap long lines on/off",
+            Action::Goto => "go to time, +5m/-1h, 50% or line",
+            Action::NextError => "next ERROR record",
+            Action::PrevError => "previous ERROR record",
+            Action::Tags => "source tags on/off",
+            Action::RawJson => "raw JSON on/off",
+            Action::Timeline => "timeline strip on/off",
+            Action::TimelineFocus => "select in timeline (←/→, Enter)",
+            Action::Help => "this help",
+            Action::Quit => "quit",
+        }
+    }
+}
+
+/// A key as the keymap names it: code plus whether Control is held.
+type KeyName = (KeyCode, bool);
+
+/// The key bindings.
+#[derive(Clone, Debug)]
+pub struct Keymap {
+    bindings: HashMap<KeyName, Action>,
+    /// In file order, for the help screen.
+    listing: Vec<(Action, Vec<String>)>,
+}
+
+impl Keymap {
+    /// The built-in keymap.
+    pub fn load() -> Self {
+        Self::parse(DEFAULT_KEYMAP)
+    }
+
+    pub fn parse(text: &str) -> Self {
+        let mut bindings = HashMap::new();
+        let mut listing = Vec::new();
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            let mut words = line.split_whitespace();
+            let Some(action) = words.next().and_then(Action::parse) else {
+                continue;
+            };
+            let mut names = Vec::new();
+            for word in words {
+                if let Some(key) = parse_key(word) {
+                    bindings.insert(key, action);
+                    names.push(word.to_string());
+                }
+            }
+            listing.push((action, names));
+        }
+        Self { bindings, listing }
+    }
+
+    /// The action bound to `key`, if any.
+    pub fn action(&self, key: &KeyEvent) -> Option<Action> {
+        let control = key.modifiers.contains(KeyModifiers::CONTROL);
+        let code = match key.code {
+            // Terminals report Shift+g as 'G' with SHIFT: the character is what counts.
+            KeyCode::Char(c) => KeyCode::Char(if control { c.to_ascii_lowercase() } else { c }),
+            other => other,
+        };
+        self.bindings.get(&(code, control)).copied()
+    }
+
+    /// Every action with its keys, for the help screen.
+    pub fn listing(&self) -> &[(Action, Vec<String>)] {
+        &self.listing
+    }
+}
+
+fn parse_key(word: &str) -> Option<KeyName> {
+    let (control, name) = match word.strip_prefix("C-") {
+        Some(rest) => (true, rest),
+        None => (false, word),
+    };
+    let code = match name {
+        "Up" => KeyCode::Up,
+        "Down" => KeyCode::Down,
+        "Left" => KeyCode::Left,
+        "Right" => KeyCode::Right,
+        "PageUp" => KeyCode::PageUp,
+        "PageDown" => KeyCode::PageDown,
+        "Home" => KeyCode::Home,
+        "End" => KeyCode::End,
+        "Enter" => KeyCode::Enter,
+        "Esc" => KeyCode::Esc,
+        "Tab" => KeyCode::Tab,
+        "Space" => KeyCode::Char(' '),
+        single if single.chars().count() == 1 => KeyCode::Char(single.chars().next()?),
+        _ => return None,
+    };
+    Some((code, control))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, modifiers)
+    }
+
+    #[test]
+    fn less_and_vim_keys() {
+        let map = Keymap::load();
+        assert_eq!(
+            map.action(&key(KeyCode::Char('j'), KeyModifiers::NONE)),
+            Some(Action::Down)
+        );
+        assert_eq!(
+            map.action(&key(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(Action::End)
+        );
+        assert_eq!(
+            map.action(&key(KeyCode::Char('d'), KeyModifiers::CONTROL)),
+            Some(Action::HalfDown)
+        );
+        assert_eq!(
+            map.action(&key(KeyCode::Char(' '), KeyModifiers::NONE)),
+            Some(Action::PageDown)
+        );
+        assert_eq!(
+            map.action(&key(KeyCode::PageUp, KeyModifiers::NONE)),
+            Some(Action::PageUp)
+        );
+        assert_eq!(
+            map.action(&key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            map.action(&key(KeyCode::Char('Z'), KeyModifiers::SHIFT)),
+            None
+        );
+        assert!(map
+            .listing()
+            .iter()
+            .any(|(a, keys)| *a == Action::Help && keys == &["?"]));
+    }
+}

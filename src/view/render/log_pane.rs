@@ -1,0 +1,158 @@
+//! The log pane: tagged, levelled, sanitised lines; wrapped or scrolled
+//! sideways; Airflow 3 JSON rendered as text.
+
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::engine::{FrameLine, Level};
+use crate::view::app::App;
+use crate::view::json;
+use crate::view::text::{self, Piece};
+
+/// Marker before a line cut at the display cap.
+const CUT_MARKER: &str = "✂ ";
+
+/// Draws the pane; returns how many log lines were shown whole.
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> usize {
+    let rows = area.height as usize;
+    let width = area.width as usize;
+    let tag_width = if app.tags { tag_width(app) } else { 0 };
+    let text_width = width.saturating_sub(tag_width).max(1);
+    let mut out: Vec<Line> = Vec::with_capacity(rows);
+    let mut whole = 0;
+    for line in &app.frame.lines {
+        if out.len() >= rows {
+            break;
+        }
+        let tag = tag_span(app, line, tag_width);
+        let max_cols = if app.wrap {
+            text_width * rows
+        } else {
+            app.hscroll + text_width
+        };
+        let displays = display_rows(app, line, max_cols);
+        let mut fitted = true;
+        for (i, pieces) in displays.iter().enumerate() {
+            let chunks = if app.wrap {
+                wrap(pieces, text_width)
+            } else {
+                vec![(app.hscroll, text_width)]
+            };
+            for (j, (skip, cols)) in chunks.into_iter().enumerate() {
+                if out.len() >= rows {
+                    fitted = false;
+                    break;
+                }
+                let mut spans = Vec::new();
+                if tag_width > 0 {
+                    spans.push(if i == 0 && j == 0 {
+                        tag.clone()
+                    } else {
+                        Span::raw(" ".repeat(tag_width))
+                    });
+                }
+                spans.extend(text::slice(pieces, skip, cols));
+                out.push(Line::from(spans));
+            }
+        }
+        if fitted {
+            whole += 1;
+        }
+    }
+    frame.render_widget(Paragraph::new(out), area);
+    whole
+}
+
+/// The display lines of one log line: itself, or its JSON rendering.
+fn display_rows(app: &App, line: &FrameLine, max_cols: usize) -> Vec<Vec<Piece>> {
+    let theme = &app.theme;
+    let control = theme.get("control");
+    let json = app.frame.sources.get(line.source).is_some_and(|s| s.json);
+    let base = line_style(app, line);
+    if json && !app.raw_json {
+        if let Some(rendered) = json::render(&line.text) {
+            let detail = level_style(app, line.level.max(Level::Error));
+            return rendered
+                .iter()
+                .enumerate()
+                .map(|(i, row)| {
+                    text::display(
+                        row.as_bytes(),
+                        if i == 0 { base } else { detail },
+                        control,
+                        max_cols,
+                    )
+                })
+                .collect();
+        }
+    }
+    let mut pieces = Vec::new();
+    if line.cut {
+        pieces.push(Piece {
+            text: CUT_MARKER.to_string(),
+            width: 2,
+            style: theme.get("cut-marker"),
+        });
+    }
+    pieces.extend(text::display(&line.text, base, control, max_cols));
+    vec![pieces]
+}
+
+fn line_style(app: &App, line: &FrameLine) -> Style {
+    let text = &line.text;
+    if memchr::memmem::find(text, b"::group::").is_some()
+        || memchr::memmem::find(text, b"::endgroup::").is_some()
+    {
+        return app.theme.get("group-marker");
+    }
+    match line.level {
+        Level::Debug if !line.first => app.theme.get("continuation"),
+        level => level_style(app, level),
+    }
+}
+
+fn level_style(app: &App, level: Level) -> Style {
+    match level {
+        Level::Critical => app.theme.get("critical"),
+        Level::Error => app.theme.get("error"),
+        Level::Warning => app.theme.get("warning"),
+        Level::Debug => app.theme.get("debug"),
+        Level::Info | Level::Unknown => Style::default(),
+    }
+}
+
+/// `(skip, columns)` for each screen row of a wrapped line.
+fn wrap(pieces: &[Piece], width: usize) -> Vec<(usize, usize)> {
+    let total = text::width(pieces).max(1);
+    (0..total.div_ceil(width))
+        .map(|row| (row * width, width))
+        .collect()
+}
+
+fn tag_width(app: &App) -> usize {
+    app.frame
+        .sources
+        .iter()
+        .map(|s| s.tag.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(12)
+        + 1
+}
+
+fn tag_span(app: &App, line: &FrameLine, width: usize) -> Span<'static> {
+    let tag = app
+        .frame
+        .sources
+        .get(line.source)
+        .map(|s| s.tag.as_str())
+        .unwrap_or("?");
+    let shown: String = tag.chars().take(width.saturating_sub(1)).collect();
+    Span::styled(
+        format!("{shown:<w$}", w = width),
+        app.theme.source(line.source),
+    )
+}

@@ -1,0 +1,131 @@
+//! The status bar: where you are, what is shown, what is going on.
+
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::view::app::{App, Mode};
+
+/// Draws the status bar, or the `:` prompt in its place.
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let theme = &app.theme;
+    let status = theme.get("status");
+    if let Mode::Goto { input, .. } = &app.mode {
+        let prompt = format!(":{input}");
+        let hint = "  time (10:15, 2024-12-20 10:15:30), +5m/-1h, 50% or line — Enter, Esc";
+        let line = Line::from(vec![
+            Span::styled(prompt.clone(), theme.get("prompt")),
+            Span::styled(
+                hint,
+                theme.get("status-dim").remove_modifier(Modifier::REVERSED),
+            ),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        let x = area.x
+            + (unicode_width::UnicodeWidthStr::width(prompt.as_str()) as u16)
+                .min(area.width.saturating_sub(1));
+        frame.set_cursor_position((x, area.y));
+        return;
+    }
+    let f = &app.frame;
+    let mut left = vec![Span::styled(
+        format!(" {} ", f.top_time.as_deref().unwrap_or("--")),
+        status.add_modifier(Modifier::BOLD),
+    )];
+    let position = if f.at_end {
+        "END".to_string()
+    } else if f.at_start {
+        "TOP".to_string()
+    } else {
+        format!("{:.0}%", f.percent.floor())
+    };
+    left.push(Span::styled(format!("{position} "), status));
+    if let Some((line, total)) = f.line_number {
+        left.push(Span::styled(
+            format!("line {} of {} ", group(line), group(total)),
+            status,
+        ));
+    } else if let Some(progress) = f.overview_progress {
+        left.push(Span::styled(
+            format!("counting… {progress}% "),
+            theme.get("status-dim"),
+        ));
+    }
+    if app.wrap {
+        left.push(Span::styled("wrap ", status));
+    }
+    for (i, source) in f.sources.iter().enumerate() {
+        let (mark, style) = if source.error.is_some() {
+            (
+                "✗",
+                theme
+                    .get("error")
+                    .patch(status)
+                    .fg(theme.get("error").fg.unwrap_or_default()),
+            )
+        } else if source.enabled {
+            ("●", theme.source(i).bg(status.bg.unwrap_or_default()))
+        } else {
+            ("○", theme.get("status-dim"))
+        };
+        let style = if theme.source(i).fg.is_none() {
+            status
+        } else {
+            style
+        };
+        let label = if source.enabled || source.error.is_some() {
+            format!("{}{mark}{} ", i + 1, source.tag)
+        } else {
+            format!("{}{mark}{} (hidden) ", i + 1, source.tag)
+        };
+        left.push(Span::styled(label, style));
+    }
+    let note = f
+        .busy
+        .clone()
+        .or_else(|| app.note.clone())
+        .or_else(|| f.message.clone())
+        .or_else(|| first_error(app));
+    let right = match note {
+        Some(note) => Span::styled(format!(" {note} "), theme.get("message")),
+        None => Span::styled(" ? help ", status),
+    };
+    let used: usize = left.iter().map(|s| s.width()).sum::<usize>() + right.width();
+    let fill = (area.width as usize).saturating_sub(used);
+    left.push(Span::styled(" ".repeat(fill), status));
+    left.push(right);
+    frame.render_widget(Paragraph::new(Line::from(left)), area);
+}
+
+/// The error of the first unreadable source, to keep it in sight.
+fn first_error(app: &App) -> Option<String> {
+    app.frame
+        .sources
+        .iter()
+        .find_map(|s| s.error.as_ref().map(|e| format!("{}: {e}", s.label)))
+}
+
+/// 1234567 → "1,234,567".
+pub fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands() {
+        assert_eq!(super::group(0), "0");
+        assert_eq!(super::group(999), "999");
+        assert_eq!(super::group(8_670_000), "8,670,000");
+    }
+}

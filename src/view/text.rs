@@ -1,0 +1,188 @@
+//! Log bytes to terminal cells, safely.
+//!
+//! Nothing from a log line reaches the terminal raw: control characters and
+//! escape sequences are shown as visible `^[`-style text, invalid UTF-8 as
+//! U+FFFD, tabs expand to 8-column stops, and wide characters (CJK, emoji)
+//! take their two columns (unicode-width), so columns stay aligned.
+
+use ratatui::style::Style;
+use ratatui::text::Span;
+use unicode_width::UnicodeWidthChar;
+
+const TAB_STOP: usize = 8;
+
+/// One styled run of display text with its width in columns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Piece {
+    pub text: String,
+    pub width: usize,
+    pub style: Style,
+}
+
+/// Turns `bytes` into display pieces, at most `max_cols` columns of them
+/// (the caller never needs more than the screen shows).
+pub fn display(bytes: &[u8], style: Style, control: Style, max_cols: usize) -> Vec<Piece> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut pieces: Vec<Piece> = Vec::new();
+    let mut col = 0;
+    let push =
+        |pieces: &mut Vec<Piece>, s: &str, width: usize, style: Style| match pieces.last_mut() {
+            Some(last) if last.style == style => {
+                last.text.push_str(s);
+                last.width += width;
+            }
+            _ => pieces.push(Piece {
+                text: s.to_string(),
+                width,
+                style,
+            }),
+        };
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        if col >= max_cols {
+            break;
+        }
+        match c {
+            '\t' => {
+                let n = TAB_STOP - col % TAB_STOP;
+                push(&mut pieces, &" ".repeat(n), n, style);
+                col += n;
+            }
+            '\u{0}'..='\u{1f}' | '\u{7f}' => {
+                let shown = [b'^', (c as u8) ^ 0x40];
+                let shown = std::str::from_utf8(&shown).unwrap_or("^?");
+                push(&mut pieces, shown, 2, control);
+                col += 2;
+            }
+            '\u{80}'..='\u{9f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}' => {
+                // C1 controls and bidi/zero-width format characters: they can
+                // reorder or hide text on screen, so they are named instead.
+                let shown = format!("<U+{:04X}>", c as u32);
+                let width = shown.len();
+                push(&mut pieces, &shown, width, control);
+                col += width;
+            }
+            c => {
+                let width = c.width().unwrap_or(0);
+                push(&mut pieces, c.encode_utf8(&mut buf), width, style);
+                col += width;
+            }
+        }
+    }
+    pieces
+}
+
+/// Columns `[skip, skip + width)` of `pieces` as spans. A wide character cut
+/// by either edge becomes spaces, never half a glyph.
+pub fn slice(pieces: &[Piece], skip: usize, width: usize) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    let mut col = 0;
+    let end = skip + width;
+    for piece in pieces {
+        if col >= end {
+            break;
+        }
+        if col + piece.width <= skip {
+            col += piece.width;
+            continue;
+        }
+        let mut text = String::new();
+        for c in piece.text.chars() {
+            let w = c.width().unwrap_or(0);
+            if col >= end {
+                break;
+            }
+            if col < skip {
+                if col + w > skip {
+                    text.push_str(&" ".repeat(col + w - skip));
+                }
+            } else if col + w > end {
+                text.push_str(&" ".repeat(end - col));
+            } else {
+                text.push(c);
+            }
+            col += w;
+        }
+        if !text.is_empty() {
+            spans.push(Span::styled(text, piece.style));
+        }
+    }
+    spans
+}
+
+/// Total width of `pieces`.
+pub fn width(pieces: &[Piece]) -> usize {
+    pieces.iter().map(|p| p.width).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::style::{Color, Modifier};
+
+    fn plain(bytes: &[u8]) -> String {
+        display(bytes, Style::default(), Style::default(), usize::MAX)
+            .into_iter()
+            .map(|p| p.text)
+            .collect()
+    }
+
+    #[test]
+    fn controls_are_visible_never_raw() {
+        assert_eq!(plain(b"\x1b[31mred\x1b[0m"), "^[[31mred^[[0m");
+        assert_eq!(plain(b"a\0b\x07c\x7f"), "a^@b^Gc^?");
+        assert_eq!(plain("x\u{9b}y\u{202e}z".as_bytes()), "x<U+009B>y<U+202E>z");
+        assert_eq!(plain(b"bad \xff\xfe!"), "bad \u{fffd}\u{fffd}!");
+        let styled = display(
+            b"\x1b",
+            Style::default(),
+            Style::default().add_modifier(Modifier::REVERSED),
+            80,
+        );
+        assert_eq!(styled[0].style.add_modifier, Modifier::REVERSED);
+    }
+
+    #[test]
+    fn tabs_and_wide_characters_keep_columns() {
+        assert_eq!(plain(b"a\tb"), "a       b");
+        assert_eq!(plain(b"abcdefgh\tx"), "abcdefgh        x");
+        let pieces = display("日本語x".as_bytes(), Style::default(), Style::default(), 80);
+        assert_eq!(width(&pieces), 7);
+        let cut: String = slice(&pieces, 1, 4)
+            .into_iter()
+            .map(|s| s.content.into_owned())
+            .collect();
+        assert_eq!(cut, " 本 ", "half a wide glyph becomes a space");
+        let accent = display(
+            "e\u{301}x".as_bytes(),
+            Style::default(),
+            Style::default(),
+            80,
+        );
+        assert_eq!(width(&accent), 2, "combining marks take no column");
+    }
+
+    #[test]
+    fn slicing_keeps_styles() {
+        let red = Style::default().fg(Color::Red);
+        let mut pieces = display(b"hello ", Style::default(), red, 80);
+        pieces.extend(display(b"world", red, red, 80));
+        let spans = slice(&pieces, 3, 5);
+        assert_eq!(spans.len(), 2);
+        assert_eq!(spans[0].content, "lo ");
+        assert_eq!(spans[1].content, "wo");
+        assert_eq!(spans[1].style, red);
+    }
+
+    #[test]
+    fn stops_at_the_columns_needed() {
+        let long = vec![b'x'; 100_000];
+        assert_eq!(
+            width(&display(&long, Style::default(), Style::default(), 120)),
+            120
+        );
+    }
+}

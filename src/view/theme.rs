@@ -1,0 +1,126 @@
+//! Colours and text styles, from `assets/theme.txt`.
+
+use std::collections::HashMap;
+
+use ratatui::style::{Color, Modifier, Style};
+
+const DEFAULT_THEME: &str = include_str!("../../assets/theme.txt");
+
+/// Named styles for every element the view draws.
+#[derive(Clone, Debug)]
+pub struct Theme {
+    styles: HashMap<String, Style>,
+    sources: Vec<Style>,
+}
+
+impl Theme {
+    /// The built-in theme; without colours when `no_color` (the `NO_COLOR`
+    /// convention) is set.
+    pub fn load(no_color: bool) -> Self {
+        Self::parse(DEFAULT_THEME, no_color)
+    }
+
+    /// Parses a theme text; unknown words are ignored, so an old theme file
+    /// keeps working.
+    pub fn parse(text: &str, no_color: bool) -> Self {
+        let mut styles = HashMap::new();
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            let mut words = line.split_whitespace();
+            let Some(name) = words.next() else { continue };
+            let mut style = Style::default();
+            let mut colours = 0;
+            for word in words {
+                match word {
+                    "bold" => style = style.add_modifier(Modifier::BOLD),
+                    "dim" => style = style.add_modifier(Modifier::DIM),
+                    "reverse" => style = style.add_modifier(Modifier::REVERSED),
+                    "italic" => style = style.add_modifier(Modifier::ITALIC),
+                    colour => {
+                        if let Some(c) = parse_color(colour) {
+                            if !no_color {
+                                style = if colours == 0 {
+                                    style.fg(c)
+                                } else {
+                                    style.bg(c)
+                                };
+                            }
+                            colours += 1;
+                        }
+                    }
+                }
+            }
+            if no_color && name.starts_with("status") {
+                // Without colours the status bar still stands out.
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            styles.insert(name.to_string(), style);
+        }
+        let sources = (1..=8)
+            .map(|i| {
+                styles
+                    .get(&format!("source-{i}"))
+                    .copied()
+                    .unwrap_or_default()
+            })
+            .collect();
+        Self { styles, sources }
+    }
+
+    /// The style of a named element (default style when the theme lacks it).
+    pub fn get(&self, name: &str) -> Style {
+        self.styles.get(name).copied().unwrap_or_default()
+    }
+
+    /// The colour of source `i`.
+    pub fn source(&self, i: usize) -> Style {
+        self.sources
+            .get(i % self.sources.len().max(1))
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+fn parse_color(word: &str) -> Option<Color> {
+    Some(match word {
+        "default" => Color::Reset,
+        "black" => Color::Black,
+        "red" => Color::Red,
+        "green" => Color::Green,
+        "yellow" => Color::Yellow,
+        "blue" => Color::Blue,
+        "magenta" => Color::Magenta,
+        "cyan" => Color::Cyan,
+        "gray" => Color::Gray,
+        "darkgray" => Color::DarkGray,
+        "white" => Color::White,
+        "light-red" => Color::LightRed,
+        "light-green" => Color::LightGreen,
+        "light-yellow" => Color::LightYellow,
+        "light-blue" => Color::LightBlue,
+        "light-magenta" => Color::LightMagenta,
+        "light-cyan" => Color::LightCyan,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_color_keeps_modifiers_only() {
+        let coloured = Theme::load(false);
+        assert_eq!(coloured.get("error").fg, Some(Color::Red));
+        let plain = Theme::load(true);
+        assert_eq!(plain.get("error").fg, None);
+        assert!(plain.get("critical").add_modifier.contains(Modifier::BOLD));
+        assert!(plain
+            .get("status")
+            .add_modifier
+            .contains(Modifier::REVERSED));
+    }
+}
