@@ -23,3 +23,171 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         help::draw(frame, app, areas.pane);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+
+    use super::draw;
+    use crate::engine::{Frame, FrameLine, Level, SourceInfo};
+    use crate::overview::Timeline;
+    use crate::view::app::{App, Mode};
+    use crate::view::keymap::Keymap;
+    use crate::view::theme::Theme;
+
+    const T0: i64 = 1_734_688_800_000_000_000;
+
+    fn source(tag: &str, json: bool) -> SourceInfo {
+        SourceInfo {
+            label: format!("{tag}.log"),
+            tag: tag.into(),
+            json,
+            enabled: true,
+            error: None,
+        }
+    }
+
+    fn line(source: usize, text: &str, level: Level, first: bool) -> FrameLine {
+        FrameLine {
+            source,
+            text: text.as_bytes().to_vec(),
+            cut: false,
+            first,
+            level,
+            ts: Some(T0),
+        }
+    }
+
+    fn frame(lines: Vec<FrameLine>, sources: Vec<SourceInfo>) -> Frame {
+        Frame {
+            lines,
+            sources,
+            top_time: Some("2024-12-20T10:00:00.000Z".into()),
+            percent: 41.7,
+            line_number: Some((1_234_567, 8_670_000)),
+            ..Frame::default()
+        }
+    }
+
+    fn render(app: &mut App) -> String {
+        let (w, h) = app.size;
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+        terminal.draw(|f| draw(f, app)).expect("draw");
+        format!("{}", terminal.backend())
+    }
+
+    fn app(frame: Frame, width: u16, height: u16) -> App {
+        let mut app = App::new(Keymap::load(), Theme::load(true), (width, height));
+        app.frame = Arc::new(frame);
+        app
+    }
+
+    fn airflow() -> Frame {
+        frame(
+            vec![
+                line(0, "[2024-12-20T10:00:00.000+0000] {base.py:84} INFO - Dependencies all met", Level::Info, true),
+                line(1, "[2024-12-20T10:00:00.004+0000] {s3.py:117} WARNING - Poking for key", Level::Warning, true),
+                line(0, "[2024-12-20T10:00:00.009+0000] {taskinstance.py:2612} ERROR - Task failed", Level::Error, true),
+                line(0, "Traceback (most recent call last):", Level::Error, false),
+                line(0, "  File \"/opt/airflow/dags/etl.py\", line 42, in extract", Level::Error, false),
+                line(0, "[2024-12-20T10:00:00.010+0000] {base.py:84} INFO - ::group::Pre task execution logs", Level::Info, true),
+            ],
+            vec![source("local", false), source("trigger.42", false), source("remote", false)],
+        )
+    }
+
+    #[test]
+    fn log_pane_and_status_bar() {
+        let mut app = app(airflow(), 80, 8);
+        insta::assert_snapshot!(render(&mut app));
+    }
+
+    #[test]
+    fn hidden_source_wrap_and_no_tags() {
+        let mut f = airflow();
+        f.sources[2].enabled = false;
+        f.line_number = None;
+        f.overview_progress = Some(41);
+        let mut app = app(f, 40, 10);
+        app.wrap = true;
+        app.tags = false;
+        insta::assert_snapshot!(render(&mut app));
+    }
+
+    #[test]
+    fn control_and_wide_characters_and_a_cut_line() {
+        let mut cut = line(0, "2024-12-20T10:00:02Z xxxxxxxx", Level::Info, true);
+        cut.cut = true;
+        let f = frame(
+            vec![
+                line(
+                    0,
+                    "2024-12-20T10:00:00Z \x1b[31mred\x1b[0m\tbell\x07 \u{202e}evil",
+                    Level::Info,
+                    true,
+                ),
+                line(
+                    0,
+                    "2024-12-20T10:00:01Z 顧客データ 🚀 e\u{301}té",
+                    Level::Info,
+                    true,
+                ),
+                cut,
+            ],
+            vec![source("a", false)],
+        );
+        let mut app = app(f, 60, 5);
+        insta::assert_snapshot!(render(&mut app));
+    }
+
+    #[test]
+    fn airflow3_json_rendered_and_raw() {
+        let json = r#"{"timestamp":"2025-06-01T10:00:00.104512Z","level":"error","event":"Task failed","logger":"airflow.task","error_detail":[{"exc_type":"ValueError","exc_value":"boom","frames":[{"filename":"/dags/etl.py","lineno":42,"name":"extract"}]}]}"#;
+        let f = frame(
+            vec![line(0, json, Level::Error, true)],
+            vec![source("af3", true)],
+        );
+        let mut app = app(f, 70, 7);
+        insta::assert_snapshot!("json_rendered", render(&mut app));
+        app.raw_json = true;
+        insta::assert_snapshot!("json_raw", render(&mut app));
+    }
+
+    #[test]
+    fn help_screen() {
+        let mut app = app(airflow(), 80, 28);
+        app.mode = Mode::Help;
+        insta::assert_snapshot!(render(&mut app));
+    }
+
+    #[test]
+    fn goto_prompt() {
+        let mut app = app(airflow(), 80, 4);
+        app.mode = Mode::Goto {
+            input: "10:15".into(),
+            recall: None,
+        };
+        insta::assert_snapshot!(render(&mut app));
+    }
+
+    #[test]
+    fn timeline_strip() {
+        let mut f = airflow();
+        f.timeline = Some(Timeline {
+            start: T0 - 20_000_000_000,
+            end: T0 + 20_000_000_000,
+            records: vec![
+                (0..40).map(|i| (i * 7 % 16) as u32).collect(),
+                (0..40).map(|i| (i % 5) as u32).collect(),
+                vec![0; 40],
+            ],
+            errors: (0..40).map(|i| u32::from(i % 13 == 0)).collect(),
+        });
+        let mut app = app(f, 40, 10);
+        app.timeline = true;
+        insta::assert_snapshot!(render(&mut app));
+    }
+}

@@ -29,6 +29,47 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         frame.set_cursor_position((x, area.y));
         return;
     }
+    let note = app
+        .frame
+        .busy
+        .clone()
+        .or_else(|| app.note.clone())
+        .or_else(|| app.frame.message.clone())
+        .or_else(|| first_error(app));
+    let right = match &note {
+        Some(note) => Span::styled(format!(" {note} "), theme.get("message")),
+        None => Span::styled(" ? help ", status),
+    };
+    // Narrow terminals: compact the source list, then drop the line count,
+    // before anything that says where you are.
+    let width = area.width as usize;
+    let mut left = Vec::new();
+    for (compact, with_lines) in [(false, true), (true, true), (true, false)] {
+        left = left_part(app, compact, with_lines);
+        if spans_width(&left) + right.width().min(width / 2) <= width {
+            break;
+        }
+    }
+    let room = width.saturating_sub(spans_width(&left));
+    let right = if right.width() > room {
+        let text: String = right.content.chars().take(room).collect();
+        Span::styled(text, right.style)
+    } else {
+        right
+    };
+    let fill = room.saturating_sub(right.width());
+    left.push(Span::styled(" ".repeat(fill), status));
+    left.push(right);
+    frame.render_widget(Paragraph::new(Line::from(left)), area);
+}
+
+fn spans_width(spans: &[Span]) -> usize {
+    spans.iter().map(Span::width).sum()
+}
+
+fn left_part(app: &App, compact: bool, with_lines: bool) -> Vec<Span<'static>> {
+    let theme = &app.theme;
+    let status = theme.get("status");
     let f = &app.frame;
     let mut left = vec![Span::styled(
         format!(" {} ", f.top_time.as_deref().unwrap_or("--")),
@@ -42,29 +83,24 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         format!("{:.0}%", f.percent.floor())
     };
     left.push(Span::styled(format!("{position} "), status));
-    if let Some((line, total)) = f.line_number {
-        left.push(Span::styled(
+    match (f.line_number, f.overview_progress) {
+        (Some((line, total)), _) if with_lines => left.push(Span::styled(
             format!("line {} of {} ", group(line), group(total)),
             status,
-        ));
-    } else if let Some(progress) = f.overview_progress {
-        left.push(Span::styled(
+        )),
+        (Some((line, _)), _) => left.push(Span::styled(format!("line {} ", group(line)), status)),
+        (None, Some(progress)) if with_lines => left.push(Span::styled(
             format!("counting… {progress}% "),
             theme.get("status-dim"),
-        ));
+        )),
+        _ => {}
     }
     if app.wrap {
         left.push(Span::styled("wrap ", status));
     }
     for (i, source) in f.sources.iter().enumerate() {
         let (mark, style) = if source.error.is_some() {
-            (
-                "✗",
-                theme
-                    .get("error")
-                    .patch(status)
-                    .fg(theme.get("error").fg.unwrap_or_default()),
-            )
+            ("✗", status.fg(theme.get("error").fg.unwrap_or_default()))
         } else if source.enabled {
             ("●", theme.source(i).bg(status.bg.unwrap_or_default()))
         } else {
@@ -75,28 +111,17 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         } else {
             style
         };
-        let label = if source.enabled || source.error.is_some() {
-            format!("{}{mark}{} ", i + 1, source.tag)
-        } else {
-            format!("{}{mark}{} (hidden) ", i + 1, source.tag)
+        let label = match (compact, source.enabled || source.error.is_some()) {
+            (true, _) => format!("{}{mark}", i + 1),
+            (false, true) => format!("{}{mark}{} ", i + 1, source.tag),
+            (false, false) => format!("{}{mark}{} (hidden) ", i + 1, source.tag),
         };
         left.push(Span::styled(label, style));
     }
-    let note = f
-        .busy
-        .clone()
-        .or_else(|| app.note.clone())
-        .or_else(|| f.message.clone())
-        .or_else(|| first_error(app));
-    let right = match note {
-        Some(note) => Span::styled(format!(" {note} "), theme.get("message")),
-        None => Span::styled(" ? help ", status),
-    };
-    let used: usize = left.iter().map(|s| s.width()).sum::<usize>() + right.width();
-    let fill = (area.width as usize).saturating_sub(used);
-    left.push(Span::styled(" ".repeat(fill), status));
-    left.push(right);
-    frame.render_widget(Paragraph::new(Line::from(left)), area);
+    if compact && !f.sources.is_empty() {
+        left.push(Span::styled(" ", status));
+    }
+    left
 }
 
 /// The error of the first unreadable source, to keep it in sight.
