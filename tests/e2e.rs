@@ -199,7 +199,7 @@ fn wrap_tags_and_source_toggles() {
 
     tui.press("2");
     tui.wait_for("b hidden", |t| {
-        t.status().contains("(hidden)") && !t.text().contains("from b")
+        t.status().contains("2○") && !t.text().contains("from b")
     });
     tui.press("2");
     tui.wait_for("b back", |t| t.text().contains("from b"));
