@@ -16,6 +16,10 @@ use crate::record::{Level, RecordLayout};
 /// Bytes of merged records between two checkpoints.
 const CHECKPOINT_BYTES: u64 = 1024 * 1024;
 
+/// Bytes of merged records per timeline interval: fine enough for a strip a
+/// few hundred columns wide on a small log, ~40 bytes per 64 KiB on a big one.
+const INTERVAL_BYTES: u64 = 64 * 1024;
+
 /// How far a line-number lookup may merge from its checkpoint before giving
 /// up (a cursor that is not on the overview's path, e.g. unsorted sources).
 const LOOKUP_BUDGET: u64 = 8 * CHECKPOINT_BYTES;
@@ -125,6 +129,7 @@ fn scan(
     merge.seek_start();
     let mut lines = 0u64;
     let mut bytes_since = 0u64;
+    let mut interval_bytes = 0u64;
     let mut interval: Option<Interval> = None;
     lock(state).checkpoints.push(Checkpoint {
         cursor: merge.cursor(),
@@ -136,6 +141,7 @@ fn scan(
         }
         lines += count_lines(merge, &record, record.record.end)?;
         bytes_since += record.record.len();
+        interval_bytes += record.record.len();
         if let Some(ts) = record.record.ts {
             let iv = interval.get_or_insert_with(|| Interval {
                 first_ts: ts,
@@ -150,15 +156,18 @@ fn scan(
                 iv.errors += 1;
             }
         }
-        if bytes_since >= CHECKPOINT_BYTES {
-            bytes_since = 0;
+        if interval_bytes >= INTERVAL_BYTES {
+            interval_bytes = 0;
             let mut st = lock(state);
-            st.checkpoints.push(Checkpoint {
-                cursor: merge.cursor(),
-                lines,
-            });
             st.intervals.extend(interval.take());
             st.bytes_done = merge.bytes_above();
+            if bytes_since >= CHECKPOINT_BYTES {
+                bytes_since = 0;
+                st.checkpoints.push(Checkpoint {
+                    cursor: merge.cursor(),
+                    lines,
+                });
+            }
         }
     }
     let mut st = lock(state);
@@ -311,12 +320,30 @@ impl OverviewHandle {
             records: vec![vec![0; buckets]; sources],
             errors: vec![0; buckets],
         };
+        let mut weights = vec![vec![0f64; buckets]; sources];
+        let bucket_ns = (end as f64 - start as f64) / buckets as f64;
         for iv in &st.intervals {
-            let column = timeline.column_of(iv.first_ts / 2 + iv.last_ts / 2);
-            for (source, &n) in iv.records.iter().enumerate() {
-                timeline.records[source][column] += n;
+            // Spread an interval's records over the columns its time span
+            // covers, in proportion to the overlap; errors mark one column.
+            let (a, b) = (iv.first_ts as f64, iv.last_ts as f64 + 1.0);
+            let (first, last) = (
+                timeline.column_of(iv.first_ts),
+                timeline.column_of(iv.last_ts),
+            );
+            for column in first..=last {
+                let lo = start as f64 + column as f64 * bucket_ns;
+                let overlap = (b.min(lo + bucket_ns) - a.max(lo)).max(0.0) / (b - a);
+                for (source, &n) in iv.records.iter().enumerate() {
+                    weights[source][column] += n as f64 * overlap;
+                }
             }
-            timeline.errors[column] += iv.errors;
+            let middle = timeline.column_of(iv.first_ts / 2 + iv.last_ts / 2);
+            timeline.errors[middle] += iv.errors;
+        }
+        for (counts, weights) in timeline.records.iter_mut().zip(&weights) {
+            for (count, weight) in counts.iter_mut().zip(weights) {
+                *count = weight.round() as u32;
+            }
         }
         Some(timeline)
     }

@@ -301,3 +301,31 @@ fn resizing_redraws() {
         rows.len() == 30 && (rows[29].contains("help") || rows[29].contains("TOP"))
     });
 }
+
+/// Writes the screen shown in the README: `scripts/readme-screen.sh` runs
+/// this and splices `docs/screen.txt` into README.md.
+#[test]
+#[ignore = "regenerates docs/screen.txt; run by scripts/readme-screen.sh"]
+fn readme_screen() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let mut tui = Tui::spawn_env(
+        &["demo", "--size", "2MB"],
+        30,
+        110,
+        &[("XDG_CACHE_HOME", path(cache.path()))],
+    );
+    tui.wait_ready();
+    tui.wait_for("line numbers", |t| t.status().contains(" of "));
+    tui.press("T");
+    tui.send(":10:00:07\r");
+    tui.wait_for("the jump", |t| t.status().contains("10:00:07"));
+    tui.press("]");
+    tui.wait_for("an error on top", |t| pane(t)[4].contains("ERROR"));
+    let screen: Vec<String> = tui
+        .rows()
+        .iter()
+        .map(|r| r.trim_end().to_string())
+        .collect();
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screen.txt");
+    std::fs::write(&out, screen.join("\n") + "\n").expect("write docs/screen.txt");
+}

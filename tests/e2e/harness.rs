@@ -20,6 +20,8 @@ pub struct Tui {
     writer: Box<dyn Write + Send>,
     child: Box<dyn Child + Send + Sync>,
     pub cols: u16,
+    /// How often conditions are checked (benchmarks poll faster).
+    pub poll: Duration,
 }
 
 impl Tui {
@@ -73,6 +75,7 @@ impl Tui {
             writer,
             child,
             cols,
+            poll: POLL,
         }
     }
 
@@ -114,7 +117,7 @@ impl Tui {
                     return;
                 }
             }
-            std::thread::sleep(POLL);
+            std::thread::sleep(self.poll);
         }
         panic!("timed out waiting for {what}; screen:\n{}", self.text());
     }
@@ -145,6 +148,26 @@ impl Tui {
             t.text() != before
         });
         self.settle();
+    }
+
+    /// Waits until `condition` holds, without waiting for the screen to
+    /// settle, and returns how long it took (for benchmarks).
+    pub fn time_until(&self, what: &str, condition: impl Fn(&Tui) -> bool) -> Duration {
+        let start = Instant::now();
+        while start.elapsed() < DEADLINE * 6 {
+            if condition(self) {
+                return start.elapsed();
+            }
+            std::thread::sleep(self.poll);
+        }
+        panic!("timed out waiting for {what}; screen:\n{}", self.text());
+    }
+
+    /// Peak resident memory of the process so far, in KiB (Linux).
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
     }
 
     /// Waits until two looks at the screen a moment apart agree.

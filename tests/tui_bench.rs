@@ -1,0 +1,69 @@
+//! Whole-binary viewer benchmark through the pty harness (not a test: it is
+//! `#[ignore]`d and run by `scripts/tui-bench.sh`, which prints the table for
+//! BENCHMARKS.md). Times: start → first full screen, `G`, a `:` time jump,
+//! PgDn (mean over 1,000); and peak RSS over the whole session.
+
+#[path = "e2e/harness.rs"]
+mod harness;
+
+use std::time::{Duration, Instant};
+
+use harness::Tui;
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+#[test]
+#[ignore = "benchmark: run by scripts/tui-bench.sh with LOGWEAVE_BENCH_SET"]
+fn tui_bench() {
+    let set = std::env::var("LOGWEAVE_BENCH_SET").expect("LOGWEAVE_BENCH_SET=<attempt folder>");
+    let started = Instant::now();
+    let mut tui = Tui::spawn(&[&set], 40, 160);
+    tui.poll = Duration::from_micros(500);
+    tui.time_until("the first screen", |t| t.status().contains("TOP"));
+    let first = started.elapsed();
+
+    let before = tui.text();
+    tui.send("G");
+    let end = tui.time_until("G", |t| t.status().contains("END") && t.text() != before);
+
+    tui.send("g");
+    tui.time_until("g", |t| t.status().contains("TOP"));
+
+    // Ten time jumps across the log; report the mean.
+    let mut jumps = Duration::ZERO;
+    for i in 0..10 {
+        let target = format!("{}%", 5 + i * 9);
+        let before = tui.text();
+        let t0 = Instant::now();
+        tui.send(&format!(":{target}\r"));
+        tui.time_until("a jump", |t| {
+            t.text() != before && !t.status().contains("TOP")
+        });
+        jumps += t0.elapsed();
+    }
+    let jump = jumps / 10;
+
+    tui.send("g");
+    tui.time_until("g", |t| t.status().contains("TOP"));
+    let pages = 1000;
+    let t0 = Instant::now();
+    for _ in 0..pages {
+        let before = tui.text();
+        tui.send(" ");
+        tui.time_until("PgDn", |t| t.text() != before);
+    }
+    let page = t0.elapsed() / pages;
+    let rss = tui.peak_rss_kib().unwrap_or(0);
+    tui.send("q");
+    tui.wait_exit();
+    println!(
+        "BENCH first_screen_ms={:.1} G_ms={:.1} jump_ms={:.1} pgdn_ms={:.2} peak_rss_mb={:.1}",
+        ms(first),
+        ms(end),
+        ms(jump),
+        ms(page),
+        rss as f64 / 1024.0
+    );
+}
