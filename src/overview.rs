@@ -333,8 +333,8 @@ impl OverviewHandle {
             for column in first..=last {
                 let lo = start as f64 + column as f64 * bucket_ns;
                 let overlap = (b.min(lo + bucket_ns) - a.max(lo)).max(0.0) / (b - a);
-                for (source, &n) in iv.records.iter().enumerate() {
-                    weights[source][column] += n as f64 * overlap;
+                for (per_source, &n) in weights.iter_mut().zip(&iv.records) {
+                    per_source[column] += n as f64 * overlap;
                 }
             }
             let middle = timeline.column_of(iv.first_ts / 2 + iv.last_ts / 2);
