@@ -3,6 +3,9 @@
 //! (polling, never sleeping a fixed time), so tests are neither slow nor
 //! flaky on a loaded machine.
 
+// Shared by the e2e tests and the viewer benchmark; each uses part of it.
+#![allow(dead_code)]
+
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
