@@ -15,6 +15,7 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use crate::overview::Timeline;
 pub use crate::record::Level;
 pub use command::{Command, Goto};
 
@@ -71,7 +72,7 @@ pub struct Frame {
     /// Long work in progress (with percentage), e.g. a scan for errors.
     pub busy: Option<String>,
     /// Per-bucket record and error counts for the timeline strip.
-    pub timeline: Option<crate::overview::Timeline>,
+    pub timeline: Option<Timeline>,
     /// Increases with every frame.
     pub generation: u64,
 }

@@ -32,8 +32,8 @@ mod tests {
     use ratatui::Terminal;
 
     use super::draw;
+    use crate::engine::Timeline;
     use crate::engine::{Frame, FrameLine, Level, SourceInfo};
-    use crate::overview::Timeline;
     use crate::view::app::{App, Mode};
     use crate::view::keymap::Keymap;
     use crate::view::theme::Theme;
