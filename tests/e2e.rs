@@ -329,3 +329,39 @@ fn readme_screen() {
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screen.txt");
     std::fs::write(&out, screen.join("\n") + "\n").expect("write docs/screen.txt");
 }
+
+#[test]
+fn line_numbers_mouse_and_timeline_jumps() {
+    let dir = attempt("300kB", "text");
+    let reference = printed(&[path(dir.path())]);
+    let mut tui = open_plain(&dir);
+    tui.wait_for("line numbers", |t| t.status().contains("line 1 of"));
+
+    tui.send(":1,000\r");
+    tui.wait_for("line 1,000", |t| t.status().contains("line 1,000 of"));
+    assert_eq!(pane(&tui)[0], clip(&reference[999], COLS as usize));
+
+    // Mouse wheel down (SGR encoding): three lines.
+    tui.send("\x1b[<65;10;5M");
+    tui.wait_for("the wheel", |t| t.status().contains("line 1,003 of"));
+    assert_eq!(pane(&tui)[0], clip(&reference[1002], COLS as usize));
+
+    // Timeline: select a column far right and jump there.
+    tui.press("T");
+    tui.wait_for("the timeline axis", |t| {
+        t.rows()[3].contains("2024-12-20 10:00:00")
+    });
+    tui.send("\t");
+    for _ in 0..60 {
+        tui.send("\x1b[C");
+    }
+    tui.send("\r");
+    tui.wait_for("a later position", |t| {
+        t.status()
+            .split("line ")
+            .nth(1)
+            .and_then(|s| s.split(' ').next())
+            .and_then(|n| n.replace(',', "").parse::<usize>().ok())
+            .is_some_and(|n| n > 1_500)
+    });
+}
