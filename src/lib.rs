@@ -13,6 +13,7 @@ pub mod merge;
 pub mod overview;
 pub mod print;
 pub mod record;
+pub mod search;
 pub mod source;
 pub mod view;
 pub mod window;

@@ -13,6 +13,7 @@ mod heads;
 mod seek;
 
 use std::io;
+use std::sync::Arc;
 
 use crate::record::split::{Line, PROBE_BLOCK, SCAN_BLOCK};
 use crate::record::timestamp::Nanos;
@@ -42,6 +43,14 @@ impl MergedRecord {
 enum Direction {
     Forward,
     Backward,
+}
+
+/// Decides which records take part in a merge (the view's filters, print
+/// mode's `--grep`). Applied after dedup, so filtering never changes which
+/// copy of a record is the one kept.
+pub trait RecordPredicate: Send + Sync {
+    /// Whether `record` of source `source` is shown; may read it through `reader`.
+    fn accepts(&self, reader: &mut RecordReader, record: &Record) -> io::Result<bool>;
 }
 
 /// Merge behaviour that users can switch.
@@ -80,6 +89,7 @@ pub struct Merge {
     /// straddle the cursor, so its dedup plan must look on both sides.
     fresh: bool,
     planner: dedup::Planner,
+    predicate: Option<Arc<dyn RecordPredicate>>,
     /// Scratch buffers for planning, kept to avoid allocating per group.
     members: Vec<usize>,
     anchors: Vec<u64>,
@@ -108,7 +118,17 @@ impl Merge {
             planner: dedup::Planner::default(),
             members: Vec::new(),
             anchors: Vec::new(),
+            predicate: None,
         }
+    }
+
+    /// A new merge over the same sources with the same settings (dedup,
+    /// hidden sources, predicate), at the start, with readers of its own.
+    pub fn fork(&self) -> Merge {
+        let mut fork = Merge::new(self.layouts.clone(), self.options);
+        fork.enabled.clone_from(&self.enabled);
+        fork.predicate.clone_from(&self.predicate);
+        fork
     }
 
     /// The options this merge was made with.
@@ -147,6 +167,17 @@ impl Merge {
             *slot = enabled;
             self.invalidate();
         }
+    }
+
+    /// Shows only the records `predicate` accepts (or all, with `None`).
+    pub fn set_predicate(&mut self, predicate: Option<Arc<dyn RecordPredicate>>) {
+        self.predicate = predicate;
+        self.invalidate();
+    }
+
+    /// The predicate in force, if any.
+    pub fn predicate(&self) -> Option<&Arc<dyn RecordPredicate>> {
+        self.predicate.as_ref()
     }
 
     /// Whether source `i` takes part in the merge.
@@ -268,6 +299,11 @@ impl Merge {
             self.pending_refill = Some(source);
             if self.options.dedup && self.is_duplicate(source, &record, direction)? {
                 continue;
+            }
+            if let Some(predicate) = &self.predicate {
+                if !predicate.accepts(&mut self.readers[source], &record)? {
+                    continue;
+                }
             }
             return Ok(Some(MergedRecord { source, record }));
         }
@@ -431,5 +467,14 @@ impl Merge {
             text.pop();
         }
         Ok((text, cut))
+    }
+
+    /// The record of `source` that contains the line starting at `line_start`.
+    pub fn record_containing(
+        &mut self,
+        source: usize,
+        line_start: u64,
+    ) -> io::Result<Option<Record>> {
+        self.readers[source].record_containing(line_start)
     }
 }

@@ -150,6 +150,11 @@ impl RecordLayout {
         self.parser.format()
     }
 
+    /// The bytes underneath.
+    pub fn source(&self) -> &Arc<dyn Source> {
+        &self.source
+    }
+
     /// `true` when at least one line carries a timestamp.
     pub fn is_timed(&self) -> bool {
         self.first_timed.is_some()
@@ -359,6 +364,27 @@ impl RecordReader {
             level: head.map(|h| h.level).unwrap_or_default(),
             crlf,
         }))
+    }
+
+    /// The record that contains the line starting at `line_start`.
+    pub fn record_containing(&mut self, line_start: u64) -> io::Result<Option<Record>> {
+        if self.first_timed.is_none_or(|first| line_start <= first) {
+            // An untimed source is one record; a preamble belongs to the first.
+            return self.record_at(0);
+        }
+        let mut at = line_start;
+        loop {
+            let Some(parsed) = self.parsed_line_at(at)? else {
+                return Ok(None);
+            };
+            if self.opens_record(&parsed) || at == 0 {
+                return self.record_at(at);
+            }
+            match self.lines.line_before(at)? {
+                Some(line) => at = line.start,
+                None => return self.record_at(0),
+            }
+        }
     }
 
     /// The first record boundary at or after `offset` (the length when none):

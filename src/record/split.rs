@@ -254,6 +254,24 @@ impl BlockReader {
         Ok(&self.buf[at.min(upto)..upto])
     }
 
+    /// The bytes of `[start, end)` in one slice, when the range fits in a
+    /// block (loading it if needed); `None` for larger ranges.
+    pub fn range(&mut self, start: u64, end: u64) -> io::Result<Option<&[u8]>> {
+        let end = end.min(self.len);
+        if end < start || end - start > self.block as u64 {
+            return Ok(None);
+        }
+        if !(start >= self.start && end <= self.end()) {
+            self.load_from(start)?;
+        }
+        if start < self.start || end > self.end() {
+            return Ok(None);
+        }
+        Ok(Some(
+            &self.buf[(start - self.start) as usize..(end - self.start) as usize],
+        ))
+    }
+
     /// Calls `sink` with the bytes of `[start, end)` in block-sized pieces, in
     /// order. Used to stream records of any size without holding them.
     pub fn for_each_chunk(

@@ -1,0 +1,69 @@
+//! Record filters: `&pattern` / `&!pattern` in the view, `--grep`,
+//! `--grep-v` and `--level` in print mode. A record is kept when its level is
+//! high enough, some line matches one of the include patterns (if any), and
+//! no line matches an exclude pattern. A hit on a traceback line keeps (or
+//! drops) the whole record.
+
+use std::io;
+
+use super::matcher::Matcher;
+use crate::merge::RecordPredicate;
+use crate::record::{Level, Record, RecordReader};
+
+/// Lines longer than this are matched on their first part only.
+const MATCH_CAP: usize = 1024 * 1024;
+
+/// The filter in force.
+#[derive(Clone, Debug, Default)]
+pub struct RecordFilter {
+    pub includes: Vec<Matcher>,
+    pub excludes: Vec<Matcher>,
+    pub min_level: Option<Level>,
+}
+
+impl RecordFilter {
+    /// Whether the filter keeps everything.
+    pub fn is_empty(&self) -> bool {
+        self.includes.is_empty() && self.excludes.is_empty() && self.min_level.is_none()
+    }
+
+    fn text_matches(&self, text: &[u8], included: &mut bool) -> bool {
+        if !*included && self.includes.iter().any(|m| m.is_match(text)) {
+            *included = true;
+        }
+        // `false` means an exclude pattern matched: the record is out.
+        !self.excludes.iter().any(|m| m.is_match(text))
+    }
+}
+
+impl RecordPredicate for RecordFilter {
+    fn accepts(&self, reader: &mut RecordReader, record: &Record) -> io::Result<bool> {
+        if self.min_level.is_some_and(|min| record.level < min) {
+            return Ok(false);
+        }
+        if self.includes.is_empty() && self.excludes.is_empty() {
+            return Ok(true);
+        }
+        let mut included = self.includes.is_empty();
+        // Common case: the record's raw bytes are its lines, in one block.
+        if !record.crlf {
+            if let Some(bytes) = reader.lines().range(record.start, record.end)? {
+                let keep = self.text_matches(bytes, &mut included);
+                return Ok(keep && included);
+            }
+        }
+        let mut line = Vec::new();
+        let mut keep = true;
+        reader.for_each_line_piece(record.start, record.end, |piece, last| {
+            if line.len() < MATCH_CAP {
+                line.extend_from_slice(&piece[..piece.len().min(MATCH_CAP - line.len())]);
+            }
+            if last {
+                keep &= self.text_matches(&line, &mut included);
+                line.clear();
+            }
+            Ok(())
+        })?;
+        Ok(keep && included)
+    }
+}

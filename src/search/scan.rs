@@ -1,0 +1,406 @@
+//! The per-source scan: each source's byte range is cut into chunks that
+//! worker threads search in large blocks, in order, stopping a source as soon
+//! as one of its chunks has a hit. The results, per source, are the first
+//! (forward) or last (backward) matching line; the merge decides among them.
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::{From, Hit};
+use crate::merge::Merge;
+use crate::record::Record;
+use crate::search::matcher::Matcher;
+use crate::source::Source;
+
+/// Lines longer than this are matched on their first part only.
+pub const LINE_MATCH_CAP: usize = 1024 * 1024;
+
+/// Bytes read at a time by a scanning worker.
+const READ_BLOCK: usize = 1024 * 1024;
+
+/// Bytes of a source per task: small enough to spread one big source over
+/// all cores, large enough that a task is mostly scanning.
+const CHUNK: u64 = 8 * 1024 * 1024;
+
+/// Progress of a running search, shared with whoever reports it.
+#[derive(Debug, Default)]
+pub struct ScanProgress {
+    done: AtomicU64,
+    total: AtomicU64,
+}
+
+impl ScanProgress {
+    /// Sets absolute progress.
+    pub fn set(&self, done: u64, total: u64) {
+        self.total.store(total, Ordering::Relaxed);
+        self.done.store(done, Ordering::Relaxed);
+    }
+
+    fn add(&self, bytes: u64) {
+        self.done.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Percent done, once something is known.
+    pub fn percent(&self) -> Option<u8> {
+        let total = self.total.load(Ordering::Relaxed);
+        (total > 0).then(|| (self.done.load(Ordering::Relaxed).min(total) * 100 / total) as u8)
+    }
+}
+
+/// Finds the next hit by scanning sources separately (sorted sources).
+pub fn find_by_sources(
+    merge: &mut Merge,
+    from: &From,
+    forward: bool,
+    matcher: &Matcher,
+    progress: &ScanProgress,
+    stop: &AtomicBool,
+) -> io::Result<Option<Hit>> {
+    let n = merge.source_count();
+    // The byte range of each source still to search: [lo, hi).
+    let mut ranges: Vec<(u64, u64)> = (0..n)
+        .map(|s| {
+            if !merge.is_enabled(s) {
+                return (0, 0);
+            }
+            let len = merge.layout(s).len();
+            match (from, forward) {
+                (From::Edge, _) => (0, len),
+                (From::Line(p), true) => (p.cursor.0[s], len),
+                (From::Line(p), false) => (0, p.cursor.0[s]),
+            }
+        })
+        .collect();
+    if let From::Line(p) = from {
+        if merge.is_enabled(p.source) {
+            // Strictly after (before) the starting line, inside its record.
+            ranges[p.source] = if forward {
+                let next = merge
+                    .line_at(p.source, p.line_start)?
+                    .map_or(p.line_start, |l| l.next);
+                (next, ranges[p.source].1)
+            } else {
+                (0, p.line_start)
+            };
+        }
+    }
+    let sources: Vec<Arc<dyn Source>> = (0..n).map(|s| merge.layout(s).source().clone()).collect();
+    let total: u64 = ranges.iter().map(|(lo, hi)| hi.saturating_sub(*lo)).sum();
+    progress.set(0, total.max(1));
+
+    let mut hits: Vec<Option<u64>> = scan_all(&sources, &ranges, forward, matcher, progress, stop)?;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        // Each source's hit, as a record with its key.
+        let mut best: Option<(usize, Record, u64)> = None;
+        for (s, hit) in hits.iter().enumerate() {
+            let Some(line) = *hit else { continue };
+            let Some(record) = merge.record_containing(s, line)? else {
+                continue;
+            };
+            let key = (record.key_ts(), s, record.start);
+            let better = match &best {
+                None => true,
+                Some((bs, br, _)) => {
+                    let best_key = (br.key_ts(), *bs, br.start);
+                    if forward {
+                        key < best_key
+                    } else {
+                        key > best_key
+                    }
+                }
+            };
+            if better {
+                best = Some((s, record, line));
+            }
+        }
+        let Some((source, record, line)) = best else {
+            return Ok(None);
+        };
+        if let Some(cursor) = visible(merge, source, &record)? {
+            return Ok(Some(Hit {
+                cursor,
+                source,
+                record_start: record.start,
+                line_start: line,
+            }));
+        }
+        // A dropped copy or a filtered record: look past it in that source.
+        ranges[source] = if forward {
+            (record.end, ranges[source].1)
+        } else {
+            (ranges[source].0, record.start)
+        };
+        let mut only = vec![(0, 0); n];
+        only[source] = ranges[source];
+        hits[source] = scan_all(&sources, &only, forward, matcher, progress, stop)?[source];
+    }
+}
+
+/// The cursor above `record` if the merge shows it (not a dropped copy, not
+/// filtered out), found by seeking to its time and stepping through its group.
+fn visible(
+    merge: &mut Merge,
+    source: usize,
+    record: &Record,
+) -> io::Result<Option<crate::merge::Cursor>> {
+    let limit = match record.ts {
+        Some(t) => {
+            merge.seek_time(t)?;
+            t.saturating_add(1)
+        }
+        None => {
+            merge.seek_start();
+            i64::MIN + 1
+        }
+    };
+    while let Some(r) = merge.next_record_before(limit)? {
+        if r.source == source && r.record.start == record.start {
+            merge.unread(&r);
+            return Ok(Some(merge.cursor()));
+        }
+    }
+    Ok(None)
+}
+
+struct Task {
+    source: usize,
+    chunk: usize,
+    lo: u64,
+    hi: u64,
+    /// The range the chunk belongs to starts here (its first line needs no
+    /// snapping to a line start).
+    range_lo: u64,
+}
+
+/// Scans every source's range on all cores; returns each source's first
+/// (forward) or last (backward) matching line start.
+fn scan_all(
+    sources: &[Arc<dyn Source>],
+    ranges: &[(u64, u64)],
+    forward: bool,
+    matcher: &Matcher,
+    progress: &ScanProgress,
+    stop: &AtomicBool,
+) -> io::Result<Vec<Option<u64>>> {
+    let n = sources.len();
+    let chunks: Vec<usize> = ranges
+        .iter()
+        .map(|(lo, hi)| hi.saturating_sub(*lo).div_ceil(CHUNK) as usize)
+        .collect();
+    let rounds = chunks.iter().copied().max().unwrap_or(0);
+    let mut queue = VecDeque::new();
+    // Round-robin over sources, nearest chunks first, so every source
+    // advances together and a hit near the cursor is found early.
+    for round in 0..rounds {
+        for s in 0..n {
+            if round >= chunks[s] {
+                continue;
+            }
+            let chunk = if forward {
+                round
+            } else {
+                chunks[s] - 1 - round
+            };
+            let (lo, hi) = ranges[s];
+            let start = lo + chunk as u64 * CHUNK;
+            queue.push_back(Task {
+                source: s,
+                chunk,
+                lo: start,
+                hi: (start + CHUNK).min(hi),
+                range_lo: lo,
+            });
+        }
+    }
+    // Per source: the chunk with the best hit so far, and the hit.
+    let found: Mutex<Vec<Option<(usize, u64)>>> = Mutex::new(vec![None; n]);
+    let queue = Mutex::new(queue);
+    let failure: Mutex<Option<io::Error>> = Mutex::new(None);
+    let bytes: u64 = ranges.iter().map(|(lo, hi)| hi.saturating_sub(*lo)).sum();
+    // Small ranges are scanned right here: threads would cost more.
+    let workers = if bytes <= CHUNK {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |w| w.get())
+            .clamp(1, 4)
+    };
+    std::thread::scope(|scope| {
+        for worker in 0..workers {
+            let work =
+                || {
+                    let mut buf = Vec::new();
+                    loop {
+                        if stop.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        let Some(task) = queue.lock().ok().and_then(|mut q| q.pop_front()) else {
+                            return;
+                        };
+                        // A source whose nearer chunk already hit needs no farther chunk.
+                        let settled = found.lock().ok().and_then(|f| f[task.source]).is_some_and(
+                            |(chunk, _)| {
+                                if forward {
+                                    chunk < task.chunk
+                                } else {
+                                    chunk > task.chunk
+                                }
+                            },
+                        );
+                        if settled {
+                            continue;
+                        }
+                        match scan_chunk(
+                            &*sources[task.source],
+                            &task,
+                            forward,
+                            matcher,
+                            progress,
+                            stop,
+                            &mut buf,
+                        ) {
+                            Ok(Some(line)) => {
+                                if let Ok(mut f) = found.lock() {
+                                    let better = match f[task.source] {
+                                        None => true,
+                                        Some((chunk, _)) => {
+                                            if forward {
+                                                task.chunk < chunk
+                                            } else {
+                                                task.chunk > chunk
+                                            }
+                                        }
+                                    };
+                                    if better {
+                                        f[task.source] = Some((task.chunk, line));
+                                    }
+                                }
+                            }
+                            Ok(None) => {}
+                            Err(e) => {
+                                if let Ok(mut slot) = failure.lock() {
+                                    slot.get_or_insert(e);
+                                }
+                                stop_all(&queue);
+                                return;
+                            }
+                        }
+                    }
+                };
+            if worker + 1 == workers {
+                work();
+            } else {
+                scope.spawn(work);
+            }
+        }
+    });
+    if let Some(e) = failure.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    let found = found.into_inner().unwrap_or_default();
+    Ok(found.into_iter().map(|f| f.map(|(_, line)| line)).collect())
+}
+
+fn stop_all(queue: &Mutex<VecDeque<Task>>) {
+    if let Ok(mut q) = queue.lock() {
+        q.clear();
+    }
+}
+
+/// The first (forward) or last (backward) matching line that starts in
+/// `[task.lo, task.hi)`.
+fn scan_chunk(
+    source: &dyn Source,
+    task: &Task,
+    forward: bool,
+    matcher: &Matcher,
+    progress: &ScanProgress,
+    stop: &AtomicBool,
+    buf: &mut Vec<u8>,
+) -> io::Result<Option<u64>> {
+    let len = source.len();
+    let mut pos = task.lo;
+    if pos > task.range_lo {
+        // Lines starting before the chunk belong to the chunk before.
+        pos = match next_line_start(source, pos - 1, buf)? {
+            Some(p) => p,
+            None => return Ok(None),
+        };
+    }
+    let mut last = None;
+    let mut scanned = task.lo;
+    while pos < task.hi && pos < len {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        buf.resize(READ_BLOCK, 0);
+        let got = source.read_full_at(pos, buf)?;
+        buf.truncate(got);
+        if got == 0 {
+            break;
+        }
+        let at_end = pos + got as u64 >= len;
+        // Whole lines only; a line longer than the block is matched on its
+        // first block and skipped to its end.
+        let (window, next) = match memchr::memrchr(b'\n', buf) {
+            Some(nl) => (nl + 1, pos + nl as u64 + 1),
+            None if at_end => (got, len),
+            None => {
+                let end = match next_line_start(source, pos + got as u64, &mut Vec::new())? {
+                    Some(p) => p,
+                    None => len,
+                };
+                (got.min(LINE_MATCH_CAP), end)
+            }
+        };
+        let text = &buf[..window];
+        let mut from = 0;
+        while let Some((start, _)) = matcher.find_at(text, from) {
+            let line = memchr::memrchr(b'\n', &text[..start]).map_or(0, |i| i + 1);
+            let line_at = pos + line as u64;
+            if line_at >= task.hi {
+                break;
+            }
+            if forward {
+                progress.add(line_at.saturating_sub(scanned));
+                return Ok(Some(line_at));
+            }
+            last = Some(line_at);
+            // Next match on a later line.
+            match memchr::memchr(b'\n', &text[start..]) {
+                Some(i) => from = start + i + 1,
+                None => break,
+            }
+        }
+        progress.add(next.min(task.hi).saturating_sub(scanned));
+        scanned = next.min(task.hi);
+        pos = next;
+    }
+    Ok(last)
+}
+
+/// Start of the first line after the newline at or after `offset`.
+fn next_line_start(
+    source: &dyn Source,
+    mut offset: u64,
+    buf: &mut Vec<u8>,
+) -> io::Result<Option<u64>> {
+    let len = source.len();
+    while offset < len {
+        buf.resize(64 * 1024, 0);
+        let got = source.read_full_at(offset, buf)?;
+        if got == 0 {
+            return Ok(None);
+        }
+        if let Some(i) = memchr::memchr(b'\n', &buf[..got]) {
+            return Ok(Some(offset + i as u64 + 1));
+        }
+        offset += got as u64;
+    }
+    Ok(None)
+}
