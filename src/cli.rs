@@ -83,6 +83,19 @@ pub struct OpenArgs {
     #[arg(long)]
     pub tag: bool,
 
+    /// Print only records with a line matching REGEX (repeatable: any of
+    /// them). Smart case: all lower case ignores case.
+    #[arg(long, value_name = "REGEX")]
+    pub grep: Vec<String>,
+
+    /// Leave out records with a line matching REGEX (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub grep_v: Vec<String>,
+
+    /// Only records at this level or above (DEBUG, INFO, WARNING, ERROR, CRITICAL).
+    #[arg(long, value_name = "LEVEL")]
+    pub level: Option<String>,
+
     /// Threads for print mode (default: one per core, at most 4). The output
     /// is the same whatever the number.
     #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]

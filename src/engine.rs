@@ -8,6 +8,7 @@
 //! report progress and give way to any new command.
 
 pub mod command;
+mod search;
 
 use std::collections::VecDeque;
 use std::io;
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 
 pub use crate::overview::Timeline;
 pub use crate::record::Level;
+pub use crate::search::matcher::{Matcher, PatternKind};
 pub use command::{Command, Goto};
 
 use crate::merge::Cursor;
@@ -73,6 +75,12 @@ pub struct Frame {
     pub busy: Option<String>,
     /// Per-bucket record and error counts for the timeline strip.
     pub timeline: Option<Timeline>,
+    /// The search pattern, to highlight its matches on screen.
+    pub highlight: Option<Arc<Matcher>>,
+    /// `/pattern: hit 12 of 3,402` and the like.
+    pub search: Option<String>,
+    /// Filters in force, as typed (`&gamma`, `&!delta`, `≥WARNING`).
+    pub filters: Vec<String>,
     /// Increases with every frame.
     pub generation: u64,
 }
@@ -94,6 +102,8 @@ pub struct Engine {
     /// Commands that arrived during a long scan, to be applied next.
     queued: VecDeque<Command>,
     start_at: Option<Nanos>,
+    search: Option<search::ActiveSearch>,
+    filter: crate::search::filter::RecordFilter,
 }
 
 /// How often a long scan checks for new commands and reports progress.
@@ -119,6 +129,8 @@ impl Engine {
             generation: 0,
             queued: VecDeque::new(),
             start_at: None,
+            search: None,
+            filter: crate::search::filter::RecordFilter::default(),
         }
     }
 
@@ -190,6 +202,20 @@ impl Engine {
                 self.find_level(forward, level, commands, publish)?
             }
             Command::ToggleSource(index) => self.toggle_source(index)?,
+            Command::Search {
+                pattern,
+                kind,
+                forward,
+            } => self.search(&pattern, kind, forward, commands, publish)?,
+            Command::SearchAgain { reverse } => self.search_again(reverse, commands, publish)?,
+            Command::AddFilter {
+                pattern,
+                kind,
+                exclude,
+            } => self.add_filter(&pattern, kind, exclude)?,
+            Command::ClearFilters => self.clear_filters()?,
+            Command::CycleLevel => self.cycle_level()?,
+            Command::Cancel => {}
             Command::Quit => {}
         }
         Ok(())
@@ -347,8 +373,10 @@ impl Engine {
         };
         let (line_number, overview_progress, timeline) = match &self.overview {
             Some(overview) => {
-                // Line numbers count the whole stream: not while a source is hidden.
-                let all_shown = self.sources.iter().all(|s| s.enabled || s.error.is_some());
+                // Line numbers count the whole stream: not while a source is
+                // hidden or a filter is on.
+                let all_shown = self.filter.is_empty()
+                    && self.sources.iter().all(|s| s.enabled || s.error.is_some());
                 let line = self
                     .window
                     .cursor_at_row(0)
@@ -382,9 +410,25 @@ impl Engine {
             message: self.message.take(),
             busy,
             timeline,
+            highlight: self.search.as_ref().map(|s| s.matcher.clone()),
+            search: self.search_summary(),
+            filters: self.filter_summary(),
             generation: self.generation,
         })
     }
+}
+
+/// 1234567 → "1,234,567".
+pub fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC) for axis labels.

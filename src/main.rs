@@ -10,11 +10,13 @@ use clap::Parser;
 use logweave::cli::{Cli, Command, DemoArgs, GenArgs, OpenArgs};
 use logweave::engine::{self, Engine, SourceInfo};
 use logweave::gen::{self, GenSpec};
-use logweave::merge::{Merge, MergeOptions};
+use logweave::merge::{Merge, MergeOptions, RecordPredicate};
 use logweave::print::{print_merge, PrintOptions};
 use logweave::record::format::TsFormat;
 use logweave::record::timestamp::{parse_user_time, Nanos, Zone, ZoneClock};
-use logweave::record::{RecordLayout, TimeOptions};
+use logweave::record::{Level, RecordLayout, TimeOptions};
+use logweave::search::filter::RecordFilter;
+use logweave::search::matcher::{Matcher, PatternKind};
 use logweave::source::{describe_io_error, open_all, short_tags};
 use logweave::view::{self, ViewOptions};
 use logweave::window::Window;
@@ -129,6 +131,10 @@ fn run_open(args: &OpenArgs) -> ExitCode {
         clock,
     };
     let interactive = !args.print && io::stdout().is_terminal();
+    let filter = match print_filter(args) {
+        Ok(filter) => filter,
+        Err(e) => return fail(e, EXIT_USAGE),
+    };
 
     let (entries, open_errors) = open_all(&args.sources);
     let mut failures: Vec<(String, String)> = Vec::new();
@@ -141,7 +147,9 @@ fn run_open(args: &OpenArgs) -> ExitCode {
     let mut layouts = Vec::new();
     let mut labels = Vec::new();
     for entry in entries {
-        match RecordLayout::open(entry.source, &time, interactive) {
+        // Levels are sniffed when something shows or filters by them.
+        let want_levels = interactive || filter.as_ref().is_some_and(|f| f.min_level.is_some());
+        match RecordLayout::open(entry.source, &time, want_levels) {
             Ok(layout) => {
                 layouts.push(layout);
                 labels.push(entry.label);
@@ -175,6 +183,7 @@ fn run_open(args: &OpenArgs) -> ExitCode {
         until,
         tags: args.tag.then_some(labels),
         threads: args.threads,
+        filter: filter.map(|f| Arc::new(f) as Arc<dyn RecordPredicate>),
     };
     match print_merge(layouts, merge_options, &options, io::stdout().lock()) {
         Ok(_) => {}
@@ -192,6 +201,28 @@ fn run_open(args: &OpenArgs) -> ExitCode {
     } else {
         ExitCode::from(EXIT_PARTIAL)
     }
+}
+
+/// `--grep`, `--grep-v` and `--level` as a record filter.
+fn print_filter(args: &OpenArgs) -> Result<Option<RecordFilter>, String> {
+    let compile = |patterns: &[String]| -> Result<Vec<Matcher>, String> {
+        patterns
+            .iter()
+            .map(|p| Matcher::new(p, PatternKind::Regex).map_err(|e| format!("{e} in '{p}'")))
+            .collect()
+    };
+    let min_level = match &args.level {
+        Some(word) => Some(Level::from_word(word.as_bytes()).ok_or_else(|| {
+            format!("unknown level '{word}' (use DEBUG, INFO, WARNING, ERROR or CRITICAL)")
+        })?),
+        None => None,
+    };
+    let filter = RecordFilter {
+        includes: compile(&args.grep)?,
+        excludes: compile(&args.grep_v)?,
+        min_level,
+    };
+    Ok((!filter.is_empty()).then_some(filter))
 }
 
 fn run_viewer(

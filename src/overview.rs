@@ -46,6 +46,8 @@ struct State {
     bytes_done: u64,
     total_lines: Option<u64>,
     failed: Option<String>,
+    /// Some source has a record earlier than the one before it.
+    unsorted: bool,
 }
 
 /// Records and errors per time bucket, per source, for the timeline strip.
@@ -131,6 +133,8 @@ fn scan(
     let mut bytes_since = 0u64;
     let mut interval_bytes = 0u64;
     let mut interval: Option<Interval> = None;
+    let mut last_ts = vec![i64::MIN; sources];
+    let mut unsorted = false;
     lock(state).checkpoints.push(Checkpoint {
         cursor: merge.cursor(),
         lines: 0,
@@ -140,6 +144,9 @@ fn scan(
             return Ok(());
         }
         lines += count_lines(merge, &record, record.record.end)?;
+        let key = record.record.key_ts();
+        unsorted |= key < last_ts[record.source];
+        last_ts[record.source] = key;
         bytes_since += record.record.len();
         interval_bytes += record.record.len();
         if let Some(ts) = record.record.ts {
@@ -174,6 +181,7 @@ fn scan(
     st.intervals.extend(interval.take());
     st.bytes_done = merge.bytes_above();
     st.total_lines = Some(lines);
+    st.unsorted = unsorted;
     Ok(())
 }
 
@@ -235,6 +243,12 @@ impl OverviewHandle {
             return None;
         }
         Some((st.bytes_done * 100 / self.total_bytes.max(1)).min(99) as u8)
+    }
+
+    /// Whether every source's records are in time order, once known.
+    pub fn sorted(&self) -> Option<bool> {
+        let st = lock(&self.state);
+        st.total_lines.map(|_| !st.unsorted)
     }
 
     /// Total lines of the merged stream, once counted.

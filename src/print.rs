@@ -8,7 +8,9 @@ use std::io::{self, Write};
 
 mod slices;
 
-use crate::merge::{Merge, MergeOptions, MergedRecord};
+use std::sync::Arc;
+
+use crate::merge::{Merge, MergeOptions, MergedRecord, RecordPredicate};
 use crate::record::timestamp::Nanos;
 use crate::record::RecordLayout;
 
@@ -16,7 +18,7 @@ use crate::record::RecordLayout;
 const OUT_BUFFER: usize = 1024 * 1024;
 
 /// What to print.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct PrintOptions {
     /// Only records with `since ≤ t` (found by bisection, not by scanning).
     pub since: Option<Nanos>,
@@ -26,6 +28,8 @@ pub struct PrintOptions {
     pub tags: Option<Vec<String>>,
     /// Worker threads; 0 means one per core (at most 4).
     pub threads: usize,
+    /// Only records this filter keeps (`--grep`, `--grep-v`, `--level`).
+    pub filter: Option<Arc<dyn RecordPredicate>>,
 }
 
 /// What was printed.
@@ -62,8 +66,9 @@ pub fn print_merge(
         n => n,
     };
     let mut merge = Merge::new(layouts, merge_options);
+    merge.set_predicate(options.filter.clone());
     let stats = if workers > 1 && total >= PARALLEL_MIN_BYTES {
-        slices::print_parallel(&mut merge, merge_options, options, workers, &mut out)?
+        slices::print_parallel(&mut merge, options, workers, &mut out)?
     } else {
         match options.since {
             Some(since) => merge.seek_time(since)?,

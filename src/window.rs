@@ -145,6 +145,24 @@ impl Window {
         self.settle()
     }
 
+    /// Stands at the line starting at `line_start` inside `record`, where
+    /// `cursor` has `record` as the first record below: the screen starts
+    /// with that line, however deep in a long record it is.
+    pub fn jump_inside(
+        &mut self,
+        cursor: &Cursor,
+        record: MergedRecord,
+        line_start: u64,
+    ) -> io::Result<()> {
+        self.reset(cursor.clone());
+        if line_start > record.record.start && line_start < record.record.end {
+            self.top_partial = Some((record, line_start));
+            self.bottom_partial = Some((record, line_start));
+            self.bottom.0[record.source] = record.record.end;
+        }
+        self.settle()
+    }
+
     /// The first screen of the stream.
     pub fn jump_start(&mut self) -> io::Result<()> {
         self.merge.seek_start();

@@ -435,3 +435,103 @@ fn threads_never_change_the_output_also_on_unsorted_sources() {
     ]);
     assert!(!one.stdout.is_empty() && one.stdout == two.stdout);
 }
+
+#[test]
+fn grep_grep_v_and_level_filter_whole_records() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = write(
+        dir.path(),
+        "a.log",
+        b"[2024-12-20T10:00:00.000+0000] {a.py:1} INFO - starting\n\
+[2024-12-20T10:00:01.000+0000] {a.py:2} ERROR - Task failed\n\
+Traceback (most recent call last):\n\
+ConnectionError: timeout after 30s\n\
+[2024-12-20T10:00:02.000+0000] {a.py:3} WARNING - retrying\n",
+    );
+    let b = write(
+        dir.path(),
+        "b.log",
+        b"[2024-12-20T10:00:01.500+0000] {b.py:1} INFO - poke timeout\n",
+    );
+    let out = logweave()
+        .args(["--print", "--grep", "ConnectionError"])
+        .args([&a, &b])
+        .output()
+        .expect("spawn");
+    assert_eq!(
+        stdout(&out),
+        "[2024-12-20T10:00:01.000+0000] {a.py:2} ERROR - Task failed\n\
+Traceback (most recent call last):\n\
+ConnectionError: timeout after 30s\n",
+        "a hit on a traceback line prints the whole record"
+    );
+    // Smart case, several patterns (any), exclusion.
+    let out = logweave()
+        .args([
+            "--print", "--grep", "timeout", "--grep", "starting", "--grep-v", "poke",
+        ])
+        .args([&a, &b])
+        .output()
+        .expect("spawn");
+    let text = stdout(&out);
+    assert!(text.starts_with("[2024-12-20T10:00:00.000+0000] {a.py:1} INFO - starting\n"));
+    assert!(text.contains("ConnectionError"));
+    assert!(!text.contains("poke"));
+    assert!(!text.contains("retrying"));
+
+    let out = logweave()
+        .args(["--print", "--level", "warning"])
+        .args([&a, &b])
+        .output()
+        .expect("spawn");
+    let text = stdout(&out);
+    assert_eq!(text.lines().filter(|l| l.starts_with('[')).count(), 2);
+    assert!(text.contains("ERROR - Task failed") && text.contains("WARNING - retrying"));
+
+    let bad = logweave()
+        .args(["--print", "--grep", "a(b"])
+        .arg(&a)
+        .output()
+        .expect("spawn");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("invalid regex"), "{}", stderr(&bad));
+    let bad = logweave()
+        .args(["--print", "--level", "loud"])
+        .arg(&a)
+        .output()
+        .expect("spawn");
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn grep_in_parallel_print_equals_one_thread() {
+    let dir = generated("20MB", "text");
+    let path = dir.path().to_str().expect("utf-8");
+    let one = run(&[
+        "--print",
+        "--threads",
+        "1",
+        "--grep",
+        "Traceback|Poking",
+        "--grep-v",
+        "file-1",
+        path,
+    ]);
+    let two = run(&[
+        "--print",
+        "--threads",
+        "2",
+        "--grep",
+        "Traceback|Poking",
+        "--grep-v",
+        "file-1",
+        path,
+    ]);
+    assert!(one.status.success() && !one.stdout.is_empty());
+    assert!(one.stdout == two.stdout);
+    let text = String::from_utf8_lossy(&one.stdout);
+    assert!(text
+        .lines()
+        .filter(|l| l.starts_with('['))
+        .all(|l| !l.contains("file-1")));
+}

@@ -264,8 +264,11 @@ fn quitting_restores_the_terminal() {
     tui.wait_ready();
     assert!(tui.with_screen(|s| s.alternate_screen()));
     assert!(!tui.cooked(), "raw mode while running");
+    // `?` shows the keys (and would take a pattern to search up); Esc closes.
     tui.send("?");
     tui.wait_for_text("logweave keys");
+    tui.send("\x1b");
+    tui.wait_for("help closed", |t| !t.text().contains("logweave keys"));
     tui.send("q");
     assert!(tui.wait_exit(), "exit status 0");
     assert!(
@@ -364,4 +367,163 @@ fn line_numbers_mouse_and_timeline_jumps() {
             .and_then(|n| n.replace(',', "").parse::<usize>().ok())
             .is_some_and(|n| n > 1_500)
     });
+}
+
+/// Rows of the pane that contain `needle`.
+fn rows_with(tui: &Tui, needle: &str) -> Vec<usize> {
+    pane(tui)
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.contains(needle))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+#[test]
+fn search_next_previous_wrap_and_highlight() {
+    let dir = attempt("300kB", "text");
+    let reference = printed(&[path(dir.path())]);
+    let needle = "Poking for key";
+    let all_hits: Vec<usize> = (0..reference.len())
+        .filter(|&i| reference[i].contains(needle))
+        .collect();
+    assert!(all_hits.len() > 50);
+    let mut tui = open_plain(&dir);
+    let third = (ROWS as usize - 1) / 3;
+    // Start a third into the log, where there is room above a hit.
+    tui.send(":30%\r");
+    tui.wait_for("the jump", |t| !t.status().contains("TOP"));
+    let top = reference
+        .iter()
+        .position(|l| clip(l, COLS as usize) == pane(&tui)[0])
+        .expect("top line in the merge");
+    let hits: Vec<usize> = all_hits.iter().copied().filter(|&i| i > top).collect();
+    let first_index = all_hits.len() - hits.len() + 1;
+
+    tui.send(&format!("/{needle}\r"));
+    // The first hit below the top line, a third of the way down.
+    tui.wait_for("the first hit", |t| {
+        pane(t)[third] == clip(&reference[hits[0]], COLS as usize)
+    });
+    tui.wait_for("the hit count", |t| {
+        t.status()
+            .contains(&format!("hit {first_index} of {}", all_hits.len()))
+    });
+    // Highlighted: the match is drawn in reverse video.
+    let col = pane(&tui)[third]
+        .find(needle)
+        .expect("needle on the hit row");
+    assert!(tui.with_screen(|s| s
+        .cell(third as u16, col as u16)
+        .is_some_and(|c| c.inverse())));
+
+    tui.send("n");
+    tui.wait_for("the second hit", |t| {
+        pane(t)[third] == clip(&reference[hits[1]], COLS as usize)
+    });
+    tui.wait_for("the next index", |t| {
+        t.status().contains(&format!("hit {} of", first_index + 1))
+    });
+    tui.send("n");
+    tui.wait_for("the third hit", |t| {
+        pane(t)[third] == clip(&reference[hits[2]], COLS as usize)
+    });
+    tui.send("N");
+    tui.wait_for("back to the second", |t| {
+        pane(t)[third] == clip(&reference[hits[1]], COLS as usize)
+    });
+
+    // Past the last hit, the search wraps to the top with a message.
+    tui.press("G");
+    let wrap = "search hit BOTTOM, continuing at TOP";
+    for _ in 0..ROWS {
+        // Hits on the last screen come first, one `n` each.
+        tui.press("n");
+        if tui.status().contains(wrap) {
+            break;
+        }
+    }
+    tui.wait_for("the wrap", |t| t.status().contains(wrap));
+    // The first hit of the log, as near a third down as the top allows.
+    assert!(pane(&tui).contains(&clip(&reference[all_hits[0]], COLS as usize)));
+
+    // Backward: `?` from the end finds the last hit.
+    tui.press("G");
+    tui.send(&format!("?{needle}\r"));
+    let last = all_hits[all_hits.len() - 1];
+    tui.wait_for("the last hit", |t| {
+        rows_with(t, needle)
+            .iter()
+            .any(|&r| pane(t)[r] == clip(&reference[last], COLS as usize))
+    });
+
+    tui.send("/no such thing anywhere\r");
+    tui.wait_for("not found", |t| t.status().contains("pattern not found"));
+
+    tui.send("/a(b\r");
+    tui.wait_for("the regex error", |t| t.status().contains("invalid regex"));
+}
+
+#[test]
+fn filters_and_levels() {
+    let dir = attempt("300kB", "text");
+    let mut tui = open_plain(&dir);
+    tui.send("&Poking for key\r");
+    tui.wait_for("only matching records", |t| {
+        let rows = pane(t);
+        rows.iter()
+            .filter(|r| !r.is_empty())
+            .all(|r| r.contains("Poking for key"))
+            && t.status().contains("&Poking")
+    });
+    tui.press(" ");
+    assert!(pane(&tui)
+        .iter()
+        .filter(|r| !r.is_empty())
+        .all(|r| r.contains("Poking for key")));
+
+    // `&` alone clears.
+    tui.send("&\r");
+    tui.wait_for("everything again", |t| {
+        pane(t)
+            .iter()
+            .any(|r| !r.is_empty() && !r.contains("Poking"))
+    });
+
+    tui.send("&!Poking\r");
+    tui.wait_for("no Poking lines", |t| {
+        t.status().contains("&!Poking") && rows_with(t, "Poking").is_empty()
+    });
+    tui.press("G");
+    assert!(rows_with(&tui, "Poking").is_empty());
+    tui.send("&\r");
+    tui.wait_for("cleared", |t| !t.status().contains("&!"));
+
+    // L: INFO → WARNING → ERROR: every record shown is an ERROR one.
+    tui.send("LLL");
+    tui.wait_for("ERROR and above", |t| t.status().contains("≥ERROR"));
+    tui.wait_for("only errors", |t| {
+        let rows = pane(t);
+        let heads: Vec<&String> = rows.iter().filter(|r| r.starts_with("[2024")).collect();
+        !heads.is_empty()
+            && heads
+                .iter()
+                .all(|r| r.contains("ERROR") || r.contains("CRITICAL"))
+    });
+    tui.send("L");
+    tui.wait_for("all levels", |t| !t.status().contains("≥"));
+}
+
+#[test]
+fn a_long_search_can_be_cancelled() {
+    let dir = attempt("60MB", "text");
+    let mut tui = Tui::spawn(&[path(dir.path())], ROWS, COLS);
+    tui.wait_ready();
+    tui.send("/never[0-9]appears\r");
+    tui.wait_for("search progress", |t| t.status().contains("searching for"));
+    tui.send("\x1b");
+    tui.wait_for("the cancel", |t| t.status().contains("search cancelled"));
+    // The viewer still answers.
+    tui.press("G");
+    tui.wait_for("END", |t| t.status().contains("END"));
 }

@@ -2,6 +2,7 @@
 
 use crate::record::timestamp::{parse_user_time, Nanos, ZoneClock};
 use crate::record::Level;
+use crate::search::matcher::PatternKind;
 
 /// What the view asks of the engine.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,6 +24,27 @@ pub enum Command {
     },
     /// Hide or show source `n` (0-based).
     ToggleSource(usize),
+    /// Search for `pattern` from the screen, downward (`/`) or upward (`?`).
+    Search {
+        pattern: String,
+        kind: PatternKind,
+        forward: bool,
+    },
+    /// The next hit of the last search (`n`), or the one the other way (`N`).
+    SearchAgain {
+        reverse: bool,
+    },
+    /// Show only records matching (or, with `exclude`, not matching) `pattern`.
+    AddFilter {
+        pattern: String,
+        kind: PatternKind,
+        exclude: bool,
+    },
+    ClearFilters,
+    /// All levels → INFO → WARNING → ERROR → all.
+    CycleLevel,
+    /// Stop a running search or scan.
+    Cancel,
     /// Publish a fresh frame (e.g. to pick up overview progress).
     Refresh,
     Quit,

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Condvar, Mutex};
 
 use super::{print_from_cursor, wanted, write_record, PrintOptions, PrintStats};
-use crate::merge::{Cursor, Merge, MergeOptions};
+use crate::merge::{Cursor, Merge};
 use crate::record::split::SCAN_BLOCK;
 
 /// Bytes of the largest source per slice: small enough that the buffers in
@@ -53,7 +53,6 @@ struct Shared {
 
 pub(super) fn print_parallel(
     merge: &mut Merge,
-    merge_options: MergeOptions,
     options: &PrintOptions,
     workers: usize,
     out: &mut impl Write,
@@ -78,7 +77,8 @@ pub(super) fn print_parallel(
         for _ in 0..workers {
             let send = send.clone();
             let shared = &shared;
-            let mut worker = Merge::new(layouts.clone(), merge_options);
+            // Same sources, dedup and filter as the merge being printed.
+            let mut worker = merge.fork();
             let mut boundary_reader = layouts[largest].reader(SCAN_BLOCK / 32);
             scope.spawn(move || {
                 while let Some(index) = claim(shared, slices) {

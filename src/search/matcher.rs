@@ -147,7 +147,7 @@ mod tests {
         let regex = Matcher::new(r"batch \d+ of", PatternKind::Regex).expect("compiles");
         assert_eq!(
             regex.find_at(b"Processing batch 12 of 40", 0),
-            Some((11, 23))
+            Some((11, 22))
         );
         let caseless_literal = Matcher::new("timeout", PatternKind::Literal).expect("compiles");
         assert!(caseless_literal.is_match(b"TIMEOUT after 30s"));

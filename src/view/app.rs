@@ -9,7 +9,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 
 use super::keymap::{Action, Keymap};
 use super::theme::Theme;
-use crate::engine::{Command, Frame, Goto, Level};
+use crate::engine::{Command, Frame, Goto, Level, PatternKind};
 
 /// Rows of the timeline strip.
 pub const TIMELINE_ROWS: u16 = 4;
@@ -20,15 +20,53 @@ const SIDE_STEP: usize = 8;
 /// Lines a mouse wheel notch moves.
 const WHEEL_STEP: isize = 3;
 
+/// What a prompt asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PromptKind {
+    /// `:` a time, share or line.
+    Goto,
+    /// `/` (down) or `?` (up) a pattern.
+    Search { forward: bool },
+    /// `&` a filter pattern (`&!` to hide).
+    Filter,
+}
+
+impl PromptKind {
+    /// The character the prompt shows first.
+    pub fn sigil(self) -> char {
+        match self {
+            PromptKind::Goto => ':',
+            PromptKind::Search { forward: true } => '/',
+            PromptKind::Search { forward: false } => '?',
+            PromptKind::Filter => '&',
+        }
+    }
+
+    fn history_slot(self) -> usize {
+        match self {
+            PromptKind::Goto => 0,
+            PromptKind::Search { .. } => 1,
+            PromptKind::Filter => 2,
+        }
+    }
+}
+
+/// A prompt being typed into.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: String,
+    /// Regex or literal (Ctrl-r toggles), for patterns.
+    pub pattern: PatternKind,
+    /// Where in the history Up/Down are.
+    pub recall: Option<usize>,
+}
+
 /// What the keyboard is talking to.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Mode {
     Normal,
-    /// The `:` prompt, with what was typed and where in the history Up/Down are.
-    Goto {
-        input: String,
-        recall: Option<usize>,
-    },
+    Prompt(Prompt),
     Help,
     /// Choosing a column of the timeline strip.
     Timeline {
@@ -61,7 +99,8 @@ pub struct App {
     pub shown_lines: usize,
     /// A message of the view's own (the engine's come with the frame).
     pub note: Option<String>,
-    pub history: Vec<String>,
+    /// Prompt histories: goto, search, filter.
+    pub history: [Vec<String>; 3],
     pub quit: bool,
 }
 
@@ -80,7 +119,7 @@ impl App {
             size,
             shown_lines: 0,
             note: None,
-            history: Vec::new(),
+            history: Default::default(),
             quit: false,
         }
     }
@@ -150,7 +189,7 @@ impl App {
                 }
                 Vec::new()
             }
-            Mode::Goto { input, recall } => self.goto_key(key, input, recall),
+            Mode::Prompt(prompt) => self.prompt_key(key, prompt),
             Mode::Timeline { column } => self.timeline_key(key, column),
         }
     }
@@ -162,7 +201,8 @@ impl App {
             return vec![Command::ToggleSource(c as usize - '1' as usize)];
         }
         if key.code == KeyCode::Esc {
-            return Vec::new();
+            // Stops a running search or scan.
+            return vec![Command::Cancel];
         }
         let Some(action) = self.keymap.action(&key) else {
             return Vec::new();
@@ -196,13 +236,13 @@ impl App {
                 self.note = Some(format!("wrap {}", if self.wrap { "on" } else { "off" }));
                 Vec::new()
             }
-            Action::Goto => {
-                self.mode = Mode::Goto {
-                    input: String::new(),
-                    recall: None,
-                };
-                Vec::new()
-            }
+            Action::Goto => self.open_prompt(PromptKind::Goto),
+            Action::Search => self.open_prompt(PromptKind::Search { forward: true }),
+            Action::SearchBack => self.open_prompt(PromptKind::Search { forward: false }),
+            Action::Filter => self.open_prompt(PromptKind::Filter),
+            Action::SearchNext => vec![Command::SearchAgain { reverse: false }],
+            Action::SearchPrev => vec![Command::SearchAgain { reverse: true }],
+            Action::Level => vec![Command::CycleLevel],
             Action::NextError => vec![Command::NextAtLevel {
                 forward: true,
                 level: Level::Error,
@@ -247,55 +287,98 @@ impl App {
         }
     }
 
-    fn goto_key(
-        &mut self,
-        key: KeyEvent,
-        mut input: String,
-        mut recall: Option<usize>,
-    ) -> Vec<Command> {
+    fn open_prompt(&mut self, kind: PromptKind) -> Vec<Command> {
+        self.mode = Mode::Prompt(Prompt {
+            kind,
+            input: String::new(),
+            pattern: PatternKind::Regex,
+            recall: None,
+        });
+        Vec::new()
+    }
+
+    fn prompt_key(&mut self, key: KeyEvent, mut prompt: Prompt) -> Vec<Command> {
+        let control = key.modifiers.contains(KeyModifiers::CONTROL);
+        let history = &mut self.history[prompt.kind.history_slot()];
         match key.code {
             KeyCode::Esc => return Vec::new(),
-            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                return Vec::new()
+            KeyCode::Char('c') if control => return Vec::new(),
+            KeyCode::Char('r') if control => {
+                prompt.pattern = match prompt.pattern {
+                    PatternKind::Regex => PatternKind::Literal,
+                    PatternKind::Literal => PatternKind::Regex,
+                };
             }
             KeyCode::Enter => {
-                let text = input.trim().to_string();
-                if text.is_empty() {
-                    return Vec::new();
+                let text = prompt.input.trim().to_string();
+                if !text.is_empty() && history.last() != Some(&text) {
+                    history.push(text.clone());
                 }
-                if self.history.last() != Some(&text) {
-                    self.history.push(text.clone());
-                }
-                return vec![Command::Goto(Goto::Text(text))];
+                return self.submit(prompt.kind, prompt.pattern, text);
             }
             KeyCode::Backspace => {
                 // Backspace on an empty prompt closes it, as in less.
-                if input.is_empty() {
+                if prompt.input.is_empty() {
                     return Vec::new();
                 }
-                input.pop();
+                prompt.input.pop();
             }
-            KeyCode::Up if !self.history.is_empty() => {
-                let i = recall.map_or(self.history.len() - 1, |i| i.saturating_sub(1));
-                recall = Some(i);
-                input = self.history[i].clone();
+            KeyCode::Up if !history.is_empty() => {
+                let i = prompt
+                    .recall
+                    .map_or(history.len() - 1, |i| i.saturating_sub(1));
+                prompt.recall = Some(i);
+                prompt.input = history[i].clone();
             }
             KeyCode::Down => {
-                if let Some(i) = recall {
-                    if i + 1 < self.history.len() {
-                        recall = Some(i + 1);
-                        input = self.history[i + 1].clone();
+                if let Some(i) = prompt.recall {
+                    if i + 1 < history.len() {
+                        prompt.recall = Some(i + 1);
+                        prompt.input = history[i + 1].clone();
                     } else {
-                        recall = None;
-                        input.clear();
+                        prompt.recall = None;
+                        prompt.input.clear();
                     }
                 }
             }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => input.push(c),
+            KeyCode::Char(c) if !control => prompt.input.push(c),
             _ => {}
         }
-        self.mode = Mode::Goto { input, recall };
+        self.mode = Mode::Prompt(prompt);
         Vec::new()
+    }
+
+    fn submit(&mut self, kind: PromptKind, pattern: PatternKind, text: String) -> Vec<Command> {
+        match kind {
+            PromptKind::Goto if text.is_empty() => Vec::new(),
+            PromptKind::Goto => vec![Command::Goto(Goto::Text(text))],
+            // An empty `?` is how the keys are asked for; an empty `/` repeats.
+            PromptKind::Search { forward: false } if text.is_empty() => {
+                self.mode = Mode::Help;
+                Vec::new()
+            }
+            PromptKind::Search { .. } if text.is_empty() => {
+                vec![Command::SearchAgain { reverse: false }]
+            }
+            PromptKind::Search { forward } => vec![Command::Search {
+                pattern: text,
+                kind: pattern,
+                forward,
+            }],
+            PromptKind::Filter if text.is_empty() => vec![Command::ClearFilters],
+            PromptKind::Filter => match text.strip_prefix('!') {
+                Some(hidden) if !hidden.is_empty() => vec![Command::AddFilter {
+                    pattern: hidden.to_string(),
+                    kind: pattern,
+                    exclude: true,
+                }],
+                _ => vec![Command::AddFilter {
+                    pattern: text,
+                    kind: pattern,
+                    exclude: false,
+                }],
+            },
+        }
     }
 
     fn timeline_key(&mut self, key: KeyEvent, mut column: usize) -> Vec<Command> {

@@ -21,6 +21,12 @@ pub enum Action {
     Right,
     Wrap,
     Goto,
+    Search,
+    SearchBack,
+    SearchNext,
+    SearchPrev,
+    Filter,
+    Level,
     NextError,
     PrevError,
     Tags,
@@ -46,6 +52,12 @@ impl Action {
             "right" => Action::Right,
             "wrap" => Action::Wrap,
             "goto" => Action::Goto,
+            "search" => Action::Search,
+            "search-back" => Action::SearchBack,
+            "search-next" => Action::SearchNext,
+            "search-prev" => Action::SearchPrev,
+            "filter" => Action::Filter,
+            "level" => Action::Level,
             "next-error" => Action::NextError,
             "prev-error" => Action::PrevError,
             "tags" => Action::Tags,
@@ -73,6 +85,12 @@ impl Action {
             Action::Right => "scroll right",
             Action::Wrap => "wrap long lines on/off",
             Action::Goto => "go to time, +5m/-1h, 50% or line",
+            Action::Search => "search down (regex; Ctrl-r: literal)",
+            Action::SearchBack => "search up (alone: this help)",
+            Action::SearchNext => "next hit",
+            Action::SearchPrev => "previous hit",
+            Action::Filter => "&pat only matching, &!pat hide, & clear",
+            Action::Level => "minimum level: all/INFO/WARNING/ERROR",
             Action::NextError => "next ERROR record",
             Action::PrevError => "previous ERROR record",
             Action::Tags => "source tags on/off",
@@ -160,6 +178,9 @@ fn parse_key(word: &str) -> Option<KeyName> {
         "Enter" => KeyCode::Enter,
         "Esc" => KeyCode::Esc,
         "Tab" => KeyCode::Tab,
+        f if f.len() > 1 && f.starts_with('F') && f[1..].parse::<u8>().is_ok() => {
+            KeyCode::F(f[1..].parse().ok()?)
+        }
         "Space" => KeyCode::Char(' '),
         single if single.chars().count() == 1 => KeyCode::Char(single.chars().next()?),
         _ => return None,
@@ -206,9 +227,17 @@ mod tests {
             map.action(&key(KeyCode::Char('Z'), KeyModifiers::SHIFT)),
             None
         );
+        assert_eq!(
+            map.action(&key(KeyCode::Char('?'), KeyModifiers::SHIFT)),
+            Some(Action::SearchBack)
+        );
+        assert_eq!(
+            map.action(&key(KeyCode::F(1), KeyModifiers::NONE)),
+            Some(Action::Help)
+        );
         assert!(map
             .listing()
             .iter()
-            .any(|(a, keys)| *a == Action::Help && keys == &["?"]));
+            .any(|(a, keys)| *a == Action::Help && keys == &["F1", "H"]));
     }
 }

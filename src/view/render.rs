@@ -8,7 +8,7 @@ mod timeline;
 
 use ratatui::Frame;
 
-use super::app::{App, Mode};
+use super::app::{App, Mode, PromptKind};
 
 /// Draws everything. Returns nothing; records in `app.shown_lines` how many
 /// log lines fit (a page, for paging in wrap mode).
@@ -19,7 +19,11 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     }
     app.shown_lines = log_pane::draw(frame, app, areas.pane);
     status_bar::draw(frame, app, areas.status);
-    if app.mode == Mode::Help {
+    let asking_for_keys = matches!(
+        &app.mode,
+        Mode::Prompt(p) if p.kind == PromptKind::Search { forward: false } && p.input.is_empty()
+    );
+    if app.mode == Mode::Help || asking_for_keys {
         help::draw(frame, app, areas.pane);
     }
 }
@@ -158,7 +162,7 @@ mod tests {
 
     #[test]
     fn help_screen() {
-        let mut app = app(airflow(), 80, 28);
+        let mut app = app(airflow(), 80, 36);
         app.mode = Mode::Help;
         insta::assert_snapshot!(render(&mut app));
     }
@@ -166,10 +170,12 @@ mod tests {
     #[test]
     fn goto_prompt() {
         let mut app = app(airflow(), 80, 4);
-        app.mode = Mode::Goto {
+        app.mode = Mode::Prompt(crate::view::app::Prompt {
+            kind: crate::view::app::PromptKind::Goto,
             input: "10:15".into(),
+            pattern: crate::engine::PatternKind::Regex,
             recall: None,
-        };
+        });
         insta::assert_snapshot!(render(&mut app));
     }
 

@@ -22,7 +22,19 @@ pub struct Piece {
 /// Turns `bytes` into display pieces, at most `max_cols` columns of them
 /// (the caller never needs more than the screen shows).
 pub fn display(bytes: &[u8], style: Style, control: Style, max_cols: usize) -> Vec<Piece> {
-    let text = String::from_utf8_lossy(bytes);
+    display_marked(bytes, style, control, max_cols, &[], style)
+}
+
+/// [`display`], with the byte ranges `marks` (search hits, ascending) drawn
+/// in `mark` style.
+pub fn display_marked(
+    bytes: &[u8],
+    style: Style,
+    control: Style,
+    max_cols: usize,
+    marks: &[(usize, usize)],
+    mark: Style,
+) -> Vec<Piece> {
     let mut pieces: Vec<Piece> = Vec::new();
     let mut col = 0;
     let push =
@@ -37,39 +49,69 @@ pub fn display(bytes: &[u8], style: Style, control: Style, max_cols: usize) -> V
                 style,
             }),
         };
-    let mut buf = [0u8; 4];
-    for c in text.chars() {
-        if col >= max_cols {
-            break;
+    let mut marks = marks.iter().peekable();
+    let mut styled = |at: usize, base: Style| {
+        while marks.peek().is_some_and(|&&(_, end)| end <= at) {
+            marks.next();
         }
-        match c {
-            '\t' => {
-                let n = TAB_STOP - col % TAB_STOP;
-                push(&mut pieces, &" ".repeat(n), n, style);
-                col += n;
+        match marks.peek() {
+            Some(&&(start, end)) if start <= at && at < end => base.patch(mark),
+            _ => base,
+        }
+    };
+    let mut buf = [0u8; 4];
+    let mut offset = 0;
+    'chunks: for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if col >= max_cols {
+                break 'chunks;
             }
-            '\u{0}'..='\u{1f}' | '\u{7f}' => {
-                let shown = [b'^', (c as u8) ^ 0x40];
-                let shown = std::str::from_utf8(&shown).unwrap_or("^?");
-                push(&mut pieces, shown, 2, control);
-                col += 2;
+            let at = offset;
+            offset += c.len_utf8();
+            match c {
+                '\t' => {
+                    let n = TAB_STOP - col % TAB_STOP;
+                    push(&mut pieces, &" ".repeat(n), n, styled(at, style));
+                    col += n;
+                }
+                '\u{0}'..='\u{1f}' | '\u{7f}' => {
+                    let shown = [b'^', (c as u8) ^ 0x40];
+                    let shown = std::str::from_utf8(&shown).unwrap_or("^?");
+                    push(&mut pieces, shown, 2, styled(at, control));
+                    col += 2;
+                }
+                '\u{80}'..='\u{9f}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}' => {
+                    // C1 controls and bidi/zero-width format characters: they
+                    // can reorder or hide text on screen, so they are named.
+                    let shown = format!("<U+{:04X}>", c as u32);
+                    let width = shown.len();
+                    push(&mut pieces, &shown, width, styled(at, control));
+                    col += width;
+                }
+                c => {
+                    let width = c.width().unwrap_or(0);
+                    push(
+                        &mut pieces,
+                        c.encode_utf8(&mut buf),
+                        width,
+                        styled(at, style),
+                    );
+                    col += width;
+                }
             }
-            '\u{80}'..='\u{9f}'
-            | '\u{200b}'..='\u{200f}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2066}'..='\u{2069}' => {
-                // C1 controls and bidi/zero-width format characters: they can
-                // reorder or hide text on screen, so they are named instead.
-                let shown = format!("<U+{:04X}>", c as u32);
-                let width = shown.len();
-                push(&mut pieces, &shown, width, control);
-                col += width;
+        }
+        // Each invalid byte sequence shows as one U+FFFD.
+        if !chunk.invalid().is_empty() {
+            if col >= max_cols {
+                break;
             }
-            c => {
-                let width = c.width().unwrap_or(0);
-                push(&mut pieces, c.encode_utf8(&mut buf), width, style);
-                col += width;
-            }
+            let at = offset;
+            offset += chunk.invalid().len();
+            push(&mut pieces, "\u{fffd}", 1, styled(at, style));
+            col += 1;
         }
     }
     pieces
@@ -175,6 +217,41 @@ mod tests {
         assert_eq!(spans[0].content, "lo ");
         assert_eq!(spans[1].content, "wo");
         assert_eq!(spans[1].style, red);
+    }
+
+    #[test]
+    fn marks_follow_bytes_through_wide_and_invalid_text() {
+        let mark = Style::default().add_modifier(Modifier::REVERSED);
+        let text = "日本 \x1b err".as_bytes();
+        let at = 9; // "err"
+        let pieces = display_marked(
+            text,
+            Style::default(),
+            Style::default(),
+            80,
+            &[(at, at + 3)],
+            mark,
+        );
+        let marked: String = pieces
+            .iter()
+            .filter(|p| p.style == mark)
+            .map(|p| p.text.clone())
+            .collect();
+        assert_eq!(marked, "err");
+        let invalid = display_marked(
+            b"\xff hit",
+            Style::default(),
+            Style::default(),
+            80,
+            &[(2, 5)],
+            mark,
+        );
+        let marked: String = invalid
+            .iter()
+            .filter(|p| p.style == mark)
+            .map(|p| p.text.clone())
+            .collect();
+        assert_eq!(marked, "hit");
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     lines.push(Line::from(""));
     lines.push(Line::from(" any key closes this help"));
     let height = (lines.len() as u16 + 2).min(area.height);
-    let width = 64.min(area.width);
+    let width = 72.min(area.width);
     let popup = Rect::new(
         area.x + (area.width - width) / 2,
         area.y + (area.height - height) / 2,

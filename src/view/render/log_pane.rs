@@ -72,18 +72,30 @@ fn display_rows(app: &App, line: &FrameLine, max_cols: usize) -> Vec<Vec<Piece>>
     let control = theme.get("control");
     let json = app.frame.sources.get(line.source).is_some_and(|s| s.json);
     let base = line_style(app, line);
+    let hit = theme.get("search-hit");
+    let marks = |bytes: &[u8]| {
+        app.frame
+            .highlight
+            .as_ref()
+            .map(|m| m.find_all(bytes))
+            .unwrap_or_default()
+    };
     if json && !app.raw_json {
         if let Some(rendered) = json::render(&line.text) {
             let detail = level_style(app, line.level.max(Level::Error));
+            // Hits are marked where they show in the rendering.
             return rendered
                 .iter()
                 .enumerate()
                 .map(|(i, row)| {
-                    text::display(
+                    let style = if i == 0 { base } else { detail };
+                    text::display_marked(
                         row.as_bytes(),
-                        if i == 0 { base } else { detail },
+                        style,
                         control,
                         max_cols,
+                        &marks(row.as_bytes()),
+                        hit,
                     )
                 })
                 .collect();
@@ -97,7 +109,14 @@ fn display_rows(app: &App, line: &FrameLine, max_cols: usize) -> Vec<Vec<Piece>>
             style: theme.get("cut-marker"),
         });
     }
-    pieces.extend(text::display(&line.text, base, control, max_cols));
+    pieces.extend(text::display_marked(
+        &line.text,
+        base,
+        control,
+        max_cols,
+        &marks(&line.text),
+        hit,
+    ));
     vec![pieces]
 }
 

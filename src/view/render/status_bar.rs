@@ -6,15 +6,34 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::view::app::{App, Mode};
+use crate::engine::group;
+use crate::engine::PatternKind;
+use crate::view::app::{App, Mode, PromptKind};
 
 /// Draws the status bar, or the `:` prompt in its place.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
     let status = theme.get("status");
-    if let Mode::Goto { input, .. } = &app.mode {
-        let prompt = format!(":{input}");
-        let hint = "  time (10:15, 2024-12-20 10:15:30), +5m/-1h, 50% or line — Enter, Esc";
+    if let Mode::Prompt(p) = &app.mode {
+        let prompt = format!("{}{}", p.kind.sigil(), p.input);
+        let pattern = match p.pattern {
+            PatternKind::Regex => "regex",
+            PatternKind::Literal => "literal",
+        };
+        let hint = match p.kind {
+            PromptKind::Goto => {
+                "  time (10:15, 2024-12-20 10:15:30), +5m/-1h, 50% or line — Enter, Esc".to_string()
+            }
+            PromptKind::Search { forward: false } if p.input.is_empty() => {
+                "  pattern to search up — Enter alone: keys, Esc".to_string()
+            }
+            PromptKind::Search { .. } => {
+                format!("  [{pattern}, Ctrl-r toggles] ↑↓ history — Enter, Esc")
+            }
+            PromptKind::Filter => {
+                format!("  [{pattern}] only matching; !pat hides; empty clears — Enter, Esc")
+            }
+        };
         let line = Line::from(vec![
             Span::styled(prompt.clone(), theme.get("prompt")),
             Span::styled(
@@ -35,6 +54,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .clone()
         .or_else(|| app.note.clone())
         .or_else(|| app.frame.message.clone())
+        .or_else(|| app.frame.search.clone())
         .or_else(|| first_error(app));
     let right = match &note {
         Some(note) => Span::styled(format!(" {note} "), theme.get("message")),
@@ -98,6 +118,12 @@ fn left_part(app: &App, compact: bool, with_lines: bool) -> Vec<Span<'static>> {
     if app.wrap {
         left.push(Span::styled("wrap ", status));
     }
+    if !f.filters.is_empty() {
+        left.push(Span::styled(
+            format!("{} ", f.filters.join(" ")),
+            theme.get("message"),
+        ));
+    }
     for (i, source) in f.sources.iter().enumerate() {
         let (mark, style) = if source.error.is_some() {
             ("✗", status.fg(theme.get("error").fg.unwrap_or_default()))
@@ -132,25 +158,14 @@ fn first_error(app: &App) -> Option<String> {
         .find_map(|s| s.error.as_ref().map(|e| format!("{}: {e}", s.label)))
 }
 
-/// 1234567 → "1,234,567".
-pub fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
+    use crate::engine::group;
+
     #[test]
     fn thousands() {
-        assert_eq!(super::group(0), "0");
-        assert_eq!(super::group(999), "999");
-        assert_eq!(super::group(8_670_000), "8,670,000");
+        assert_eq!(group(0), "0");
+        assert_eq!(group(999), "999");
+        assert_eq!(group(8_670_000), "8,670,000");
     }
 }

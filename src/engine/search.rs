@@ -1,0 +1,339 @@
+//! The engine's search and filter commands: `/`, `?`, `n`, `N`, `&`, `L`.
+//!
+//! A search runs on a thread of its own over a fork of the merge, so the
+//! engine keeps publishing progress and hears `Esc` (or any new command,
+//! which wins) while it scans.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{group, Command, Engine, Publish};
+use crate::merge::{MergedRecord, RecordPredicate};
+use crate::record::Level;
+use crate::search::count::HitCount;
+use crate::search::filter::RecordFilter;
+use crate::search::matcher::{Matcher, PatternKind};
+use crate::search::{find, From, Hit, Position, ScanProgress};
+
+/// How often a running search reports progress.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// The search in force.
+pub struct ActiveSearch {
+    pub matcher: Arc<Matcher>,
+    pub forward: bool,
+    pub count: HitCount,
+    pub last_hit: Option<Hit>,
+}
+
+impl Engine {
+    pub(super) fn search(
+        &mut self,
+        pattern: &str,
+        kind: PatternKind,
+        forward: bool,
+        commands: &Receiver<Command>,
+        publish: &Publish,
+    ) -> io::Result<()> {
+        let matcher = match Matcher::new(pattern, kind) {
+            Ok(m) => Arc::new(m),
+            Err(e) => {
+                self.message = Some(e);
+                return Ok(());
+            }
+        };
+        // Latest wins: the old count stops when its handle drops.
+        let count = HitCount::start(self.window.merge(), matcher.clone());
+        self.search = Some(ActiveSearch {
+            matcher,
+            forward,
+            count,
+            last_hit: None,
+        });
+        self.run_search(forward, commands, publish)
+    }
+
+    pub(super) fn search_again(
+        &mut self,
+        reverse: bool,
+        commands: &Receiver<Command>,
+        publish: &Publish,
+    ) -> io::Result<()> {
+        let Some(search) = &self.search else {
+            self.message = Some("no previous search (type / or ?)".into());
+            return Ok(());
+        };
+        let forward = search.forward != reverse;
+        self.run_search(forward, commands, publish)
+    }
+
+    /// Where a search starts: the last hit while it is on screen, else the
+    /// top line.
+    fn search_start(&self) -> From {
+        let visible = |hit: &Hit| {
+            self.window.visible().any(|l| {
+                l.record.source == hit.source
+                    && l.record.record.start == hit.record_start
+                    && l.start == hit.line_start
+            })
+        };
+        if let Some(hit) = self
+            .search
+            .as_ref()
+            .and_then(|s| s.last_hit.as_ref())
+            .filter(|h| visible(h))
+        {
+            return From::Line(hit.position());
+        }
+        match (self.window.cursor_at_row(0), self.window.visible().next()) {
+            (Some(cursor), Some(top)) => From::Line(Position {
+                cursor,
+                source: top.record.source,
+                record_start: top.record.record.start,
+                line_start: top.start,
+            }),
+            _ => From::Edge,
+        }
+    }
+
+    fn run_search(
+        &mut self,
+        forward: bool,
+        commands: &Receiver<Command>,
+        publish: &Publish,
+    ) -> io::Result<()> {
+        let Some(matcher) = self.search.as_ref().map(|s| s.matcher.clone()) else {
+            return Ok(());
+        };
+        let sorted = self
+            .overview
+            .as_ref()
+            .and_then(|o| o.sorted())
+            .unwrap_or(true);
+        let mut from = self.search_start();
+        let mut wrapped = false;
+        let hit = loop {
+            match self.scan(&from, forward, &matcher, sorted, commands, publish)? {
+                Scan::Found(hit) => break Some(hit),
+                Scan::Cancelled => {
+                    self.message = Some("search cancelled".into());
+                    return Ok(());
+                }
+                Scan::NotFound if !wrapped && matches!(from, From::Line(_)) => {
+                    wrapped = true;
+                    from = From::Edge;
+                }
+                Scan::NotFound => break None,
+            }
+        };
+        let Some(hit) = hit else {
+            self.message = Some(format!("pattern not found: {}", matcher.text()));
+            return Ok(());
+        };
+        if wrapped {
+            self.message = Some(if forward {
+                "search hit BOTTOM, continuing at TOP".into()
+            } else {
+                "search hit TOP, continuing at BOTTOM".into()
+            });
+        }
+        self.show_hit(&hit)?;
+        if let Some(search) = &mut self.search {
+            search.last_hit = Some(hit);
+        }
+        Ok(())
+    }
+
+    /// Puts the hit line a third of the way down the screen.
+    fn show_hit(&mut self, hit: &Hit) -> io::Result<()> {
+        let record = self
+            .window
+            .merge_mut()
+            .record_containing(hit.source, hit.line_start)?;
+        match record {
+            Some(record) => {
+                let record = MergedRecord {
+                    source: hit.source,
+                    record,
+                };
+                self.window
+                    .jump_inside(&hit.cursor, record, hit.line_start)?;
+            }
+            None => self.window.jump_to_cursor(&hit.cursor)?,
+        }
+        self.window.scroll(-((self.height / 3) as isize))
+    }
+
+    /// Runs one scan on its own thread, reporting progress and giving way
+    /// to `Esc` or any new command (which is queued, latest wins).
+    fn scan(
+        &mut self,
+        from: &From,
+        forward: bool,
+        matcher: &Matcher,
+        sorted: bool,
+        commands: &Receiver<Command>,
+        publish: &Publish,
+    ) -> io::Result<Scan> {
+        let mut fork = self.window.merge().fork();
+        let progress = ScanProgress::default();
+        let stop = AtomicBool::new(false);
+        let mut last_report = Instant::now();
+        let result = std::thread::scope(|scope| {
+            let job =
+                scope.spawn(|| find(&mut fork, from, forward, matcher, sorted, &progress, &stop));
+            while !job.is_finished() {
+                match commands.recv_timeout(Duration::from_millis(20)) {
+                    Ok(command) => {
+                        stop.store(true, Ordering::Relaxed);
+                        if !matches!(command, Command::Cancel) {
+                            self.queued.push_back(command);
+                        }
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => stop.store(true, Ordering::Relaxed),
+                }
+                if last_report.elapsed() >= PROGRESS_EVERY && !stop.load(Ordering::Relaxed) {
+                    last_report = Instant::now();
+                    let busy = format!(
+                        "searching for {}… {}% (Esc cancels)",
+                        matcher.text(),
+                        progress.percent().unwrap_or(0)
+                    );
+                    publish(self.frame(Some(busy)));
+                }
+            }
+            job.join()
+        });
+        let found = match result {
+            Ok(found) => found?,
+            Err(_) => return Err(io::Error::other("search failed")),
+        };
+        Ok(match found {
+            _ if stop.load(Ordering::Relaxed) => Scan::Cancelled,
+            Some(hit) => Scan::Found(hit),
+            None => Scan::NotFound,
+        })
+    }
+
+    pub(super) fn add_filter(
+        &mut self,
+        pattern: &str,
+        kind: PatternKind,
+        exclude: bool,
+    ) -> io::Result<()> {
+        let matcher = match Matcher::new(pattern, kind) {
+            Ok(m) => m,
+            Err(e) => {
+                self.message = Some(e);
+                return Ok(());
+            }
+        };
+        if exclude {
+            self.filter.excludes.push(matcher);
+        } else {
+            self.filter.includes.push(matcher);
+        }
+        self.apply_filter()
+    }
+
+    pub(super) fn clear_filters(&mut self) -> io::Result<()> {
+        let level = self.filter.min_level;
+        self.filter = RecordFilter {
+            min_level: level,
+            ..RecordFilter::default()
+        };
+        self.message = Some("filters cleared".into());
+        self.apply_filter()
+    }
+
+    pub(super) fn cycle_level(&mut self) -> io::Result<()> {
+        self.filter.min_level = match self.filter.min_level {
+            None => Some(Level::Info),
+            Some(Level::Info) => Some(Level::Warning),
+            Some(Level::Warning) => Some(Level::Error),
+            _ => None,
+        };
+        self.message = Some(match self.filter.min_level {
+            Some(level) => format!("showing {} and above", level.name()),
+            None => "showing all levels".into(),
+        });
+        self.apply_filter()
+    }
+
+    /// Re-forms the merge under the current filter, keeping the place by time.
+    fn apply_filter(&mut self) -> io::Result<()> {
+        let top = self
+            .window
+            .visible()
+            .next()
+            .and_then(|l| l.record.record.ts);
+        let predicate: Option<Arc<dyn RecordPredicate>> = if self.filter.is_empty() {
+            None
+        } else {
+            Some(Arc::new(self.filter.clone()))
+        };
+        self.window.merge_mut().set_predicate(predicate);
+        if let Some(search) = &mut self.search {
+            // Hits are counted in what is shown.
+            search.count = HitCount::start(self.window.merge(), search.matcher.clone());
+            search.last_hit = None;
+        }
+        match top {
+            Some(t) => self.window.jump_time(t)?,
+            None => self.window.jump_start()?,
+        }
+        if self.window.visible().next().is_none() {
+            // Nothing matches at or after this time: show the end instead.
+            self.window.jump_end()?;
+        }
+        Ok(())
+    }
+
+    /// The filters as the status bar shows them (`&gamma &!delta ≥WARNING`).
+    pub(super) fn filter_summary(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .filter
+            .includes
+            .iter()
+            .map(|m| format!("&{}", m.text()))
+            .collect();
+        out.extend(
+            self.filter
+                .excludes
+                .iter()
+                .map(|m| format!("&!{}", m.text())),
+        );
+        if let Some(level) = self.filter.min_level {
+            out.push(format!("≥{}", level.name()));
+        }
+        out
+    }
+
+    /// `hit N of M` (or progress) for the status bar.
+    pub(super) fn search_summary(&self) -> Option<String> {
+        let search = self.search.as_ref()?;
+        let text = search.matcher.text();
+        Some(match (search.count.total(), &search.last_hit) {
+            (Some(0), _) => format!("/{text}: no hits"),
+            (Some(total), Some(hit)) => match search.count.index_of(hit) {
+                Some(i) => format!("/{text}: hit {} of {}", group(i), group(total)),
+                None => format!("/{text}: {} hits", group(total)),
+            },
+            (Some(total), None) => format!("/{text}: {} hits", group(total)),
+            (None, _) => format!(
+                "/{text}: counting… {}%",
+                search.count.progress().unwrap_or(0)
+            ),
+        })
+    }
+}
+
+enum Scan {
+    Found(Hit),
+    NotFound,
+    Cancelled,
+}
