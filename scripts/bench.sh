@@ -19,6 +19,7 @@ BIN=target/release/logweave
 
 cargo build --release --quiet
 mkdir -p "$DATA"
+source scripts/bench-data.sh
 
 # best-of-$RUNS wall seconds and the peak RSS (KiB) of that run
 measure() {
@@ -38,12 +39,8 @@ echo "| set | command | wall (s) | peak RSS (MB) |"
 echo "|---|---|---:|---:|"
 for format in $FORMATS; do
     for size in $SIZES; do
-        dir="$DATA/$format-$size"
-        if [[ ! -f "$dir/attempt=1.log" ]]; then
-            "$BIN" gen --out "$dir" --size "$size" --format "$format" 2> /dev/null
-        fi
+        dir=$(bench_set "$format" "$size")
         files=("$dir/attempt=1.log" "$dir/attempt=1.log.trigger.42.log" "$dir/remote/attempt=1.log")
-        cat "${files[@]}" > /dev/null # page cache
         row() {
             local name=$1
             shift
@@ -55,5 +52,9 @@ for format in $FORMATS; do
         row "logweave --print" "$BIN" --print "${files[@]}"
         row "logweave --print --threads 1" "$BIN" --print --threads 1 "${files[@]}"
         row "logweave --print --no-dedup" "$BIN" --print --no-dedup "${files[@]}"
+        row "LC_ALL=C grep -c $NEEDLE" env LC_ALL=C grep -c "$NEEDLE" "${files[@]}"
+        row "logweave --print --grep $NEEDLE" "$BIN" --print --grep "$NEEDLE" "${files[@]}"
+        row "logweave --print --grep 'needle-[0-9a-f]{4}x'" "$BIN" --print --grep 'needle-[0-9a-f]{4}x' "${files[@]}"
+        row "logweave --print --grep INFO" "$BIN" --print --grep INFO "${files[@]}"
     done
 done

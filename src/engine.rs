@@ -81,6 +81,9 @@ pub struct Frame {
     pub search: Option<String>,
     /// Filters in force, as typed (`&gamma`, `&!delta`, `≥WARNING`).
     pub filters: Vec<String>,
+    /// Background work (overview, hit count) is still running: the view
+    /// asks for fresh frames until it is done.
+    pub working: bool,
     /// Increases with every frame.
     pub generation: u64,
 }
@@ -323,10 +326,15 @@ impl Engine {
             if scanned % SCAN_CHECK_EVERY != 0 {
                 continue;
             }
-            if let Ok(command) = commands.try_recv() {
-                self.queued.push_back(command);
-                self.message = Some(format!("search for {} cancelled", level.name()));
-                return Ok(());
+            match commands.try_recv() {
+                Ok(Command::Refresh) | Err(_) => {}
+                Ok(command) => {
+                    if !matches!(command, Command::Cancel) {
+                        self.queued.push_back(command);
+                    }
+                    self.message = Some(format!("search for {} cancelled", level.name()));
+                    return Ok(());
+                }
             }
             if last_report.elapsed() >= PROGRESS_EVERY {
                 last_report = Instant::now();
@@ -413,6 +421,12 @@ impl Engine {
             highlight: self.search.as_ref().map(|s| s.matcher.clone()),
             search: self.search_summary(),
             filters: self.filter_summary(),
+            working: overview_progress.is_some()
+                || self
+                    .search
+                    .as_ref()
+                    .and_then(|s| s.count.as_ref())
+                    .is_some_and(|c| c.progress().is_some()),
             generation: self.generation,
         })
     }

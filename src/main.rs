@@ -183,6 +183,10 @@ fn run_open(args: &OpenArgs) -> ExitCode {
         until,
         tags: args.tag.then_some(labels),
         threads: args.threads,
+        prefilter: filter
+            .as_ref()
+            .map(|f| f.includes.clone())
+            .unwrap_or_default(),
         filter: filter.map(|f| Arc::new(f) as Arc<dyn RecordPredicate>),
     };
     match print_merge(layouts, merge_options, &options, io::stdout().lock()) {

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use crate::merge::{Merge, MergeOptions, MergedRecord, RecordPredicate};
 use crate::record::timestamp::Nanos;
 use crate::record::RecordLayout;
+use crate::search::matcher::Matcher;
 
 /// Output buffer: large writes keep the syscall count negligible.
 const OUT_BUFFER: usize = 1024 * 1024;
@@ -30,6 +31,9 @@ pub struct PrintOptions {
     pub threads: usize,
     /// Only records this filter keeps (`--grep`, `--grep-v`, `--level`).
     pub filter: Option<Arc<dyn RecordPredicate>>,
+    /// The filter's include patterns: a stretch of the sources with no line
+    /// matching any of them can be skipped unmerged. Empty when there are none.
+    pub prefilter: Vec<Matcher>,
 }
 
 /// What was printed.

@@ -12,7 +12,7 @@
 pub mod count;
 pub mod filter;
 pub mod matcher;
-mod scan;
+pub mod scan;
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -131,7 +131,7 @@ async fn event_loop(
                 dirty = true;
             }
             _ = tick.tick() => {
-                if app.frame.overview_progress.is_some() || app.frame.busy.is_some() {
+                if app.frame.working || app.frame.busy.is_some() {
                     send(vec![Command::Refresh]);
                 }
             }

@@ -56,14 +56,44 @@ fn tui_bench() {
     }
     let page = t0.elapsed() / pages;
     let rss = tui.peak_rss_kib().unwrap_or(0);
+
+    // Searches from the first screen for a line at the very end.
+    let needle = std::env::var("LOGWEAVE_BENCH_NEEDLE").unwrap_or_else(|_| "needle-7f3ax".into());
+    let mut search = |pattern: &str| {
+        tui.send("g");
+        tui.time_until("g", |t| t.status().contains("TOP"));
+        let t0 = Instant::now();
+        tui.send(&format!("/{pattern}\r"));
+        // The hit line in the log pane (the status bar names the pattern too).
+        tui.time_until("the hit", |t| {
+            let rows = t.rows();
+            rows[..rows.len() - 1]
+                .iter()
+                .any(|r| r.contains("the one line to find"))
+        });
+        t0.elapsed()
+    };
+    let literal = search(&needle);
+    let regex = search("needle-[0-9a-f]{4}x");
+    // A pattern on most lines: the hit is at once, the count runs to the end.
+    tui.send("g");
+    let t0 = Instant::now();
+    tui.send("/INFO\r");
+    tui.time_until("the INFO count", |t| t.status().contains("/INFO: hit"));
+    let count = t0.elapsed();
+    let search_rss = tui.peak_rss_kib().unwrap_or(0);
     tui.send("q");
     tui.wait_exit();
     println!(
-        "BENCH first_screen_ms={:.1} G_ms={:.1} jump_ms={:.1} pgdn_ms={:.2} peak_rss_mb={:.1}",
+        "BENCH first_screen_ms={:.1} G_ms={:.1} jump_ms={:.1} pgdn_ms={:.2} peak_rss_mb={:.1} literal_ms={:.0} regex_ms={:.0} count_s={:.1} search_rss_mb={:.1}",
         ms(first),
         ms(end),
         ms(jump),
         ms(page),
-        rss as f64 / 1024.0
+        rss as f64 / 1024.0,
+        ms(literal),
+        ms(regex),
+        count.as_secs_f64(),
+        search_rss as f64 / 1024.0
     );
 }

@@ -25,7 +25,8 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 pub struct ActiveSearch {
     pub matcher: Arc<Matcher>,
     pub forward: bool,
-    pub count: HitCount,
+    /// Started once the first hit is found, so it does not slow the search.
+    pub count: Option<HitCount>,
     pub last_hit: Option<Hit>,
 }
 
@@ -46,14 +47,17 @@ impl Engine {
             }
         };
         // Latest wins: the old count stops when its handle drops.
-        let count = HitCount::start(self.window.merge(), matcher.clone());
         self.search = Some(ActiveSearch {
-            matcher,
+            matcher: matcher.clone(),
             forward,
-            count,
+            count: None,
             last_hit: None,
         });
-        self.run_search(forward, commands, publish)
+        let result = self.run_search(forward, commands, publish);
+        if let Some(search) = &mut self.search {
+            search.count = Some(HitCount::start(self.window.merge(), matcher));
+        }
+        result
     }
 
     pub(super) fn search_again(
@@ -164,7 +168,17 @@ impl Engine {
             }
             None => self.window.jump_to_cursor(&hit.cursor)?,
         }
-        self.window.scroll(-((self.height / 3) as isize))
+        // The hit is on the top row, unless the end of the stream held it lower.
+        let row = self
+            .window
+            .visible()
+            .position(|l| l.record.source == hit.source && l.start == hit.line_start)
+            .unwrap_or(0);
+        let third = self.height / 3;
+        if row < third {
+            self.window.scroll(row as isize - third as isize)?;
+        }
+        Ok(())
     }
 
     /// Runs one scan on its own thread, reporting progress and giving way
@@ -187,6 +201,8 @@ impl Engine {
                 scope.spawn(|| find(&mut fork, from, forward, matcher, sorted, &progress, &stop));
             while !job.is_finished() {
                 match commands.recv_timeout(Duration::from_millis(20)) {
+                    // The view's progress tick: this loop publishes anyway.
+                    Ok(Command::Refresh) => {}
                     Ok(command) => {
                         stop.store(true, Ordering::Relaxed);
                         if !matches!(command, Command::Cancel) {
@@ -279,7 +295,7 @@ impl Engine {
         self.window.merge_mut().set_predicate(predicate);
         if let Some(search) = &mut self.search {
             // Hits are counted in what is shown.
-            search.count = HitCount::start(self.window.merge(), search.matcher.clone());
+            search.count = Some(HitCount::start(self.window.merge(), search.matcher.clone()));
             search.last_hit = None;
         }
         match top {
@@ -317,17 +333,15 @@ impl Engine {
     pub(super) fn search_summary(&self) -> Option<String> {
         let search = self.search.as_ref()?;
         let text = search.matcher.text();
-        Some(match (search.count.total(), &search.last_hit) {
+        let count = search.count.as_ref()?;
+        Some(match (count.total(), &search.last_hit) {
             (Some(0), _) => format!("/{text}: no hits"),
-            (Some(total), Some(hit)) => match search.count.index_of(hit) {
+            (Some(total), Some(hit)) => match count.index_of(hit) {
                 Some(i) => format!("/{text}: hit {} of {}", group(i), group(total)),
                 None => format!("/{text}: {} hits", group(total)),
             },
             (Some(total), None) => format!("/{text}: {} hits", group(total)),
-            (None, _) => format!(
-                "/{text}: counting… {}%",
-                search.count.progress().unwrap_or(0)
-            ),
+            (None, _) => format!("/{text}: counting… {}%", count.progress().unwrap_or(0)),
         })
     }
 }

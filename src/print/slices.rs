@@ -19,6 +19,7 @@ use std::sync::{mpsc, Condvar, Mutex};
 use super::{print_from_cursor, wanted, write_record, PrintOptions, PrintStats};
 use crate::merge::{Cursor, Merge};
 use crate::record::split::SCAN_BLOCK;
+use crate::search::scan::any_match;
 
 /// Bytes of the largest source per slice: small enough that the buffers in
 /// flight stay a few MB, large enough that the seeks per slice are noise.
@@ -158,6 +159,32 @@ fn run_slice(
     }
     let start = merge.cursor();
     let limit = to.min(options.until.unwrap_or(i64::MAX));
+    if !options.prefilter.is_empty() {
+        // `--grep`: a slice whose bytes hold no matching line at all prints
+        // nothing, and is not merged (a SIMD scan instead of a merge).
+        merge.seek_time(limit)?;
+        let end = merge.cursor();
+        let mut any = false;
+        for s in 0..merge.source_count() {
+            let source = merge.layout(s).source().clone();
+            if merge.is_enabled(s) && any_match(&*source, start.0[s], end.0[s], &options.prefilter)?
+            {
+                any = true;
+                break;
+            }
+        }
+        if !any {
+            return Ok(SliceOut {
+                index,
+                start,
+                end,
+                bytes,
+                complete: true,
+                stats: PrintStats::default(),
+            });
+        }
+        merge.seek(&start);
+    }
     let mut stats = PrintStats::default();
     let mut complete = true;
     while let Some(record) = merge.next_record_before(limit)? {

@@ -404,3 +404,24 @@ fn next_line_start(
     }
     Ok(None)
 }
+
+/// Whether any line starting in `[lo, hi)` of `source` matches one of
+/// `matchers` (print mode's quick test before merging a slice).
+pub fn any_match(source: &dyn Source, lo: u64, hi: u64, matchers: &[Matcher]) -> io::Result<bool> {
+    let mut buf = Vec::new();
+    let progress = ScanProgress::default();
+    let stop = AtomicBool::new(false);
+    for matcher in matchers {
+        let task = Task {
+            source: 0,
+            chunk: 0,
+            lo,
+            hi,
+            range_lo: lo,
+        };
+        if scan_chunk(source, &task, true, matcher, &progress, &stop, &mut buf)?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}

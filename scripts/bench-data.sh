@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Shared by the benchmark scripts: makes (once) a generated attempt of a given
+# format and size under $DATA, with one extra line at the very end of the
+# triggerer log that the search benchmarks look for.
+#   source scripts/bench-data.sh; dir=$(bench_set text 830MB)
+NEEDLE="needle-7f3ax"
+bench_set() {
+    local format=$1 size=$2
+    local dir="$DATA/$format-$size"
+    if [[ ! -f "$dir/.complete" ]]; then
+        target/release/logweave gen --out "$dir" --size "$size" --format "$format" 2> /dev/null
+        if [[ $format == json ]]; then
+            echo "{\"timestamp\":\"2024-12-21T00:00:00.000000Z\",\"level\":\"info\",\"event\":\"$NEEDLE the one line to find\"}" \
+                >> "$dir/attempt=1.log.trigger.42.log"
+        else
+            echo "[2024-12-21T00:00:00.000+0000] {bench.py:1} INFO - $NEEDLE the one line to find" \
+                >> "$dir/attempt=1.log.trigger.42.log"
+        fi
+        touch "$dir/.complete"
+    fi
+    cat "$dir"/*.log "$dir"/remote/*.log > /dev/null # page cache
+    echo "$dir"
+}
