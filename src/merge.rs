@@ -25,6 +25,14 @@ use heads::Heads;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Cursor(pub Vec<u64>);
 
+impl Cursor {
+    /// Componentwise `self ≤ other`: every record above `self` is above
+    /// `other` (how checkpoints along one merge are looked up).
+    pub fn at_or_before(&self, other: &Cursor) -> bool {
+        self.0.iter().zip(&other.0).all(|(x, y)| x <= y)
+    }
+}
+
 /// A record together with the index (= rank) of the source it came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MergedRecord {

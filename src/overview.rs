@@ -215,11 +215,6 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Componentwise `a ≤ b`: every record above `a` is above `b`.
-fn at_or_before(a: &Cursor, b: &Cursor) -> bool {
-    a.0.iter().zip(&b.0).all(|(x, y)| x <= y)
-}
-
 /// The engine's view of a running or finished overview.
 pub struct OverviewHandle {
     state: Arc<Mutex<State>>,
@@ -271,7 +266,7 @@ impl OverviewHandle {
             let total = st.total_lines?;
             let k = st
                 .checkpoints
-                .partition_point(|cp| at_or_before(&cp.cursor, cursor));
+                .partition_point(|cp| cp.cursor.at_or_before(cursor));
             let cp = st.checkpoints.get(k.checked_sub(1)?)?;
             (cp.cursor.clone(), cp.lines, total)
         };

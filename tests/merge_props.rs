@@ -324,6 +324,18 @@ fn untimed_source() -> impl Strategy<Value = Src> {
     })
 }
 
+/// Forward equals the reference; backward from the end is its reverse.
+fn check_both_ways(srcs: &[Src], dedup: bool) -> Result<(), TestCaseError> {
+    let (mut merge, all) = build(srcs, dedup);
+    let fwd = forward(&mut merge);
+    prop_assert_eq!(&fwd, &reference(&all, dedup));
+    merge.seek_end();
+    let mut bwd = backward(&mut merge);
+    bwd.reverse();
+    prop_assert_eq!(bwd, fwd);
+    Ok(())
+}
+
 /// 300 cases by default (CI); `PROPTEST_CASES=20000` for a deeper hunt.
 fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
@@ -338,35 +350,17 @@ proptest! {
 
     #[test]
     fn forward_equals_reference_and_backward_is_its_reverse(srcs in sorted_sources(), dedup in any::<bool>()) {
-        let (mut merge, all) = build(&srcs, dedup);
-        let fwd = forward(&mut merge);
-        prop_assert_eq!(&fwd, &reference(&all, dedup));
-        merge.seek_end();
-        let mut bwd = backward(&mut merge);
-        bwd.reverse();
-        prop_assert_eq!(bwd, fwd);
+        check_both_ways(&srcs, dedup)?;
     }
 
     #[test]
     fn many_sources_merge_the_same_way(srcs in prop::collection::vec(sorted_source(), 13..18), dedup in any::<bool>()) {
-        let (mut merge, all) = build(&srcs, dedup);
-        let fwd = forward(&mut merge);
-        prop_assert_eq!(&fwd, &reference(&all, dedup));
-        merge.seek_end();
-        let mut bwd = backward(&mut merge);
-        bwd.reverse();
-        prop_assert_eq!(bwd, fwd);
+        check_both_ways(&srcs, dedup)?;
     }
 
     #[test]
     fn big_groups_follow_the_same_rule(srcs in dense_sources()) {
-        let (mut merge, all) = build(&srcs, true);
-        let fwd = forward(&mut merge);
-        prop_assert_eq!(&fwd, &reference(&all, true));
-        merge.seek_end();
-        let mut bwd = backward(&mut merge);
-        bwd.reverse();
-        prop_assert_eq!(bwd, fwd);
+        check_both_ways(&srcs, true)?;
     }
 
     #[test]

@@ -45,10 +45,6 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn at_or_before(a: &Cursor, b: &Cursor) -> bool {
-    a.0.iter().zip(&b.0).all(|(x, y)| x <= y)
-}
-
 impl HitCount {
     /// Starts counting `matcher`'s hits over a copy of `merge` (same
     /// sources, dedup and filter).
@@ -95,7 +91,7 @@ impl HitCount {
             st.total?;
             let k = st
                 .checkpoints
-                .partition_point(|(c, _)| at_or_before(c, &hit.cursor));
+                .partition_point(|(c, _)| c.at_or_before(&hit.cursor));
             st.checkpoints.get(k.checked_sub(1)?).cloned()?
         };
         let mut merge = self.lookup.lock().ok()?;
