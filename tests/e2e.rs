@@ -527,3 +527,29 @@ fn a_long_search_can_be_cancelled() {
     tui.press("G");
     tui.wait_for("END", |t| t.status().contains("END"));
 }
+
+#[test]
+fn literal_toggle_and_search_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("a.log"),
+        "2024-12-20T10:00:00Z start\n2024-12-20T10:00:01Z costs a.b today\n2024-12-20T10:00:02Z axb here\n",
+    )
+    .expect("write");
+    let mut tui = Tui::spawn(&[path(dir.path())], 8, 60);
+    tui.wait_ready();
+    // As a regex, `a.b` matches "axb" too; Ctrl-r makes it the literal text.
+    tui.send("/a.b");
+    tui.wait_for("the regex prompt", |t| t.status().contains("[regex"));
+    tui.send("\x12");
+    tui.wait_for("the literal prompt", |t| t.status().contains("[literal"));
+    tui.send("\r");
+    tui.wait_for("one literal hit", |t| t.status().contains("hit 1 of 1"));
+    // Up recalls the last pattern.
+    tui.send("/\x1b[A");
+    tui.wait_for("the recalled pattern", |t| t.status().starts_with("/a.b"));
+    tui.send("\x1b");
+    tui.wait_for("the prompt closed", |t| !t.status().starts_with("/"));
+    tui.send("/a.b\r");
+    tui.wait_for("two regex hits", |t| t.status().contains("of 2"));
+}
