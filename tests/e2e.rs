@@ -553,3 +553,29 @@ fn literal_toggle_and_search_history() {
     tui.send("/a.b\r");
     tui.wait_for("two regex hits", |t| t.status().contains("of 2"));
 }
+
+#[test]
+fn a_source_truncated_while_open_does_not_break_the_viewer() {
+    let dir = attempt("300kB", "text");
+    let mut tui = Tui::spawn(&[path(dir.path())], ROWS, COLS);
+    tui.wait_ready();
+    // copytruncate under our feet: the worker log shrinks to nothing.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.path().join("attempt=1.log"))
+        .expect("open")
+        .set_len(0)
+        .expect("truncate");
+    for keys in ["G", "g", ":50%\r", "/Poking\r", "]", "G"] {
+        tui.send(keys);
+        tui.settle();
+    }
+    tui.wait_for("a live status bar", |t| {
+        t.status().contains("help") || t.status().contains('%')
+    });
+    // The other sources still show.
+    tui.send("g");
+    tui.wait_for("trigger lines", |t| t.text().contains("trigger.42"));
+    tui.send("q");
+    assert!(tui.wait_exit(), "clean exit");
+}
