@@ -57,6 +57,10 @@ pub struct OpenArgs {
     #[arg(long)]
     pub print: bool,
 
+    /// Keep printing what the sources gain, like `tail -f` (print mode).
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+
     /// Only records at or after this time (RFC 3339, or 'YYYY-MM-DD HH:MM[:SS[.fff]]' in --tz).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,

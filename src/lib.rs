@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod follow;
 pub mod gen;
 pub mod merge;
 pub mod overview;

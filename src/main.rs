@@ -9,6 +9,7 @@ use clap::Parser;
 
 use logweave::cli::{Cli, Command, DemoArgs, GenArgs, OpenArgs};
 use logweave::engine::{self, Engine, SourceInfo};
+use logweave::follow;
 use logweave::gen::{self, GenSpec};
 use logweave::merge::{Merge, MergeOptions, RecordPredicate};
 use logweave::print::{print_merge, PrintOptions};
@@ -131,6 +132,12 @@ fn run_open(args: &OpenArgs) -> ExitCode {
         clock,
     };
     let interactive = !args.print && io::stdout().is_terminal();
+    if interactive && args.follow {
+        return fail(
+            "-f in the viewer is not available yet; use --print -f to follow the merged sources",
+            EXIT_USAGE,
+        );
+    }
     let filter = match print_filter(args) {
         Ok(filter) => filter,
         Err(e) => return fail(e, EXIT_USAGE),
@@ -143,6 +150,43 @@ fn run_open(args: &OpenArgs) -> ExitCode {
             eprintln!("logweave: {e}");
         }
         failures.push((e.path().to_string(), e.reason()));
+    }
+    if args.follow {
+        if since.is_some() || until.is_some() {
+            return fail("--since/--until do not combine with -f yet", EXIT_USAGE);
+        }
+        if entries.is_empty() {
+            return fail("nothing to follow: no source could be opened", EXIT_USAGE);
+        }
+        let options = PrintOptions {
+            since: None,
+            until: None,
+            tags: args.tag.then(Vec::new),
+            threads: 1,
+            prefilter: filter
+                .as_ref()
+                .map(|f| f.includes.clone())
+                .unwrap_or_default(),
+            filter: filter.map(|f| Arc::new(f) as Arc<dyn RecordPredicate>),
+        };
+        let paths = entries.into_iter().map(|e| (e.path, e.label)).collect();
+        let merge_options = MergeOptions {
+            dedup: !args.no_dedup,
+        };
+        return match follow::follow_print(
+            paths,
+            &time,
+            merge_options,
+            &options,
+            io::stdout().lock(),
+        ) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => fail(
+                format_args!("follow: {}", describe_io_error(&e)),
+                EXIT_PARTIAL,
+            ),
+            Ok(()) => ExitCode::SUCCESS,
+        };
     }
     let mut layouts = Vec::new();
     let mut labels = Vec::new();

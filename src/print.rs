@@ -107,7 +107,8 @@ fn wanted(record: &MergedRecord, options: &PrintOptions) -> bool {
     record.record.ts.is_some() || (options.since.is_none() && options.until.is_none())
 }
 
-fn write_record(
+/// Writes one record as print mode does (raw bytes, CRLF → LF, tags).
+pub fn write_record(
     merge: &mut Merge,
     record: &MergedRecord,
     options: &PrintOptions,

@@ -2,16 +2,19 @@
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
+use std::sync::Arc;
 
 use super::{io_error, OpenError, Source};
 
 /// A regular file read with `pread`. The length is taken at open time, so a
 /// reader sees a consistent snapshot even while a writer appends.
 pub struct FileSource {
-    file: File,
+    file: Arc<File>,
     len: u64,
+    /// Device and inode: a path that now names another file was rotated.
+    identity: (u64, u64),
 }
 
 impl FileSource {
@@ -26,9 +29,30 @@ impl FileSource {
             });
         }
         Ok(Self {
-            file,
+            file: Arc::new(file),
             len: meta.len(),
+            identity: (meta.dev(), meta.ino()),
         })
+    }
+
+    /// Device and inode of the open file.
+    pub fn identity(&self) -> (u64, u64) {
+        self.identity
+    }
+
+    /// The open file's length now (it may have grown or shrunk since the
+    /// snapshot).
+    pub fn current_len(&self) -> io::Result<u64> {
+        Ok(self.file.metadata()?.len())
+    }
+
+    /// The same open file with another length snapshot.
+    pub fn with_len(&self, len: u64) -> FileSource {
+        FileSource {
+            file: self.file.clone(),
+            len,
+            identity: self.identity,
+        }
     }
 }
 

@@ -1,0 +1,181 @@
+//! `logweave --print -f`: appends show up, truncation and rotation are
+//! survived and announced, a partial line waits for its newline, a closed
+//! pipe ends it.
+
+use std::fs::{self, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+struct Follower {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    errors: mpsc::Receiver<String>,
+}
+
+impl Follower {
+    fn start(files: &[&Path]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_logweave"))
+            .args(["--print", "-f"])
+            .args(files)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let (tx, lines) = mpsc::channel();
+        let stdout = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let (tx, errors) = mpsc::channel();
+        let stderr = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Self {
+            child,
+            lines,
+            errors,
+        }
+    }
+
+    /// The next `n` lines printed, waiting for each up to the deadline.
+    fn take(&self, n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                self.lines
+                    .recv_timeout(DEADLINE)
+                    .unwrap_or_else(|_| panic!("line {i} of {n} did not arrive"))
+            })
+            .collect()
+    }
+
+    fn error(&self) -> String {
+        self.errors
+            .recv_timeout(DEADLINE)
+            .expect("a message on stderr")
+    }
+
+    /// Nothing more is printed for a little while.
+    fn quiet(&self, for_: Duration) -> Option<String> {
+        self.lines.recv_timeout(for_).ok()
+    }
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn append(path: &Path, text: &str) {
+    let mut f = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .expect("open for append");
+    f.write_all(text.as_bytes()).expect("append");
+}
+
+#[test]
+fn appends_are_merged_in_as_they_arrive() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    fs::write(&a, "2024-12-20T10:00:00Z a0\n").expect("write");
+    fs::write(&b, "2024-12-20T10:00:01Z b1\n").expect("write");
+    let f = Follower::start(&[&a, &b]);
+    assert_eq!(
+        f.take(2),
+        ["2024-12-20T10:00:00Z a0", "2024-12-20T10:00:01Z b1"]
+    );
+
+    append(&a, "2024-12-20T10:00:02Z a2\n  continued\n");
+    assert_eq!(f.take(2), ["2024-12-20T10:00:02Z a2", "  continued"]);
+    // Two sources growing together come out in time order.
+    append(&b, "2024-12-20T10:00:04Z b4\n");
+    append(&a, "2024-12-20T10:00:03Z a3\n");
+    let mut got = f.take(2);
+    got.sort();
+    assert_eq!(got, ["2024-12-20T10:00:03Z a3", "2024-12-20T10:00:04Z b4"]);
+
+    // A partial line waits for its newline (for less than the grace period)…
+    append(&a, "2024-12-20T10:00:05Z half");
+    assert_eq!(f.quiet(Duration::from_millis(200)), None, "held back");
+    append(&a, " and the rest\n");
+    assert_eq!(f.take(1), ["2024-12-20T10:00:05Z half and the rest"]);
+    // …and shows once the writer has been quiet for the grace period.
+    append(&a, "2024-12-20T10:00:06Z no newline yet");
+    assert_eq!(f.take(1), ["2024-12-20T10:00:06Z no newline yet"]);
+}
+
+#[test]
+fn truncation_and_rotation_are_survived_and_announced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.log");
+    fs::write(&a, "2024-12-20T10:00:00Z before\n").expect("write");
+    let f = Follower::start(&[&a]);
+    assert_eq!(f.take(1), ["2024-12-20T10:00:00Z before"]);
+
+    // copytruncate: the file shrinks in place, then new lines come.
+    OpenOptions::new()
+        .write(true)
+        .open(&a)
+        .expect("open")
+        .set_len(0)
+        .expect("truncate");
+    assert!(f.error().contains("was truncated"));
+    append(&a, "2024-12-20T10:00:01Z after truncation\n");
+    assert_eq!(f.take(1), ["2024-12-20T10:00:01Z after truncation"]);
+
+    // Rotation: renamed away (its last lines still read), a new file created.
+    append(&a, "2024-12-20T10:00:02Z last of the old file\n");
+    assert_eq!(f.take(1), ["2024-12-20T10:00:02Z last of the old file"]);
+    fs::rename(&a, dir.path().join("a.log.1")).expect("rotate");
+    fs::write(&a, "2024-12-20T10:00:03Z first of the new file\n").expect("write");
+    assert!(f.error().contains("was rotated"));
+    assert_eq!(f.take(1), ["2024-12-20T10:00:03Z first of the new file"]);
+    assert_eq!(f.quiet(Duration::from_millis(300)), None, "nothing twice");
+}
+
+#[test]
+fn a_closed_pipe_ends_following_quietly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.log");
+    fs::write(&a, "2024-12-20T10:00:00Z one\n").expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .args(["--print", "-f"])
+        .arg(&a)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = String::new();
+    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+    reader.read_line(&mut first).expect("first line");
+    drop(reader);
+    // The next write finds the pipe closed.
+    let start = Instant::now();
+    while start.elapsed() < DEADLINE {
+        append(&a, "2024-12-20T10:00:01Z more\n");
+        if let Ok(Some(status)) = child.try_wait() {
+            assert_eq!(status.code(), Some(0));
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("logweave -f did not end after its pipe closed");
+}
