@@ -8,6 +8,7 @@
 //! report progress and give way to any new command.
 
 pub mod command;
+mod follow;
 mod search;
 
 use std::collections::VecDeque;
@@ -81,6 +82,9 @@ pub struct Frame {
     pub search: Option<String>,
     /// Filters in force, as typed (`&gamma`, `&!delta`, `≥WARNING`).
     pub filters: Vec<String>,
+    /// Follow mode: `Some(true)` while the screen follows the end,
+    /// `Some(false)` while paused.
+    pub follow: Option<bool>,
     /// Background work (overview, hit count) is still running: the view
     /// asks for fresh frames until it is done.
     pub working: bool,
@@ -107,6 +111,7 @@ pub struct Engine {
     start_at: Option<Nanos>,
     search: Option<search::ActiveSearch>,
     filter: crate::search::filter::RecordFilter,
+    follow: Option<follow::Follow>,
 }
 
 /// How often a long scan checks for new commands and reports progress.
@@ -134,6 +139,7 @@ impl Engine {
             start_at: None,
             search: None,
             filter: crate::search::filter::RecordFilter::default(),
+            follow: None,
         }
     }
 
@@ -143,9 +149,27 @@ impl Engine {
         self
     }
 
+    /// Watches the files behind the sources (`paths`, one per source in
+    /// merge order, `None` where there is no file) for follow mode; with
+    /// `now`, starts following at once (`-f`).
+    pub fn following(
+        mut self,
+        paths: Vec<Option<std::path::PathBuf>>,
+        time: crate::record::TimeOptions,
+        now: bool,
+    ) -> Self {
+        let mut follow = follow::Follow::new(paths, time, true);
+        follow.following = now;
+        follow.engaged = now;
+        self.follow = Some(follow);
+        self
+    }
+
     /// Runs until `Quit` or until the command channel closes.
     pub fn run(mut self, commands: Receiver<Command>, publish: Publish) {
+        let following = self.follow.as_ref().is_some_and(|f| f.following);
         let opened = match self.start_at {
+            _ if following => self.window.jump_end(),
             Some(t) => self.window.jump_time(t),
             None => self.window.jump_start(),
         };
@@ -156,6 +180,21 @@ impl Engine {
         loop {
             let first = match self.queued.pop_front() {
                 Some(command) => command,
+                None if self.follow.is_some() => match commands.recv_timeout(follow::POLL) {
+                    Ok(command) => command,
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        match self.follow_tick() {
+                            Ok(true) => publish(self.frame(None)),
+                            Ok(false) => {}
+                            Err(e) => {
+                                self.message = Some(format!("follow: {e}"));
+                                publish(self.frame(None));
+                            }
+                        }
+                        continue;
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+                },
                 None => match commands.recv() {
                     Ok(command) => command,
                     Err(_) => return,
@@ -195,13 +234,35 @@ impl Engine {
                 self.height = height.max(1);
                 self.timeline_width = timeline_width.max(1);
                 self.window.set_height(self.height)?;
+                if self.follow.as_ref().is_some_and(|f| f.following) {
+                    self.window.jump_end()?;
+                }
             }
-            Command::Scroll(delta) => self.window.scroll(delta)?,
-            Command::Start => self.window.jump_start()?,
-            Command::End => self.window.jump_end()?,
-            Command::Goto(goto) => self.goto(goto)?,
+            Command::Scroll(delta) => {
+                if delta < 0 {
+                    self.pause_following();
+                }
+                self.window.scroll(delta)?
+            }
+            Command::Start => {
+                self.pause_following();
+                self.window.jump_start()?
+            }
+            Command::End => {
+                if let Some(follow) = self.follow.as_mut().filter(|f| f.engaged) {
+                    // G resumes following, as in less after F.
+                    follow.following = true;
+                }
+                self.window.jump_end()?
+            }
+            Command::Follow => self.start_following()?,
+            Command::Goto(goto) => {
+                self.pause_following();
+                self.goto(goto)?
+            }
             Command::Refresh => {}
             Command::NextAtLevel { forward, level } => {
+                self.pause_following();
                 self.find_level(forward, level, commands, publish)?
             }
             Command::ToggleSource(index) => self.toggle_source(index)?,
@@ -209,8 +270,14 @@ impl Engine {
                 pattern,
                 kind,
                 forward,
-            } => self.search(&pattern, kind, forward, commands, publish)?,
-            Command::SearchAgain { reverse } => self.search_again(reverse, commands, publish)?,
+            } => {
+                self.pause_following();
+                self.search(&pattern, kind, forward, commands, publish)?
+            }
+            Command::SearchAgain { reverse } => {
+                self.pause_following();
+                self.search_again(reverse, commands, publish)?
+            }
             Command::AddFilter {
                 pattern,
                 kind,
@@ -421,6 +488,11 @@ impl Engine {
             highlight: self.search.as_ref().map(|s| s.matcher.clone()),
             search: self.search_summary(),
             filters: self.filter_summary(),
+            follow: self
+                .follow
+                .as_ref()
+                .filter(|f| f.engaged)
+                .map(|f| f.following),
             working: overview_progress.is_some()
                 || self
                     .search

@@ -132,12 +132,6 @@ fn run_open(args: &OpenArgs) -> ExitCode {
         clock,
     };
     let interactive = !args.print && io::stdout().is_terminal();
-    if interactive && args.follow {
-        return fail(
-            "-f in the viewer is not available yet; use --print -f to follow the merged sources",
-            EXIT_USAGE,
-        );
-    }
     let filter = match print_filter(args) {
         Ok(filter) => filter,
         Err(e) => return fail(e, EXIT_USAGE),
@@ -151,7 +145,7 @@ fn run_open(args: &OpenArgs) -> ExitCode {
         }
         failures.push((e.path().to_string(), e.reason()));
     }
-    if args.follow {
+    if args.follow && !interactive {
         if since.is_some() || until.is_some() {
             return fail("--since/--until do not combine with -f yet", EXIT_USAGE);
         }
@@ -190,6 +184,7 @@ fn run_open(args: &OpenArgs) -> ExitCode {
     }
     let mut layouts = Vec::new();
     let mut labels = Vec::new();
+    let mut paths = Vec::new();
     for entry in entries {
         // Levels are sniffed when something shows or filters by them.
         let want_levels = interactive || filter.as_ref().is_some_and(|f| f.min_level.is_some());
@@ -197,6 +192,7 @@ fn run_open(args: &OpenArgs) -> ExitCode {
             Ok(layout) => {
                 layouts.push(layout);
                 labels.push(entry.label);
+                paths.push(Some(entry.path));
             }
             Err(e) => {
                 let reason = describe_io_error(&e);
@@ -219,7 +215,17 @@ fn run_open(args: &OpenArgs) -> ExitCode {
         dedup: !args.no_dedup,
     };
     if interactive {
-        return run_viewer(layouts, labels, failures, merge_options, since, time.clock);
+        let viewer = Viewer {
+            layouts,
+            labels,
+            paths,
+            failures,
+            merge_options,
+            since,
+            time,
+            follow: args.follow,
+        };
+        return run_viewer(viewer);
     }
 
     let options = PrintOptions {
@@ -273,14 +279,31 @@ fn print_filter(args: &OpenArgs) -> Result<Option<RecordFilter>, String> {
     Ok((!filter.is_empty()).then_some(filter))
 }
 
-fn run_viewer(
+/// Everything the viewer is opened with.
+struct Viewer {
     layouts: Vec<RecordLayout>,
     labels: Vec<String>,
+    /// The file behind each source, for follow mode.
+    paths: Vec<Option<PathBuf>>,
     failures: Vec<(String, String)>,
     merge_options: MergeOptions,
     since: Option<Nanos>,
-    clock: ZoneClock,
-) -> ExitCode {
+    time: TimeOptions,
+    follow: bool,
+}
+
+fn run_viewer(viewer: Viewer) -> ExitCode {
+    let Viewer {
+        layouts,
+        labels,
+        paths,
+        failures,
+        merge_options,
+        since,
+        time,
+        follow,
+    } = viewer;
+    let clock = time.clock.clone();
     let mut all_labels = labels.clone();
     // A failed source is named by its file name: its full path is in stderr's reach.
     let file_name = |path: &str| {
@@ -315,7 +338,9 @@ fn run_viewer(
     let merge = Merge::new(layouts, merge_options);
     let window = Window::new(merge);
     let overview = engine::start_overview(&window);
-    let engine = Engine::new(window, sources, clock, overview).starting_at(since);
+    let engine = Engine::new(window, sources, clock, overview)
+        .starting_at(since)
+        .following(paths, time, follow);
     let (frames_tx, frames_rx) = tokio::sync::watch::channel(Arc::new(engine::Frame::default()));
     let (commands_tx, commands_rx) = std::sync::mpsc::channel();
     let engine_thread = std::thread::Builder::new()

@@ -130,6 +130,20 @@ impl Merge {
         }
     }
 
+    /// Swaps in a new snapshot of source `i` (follow mode: the file grew, or
+    /// was truncated or rotated and starts again). Positions beyond the new
+    /// length are clamped.
+    pub fn replace_layout(&mut self, i: usize, layout: RecordLayout) {
+        if i >= self.layouts.len() {
+            return;
+        }
+        self.readers[i] = layout.reader(SCAN_BLOCK);
+        self.probes[i] = layout.reader(PROBE_BLOCK);
+        self.pos[i] = self.pos[i].min(layout.len());
+        self.layouts[i] = layout;
+        self.invalidate();
+    }
+
     /// A new merge over the same sources with the same settings (dedup,
     /// hidden sources, predicate), at the start, with readers of its own.
     pub fn fork(&self) -> Merge {

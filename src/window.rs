@@ -163,6 +163,12 @@ impl Window {
         self.settle()
     }
 
+    /// Sources grew: what was the end is not the end any more.
+    pub fn sources_changed(&mut self) {
+        self.at_end = false;
+        self.merge_at = MergeAt::Elsewhere;
+    }
+
     /// The first screen of the stream.
     pub fn jump_start(&mut self) -> io::Result<()> {
         self.merge.seek_start();

@@ -579,3 +579,55 @@ fn a_source_truncated_while_open_does_not_break_the_viewer() {
     tui.send("q");
     assert!(tui.wait_exit(), "clean exit");
 }
+
+fn append(path: &std::path::Path, text: &str) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .expect("open for append");
+    f.write_all(text.as_bytes()).expect("append");
+}
+
+#[test]
+fn follow_mode_shows_new_lines_pauses_and_resumes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.log");
+    let b = dir.path().join("b.log");
+    let lines: String = (0..30)
+        .map(|i| format!("2024-12-20T10:00:{i:02}Z old {i}\n"))
+        .collect();
+    std::fs::write(&a, lines).expect("write");
+    std::fs::write(&b, "2024-12-20T10:00:00Z b start\n").expect("write");
+    let mut tui = Tui::spawn(&["-f", path(&a), path(&b)], 12, 80);
+    tui.wait_for("FOLLOW at the end", |t| {
+        t.status().contains("FOLLOW") && t.text().contains("old 29")
+    });
+
+    append(&a, "2024-12-20T10:01:00Z fresh from a\n");
+    append(&b, "2024-12-20T10:01:01Z fresh from b\n");
+    tui.wait_for("the new lines at the bottom", |t| {
+        let p = pane(t);
+        p.iter().any(|r| r.contains("fresh from a"))
+            && p.last().is_some_and(|r| r.contains("fresh from b"))
+    });
+
+    // Scrolling up pauses; new lines do not move the screen.
+    tui.press("k");
+    tui.wait_for("paused", |t| t.status().contains("paused"));
+    let before = pane(&tui);
+    append(&a, "2024-12-20T10:02:00Z while paused\n");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(pane(&tui), before, "the screen stays while paused");
+
+    // F resumes at the end.
+    tui.send("F");
+    tui.wait_for("following again", |t| {
+        t.status().contains("FOLLOW") && t.text().contains("while paused")
+    });
+    // A partial line waits for its newline, or for the writer to go quiet.
+    append(&a, "2024-12-20T10:03:00Z half a line");
+    tui.wait_for("the partial line after the grace period", |t| {
+        t.text().contains("half a line")
+    });
+}

@@ -45,6 +45,8 @@ pub enum Command {
     CycleLevel,
     /// Stop a running search or scan.
     Cancel,
+    /// Follow the sources as they grow (`F`).
+    Follow,
     /// Publish a fresh frame (e.g. to pick up overview progress).
     Refresh,
     Quit,

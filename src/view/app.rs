@@ -243,6 +243,7 @@ impl App {
             Action::SearchNext => vec![Command::SearchAgain { reverse: false }],
             Action::SearchPrev => vec![Command::SearchAgain { reverse: true }],
             Action::Level => vec![Command::CycleLevel],
+            Action::Follow => vec![Command::Follow],
             Action::NextError => vec![Command::NextAtLevel {
                 forward: true,
                 level: Level::Error,

@@ -162,7 +162,7 @@ mod tests {
 
     #[test]
     fn help_screen() {
-        let mut app = app(airflow(), 80, 36);
+        let mut app = app(airflow(), 80, 38);
         app.mode = Mode::Help;
         insta::assert_snapshot!(render(&mut app));
     }

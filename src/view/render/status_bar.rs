@@ -118,6 +118,11 @@ fn left_part(app: &App, compact: bool, with_lines: bool) -> Vec<Span<'static>> {
     if app.wrap {
         left.push(Span::styled("wrap ", status));
     }
+    match f.follow {
+        Some(true) => left.push(Span::styled("FOLLOW ", theme.get("message"))),
+        Some(false) => left.push(Span::styled("paused ", theme.get("status-dim"))),
+        None => {}
+    }
     if !f.filters.is_empty() {
         left.push(Span::styled(
             format!("{} ", f.filters.join(" ")),

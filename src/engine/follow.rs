@@ -1,0 +1,183 @@
+//! Follow mode in the viewer (`F`, `-f`): the engine polls the files behind
+//! its sources, swaps in longer snapshots as they grow, and keeps the last
+//! screen in view while following. Scrolling up pauses; `F` or `G` resumes.
+//! A truncated file is read again from its start, a rotated one is followed
+//! to its new file; both are announced in the status bar.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::Engine;
+use crate::record::{RecordLayout, TimeOptions};
+use crate::source::{FileSource, Source};
+
+/// How often followed files are looked at.
+pub const POLL: Duration = Duration::from_millis(50);
+
+/// How long a last line without newline waits before it is shown anyway.
+pub const GRACE: Duration = Duration::from_millis(500);
+
+struct Watched {
+    path: PathBuf,
+    file: FileSource,
+    /// Length the merge has, and the length at the last look.
+    merged: u64,
+    seen: u64,
+    changed: Instant,
+}
+
+/// What follow mode knows.
+pub struct Follow {
+    files: Vec<Option<Watched>>,
+    time: TimeOptions,
+    want_levels: bool,
+    /// The screen stays at the end as sources grow.
+    pub following: bool,
+    /// Follow mode was turned on at some point (`-f` or `F`): only then does
+    /// the status bar speak of it.
+    pub engaged: bool,
+}
+
+impl Follow {
+    /// Follows the files at `paths` (one per source, in merge order; `None`
+    /// for a source that is not a followable file).
+    pub fn new(paths: Vec<Option<PathBuf>>, time: TimeOptions, want_levels: bool) -> Self {
+        let files = paths
+            .into_iter()
+            .map(|path| {
+                let path = path?;
+                let file = FileSource::open(&path).ok()?;
+                let len = file.len();
+                Some(Watched {
+                    path,
+                    file,
+                    merged: len,
+                    seen: len,
+                    changed: Instant::now() - GRACE,
+                })
+            })
+            .collect();
+        Self {
+            files,
+            time,
+            want_levels,
+            following: true,
+            engaged: true,
+        }
+    }
+}
+
+impl Engine {
+    /// Turns follow mode on (or back on) and shows the end.
+    pub(super) fn start_following(&mut self) -> io::Result<()> {
+        match &mut self.follow {
+            Some(follow) => {
+                follow.following = true;
+                follow.engaged = true;
+            }
+            None => {
+                self.message = Some("follow mode needs files to follow".into());
+                return Ok(());
+            }
+        }
+        self.window.jump_end()
+    }
+
+    /// Pauses following when the user moves away from the end.
+    pub(super) fn pause_following(&mut self) {
+        if let Some(follow) = &mut self.follow {
+            if follow.following {
+                follow.following = false;
+                self.message = Some("stopped following (F or G resumes)".into());
+            }
+        }
+    }
+
+    /// Looks at the followed files; returns whether the screen may have changed.
+    pub(super) fn follow_tick(&mut self) -> io::Result<bool> {
+        let Some(follow) = &mut self.follow else {
+            return Ok(false);
+        };
+        let mut grown = false;
+        let mut reset = false;
+        let mut notes = Vec::new();
+        let mut swaps: Vec<(usize, RecordLayout)> = Vec::new();
+        for (i, slot) in follow.files.iter_mut().enumerate() {
+            let Some(w) = slot else { continue };
+            let len = w.file.current_len()?;
+            if len < w.merged {
+                notes.push(format!(
+                    "{} was truncated; reading it again",
+                    w.path.display()
+                ));
+                w.file = FileSource::open(&w.path).map_err(|e| io::Error::other(e.to_string()))?;
+                w.merged = 0;
+                w.seen = 0;
+                reset = true;
+            } else if len == w.merged {
+                if let Ok(fresh) = FileSource::open(&w.path) {
+                    if fresh.identity() != w.file.identity() {
+                        notes.push(format!(
+                            "{} was rotated; following the new file",
+                            w.path.display()
+                        ));
+                        w.file = fresh;
+                        w.merged = 0;
+                        w.seen = 0;
+                        reset = true;
+                    }
+                }
+            }
+            let len = w.file.current_len()?;
+            if len != w.seen {
+                w.seen = len;
+                w.changed = Instant::now();
+            }
+            let upto = if w.changed.elapsed() >= GRACE {
+                len
+            } else {
+                complete_lines(&w.file, w.merged, len)?
+            };
+            if upto > w.merged || (reset && upto == 0) {
+                w.merged = upto;
+                let source: Arc<dyn Source> = Arc::new(w.file.with_len(upto));
+                swaps.push((
+                    i,
+                    RecordLayout::open(source, &follow.time, follow.want_levels)?,
+                ));
+                grown = true;
+            }
+        }
+        if !grown && !reset {
+            return Ok(false);
+        }
+        let following = follow.following;
+        for (i, layout) in swaps {
+            self.window.merge_mut().replace_layout(i, layout);
+        }
+        // Line counts of the overview no longer hold.
+        self.overview = None;
+        if let Some(note) = notes.pop() {
+            self.message = Some(note);
+        }
+        if following || reset {
+            self.window.jump_end()?;
+        } else {
+            self.window.sources_changed();
+        }
+        Ok(true)
+    }
+}
+
+/// The length up to the last newline in `[from, len)` (or `from` if none).
+fn complete_lines(file: &FileSource, from: u64, len: u64) -> io::Result<u64> {
+    let start = len.saturating_sub(64 * 1024).max(from);
+    let mut tail = vec![0u8; (len - start) as usize];
+    let got = file.with_len(len).read_full_at(start, &mut tail)?;
+    Ok(match memchr::memrchr(b'\n', &tail[..got]) {
+        Some(i) => start + i as u64 + 1,
+        None => from,
+    })
+}
