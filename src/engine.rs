@@ -149,16 +149,16 @@ impl Engine {
         self
     }
 
-    /// Watches the files behind the sources (`paths`, one per source in
+    /// Watches the files behind the sources (`targets`, one per source in
     /// merge order, `None` where there is no file) for follow mode; with
     /// `now`, starts following at once (`-f`).
     pub fn following(
         mut self,
-        paths: Vec<Option<std::path::PathBuf>>,
+        targets: Vec<Option<crate::source::FollowTarget>>,
         time: crate::record::TimeOptions,
         now: bool,
     ) -> Self {
-        let mut follow = follow::Follow::new(paths, time, true);
+        let mut follow = follow::Follow::new(targets, time, true);
         follow.following = now;
         follow.engaged = now;
         self.follow = Some(follow);

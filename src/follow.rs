@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use crate::merge::{Cursor, Merge, MergeOptions};
 use crate::print::{write_record, PrintOptions};
 use crate::record::{RecordLayout, TimeOptions};
-use crate::source::{FileSource, OpenError, Source};
+use crate::source::{FileSource, FollowTarget, OpenError, Source};
 
 /// How often sources are checked for new bytes.
 pub const POLL: Duration = Duration::from_millis(50);
@@ -26,7 +26,8 @@ pub const GRACE: Duration = Duration::from_millis(500);
 
 /// One followed file.
 struct Followed {
-    path: PathBuf,
+    /// `None` for stdin: no path to check for truncation or rotation.
+    path: Option<PathBuf>,
     label: String,
     file: FileSource,
     /// Bytes already merged.
@@ -62,7 +63,7 @@ impl Followed {
 /// Prints the merge of `paths` and then everything they gain, until the
 /// output closes or an error occurs.
 pub fn follow_print(
-    paths: Vec<(PathBuf, String)>,
+    targets: Vec<(FollowTarget, String)>,
     time: &TimeOptions,
     merge_options: MergeOptions,
     options: &PrintOptions,
@@ -71,11 +72,11 @@ pub fn follow_print(
     let mut out = io::BufWriter::with_capacity(256 * 1024, out);
     let now = Instant::now();
     let mut followed = Vec::new();
-    for (path, label) in paths {
-        let file = FileSource::open(&path).map_err(into_io)?;
+    for (target, label) in targets {
+        let file = target.file;
         let seen = file.len();
         followed.push(Followed {
-            path,
+            path: target.path,
             label,
             file,
             cursor: 0,
@@ -143,12 +144,13 @@ fn wait_for_change(followed: &mut [Followed]) -> io::Result<()> {
         let mut changed = false;
         for f in followed.iter_mut() {
             let len = f.file.current_len()?;
-            if len < f.cursor {
+            // stdin has no path: it only grows.
+            if let (true, Some(path)) = (len < f.cursor, &f.path) {
                 eprintln!(
                     "logweave: {} was truncated; reading it from the start",
-                    f.path.display()
+                    path.display()
                 );
-                f.file = FileSource::open(&f.path).map_err(into_io)?;
+                f.file = FileSource::open(path).map_err(into_io)?;
                 f.cursor = 0;
                 f.seen = 0;
                 f.changed = Instant::now();
@@ -163,13 +165,13 @@ fn wait_for_change(followed: &mut [Followed]) -> io::Result<()> {
                 // A partial last line whose writer went quiet: show it.
                 changed = true;
             }
-            if len == f.cursor {
+            if let (true, Some(path)) = (len == f.cursor, &f.path) {
                 // Drained: if the path now names another file, move to it.
-                if let Ok(fresh) = FileSource::open(&f.path) {
+                if let Ok(fresh) = FileSource::open(path) {
                     if fresh.identity() != f.file.identity() {
                         eprintln!(
                             "logweave: {} was rotated; following the new file",
-                            f.path.display()
+                            path.display()
                         );
                         f.seen = fresh.len();
                         f.file = fresh;

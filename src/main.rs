@@ -18,7 +18,10 @@ use logweave::record::timestamp::{parse_user_time, Nanos, Zone, ZoneClock};
 use logweave::record::{Level, RecordLayout, TimeOptions};
 use logweave::search::filter::RecordFilter;
 use logweave::search::matcher::{Matcher, PatternKind};
-use logweave::source::{describe_io_error, open_all, short_tags};
+use logweave::source::spool::Spool;
+use logweave::source::{
+    describe_io_error, open_all, short_tags, FollowTarget, OpenError, SourceEntry,
+};
 use logweave::view::{self, ViewOptions};
 use logweave::window::Window;
 
@@ -137,7 +140,27 @@ fn run_open(args: &OpenArgs) -> ExitCode {
         Err(e) => return fail(e, EXIT_USAGE),
     };
 
-    let (entries, open_errors) = open_all(&args.sources);
+    let (mut entries, open_errors, mut spool) = match open_sources(&args.sources) {
+        Ok(opened) => opened,
+        Err(e) => {
+            return fail(
+                format_args!("cannot read stdin: {}", describe_io_error(&e)),
+                EXIT_USAGE,
+            )
+        }
+    };
+    if let (Some(spool), false) = (&mut spool, args.follow || interactive) {
+        // Print mode merges all of stdin: wait for it to end.
+        if let Err(e) = spool
+            .wait()
+            .and_then(|_| refresh_stdin(&mut entries, spool))
+        {
+            return fail(
+                format_args!("cannot read stdin: {}", describe_io_error(&e)),
+                EXIT_PARTIAL,
+            );
+        }
+    }
     let mut failures: Vec<(String, String)> = Vec::new();
     for e in &open_errors {
         if !interactive {
@@ -163,12 +186,15 @@ fn run_open(args: &OpenArgs) -> ExitCode {
                 .unwrap_or_default(),
             filter: filter.map(|f| Arc::new(f) as Arc<dyn RecordPredicate>),
         };
-        let paths = entries.into_iter().map(|e| (e.path, e.label)).collect();
+        let targets = entries
+            .into_iter()
+            .filter_map(|e| Some((e.follow?, e.label)))
+            .collect();
         let merge_options = MergeOptions {
             dedup: !args.no_dedup,
         };
         return match follow::follow_print(
-            paths,
+            targets,
             &time,
             merge_options,
             &options,
@@ -192,7 +218,7 @@ fn run_open(args: &OpenArgs) -> ExitCode {
             Ok(layout) => {
                 layouts.push(layout);
                 labels.push(entry.label);
-                paths.push(Some(entry.path));
+                paths.push(entry.follow);
             }
             Err(e) => {
                 let reason = describe_io_error(&e);
@@ -257,6 +283,35 @@ fn run_open(args: &OpenArgs) -> ExitCode {
     }
 }
 
+/// Opens the sources in the order given; `-` is stdin, spooled to a file.
+fn open_sources(args: &[PathBuf]) -> io::Result<(Vec<SourceEntry>, Vec<OpenError>, Option<Spool>)> {
+    let mut entries = Vec::new();
+    let mut errors = Vec::new();
+    let mut spool: Option<Spool> = None;
+    for arg in args {
+        if arg.as_os_str() == "-" {
+            if spool.is_none() {
+                let started = Spool::stdin()?;
+                entries.push(started.entry()?);
+                spool = Some(started);
+            }
+            continue;
+        }
+        let (opened, failed) = open_all(std::slice::from_ref(arg));
+        entries.extend(opened);
+        errors.extend(failed);
+    }
+    Ok((entries, errors, spool))
+}
+
+/// Replaces the stdin entry by one with everything that arrived.
+fn refresh_stdin(entries: &mut [SourceEntry], spool: &Spool) -> io::Result<()> {
+    for entry in entries.iter_mut().filter(|e| e.path.as_os_str() == "-") {
+        *entry = spool.entry()?;
+    }
+    Ok(())
+}
+
 /// `--grep`, `--grep-v` and `--level` as a record filter.
 fn print_filter(args: &OpenArgs) -> Result<Option<RecordFilter>, String> {
     let compile = |patterns: &[String]| -> Result<Vec<Matcher>, String> {
@@ -284,7 +339,7 @@ struct Viewer {
     layouts: Vec<RecordLayout>,
     labels: Vec<String>,
     /// The file behind each source, for follow mode.
-    paths: Vec<Option<PathBuf>>,
+    paths: Vec<Option<FollowTarget>>,
     failures: Vec<(String, String)>,
     merge_options: MergeOptions,
     since: Option<Nanos>,

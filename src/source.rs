@@ -6,6 +6,7 @@
 //! is truncated under an mmap kills the process with SIGBUS.
 
 mod file;
+pub mod spool;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -54,6 +55,16 @@ pub struct SourceEntry {
     pub label: String,
     /// The bytes.
     pub source: Arc<dyn Source>,
+    /// What follow mode watches: the open file, and the path to check for
+    /// truncation and rotation (`None` for stdin, which has no path).
+    pub follow: Option<FollowTarget>,
+}
+
+/// A file that follow mode can watch for growth.
+#[derive(Clone)]
+pub struct FollowTarget {
+    pub path: Option<PathBuf>,
+    pub file: FileSource,
 }
 
 /// Why a user-given source could not be opened.
@@ -190,10 +201,15 @@ pub fn open_all(args: &[PathBuf]) -> (Vec<SourceEntry>, Vec<OpenError>) {
 
 fn open_file(path: &Path, label: String) -> Result<SourceEntry, OpenError> {
     let source = FileSource::open(path)?;
+    let follow = FollowTarget {
+        path: Some(path.to_path_buf()),
+        file: source.with_len(source.len()),
+    };
     Ok(SourceEntry {
         path: path.to_path_buf(),
         label,
         source: Arc::new(source),
+        follow: Some(follow),
     })
 }
 

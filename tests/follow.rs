@@ -179,3 +179,61 @@ fn a_closed_pipe_ends_following_quietly() {
     let _ = child.wait();
     panic!("logweave -f did not end after its pipe closed");
 }
+
+#[test]
+fn stdin_is_a_source_in_print_and_follow_modes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.log");
+    fs::write(
+        &a,
+        "2024-12-20T10:00:00Z file first\n2024-12-20T10:00:02Z file last\n",
+    )
+    .expect("write");
+    // Print mode reads stdin to its end and merges it by time.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .args(["--print", "--tag", "-"])
+        .arg(&a)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"2024-12-20T10:00:01Z piped in\n")
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "a.log: 2024-12-20T10:00:00Z file first\nstdin: 2024-12-20T10:00:01Z piped in\na.log: 2024-12-20T10:00:02Z file last\n"
+    );
+
+    // Follow mode prints stdin as it arrives.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .args(["--print", "-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut input = child.stdin.take().expect("stdin");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    input
+        .write_all(b"2024-12-20T10:00:00Z one\n")
+        .expect("write");
+    input.flush().expect("flush");
+    assert_eq!(
+        lines.next().and_then(Result::ok).as_deref(),
+        Some("2024-12-20T10:00:00Z one")
+    );
+    input
+        .write_all(b"2024-12-20T10:00:01Z two\n")
+        .expect("write");
+    input.flush().expect("flush");
+    assert_eq!(
+        lines.next().and_then(Result::ok).as_deref(),
+        Some("2024-12-20T10:00:01Z two")
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::Engine;
 use crate::record::{RecordLayout, TimeOptions};
-use crate::source::{FileSource, Source};
+use crate::source::{FileSource, FollowTarget, Source};
 
 /// How often followed files are looked at.
 pub const POLL: Duration = Duration::from_millis(50);
@@ -20,7 +20,8 @@ pub const POLL: Duration = Duration::from_millis(50);
 pub const GRACE: Duration = Duration::from_millis(500);
 
 struct Watched {
-    path: PathBuf,
+    /// `None` for stdin: no path to check for truncation or rotation.
+    path: Option<PathBuf>,
     file: FileSource,
     /// Length the merge has, and the length at the last look.
     merged: u64,
@@ -41,17 +42,17 @@ pub struct Follow {
 }
 
 impl Follow {
-    /// Follows the files at `paths` (one per source, in merge order; `None`
-    /// for a source that is not a followable file).
-    pub fn new(paths: Vec<Option<PathBuf>>, time: TimeOptions, want_levels: bool) -> Self {
-        let files = paths
+    /// Follows `targets` (one per source, in merge order; `None` for a
+    /// source that cannot grow).
+    pub fn new(targets: Vec<Option<FollowTarget>>, time: TimeOptions, want_levels: bool) -> Self {
+        let files = targets
             .into_iter()
-            .map(|path| {
-                let path = path?;
-                let file = FileSource::open(&path).ok()?;
+            .map(|target| {
+                let target = target?;
+                let file = target.file;
                 let len = file.len();
                 Some(Watched {
-                    path,
+                    path: target.path,
                     file,
                     merged: len,
                     seen: len,
@@ -107,48 +108,43 @@ impl Engine {
         for (i, slot) in follow.files.iter_mut().enumerate() {
             let Some(w) = slot else { continue };
             let len = w.file.current_len()?;
-            if len < w.merged {
-                notes.push(format!(
-                    "{} was truncated; reading it again",
-                    w.path.display()
-                ));
-                w.file = FileSource::open(&w.path).map_err(|e| io::Error::other(e.to_string()))?;
-                w.merged = 0;
-                w.seen = 0;
-                reset = true;
-            } else if len == w.merged {
-                if let Ok(fresh) = FileSource::open(&w.path) {
-                    if fresh.identity() != w.file.identity() {
-                        notes.push(format!(
-                            "{} was rotated; following the new file",
-                            w.path.display()
-                        ));
-                        w.file = fresh;
-                        w.merged = 0;
-                        w.seen = 0;
-                        reset = true;
+            // stdin has no path: it only grows.
+            if let Some(path) = w.path.clone() {
+                if len < w.merged {
+                    notes.push(format!(
+                        "{} was truncated; reading it again",
+                        path.display()
+                    ));
+                    w.file =
+                        FileSource::open(&path).map_err(|e| io::Error::other(e.to_string()))?;
+                    w.merged = 0;
+                    w.seen = 0;
+                    reset = true;
+                } else if len == w.merged {
+                    if let Ok(fresh) = FileSource::open(&path) {
+                        if fresh.identity() != w.file.identity() {
+                            notes.push(format!(
+                                "{} was rotated; following the new file",
+                                path.display()
+                            ));
+                            w.file = fresh;
+                            w.merged = 0;
+                            w.seen = 0;
+                            reset = true;
+                        }
                     }
                 }
             }
             let len = w.file.current_len()?;
-            if len != w.seen {
-                w.seen = len;
-                w.changed = Instant::now();
-            }
-            let upto = if w.changed.elapsed() >= GRACE {
-                len
-            } else {
-                complete_lines(&w.file, w.merged, len)?
-            };
-            if upto > w.merged || (reset && upto == 0) {
-                w.merged = upto;
-                let source: Arc<dyn Source> = Arc::new(w.file.with_len(upto));
-                swaps.push((
-                    i,
-                    RecordLayout::open(source, &follow.time, follow.want_levels)?,
-                ));
-                grown = true;
-            }
+            grown |= follow_growth(
+                w,
+                len,
+                &follow.time,
+                follow.want_levels,
+                i,
+                &mut swaps,
+                reset,
+            )?;
         }
         if !grown && !reset {
             return Ok(false);
@@ -169,6 +165,35 @@ impl Engine {
         }
         Ok(true)
     }
+}
+
+/// Notes growth of one watched file; queues a longer snapshot of it when
+/// complete lines (or, after a quiet spell, everything) arrived.
+fn follow_growth(
+    w: &mut Watched,
+    len: u64,
+    time: &TimeOptions,
+    want_levels: bool,
+    index: usize,
+    swaps: &mut Vec<(usize, RecordLayout)>,
+    reset: bool,
+) -> io::Result<bool> {
+    if len != w.seen {
+        w.seen = len;
+        w.changed = Instant::now();
+    }
+    let upto = if w.changed.elapsed() >= GRACE {
+        len
+    } else {
+        complete_lines(&w.file, w.merged, len)?
+    };
+    if upto > w.merged || (reset && upto == 0) {
+        w.merged = upto;
+        let source: Arc<dyn Source> = Arc::new(w.file.with_len(upto));
+        swaps.push((index, RecordLayout::open(source, time, want_levels)?));
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// The length up to the last newline in `[from, len)` (or `from` if none).

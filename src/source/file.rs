@@ -9,7 +9,9 @@ use std::sync::Arc;
 use super::{io_error, OpenError, Source};
 
 /// A regular file read with `pread`. The length is taken at open time, so a
-/// reader sees a consistent snapshot even while a writer appends.
+/// reader sees a consistent snapshot even while a writer appends. Clones
+/// share the open file.
+#[derive(Clone)]
 pub struct FileSource {
     file: Arc<File>,
     len: u64,
@@ -28,6 +30,16 @@ impl FileSource {
                 path: path.display().to_string(),
             });
         }
+        Ok(Self {
+            file: Arc::new(file),
+            len: meta.len(),
+            identity: (meta.dev(), meta.ino()),
+        })
+    }
+
+    /// A source over an already open regular file.
+    pub fn from_file(file: File) -> io::Result<Self> {
+        let meta = file.metadata()?;
         Ok(Self {
             file: Arc::new(file),
             len: meta.len(),
