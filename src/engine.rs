@@ -53,6 +53,9 @@ pub struct FrameLine {
     pub first: bool,
     pub level: Level,
     pub ts: Option<Nanos>,
+    /// Arrived after records with later times (follow mode): shown at the
+    /// bottom now, in time order once the window is read again.
+    pub late: bool,
 }
 
 /// Everything the view draws, as of one moment.
@@ -426,18 +429,25 @@ impl Engine {
 
     fn frame(&mut self, busy: Option<String>) -> Arc<Frame> {
         self.generation += 1;
-        let lines = self
-            .window
-            .visible()
-            .map(|l| FrameLine {
-                source: l.record.source,
-                text: l.text.clone(),
-                cut: l.cut,
-                first: l.is_record_start(),
-                level: l.record.record.level,
-                ts: l.record.record.ts,
-            })
-            .collect();
+        let (loaded, viewport) = self.window.loaded();
+        let mut latest = i64::MIN;
+        let mut lines = Vec::with_capacity(self.height);
+        for (i, l) in loaded.iter().enumerate().take(viewport + self.height) {
+            let ts = l.record.record.ts;
+            let late = ts.is_some_and(|t| t < latest);
+            latest = latest.max(ts.unwrap_or(i64::MIN));
+            if i >= viewport {
+                lines.push(FrameLine {
+                    source: l.record.source,
+                    text: l.text.clone(),
+                    cut: l.cut,
+                    first: l.is_record_start(),
+                    level: l.record.record.level,
+                    ts,
+                    late,
+                });
+            }
+        }
         let total = self.window.merge().total_len();
         let percent = if self.window.shows_end() {
             100.0

@@ -163,6 +163,27 @@ impl Window {
         self.settle()
     }
 
+    /// Follow mode: loads what the sources gained at the bottom, in arrival
+    /// order — a late record (older than what is shown) lands at the bottom
+    /// too, and takes its place in time only when the window is read again —
+    /// and shows the last screen. Falls back to [`jump_end`](Self::jump_end)
+    /// after more than `max_lines` new lines.
+    pub fn pull_to_end(&mut self, max_lines: usize) -> io::Result<()> {
+        self.sources_changed();
+        let mut pulled = 0;
+        while pulled < max_lines && self.extend_down()? {
+            pulled += 1;
+            if self.lines.len() > MAX_LINES {
+                self.evict_top();
+            }
+        }
+        if !self.at_end {
+            return self.jump_end();
+        }
+        self.viewport = self.lines.len().saturating_sub(self.height);
+        self.settle()
+    }
+
     /// Sources grew: what was the end is not the end any more.
     pub fn sources_changed(&mut self) {
         self.at_end = false;

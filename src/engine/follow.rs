@@ -16,6 +16,10 @@ use crate::source::{FileSource, FollowTarget, Source};
 /// How often followed files are looked at.
 pub const POLL: Duration = Duration::from_millis(50);
 
+/// New lines taken into the window one by one per look; beyond that (a big
+/// burst) the window is read afresh at the end.
+const PULL_MAX_LINES: usize = 5_000;
+
 /// How long a last line without newline waits before it is shown anyway.
 pub const GRACE: Duration = Duration::from_millis(500);
 
@@ -158,8 +162,10 @@ impl Engine {
         if let Some(note) = notes.pop() {
             self.message = Some(note);
         }
-        if following || reset {
+        if reset {
             self.window.jump_end()?;
+        } else if following {
+            self.window.pull_to_end(PULL_MAX_LINES)?;
         } else {
             self.window.sources_changed();
         }

@@ -62,6 +62,7 @@ mod tests {
             first,
             level,
             ts: Some(T0),
+            late: false,
         }
     }
 

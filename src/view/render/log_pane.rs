@@ -12,6 +12,9 @@ use crate::view::app::App;
 use crate::view::json;
 use crate::view::text::{self, Piece};
 
+/// Marker before a record that arrived after later ones (follow mode).
+const LATE_MARKER: &str = "late ";
+
 /// Marker before a line cut at the display cap.
 const CUT_MARKER: &str = "✂ ";
 
@@ -102,6 +105,13 @@ fn display_rows(app: &App, line: &FrameLine, max_cols: usize) -> Vec<Vec<Piece>>
         }
     }
     let mut pieces = Vec::new();
+    if line.late {
+        pieces.push(Piece {
+            text: LATE_MARKER.to_string(),
+            width: 5,
+            style: theme.get("late-marker"),
+        });
+    }
     if line.cut {
         pieces.push(Piece {
             text: CUT_MARKER.to_string(),
