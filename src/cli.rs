@@ -41,6 +41,11 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 
+    /// Keep appending to the demo sources (worker and triggerer at different
+    /// rates, tracebacks, one truncation) and follow them.
+    #[arg(long)]
+    pub live: bool,
+
     #[command(flatten)]
     pub open: OpenArgs,
 }

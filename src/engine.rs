@@ -160,8 +160,12 @@ impl Engine {
         targets: Vec<Option<crate::source::FollowTarget>>,
         time: crate::record::TimeOptions,
         now: bool,
+        wake: Option<std::sync::mpsc::Sender<Command>>,
     ) -> Self {
         let mut follow = follow::Follow::new(targets, time, true);
+        if let Some(wake) = wake {
+            follow.watch(wake);
+        }
         follow.following = now;
         follow.engaged = now;
         self.follow = Some(follow);
@@ -183,7 +187,11 @@ impl Engine {
         loop {
             let first = match self.queued.pop_front() {
                 Some(command) => command,
-                None if self.follow.is_some() => match commands.recv_timeout(follow::POLL) {
+                None if self.follow.is_some() => match commands.recv_timeout(
+                    self.follow
+                        .as_ref()
+                        .map_or(follow::POLL, |f| f.poll_interval()),
+                ) {
                     Ok(command) => command,
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                         match self.follow_tick() {
@@ -211,12 +219,23 @@ impl Engine {
                     Err(TryRecvError::Disconnected) => return,
                 }
             }
+            // A burst of file events is one look at the files.
+            let mut look = false;
             for command in batch {
                 if matches!(command, Command::Quit) {
                     return;
                 }
+                if matches!(command, Command::SourcesChanged) {
+                    look = true;
+                    continue;
+                }
                 if let Err(e) = self.apply(command, &commands, &publish) {
                     self.message = Some(format!("read error: {e}"));
+                }
+            }
+            if look {
+                if let Err(e) = self.follow_tick() {
+                    self.message = Some(format!("follow: {e}"));
                 }
             }
             publish(self.frame(None));
@@ -259,6 +278,9 @@ impl Engine {
                 self.window.jump_end()?
             }
             Command::Follow => self.start_following()?,
+            Command::SourcesChanged => {
+                self.follow_tick()?;
+            }
             Command::Goto(goto) => {
                 self.pause_following();
                 self.goto(goto)?

@@ -180,6 +180,71 @@ pub fn generate(spec: &GenSpec) -> io::Result<Vec<GenFile>> {
     ])
 }
 
+/// Appends realistic records to a generated attempt as time goes by
+/// (`logweave demo --live`): the worker and the triggerer at different
+/// rates, an occasional traceback, and one copytruncate of the triggerer log.
+pub struct Live {
+    dir: PathBuf,
+    writer: LineWriter,
+    rng: Rng,
+    seq: u64,
+}
+
+/// How often the live writer wakes up.
+const LIVE_TICK: std::time::Duration = std::time::Duration::from_millis(40);
+
+/// After this long the live triggerer log is truncated in place, once.
+const LIVE_TRUNCATE_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Live {
+    pub fn new(dir: &Path, format: GenFormat, seed: u64) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+            writer: LineWriter::new(format),
+            rng: Rng(seed ^ 0x6C69_7665),
+            seq: 0,
+        }
+    }
+
+    /// Writes records forever, with times from `start_us` on at wall-clock
+    /// pace. Returns only on a write error.
+    pub fn run(mut self, start_us: i64) -> io::Result<()> {
+        let began = std::time::Instant::now();
+        let worker = self.dir.join(WORKER_FILE);
+        let trigger = self.dir.join(TRIGGER_FILE);
+        let mut truncated = false;
+        let mut line = Vec::new();
+        loop {
+            std::thread::sleep(LIVE_TICK);
+            let us = start_us + began.elapsed().as_micros() as i64;
+            self.seq += 1;
+            line.clear();
+            self.writer
+                .worker_record(&mut line, &mut self.rng, us, self.seq, false);
+            append(&worker, &line)?;
+            if self.rng.chance(300) {
+                line.clear();
+                self.writer
+                    .trigger_record(&mut line, &mut self.rng, us, self.seq, false);
+                if !truncated && began.elapsed() >= LIVE_TRUNCATE_AFTER {
+                    // copytruncate, as logrotate does it.
+                    File::options().write(true).open(&trigger)?.set_len(0)?;
+                    truncated = true;
+                }
+                append(&trigger, &line)?;
+            }
+        }
+    }
+}
+
+fn append(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    File::options()
+        .append(true)
+        .create(true)
+        .open(path)?
+        .write_all(bytes)
+}
+
 struct Sink {
     out: BufWriter<File>,
     bytes: u64,

@@ -75,10 +75,15 @@ fn run_demo(mut args: DemoArgs) -> ExitCode {
         gen::GenFormat::Text => "text",
         gen::GenFormat::Json => "json",
     };
-    let name = format!("demo-{}-{format}-{}", args.size, args.seed);
+    // A live demo grows its files: it gets a folder of its own, written anew.
+    let kind = if args.live { "demo-live" } else { "demo" };
+    let name = format!("{kind}-{}-{format}-{}", args.size, args.seed);
     let dir = cache_dir().join(&name);
     // The marker sits beside the folder: everything inside it is a source.
     let done = cache_dir().join(format!("{name}.complete"));
+    if args.live {
+        let _ = std::fs::remove_file(&done);
+    }
     if !done.exists() {
         let spec = GenSpec {
             out: dir.clone(),
@@ -97,8 +102,35 @@ fn run_demo(mut args: DemoArgs) -> ExitCode {
             );
         }
     }
+    if args.live {
+        // Continue the log from its last record, at wall-clock pace.
+        let last = last_time(&dir.join(gen::WORKER_FILE)).unwrap_or(0);
+        let live = gen::Live::new(&dir, args.format, args.seed);
+        let spawned = std::thread::Builder::new()
+            .name("demo-live".into())
+            .spawn(move || live.run(last / 1000 + 1000));
+        if let Err(e) = spawned {
+            return fail(
+                format_args!("cannot start the live demo: {e}"),
+                EXIT_PARTIAL,
+            );
+        }
+        args.open.follow = true;
+    }
     args.open.sources = vec![dir];
     run_open(&args.open)
+}
+
+/// UTC nanoseconds of the last record of a log, if it has one.
+fn last_time(path: &std::path::Path) -> Option<i64> {
+    let source = logweave::source::FileSource::open(path).ok()?;
+    let time = TimeOptions {
+        format: None,
+        clock: ZoneClock::new(Zone::Utc),
+    };
+    let layout = RecordLayout::open(Arc::new(source), &time, false).ok()?;
+    let len = layout.len();
+    layout.reader(4096).record_before(len).ok()??.ts
 }
 
 fn cache_dir() -> PathBuf {
@@ -393,11 +425,11 @@ fn run_viewer(viewer: Viewer) -> ExitCode {
     let merge = Merge::new(layouts, merge_options);
     let window = Window::new(merge);
     let overview = engine::start_overview(&window);
-    let engine = Engine::new(window, sources, clock, overview)
-        .starting_at(since)
-        .following(paths, time, follow);
     let (frames_tx, frames_rx) = tokio::sync::watch::channel(Arc::new(engine::Frame::default()));
     let (commands_tx, commands_rx) = std::sync::mpsc::channel();
+    let engine = Engine::new(window, sources, clock, overview)
+        .starting_at(since)
+        .following(paths, time, follow, Some(commands_tx.clone()));
     let engine_thread = std::thread::Builder::new()
         .name("engine".into())
         .spawn(move || {

@@ -631,3 +631,20 @@ fn follow_mode_shows_new_lines_pauses_and_resumes() {
         t.text().contains("half a line")
     });
 }
+
+#[test]
+fn the_live_demo_keeps_growing_on_screen() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let tui = Tui::spawn_env(
+        &["demo", "--live", "--size", "200kB"],
+        12,
+        100,
+        &[("XDG_CACHE_HOME", path(cache.path()))],
+    );
+    tui.wait_for("following", |t| t.status().contains("FOLLOW"));
+    let first = tui.status();
+    // New records keep arriving: the time of the top line moves on.
+    tui.wait_for("the stream to move", |t| {
+        t.status().contains("FOLLOW") && t.status() != first
+    });
+}

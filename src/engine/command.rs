@@ -47,6 +47,8 @@ pub enum Command {
     Cancel,
     /// Follow the sources as they grow (`F`).
     Follow,
+    /// A followed file changed (from the file watcher): look now.
+    SourcesChanged,
     /// Publish a fresh frame (e.g. to pick up overview progress).
     Refresh,
     Quit,

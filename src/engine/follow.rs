@@ -9,12 +9,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::Engine;
+use std::sync::mpsc::Sender;
+
+use super::{Command, Engine};
 use crate::record::{RecordLayout, TimeOptions};
 use crate::source::{FileSource, FollowTarget, Source};
 
-/// How often followed files are looked at.
+/// How often followed files are looked at when no watcher reports changes
+/// (a filesystem without inotify events, or the watcher failed to start).
 pub const POLL: Duration = Duration::from_millis(50);
+
+/// How often they are looked at anyway while a watcher reports changes.
+pub const WATCHED_POLL: Duration = Duration::from_millis(500);
 
 /// New lines taken into the window one by one per look; beyond that (a big
 /// burst) the window is read afresh at the end.
@@ -43,6 +49,60 @@ pub struct Follow {
     /// Follow mode was turned on at some point (`-f` or `F`): only then does
     /// the status bar speak of it.
     pub engaged: bool,
+    /// inotify (through `notify`) on the folders of the followed files; kept
+    /// alive here. `None` means polling only.
+    watcher: Option<notify::RecommendedWatcher>,
+}
+
+impl Follow {
+    /// Wakes the engine with `SourcesChanged` whenever something happens in
+    /// a followed file's folder. Without a watcher, polling covers it.
+    pub fn watch(&mut self, wake: Sender<Command>) {
+        use notify::Watcher;
+        let handler = move |event: notify::Result<notify::Event>| {
+            if event.is_ok() {
+                let _ = wake.send(Command::SourcesChanged);
+            }
+        };
+        let Ok(mut watcher) = notify::recommended_watcher(handler) else {
+            return;
+        };
+        let mut folders: Vec<PathBuf> = self
+            .files
+            .iter()
+            .flatten()
+            .filter_map(|w| w.path.as_ref()?.parent().map(|p| p.to_path_buf()))
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    p
+                }
+            })
+            .collect();
+        folders.sort();
+        folders.dedup();
+        let watching = folders
+            .iter()
+            .filter(|folder| {
+                watcher
+                    .watch(folder, notify::RecursiveMode::NonRecursive)
+                    .is_ok()
+            })
+            .count();
+        if watching > 0 {
+            self.watcher = Some(watcher);
+        }
+    }
+
+    /// How long the engine may wait for a command before looking again.
+    pub fn poll_interval(&self) -> Duration {
+        if self.watcher.is_some() {
+            WATCHED_POLL
+        } else {
+            POLL
+        }
+    }
 }
 
 impl Follow {
@@ -70,6 +130,7 @@ impl Follow {
             want_levels,
             following: true,
             engaged: true,
+            watcher: None,
         }
     }
 }
