@@ -112,10 +112,16 @@ pub struct Engine {
     /// Commands that arrived during a long scan, to be applied next.
     queued: VecDeque<Command>,
     start_at: Option<Nanos>,
+    /// The last message and when it was first shown: it stays a few seconds
+    /// (frames come often while following) or until the next key.
+    shown_message: Option<(String, Instant)>,
     search: Option<search::ActiveSearch>,
     filter: crate::search::filter::RecordFilter,
     follow: Option<follow::Follow>,
 }
+
+/// How long a message stays in the status bar without a key being pressed.
+const MESSAGE_FOR: Duration = Duration::from_secs(4);
 
 /// How often a long scan checks for new commands and reports progress.
 const SCAN_CHECK_EVERY: u64 = 4096;
@@ -140,6 +146,7 @@ impl Engine {
             generation: 0,
             queued: VecDeque::new(),
             start_at: None,
+            shown_message: None,
             search: None,
             filter: crate::search::filter::RecordFilter::default(),
             follow: None,
@@ -160,9 +167,11 @@ impl Engine {
         targets: Vec<Option<crate::source::FollowTarget>>,
         time: crate::record::TimeOptions,
         now: bool,
+        folders: Vec<std::path::PathBuf>,
         wake: Option<std::sync::mpsc::Sender<Command>>,
     ) -> Self {
         let mut follow = follow::Follow::new(targets, time, true);
+        follow.join_new_files_in(folders);
         if let Some(wake) = wake {
             follow.watch(wake);
         }
@@ -242,12 +251,33 @@ impl Engine {
         }
     }
 
+    /// The message to show now: a new one, or the last one for a while.
+    fn current_message(&mut self) -> Option<String> {
+        if let Some(new) = self.message.take() {
+            self.shown_message = Some((new, Instant::now()));
+        }
+        match &self.shown_message {
+            Some((text, since)) if since.elapsed() < MESSAGE_FOR => Some(text.clone()),
+            _ => {
+                self.shown_message = None;
+                None
+            }
+        }
+    }
+
     fn apply(
         &mut self,
         command: Command,
         commands: &Receiver<Command>,
         publish: &Publish,
     ) -> io::Result<()> {
+        if !matches!(
+            command,
+            Command::Refresh | Command::SourcesChanged | Command::Resize { .. }
+        ) {
+            // A key was pressed: the last message has been seen.
+            self.shown_message = None;
+        }
         match command {
             Command::Resize {
                 height,
@@ -514,7 +544,7 @@ impl Engine {
             overview_progress,
             at_start: self.window.shows_start(),
             at_end: self.window.shows_end(),
-            message: self.message.take(),
+            message: self.current_message(),
             busy,
             timeline,
             highlight: self.search.as_ref().map(|s| s.matcher.clone()),

@@ -282,6 +282,12 @@ fn run_open(args: &OpenArgs) -> ExitCode {
             since,
             time,
             follow: args.follow,
+            folders: args
+                .sources
+                .iter()
+                .filter(|p| p.is_dir())
+                .cloned()
+                .collect(),
         };
         return run_viewer(viewer);
     }
@@ -377,6 +383,8 @@ struct Viewer {
     since: Option<Nanos>,
     time: TimeOptions,
     follow: bool,
+    /// Folders given as sources: files that appear in them join.
+    folders: Vec<PathBuf>,
 }
 
 fn run_viewer(viewer: Viewer) -> ExitCode {
@@ -389,6 +397,7 @@ fn run_viewer(viewer: Viewer) -> ExitCode {
         since,
         time,
         follow,
+        folders,
     } = viewer;
     let clock = time.clock.clone();
     let mut all_labels = labels.clone();
@@ -429,7 +438,7 @@ fn run_viewer(viewer: Viewer) -> ExitCode {
     let (commands_tx, commands_rx) = std::sync::mpsc::channel();
     let engine = Engine::new(window, sources, clock, overview)
         .starting_at(since)
-        .following(paths, time, follow, Some(commands_tx.clone()));
+        .following(paths, time, follow, folders, Some(commands_tx.clone()));
     let engine_thread = std::thread::Builder::new()
         .name("engine".into())
         .spawn(move || {

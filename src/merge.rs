@@ -130,6 +130,20 @@ impl Merge {
         }
     }
 
+    /// Adds a source (a file that appeared in a followed folder) after the
+    /// others; returns its index. It starts with all its records below the
+    /// cursor.
+    pub fn add_source(&mut self, layout: RecordLayout) -> usize {
+        self.readers.push(layout.reader(SCAN_BLOCK));
+        self.probes.push(layout.reader(PROBE_BLOCK));
+        self.layouts.push(layout);
+        self.enabled.push(true);
+        self.pos.push(0);
+        self.heads.push(None);
+        self.invalidate();
+        self.layouts.len() - 1
+    }
+
     /// Swaps in a new snapshot of source `i` (follow mode: the file grew, or
     /// was truncated or rotated and starts again). Positions beyond the new
     /// length are clamped.

@@ -184,6 +184,14 @@ impl Window {
         self.settle()
     }
 
+    /// A source was added to the merge: none of its records is loaded yet,
+    /// so all of them count as below the window.
+    pub fn source_added(&mut self) {
+        self.top.0.push(0);
+        self.bottom.0.push(0);
+        self.sources_changed();
+    }
+
     /// Sources grew: what was the end is not the end any more.
     pub fn sources_changed(&mut self) {
         self.at_end = false;

@@ -571,7 +571,10 @@ fn a_source_truncated_while_open_does_not_break_the_viewer() {
         tui.settle();
     }
     tui.wait_for("a live status bar", |t| {
-        t.status().contains("help") || t.status().contains('%')
+        let status = t.status();
+        ["help", "%", "END", "TOP"]
+            .iter()
+            .any(|mark| status.contains(mark))
     });
     // The other sources still show.
     tui.send("g");
@@ -647,4 +650,47 @@ fn the_live_demo_keeps_growing_on_screen() {
     tui.wait_for("the stream to move", |t| {
         t.status().contains("FOLLOW") && t.status() != first
     });
+}
+
+#[test]
+fn following_survives_truncation_rotation_and_welcomes_new_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("attempt=1.log");
+    std::fs::write(&a, "2024-12-20T10:00:00Z a first\n").expect("write");
+    let mut tui = Tui::spawn(&["-f", path(dir.path())], 12, 100);
+    tui.wait_for("following", |t| {
+        t.status().contains("FOLLOW") && t.text().contains("a first")
+    });
+
+    // copytruncate: announced, and what comes next shows.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&a)
+        .expect("open")
+        .set_len(0)
+        .expect("truncate");
+    tui.wait_for("the truncation notice", |t| {
+        t.status().contains("was truncated")
+    });
+    append(&a, "2024-12-20T10:00:01Z after truncation\n");
+    tui.wait_for("the new line", |t| t.text().contains("after truncation"));
+
+    // Rotation: renamed away, a new file in its place.
+    std::fs::rename(&a, dir.path().join("old.log.1")).expect("rotate");
+    std::fs::write(&a, "2024-12-20T10:00:02Z in the new file\n").expect("write");
+    tui.wait_for("the rotated file's line", |t| {
+        t.text().contains("in the new file")
+    });
+
+    // A new triggerer sub-log appears in the folder: it joins the merge.
+    std::fs::write(
+        dir.path().join("attempt=1.log.trigger.7.log"),
+        "2024-12-20T10:00:03Z trigger seven\n",
+    )
+    .expect("write");
+    tui.wait_for("the new source", |t| {
+        t.text().contains("trigger seven") && t.status().contains("trigger.7")
+    });
+    tui.send("q");
+    assert!(tui.wait_exit());
 }

@@ -52,6 +52,10 @@ pub struct Follow {
     /// inotify (through `notify`) on the folders of the followed files; kept
     /// alive here. `None` means polling only.
     watcher: Option<notify::RecommendedWatcher>,
+    /// Folders given on the command line: a file that appears in one joins.
+    folders: Vec<PathBuf>,
+    /// Files whose path is gone (deleted), already announced.
+    gone: Vec<PathBuf>,
 }
 
 impl Follow {
@@ -80,6 +84,7 @@ impl Follow {
                 }
             })
             .collect();
+        folders.extend(self.folders.iter().cloned());
         folders.sort();
         folders.dedup();
         let watching = folders
@@ -93,6 +98,11 @@ impl Follow {
         if watching > 0 {
             self.watcher = Some(watcher);
         }
+    }
+
+    /// Folders whose new files join the merge (recursively, like at start).
+    pub fn join_new_files_in(&mut self, folders: Vec<PathBuf>) {
+        self.folders = folders;
     }
 
     /// How long the engine may wait for a command before looking again.
@@ -131,11 +141,39 @@ impl Follow {
             following: true,
             engaged: true,
             watcher: None,
+            folders: Vec::new(),
+            gone: Vec::new(),
         }
     }
 }
 
 impl Engine {
+    /// Adds a source that appeared in a followed folder to the merge, the
+    /// window and the status bar.
+    fn add_followed_source(
+        &mut self,
+        entry: crate::source::SourceEntry,
+        layout: RecordLayout,
+    ) -> io::Result<()> {
+        let json = super::is_json(layout.format());
+        let index = self.window.merge_mut().add_source(layout);
+        self.window.source_added();
+        let mut tag = crate::source::short_tags(std::slice::from_ref(&entry.label)).remove(0);
+        if self.sources.iter().any(|s| s.tag == tag) {
+            tag = format!("{tag}~{}", index + 1);
+        }
+        let info = super::SourceInfo {
+            label: entry.label,
+            tag,
+            json,
+            enabled: true,
+            error: None,
+        };
+        // Sources that failed to open sit after the merged ones.
+        self.sources.insert(index.min(self.sources.len()), info);
+        Ok(())
+    }
+
     /// Turns follow mode on (or back on) and shows the end.
     pub(super) fn start_following(&mut self) -> io::Result<()> {
         match &mut self.follow {
@@ -170,11 +208,24 @@ impl Engine {
         let mut reset = false;
         let mut notes = Vec::new();
         let mut swaps: Vec<(usize, RecordLayout)> = Vec::new();
+        let mut gone: Vec<usize> = Vec::new();
+        let joined = new_files(follow)?;
         for (i, slot) in follow.files.iter_mut().enumerate() {
             let Some(w) = slot else { continue };
             let len = w.file.current_len()?;
             // stdin has no path: it only grows.
             if let Some(path) = w.path.clone() {
+                if !path.exists() {
+                    if !follow.gone.contains(&path) {
+                        notes.push(format!(
+                            "{} disappeared; showing what was read",
+                            path.display()
+                        ));
+                        follow.gone.push(path);
+                        gone.push(i);
+                    }
+                    continue;
+                }
                 if len < w.merged {
                     notes.push(format!(
                         "{} was truncated; reading it again",
@@ -211,10 +262,27 @@ impl Engine {
                 reset,
             )?;
         }
-        if !grown && !reset {
+        for i in &gone {
+            if let Some(info) = self.sources.get_mut(*i) {
+                info.error = Some("deleted; showing what was read".into());
+            }
+        }
+        let added = !joined.is_empty();
+        for (entry, layout) in joined {
+            self.add_followed_source(entry, layout)?;
+            notes.push("a new file joined the merge".into());
+        }
+        if !grown && !reset && !added && gone.is_empty() {
+            if let Some(note) = notes.pop() {
+                self.message = Some(note);
+            }
             return Ok(false);
         }
+        let Some(follow) = &mut self.follow else {
+            return Ok(false);
+        };
         let following = follow.following;
+        let _ = &follow;
         for (i, layout) in swaps {
             self.window.merge_mut().replace_layout(i, layout);
         }
@@ -232,6 +300,41 @@ impl Engine {
         }
         Ok(true)
     }
+}
+
+/// Files that appeared in the followed folders since the last look, opened.
+fn new_files(follow: &mut Follow) -> io::Result<Vec<(crate::source::SourceEntry, RecordLayout)>> {
+    let mut joined = Vec::new();
+    if follow.folders.is_empty() {
+        return Ok(joined);
+    }
+    let (entries, _) = crate::source::open_all(&follow.folders);
+    for entry in entries {
+        let known = follow
+            .files
+            .iter()
+            .flatten()
+            .any(|w| w.path.as_deref() == Some(entry.path.as_path()))
+            || follow.gone.contains(&entry.path);
+        if known {
+            continue;
+        }
+        let layout = RecordLayout::open(entry.source.clone(), &follow.time, follow.want_levels)?;
+        if let Some(target) = &entry.follow {
+            let len = layout.len();
+            follow.files.push(Some(Watched {
+                path: target.path.clone(),
+                file: target.file.clone(),
+                merged: len,
+                seen: len,
+                changed: Instant::now(),
+            }));
+        } else {
+            follow.files.push(None);
+        }
+        joined.push((entry, layout));
+    }
+    Ok(joined)
 }
 
 /// Notes growth of one watched file; queues a longer snapshot of it when

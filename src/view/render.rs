@@ -73,6 +73,7 @@ mod tests {
             top_time: Some("2024-12-20T10:00:00.000Z".into()),
             percent: 41.7,
             line_number: Some((1_234_567, 8_670_000)),
+            generation: 1,
             ..Frame::default()
         }
     }

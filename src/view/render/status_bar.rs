@@ -48,6 +48,14 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         frame.set_cursor_position((x, area.y));
         return;
     }
+    if app.frame.generation == 0 {
+        // No frame from the engine yet.
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(" starting…", status))),
+            area,
+        );
+        return;
+    }
     let note = app
         .frame
         .busy
