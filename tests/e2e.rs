@@ -694,3 +694,51 @@ fn following_survives_truncation_rotation_and_welcomes_new_files() {
     tui.send("q");
     assert!(tui.wait_exit());
 }
+
+#[test]
+fn rotation_backups_beside_a_followed_file_keep_the_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("attempt=1.log");
+    std::fs::write(
+        dir.path().join("attempt=1.log.1"),
+        "2024-12-20T09:00:00Z an old backup\n",
+    )
+    .expect("write");
+    std::fs::write(&a, "2024-12-20T10:00:00Z before rotation\n").expect("write");
+    let mut tui = Tui::spawn(&["-f", path(&a)], 10, 100);
+    tui.wait_for("following", |t| {
+        t.status().contains("FOLLOW") && t.text().contains("before rotation")
+    });
+    // logrotate: the log moves to .2 (the old .1 stays), a new one starts.
+    std::fs::rename(&a, dir.path().join("attempt=1.log.2")).expect("rotate");
+    std::fs::write(&a, "2024-12-20T10:00:05Z after rotation\n").expect("write");
+    tui.wait_for("both sides of the rotation", |t| {
+        t.text().contains("before rotation") && t.text().contains("after rotation")
+    });
+    // The backup that was there before is not pulled in; no source is
+    // reported gone.
+    tui.press("g");
+    assert!(!tui.text().contains("an old backup"));
+    assert!(!tui.status().contains("deleted"), "{}", tui.status());
+}
+
+#[test]
+fn stdin_in_the_viewer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.log");
+    std::fs::write(&a, "2024-12-20T10:00:00Z from the file\n").expect("write");
+    let script = format!(
+        "(echo '2024-12-20T10:00:01Z from stdin'; sleep 1; echo '2024-12-20T10:00:02Z later on stdin'; sleep 30) | {} -f - {}",
+        env!("CARGO_BIN_EXE_logweave"),
+        path(&a)
+    );
+    let tui = Tui::spawn_program("sh", &["-c", &script], 10, 100);
+    tui.wait_for("stdin and the file merged", |t| {
+        t.text().contains("from the file")
+            && t.text().contains("from stdin")
+            && t.status().contains("stdin")
+    });
+    tui.wait_for("what stdin sends later", |t| {
+        t.text().contains("later on stdin")
+    });
+}

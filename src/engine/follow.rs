@@ -37,6 +37,18 @@ struct Watched {
     merged: u64,
     seen: u64,
     changed: Instant,
+    /// The file's first bytes: if they change, the file was rewritten.
+    head: Vec<u8>,
+}
+
+/// Bytes of a file's start compared on each look.
+const HEAD_BYTES: usize = 64;
+
+fn head_of(file: &FileSource, len: u64) -> Vec<u8> {
+    let mut head = vec![0u8; (len as usize).min(HEAD_BYTES)];
+    let got = file.with_len(len).read_full_at(0, &mut head).unwrap_or(0);
+    head.truncate(got);
+    head
 }
 
 /// What follow mode knows.
@@ -56,6 +68,8 @@ pub struct Follow {
     folders: Vec<PathBuf>,
     /// Files whose path is gone (deleted), already announced.
     gone: Vec<PathBuf>,
+    /// Rotation backups that were there before following began.
+    ignored: Vec<PathBuf>,
 }
 
 impl Follow {
@@ -101,8 +115,41 @@ impl Follow {
     }
 
     /// Folders whose new files join the merge (recursively, like at start).
+    /// Rotation backups that appear beside a followed file (`x.log.1`)
+    /// join too, so what rotation moves away stays in the history; those
+    /// already there at start are left out, as the user did not ask for them.
     pub fn join_new_files_in(&mut self, folders: Vec<PathBuf>) {
         self.folders = folders;
+        self.ignored = self.siblings();
+    }
+
+    /// Files beside followed files whose names extend theirs (`x.log.1`).
+    fn siblings(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for path in self.files.iter().flatten().filter_map(|w| w.path.as_ref()) {
+            let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+                continue;
+            };
+            let dir = if dir.as_os_str().is_empty() {
+                std::path::Path::new(".")
+            } else {
+                dir
+            };
+            let prefix = format!("{}.", name.to_string_lossy());
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                    out.push(if path.parent().is_some_and(|p| p.as_os_str().is_empty()) {
+                        PathBuf::from(entry.file_name())
+                    } else {
+                        entry.path()
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// How long the engine may wait for a command before looking again.
@@ -126,6 +173,7 @@ impl Follow {
                 let file = target.file;
                 let len = file.len();
                 Some(Watched {
+                    head: head_of(&file, len),
                     path: target.path,
                     file,
                     merged: len,
@@ -143,6 +191,7 @@ impl Follow {
             watcher: None,
             folders: Vec::new(),
             gone: Vec::new(),
+            ignored: Vec::new(),
         }
     }
 }
@@ -209,6 +258,7 @@ impl Engine {
         let mut notes = Vec::new();
         let mut swaps: Vec<(usize, RecordLayout)> = Vec::new();
         let mut gone: Vec<usize> = Vec::new();
+        let mut back: Vec<usize> = Vec::new();
         let joined = new_files(follow)?;
         for (i, slot) in follow.files.iter_mut().enumerate() {
             let Some(w) = slot else { continue };
@@ -226,6 +276,11 @@ impl Engine {
                     }
                     continue;
                 }
+                if let Some(k) = follow.gone.iter().position(|g| *g == path) {
+                    // Back again (a rotation caught mid-way): rotation handling follows.
+                    follow.gone.remove(k);
+                    back.push(i);
+                }
                 if len < w.merged {
                     notes.push(format!(
                         "{} was truncated; reading it again",
@@ -234,6 +289,7 @@ impl Engine {
                     w.file =
                         FileSource::open(&path).map_err(|e| io::Error::other(e.to_string()))?;
                     w.merged = 0;
+                    w.head.clear();
                     w.seen = 0;
                     reset = true;
                 } else if len == w.merged {
@@ -245,6 +301,7 @@ impl Engine {
                             ));
                             w.file = fresh;
                             w.merged = 0;
+                            w.head.clear();
                             w.seen = 0;
                             reset = true;
                         }
@@ -252,6 +309,9 @@ impl Engine {
                 }
             }
             let len = w.file.current_len()?;
+            if w.head.len() < HEAD_BYTES && len as usize > w.head.len() {
+                w.head = head_of(&w.file, len);
+            }
             grown |= follow_growth(
                 w,
                 len,
@@ -267,12 +327,17 @@ impl Engine {
                 info.error = Some("deleted; showing what was read".into());
             }
         }
+        for i in &back {
+            if let Some(info) = self.sources.get_mut(*i) {
+                info.error = None;
+            }
+        }
         let added = !joined.is_empty();
         for (entry, layout) in joined {
             self.add_followed_source(entry, layout)?;
             notes.push("a new file joined the merge".into());
         }
-        if !grown && !reset && !added && gone.is_empty() {
+        if !grown && !reset && !added && gone.is_empty() && back.is_empty() {
             if let Some(note) = notes.pop() {
                 self.message = Some(note);
             }
@@ -305,10 +370,17 @@ impl Engine {
 /// Files that appeared in the followed folders since the last look, opened.
 fn new_files(follow: &mut Follow) -> io::Result<Vec<(crate::source::SourceEntry, RecordLayout)>> {
     let mut joined = Vec::new();
-    if follow.folders.is_empty() {
+    let mut candidates: Vec<PathBuf> = follow.folders.clone();
+    candidates.extend(
+        follow
+            .siblings()
+            .into_iter()
+            .filter(|p| !follow.ignored.contains(p)),
+    );
+    if candidates.is_empty() {
         return Ok(joined);
     }
-    let (entries, _) = crate::source::open_all(&follow.folders);
+    let (entries, _) = crate::source::open_all(&candidates);
     for entry in entries {
         let known = follow
             .files
@@ -323,6 +395,7 @@ fn new_files(follow: &mut Follow) -> io::Result<Vec<(crate::source::SourceEntry,
         if let Some(target) = &entry.follow {
             let len = layout.len();
             follow.files.push(Some(Watched {
+                head: head_of(&target.file, len),
                 path: target.path.clone(),
                 file: target.file.clone(),
                 merged: len,

@@ -33,7 +33,22 @@ impl Tui {
         Self::spawn_env(args, rows, cols, &[])
     }
 
+    /// Starts another program (e.g. a shell pipeline that runs logweave).
+    pub fn spawn_program(program: &str, args: &[&str], rows: u16, cols: u16) -> Self {
+        Self::spawn_command(program, args, rows, cols, &[])
+    }
+
     pub fn spawn_env(args: &[&str], rows: u16, cols: u16, env: &[(&str, &str)]) -> Self {
+        Self::spawn_command(env!("CARGO_BIN_EXE_logweave"), args, rows, cols, env)
+    }
+
+    fn spawn_command(
+        program: &str,
+        args: &[&str],
+        rows: u16,
+        cols: u16,
+        env: &[(&str, &str)],
+    ) -> Self {
         let pty = native_pty_system();
         let pair = pty
             .openpty(PtySize {
@@ -43,7 +58,7 @@ impl Tui {
                 pixel_height: 0,
             })
             .expect("open a pty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_logweave"));
+        let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
         cmd.env("TZ", "UTC");
         cmd.env("TERM", "xterm-256color");
