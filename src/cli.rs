@@ -62,7 +62,8 @@ pub struct OpenArgs {
     #[arg(long)]
     pub print: bool,
 
-    /// Keep printing what the sources gain, like `tail -f` (print mode).
+    /// Follow the sources as they grow: the viewer keeps the end in view
+    /// (as `F` does); print mode keeps printing, like `tail -f`.
     #[arg(short = 'f', long)]
     pub follow: bool,
 
@@ -92,8 +93,8 @@ pub struct OpenArgs {
     #[arg(long)]
     pub tag: bool,
 
-    /// Print only records with a line matching REGEX (repeatable: any of
-    /// them). Smart case: all lower case ignores case.
+    /// Only records with a line matching REGEX (repeatable: any of them),
+    /// printed or on screen. Smart case: all lower case ignores case.
     #[arg(long, value_name = "REGEX")]
     pub grep: Vec<String>,
 

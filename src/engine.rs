@@ -153,6 +153,16 @@ impl Engine {
         }
     }
 
+    /// Starts with `filter` in force (`--grep`, `--grep-v`, `--level`).
+    pub fn filtered(mut self, filter: Option<crate::search::filter::RecordFilter>) -> Self {
+        if let Some(filter) = filter.filter(|f| !f.is_empty()) {
+            let predicate: Arc<dyn crate::merge::RecordPredicate> = Arc::new(filter.clone());
+            self.window.merge_mut().set_predicate(Some(predicate));
+            self.filter = filter;
+        }
+        self
+    }
+
     /// Opens at the first record at or after `since` instead of the start.
     pub fn starting_at(mut self, since: Option<Nanos>) -> Self {
         self.start_at = since;

@@ -288,6 +288,7 @@ fn run_open(args: &OpenArgs) -> ExitCode {
                 .filter(|p| p.is_dir())
                 .cloned()
                 .collect(),
+            filter,
         };
         return run_viewer(viewer);
     }
@@ -385,6 +386,8 @@ struct Viewer {
     follow: bool,
     /// Folders given as sources: files that appear in them join.
     folders: Vec<PathBuf>,
+    /// `--grep`, `--grep-v`, `--level` as the first filter.
+    filter: Option<RecordFilter>,
 }
 
 fn run_viewer(viewer: Viewer) -> ExitCode {
@@ -398,6 +401,7 @@ fn run_viewer(viewer: Viewer) -> ExitCode {
         time,
         follow,
         folders,
+        filter,
     } = viewer;
     let clock = time.clock.clone();
     let mut all_labels = labels.clone();
@@ -437,6 +441,7 @@ fn run_viewer(viewer: Viewer) -> ExitCode {
     let (frames_tx, frames_rx) = tokio::sync::watch::channel(Arc::new(engine::Frame::default()));
     let (commands_tx, commands_rx) = std::sync::mpsc::channel();
     let engine = Engine::new(window, sources, clock, overview)
+        .filtered(filter)
         .starting_at(since)
         .following(paths, time, follow, folders, Some(commands_tx.clone()));
     let engine_thread = std::thread::Builder::new()

@@ -742,3 +742,18 @@ fn stdin_in_the_viewer() {
         t.text().contains("later on stdin")
     });
 }
+
+#[test]
+fn grep_and_level_options_filter_the_viewer_too() {
+    let dir = attempt("300kB", "text");
+    let tui = Tui::spawn(&["--grep", "Poking for key", path(dir.path())], ROWS, COLS);
+    tui.wait_ready();
+    tui.wait_for("only matching records", |t| {
+        let rows = pane(t);
+        t.status().contains("&Poking")
+            && rows
+                .iter()
+                .filter(|r| !r.is_empty())
+                .all(|r| r.contains("Poking for key"))
+    });
+}
