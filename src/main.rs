@@ -390,20 +390,9 @@ struct Viewer {
     filter: Option<RecordFilter>,
 }
 
-fn run_viewer(viewer: Viewer) -> ExitCode {
-    let Viewer {
-        layouts,
-        labels,
-        paths,
-        failures,
-        merge_options,
-        since,
-        time,
-        follow,
-        folders,
-        filter,
-    } = viewer;
-    let clock = time.clock.clone();
+fn run_viewer(v: Viewer) -> ExitCode {
+    let (labels, failures) = (&v.labels, &v.failures);
+    let clock = v.time.clock.clone();
     let mut all_labels = labels.clone();
     // A failed source is named by its file name: its full path is in stderr's reach.
     let file_name = |path: &str| {
@@ -414,9 +403,10 @@ fn run_viewer(viewer: Viewer) -> ExitCode {
     };
     all_labels.extend(failures.iter().map(|(path, _)| file_name(path)));
     let tags = short_tags(&all_labels);
-    let mut sources: Vec<SourceInfo> = layouts
+    let mut sources: Vec<SourceInfo> = v
+        .layouts
         .iter()
-        .zip(&labels)
+        .zip(labels)
         .zip(&tags)
         .map(|((layout, label), tag)| SourceInfo {
             label: label.clone(),
@@ -435,15 +425,21 @@ fn run_viewer(viewer: Viewer) -> ExitCode {
             error: Some(reason.clone()),
         });
     }
-    let merge = Merge::new(layouts, merge_options);
+    let merge = Merge::new(v.layouts, v.merge_options);
     let window = Window::new(merge);
     let overview = engine::start_overview(&window);
     let (frames_tx, frames_rx) = tokio::sync::watch::channel(Arc::new(engine::Frame::default()));
     let (commands_tx, commands_rx) = std::sync::mpsc::channel();
     let engine = Engine::new(window, sources, clock, overview)
-        .filtered(filter)
-        .starting_at(since)
-        .following(paths, time, follow, folders, Some(commands_tx.clone()));
+        .filtered(v.filter)
+        .starting_at(v.since)
+        .following(
+            v.paths,
+            v.time,
+            v.follow,
+            v.folders,
+            Some(commands_tx.clone()),
+        );
     let engine_thread = std::thread::Builder::new()
         .name("engine".into())
         .spawn(move || {

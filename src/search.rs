@@ -1,8 +1,8 @@
 //! Search (DESIGN §6): finding the next line that matches a pattern, in
 //! merged order, without materialising the merged stream.
 //!
-//! When the sources are sorted (the common case, and what the overview pass
-//! reports), each source is scanned on its own from its cursor offset, in
+//! When the sources are sorted — the common case; the engine assumes it until
+//! the overview pass has found otherwise — each source is scanned on its own from its cursor offset, in
 //! large blocks, on all cores; the next hit in merged order is the smallest
 //! key among the per-source first hits (backward: the largest). A candidate
 //! in a copy that dedup drops, or in a record a filter hides, is skipped by

@@ -7,6 +7,7 @@
 
 mod file;
 pub mod spool;
+pub mod watch;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -211,6 +212,15 @@ fn open_file(path: &Path, label: String) -> Result<SourceEntry, OpenError> {
         source: Arc::new(source),
         follow: Some(follow),
     })
+}
+
+/// Every regular file under `dir` (recursively, hidden ones skipped), by
+/// path, without opening any.
+pub fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    collect_files(dir, &mut files, &mut Vec::new());
+    files.sort();
+    files
 }
 
 fn collect_files(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<OpenError>) {

@@ -535,3 +535,66 @@ fn grep_in_parallel_print_equals_one_thread() {
         .filter(|l| l.starts_with('['))
         .all(|l| !l.contains("file-1")));
 }
+
+#[test]
+fn demo_prints_its_attempt_when_stdout_is_a_pipe_and_reuses_it() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let demo = || {
+        logweave()
+            .args(["demo", "--size", "200kB"])
+            .env("XDG_CACHE_HOME", cache.path())
+            .output()
+            .expect("spawn")
+    };
+    let first = demo();
+    assert!(first.status.success(), "{}", stderr(&first));
+    let text = stdout(&first);
+    assert!(text.lines().count() > 500);
+    assert!(
+        text.starts_with("[2024-12-20T10:00:00"),
+        "{}",
+        &text[..80.min(text.len())]
+    );
+    let folder = cache.path().join("logweave/demo-200000-text-1");
+    let written = fs::metadata(folder.join("attempt=1.log"))
+        .and_then(|m| m.modified())
+        .expect("demo file");
+    let second = demo();
+    assert!(
+        second.stdout == first.stdout,
+        "same attempt the second time"
+    );
+    let again = fs::metadata(folder.join("attempt=1.log"))
+        .and_then(|m| m.modified())
+        .expect("demo file");
+    assert_eq!(written, again, "the cached attempt is not written again");
+}
+
+#[test]
+fn a_strftime_format_with_a_zone_orders_foreign_timestamps() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = write(
+        dir.path(),
+        "a.log",
+        b"20/12/2024 11:00:00 a at ten UTC\n20/12/2024 11:00:02 a at ten and two\n",
+    );
+    let b = write(dir.path(), "b.log", b"20/12/2024 11:00:01 b between\n");
+    let out = logweave()
+        .args([
+            "--print",
+            "--ts-format",
+            "%d/%m/%Y %H:%M:%S",
+            "--tz",
+            "+01:00",
+            "--since",
+            "2024-12-20T10:00:01Z",
+        ])
+        .args([&a, &b])
+        .output()
+        .expect("spawn");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "20/12/2024 11:00:01 b between\n20/12/2024 11:00:02 a at ten and two\n"
+    );
+}

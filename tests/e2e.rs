@@ -757,3 +757,59 @@ fn grep_and_level_options_filter_the_viewer_too() {
                 .all(|r| r.contains("Poking for key"))
     });
 }
+
+#[test]
+fn sideways_scroll_half_pages_and_help_keys() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lines: String = (0..60)
+        .map(|i| {
+            format!(
+                "2024-12-20T10:00:{i:02}Z line {i:02} {}\n",
+                "abcdefghij".repeat(12)
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("a.log"), lines).expect("write");
+    let mut tui = Tui::spawn(&["--", path(&dir.path().join("a.log"))], 12, 60);
+    tui.wait_ready();
+    tui.press("t");
+    assert!(pane(&tui)[0].starts_with("2024-12-20T10:00:00Z line 00"));
+    // l scrolls 8 columns right, h back.
+    tui.press("l");
+    assert!(
+        pane(&tui)[0].starts_with("20T10:00:00Z line 00"),
+        "{:?}",
+        pane(&tui)[0]
+    );
+    tui.press("h");
+    assert!(pane(&tui)[0].starts_with("2024-12-20T10:00:00Z"));
+    // Ctrl-d: half of the 11-line pane down; Ctrl-u back.
+    tui.press("\x04");
+    assert!(pane(&tui)[0].contains("line 05"), "{:?}", pane(&tui)[0]);
+    tui.press("\x15");
+    assert!(pane(&tui)[0].contains("line 00"));
+    // H shows the keys, any key closes them.
+    tui.press("H");
+    tui.wait_for_text("logweave keys");
+    tui.press("x");
+    assert!(!tui.text().contains("logweave keys"));
+}
+
+#[test]
+fn a_deleted_source_says_so_while_following() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    std::fs::write(&a, "2024-12-20T10:00:00Z from a\n").expect("write");
+    std::fs::write(&b, "2024-12-20T10:00:01Z from b\n").expect("write");
+    let tui = Tui::spawn(&["-f", path(&a), path(&b)], 8, 100);
+    tui.wait_for("following", |t| t.status().contains("FOLLOW"));
+    std::fs::remove_file(&a).expect("delete");
+    tui.wait_for("the deleted state", |t| {
+        t.status().contains("disappeared") || t.status().contains("deleted")
+    });
+    assert!(tui.text().contains("from a"), "what was read stays");
+    append(&b, "2024-12-20T10:00:02Z b goes on\n");
+    tui.wait_for("the other source still followed", |t| {
+        t.text().contains("b goes on")
+    });
+}

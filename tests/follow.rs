@@ -237,3 +237,28 @@ fn stdin_is_a_source_in_print_and_follow_modes() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn a_rewritten_or_deleted_file_is_announced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.log");
+    fs::write(&a, "2024-12-20T10:00:00Z the first version of this file\n").expect("write");
+    let f = Follower::start(&[&a]);
+    assert_eq!(
+        f.take(1),
+        ["2024-12-20T10:00:00Z the first version of this file"]
+    );
+    // Same inode, longer, different start: rewritten in place.
+    fs::write(
+        &a,
+        "2024-12-20T10:00:05Z a second version, longer than the first one\n",
+    )
+    .expect("rewrite");
+    assert!(f.error().contains("was rewritten"));
+    assert_eq!(
+        f.take(1),
+        ["2024-12-20T10:00:05Z a second version, longer than the first one"]
+    );
+    fs::remove_file(&a).expect("delete");
+    assert!(f.error().contains("disappeared"));
+}

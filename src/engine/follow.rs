@@ -6,14 +6,13 @@
 
 use std::io;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
 use std::sync::mpsc::Sender;
+use std::time::Duration;
 
 use super::{Command, Engine};
 use crate::record::{RecordLayout, TimeOptions};
-use crate::source::{FileSource, FollowTarget, Source};
+use crate::source::watch::{Event, WatchedFile};
+use crate::source::{FollowTarget, Source};
 
 /// How often followed files are looked at when no watcher reports changes
 /// (a filesystem without inotify events, or the watcher failed to start).
@@ -26,34 +25,9 @@ pub const WATCHED_POLL: Duration = Duration::from_millis(500);
 /// burst) the window is read afresh at the end.
 const PULL_MAX_LINES: usize = 5_000;
 
-/// How long a last line without newline waits before it is shown anyway.
-pub const GRACE: Duration = Duration::from_millis(500);
-
-struct Watched {
-    /// `None` for stdin: no path to check for truncation or rotation.
-    path: Option<PathBuf>,
-    file: FileSource,
-    /// Length the merge has, and the length at the last look.
-    merged: u64,
-    seen: u64,
-    changed: Instant,
-    /// The file's first bytes: if they change, the file was rewritten.
-    head: Vec<u8>,
-}
-
-/// Bytes of a file's start compared on each look.
-const HEAD_BYTES: usize = 64;
-
-fn head_of(file: &FileSource, len: u64) -> Vec<u8> {
-    let mut head = vec![0u8; (len as usize).min(HEAD_BYTES)];
-    let got = file.with_len(len).read_full_at(0, &mut head).unwrap_or(0);
-    head.truncate(got);
-    head
-}
-
 /// What follow mode knows.
 pub struct Follow {
-    files: Vec<Option<Watched>>,
+    files: Vec<Option<WatchedFile>>,
     time: TimeOptions,
     want_levels: bool,
     /// The screen stays at the end as sources grow.
@@ -66,8 +40,6 @@ pub struct Follow {
     watcher: Option<notify::RecommendedWatcher>,
     /// Folders given on the command line: a file that appears in one joins.
     folders: Vec<PathBuf>,
-    /// Files whose path is gone (deleted), already announced.
-    gone: Vec<PathBuf>,
     /// Rotation backups that were there before following began.
     ignored: Vec<PathBuf>,
 }
@@ -170,16 +142,8 @@ impl Follow {
             .into_iter()
             .map(|target| {
                 let target = target?;
-                let file = target.file;
-                let len = file.len();
-                Some(Watched {
-                    head: head_of(&file, len),
-                    path: target.path,
-                    file,
-                    merged: len,
-                    seen: len,
-                    changed: Instant::now() - GRACE,
-                })
+                let len = target.file.len();
+                Some(WatchedFile::new(target, len))
             })
             .collect();
         Self {
@@ -190,7 +154,6 @@ impl Follow {
             engaged: true,
             watcher: None,
             folders: Vec::new(),
-            gone: Vec::new(),
             ignored: Vec::new(),
         }
     }
@@ -253,109 +216,63 @@ impl Engine {
         let Some(follow) = &mut self.follow else {
             return Ok(false);
         };
-        let mut grown = false;
+        let mut changed = false;
         let mut reset = false;
         let mut notes = Vec::new();
         let mut swaps: Vec<(usize, RecordLayout)> = Vec::new();
-        let mut gone: Vec<usize> = Vec::new();
-        let mut back: Vec<usize> = Vec::new();
+        let mut states: Vec<(usize, Option<String>)> = Vec::new();
         let joined = new_files(follow)?;
         for (i, slot) in follow.files.iter_mut().enumerate() {
             let Some(w) = slot else { continue };
-            let len = w.file.current_len()?;
-            // stdin has no path: it only grows.
-            if let Some(path) = w.path.clone() {
-                if !path.exists() {
-                    if !follow.gone.contains(&path) {
-                        notes.push(format!(
-                            "{} disappeared; showing what was read",
-                            path.display()
-                        ));
-                        follow.gone.push(path);
-                        gone.push(i);
-                    }
+            let restarted = match w.look()? {
+                Event::Nothing => false,
+                Event::Restarted(why) => {
+                    notes.push(why);
+                    true
+                }
+                Event::Gone(why) => {
+                    notes.push(why);
+                    states.push((i, Some("deleted; showing what was read".into())));
                     continue;
                 }
-                if let Some(k) = follow.gone.iter().position(|g| *g == path) {
-                    // Back again (a rotation caught mid-way): rotation handling follows.
-                    follow.gone.remove(k);
-                    back.push(i);
+                Event::Back => {
+                    states.push((i, None));
+                    false
                 }
-                if len < w.merged {
-                    notes.push(format!(
-                        "{} was truncated; reading it again",
-                        path.display()
-                    ));
-                    w.file =
-                        FileSource::open(&path).map_err(|e| io::Error::other(e.to_string()))?;
-                    w.merged = 0;
-                    w.head.clear();
-                    w.seen = 0;
-                    reset = true;
-                } else if len == w.merged {
-                    if let Ok(fresh) = FileSource::open(&path) {
-                        if fresh.identity() != w.file.identity() {
-                            notes.push(format!(
-                                "{} was rotated; following the new file",
-                                path.display()
-                            ));
-                            w.file = fresh;
-                            w.merged = 0;
-                            w.head.clear();
-                            w.seen = 0;
-                            reset = true;
-                        }
-                    }
-                }
-            }
-            let len = w.file.current_len()?;
-            if w.head.len() < HEAD_BYTES && len as usize > w.head.len() {
-                w.head = head_of(&w.file, len);
-            }
-            grown |= follow_growth(
-                w,
-                len,
-                &follow.time,
-                follow.want_levels,
-                i,
-                &mut swaps,
-                reset,
-            )?;
-        }
-        for i in &gone {
-            if let Some(info) = self.sources.get_mut(*i) {
-                info.error = Some("deleted; showing what was read".into());
+            };
+            reset |= restarted;
+            let upto = w.ready()?;
+            if upto > w.taken || restarted {
+                w.taken = upto;
+                swaps.push((
+                    i,
+                    RecordLayout::open(w.snapshot(upto), &follow.time, follow.want_levels)?,
+                ));
             }
         }
-        for i in &back {
-            if let Some(info) = self.sources.get_mut(*i) {
-                info.error = None;
+        let following = follow.following;
+        changed |= !swaps.is_empty() || !states.is_empty();
+        for (i, state) in states {
+            if let Some(info) = self.sources.get_mut(i) {
+                info.error = state;
             }
         }
-        let added = !joined.is_empty();
         for (entry, layout) in joined {
             self.add_followed_source(entry, layout)?;
             notes.push("a new file joined the merge".into());
+            changed = true;
         }
-        if !grown && !reset && !added && gone.is_empty() && back.is_empty() {
-            if let Some(note) = notes.pop() {
-                self.message = Some(note);
-            }
+        if let Some(note) = notes.pop() {
+            self.message = Some(note);
+        }
+        if !changed {
             return Ok(false);
         }
-        let Some(follow) = &mut self.follow else {
-            return Ok(false);
-        };
-        let following = follow.following;
-        let _ = &follow;
         for (i, layout) in swaps {
             self.window.merge_mut().replace_layout(i, layout);
         }
         // Line counts of the overview no longer hold.
         self.overview = None;
-        if let Some(note) = notes.pop() {
-            self.message = Some(note);
-        }
         if reset {
             self.window.jump_end()?;
         } else if following {
@@ -367,85 +284,51 @@ impl Engine {
     }
 }
 
-/// Files that appeared in the followed folders since the last look, opened.
+/// Files that appeared in the followed folders since the last look, opened
+/// (only the new ones: the folders are listed, not opened, on each look).
 fn new_files(follow: &mut Follow) -> io::Result<Vec<(crate::source::SourceEntry, RecordLayout)>> {
     let mut joined = Vec::new();
-    let mut candidates: Vec<PathBuf> = follow.folders.clone();
+    let mut candidates: Vec<PathBuf> = follow
+        .folders
+        .iter()
+        .flat_map(|d| crate::source::files_in(d))
+        .collect();
     candidates.extend(
         follow
             .siblings()
             .into_iter()
             .filter(|p| !follow.ignored.contains(p)),
     );
-    if candidates.is_empty() {
-        return Ok(joined);
-    }
-    let (entries, _) = crate::source::open_all(&candidates);
-    for entry in entries {
+    for path in candidates {
         let known = follow
             .files
             .iter()
             .flatten()
-            .any(|w| w.path.as_deref() == Some(entry.path.as_path()))
-            || follow.gone.contains(&entry.path);
+            .any(|w| w.path.as_deref() == Some(path.as_path()));
         if known {
             continue;
         }
-        let layout = RecordLayout::open(entry.source.clone(), &follow.time, follow.want_levels)?;
-        if let Some(target) = &entry.follow {
+        let (entries, _) = crate::source::open_all(std::slice::from_ref(&path));
+        for mut entry in entries {
+            // Inside a followed folder, name it as at start: relative to the folder.
+            if let Some(rel) = follow
+                .folders
+                .iter()
+                .find_map(|d| path.strip_prefix(d).ok())
+            {
+                entry.label = rel.display().to_string();
+            }
+            let layout =
+                RecordLayout::open(entry.source.clone(), &follow.time, follow.want_levels)?;
             let len = layout.len();
-            follow.files.push(Some(Watched {
-                head: head_of(&target.file, len),
-                path: target.path.clone(),
-                file: target.file.clone(),
-                merged: len,
-                seen: len,
-                changed: Instant::now(),
-            }));
-        } else {
-            follow.files.push(None);
+            follow.files.push(
+                entry
+                    .follow
+                    .clone()
+                    .map(|target| WatchedFile::new(target, len)),
+            );
+            joined.push((entry, layout));
         }
-        joined.push((entry, layout));
     }
     Ok(joined)
-}
-
-/// Notes growth of one watched file; queues a longer snapshot of it when
-/// complete lines (or, after a quiet spell, everything) arrived.
-fn follow_growth(
-    w: &mut Watched,
-    len: u64,
-    time: &TimeOptions,
-    want_levels: bool,
-    index: usize,
-    swaps: &mut Vec<(usize, RecordLayout)>,
-    reset: bool,
-) -> io::Result<bool> {
-    if len != w.seen {
-        w.seen = len;
-        w.changed = Instant::now();
-    }
-    let upto = if w.changed.elapsed() >= GRACE {
-        len
-    } else {
-        complete_lines(&w.file, w.merged, len)?
-    };
-    if upto > w.merged || (reset && upto == 0) {
-        w.merged = upto;
-        let source: Arc<dyn Source> = Arc::new(w.file.with_len(upto));
-        swaps.push((index, RecordLayout::open(source, time, want_levels)?));
-        return Ok(true);
-    }
-    Ok(false)
-}
-
-/// The length up to the last newline in `[from, len)` (or `from` if none).
-fn complete_lines(file: &FileSource, from: u64, len: u64) -> io::Result<u64> {
-    let start = len.saturating_sub(64 * 1024).max(from);
-    let mut tail = vec![0u8; (len - start) as usize];
-    let got = file.with_len(len).read_full_at(start, &mut tail)?;
-    Ok(match memchr::memrchr(b'\n', &tail[..got]) {
-        Some(i) => start + i as u64 + 1,
-        None => from,
-    })
 }

@@ -9,8 +9,9 @@
 //!
 //! The decision depends only on the full runs of records at that timestamp in
 //! each source, never on where a cursor happens to stand, so forward and
-//! backward merges from any cursor agree. A plan reads those runs with its own
-//! readers (hashing each record once) and remembers only what it drops.
+//! backward merges from any cursor agree (for sorted sources). A plan reads
+//! those runs through the merge's own readers, hashes only records whose
+//! length another member shares, and remembers only what it drops.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

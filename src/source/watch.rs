@@ -1,0 +1,150 @@
+//! Watching a file that grows (both follow modes, DESIGN §6): new bytes are
+//! handed on up to the last complete line — or all of them once the writer
+//! has been quiet for [`GRACE`] — and a file that was truncated, rewritten
+//! (its first bytes changed) or rotated (its path now names another file,
+//! once the old one is drained) starts again from its beginning.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{FileSource, FollowTarget, Source};
+
+/// How long a last line without newline waits for the rest of it.
+pub const GRACE: Duration = Duration::from_millis(500);
+
+/// Bytes of a file's start compared on each look.
+const HEAD_BYTES: usize = 64;
+
+/// What a look at a watched file found, beyond growth.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    Nothing,
+    /// The file starts again from its beginning; the text says why.
+    Restarted(String),
+    /// The path is gone (deleted); what was read stays readable.
+    Gone(String),
+    /// The path is back after being gone.
+    Back,
+}
+
+/// One watched file.
+pub struct WatchedFile {
+    /// `None` for stdin: no path to check for truncation or rotation.
+    pub path: Option<PathBuf>,
+    pub file: FileSource,
+    /// Bytes already handed on (merged or printed).
+    pub taken: u64,
+    seen: u64,
+    changed: Instant,
+    head: Vec<u8>,
+    gone: bool,
+}
+
+impl WatchedFile {
+    /// Watches `target`, of which `taken` bytes are already handed on.
+    pub fn new(target: FollowTarget, taken: u64) -> Self {
+        let len = target.file.len();
+        Self {
+            head: head_of(&target.file, len),
+            path: target.path,
+            file: target.file,
+            taken,
+            seen: len,
+            changed: Instant::now() - GRACE,
+            gone: false,
+        }
+    }
+
+    /// Checks the path for truncation, rewriting, rotation and deletion.
+    pub fn look(&mut self) -> io::Result<Event> {
+        let Some(path) = self.path.clone() else {
+            return Ok(Event::Nothing); // stdin only grows
+        };
+        if !path.exists() {
+            if self.gone {
+                return Ok(Event::Nothing);
+            }
+            self.gone = true;
+            return Ok(Event::Gone(format!(
+                "{} disappeared; showing what was read",
+                path.display()
+            )));
+        }
+        let back = std::mem::replace(&mut self.gone, false);
+        let len = self.file.current_len()?;
+        // Compare as many bytes as were known: a short file that grew keeps its start.
+        let rewritten = !self.head.is_empty()
+            && len >= self.head.len() as u64
+            && !head_of(&self.file, len).starts_with(&self.head);
+        let why = if len < self.taken {
+            Some("was truncated")
+        } else if rewritten {
+            Some("was rewritten")
+        } else if len == self.taken {
+            match FileSource::open(&path) {
+                Ok(fresh) if fresh.identity() != self.file.identity() => {
+                    self.file = fresh;
+                    Some("was rotated; following the new file")
+                }
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let Some(why) = why else {
+            return Ok(if back { Event::Back } else { Event::Nothing });
+        };
+        if why != "was rotated; following the new file" {
+            self.file = FileSource::open(&path).map_err(|e| io::Error::other(e.to_string()))?;
+        }
+        self.taken = 0;
+        self.seen = 0;
+        self.head.clear();
+        self.changed = Instant::now();
+        Ok(Event::Restarted(format!("{} {why}", path.display())))
+    }
+
+    /// How far bytes may be handed on now (≥ `taken`): to the last newline,
+    /// or everything once the writer has been quiet for [`GRACE`].
+    pub fn ready(&mut self) -> io::Result<u64> {
+        let len = self.file.current_len()?;
+        if len != self.seen {
+            self.seen = len;
+            self.changed = Instant::now();
+        }
+        if self.head.len() < HEAD_BYTES && len as usize > self.head.len() {
+            self.head = head_of(&self.file, len);
+        }
+        let upto = if self.changed.elapsed() >= GRACE {
+            len
+        } else {
+            complete_lines(&self.file, self.taken, len)?
+        };
+        Ok(upto.max(self.taken))
+    }
+
+    /// The file as a source of `len` bytes.
+    pub fn snapshot(&self, len: u64) -> Arc<dyn Source> {
+        Arc::new(self.file.with_len(len))
+    }
+}
+
+fn head_of(file: &FileSource, len: u64) -> Vec<u8> {
+    let mut head = vec![0u8; (len as usize).min(HEAD_BYTES)];
+    let got = file.with_len(len).read_full_at(0, &mut head).unwrap_or(0);
+    head.truncate(got);
+    head
+}
+
+/// The length up to the last newline in `[from, len)` (or `from` if none).
+fn complete_lines(file: &FileSource, from: u64, len: u64) -> io::Result<u64> {
+    let start = len.saturating_sub(64 * 1024).max(from);
+    let mut tail = vec![0u8; (len - start) as usize];
+    let got = file.with_len(len).read_full_at(start, &mut tail)?;
+    Ok(match memchr::memrchr(b'\n', &tail[..got]) {
+        Some(i) => start + i as u64 + 1,
+        None => from,
+    })
+}
