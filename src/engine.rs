@@ -40,6 +40,9 @@ pub struct SourceInfo {
     pub enabled: bool,
     /// Why the source could not be read, if it could not.
     pub error: Option<String>,
+    /// What its background work reports while it stays readable (retrying,
+    /// a download or decompression that stopped part-way).
+    pub warning: Option<String>,
 }
 
 /// One line of a frame.
@@ -118,7 +121,12 @@ pub struct Engine {
     search: Option<search::ActiveSearch>,
     filter: crate::search::filter::RecordFilter,
     follow: Option<follow::Follow>,
+    /// Problems of each source's background work (remote reads, spools).
+    healths: Vec<Option<Arc<crate::source::Health>>>,
 }
+
+/// Remote bytes up to which the overview pass still runs (it reads them all).
+const OVERVIEW_REMOTE_MAX: u64 = 64 * 1024 * 1024;
 
 /// How long a message stays in the status bar without a key being pressed.
 const MESSAGE_FOR: Duration = Duration::from_secs(4);
@@ -150,6 +158,69 @@ impl Engine {
             search: None,
             filter: crate::search::filter::RecordFilter::default(),
             follow: None,
+            healths: Vec::new(),
+        }
+    }
+
+    /// Shows what each source's background work reports (one entry per
+    /// source, in merge order), and hides a source whose reads failed for
+    /// good so that the others stay readable.
+    pub fn watching_health(mut self, healths: Vec<Option<Arc<crate::source::Health>>>) -> Self {
+        self.healths = healths;
+        self
+    }
+
+    /// Copies health reports into the source list; `true` if one changed.
+    fn check_health(&mut self) -> bool {
+        let mut changed = false;
+        for (info, health) in self.sources.iter_mut().zip(&self.healths) {
+            let now = health.as_ref().and_then(|h| h.problem());
+            if info.warning != now {
+                info.warning = now;
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// After a read error: hides the sources that report a failure (a
+    /// server that stopped answering) and reopens the screen where it was.
+    /// Returns `false` when no source owns up, i.e. the error is elsewhere.
+    fn quarantine_failed_sources(&mut self) -> io::Result<bool> {
+        self.check_health();
+        let mut hidden = Vec::new();
+        for (i, info) in self.sources.iter_mut().enumerate() {
+            if let (Some(problem), true) = (info.warning.take(), info.enabled) {
+                info.enabled = false;
+                info.error = Some(problem);
+                hidden.push(i);
+            }
+        }
+        if hidden.is_empty() {
+            return Ok(false);
+        }
+        let top = self.top_ts();
+        for &i in &hidden {
+            self.window.merge_mut().set_enabled(i, false);
+        }
+        match top {
+            Some(t) => self.window.jump_time(t)?,
+            None => self.window.jump_start()?,
+        }
+        let names: Vec<&str> = hidden
+            .iter()
+            .map(|&i| self.sources[i].label.as_str())
+            .collect();
+        self.message = Some(format!("{} failed and is hidden", names.join(", ")));
+        Ok(true)
+    }
+
+    /// Reports a read error, unless a failing source took the blame.
+    fn read_failed(&mut self, e: io::Error) {
+        match self.quarantine_failed_sources() {
+            Ok(true) => {}
+            Ok(false) => self.message = Some(format!("read error: {e}")),
+            Err(again) => self.message = Some(format!("read error: {again}")),
         }
     }
 
@@ -200,7 +271,7 @@ impl Engine {
             None => self.window.jump_start(),
         };
         if let Err(e) = opened {
-            self.message = Some(format!("read error: {e}"));
+            self.read_failed(e);
         }
         publish(self.frame(None));
         loop {
@@ -213,8 +284,10 @@ impl Engine {
                 ) {
                     Ok(command) => command,
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        let health_changed = self.check_health();
                         match self.follow_tick() {
                             Ok(true) => publish(self.frame(None)),
+                            Ok(false) if health_changed => publish(self.frame(None)),
                             Ok(false) => {}
                             Err(e) => {
                                 self.message = Some(format!("follow: {e}"));
@@ -249,7 +322,7 @@ impl Engine {
                     continue;
                 }
                 if let Err(e) = self.apply(command, &commands, &publish) {
-                    self.message = Some(format!("read error: {e}"));
+                    self.read_failed(e);
                 }
             }
             if look {
@@ -601,6 +674,19 @@ pub fn is_json(format: Option<&TsFormat>) -> bool {
 }
 
 /// Starts the overview for the engine's sources, if there is anything to count.
+///
+/// Not over big remote sources: the pass reads every byte, and a viewer
+/// must not download gigabytes behind the user's back. Line numbers and
+/// the timeline are then missing; positions are shown in percent.
 pub fn start_overview(window: &Window) -> Option<OverviewHandle> {
-    Overview::start(window.merge())
+    let merge = window.merge();
+    let remote_bytes: u64 = (0..merge.source_count())
+        .map(|i| merge.layout(i))
+        .filter(|layout| layout.source().is_remote())
+        .map(|layout| layout.len())
+        .sum();
+    if remote_bytes > OVERVIEW_REMOTE_MAX {
+        return None;
+    }
+    Overview::start(merge)
 }

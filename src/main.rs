@@ -20,7 +20,8 @@ use logweave::search::filter::RecordFilter;
 use logweave::search::matcher::{Matcher, PatternKind};
 use logweave::source::spool::Spool;
 use logweave::source::{
-    describe_io_error, open_all, short_tags, FollowTarget, OpenError, SourceEntry,
+    describe_io_error, open_all, remote, short_tags, spooled, FollowTarget, Health, OpenError,
+    SourceEntry,
 };
 use logweave::view::{self, ViewOptions};
 use logweave::window::Window;
@@ -172,25 +173,49 @@ fn run_open(args: &OpenArgs) -> ExitCode {
         Err(e) => return fail(e, EXIT_USAGE),
     };
 
-    let (mut entries, open_errors, mut spool) = match open_sources(&args.sources) {
-        Ok(opened) => opened,
-        Err(e) => {
-            return fail(
-                format_args!("cannot read stdin: {}", describe_io_error(&e)),
-                EXIT_USAGE,
-            )
-        }
-    };
-    if let (Some(spool), false) = (&mut spool, args.follow || interactive) {
-        // Print mode merges all of stdin: wait for it to end.
-        if let Err(e) = spool
-            .wait()
-            .and_then(|_| refresh_stdin(&mut entries, spool))
-        {
-            return fail(
-                format_args!("cannot read stdin: {}", describe_io_error(&e)),
-                EXIT_PARTIAL,
-            );
+    let (entries, open_errors) = open_sources(&args.sources);
+    open_entries(
+        entries,
+        open_errors,
+        args,
+        interactive,
+        since,
+        until,
+        time,
+        filter,
+    )
+}
+
+/// Where a command's sources come together: sources opened (and the
+/// errors of those that did not) are printed, followed or shown.
+#[allow(clippy::too_many_arguments)]
+fn open_entries(
+    mut entries: Vec<SourceEntry>,
+    open_errors: Vec<OpenError>,
+    args: &OpenArgs,
+    interactive: bool,
+    since: Option<Nanos>,
+    until: Option<Nanos>,
+    time: TimeOptions,
+    filter: Option<RecordFilter>,
+) -> ExitCode {
+    let mut spool_failures: Vec<(String, String)> = Vec::new();
+    for entry in &mut entries {
+        let waited = if args.follow || interactive {
+            // Enough to sniff the format; follow mode takes in the rest.
+            entry.settle_filling(64 * 1024)
+        } else {
+            // Print mode merges all of a stream: wait for it to end.
+            entry.finish_filling()
+        };
+        if let Err(e) = waited {
+            // What arrived stays; the problem is said below.
+            let reason = entry
+                .health
+                .as_ref()
+                .and_then(|h| h.problem())
+                .unwrap_or_else(|| describe_io_error(&e));
+            spool_failures.push((entry.path.display().to_string(), reason));
         }
     }
     let mut failures: Vec<(String, String)> = Vec::new();
@@ -200,6 +225,12 @@ fn run_open(args: &OpenArgs) -> ExitCode {
         }
         failures.push((e.path().to_string(), e.reason()));
     }
+    if !interactive {
+        for (path, reason) in &spool_failures {
+            eprintln!("logweave: '{path}': {reason}");
+        }
+    }
+    let partial = !spool_failures.is_empty();
     if args.follow && !interactive {
         if since.is_some() || until.is_some() {
             return fail("--since/--until do not combine with -f yet", EXIT_USAGE);
@@ -242,7 +273,10 @@ fn run_open(args: &OpenArgs) -> ExitCode {
     }
     let mut layouts = Vec::new();
     let mut labels = Vec::new();
+    let mut tags = Vec::new();
     let mut paths = Vec::new();
+    let mut healths = Vec::new();
+    let mut paths_shown = Vec::new();
     for entry in entries {
         // Levels are sniffed when something shows or filters by them.
         let want_levels = interactive || filter.as_ref().is_some_and(|f| f.min_level.is_some());
@@ -250,7 +284,10 @@ fn run_open(args: &OpenArgs) -> ExitCode {
             Ok(layout) => {
                 layouts.push(layout);
                 labels.push(entry.label);
+                tags.push(entry.tag);
                 paths.push(entry.follow);
+                healths.push(entry.health);
+                paths_shown.push(entry.path.display().to_string());
             }
             Err(e) => {
                 let reason = describe_io_error(&e);
@@ -276,7 +313,9 @@ fn run_open(args: &OpenArgs) -> ExitCode {
         let viewer = Viewer {
             layouts,
             labels,
+            tags,
             paths,
+            healths,
             failures,
             merge_options,
             since,
@@ -293,10 +332,16 @@ fn run_open(args: &OpenArgs) -> ExitCode {
         return run_viewer(viewer);
     }
 
+    // `--tag` prefixes lines with the short tag where the opener chose one.
+    let line_tags = labels
+        .into_iter()
+        .zip(tags)
+        .map(|(label, tag)| tag.unwrap_or(label))
+        .collect();
     let options = PrintOptions {
         since,
         until,
-        tags: args.tag.then_some(labels),
+        tags: args.tag.then_some(line_tags),
         threads: args.threads,
         prefilter: filter
             .as_ref()
@@ -315,40 +360,52 @@ fn run_open(args: &OpenArgs) -> ExitCode {
             )
         }
     }
-    if failures.is_empty() {
+    // Sources whose reads failed after retries, said once at the end.
+    let mut sick = false;
+    for (health, label) in healths.iter().zip(&paths_shown) {
+        if let Some(problem) = health.as_ref().and_then(|h| h.problem()) {
+            eprintln!("logweave: '{label}': {problem}");
+            sick = true;
+        }
+    }
+    if failures.is_empty() && !partial && !sick {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_PARTIAL)
     }
 }
 
-/// Opens the sources in the order given; `-` is stdin, spooled to a file.
-fn open_sources(args: &[PathBuf]) -> io::Result<(Vec<SourceEntry>, Vec<OpenError>, Option<Spool>)> {
+/// Opens the sources in the order given: `-` is stdin (spooled to a file),
+/// URLs are remote sources, anything else a file or folder.
+fn open_sources(args: &[PathBuf]) -> (Vec<SourceEntry>, Vec<OpenError>) {
     let mut entries = Vec::new();
     let mut errors = Vec::new();
-    let mut spool: Option<Spool> = None;
+    let mut stdin_taken = false;
     for arg in args {
-        if arg.as_os_str() == "-" {
-            if spool.is_none() {
-                let started = Spool::stdin()?;
-                entries.push(started.entry()?);
-                spool = Some(started);
+        let text = arg.to_string_lossy();
+        let (opened, failed) = if text == "-" {
+            if std::mem::replace(&mut stdin_taken, true) {
+                continue;
             }
-            continue;
-        }
-        let (opened, failed) = open_all(std::slice::from_ref(arg));
+            match Spool::stdin().and_then(spooled) {
+                Ok(entry) => (vec![entry], Vec::new()),
+                Err(e) => (
+                    Vec::new(),
+                    vec![OpenError::Io {
+                        path: "-".into(),
+                        message: describe_io_error(&e),
+                    }],
+                ),
+            }
+        } else if remote::is_url(&text) {
+            remote::open_url(&text)
+        } else {
+            open_all(std::slice::from_ref(arg))
+        };
         entries.extend(opened);
         errors.extend(failed);
     }
-    Ok((entries, errors, spool))
-}
-
-/// Replaces the stdin entry by one with everything that arrived.
-fn refresh_stdin(entries: &mut [SourceEntry], spool: &Spool) -> io::Result<()> {
-    for entry in entries.iter_mut().filter(|e| e.path.as_os_str() == "-") {
-        *entry = spool.entry()?;
-    }
-    Ok(())
+    (entries, errors)
 }
 
 /// `--grep`, `--grep-v` and `--level` as a record filter.
@@ -377,8 +434,12 @@ fn print_filter(args: &OpenArgs) -> Result<Option<RecordFilter>, String> {
 struct Viewer {
     layouts: Vec<RecordLayout>,
     labels: Vec<String>,
+    /// Tags chosen by the opener (else guessed from the labels).
+    tags: Vec<Option<String>>,
     /// The file behind each source, for follow mode.
     paths: Vec<Option<FollowTarget>>,
+    /// Problems of background work behind each source.
+    healths: Vec<Option<Arc<Health>>>,
     failures: Vec<(String, String)>,
     merge_options: MergeOptions,
     since: Option<Nanos>,
@@ -402,7 +463,12 @@ fn run_viewer(v: Viewer) -> ExitCode {
             .to_string()
     };
     all_labels.extend(failures.iter().map(|(path, _)| file_name(path)));
-    let tags = short_tags(&all_labels);
+    let mut tags = short_tags(&all_labels);
+    for (tag, chosen) in tags.iter_mut().zip(&v.tags) {
+        if let Some(chosen) = chosen {
+            tag.clone_from(chosen);
+        }
+    }
     let mut sources: Vec<SourceInfo> = v
         .layouts
         .iter()
@@ -414,6 +480,7 @@ fn run_viewer(v: Viewer) -> ExitCode {
             json: engine::is_json(layout.format()),
             enabled: true,
             error: None,
+            warning: None,
         })
         .collect();
     for ((path, reason), tag) in failures.iter().zip(&tags[labels.len()..]) {
@@ -423,6 +490,7 @@ fn run_viewer(v: Viewer) -> ExitCode {
             json: false,
             enabled: false,
             error: Some(reason.clone()),
+            warning: None,
         });
     }
     let merge = Merge::new(v.layouts, v.merge_options);
@@ -431,6 +499,7 @@ fn run_viewer(v: Viewer) -> ExitCode {
     let (frames_tx, frames_rx) = tokio::sync::watch::channel(Arc::new(engine::Frame::default()));
     let (commands_tx, commands_rx) = std::sync::mpsc::channel();
     let engine = Engine::new(window, sources, clock, overview)
+        .watching_health(v.healths)
         .filtered(v.filter)
         .starting_at(v.since)
         .following(

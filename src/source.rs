@@ -5,13 +5,15 @@
 //! need. Local files use positional reads rather than mmap, because a log that
 //! is truncated under an mmap kills the process with SIGBUS.
 
+pub mod compressed;
 mod file;
+pub mod remote;
 pub mod spool;
 pub mod watch;
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 pub use file::{FileSource, MemSource};
 
@@ -46,19 +48,94 @@ pub trait Source: Send + Sync {
         }
         Ok(filled)
     }
+
+    /// `true` when reads go over the network: work that would read the
+    /// whole source in the background (line numbers, the timeline) is then
+    /// left out for big sources.
+    fn is_remote(&self) -> bool {
+        false
+    }
+}
+
+/// What a source's background work (a download, decompression, retries)
+/// has to say: the latest problem, cleared when things work again. The
+/// viewer shows it beside the source; print mode writes it to stderr.
+#[derive(Debug, Default)]
+pub struct Health {
+    problem: Mutex<Option<String>>,
+}
+
+impl Health {
+    pub fn report(&self, problem: String) {
+        *self.lock() = Some(problem);
+    }
+
+    pub fn clear(&self) {
+        let mut problem = self.lock();
+        if problem.is_some() {
+            *problem = None;
+        }
+    }
+
+    pub fn problem(&self) -> Option<String> {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.problem.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// A source as the rest of the program knows it: the bytes plus how to name it.
 pub struct SourceEntry {
     /// Where it came from, as the user wrote it (or as discovery found it).
     pub path: PathBuf,
-    /// Short human label used by `--tag` and on screen (e.g. `attempt=1.log`).
+    /// Human label used by `--tag` and on screen (e.g. `attempt=1.log`).
     pub label: String,
+    /// The short tag before each line on screen, when the opener knows a
+    /// better one than [`short_tags`] would guess (Airflow discovery's
+    /// `local`, `trigger.42`, `s3`, `served`).
+    pub tag: Option<String>,
     /// The bytes.
     pub source: Arc<dyn Source>,
     /// What follow mode watches: the open file, and the path to check for
     /// truncation and rotation (`None` for stdin, which has no path).
     pub follow: Option<FollowTarget>,
+    /// Problems of background work behind the source (download, retries,
+    /// decompression), for the status bar and stderr.
+    pub health: Option<Arc<Health>>,
+    /// The stream still being spooled into this source (stdin, a
+    /// compressed file, a download): print mode waits for it to end.
+    pub filling: Option<spool::Spool>,
+}
+
+impl SourceEntry {
+    /// Waits for a spooling source to end and takes all of it. The error, if
+    /// the stream broke, is also in `health`; what arrived stays readable.
+    pub fn finish_filling(&mut self) -> io::Result<()> {
+        let Some(mut spool) = self.filling.take() else {
+            return Ok(());
+        };
+        let result = spool.wait();
+        let done = spool.entry()?;
+        self.source = done.source;
+        self.follow = done.follow;
+        result
+    }
+
+    /// Takes what a spooling source holds now (at least `bytes`, or all of
+    /// it if it ends sooner, or whatever came within a second) and lets the
+    /// spool go on in the background; follow mode picks up the rest.
+    pub fn settle_filling(&mut self, bytes: u64) -> io::Result<()> {
+        let Some(spool) = self.filling.take() else {
+            return Ok(());
+        };
+        spool.wait_for(bytes, std::time::Duration::from_secs(1));
+        let now = spool.entry()?;
+        self.source = now.source;
+        self.follow = now.follow;
+        Ok(())
+    }
 }
 
 /// A file that follow mode can watch for growth.
@@ -80,6 +157,10 @@ pub enum OpenError {
     /// A directory without any regular file inside.
     #[error("cannot open '{path}': directory holds no files")]
     EmptyDir { path: String },
+    /// A server or object store refused or could not be reached. `path` is
+    /// the redacted URL.
+    #[error("cannot open '{path}': {message}")]
+    Remote { path: String, message: String },
 }
 
 impl OpenError {
@@ -88,14 +169,15 @@ impl OpenError {
         match self {
             OpenError::Io { path, .. }
             | OpenError::Special { path }
-            | OpenError::EmptyDir { path } => path,
+            | OpenError::EmptyDir { path }
+            | OpenError::Remote { path, .. } => path,
         }
     }
 
     /// Why it failed, without the path.
     pub fn reason(&self) -> String {
         match self {
-            OpenError::Io { message, .. } => message.clone(),
+            OpenError::Io { message, .. } | OpenError::Remote { message, .. } => message.clone(),
             OpenError::Special { .. } => "not a regular file".into(),
             OpenError::EmptyDir { .. } => "directory holds no files".into(),
         }
@@ -112,6 +194,9 @@ pub fn short_tags(labels: &[String]) -> Vec<String> {
         let name = label.rsplit('/').next().unwrap_or(label);
         if let Some(rest) = name.split(".trigger.").nth(1) {
             return format!("trigger.{}", rest.trim_end_matches(".log"));
+        }
+        if let Some((scheme, _)) = label.split_once("://") {
+            return if scheme == "https" { "http" } else { scheme }.to_string();
         }
         if let Some((dir, _)) = label
             .split_once('/')
@@ -200,8 +285,16 @@ pub fn open_all(args: &[PathBuf]) -> (Vec<SourceEntry>, Vec<OpenError>) {
     (opened, errors)
 }
 
-fn open_file(path: &Path, label: String) -> Result<SourceEntry, OpenError> {
+/// Opens a local file; a `.gz` or `.zst` one (by its magic bytes) starts
+/// decompressing into a spool.
+pub fn open_file(path: &Path, label: String) -> Result<SourceEntry, OpenError> {
     let source = FileSource::open(path)?;
+    let compression = compressed::Compression::sniff(&source).map_err(|e| io_error(path, &e))?;
+    if let Some(compression) = compression {
+        return compressed::decompress(path, label, Arc::new(source), compression)
+            .and_then(spooled)
+            .map_err(|e| io_error(path, &e));
+    }
     let follow = FollowTarget {
         path: Some(path.to_path_buf()),
         file: source.with_len(source.len()),
@@ -209,9 +302,19 @@ fn open_file(path: &Path, label: String) -> Result<SourceEntry, OpenError> {
     Ok(SourceEntry {
         path: path.to_path_buf(),
         label,
+        tag: None,
         source: Arc::new(source),
         follow: Some(follow),
+        health: None,
+        filling: None,
     })
+}
+
+/// The entry of a spool that has just started (empty until it fills).
+pub fn spooled(spool: spool::Spool) -> io::Result<SourceEntry> {
+    let mut entry = spool.entry()?;
+    entry.filling = Some(spool);
+    Ok(entry)
 }
 
 /// Every regular file under `dir` (recursively, hidden ones skipped), by

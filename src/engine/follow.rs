@@ -180,6 +180,7 @@ impl Engine {
             json,
             enabled: true,
             error: None,
+            warning: None,
         };
         // Sources that failed to open sit after the merged ones.
         self.sources.insert(index.min(self.sources.len()), info);

@@ -1,81 +1,188 @@
-//! stdin as a source: spooled to an unlinked temporary file as it arrives,
-//! so it is random-access and scrollable while RAM stays flat
+//! Sources that arrive as a stream — stdin, a compressed file being
+//! decompressed, an HTTP body from a server without range support — are
+//! spooled to an unlinked temporary file as they arrive, so they are
+//! random-access and scrollable while they fill and RAM stays flat
 //! (`kubectl logs -f pod | logweave - worker.log`).
+//!
+//! The spool file grows like a followed log: readers take length snapshots,
+//! and follow mode (which every viewer runs) swaps in longer ones.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::{FileSource, FollowTarget, Source, SourceEntry};
+use super::{describe_io_error, FileSource, FollowTarget, Health, Source, SourceEntry};
 
-/// A running spool of stdin.
+/// A running spool.
 pub struct Spool {
-    pub file: FileSource,
+    file: FileSource,
     writer: Option<JoinHandle<io::Result<()>>>,
+    /// Bytes written so far (cheaper to ask than the file's metadata).
+    written: Arc<AtomicU64>,
+    health: Arc<Health>,
+    path: PathBuf,
+    label: String,
 }
 
 impl Spool {
-    /// Starts copying stdin into a temporary file in the background. The file
-    /// is unlinked at once: only our handles keep it, so nothing is left
-    /// behind however the process ends.
+    /// Spools stdin.
     pub fn stdin() -> io::Result<Spool> {
+        Spool::start(PathBuf::from("-"), "stdin".into(), "stdin", io::stdin())
+    }
+
+    /// Starts copying `reader` into a temporary file in the background. The
+    /// file is unlinked at once: only our handles keep it, so nothing is left
+    /// behind however the process ends. `what` names the stream in errors
+    /// ("gzip", "download").
+    pub fn start(
+        path: PathBuf,
+        label: String,
+        what: &'static str,
+        mut reader: impl Read + Send + 'static,
+    ) -> io::Result<Spool> {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        let path: PathBuf =
-            std::env::temp_dir().join(format!("logweave-stdin-{}-{nanos}", std::process::id()));
+        static SERIAL: AtomicU64 = AtomicU64::new(0);
+        let temp: PathBuf = std::env::temp_dir().join(format!(
+            "logweave-spool-{}-{nanos}-{}",
+            std::process::id(),
+            SERIAL.fetch_add(1, Ordering::Relaxed)
+        ));
         let mut writer = OpenOptions::new()
             .create_new(true)
             .write(true)
-            .open(&path)?;
-        let reader = File::open(&path);
-        let _ = std::fs::remove_file(&path);
-        let file = FileSource::from_file(reader?)?;
+            .open(&temp)?;
+        let opened = File::open(&temp);
+        let _ = std::fs::remove_file(&temp);
+        let file = FileSource::from_file(opened?)?;
+        let written = Arc::new(AtomicU64::new(0));
+        let health = Arc::new(Health::default());
+        let (counter, reporter) = (written.clone(), health.clone());
         let handle = std::thread::Builder::new()
-            .name("stdin-spool".into())
+            .name(format!("spool-{what}"))
             .spawn(move || {
-                let mut stdin = io::stdin().lock();
                 let mut buf = vec![0u8; 64 * 1024];
-                loop {
-                    let n = match stdin.read(&mut buf) {
-                        Ok(0) => return Ok(()),
+                let result = loop {
+                    let n = match reader.read(&mut buf) {
+                        Ok(0) => break Ok(()),
                         Ok(n) => n,
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                        Err(e) => return Err(e),
+                        Err(e) => break Err(e),
                     };
-                    writer.write_all(&buf[..n])?;
+                    if let Err(e) = writer.write_all(&buf[..n]) {
+                        break Err(e);
+                    }
+                    counter.fetch_add(n as u64, Ordering::Release);
+                };
+                if let Err(e) = &result {
+                    let at = counter.load(Ordering::Acquire);
+                    reporter.report(format!(
+                        "{what} stopped after {at} bytes: {}",
+                        describe_io_error(e)
+                    ));
                 }
+                result
             })?;
         Ok(Spool {
             file,
             writer: Some(handle),
+            written,
+            health,
+            path,
+            label,
         })
     }
 
-    /// Waits for stdin to end (print mode without `-f` merges all of it).
+    /// Waits for the stream to end (print mode merges all of it). An error
+    /// is also left in [`Spool::health`]; what arrived before it stays.
     pub fn wait(&mut self) -> io::Result<()> {
         match self.writer.take() {
             Some(handle) => handle
                 .join()
-                .map_err(|_| io::Error::other("stdin reader failed"))?,
+                .map_err(|_| io::Error::other("spool writer failed"))?,
             None => Ok(()),
         }
     }
 
-    /// The source as it stands now.
+    /// Waits until `bytes` have arrived, the stream ended, or `timeout`
+    /// passed: enough to sniff the format before the viewer opens.
+    pub fn wait_for(&self, bytes: u64, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.written.load(Ordering::Acquire) < bytes
+            && self.writer.as_ref().is_some_and(|h| !h.is_finished())
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Problems of the stream (a corrupt archive, a dropped download).
+    pub fn health(&self) -> Arc<Health> {
+        self.health.clone()
+    }
+
+    /// The source as it stands now, with a follow target so that viewers
+    /// see it grow.
     pub fn entry(&self) -> io::Result<SourceEntry> {
-        let now = self.file.with_len(self.file.current_len()?);
+        let now = self.file.with_len(self.written.load(Ordering::Acquire));
         Ok(SourceEntry {
-            path: PathBuf::from("-"),
-            label: "stdin".into(),
-            source: Arc::new(now.with_len(now.len())) as Arc<dyn Source>,
+            path: self.path.clone(),
+            label: self.label.clone(),
+            tag: None,
+            source: Arc::new(now.clone()) as Arc<dyn Source>,
             follow: Some(FollowTarget {
                 path: None,
                 file: now,
             }),
+            health: Some(self.health.clone()),
+            filling: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that yields some bytes, then fails.
+    struct Broken(Vec<u8>);
+
+    impl Read for Broken {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "corrupt deflate stream",
+                ));
+            }
+            let n = buf.len().min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0.drain(..n);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_failing_stream_keeps_what_arrived_and_says_why() {
+        let mut spool = Spool::start(
+            "x".into(),
+            "x".into(),
+            "gzip",
+            Broken(b"line 1\nline 2\n".to_vec()),
+        )
+        .unwrap();
+        assert!(spool.wait().is_err());
+        let entry = spool.entry().unwrap();
+        let mut buf = vec![0u8; 64];
+        let n = entry.source.read_full_at(0, &mut buf).unwrap();
+        assert_eq!(&buf[..n], b"line 1\nline 2\n");
+        let problem = spool.health().problem().unwrap();
+        assert!(problem.contains("gzip stopped after 14 bytes"), "{problem}");
+        assert!(problem.contains("corrupt deflate stream"), "{problem}");
     }
 }

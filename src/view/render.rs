@@ -51,6 +51,7 @@ mod tests {
             json,
             enabled: true,
             error: None,
+            warning: None,
         }
     }
 

@@ -140,6 +140,8 @@ fn left_part(app: &App, compact: bool, with_lines: bool) -> Vec<Span<'static>> {
     for (i, source) in f.sources.iter().enumerate() {
         let (mark, style) = if source.error.is_some() {
             ("✗", status.fg(theme.get("error").fg.unwrap_or_default()))
+        } else if source.warning.is_some() {
+            ("!", status.fg(theme.get("error").fg.unwrap_or_default()))
         } else if source.enabled {
             ("●", theme.source(i).bg(status.bg.unwrap_or_default()))
         } else {
@@ -163,12 +165,18 @@ fn left_part(app: &App, compact: bool, with_lines: bool) -> Vec<Span<'static>> {
     left
 }
 
-/// The error of the first unreadable source, to keep it in sight.
+/// The error of the first unreadable source (else the first warning: a
+/// retry, a download or archive that stopped part-way), to keep it in sight.
 fn first_error(app: &App) -> Option<String> {
-    app.frame
-        .sources
+    let sources = &app.frame.sources;
+    sources
         .iter()
         .find_map(|s| s.error.as_ref().map(|e| format!("{}: {e}", s.label)))
+        .or_else(|| {
+            sources
+                .iter()
+                .find_map(|s| s.warning.as_ref().map(|w| format!("{}: {w}", s.label)))
+        })
 }
 
 #[cfg(test)]

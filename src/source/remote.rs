@@ -1,0 +1,578 @@
+//! Remote sources: random access over range requests, through a small
+//! bounded block cache. Nothing downloads a whole object: a jump to the end
+//! fetches the last block or two, scrolling fetches the blocks on screen.
+//!
+//! Backends ([`RangeBackend`]) speak one protocol each — HTTP(S) with
+//! `Range:` (also the Airflow worker log server) and object storage through
+//! `object_store` — and share the cache, the retries and the accounting here.
+
+pub mod http;
+pub mod object;
+mod runtime;
+
+use std::io;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use std::path::PathBuf;
+
+use super::{compressed, spool, spooled, Health, MemSource, OpenError, Source, SourceEntry};
+pub use runtime::block_on;
+
+/// Bytes per cached block. Big enough that a screen is one request, small
+/// enough that a jump does not fetch much more than it shows.
+pub const BLOCK: u64 = 256 * 1024;
+
+/// Blocks kept per source: 8 MiB at most, whatever the object's size.
+const CACHED_BLOCKS: usize = 32;
+
+/// Blocks fetched at once when reading straight on (print, search): fewer
+/// round trips without holding more than the cache allows.
+const MAX_RUN: u64 = 8;
+
+/// Attempts for one request before a transient failure becomes an error.
+const ATTEMPTS: u32 = 4;
+
+/// Why a request failed. The text never holds credentials: backends name
+/// objects by their redacted location.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RemoteError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Denied(String),
+    /// Worth retrying: timeouts, refused connections, 5xx, 429.
+    #[error("{0}")]
+    Transient(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl RemoteError {
+    fn into_io(self, what: &str) -> io::Error {
+        let kind = match self {
+            RemoteError::NotFound => io::ErrorKind::NotFound,
+            RemoteError::Denied(_) => io::ErrorKind::PermissionDenied,
+            _ => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, format!("{what}: {self}"))
+    }
+}
+
+/// Length and version of a remote object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stat {
+    pub len: u64,
+    /// ETag or Last-Modified: a different version means the object was
+    /// replaced rather than appended to.
+    pub version: Option<String>,
+}
+
+/// One remote protocol: the size of an object and byte ranges of it.
+pub trait RangeBackend: Send + Sync {
+    /// Where the object is, for messages (credentials and query removed).
+    fn location(&self) -> &str;
+    fn stat(&self) -> Result<Stat, RemoteError>;
+    fn fetch(&self, range: Range<u64>) -> Result<Bytes, RemoteError>;
+}
+
+/// Requests and bytes fetched by all remote sources of the process, for
+/// benchmarks and `LOGWEAVE_FETCH_STATS`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct FetchStats {
+    pub requests: u64,
+    pub bytes: u64,
+}
+
+static REQUESTS: AtomicU64 = AtomicU64::new(0);
+static BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// What remote sources have fetched so far.
+pub fn fetch_stats() -> FetchStats {
+    FetchStats {
+        requests: REQUESTS.load(Ordering::Relaxed),
+        bytes: BYTES.load(Ordering::Relaxed),
+    }
+}
+
+/// Runs `op` until it succeeds, fails for good, or runs out of attempts,
+/// waiting longer each time; reports retries to `health`.
+pub fn with_retries<T>(
+    health: &Health,
+    what: &str,
+    mut op: impl FnMut() -> Result<T, RemoteError>,
+) -> Result<T, RemoteError> {
+    let mut wait = Duration::from_millis(100);
+    for attempt in 1..=ATTEMPTS {
+        match op() {
+            Err(RemoteError::Transient(reason)) if attempt < ATTEMPTS => {
+                health.report(format!("{what}: {reason}, retrying"));
+                std::thread::sleep(wait);
+                wait *= 3;
+            }
+            Err(e) => {
+                health.report(format!("{what}: {e}"));
+                return Err(e);
+            }
+            Ok(value) => {
+                health.clear();
+                return Ok(value);
+            }
+        }
+    }
+    unreachable!("the last attempt returns")
+}
+
+/// A remote object as a [`Source`]: a length snapshot taken at open (like a
+/// local file) and a bounded cache of fixed-size blocks.
+pub struct RemoteSource {
+    backend: Arc<dyn RangeBackend>,
+    stat: Stat,
+    cache: Mutex<BlockCache>,
+    health: Arc<Health>,
+}
+
+impl RemoteSource {
+    /// Asks the backend for the object's size (with retries).
+    pub fn open(backend: Arc<dyn RangeBackend>, health: Arc<Health>) -> Result<Self, RemoteError> {
+        let stat = with_retries(&health, backend.location(), || backend.stat())?;
+        Ok(Self::with_stat(backend, stat, health))
+    }
+
+    /// A source over an object whose size is already known.
+    pub fn with_stat(backend: Arc<dyn RangeBackend>, stat: Stat, health: Arc<Health>) -> Self {
+        Self {
+            backend,
+            stat,
+            cache: Mutex::new(BlockCache::default()),
+            health,
+        }
+    }
+
+    /// Length and version seen at open.
+    pub fn stat(&self) -> &Stat {
+        &self.stat
+    }
+
+    /// The backend, to check for a newer version.
+    pub fn backend(&self) -> &Arc<dyn RangeBackend> {
+        &self.backend
+    }
+
+    /// Fetches blocks `first..first + count` in one request and caches them.
+    fn fetch_blocks(&self, first: u64, count: u64) -> io::Result<Vec<Bytes>> {
+        let start = first * BLOCK;
+        let end = ((first + count) * BLOCK).min(self.stat.len);
+        let location = self.backend.location();
+        let data = with_retries(&self.health, location, || {
+            REQUESTS.fetch_add(1, Ordering::Relaxed);
+            let data = self.backend.fetch(start..end)?;
+            BYTES.fetch_add(data.len() as u64, Ordering::Relaxed);
+            Ok(data)
+        })
+        .map_err(|e| e.into_io(location))?;
+        if (data.len() as u64) < end - start {
+            // The object shrank or was replaced under us: what we have is
+            // still right for the offsets it covers.
+            self.health.report(format!(
+                "{location}: object is shorter than when opened (replaced?)"
+            ));
+        }
+        let blocks: Vec<Bytes> = (0..count)
+            .map(|i| {
+                let from = ((i * BLOCK) as usize).min(data.len());
+                let to = (((i + 1) * BLOCK) as usize).min(data.len());
+                data.slice(from..to)
+            })
+            .collect();
+        let mut cache = self.lock_cache();
+        for (i, block) in blocks.iter().enumerate() {
+            cache.insert(first + i as u64, block.clone());
+        }
+        Ok(blocks)
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, BlockCache> {
+        // A panic while holding the lock left at worst a stale LRU order.
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Source for RemoteSource {
+    fn len(&self) -> u64 {
+        self.stat.len
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        if offset >= self.stat.len || buf.is_empty() {
+            return Ok(0);
+        }
+        let index = offset / BLOCK;
+        let cached = self.lock_cache().get(index);
+        let block = match cached {
+            Some(block) => block,
+            None => {
+                // Reading straight on: fetch further ahead, up to the end.
+                let last = (self.stat.len - 1) / BLOCK;
+                let run = self.lock_cache().run_ahead(index).min(last - index + 1);
+                let blocks = self.fetch_blocks(index, run)?;
+                blocks.into_iter().next().unwrap_or_default()
+            }
+        };
+        let within = (offset - index * BLOCK) as usize;
+        if within >= block.len() {
+            return Ok(0);
+        }
+        let n = buf.len().min(block.len() - within);
+        buf[..n].copy_from_slice(&block[within..within + n]);
+        Ok(n)
+    }
+
+    fn is_remote(&self) -> bool {
+        true
+    }
+}
+
+/// Least-recently-used blocks, at most [`CACHED_BLOCKS`]. A linear scan of
+/// 32 entries costs less than the hashing it would replace.
+#[derive(Default)]
+struct BlockCache {
+    blocks: Vec<(u64, Bytes, u64)>,
+    tick: u64,
+    /// The block fetched last and how many were fetched with it, to spot
+    /// reading straight on.
+    last_fetch: Option<(u64, u64)>,
+}
+
+impl BlockCache {
+    fn get(&mut self, index: u64) -> Option<Bytes> {
+        self.tick += 1;
+        let tick = self.tick;
+        self.blocks
+            .iter_mut()
+            .find(|(i, _, _)| *i == index)
+            .map(|(_, block, used)| {
+                *used = tick;
+                block.clone()
+            })
+    }
+
+    /// How many blocks to fetch from `index`: one for a jump, growing runs
+    /// for a reader that keeps asking for the next block.
+    fn run_ahead(&mut self, index: u64) -> u64 {
+        let run = match self.last_fetch {
+            Some((end, run)) if end == index => (run * 2).min(MAX_RUN),
+            _ => 1,
+        };
+        self.last_fetch = Some((index + run, run));
+        run
+    }
+
+    fn insert(&mut self, index: u64, block: Bytes) {
+        self.tick += 1;
+        if let Some(slot) = self.blocks.iter_mut().find(|(i, _, _)| *i == index) {
+            *slot = (index, block, self.tick);
+            return;
+        }
+        if self.blocks.len() >= CACHED_BLOCKS {
+            if let Some(oldest) = self
+                .blocks
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, (_, _, used))| *used)
+                .map(|(at, _)| at)
+            {
+                self.blocks.swap_remove(oldest);
+            }
+        }
+        self.blocks.push((index, block, self.tick));
+    }
+}
+
+/// `true` for an argument that names a remote source rather than a path.
+pub fn is_url(arg: &str) -> bool {
+    arg.starts_with("http://") || arg.starts_with("https://") || object::is_object_url(arg)
+}
+
+/// Opens a URL given as a source: `http(s)://` as one file, an object URL
+/// as one object or, when no object has that name, every object under it.
+pub fn open_url(url: &str) -> (Vec<SourceEntry>, Vec<OpenError>) {
+    let shown = redact(url);
+    let failed = |e: RemoteError| OpenError::Remote {
+        path: shown.clone(),
+        message: e.to_string(),
+    };
+    if !object::is_object_url(url) {
+        let backend = http::HttpBackend::new(url);
+        return match open_http(backend, shown.clone(), None) {
+            Ok(entry) => (vec![entry], Vec::new()),
+            Err(e) => (Vec::new(), vec![failed(e)]),
+        };
+    }
+    let (bucket, path) = match object::Bucket::for_url(url) {
+        Ok(found) => found,
+        Err(e) => return (Vec::new(), vec![failed(e)]),
+    };
+    let single = if url.ends_with('/') || path.as_ref().is_empty() {
+        Err(RemoteError::NotFound)
+    } else {
+        open_ranged(Arc::new(bucket.object(path.clone())), shown.clone(), None)
+    };
+    match single {
+        Ok(entry) => (vec![entry], Vec::new()),
+        Err(RemoteError::NotFound) => {
+            let prefix = match path.as_ref() {
+                "" => String::new(),
+                p => format!("{p}/"),
+            };
+            let listed = match bucket.list(&prefix) {
+                Ok(listed) if listed.is_empty() => Err(RemoteError::Other(
+                    "no object with that name or under it".into(),
+                )),
+                other => other,
+            };
+            match listed {
+                Ok(objects) => open_objects(&bucket, objects, |_| None),
+                Err(e) => (Vec::new(), vec![failed(e)]),
+            }
+        }
+        Err(e) => (Vec::new(), vec![failed(e)]),
+    }
+}
+
+/// Opens listed objects of a bucket, tagged by `tag_of`.
+pub fn open_objects(
+    bucket: &object::Bucket,
+    objects: Vec<(object_store::path::Path, u64)>,
+    tag_of: impl Fn(&str) -> Option<String>,
+) -> (Vec<SourceEntry>, Vec<OpenError>) {
+    let (mut opened, mut errors) = (Vec::new(), Vec::new());
+    for (path, len) in objects {
+        let shown = bucket.url_of(&path);
+        let tag = tag_of(path.as_ref());
+        let backend = Arc::new(bucket.object(path));
+        let stat = Stat { len, version: None };
+        match open_with_stat(backend, stat, shown.clone(), tag) {
+            Ok(entry) => opened.push(entry),
+            Err(e) => errors.push(OpenError::Remote {
+                path: shown,
+                message: e.to_string(),
+            }),
+        }
+    }
+    (opened, errors)
+}
+
+/// Opens an HTTP(S) URL: ranged when the server allows, else spooled.
+pub fn open_http(
+    backend: http::HttpBackend,
+    label: String,
+    tag: Option<String>,
+) -> Result<SourceEntry, RemoteError> {
+    let health = Arc::new(Health::default());
+    let probe = with_retries(&health, backend.location(), || backend.probe())?;
+    match probe {
+        http::Probe::Ranged(stat) => open_with_stat(Arc::new(backend), stat, label, tag),
+        http::Probe::Whole(body) => {
+            let path = PathBuf::from(backend.location());
+            let mut body = std::io::BufReader::with_capacity(256 * 1024, body);
+            let head = std::io::BufRead::fill_buf(&mut body)
+                .map_err(|e| RemoteError::Other(super::describe_io_error(&e)))?
+                .to_vec();
+            let spool = match compressed::Compression::sniff(&MemSource(head)) {
+                Ok(Some(compressed::Compression::Gzip)) => spool::Spool::start(
+                    path,
+                    label,
+                    "download",
+                    flate2::bufread::MultiGzDecoder::new(body),
+                ),
+                Ok(Some(compressed::Compression::Zstd)) => {
+                    zstd::stream::read::Decoder::with_buffer(body)
+                        .and_then(|d| spool::Spool::start(path, label, "download", d))
+                }
+                _ => spool::Spool::start(path, label, "download", body),
+            }
+            .map_err(|e| RemoteError::Other(super::describe_io_error(&e)))?;
+            let mut entry =
+                spooled(spool).map_err(|e| RemoteError::Other(super::describe_io_error(&e)))?;
+            entry.tag = tag;
+            Ok(entry)
+        }
+    }
+}
+
+/// Opens a ranged backend, asking for its size first.
+pub fn open_ranged(
+    backend: Arc<dyn RangeBackend>,
+    label: String,
+    tag: Option<String>,
+) -> Result<SourceEntry, RemoteError> {
+    let health = Arc::new(Health::default());
+    let stat = with_retries(&health, backend.location(), || backend.stat())?;
+    open_with_stat(backend, stat, label, tag)
+}
+
+fn open_with_stat(
+    backend: Arc<dyn RangeBackend>,
+    stat: Stat,
+    label: String,
+    tag: Option<String>,
+) -> Result<SourceEntry, RemoteError> {
+    let health = Arc::new(Health::default());
+    let path = PathBuf::from(backend.location());
+    let source = Arc::new(RemoteSource::with_stat(backend, stat, health.clone()));
+    let compression = compressed::Compression::sniff(source.as_ref())
+        .map_err(|e| RemoteError::Other(super::describe_io_error(&e)))?;
+    if let Some(compression) = compression {
+        let spool = compressed::decompress(&path, label, source, compression)
+            .map_err(|e| RemoteError::Other(super::describe_io_error(&e)))?;
+        let mut entry =
+            spooled(spool).map_err(|e| RemoteError::Other(super::describe_io_error(&e)))?;
+        entry.tag = tag;
+        return Ok(entry);
+    }
+    Ok(SourceEntry {
+        path,
+        label,
+        tag,
+        source,
+        follow: None,
+        health: Some(health),
+        filling: None,
+    })
+}
+
+/// Removes credentials from a URL before it is shown anywhere: the user
+/// part (`user:password@`) and the query (presigned URLs carry signatures).
+pub fn redact(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some(parts) => parts,
+        None => return url.to_string(),
+    };
+    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
+    let (authority, path) = match rest.find('/') {
+        Some(at) => rest.split_at(at),
+        None => (rest, ""),
+    };
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    format!("{scheme}://{host}{path}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// An in-memory backend that counts requests, to check the cache.
+    struct Counting {
+        data: Vec<u8>,
+        requests: AtomicUsize,
+        fail_first: AtomicUsize,
+    }
+
+    impl RangeBackend for Counting {
+        fn location(&self) -> &str {
+            "mem://test"
+        }
+        fn stat(&self) -> Result<Stat, RemoteError> {
+            Ok(Stat {
+                len: self.data.len() as u64,
+                version: None,
+            })
+        }
+        fn fetch(&self, range: Range<u64>) -> Result<Bytes, RemoteError> {
+            self.requests.fetch_add(1, Ordering::SeqCst);
+            if self.fail_first.load(Ordering::SeqCst) > 0 {
+                self.fail_first.fetch_sub(1, Ordering::SeqCst);
+                return Err(RemoteError::Transient("connection reset".into()));
+            }
+            Ok(Bytes::copy_from_slice(
+                &self.data[range.start as usize..range.end as usize],
+            ))
+        }
+    }
+
+    fn source(len: usize, fail_first: usize) -> (Arc<Counting>, RemoteSource) {
+        let backend = Arc::new(Counting {
+            data: (0..len).map(|i| (i % 251) as u8).collect(),
+            requests: AtomicUsize::new(0),
+            fail_first: AtomicUsize::new(fail_first),
+        });
+        let source = RemoteSource::open(backend.clone(), Arc::new(Health::default()))
+            .expect("in-memory backend opens");
+        (backend, source)
+    }
+
+    #[test]
+    fn reads_match_the_object_at_any_offset() {
+        let len = 3 * BLOCK as usize + 123;
+        let (backend, source) = source(len, 0);
+        for &offset in &[0, 1, BLOCK - 1, BLOCK, 2 * BLOCK + 7, len as u64 - 5] {
+            let mut buf = vec![0u8; 1000];
+            let n = source.read_full_at(offset, &mut buf).unwrap();
+            let want = &backend.data[offset as usize..(offset as usize + 1000).min(len)];
+            assert_eq!(&buf[..n], want, "at {offset}");
+        }
+        let mut buf = [0u8; 4];
+        assert_eq!(source.read_at(len as u64, &mut buf).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_jump_fetches_one_block_and_rereads_are_cached() {
+        let len = 100 * BLOCK as usize;
+        let (backend, source) = source(len, 0);
+        let mut buf = vec![0u8; 4096];
+        source.read_at(len as u64 - 4096, &mut buf).unwrap();
+        source.read_at(len as u64 - 8192, &mut buf).unwrap();
+        assert_eq!(backend.requests.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn reading_straight_on_uses_growing_runs_and_bounded_memory() {
+        let len = 200 * BLOCK as usize;
+        let (backend, source) = source(len, 0);
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut offset = 0;
+        while offset < len as u64 {
+            offset += source.read_at(offset, &mut buf).unwrap() as u64;
+        }
+        let requests = backend.requests.load(Ordering::SeqCst);
+        assert!(
+            requests <= 200 / MAX_RUN as usize + 4,
+            "{requests} requests"
+        );
+        assert!(source.lock_cache().blocks.len() <= CACHED_BLOCKS);
+    }
+
+    #[test]
+    fn transient_failures_are_retried() {
+        let (backend, source) = source(1000, 2);
+        let mut buf = [0u8; 10];
+        assert_eq!(source.read_at(0, &mut buf).unwrap(), 10);
+        assert_eq!(backend.requests.load(Ordering::SeqCst), 3);
+        assert_eq!(source.health.problem(), None);
+    }
+
+    #[test]
+    fn persistent_failures_become_errors_and_health_reports() {
+        let (_, source) = source(1000, 100);
+        let mut buf = [0u8; 10];
+        let err = source.read_at(0, &mut buf).unwrap_err();
+        assert!(err.to_string().contains("connection reset"), "{err}");
+        assert!(source.health.problem().is_some());
+    }
+
+    #[test]
+    fn redact_removes_user_info_and_query() {
+        assert_eq!(
+            redact("https://bob:s3cret@host:8080/a/b?X-Amz-Signature=abc#x"),
+            "https://host:8080/a/b"
+        );
+        assert_eq!(redact("s3://bucket/key"), "s3://bucket/key");
+        assert_eq!(redact("http://host"), "http://host");
+    }
+}

@@ -1,0 +1,181 @@
+//! Object storage (`s3://`, `gs://`, `az://`) through the `object_store`
+//! crate: ranged GETs for reads, listing for prefixes. Endpoints and
+//! credentials come from the standard environment variables of each cloud
+//! (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, `AWS_REGION`,
+//! `GOOGLE_SERVICE_ACCOUNT`, `AZURE_STORAGE_ACCOUNT_NAME`, …).
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::path::Path as ObjectPath;
+use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig};
+
+use super::http::root_cause;
+use super::{block_on, RangeBackend, RemoteError, Stat};
+
+/// URL schemes handled here.
+pub const SCHEMES: [&str; 6] = ["s3://", "s3a://", "gs://", "az://", "abfs://", "abfss://"];
+
+/// `true` for an `s3://`, `gs://` or `az://` URL.
+pub fn is_object_url(s: &str) -> bool {
+    SCHEMES.iter().any(|scheme| s.starts_with(scheme))
+}
+
+/// A bucket (or container) and the client for it.
+#[derive(Clone)]
+pub struct Bucket {
+    store: Arc<dyn ObjectStore>,
+    /// `s3://bucket`, for naming objects in messages.
+    root: String,
+}
+
+impl Bucket {
+    /// Connects to the bucket of `url`; the path part is returned separately.
+    pub fn for_url(url: &str) -> Result<(Bucket, ObjectPath), RemoteError> {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| RemoteError::Other(format!("not a valid URL: {e}")))?;
+        let options = ClientOptions::new()
+            .with_connect_timeout(Duration::from_secs(5))
+            .with_timeout(Duration::from_secs(60));
+        let retry = RetryConfig {
+            max_retries: 3,
+            retry_timeout: Duration::from_secs(60),
+            ..RetryConfig::default()
+        };
+        let invalid = |e: object_store::Error| RemoteError::Other(root_cause(&e));
+        let store: Arc<dyn ObjectStore> = match parsed.scheme() {
+            "s3" | "s3a" => {
+                let mut builder = object_store::aws::AmazonS3Builder::from_env()
+                    .with_url(url)
+                    .with_client_options(options)
+                    .with_retry(retry);
+                // A local S3-compatible server (MinIO, moto) speaks plain
+                // HTTP; the AWS CLI allows that without a second setting.
+                let endpoint = std::env::var("AWS_ENDPOINT_URL")
+                    .or_else(|_| std::env::var("AWS_ENDPOINT"))
+                    .unwrap_or_default();
+                if endpoint.starts_with("http://") {
+                    builder = builder.with_allow_http(true);
+                }
+                Arc::new(builder.build().map_err(invalid)?)
+            }
+            "gs" => Arc::new(
+                object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                    .with_url(url)
+                    .with_client_options(options)
+                    .with_retry(retry)
+                    .build()
+                    .map_err(invalid)?,
+            ),
+            "az" | "abfs" | "abfss" => Arc::new(
+                object_store::azure::MicrosoftAzureBuilder::from_env()
+                    .with_url(url)
+                    .with_client_options(options)
+                    .with_retry(retry)
+                    .build()
+                    .map_err(invalid)?,
+            ),
+            other => {
+                return Err(RemoteError::Other(format!(
+                    "unsupported scheme '{other}://'"
+                )))
+            }
+        };
+        let root = format!(
+            "{}://{}",
+            parsed.scheme(),
+            parsed.host_str().unwrap_or_default()
+        );
+        let path = ObjectPath::from_url_path(parsed.path())
+            .map_err(|e| RemoteError::Other(root_cause(&e)))?;
+        Ok((Bucket { store, root }, path))
+    }
+
+    /// Every object whose key starts with `prefix` (a plain string prefix,
+    /// not only whole folders: `…/attempt=1.log` also finds
+    /// `…/attempt=1.log.trigger.42.log`), sorted by key.
+    pub fn list(&self, prefix: &str) -> Result<Vec<(ObjectPath, u64)>, RemoteError> {
+        let store = self.store.clone();
+        // List the folder, then keep the keys that extend the prefix.
+        let folder = prefix
+            .rsplit_once('/')
+            .map_or("", |(dir, _)| dir)
+            .to_string();
+        let prefix = prefix.to_string();
+        let listed: Result<Vec<_>, object_store::Error> = block_on(async move {
+            let folder = (!folder.is_empty()).then(|| ObjectPath::from(folder));
+            store.list(folder.as_ref()).try_collect().await
+        });
+        let mut found: Vec<(ObjectPath, u64)> = listed
+            .map_err(classify)?
+            .into_iter()
+            .filter(|meta| meta.location.as_ref().starts_with(&prefix))
+            .map(|meta| (meta.location, meta.size))
+            .collect();
+        found.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
+        Ok(found)
+    }
+
+    /// The URL of an object in this bucket.
+    pub fn url_of(&self, path: &ObjectPath) -> String {
+        format!("{}/{}", self.root, path)
+    }
+
+    /// One object of this bucket as a range backend.
+    pub fn object(&self, path: ObjectPath) -> ObjectBackend {
+        ObjectBackend {
+            shown: self.url_of(&path),
+            bucket: self.clone(),
+            path,
+        }
+    }
+}
+
+/// One object.
+pub struct ObjectBackend {
+    bucket: Bucket,
+    path: ObjectPath,
+    shown: String,
+}
+
+impl RangeBackend for ObjectBackend {
+    fn location(&self) -> &str {
+        &self.shown
+    }
+
+    fn stat(&self) -> Result<Stat, RemoteError> {
+        let (store, path) = (self.bucket.store.clone(), self.path.clone());
+        let meta = block_on(async move { store.head(&path).await }).map_err(classify)?;
+        Ok(Stat {
+            len: meta.size,
+            version: meta.e_tag.or_else(|| Some(meta.last_modified.to_rfc3339())),
+        })
+    }
+
+    fn fetch(&self, range: Range<u64>) -> Result<Bytes, RemoteError> {
+        if range.is_empty() {
+            return Ok(Bytes::new());
+        }
+        let (store, path) = (self.bucket.store.clone(), self.path.clone());
+        block_on(async move { store.get_range(&path, range).await }).map_err(classify)
+    }
+}
+
+/// `object_store` errors as [`RemoteError`]s. `object_store` has retried
+/// transient failures already, so none is retried again here.
+fn classify(e: object_store::Error) -> RemoteError {
+    match &e {
+        object_store::Error::NotFound { .. } => RemoteError::NotFound,
+        object_store::Error::PermissionDenied { .. } => {
+            RemoteError::Denied(format!("access denied: {}", root_cause(&e)))
+        }
+        object_store::Error::Unauthenticated { .. } => RemoteError::Denied(format!(
+            "not authenticated (check the credentials in the environment): {}",
+            root_cause(&e)
+        )),
+        _ => RemoteError::Other(root_cause(&e)),
+    }
+}

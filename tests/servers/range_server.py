@@ -1,0 +1,118 @@
+"""A small HTTP file server with byte ranges, for logweave's tests.
+
+Serves files under ROOT at /files/<path> with `Range:` support, at
+/whole/<path> ignoring `Range:` (as some servers do), and at /flaky/<path>
+with ranges but a 503 on every other request. GET /_stats returns the
+requests and body bytes served so far as JSON; POST /_reset zeroes them.
+
+    python3 range_server.py ROOT PORT
+"""
+
+import json
+import os
+import re
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ROOT = os.path.abspath(sys.argv[1])
+PORT = int(sys.argv[2])
+STATS = {"requests": 0, "bytes": 0}
+LOCK = threading.Lock()
+FLAKY = {"n": 0}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        if self.path == "/_reset":
+            with LOCK:
+                STATS.update(requests=0, bytes=0)
+            self.reply(200, b"ok")
+        else:
+            self.reply(404, b"not found")
+
+    def do_HEAD(self):
+        self.serve(head=True)
+
+    def do_GET(self):
+        if self.path == "/_stats":
+            with LOCK:
+                body = json.dumps(STATS).encode()
+            self.reply(200, body)
+            return
+        self.serve(head=False)
+
+    def reply(self, status, body, headers=()):
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def serve(self, head):
+        match = re.match(r"^/(files|whole|flaky)/(.*)$", self.path)
+        if not match:
+            self.reply(404, b"not found")
+            return
+        mode, rel = match.groups()
+        if mode == "flaky":
+            with LOCK:
+                FLAKY["n"] += 1
+                fail = FLAKY["n"] % 2 == 1
+            if fail:
+                self.reply(503, b"try again")
+                return
+        path = os.path.normpath(os.path.join(ROOT, rel))
+        if not path.startswith(ROOT) or not os.path.isfile(path):
+            self.reply(404, b"not found")
+            return
+        size = os.path.getsize(path)
+        start, end, status = 0, size, 200
+        wanted = self.headers.get("Range")
+        if wanted and mode != "whole":
+            m = re.match(r"bytes=(\d+)-(\d*)$", wanted)
+            if m:
+                start = int(m.group(1))
+                end = min(size, int(m.group(2)) + 1) if m.group(2) else size
+                if start >= size:
+                    self.reply(416, b"", [("Content-Range", f"bytes */{size}")])
+                    return
+                status = 206
+        self.send_response(status)
+        self.send_header("Content-Length", str(end - start))
+        self.send_header("ETag", f'"{int(os.path.getmtime(path) * 1e6)}-{size}"')
+        self.send_header("Accept-Ranges", "none" if mode == "whole" else "bytes")
+        if status == 206:
+            self.send_header("Content-Range", f"bytes {start}-{end - 1}/{size}")
+        self.end_headers()
+        if head:
+            return
+        with LOCK:
+            STATS["requests"] += 1
+        with open(path, "rb") as f:
+            f.seek(start)
+            left = end - start
+            while left > 0:
+                chunk = f.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                try:
+                    self.wfile.write(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+                left -= len(chunk)
+                with LOCK:
+                    STATS["bytes"] += len(chunk)
+
+
+if __name__ == "__main__":
+    server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+    server.daemon_threads = True
+    print(f"serving {ROOT} on 127.0.0.1:{PORT}", flush=True)
+    server.serve_forever()
