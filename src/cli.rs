@@ -24,6 +24,57 @@ pub enum Command {
     Gen(GenArgs),
     /// Open a generated Airflow task attempt (written once to a cache folder).
     Demo(DemoArgs),
+    /// Open every log of one Airflow task attempt: the local file and its
+    /// trigger sub-logs and rotation backups, the remote copy, the worker's
+    /// log server. Without ids (on a terminal): pick them from a list.
+    Airflow(AirflowArgs),
+}
+
+/// `logweave airflow`.
+#[derive(Debug, Args)]
+pub struct AirflowArgs {
+    /// DAG id.
+    #[arg(long, value_name = "ID")]
+    pub dag: Option<String>,
+
+    /// Run id (e.g. 'scheduled__2024-12-19T00:00:00+00:00').
+    #[arg(long, value_name = "ID")]
+    pub run: Option<String>,
+
+    /// Task id.
+    #[arg(long, value_name = "ID")]
+    pub task: Option<String>,
+
+    /// Try number (default: the latest in the log folder).
+    #[arg(long = "try", value_name = "N")]
+    pub try_number: Option<u32>,
+
+    /// Map index of a mapped task instance.
+    #[arg(long, value_name = "N")]
+    pub map_index: Option<i64>,
+
+    /// The log folder (default: AIRFLOW__LOGGING__BASE_LOG_FOLDER, else
+    /// base_log_folder in $AIRFLOW_HOME/airflow.cfg, else ~/airflow/logs).
+    #[arg(long, value_name = "DIR")]
+    pub base_log_folder: Option<PathBuf>,
+
+    /// Remote log base (remote_base_log_folder), e.g. s3://bucket/airflow/logs:
+    /// every object under the attempt's key joins.
+    #[arg(long, value_name = "URL")]
+    pub remote: Option<String>,
+
+    /// The worker's log server, e.g. http://worker-3:8793.
+    #[arg(long, value_name = "URL")]
+    pub log_server: Option<String>,
+
+    /// Shared secret for the log server (default: AIRFLOW__API__SECRET_KEY,
+    /// else AIRFLOW__WEBSERVER__SECRET_KEY, else airflow.cfg). Prefer the
+    /// environment: command lines are visible to other users.
+    #[arg(long, value_name = "KEY")]
+    pub secret_key: Option<String>,
+
+    #[command(flatten)]
+    pub open: OpenArgs,
 }
 
 /// `logweave demo`.

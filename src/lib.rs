@@ -6,6 +6,7 @@
 //! both directions) → [`merge`] (K-way merge from any cursor, dedup, seeks) →
 //! [`print`](mod@print) (stdout) or the window and view.
 
+pub mod airflow;
 pub mod cli;
 pub mod engine;
 pub mod follow;

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use logweave::cli::{Cli, Command, DemoArgs, GenArgs, OpenArgs};
+use logweave::airflow::{self, picker::PartialId, AttemptId, Places};
+use logweave::cli::{AirflowArgs, Cli, Command, DemoArgs, GenArgs, OpenArgs};
 use logweave::engine::{self, Engine, SourceInfo};
 use logweave::follow;
 use logweave::gen::{self, GenSpec};
@@ -36,7 +37,8 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Gen(args)) => run_gen(&args),
         Some(Command::Demo(args)) => run_demo(args),
-        None => run_open(&cli.open),
+        Some(Command::Airflow(args)) => run_airflow(&args),
+        None => run_open(&cli.open, None),
     }
 }
 
@@ -119,7 +121,103 @@ fn run_demo(mut args: DemoArgs) -> ExitCode {
         args.open.follow = true;
     }
     args.open.sources = vec![dir];
-    run_open(&args.open)
+    run_open(&args.open, None)
+}
+
+/// `logweave airflow`: finds every source of one task attempt (asking with
+/// a picker for the ids not given, on a terminal), then opens them.
+fn run_airflow(args: &AirflowArgs) -> ExitCode {
+    let base = airflow::base_log_folder(args.base_log_folder.as_deref());
+    let known = PartialId {
+        dag: args.dag.clone(),
+        run: args.run.clone(),
+        task: args.task.clone(),
+        map_index: args.map_index,
+        try_number: args.try_number,
+    };
+    let interactive = !args.open.print && io::stdout().is_terminal() && io::stdin().is_terminal();
+    let id = match (&known.dag, &known.run, &known.task) {
+        (Some(dag), Some(run), Some(task)) => {
+            let mut id = AttemptId {
+                dag: dag.clone(),
+                run: run.clone(),
+                task: task.clone(),
+                map_index: known.map_index,
+                try_number: known.try_number.unwrap_or(0),
+            };
+            // `--try` defaults to the latest try in the folder.
+            if known.try_number.is_none() {
+                let dir = base.join(id.relative_path());
+                let dir = dir.parent().unwrap_or(&base);
+                match airflow::discover::latest_try(dir) {
+                    Ok(Some(latest)) => id.try_number = latest,
+                    _ if interactive => match airflow::picker::pick(&base, &known) {
+                        Ok(Some(picked)) => id = picked,
+                        Ok(None) => return ExitCode::SUCCESS,
+                        Err(e) => return fail(format_args!("terminal error: {e}"), EXIT_PARTIAL),
+                    },
+                    _ if args.remote.is_some() || args.log_server.is_some() => {
+                        return fail(
+                            format_args!(
+                                "no tries of this task in '{}': give --try",
+                                dir.display()
+                            ),
+                            EXIT_USAGE,
+                        )
+                    }
+                    _ => {
+                        return fail(
+                            format_args!("no tries of this task in '{}'", dir.display()),
+                            EXIT_USAGE,
+                        )
+                    }
+                }
+            }
+            id
+        }
+        _ if interactive => match airflow::picker::pick(&base, &known) {
+            Ok(Some(id)) => id,
+            Ok(None) => return ExitCode::SUCCESS,
+            Err(e) => {
+                return fail(
+                    format_args!(
+                        "cannot read the log folder '{}': {}",
+                        base.display(),
+                        describe_io_error(&e)
+                    ),
+                    EXIT_USAGE,
+                )
+            }
+        },
+        _ => {
+            let dags = airflow::discover::children(&base, "dag_id")
+                .map(|nodes| {
+                    nodes
+                        .into_iter()
+                        .map(|n| n.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            return fail(
+                format_args!(
+                    "--dag, --run and --task are needed when not on a terminal \
+                     (dags in '{}': {})",
+                    base.display(),
+                    if dags.is_empty() { "none" } else { &dags }
+                ),
+                EXIT_USAGE,
+            );
+        }
+    };
+    let places = Places {
+        base,
+        remote: args.remote.clone(),
+        log_server: args.log_server.clone(),
+        secret_key: airflow::secret_key(args.secret_key.as_deref()),
+    };
+    let found = airflow::open_attempt(&id, &places);
+    run_open(&args.open, Some(found))
 }
 
 /// UTC nanoseconds of the last record of a log, if it has one.
@@ -142,8 +240,11 @@ fn cache_dir() -> PathBuf {
     base.join("logweave")
 }
 
-fn run_open(args: &OpenArgs) -> ExitCode {
-    if args.sources.is_empty() {
+/// Opens `found` (sources a subcommand discovered, with the errors of
+/// those it could not open) and the SOURCE arguments, then shows, prints or
+/// follows them.
+fn run_open(args: &OpenArgs, found: Option<(Vec<SourceEntry>, Vec<OpenError>)>) -> ExitCode {
+    if args.sources.is_empty() && found.is_none() {
         return fail(
             "no sources given (try 'logweave demo', 'logweave --help', or 'logweave gen --out /tmp/attempt')",
             EXIT_USAGE,
@@ -173,7 +274,10 @@ fn run_open(args: &OpenArgs) -> ExitCode {
         Err(e) => return fail(e, EXIT_USAGE),
     };
 
-    let (entries, open_errors) = open_sources(&args.sources);
+    let (mut entries, mut open_errors) = found.unwrap_or_default();
+    let (more, more_errors) = open_sources(&args.sources);
+    entries.extend(more);
+    open_errors.extend(more_errors);
     open_entries(
         entries,
         open_errors,

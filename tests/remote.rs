@@ -1,0 +1,315 @@
+//! Remote sources against real servers on 127.0.0.1: a Range-capable HTTP
+//! server, moto's S3-compatible server, and Airflow's own worker log server.
+//! The first run installs the servers' Python packages (see
+//! tests/remote/servers.rs); later runs reuse them.
+
+#[path = "e2e/harness.rs"]
+mod harness;
+#[path = "remote/servers.rs"]
+mod servers;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use harness::Tui;
+use servers::{
+    airflow_log_server, range_server, range_stats, reset_range_stats, s3_env, s3_put, s3_server,
+};
+
+fn logweave(args: &[&str], env: &[(&str, String)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_logweave"));
+    command.args(args).env("TZ", "UTC");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().expect("run logweave")
+}
+
+/// Writes a generated attempt of about `size` into `dir`.
+fn generate(dir: &Path, size: &str) {
+    let out = logweave(
+        &["gen", "--out", &dir.display().to_string(), "--size", size],
+        &[],
+    );
+    assert!(out.status.success(), "gen failed");
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn http_ranges_return_the_file_byte_for_byte_also_without_range_support_or_with_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "6MB");
+    let server = range_server(dir.path());
+    let want = std::fs::read(dir.path().join("attempt=1.log")).unwrap();
+    for mode in ["files", "whole", "flaky"] {
+        let url = format!("{}/{mode}/attempt=1.log", server.url());
+        let out = logweave(&["--print", &url], &[]);
+        assert!(out.status.success(), "{mode}: {}", stderr(&out));
+        assert!(out.stdout == want, "{mode}: bytes differ");
+    }
+}
+
+#[test]
+fn a_jump_to_the_end_of_a_big_object_fetches_a_few_ranges_and_memory_stays_flat() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "330MB");
+    let file = dir.path().join("attempt=1.log");
+    let len = std::fs::metadata(&file).unwrap().len();
+    assert!(len > 190_000_000, "a ~200 MB object ({len})");
+    let server = range_server(dir.path());
+    let url = format!("{}/files/attempt=1.log", server.url());
+
+    let mut tui = Tui::spawn(&[&url], 24, 100);
+    tui.wait_ready();
+    let (first_requests, first_bytes) = range_stats(&server);
+    assert!(
+        first_requests <= 6 && first_bytes <= 2 * 1024 * 1024,
+        "first screen: {first_requests} requests, {first_bytes} bytes"
+    );
+    reset_range_stats(&server);
+    tui.press("G");
+    let last = last_line(&file);
+    tui.wait_for_text(&last[..60]);
+    let (requests, bytes) = range_stats(&server);
+    assert!(
+        requests <= 6 && bytes <= 2 * 1024 * 1024,
+        "G: {requests} requests, {bytes} bytes"
+    );
+
+    // A search that finds nothing reads every byte through the cache.
+    reset_range_stats(&server);
+    tui.press("?no such text anywhere\r");
+    tui.wait_for("the search to finish", |t| {
+        t.status().contains("not found") || t.text().contains("not found")
+    });
+    let (_, bytes) = range_stats(&server);
+    assert!(
+        bytes >= len / 2,
+        "the search read the object ({bytes} bytes)"
+    );
+    let rss = tui.peak_rss_kib().expect("peak RSS");
+    assert!(rss < 80 * 1024, "peak RSS {rss} KiB after reading 200 MB");
+    tui.press("q");
+    assert!(tui.wait_exit());
+}
+
+fn last_line(file: &Path) -> String {
+    let text = std::fs::read(file).unwrap();
+    let body = text.strip_suffix(b"\n").unwrap_or(&text);
+    let start = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    String::from_utf8_lossy(&body[start..]).into_owned()
+}
+
+#[test]
+fn a_refusing_server_fails_alone_and_the_others_are_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "1MB");
+    let local = dir.path().join("attempt=1.log");
+    let dead = format!("http://127.0.0.1:{}/x.log", servers::free_port());
+    let out = logweave(&["--print", &local.display().to_string(), &dead], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout == std::fs::read(&local).unwrap());
+    let err = stderr(&out);
+    assert!(
+        err.contains("Connection refused") && err.contains(&dead),
+        "{err}"
+    );
+}
+
+#[test]
+fn credentials_in_urls_never_reach_messages() {
+    let port = servers::free_port();
+    let url = format!("http://alice:hunter2@127.0.0.1:{port}/x.log?X-Amz-Signature=abc");
+    let out = logweave(&["--print", &url], &[]);
+    let err = stderr(&out);
+    assert!(!err.contains("hunter2") && !err.contains("abc"), "{err}");
+    assert!(
+        err.contains(&format!("http://127.0.0.1:{port}/x.log")),
+        "{err}"
+    );
+}
+
+#[test]
+fn s3_objects_and_prefixes_read_through_ranged_gets() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "4MB");
+    let server = s3_server();
+    let env = s3_env(server);
+    let files = ["attempt=1.log", "attempt=1.log.trigger.42.log"];
+    let objects: Vec<(String, PathBuf)> = files
+        .iter()
+        .map(|f| (format!("logs/one/{f}"), dir.path().join(f)))
+        .collect();
+    s3_put("single", &objects);
+
+    let out = logweave(&["--print", "s3://single/logs/one/attempt=1.log"], &env);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout == std::fs::read(dir.path().join(files[0])).unwrap());
+
+    // A prefix opens every object under it, merged like the local folder.
+    let local = logweave(
+        &[
+            "--print",
+            &dir.path().join(files[0]).display().to_string(),
+            &dir.path().join(files[1]).display().to_string(),
+        ],
+        &[],
+    );
+    let listed = logweave(&["--print", "s3://single/logs/one/"], &env);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert!(listed.stdout == local.stdout, "prefix merge differs");
+
+    let missing = logweave(&["--print", "s3://single/logs/none.log"], &env);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("s3://single/logs/none.log"));
+}
+
+/// A log folder with one attempt of `etl`/`extract` and its trigger log.
+fn airflow_folder(base: &Path) -> (String, PathBuf) {
+    let relative = "dag_id=etl/run_id=scheduled__2024-12-19T00:00:00+00:00/task_id=extract";
+    let task = base.join(relative);
+    std::fs::create_dir_all(&task).unwrap();
+    let gen = base.with_file_name(format!(
+        "{}-gen",
+        base.file_name().unwrap().to_string_lossy()
+    ));
+    generate(&gen, "2MB");
+    for f in ["attempt=1.log", "attempt=1.log.trigger.42.log"] {
+        std::fs::copy(gen.join(f), task.join(f)).unwrap();
+    }
+    (relative.to_string(), task)
+}
+
+fn airflow_args<'a>(base: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "airflow",
+        "--base-log-folder",
+        base,
+        "--dag",
+        "etl",
+        "--run",
+        "scheduled__2024-12-19T00:00:00+00:00",
+        "--task",
+        "extract",
+        "--print",
+        "--tag",
+        "--no-dedup",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// Lines per tag in `--tag` output.
+fn lines_per_tag(out: &Output) -> Vec<(String, usize)> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let tag = line.split(": ").next().unwrap_or("").to_string();
+        match counts.iter_mut().find(|(t, _)| *t == tag) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((tag, 1)),
+        }
+    }
+    counts.sort();
+    counts
+}
+
+#[test]
+fn airflow_remote_finds_every_object_of_the_attempt() {
+    let root = tempfile::tempdir().unwrap();
+    let base = root.path().join("logs");
+    let (relative, task) = airflow_folder(&base);
+    let env = s3_env(s3_server());
+    let objects: Vec<(String, PathBuf)> = ["attempt=1.log", "attempt=1.log.trigger.42.log"]
+        .iter()
+        .map(|f| (format!("airflow/logs/{relative}/{f}"), task.join(f)))
+        .collect();
+    s3_put("remote-logs", &objects);
+    let base_arg = base.display().to_string();
+    let out = logweave(
+        &airflow_args(&base_arg, &["--remote", "s3://remote-logs/airflow/logs"]),
+        &env,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let counts = lines_per_tag(&out);
+    let tags: Vec<&str> = counts.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(tags, ["local", "s3", "s3.trigger.42", "trigger.42"]);
+    assert_eq!(counts[0].1, counts[1].1, "the remote copy has every line");
+    assert_eq!(counts[2].1, counts[3].1);
+
+    // With dedup (the default) the copies count once.
+    let mut args = airflow_args(&base_arg, &["--remote", "s3://remote-logs/airflow/logs"]);
+    args.retain(|a| *a != "--no-dedup");
+    let deduped = logweave(&args, &env);
+    let local_only = logweave(&airflow_args(&base_arg, &[]), &[]);
+    assert_eq!(
+        String::from_utf8_lossy(&deduped.stdout).lines().count(),
+        String::from_utf8_lossy(&local_only.stdout).lines().count()
+    );
+}
+
+#[test]
+fn airflow_log_server_serves_the_attempt_with_a_signed_token() {
+    let root = tempfile::tempdir().unwrap();
+    let base = root.path().join("logs");
+    let (_, task) = airflow_folder(&base);
+    let server = airflow_log_server(&base, "the-shared-secret");
+    let base_arg = base.display().to_string();
+    let url = server.url();
+
+    let out = logweave(
+        &airflow_args(&base_arg, &["--log-server", &url]),
+        &[("AIRFLOW__API__SECRET_KEY", "the-shared-secret".into())],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let counts = lines_per_tag(&out);
+    let local = counts.iter().find(|(t, _)| t == "local").unwrap().1;
+    let served = counts.iter().find(|(t, _)| t == "served").unwrap().1;
+    assert_eq!(local, served, "{counts:?}");
+    let lines = std::fs::read_to_string(task.join("attempt=1.log"))
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(served, lines);
+
+    // The served file alone, byte for byte (through ranges).
+    let only_served = logweave(
+        &[
+            "airflow",
+            "--base-log-folder",
+            &root.path().join("elsewhere").display().to_string(),
+            "--dag",
+            "etl",
+            "--run",
+            "scheduled__2024-12-19T00:00:00+00:00",
+            "--task",
+            "extract",
+            "--try",
+            "1",
+            "--log-server",
+            &url,
+            "--print",
+        ],
+        &[("AIRFLOW__API__SECRET_KEY", "the-shared-secret".into())],
+    );
+    assert!(only_served.status.success(), "{}", stderr(&only_served));
+    assert!(only_served.stdout == std::fs::read(task.join("attempt=1.log")).unwrap());
+
+    let wrong = logweave(
+        &airflow_args(&base_arg, &["--log-server", &url, "--secret-key", "not-it"]),
+        &[],
+    );
+    assert_eq!(
+        wrong.status.code(),
+        Some(1),
+        "the local sources still print"
+    );
+    let err = stderr(&wrong);
+    assert!(
+        err.contains("403") && err.contains("secret key") && err.contains("clocks"),
+        "{err}"
+    );
+    assert!(!err.contains("not-it"), "the secret is never shown");
+}

@@ -1,0 +1,274 @@
+//! Real servers on 127.0.0.1 for the remote-source tests: a Range-capable
+//! HTTP file server (tests/servers/range_server.py), moto's S3-compatible
+//! server, and Airflow's own worker log server (serve_logs under uvicorn).
+//!
+//! Their Python packages go into `target/test-venv` (pinned in
+//! tests/servers/requirements.txt) the first time they are needed; `.ci/run`
+//! does it ahead. Each server runs under tests/servers/supervise.py, which
+//! stops it when the test process ends.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+const STARTUP: Duration = Duration::from_secs(90);
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The test venv's Python, installed on first use (once per process).
+pub fn python() -> PathBuf {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON
+        .get_or_init(|| {
+            let venv = root().join("target/test-venv");
+            let requirements = root().join("tests/servers/requirements.txt");
+            let wanted = std::fs::read_to_string(&requirements).expect("requirements.txt");
+            let marker = venv.join("installed.txt");
+            let python = venv.join("bin/python");
+            if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
+                // Several test binaries may get here at once: one installs.
+                let lock = venv.with_extension("lock");
+                let _guard = FileLock::take(&lock);
+                if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
+                    let ok = Command::new("python3")
+                        .args(["-m", "venv"])
+                        .arg(&venv)
+                        .status()
+                        .is_ok_and(|s| s.success())
+                        && Command::new(&python)
+                            .args(["-m", "pip", "install", "-q", "-r"])
+                            .arg(&requirements)
+                            .status()
+                            .is_ok_and(|s| s.success());
+                    assert!(
+                        ok,
+                        "cannot install the test servers into {}",
+                        venv.display()
+                    );
+                    std::fs::write(&marker, &wanted).expect("write the venv marker");
+                }
+            }
+            python
+        })
+        .clone()
+}
+
+/// An exclusive lock file held while it lives (`create_new` as the lock).
+struct FileLock(PathBuf);
+
+impl FileLock {
+    fn take(path: &Path) -> FileLock {
+        let start = Instant::now();
+        loop {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+            {
+                Ok(_) => return FileLock(path.to_path_buf()),
+                // A lock older than the install can take is left from a crash.
+                Err(_) if start.elapsed() > Duration::from_secs(600) => {
+                    let _ = std::fs::remove_file(path);
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(200)),
+            }
+        }
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A free port on 127.0.0.1 (free when asked; servers bind it right after).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A running server; it stops when the test process ends.
+pub struct Server {
+    pub port: u16,
+    child: Mutex<Child>,
+    /// Held open: its EOF tells the supervisor to stop the server.
+    _stdin: Mutex<ChildStdin>,
+}
+
+impl Server {
+    /// Starts `program args` under the supervisor and waits for the port.
+    pub fn start(program: &Path, args: &[String], port: u16, env: &[(&str, &str)]) -> Server {
+        let mut command = Command::new(python());
+        command
+            .arg(root().join("tests/servers/supervise.py"))
+            .arg(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("start a test server");
+        let stdin = child.stdin.take().expect("supervisor stdin");
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("{} exited at start: {status}", program.display());
+            }
+            assert!(
+                start.elapsed() < STARTUP,
+                "{} did not listen on {port}",
+                program.display()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Server {
+            port,
+            child: Mutex::new(child),
+            _stdin: Mutex::new(stdin),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// The range file server over `dir`.
+pub fn range_server(dir: &Path) -> Server {
+    let port = free_port();
+    Server::start(
+        &python(),
+        &[
+            root()
+                .join("tests/servers/range_server.py")
+                .display()
+                .to_string(),
+            dir.display().to_string(),
+            port.to_string(),
+        ],
+        port,
+        &[],
+    )
+}
+
+/// Requests and bytes the range server has served since the last reset.
+pub fn range_stats(server: &Server) -> (u64, u64) {
+    let body = http_request(server.port, "GET /_stats");
+    let value: serde_json::Value = serde_json::from_str(&body).expect("stats JSON");
+    (
+        value["requests"].as_u64().unwrap_or(0),
+        value["bytes"].as_u64().unwrap_or(0),
+    )
+}
+
+pub fn reset_range_stats(server: &Server) {
+    http_request(server.port, "POST /_reset");
+}
+
+/// A tiny HTTP/1.0 client for the stats endpoints (the body only).
+fn http_request(port: u16, request_line: &str) -> String {
+    use std::io::Read;
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "{request_line} HTTP/1.0\r\nContent-Length: 0\r\n\r\n"
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default()
+}
+
+/// Environment for logweave and boto3 to reach the S3 server.
+pub fn s3_env(server: &Server) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", server.url()),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("AWS_REGION", "us-east-1".into()),
+    ]
+}
+
+/// moto's S3-compatible server, shared by the tests of a process.
+pub fn s3_server() -> &'static Server {
+    static S3: OnceLock<Server> = OnceLock::new();
+    S3.get_or_init(|| {
+        let port = free_port();
+        let moto = python().with_file_name("moto_server");
+        Server::start(
+            &moto,
+            &[
+                "-H".into(),
+                "127.0.0.1".into(),
+                "-p".into(),
+                port.to_string(),
+            ],
+            port,
+            &[],
+        )
+    })
+}
+
+/// Uploads `objects` (key, file) into `bucket` on the S3 server.
+pub fn s3_put(bucket: &str, objects: &[(String, PathBuf)]) {
+    let server = s3_server();
+    let mut command = Command::new(python());
+    command
+        .arg(root().join("tests/servers/s3_put.py"))
+        .arg(bucket);
+    for (key, path) in objects {
+        command.arg(format!("{key}::{}", path.display()));
+    }
+    for (k, v) in s3_env(server) {
+        command.env(k, v);
+    }
+    let status = command.status().expect("run s3_put.py");
+    assert!(status.success(), "upload to the S3 server failed");
+}
+
+/// Airflow's worker log server (serve_logs) over `base`, with `secret`.
+pub fn airflow_log_server(base: &Path, secret: &str) -> Server {
+    let port = free_port();
+    let home = base.with_file_name(format!(
+        "{}-airflow-home",
+        base.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    std::fs::create_dir_all(&home).expect("airflow home");
+    let uvicorn = python().with_file_name("uvicorn");
+    Server::start(
+        &uvicorn,
+        &[
+            "--factory".into(),
+            "airflow.utils.serve_logs.log_server:get_app".into(),
+            "--host".into(),
+            "127.0.0.1".into(),
+            "--port".into(),
+            port.to_string(),
+        ],
+        port,
+        &[
+            ("AIRFLOW_HOME", &home.display().to_string()),
+            ("AIRFLOW__API__SECRET_KEY", secret),
+            (
+                "AIRFLOW__LOGGING__BASE_LOG_FOLDER",
+                &base.display().to_string(),
+            ),
+            ("AIRFLOW__CORE__LOAD_EXAMPLES", "False"),
+        ],
+    )
+}
