@@ -34,11 +34,28 @@ const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let code = match cli.command {
         Some(Command::Gen(args)) => run_gen(&args),
         Some(Command::Demo(args)) => run_demo(args),
         Some(Command::Airflow(args)) => run_airflow(&args),
         None => run_open(&cli.open, None),
+    };
+    report_fetch_stats();
+    code
+}
+
+/// With `LOGWEAVE_FETCH_STATS=FILE`, writes what remote sources fetched
+/// (`requests=N bytes=M`) to FILE at exit, for benchmarks.
+fn report_fetch_stats() {
+    if let Some(file) = std::env::var_os("LOGWEAVE_FETCH_STATS") {
+        let stats = remote::fetch_stats();
+        let line = format!("requests={} bytes={}\n", stats.requests, stats.bytes);
+        if let Err(e) = std::fs::write(&file, line) {
+            eprintln!(
+                "logweave: cannot write LOGWEAVE_FETCH_STATS: {}",
+                describe_io_error(&e)
+            );
+        }
     }
 }
 

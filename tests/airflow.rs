@@ -68,7 +68,9 @@ fn folder() -> tempfile::TempDir {
         );
     }
     write(
-        &base.join("dag_id=etl/run_id=manual__2024-12-20T00:00:00+00:00/task_id=extract/attempt=1.log"),
+        &base.join(
+            "dag_id=etl/run_id=manual__2024-12-20T00:00:00+00:00/task_id=extract/attempt=1.log",
+        ),
         &[(2, "manual run")],
     );
     write(
@@ -88,12 +90,24 @@ fn the_latest_try_with_its_backups_and_trigger_logs_in_time_order() {
     let base = dir.path().display().to_string();
     let out = logweave(
         &[
-            "airflow", "--base-log-folder", &base, "--dag", "etl", "--run", RUN, "--task",
-            "extract", "--tag",
+            "airflow",
+            "--base-log-folder",
+            &base,
+            "--dag",
+            "etl",
+            "--run",
+            RUN,
+            "--task",
+            "extract",
+            "--tag",
         ],
         &[],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let tagged: Vec<String> = stdout(&out)
         .lines()
         .map(|l| {
@@ -118,17 +132,33 @@ fn try_map_index_and_the_folder_from_the_environment() {
     let base = dir.path().display().to_string();
     let env = [("AIRFLOW__LOGGING__BASE_LOG_FOLDER", base.as_str())];
     let first = logweave(
-        &["airflow", "--dag", "etl", "--run", RUN, "--task", "extract", "--try", "1"],
+        &[
+            "airflow", "--dag", "etl", "--run", RUN, "--task", "extract", "--try", "1",
+        ],
         &env,
     );
     assert!(stdout(&first).contains("try one"));
     assert_eq!(stdout(&first).lines().count(), 1);
 
     let mapped = logweave(
-        &["airflow", "--dag", "etl", "--run", RUN, "--task", "load", "--map-index", "2"],
+        &[
+            "airflow",
+            "--dag",
+            "etl",
+            "--run",
+            RUN,
+            "--task",
+            "load",
+            "--map-index",
+            "2",
+        ],
         &env,
     );
-    assert!(stdout(&mapped).contains("mapped 2"), "{}", String::from_utf8_lossy(&mapped.stderr));
+    assert!(
+        stdout(&mapped).contains("mapped 2"),
+        "{}",
+        String::from_utf8_lossy(&mapped.stderr)
+    );
     assert_eq!(stdout(&mapped).lines().count(), 1);
 
     // airflow.cfg under AIRFLOW_HOME names the folder too.
@@ -149,13 +179,26 @@ fn try_map_index_and_the_folder_from_the_environment() {
 fn missing_ids_off_a_terminal_and_unknown_attempts_are_clear_errors() {
     let dir = folder();
     let base = dir.path().display().to_string();
-    let out = logweave(&["airflow", "--base-log-folder", &base, "--dag", "etl"], &[]);
+    let out = logweave(
+        &["airflow", "--base-log-folder", &base, "--dag", "etl"],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--run") && err.contains("etl, other"), "{err}");
 
     let out = logweave(
-        &["airflow", "--base-log-folder", &base, "--dag", "etl", "--run", RUN, "--task", "nope"],
+        &[
+            "airflow",
+            "--base-log-folder",
+            &base,
+            "--dag",
+            "etl",
+            "--run",
+            RUN,
+            "--task",
+            "nope",
+        ],
         &[],
     );
     assert_eq!(out.status.code(), Some(2));
@@ -192,7 +235,11 @@ fn the_picker_walks_dag_run_task_try_and_opens_the_attempt() {
 fn the_picker_goes_back_and_quits_cleanly() {
     let dir = folder();
     let base = dir.path().display().to_string();
-    let mut tui = Tui::spawn(&["airflow", "--base-log-folder", &base, "--dag", "etl"], 24, 100);
+    let mut tui = Tui::spawn(
+        &["airflow", "--base-log-folder", &base, "--dag", "etl"],
+        24,
+        100,
+    );
     tui.wait_for_text("pick a run");
     tui.press("\x7f"); // Backspace: up to the dags
     tui.wait_for_text("pick a dag");
@@ -202,7 +249,9 @@ fn the_picker_goes_back_and_quits_cleanly() {
 }
 
 fn lines(n: usize) -> String {
-    (0..n).map(|i| line((i / 100) as u32, &format!("line {i}"))).collect()
+    (0..n)
+        .map(|i| line((i / 100) as u32, &format!("line {i}")))
+        .collect()
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -231,7 +280,11 @@ fn gz_and_zst_files_read_by_their_magic_bytes() {
     std::fs::write(&zst, zstd::encode_all(text.as_bytes(), 3).unwrap()).unwrap();
     for file in [&gz, &zst] {
         let out = logweave(&["--print", &file.display().to_string()], &[]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(out.stdout == text.as_bytes(), "{} differs", file.display());
     }
 }
@@ -265,10 +318,19 @@ fn truncated_and_corrupt_archives_show_what_could_be_read_and_why() {
     assert_eq!(out.status.code(), Some(1));
     let printed = stdout(&out);
     assert!(printed.contains("the fine one"), "the others go on");
-    assert!(printed.contains("line 1000\n"), "a prefix of the archives is shown");
+    assert!(
+        printed.contains("line 1000\n"),
+        "a prefix of the archives is shown"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("cut.log.gz") && err.contains("gzip stopped after"), "{err}");
-    assert!(err.contains("bad.log.zst") && err.contains("zstd stopped after"), "{err}");
+    assert!(
+        err.contains("cut.log.gz") && err.contains("gzip stopped after"),
+        "{err}"
+    );
+    assert!(
+        err.contains("bad.log.zst") && err.contains("zstd stopped after"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -282,7 +344,10 @@ fn a_compressed_file_is_browsable_in_the_viewer() {
     // the background, so a later G reaches the real end.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !tui.text().contains("line 199999") {
-        assert!(std::time::Instant::now() < deadline, "never reached the end");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never reached the end"
+        );
         tui.press("G");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }

@@ -1,4 +1,4 @@
-//! HTTP(S) sources: `Range:` requests through [`RemoteSource`]'s cache. A
+//! HTTP(S) sources: `Range:` requests through [`RemoteSource`](super::RemoteSource)'s cache. A
 //! server that ignores `Range:` answers the first request with the whole
 //! body, which is then spooled to a temporary file as it streams. The
 //! Airflow worker log server is this backend plus a signed token per request.
