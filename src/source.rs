@@ -138,11 +138,106 @@ impl SourceEntry {
     }
 }
 
-/// A file that follow mode can watch for growth.
+/// A file (or remote object) that follow mode can watch for growth.
 #[derive(Clone)]
 pub struct FollowTarget {
+    /// The local path to check for truncation and rotation (`None` for
+    /// stdin, spools and remote objects).
     pub path: Option<PathBuf>,
-    pub file: FileSource,
+    pub file: Growable,
+}
+
+/// Bytes that may grow: an open local file, or a remote object whose server
+/// is asked for its length (ETag/Last-Modified tell a replaced object from
+/// a grown one).
+#[derive(Clone)]
+pub enum Growable {
+    File(FileSource),
+    Remote(remote::RemoteSource),
+}
+
+impl Growable {
+    /// The length now (for a remote object: at most a second old).
+    pub fn current_len(&self) -> io::Result<u64> {
+        match self {
+            Growable::File(file) => file.current_len(),
+            Growable::Remote(object) => Ok(object.current_stat().len),
+        }
+    }
+
+    /// The same bytes with another length snapshot.
+    pub fn with_len(&self, len: u64) -> Growable {
+        match self {
+            Growable::File(file) => Growable::File(file.with_len(len)),
+            Growable::Remote(object) => Growable::Remote(object.with_len(len)),
+        }
+    }
+
+    /// Device and inode of a local file.
+    pub fn identity(&self) -> Option<(u64, u64)> {
+        match self {
+            Growable::File(file) => Some(file.identity()),
+            Growable::Remote(_) => None,
+        }
+    }
+
+    /// `true` when a remote object's version changed since this snapshot.
+    pub fn replaced(&self) -> bool {
+        match self {
+            Growable::File(_) => false,
+            Growable::Remote(object) => {
+                let now = object.current_stat();
+                now.version.is_some() && now.version != object.stat().version
+            }
+        }
+    }
+
+    /// Drops a remote object's cached blocks.
+    pub fn forget(&self) {
+        if let Growable::Remote(object) = self {
+            object.forget();
+        }
+    }
+
+    /// A remote object read afresh from its start (nothing cached).
+    pub fn restarted(&self) -> Option<Growable> {
+        match self {
+            Growable::File(_) => None,
+            Growable::Remote(object) => {
+                object.forget();
+                let len = object.current_stat().len;
+                Some(Growable::Remote(object.with_len(len)))
+            }
+        }
+    }
+
+    /// How to name it in messages.
+    pub fn describe(&self) -> Option<&str> {
+        match self {
+            Growable::File(_) => None,
+            Growable::Remote(object) => Some(object.location()),
+        }
+    }
+}
+
+impl Source for Growable {
+    fn len(&self) -> u64 {
+        match self {
+            Growable::File(file) => file.len(),
+            Growable::Remote(object) => object.len(),
+        }
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Growable::File(file) => file.read_at(offset, buf),
+            Growable::Remote(object) => object.read_at(offset, buf),
+        }
+    }
+
+    fn is_remote(&self) -> bool {
+        matches!(self, Growable::Remote(_))
+    }
 }
 
 /// Why a user-given source could not be opened.
@@ -297,7 +392,7 @@ pub fn open_file(path: &Path, label: String) -> Result<SourceEntry, OpenError> {
     }
     let follow = FollowTarget {
         path: Some(path.to_path_buf()),
-        file: source.with_len(source.len()),
+        file: Growable::File(source.with_len(source.len())),
     };
     Ok(SourceEntry {
         path: path.to_path_buf(),

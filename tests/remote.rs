@@ -313,3 +313,33 @@ fn airflow_log_server_serves_the_attempt_with_a_signed_token() {
     );
     assert!(!err.contains("not-it"), "the secret is never shown");
 }
+
+#[test]
+fn following_an_http_source_shows_what_it_gains_and_a_replaced_one_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("attempt=1.log");
+    let line =
+        |i: u32| format!("[2024-12-19T00:00:{i:02}.000+0000] {{x.py:1}} INFO - remote line {i}\n");
+    std::fs::write(&file, (0..5).map(line).collect::<String>()).unwrap();
+    let server = range_server(dir.path());
+    let url = format!("{}/files/attempt=1.log", server.url());
+    let mut tui = Tui::spawn(&["-f", &url], 24, 100);
+    tui.wait_for_text("remote line 4");
+    let mut log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap();
+    std::io::Write::write_all(&mut log, (5..8).map(line).collect::<String>().as_bytes()).unwrap();
+    drop(log);
+    tui.wait_for_text("remote line 7");
+
+    // Replaced by a shorter object: read again from its start.
+    std::fs::write(
+        &file,
+        "[2024-12-19T00:01:00.000+0000] {x.py:1} INFO - a new object\n",
+    )
+    .unwrap();
+    tui.wait_for_text("a new object");
+    tui.press("q");
+    assert!(tui.wait_exit());
+}

@@ -14,13 +14,16 @@ use std::io;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
 use std::path::PathBuf;
 
-use super::{compressed, spool, spooled, Health, MemSource, OpenError, Source, SourceEntry};
+use super::{
+    compressed, spool, spooled, FollowTarget, Growable, Health, MemSource, OpenError, Source,
+    SourceEntry,
+};
 pub use runtime::block_on;
 
 /// Bytes per cached block. Big enough that a screen is one request, small
@@ -127,14 +130,26 @@ pub fn with_retries<T>(
     unreachable!("the last attempt returns")
 }
 
-/// A remote object as a [`Source`]: a length snapshot taken at open (like a
-/// local file) and a bounded cache of fixed-size blocks.
+/// A remote object as a [`Source`]: a length snapshot (like a local file)
+/// over a bounded cache of fixed-size blocks. Clones and longer snapshots
+/// ([`RemoteSource::with_len`]) share the cache.
+#[derive(Clone)]
 pub struct RemoteSource {
-    backend: Arc<dyn RangeBackend>,
+    shared: Arc<Shared>,
     stat: Stat,
+}
+
+struct Shared {
+    backend: Arc<dyn RangeBackend>,
     cache: Mutex<BlockCache>,
     health: Arc<Health>,
+    /// The last answer to "how long is it now" and when it came (follow
+    /// mode asks often; the server is asked at most every [`RESTAT`]).
+    latest: Mutex<Option<(Instant, Stat)>>,
 }
+
+/// How often follow mode asks a server for an object's length.
+const RESTAT: Duration = Duration::from_secs(1);
 
 impl RemoteSource {
     /// Asks the backend for the object's size (with retries).
@@ -146,31 +161,84 @@ impl RemoteSource {
     /// A source over an object whose size is already known.
     pub fn with_stat(backend: Arc<dyn RangeBackend>, stat: Stat, health: Arc<Health>) -> Self {
         Self {
-            backend,
+            shared: Arc::new(Shared {
+                backend,
+                cache: Mutex::new(BlockCache::default()),
+                health,
+                latest: Mutex::new(None),
+            }),
             stat,
-            cache: Mutex::new(BlockCache::default()),
-            health,
         }
     }
 
-    /// Length and version seen at open.
+    /// Length and version of this snapshot.
     pub fn stat(&self) -> &Stat {
         &self.stat
     }
 
-    /// The backend, to check for a newer version.
-    pub fn backend(&self) -> &Arc<dyn RangeBackend> {
-        &self.backend
+    /// Where the object is (redacted).
+    pub fn location(&self) -> &str {
+        self.shared.backend.location()
+    }
+
+    /// The same object with another length snapshot (sharing the cache).
+    pub fn with_len(&self, len: u64) -> RemoteSource {
+        let version = self
+            .latest()
+            .map_or(self.stat.version.clone(), |s| s.version);
+        RemoteSource {
+            shared: self.shared.clone(),
+            stat: Stat { len, version },
+        }
+    }
+
+    fn latest(&self) -> Option<Stat> {
+        lock(&self.shared.latest).as_ref().map(|(_, s)| s.clone())
+    }
+
+    /// The object as the server has it now: its length and version, asked
+    /// at most every second. A failed look keeps the last answer and
+    /// reports to the source's health.
+    pub fn current_stat(&self) -> Stat {
+        let mut latest = lock(&self.shared.latest);
+        if let Some((at, stat)) = latest.as_ref() {
+            if at.elapsed() < RESTAT {
+                return stat.clone();
+            }
+        }
+        let known = latest
+            .as_ref()
+            .map_or_else(|| self.stat.clone(), |(_, s)| s.clone());
+        let now = match self.shared.backend.stat() {
+            Ok(stat) => {
+                self.shared.health.clear();
+                stat
+            }
+            Err(e) => {
+                self.shared
+                    .health
+                    .report(format!("{}: {e}", self.location()));
+                known
+            }
+        };
+        *latest = Some((Instant::now(), now.clone()));
+        now
+    }
+
+    /// Forgets every cached block (the object was replaced).
+    pub fn forget(&self) {
+        *lock(&self.shared.cache) = BlockCache::default();
     }
 
     /// Fetches blocks `first..first + count` in one request and caches them.
     fn fetch_blocks(&self, first: u64, count: u64) -> io::Result<Vec<Bytes>> {
         let start = first * BLOCK;
         let end = ((first + count) * BLOCK).min(self.stat.len);
-        let location = self.backend.location();
-        let data = with_retries(&self.health, location, || {
+        let backend = &self.shared.backend;
+        let location = backend.location();
+        let data = with_retries(&self.shared.health, location, || {
             REQUESTS.fetch_add(1, Ordering::Relaxed);
-            let data = self.backend.fetch(start..end)?;
+            let data = backend.fetch(start..end)?;
             BYTES.fetch_add(data.len() as u64, Ordering::Relaxed);
             Ok(data)
         })
@@ -178,7 +246,7 @@ impl RemoteSource {
         if (data.len() as u64) < end - start {
             // The object shrank or was replaced under us: what we have is
             // still right for the offsets it covers.
-            self.health.report(format!(
+            self.shared.health.report(format!(
                 "{location}: object is shorter than when opened (replaced?)"
             ));
         }
@@ -197,9 +265,13 @@ impl RemoteSource {
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, BlockCache> {
-        // A panic while holding the lock left at worst a stale LRU order.
-        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.shared.cache)
     }
+}
+
+/// A lock whose holder panicked leaves at worst a stale cache order.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Source for RemoteSource {
@@ -212,7 +284,13 @@ impl Source for RemoteSource {
             return Ok(0);
         }
         let index = offset / BLOCK;
-        let cached = self.lock_cache().get(index);
+        // A block cached when the object was shorter may be short: fetch
+        // it again when this snapshot reaches further.
+        let full = BLOCK.min(self.stat.len - index * BLOCK) as usize;
+        let cached = self
+            .lock_cache()
+            .get(index)
+            .filter(|block| block.len() >= full);
         let block = match cached {
             Some(block) => block,
             None => {
@@ -424,7 +502,8 @@ fn open_with_stat(
 ) -> Result<SourceEntry, RemoteError> {
     let health = Arc::new(Health::default());
     let path = PathBuf::from(backend.location());
-    let source = Arc::new(RemoteSource::with_stat(backend, stat, health.clone()));
+    let remote = RemoteSource::with_stat(backend, stat, health.clone());
+    let source = Arc::new(remote.clone());
     let compression = compressed::Compression::sniff(source.as_ref())
         .map_err(|e| RemoteError::Other(super::describe_io_error(&e)))?;
     if let Some(compression) = compression {
@@ -440,7 +519,11 @@ fn open_with_stat(
         label,
         tag,
         source,
-        follow: None,
+        // Follow mode asks the server for the length now and then.
+        follow: Some(FollowTarget {
+            path: None,
+            file: Growable::Remote(remote),
+        }),
         health: Some(health),
         filling: None,
     })
@@ -554,7 +637,7 @@ mod tests {
         let mut buf = [0u8; 10];
         assert_eq!(source.read_at(0, &mut buf).unwrap(), 10);
         assert_eq!(backend.requests.load(Ordering::SeqCst), 3);
-        assert_eq!(source.health.problem(), None);
+        assert_eq!(source.shared.health.problem(), None);
     }
 
     #[test]
@@ -563,7 +646,7 @@ mod tests {
         let mut buf = [0u8; 10];
         let err = source.read_at(0, &mut buf).unwrap_err();
         assert!(err.to_string().contains("connection reset"), "{err}");
-        assert!(source.health.problem().is_some());
+        assert!(source.shared.health.problem().is_some());
     }
 
     #[test]

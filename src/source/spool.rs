@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::{describe_io_error, FileSource, FollowTarget, Health, Source, SourceEntry};
+use super::{describe_io_error, FileSource, FollowTarget, Growable, Health, Source, SourceEntry};
 
 /// A running spool.
 pub struct Spool {
@@ -137,7 +137,7 @@ impl Spool {
             source: Arc::new(now.clone()) as Arc<dyn Source>,
             follow: Some(FollowTarget {
                 path: None,
-                file: now,
+                file: Growable::File(now),
             }),
             health: Some(self.health.clone()),
             filling: None,

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{FileSource, FollowTarget, Source};
+use super::{FileSource, FollowTarget, Growable, Source};
 
 /// How long a last line without newline waits for the rest of it.
 pub const GRACE: Duration = Duration::from_millis(500);
@@ -31,9 +31,10 @@ pub enum Event {
 
 /// One watched file.
 pub struct WatchedFile {
-    /// `None` for stdin: no path to check for truncation or rotation.
+    /// `None` for stdin, spools and remote objects: no path to check for
+    /// deletion or rotation.
     pub path: Option<PathBuf>,
-    pub file: FileSource,
+    pub file: Growable,
     /// Bytes already handed on (merged or printed).
     pub taken: u64,
     seen: u64,
@@ -57,25 +58,42 @@ impl WatchedFile {
         }
     }
 
-    /// Checks the path for truncation, rewriting, rotation and deletion.
+    /// Checks for truncation, rewriting, rotation and deletion (a local
+    /// path), or replacement (a remote object).
     pub fn look(&mut self) -> io::Result<Event> {
-        let Some(path) = self.path.clone() else {
-            return Ok(Event::Nothing); // stdin only grows
-        };
-        if !path.exists() {
-            if self.gone {
-                return Ok(Event::Nothing);
+        let back = match self.path.clone() {
+            Some(path) if !path.exists() => {
+                if self.gone {
+                    return Ok(Event::Nothing);
+                }
+                self.gone = true;
+                return Ok(Event::Gone(format!(
+                    "{} disappeared; showing what was read",
+                    path.display()
+                )));
             }
-            self.gone = true;
-            return Ok(Event::Gone(format!(
-                "{} disappeared; showing what was read",
-                path.display()
-            )));
-        }
-        let back = std::mem::replace(&mut self.gone, false);
+            Some(_) => std::mem::replace(&mut self.gone, false),
+            // stdin and spools only grow
+            None if !self.file.is_remote() => return Ok(Event::Nothing),
+            None => false,
+        };
         let len = self.file.current_len()?;
         // Compare as many bytes as were known: a short file that grew keeps its start.
-        let rewritten = !self.head.is_empty()
+        // A remote object is compared only when its version changed (then
+        // its cached blocks are stale); the new version becomes the known one.
+        let compare = match &self.file {
+            Growable::File(_) => true,
+            remote => {
+                let replaced = remote.replaced();
+                if replaced {
+                    remote.forget();
+                }
+                self.file = remote.with_len(remote.len());
+                replaced
+            }
+        };
+        let rewritten = compare
+            && !self.head.is_empty()
             && len >= self.head.len() as u64
             && !head_of(&self.file, len).starts_with(&self.head);
         let why = if len < self.taken {
@@ -83,9 +101,9 @@ impl WatchedFile {
         } else if rewritten {
             Some("was rewritten")
         } else if len == self.taken {
-            match FileSource::open(&path) {
-                Ok(fresh) if fresh.identity() != self.file.identity() => {
-                    self.file = fresh;
+            match self.path.as_deref().map(FileSource::open) {
+                Some(Ok(fresh)) if Some(fresh.identity()) != self.file.identity() => {
+                    self.file = Growable::File(fresh);
                     Some("was rotated; following the new file")
                 }
                 _ => None,
@@ -97,13 +115,24 @@ impl WatchedFile {
             return Ok(if back { Event::Back } else { Event::Nothing });
         };
         if why != "was rotated; following the new file" {
-            self.file = FileSource::open(&path).map_err(|e| io::Error::other(e.to_string()))?;
+            self.file = match (&self.path, self.file.restarted()) {
+                (Some(path), _) => Growable::File(
+                    FileSource::open(path).map_err(|e| io::Error::other(e.to_string()))?,
+                ),
+                (None, Some(fresh)) => fresh,
+                (None, None) => return Ok(Event::Nothing),
+            };
         }
         self.taken = 0;
         self.seen = 0;
         self.head.clear();
         self.changed = Instant::now();
-        Ok(Event::Restarted(format!("{} {why}", path.display())))
+        let name = match (&self.path, self.file.describe()) {
+            (Some(path), _) => path.display().to_string(),
+            (None, Some(location)) => location.to_string(),
+            (None, None) => "the source".to_string(),
+        };
+        Ok(Event::Restarted(format!("{name} {why}")))
     }
 
     /// How far bytes may be handed on now (≥ `taken`): to the last newline,
@@ -131,7 +160,7 @@ impl WatchedFile {
     }
 }
 
-fn head_of(file: &FileSource, len: u64) -> Vec<u8> {
+fn head_of(file: &Growable, len: u64) -> Vec<u8> {
     let mut head = vec![0u8; (len as usize).min(HEAD_BYTES)];
     let got = file.with_len(len).read_full_at(0, &mut head).unwrap_or(0);
     head.truncate(got);
@@ -139,7 +168,7 @@ fn head_of(file: &FileSource, len: u64) -> Vec<u8> {
 }
 
 /// The length up to the last newline in `[from, len)` (or `from` if none).
-fn complete_lines(file: &FileSource, from: u64, len: u64) -> io::Result<u64> {
+fn complete_lines(file: &Growable, from: u64, len: u64) -> io::Result<u64> {
     let start = len.saturating_sub(64 * 1024).max(from);
     let mut tail = vec![0u8; (len - start) as usize];
     let got = file.with_len(len).read_full_at(start, &mut tail)?;
