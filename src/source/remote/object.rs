@@ -164,18 +164,48 @@ impl RangeBackend for ObjectBackend {
     }
 }
 
+/// An error text without the XML body S3-style servers send: `Code: Message`.
+fn tidy(text: String) -> String {
+    let field = |name: &str| -> Option<String> {
+        let open = format!("<{name}>");
+        let start = text.find(&open)? + open.len();
+        let end = text[start..].find(&format!("</{name}>"))? + start;
+        Some(text[start..end].trim().to_string())
+    };
+    match (field("Code"), field("Message")) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (None, Some(message)) => message,
+        _ => text.split("<?xml").next().unwrap_or(&text).trim().to_string(),
+    }
+}
+
 /// `object_store` errors as [`RemoteError`]s. `object_store` has retried
 /// transient failures already, so none is retried again here.
 fn classify(e: object_store::Error) -> RemoteError {
     match &e {
         object_store::Error::NotFound { .. } => RemoteError::NotFound,
         object_store::Error::PermissionDenied { .. } => {
-            RemoteError::Denied(format!("access denied: {}", root_cause(&e)))
+            RemoteError::Denied(format!("access denied: {}", tidy(root_cause(&e))))
         }
         object_store::Error::Unauthenticated { .. } => RemoteError::Denied(format!(
             "not authenticated (check the credentials in the environment): {}",
-            root_cause(&e)
+            tidy(root_cause(&e))
         )),
-        _ => RemoteError::Other(root_cause(&e)),
+        _ => RemoteError::Other(tidy(root_cause(&e))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_error_bodies_become_one_line() {
+        let body = "Server returned non-2xx status code: 404 Not Found: <?xml version=\"1.0\"?>\n<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>";
+        assert_eq!(
+            tidy(body.to_string()),
+            "NoSuchBucket: The specified bucket does not exist"
+        );
+        assert_eq!(tidy("Connection refused".into()), "Connection refused");
     }
 }
