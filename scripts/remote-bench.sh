@@ -12,6 +12,5 @@ dir="$DATA/remote-$SIZE"
 if [ ! -f "$dir/attempt=1.log" ]; then
     ./target/release/logweave gen --out "$dir" --size "$SIZE" 2>/dev/null
 fi
-line=$(LOGWEAVE_BENCH_OBJECT="$dir/attempt=1.log" \
-    cargo test --release --quiet --test remote_bench -- --ignored --nocapture 2>/dev/null | grep '^BENCH')
-echo "${line#BENCH }" | tr ' ' '\n'
+LOGWEAVE_BENCH_OBJECT="$dir/attempt=1.log" \
+    cargo test --release --quiet --test remote_bench -- --ignored --nocapture 2>/dev/null | grep '^BENCH'

@@ -104,8 +104,10 @@ pub struct DemoArgs {
 /// Options for opening and merging sources.
 #[derive(Debug, Args)]
 pub struct OpenArgs {
-    /// Log files, or directories (every regular file inside, recursively, ranked by path).
-    /// Earlier sources rank first when records have equal times.
+    /// Log files (.gz/.zst too), directories (every regular file inside,
+    /// recursively, ranked by path), URLs (http(s)://, s3://, gs://, az://;
+    /// an object URL without an object opens all objects under it), or - for
+    /// stdin. Earlier sources rank first when records have equal times.
     #[arg(value_name = "SOURCE")]
     pub sources: Vec<PathBuf>,
 

@@ -175,7 +175,12 @@ fn tidy(text: String) -> String {
     match (field("Code"), field("Message")) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (None, Some(message)) => message,
-        _ => text.split("<?xml").next().unwrap_or(&text).trim().to_string(),
+        _ => text
+            .split("<?xml")
+            .next()
+            .unwrap_or(&text)
+            .trim()
+            .to_string(),
     }
 }
 
