@@ -248,6 +248,21 @@ fn the_picker_goes_back_and_quits_cleanly() {
     assert!(tui.cooked(), "the terminal is given back");
 }
 
+#[test]
+fn sigterm_in_the_picker_gives_the_terminal_back() {
+    let dir = folder();
+    let base = dir.path().display().to_string();
+    let mut tui = Tui::spawn(&["airflow", "--base-log-folder", &base], 24, 100);
+    tui.wait_for_text("pick a dag");
+    let pid = tui.pid().expect("pid") as i32;
+    // SAFETY: a plain kill(2) of the child this test spawned.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    tui.wait_exit();
+    assert!(tui.cooked(), "the terminal is given back");
+}
+
 fn lines(n: usize) -> String {
     (0..n)
         .map(|i| line((i / 100) as u32, &format!("line {i}")))

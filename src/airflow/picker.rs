@@ -4,7 +4,9 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::{Constraint, Layout};
@@ -350,9 +352,38 @@ pub fn pick(base: &Path, known: &PartialId) -> io::Result<Option<AttemptId>> {
     if let Outcome::Picked(id) = picker.apply_preset() {
         return Ok(Some(id));
     }
+    // SIGTERM, SIGINT or SIGHUP end the picker like `q`, so that the
+    // terminal is given back (the guard restores it on every return).
+    let signalled = Arc::new(AtomicBool::new(false));
+    let signals = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let _entered = signals.enter();
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut hangup = signal(SignalKind::hangup())?;
+        let flag = signalled.clone();
+        signals.spawn(async move {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = interrupt.recv() => {}
+                _ = hangup.recv() => {}
+            }
+            flag.store(true, Ordering::SeqCst);
+        });
+    }
     let mut guard = TerminalGuard::enter()?;
     loop {
         guard.terminal.draw(|frame| picker.render(frame))?;
+        if !event::poll(Duration::from_millis(100))? {
+            if signalled.load(Ordering::SeqCst) {
+                return Ok(None);
+            }
+            continue;
+        }
         let Event::Key(key) = event::read()? else {
             continue;
         };
