@@ -45,6 +45,14 @@ pub struct SourceInfo {
     pub warning: Option<String>,
 }
 
+impl SourceInfo {
+    /// Its error, else its warning, naming the source.
+    pub fn problem(&self) -> Option<String> {
+        let problem = self.error.as_ref().or(self.warning.as_ref())?;
+        Some(crate::source::named_problem(&self.label, problem))
+    }
+}
+
 /// One line of a frame.
 #[derive(Clone, Debug)]
 pub struct FrameLine {
@@ -321,9 +329,7 @@ impl Engine {
                     look = true;
                     continue;
                 }
-                if let Err(e) = self.apply(command, &commands, &publish) {
-                    self.read_failed(e);
-                }
+                self.apply_surviving_failures(command, &commands, &publish);
             }
             if look {
                 if let Err(e) = self.follow_tick() {
@@ -331,6 +337,33 @@ impl Engine {
                 }
             }
             publish(self.frame(None));
+        }
+    }
+
+    /// Applies `command`; if a source fails for good under it, hides that
+    /// source and applies it again on the others, so `G` still lands at the
+    /// end and `/` still searches when a server dies mid-way.
+    fn apply_surviving_failures(
+        &mut self,
+        command: Command,
+        commands: &Receiver<Command>,
+        publish: &Publish,
+    ) {
+        let retry = command.clone();
+        let Err(e) = self.apply(command, commands, publish) else {
+            return;
+        };
+        match self.quarantine_failed_sources() {
+            Ok(true) => {
+                // Keep the message that names the hidden source.
+                let hidden = self.message.take();
+                if let Err(e) = self.apply(retry, commands, publish) {
+                    self.read_failed(e);
+                }
+                self.message = self.message.take().or(hidden);
+            }
+            Ok(false) => self.message = Some(format!("read error: {e}")),
+            Err(again) => self.message = Some(format!("read error: {again}")),
         }
     }
 

@@ -15,7 +15,7 @@ use logweave::gen::{self, GenSpec};
 use logweave::merge::{Merge, MergeOptions, RecordPredicate};
 use logweave::print::{print_merge, PrintOptions};
 use logweave::record::format::TsFormat;
-use logweave::record::timestamp::{parse_user_time, Nanos, Zone, ZoneClock};
+use logweave::record::timestamp::{format_utc, parse_user_time, Nanos, Zone, ZoneClock};
 use logweave::record::{Level, RecordLayout, TimeOptions};
 use logweave::search::filter::RecordFilter;
 use logweave::search::matcher::{Matcher, PatternKind};
@@ -470,8 +470,8 @@ fn open_entries(
             .unwrap_or_default(),
         filter: filter.map(|f| Arc::new(f) as Arc<dyn RecordPredicate>),
     };
-    match print_merge(layouts, merge_options, &options, io::stdout().lock()) {
-        Ok(_) => {}
+    let stats = match print_merge(layouts, merge_options, &options, io::stdout().lock()) {
+        Ok(stats) => stats,
         // `| head` closed the pipe: the reader has what it wanted.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
         Err(e) => {
@@ -480,13 +480,30 @@ fn open_entries(
                 EXIT_PARTIAL,
             )
         }
-    }
-    // Sources whose reads failed after retries, said once at the end.
+    };
+    // Sources whose reads failed after retries, said once at the end; a
+    // source left out part-way says from when its records are missing.
     let mut sick = false;
-    for (health, label) in healths.iter().zip(&paths_shown) {
-        if let Some(problem) = health.as_ref().and_then(|h| h.problem()) {
-            eprintln!("logweave: '{label}': {problem}");
-            sick = true;
+    for (i, (health, label)) in healths.iter().zip(&paths_shown).enumerate() {
+        let Some(problem) = health.as_ref().and_then(|h| h.problem()) else {
+            continue;
+        };
+        sick = true;
+        // Remote errors start with the URL already.
+        let what = if problem.starts_with(label.as_str()) {
+            problem
+        } else {
+            format!("'{label}': {problem}")
+        };
+        match stats.dropped.iter().find(|d| d.source == i) {
+            Some(dropped) => {
+                let from = dropped.after.map_or_else(
+                    || "from its start".to_string(),
+                    |t| format!("after {}", format_utc(t)),
+                );
+                eprintln!("logweave: {what}; its records {from} are missing from the output");
+            }
+            None => eprintln!("logweave: {what}"),
         }
     }
     if failures.is_empty() && !partial && !sick {

@@ -37,14 +37,28 @@ pub struct PrintOptions {
 }
 
 /// What was printed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PrintStats {
     pub records: u64,
+    /// Sources left out part-way because their reads failed for good (a
+    /// server that stopped answering), in the order they failed.
+    pub dropped: Vec<DroppedSource>,
+}
+
+/// A source whose records stop part-way in the output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DroppedSource {
+    /// Index of the source, in the order the layouts were given.
+    pub source: usize,
+    /// Time of the last record printed before it failed: its records from
+    /// there on are missing. `None` if nothing timed was printed yet.
+    pub after: Option<Nanos>,
 }
 
 impl PrintStats {
     fn add(&mut self, other: PrintStats) {
         self.records += other.records;
+        self.dropped.extend(other.dropped);
     }
 }
 
@@ -55,6 +69,12 @@ const PARALLEL_MIN_BYTES: u64 = 16 * 1024 * 1024;
 /// Streams the merge of `layouts` (from the start, or from `since`) to `out`.
 /// Large inputs are merged in time slices on all cores; the output is the
 /// same bytes a single merge would write.
+///
+/// A source whose reads fail for good part-way (it reports a
+/// [`Source::failure`]) is left out from there on and the others are
+/// printed to the end; [`PrintStats::dropped`] says which and from when.
+///
+/// [`Source::failure`]: crate::source::Source::failure
 pub fn print_merge(
     layouts: Vec<RecordLayout>,
     merge_options: MergeOptions,
@@ -69,9 +89,12 @@ pub fn print_merge(
             .min(4),
         n => n,
     };
+    // Remote sources print on one merge: the network, not the CPU, sets the
+    // pace, and parallel slices would fetch each block boundary twice.
+    let remote = layouts.iter().any(|l| l.source().is_remote());
     let mut merge = Merge::new(layouts, merge_options);
     merge.set_predicate(options.filter.clone());
-    let stats = if workers > 1 && total >= PARALLEL_MIN_BYTES {
+    let stats = if !remote && workers > 1 && total >= PARALLEL_MIN_BYTES {
         slices::print_parallel(&mut merge, options, workers, &mut out)?
     } else {
         match options.since {
@@ -85,6 +108,13 @@ pub fn print_merge(
 }
 
 /// Writes records from the merge's cursor on, up to `until`.
+///
+/// After a read error, the sources that own up to it
+/// ([`Source::failure`]) are left out and the merge goes on from the cursor
+/// before the failed step with the others; an error no source owns up to
+/// ends the print.
+///
+/// [`Source::failure`]: crate::source::Source::failure
 fn print_from_cursor(
     merge: &mut Merge,
     options: &PrintOptions,
@@ -92,13 +122,87 @@ fn print_from_cursor(
 ) -> io::Result<PrintStats> {
     let limit = options.until.unwrap_or(i64::MAX);
     let mut stats = PrintStats::default();
-    while let Some(record) = merge.next_record_before(limit)? {
-        if wanted(&record, options) {
-            write_record(merge, &record, options, out)?;
-            stats.records += 1;
+    let mut out = LastByte::new(out);
+    let mut last_time = None;
+    loop {
+        let before = merge.cursor();
+        let step = merge.next_record_before(limit).and_then(|record| {
+            let Some(record) = record else {
+                return Ok(false);
+            };
+            if wanted(&record, options) {
+                write_record(merge, &record, options, &mut out)?;
+                stats.records += 1;
+                last_time = record.record.ts.or(last_time);
+            }
+            Ok(true)
+        });
+        let error = match step {
+            Ok(true) => continue,
+            Ok(false) => return Ok(stats),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Err(e),
+            Err(e) => e,
+        };
+        let failed: Vec<usize> = (0..merge.source_count())
+            .filter(|&i| merge.is_enabled(i) && merge.layout(i).source().failure().is_some())
+            .collect();
+        if failed.is_empty() {
+            return Err(error);
+        }
+        // A record cut off mid-way by its source's failure still ends its
+        // line, so that the next record starts on one of its own.
+        out.end_line()?;
+        for source in failed {
+            merge.set_enabled(source, false);
+            stats.dropped.push(DroppedSource {
+                source,
+                after: last_time,
+            });
+        }
+        merge.seek(&before);
+    }
+}
+
+/// A writer that remembers the last byte through it.
+struct LastByte<'a, W: Write> {
+    inner: &'a mut W,
+    last: Option<u8>,
+}
+
+impl<'a, W: Write> LastByte<'a, W> {
+    fn new(inner: &'a mut W) -> Self {
+        Self { inner, last: None }
+    }
+
+    /// Writes `\n` unless the output is empty or already ends a line.
+    fn end_line(&mut self) -> io::Result<()> {
+        match self.last {
+            Some(b) if b != b'\n' => self.write_all(b"\n"),
+            _ => Ok(()),
         }
     }
-    Ok(stats)
+}
+
+impl<W: Write> Write for LastByte<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if n > 0 {
+            self.last = Some(buf[n - 1]);
+        }
+        Ok(n)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.inner.write_all(buf)?;
+        if let Some(&b) = buf.last() {
+            self.last = Some(b);
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Time filtering beyond the cursor and the limit: an untimed source has no

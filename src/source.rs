@@ -55,6 +55,12 @@ pub trait Source: Send + Sync {
     fn is_remote(&self) -> bool {
         false
     }
+
+    /// After a read error: why this source cannot be read (a server that
+    /// stopped answering), or `None` if the error was not its own.
+    fn failure(&self) -> Option<String> {
+        None
+    }
 }
 
 /// What a source's background work (a download, decompression, retries)
@@ -237,6 +243,13 @@ impl Source for Growable {
 
     fn is_remote(&self) -> bool {
         matches!(self, Growable::Remote(_))
+    }
+
+    fn failure(&self) -> Option<String> {
+        match self {
+            Growable::File(_) => None,
+            Growable::Remote(object) => object.failure(),
+        }
     }
 }
 
@@ -456,6 +469,17 @@ pub(crate) fn io_error(path: &Path, e: &io::Error) -> OpenError {
     OpenError::Io {
         path: path.display().to_string(),
         message: describe_io_error(e),
+    }
+}
+
+/// A source's problem for a message: `label: problem`, or the problem
+/// alone where it names the source already (remote errors start with the
+/// URL).
+pub fn named_problem(label: &str, problem: &str) -> String {
+    if problem.starts_with(label) {
+        problem.to_string()
+    } else {
+        format!("{label}: {problem}")
     }
 }
 

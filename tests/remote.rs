@@ -119,6 +119,85 @@ fn a_refusing_server_fails_alone_and_the_others_are_printed() {
     );
 }
 
+/// Lines of `out` tagged `tag` (`--tag` output), the tag removed.
+fn tagged_lines(out: &[u8], tag: &str) -> Vec<u8> {
+    let prefix = format!("{tag}: ");
+    let mut lines = Vec::new();
+    for line in out.split_inclusive(|&b| b == b'\n') {
+        if let Some(rest) = line.strip_prefix(prefix.as_bytes()) {
+            lines.extend_from_slice(rest);
+        }
+    }
+    lines
+}
+
+#[test]
+fn a_server_that_dies_part_way_loses_only_its_own_rest_in_print_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "8MB");
+    let server = range_server(dir.path());
+    let local = dir.path().join("attempt=1.log.trigger.42.log");
+    let local_arg = local.display().to_string();
+    let url = format!("{}/halfway/attempt=1.log", server.url());
+    let out = logweave(&["--print", "--tag", &local_arg, &url], &[]);
+
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let local_tag = local.file_name().unwrap().to_string_lossy();
+    assert!(
+        tagged_lines(&out.stdout, &local_tag) == std::fs::read(&local).unwrap(),
+        "every line of the healthy source is printed"
+    );
+    let remote = std::fs::read(dir.path().join("attempt=1.log")).unwrap();
+    let printed = tagged_lines(&out.stdout, &url);
+    assert!(
+        !printed.is_empty() && printed.len() < remote.len(),
+        "a part of the dying source ({} of {} bytes)",
+        printed.len(),
+        remote.len()
+    );
+    assert!(
+        remote.starts_with(&printed),
+        "what it served is printed whole, in order, up to where it died"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains(&url) && err.contains("500") && err.contains("are missing"),
+        "{err}"
+    );
+    assert_eq!(err.matches(&url).count(), 1, "named once: {err}");
+}
+
+#[test]
+fn a_server_that_dies_part_way_is_hidden_in_the_viewer_and_the_rest_stays_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "8MB");
+    let server = range_server(dir.path());
+    let local = dir.path().join("attempt=1.log.trigger.42.log");
+    let url = format!("{}/halfway/attempt=1.log", server.url());
+    let mut tui = Tui::spawn(&[&local.display().to_string(), &url], 24, 120);
+    tui.wait_ready();
+    tui.press("G");
+    tui.wait_for("the dying source to be hidden", |t| {
+        t.text().contains("failed and is hidden")
+    });
+    tui.press("j");
+    tui.wait_for("its error, naming it once, in the status bar", |t| {
+        let status = t.status();
+        status.contains("2✗http")
+            && status.contains("500")
+            && status.matches("/halfway/").count() == 1
+    });
+    let last = last_line(&local);
+    tui.wait_for_text(&last[..60]);
+    tui.press("g");
+    tui.wait_for("the top of the healthy source", |t| {
+        let first = std::fs::read_to_string(&local).unwrap();
+        t.text().contains(&first.lines().next().unwrap()[..60])
+    });
+    tui.press("q");
+    assert!(tui.wait_exit());
+}
+
 #[test]
 fn credentials_in_urls_never_reach_messages() {
     let port = servers::free_port();

@@ -313,6 +313,10 @@ impl Source for RemoteSource {
     fn is_remote(&self) -> bool {
         true
     }
+
+    fn failure(&self) -> Option<String> {
+        self.shared.health.problem()
+    }
 }
 
 /// Least-recently-used blocks, at most [`CACHED_BLOCKS`]. A linear scan of

@@ -2,7 +2,9 @@
 
 Serves files under ROOT at /files/<path> with `Range:` support, at
 /whole/<path> ignoring `Range:` (as some servers do), and at /flaky/<path>
-with ranges but a 503 on every other request. GET /_stats returns the
+with ranges but a 503 on every other request, and at /halfway/<path> with
+ranges that stop working (500) from the middle of the file on, like a server
+that dies part-way through a read. GET /_stats returns the
 requests and body bytes served so far as JSON; POST /_reset zeroes them.
 
     python3 range_server.py ROOT PORT
@@ -56,7 +58,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def serve(self, head):
-        match = re.match(r"^/(files|whole|flaky)/(.*)$", self.path)
+        match = re.match(r"^/(files|whole|flaky|halfway)/(.*)$", self.path)
         if not match:
             self.reply(404, b"not found")
             return
@@ -84,6 +86,9 @@ class Handler(BaseHTTPRequestHandler):
                     self.reply(416, b"", [("Content-Range", f"bytes */{size}")])
                     return
                 status = 206
+                if mode == "halfway" and start >= size // 2:
+                    self.reply(500, b"stopped answering")
+                    return
         self.send_response(status)
         self.send_header("Content-Length", str(end - start))
         self.send_header("ETag", f'"{int(os.path.getmtime(path) * 1e6)}-{size}"')

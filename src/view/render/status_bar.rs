@@ -171,12 +171,9 @@ fn first_error(app: &App) -> Option<String> {
     let sources = &app.frame.sources;
     sources
         .iter()
-        .find_map(|s| s.error.as_ref().map(|e| format!("{}: {e}", s.label)))
-        .or_else(|| {
-            sources
-                .iter()
-                .find_map(|s| s.warning.as_ref().map(|w| format!("{}: {w}", s.label)))
-        })
+        .find(|s| s.error.is_some())
+        .or_else(|| sources.iter().find(|s| s.warning.is_some()))
+        .and_then(|s| s.problem())
 }
 
 #[cfg(test)]
