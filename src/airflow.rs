@@ -3,11 +3,13 @@
 //! (`dag_id=…/run_id=…/task_id=…/[map_index=N/]attempt=N.log`) with every
 //! `attempt=N.log*` sibling (trigger sub-logs, rotation backups); the remote
 //! copy is every object under the same relative key; the worker's log
-//! server serves the file it still has, behind a signed token.
+//! server serves the file it still has, and the triggerer's log server the
+//! trigger sub-logs of the jobs that ran the task's triggers, behind a
+//! signed token.
 //!
 //! Sources are ranked as Airflow ranks them — local, remote, served — so
 //! that equal timestamps keep that order, and tagged `local`, `trigger.42`,
-//! `local.1`, `s3`, `s3.trigger.42`, `served`.
+//! `local.1`, `s3`, `s3.trigger.42`, `served`, `served.trigger.42`.
 
 pub mod discover;
 pub mod picker;
@@ -54,8 +56,13 @@ pub struct Places {
     pub base: PathBuf,
     /// `s3://bucket/prefix`, `gs://…`, `az://…` or an HTTP(S) folder.
     pub remote: Option<String>,
-    /// `http://worker:8793`.
+    /// `http://worker:8793` (or a bare host name: see [`server_url`]).
     pub log_server: Option<String>,
+    /// `http://triggerer:8794`: serves the trigger sub-logs.
+    pub triggerer_log_server: Option<String>,
+    /// Triggerer job ids whose sub-logs to ask the triggerer for; empty:
+    /// those of the trigger sub-logs found locally or remotely.
+    pub trigger_jobs: Vec<u64>,
     /// The shared secret that signs log server requests.
     pub secret_key: Option<String>,
 }
@@ -190,7 +197,9 @@ pub fn open_attempt(id: &AttemptId, places: &Places) -> (Vec<SourceEntry>, Vec<O
             }
         }
         // Nothing local is normal when the logs are remote or served.
-        _ if places.remote.is_some() || places.log_server.is_some() => {}
+        _ if places.remote.is_some()
+            || places.log_server.is_some()
+            || places.triggerer_log_server.is_some() => {}
         Some(Err(e)) => errors.push(crate::source::io_error(&local, &e)),
         _ => errors.push(OpenError::Io {
             path: local.display().to_string(),
@@ -204,13 +213,98 @@ pub fn open_attempt(id: &AttemptId, places: &Places) -> (Vec<SourceEntry>, Vec<O
         errors.extend(failed);
     }
 
+    let secret = places.secret_key.as_deref();
     if let Some(server) = &places.log_server {
-        match open_served(server, &relative, places.secret_key.as_deref()) {
+        let server = server_url(server, WORKER_LOG_SERVER_PORT);
+        match open_served(&server, &relative, secret, "served".into()) {
             Ok(entry) => opened.push(entry),
             Err(e) => errors.push(e),
         }
     }
+
+    if let Some(server) = &places.triggerer_log_server {
+        let server = server_url(server, TRIGGERER_LOG_SERVER_PORT);
+        let jobs = if places.trigger_jobs.is_empty() {
+            trigger_jobs_of(&opened)
+        } else {
+            places.trigger_jobs.clone()
+        };
+        if jobs.is_empty() {
+            errors.push(OpenError::Remote {
+                path: remote::redact(&format!("{server}/log/{relative}.trigger.*.log")),
+                message: "which triggerer job ran the task's trigger? No trigger sub-log \
+                          was found to tell: give --trigger-job"
+                    .into(),
+            });
+        }
+        for job in jobs {
+            let path = format!("{relative}.trigger.{job}.log");
+            match open_served(&server, &path, secret, format!("served.trigger.{job}")) {
+                Ok(entry) => opened.push(entry),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
     (opened, errors)
+}
+
+/// Airflow's default `[logging] worker_log_server_port`.
+pub const WORKER_LOG_SERVER_PORT: u16 = 8793;
+/// Airflow's default `[logging] trigger_log_server_port`.
+pub const TRIGGERER_LOG_SERVER_PORT: u16 = 8794;
+
+/// A log server as a base URL: `worker-3` is `http://worker-3:8793`,
+/// `worker-3:9000` is `http://worker-3:9000`; a URL is taken as given.
+pub fn server_url(server: &str, default_port: u16) -> String {
+    let server = server.trim_end_matches('/');
+    if server.contains("://") {
+        return server.to_string();
+    }
+    // A port is the digits after the last colon (not one inside `[::1]`).
+    let has_port = server.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.is_empty()
+            && !port.is_empty()
+            && port.bytes().all(|b| b.is_ascii_digit())
+            && (!host.contains(':') || host.ends_with(']'))
+    });
+    if has_port {
+        format!("http://{server}")
+    } else {
+        format!("http://{server}:{default_port}")
+    }
+}
+
+/// The triggerer job ids named by the trigger sub-logs among `entries`
+/// (tags `trigger.42`, `s3.trigger.42`), each once, in order.
+fn trigger_jobs_of(entries: &[SourceEntry]) -> Vec<u64> {
+    let mut jobs: Vec<u64> = entries
+        .iter()
+        .filter_map(|e| e.tag.as_deref())
+        .filter_map(|tag| tag.rsplit_once("trigger.")?.1.parse().ok())
+        .collect();
+    jobs.sort_unstable();
+    jobs.dedup();
+    jobs
+}
+
+/// The latest try of `id`'s task under the remote base (for when the log
+/// folder has none): the highest `N` among its `attempt=N.log*` objects.
+pub fn latest_remote_try(base: &str, id: &AttemptId) -> Result<Option<u32>, RemoteError> {
+    if !is_object_url(base) {
+        return Ok(None);
+    }
+    let relative = id.relative_path();
+    let folder = relative.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let url = format!("{}/{folder}/", base.trim_end_matches('/'));
+    let (bucket, path) = Bucket::for_url(&url)?;
+    let prefix = format!("{}/", path.as_ref());
+    let objects = bucket.list(&prefix)?;
+    Ok(objects
+        .iter()
+        .filter_map(|(object, _)| object.as_ref().strip_prefix(&prefix))
+        .filter_map(discover::try_of)
+        .map(|(number, _)| number)
+        .max())
 }
 
 /// Every object under `{base}/{relative}` (trigger sub-logs are stored
@@ -265,6 +359,7 @@ fn open_served(
     server: &str,
     relative: &str,
     secret: Option<&str>,
+    tag: String,
 ) -> Result<SourceEntry, OpenError> {
     let url = format!("{}/log/{relative}", server.trim_end_matches('/'));
     let shown = remote::redact(&url);
@@ -284,11 +379,9 @@ fn open_served(
         "the log server did not accept the token; check that the secret key \
          (AIRFLOW__API__SECRET_KEY) is the workers' and that the clocks are in sync",
     );
-    remote::open_http(backend, shown.clone(), Some("served".into())).map_err(|e| {
-        OpenError::Remote {
-            path: shown,
-            message: e.to_string(),
-        }
+    remote::open_http(backend, shown.clone(), Some(tag)).map_err(|e| OpenError::Remote {
+        path: shown,
+        message: e.to_string(),
     })
 }
 
@@ -326,6 +419,40 @@ mod tests {
         assert_eq!(tag_for_suffix(".1", "local"), "local.1");
         assert_eq!(tag_for_suffix("", "s3"), "s3");
         assert_eq!(tag_for_suffix(".trigger.7.log", "gs"), "gs.trigger.7");
+    }
+
+    #[test]
+    fn log_servers_may_be_bare_host_names() {
+        assert_eq!(server_url("worker-3", 8793), "http://worker-3:8793");
+        assert_eq!(server_url("worker-3:9000", 8793), "http://worker-3:9000");
+        assert_eq!(server_url("10.0.0.7", 8794), "http://10.0.0.7:8794");
+        assert_eq!(server_url("[::1]:8000", 8793), "http://[::1]:8000");
+        assert_eq!(server_url("[::1]", 8793), "http://[::1]:8793");
+        assert_eq!(
+            server_url("https://logs.internal/", 8793),
+            "https://logs.internal"
+        );
+    }
+
+    #[test]
+    fn trigger_jobs_come_from_the_sub_logs_found() {
+        let entry = |tag: &str| SourceEntry {
+            path: PathBuf::from(tag),
+            label: tag.to_string(),
+            tag: Some(tag.to_string()),
+            source: Arc::new(crate::source::MemSource(Vec::new())),
+            follow: None,
+            health: None,
+            filling: None,
+        };
+        let found = [
+            entry("local"),
+            entry("trigger.42"),
+            entry("local.1"),
+            entry("s3.trigger.42"),
+            entry("s3.trigger.7"),
+        ];
+        assert_eq!(trigger_jobs_of(&found), [7, 42]);
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub enum Command {
     /// Open every log of one Airflow task attempt: the local file and its
     /// trigger sub-logs and rotation backups, the remote copy, the worker's
     /// log server. Without ids (on a terminal): pick them from a list.
-    Airflow(AirflowArgs),
+    Airflow(Box<AirflowArgs>),
 }
 
 /// `logweave airflow`.
@@ -63,9 +63,21 @@ pub struct AirflowArgs {
     #[arg(long, value_name = "URL")]
     pub remote: Option<String>,
 
-    /// The worker's log server, e.g. http://worker-3:8793.
+    /// The worker's log server, e.g. http://worker-3:8793 (a bare host name
+    /// means port 8793).
     #[arg(long, value_name = "URL")]
     pub log_server: Option<String>,
+
+    /// The triggerer's log server, e.g. http://triggerer-1:8794 (a bare host
+    /// name means port 8794): the trigger sub-logs of a deferred task.
+    #[arg(long, value_name = "URL")]
+    pub triggerer_log_server: Option<String>,
+
+    /// Triggerer job whose sub-log to ask the triggerer's log server for
+    /// (repeatable; default: the jobs of the trigger sub-logs found locally
+    /// or remotely).
+    #[arg(long, value_name = "ID", requires = "triggerer_log_server")]
+    pub trigger_job: Vec<u64>,
 
     /// Shared secret for the log server (default: AIRFLOW__API__SECRET_KEY,
     /// else AIRFLOW__WEBSERVER__SECRET_KEY, else airflow.cfg). Prefer the

@@ -166,18 +166,34 @@ fn run_airflow(args: &AirflowArgs) -> ExitCode {
             if known.try_number.is_none() {
                 let dir = base.join(id.relative_path());
                 let dir = dir.parent().unwrap_or(&base);
-                match airflow::discover::latest_try(dir) {
-                    Ok(Some(latest)) => id.try_number = latest,
+                // Else the latest remote one: a webserver often has no local logs.
+                let latest = airflow::discover::latest_try(dir)
+                    .ok()
+                    .flatten()
+                    .or_else(|| {
+                        let remote = args.remote.as_deref()?;
+                        airflow::latest_remote_try(remote, &id).ok().flatten()
+                    });
+                match latest {
+                    Some(latest) => id.try_number = latest,
                     _ if interactive => match airflow::picker::pick(&base, &known) {
                         Ok(Some(picked)) => id = picked,
                         Ok(None) => return ExitCode::SUCCESS,
                         Err(e) => return fail(format_args!("terminal error: {e}"), EXIT_PARTIAL),
                     },
-                    _ if args.remote.is_some() || args.log_server.is_some() => {
+                    _ if args.remote.is_some()
+                        || args.log_server.is_some()
+                        || args.triggerer_log_server.is_some() =>
+                    {
                         return fail(
                             format_args!(
-                                "no tries of this task in '{}': give --try",
-                                dir.display()
+                                "no tries of this task in '{}'{}: give --try",
+                                dir.display(),
+                                if args.remote.is_some() {
+                                    " nor under --remote"
+                                } else {
+                                    ""
+                                }
                             ),
                             EXIT_USAGE,
                         )
@@ -231,6 +247,8 @@ fn run_airflow(args: &AirflowArgs) -> ExitCode {
         base,
         remote: args.remote.clone(),
         log_server: args.log_server.clone(),
+        triggerer_log_server: args.triggerer_log_server.clone(),
+        trigger_jobs: args.trigger_job.clone(),
         secret_key: airflow::secret_key(args.secret_key.as_deref()),
     };
     let found = airflow::open_attempt(&id, &places);

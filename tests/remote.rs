@@ -318,6 +318,40 @@ fn airflow_remote_finds_every_object_of_the_attempt() {
     assert_eq!(counts[0].1, counts[1].1, "the remote copy has every line");
     assert_eq!(counts[2].1, counts[3].1);
 
+    // With nothing local and no --try, the latest try under --remote opens.
+    let later = root.path().join("attempt=2.log");
+    std::fs::write(
+        &later,
+        "[2024-12-20T11:00:00.000+0000] {taskinstance.py:1} INFO - the second try\n",
+    )
+    .unwrap();
+    s3_put(
+        "remote-logs",
+        &[(
+            format!("airflow/logs/{relative}/attempt=2.log"),
+            later.clone(),
+        )],
+    );
+    let remote_only = logweave(
+        &[
+            "airflow",
+            "--base-log-folder",
+            &root.path().join("elsewhere").display().to_string(),
+            "--dag",
+            "etl",
+            "--run",
+            "scheduled__2024-12-19T00:00:00+00:00",
+            "--task",
+            "extract",
+            "--remote",
+            "s3://remote-logs/airflow/logs",
+            "--print",
+        ],
+        &env,
+    );
+    assert!(remote_only.status.success(), "{}", stderr(&remote_only));
+    assert!(remote_only.stdout == std::fs::read(&later).unwrap());
+
     // With dedup (the default) the copies count once.
     let mut args = airflow_args(&base_arg, &["--remote", "s3://remote-logs/airflow/logs"]);
     args.retain(|a| *a != "--no-dedup");
@@ -375,6 +409,80 @@ fn airflow_log_server_serves_the_attempt_with_a_signed_token() {
     );
     assert!(only_served.status.success(), "{}", stderr(&only_served));
     assert!(only_served.stdout == std::fs::read(task.join("attempt=1.log")).unwrap());
+
+    // The triggerer's own log server (a bare host:port) serves the trigger
+    // sub-log; its job id comes from the local sub-log's name, or is given.
+    let triggerer = airflow_log_server(&base, "the-shared-secret");
+    let triggerer_host = format!("127.0.0.1:{}", triggerer.port);
+    let secret = [("AIRFLOW__API__SECRET_KEY", "the-shared-secret".into())];
+    let with_triggerer = logweave(
+        &airflow_args(&base_arg, &["--triggerer-log-server", &triggerer_host]),
+        &secret,
+    );
+    assert!(
+        with_triggerer.status.success(),
+        "{}",
+        stderr(&with_triggerer)
+    );
+    let counts = lines_per_tag(&with_triggerer);
+    let tags: Vec<&str> = counts.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(tags, ["local", "served.trigger.42", "trigger.42"]);
+    assert_eq!(counts[1].1, counts[2].1, "{counts:?}");
+    let elsewhere = root.path().join("elsewhere").display().to_string();
+    let only_triggerer = logweave(
+        &[
+            "airflow",
+            "--base-log-folder",
+            &elsewhere,
+            "--dag",
+            "etl",
+            "--run",
+            "scheduled__2024-12-19T00:00:00+00:00",
+            "--task",
+            "extract",
+            "--try",
+            "1",
+            "--triggerer-log-server",
+            &triggerer_host,
+            "--trigger-job",
+            "42",
+            "--print",
+        ],
+        &secret,
+    );
+    assert!(
+        only_triggerer.status.success(),
+        "{}",
+        stderr(&only_triggerer)
+    );
+    assert!(
+        only_triggerer.stdout == std::fs::read(task.join("attempt=1.log.trigger.42.log")).unwrap()
+    );
+    let no_job = logweave(
+        &[
+            "airflow",
+            "--base-log-folder",
+            &elsewhere,
+            "--dag",
+            "etl",
+            "--run",
+            "scheduled__2024-12-19T00:00:00+00:00",
+            "--task",
+            "extract",
+            "--try",
+            "1",
+            "--triggerer-log-server",
+            &triggerer_host,
+            "--print",
+        ],
+        &secret,
+    );
+    assert_eq!(no_job.status.code(), Some(2));
+    assert!(
+        stderr(&no_job).contains("--trigger-job"),
+        "{}",
+        stderr(&no_job)
+    );
 
     let wrong = logweave(
         &airflow_args(&base_arg, &["--log-server", &url, "--secret-key", "not-it"]),

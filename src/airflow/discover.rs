@@ -63,7 +63,7 @@ pub fn newest_first(nodes: &mut [Node]) {
 }
 
 /// The try number of a file name of the `attempt=N.log…` family.
-fn try_of(name: &str) -> Option<(u32, &str)> {
+pub fn try_of(name: &str) -> Option<(u32, &str)> {
     let rest = name.strip_prefix("attempt=")?;
     let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
     let number = rest[..digits].parse().ok()?;
