@@ -2,9 +2,10 @@
 //! `scripts/remote-bench.sh`): an object in the local S3-compatible server,
 //! opened by URL in the release binary in a pty. Times start → first screen
 //! and `G`, and counts the requests and bytes each fetched
-//! (`LOGWEAVE_FETCH_STATS`). (Printing a whole object is not timed here:
-//! moto, a Python server, copies the object on every ranged GET, so the
-//! number would be moto's.)
+//! (`LOGWEAVE_FETCH_STATS`). Printing the whole object is timed from the
+//! Range HTTP server only, beside `curl` on the same URL: moto, a Python
+//! server, copies the object on every ranged GET, so its number would be
+//! moto's.
 
 #[path = "e2e/harness.rs"]
 mod harness;
@@ -63,6 +64,44 @@ fn measure(url: &str, env: &[(&str, &str)], stats_file: &std::path::Path) -> Str
     )
 }
 
+/// Wall seconds and peak RSS (MB) of `program args > /dev/null` under
+/// `/usr/bin/time -v`, best of 3.
+fn time_whole_run(program: &str, args: &[&str], env: &[(&str, &str)]) -> (f64, f64) {
+    let mut best = (f64::MAX, 0.0);
+    for _ in 0..3 {
+        let out = std::process::Command::new("/usr/bin/time")
+            .arg("-v")
+            .arg(program)
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .output()
+            .expect("/usr/bin/time");
+        assert!(out.status.success(), "{program} failed");
+        let report = String::from_utf8_lossy(&out.stderr);
+        let field = |name: &str| {
+            report
+                .lines()
+                .find_map(|l| l.trim().strip_prefix(name))
+                .map(str::trim)
+                .unwrap_or("")
+                .to_string()
+        };
+        let wall: f64 = field("Elapsed (wall clock) time (h:mm:ss or m:ss):")
+            .rsplit(':')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(f64::MAX);
+        let rss: f64 = field("Maximum resident set size (kbytes):")
+            .parse()
+            .unwrap_or(0.0);
+        if wall < best.0 {
+            best = (wall, rss / 1024.0);
+        }
+    }
+    best
+}
+
 #[test]
 #[ignore = "benchmark: run by scripts/remote-bench.sh with LOGWEAVE_BENCH_OBJECT"]
 fn remote_bench() {
@@ -80,6 +119,18 @@ fn remote_bench() {
     let url = format!("{}/files/{name}", http.url());
     let line = measure(&url, &[("LOGWEAVE_FETCH_STATS", &stats_path)], &stats_file);
     println!("BENCH http object_mb={:.0} {line}", len as f64 / 1e6);
+
+    let logweave = env!("CARGO_BIN_EXE_logweave");
+    let stats_env = [("LOGWEAVE_FETCH_STATS", stats_path.as_str())];
+    let (print_s, print_rss) = time_whole_run(logweave, &["--print", &url], &stats_env);
+    let (requests, bytes) = stats(&stats_file);
+    let (curl_s, curl_rss) = time_whole_run("curl", &["-sf", &url], &[]);
+    println!(
+        "BENCH http-print object_mb={:.0} print_s={print_s:.2} print_rss_mb={print_rss:.1} \
+         requests={requests} mb={:.0} curl_s={curl_s:.2} curl_rss_mb={curl_rss:.1}",
+        len as f64 / 1e6,
+        bytes as f64 / 1e6,
+    );
 
     servers::s3_put("bench", &[("attempt=1.log".into(), object.clone())]);
     let env: Vec<(&str, String)> = servers::s3_env(servers::s3_server());

@@ -142,6 +142,9 @@ pub struct RemoteSource {
 struct Shared {
     backend: Arc<dyn RangeBackend>,
     cache: Mutex<BlockCache>,
+    /// The run after the last one, being fetched while the reader works
+    /// through the blocks it has (reading straight on only).
+    ahead: Mutex<Option<ReadAhead>>,
     health: Arc<Health>,
     /// The last answer to "how long is it now" and when it came (follow
     /// mode asks often; the server is asked at most every [`RESTAT`]).
@@ -164,6 +167,7 @@ impl RemoteSource {
             shared: Arc::new(Shared {
                 backend,
                 cache: Mutex::new(BlockCache::default()),
+                ahead: Mutex::new(None),
                 health,
                 latest: Mutex::new(None),
             }),
@@ -228,22 +232,91 @@ impl RemoteSource {
     /// Forgets every cached block (the object was replaced).
     pub fn forget(&self) {
         *lock(&self.shared.cache) = BlockCache::default();
+        *lock(&self.shared.ahead) = None;
+    }
+
+    /// The block at `index`, which is not cached: from the read-ahead if it
+    /// has it, else fetched with the blocks a reader going straight on will
+    /// want next. A full run starts the read-ahead of the next one, so the
+    /// network works while the reader does (a print of a remote object is
+    /// as fast as the slower of the two, not their sum).
+    fn fetch_from(&self, index: u64) -> io::Result<Bytes> {
+        let last = (self.stat.len - 1) / BLOCK;
+        let (first, blocks) = match self.take_read_ahead(index) {
+            Some(run) => run,
+            None => {
+                let run = self.lock_cache().run_ahead(index).min(last - index + 1);
+                (index, self.fetch_blocks(index, run)?)
+            }
+        };
+        let next = first + blocks.len() as u64;
+        if blocks.len() as u64 == MAX_RUN && next <= last {
+            self.start_read_ahead(next, MAX_RUN.min(last - next + 1));
+        }
+        Ok(blocks
+            .into_iter()
+            .nth((index - first) as usize)
+            .unwrap_or_default())
     }
 
     /// Fetches blocks `first..first + count` in one request and caches them.
     fn fetch_blocks(&self, first: u64, count: u64) -> io::Result<Vec<Bytes>> {
-        let start = first * BLOCK;
+        let location = self.location();
+        let data = fetch_run(&self.shared, self.stat.len, first, count)
+            .map_err(|e| e.into_io(location))?;
+        Ok(self.cache_run(first, count, data))
+    }
+
+    /// Starts fetching blocks `first..first + count` on a thread of its own,
+    /// in place of any read-ahead not taken yet.
+    fn start_read_ahead(&self, first: u64, count: u64) {
+        let (send, done) = std::sync::mpsc::sync_channel(1);
+        let shared = self.shared.clone();
+        let len = self.stat.len;
+        let started = std::thread::Builder::new()
+            .name("logweave-read-ahead".into())
+            .spawn(move || {
+                // The reader may have moved on and dropped the receiver.
+                let _ = send.send(fetch_once(&shared, len, first, count));
+            });
+        if started.is_ok() {
+            *lock(&self.shared.ahead) = Some(ReadAhead {
+                first,
+                count,
+                len,
+                done,
+            });
+        }
+    }
+
+    /// The read-ahead run holding block `index`, once it has arrived, as
+    /// (first block, blocks). `None` if there is none or it failed: the
+    /// caller then fetches (and retries, and reports) itself.
+    fn take_read_ahead(&self, index: u64) -> Option<(u64, Vec<Bytes>)> {
+        let ahead = {
+            let mut ahead = lock(&self.shared.ahead);
+            match ahead.as_ref() {
+                Some(run)
+                    if run.len == self.stat.len
+                        && (run.first..run.first + run.count).contains(&index) =>
+                {
+                    ahead.take()?
+                }
+                _ => return None,
+            }
+        };
+        let data = ahead.done.recv().ok()?.ok()?;
+        let blocks = self.cache_run(ahead.first, ahead.count, data);
+        // The reader is still going straight on: keep its runs long.
+        self.lock_cache().last_fetch = Some((ahead.first + ahead.count, MAX_RUN));
+        Some((ahead.first, blocks))
+    }
+
+    /// Splits a fetched run into blocks and caches them.
+    fn cache_run(&self, first: u64, count: u64, data: Bytes) -> Vec<Bytes> {
+        let location = self.location();
         let end = ((first + count) * BLOCK).min(self.stat.len);
-        let backend = &self.shared.backend;
-        let location = backend.location();
-        let data = with_retries(&self.shared.health, location, || {
-            REQUESTS.fetch_add(1, Ordering::Relaxed);
-            let data = backend.fetch(start..end)?;
-            BYTES.fetch_add(data.len() as u64, Ordering::Relaxed);
-            Ok(data)
-        })
-        .map_err(|e| e.into_io(location))?;
-        if (data.len() as u64) < end - start {
+        if (data.len() as u64) < end - first * BLOCK {
             // The object shrank or was replaced under us: what we have is
             // still right for the offsets it covers.
             self.shared.health.report(format!(
@@ -261,12 +334,43 @@ impl RemoteSource {
         for (i, block) in blocks.iter().enumerate() {
             cache.insert(first + i as u64, block.clone());
         }
-        Ok(blocks)
+        blocks
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, BlockCache> {
         lock(&self.shared.cache)
     }
+}
+
+/// Blocks `first..first + count` of an object of `len` bytes, in one
+/// request (with retries, reported to the source's health).
+fn fetch_run(shared: &Shared, len: u64, first: u64, count: u64) -> Result<Bytes, RemoteError> {
+    with_retries(&shared.health, shared.backend.location(), || {
+        fetch_once(shared, len, first, count)
+    })
+}
+
+/// [`fetch_run`] in one attempt, telling no one: what a read-ahead does,
+/// since the reader may never need its blocks, and fetches (retrying and
+/// reporting) itself if it does.
+fn fetch_once(shared: &Shared, len: u64, first: u64, count: u64) -> Result<Bytes, RemoteError> {
+    let start = first * BLOCK;
+    let end = ((first + count) * BLOCK).min(len);
+    REQUESTS.fetch_add(1, Ordering::Relaxed);
+    let data = shared.backend.fetch(start..end)?;
+    BYTES.fetch_add(data.len() as u64, Ordering::Relaxed);
+    Ok(data)
+}
+
+/// A run of blocks on its way: at most one per object, so the memory in
+/// flight is one run (2 MiB) beside the cache.
+struct ReadAhead {
+    first: u64,
+    count: u64,
+    /// The length of the snapshot that asked: another snapshot of the
+    /// object (follow mode) fetches for itself.
+    len: u64,
+    done: std::sync::mpsc::Receiver<Result<Bytes, RemoteError>>,
 }
 
 /// A lock whose holder panicked leaves at worst a stale cache order.
@@ -293,13 +397,7 @@ impl Source for RemoteSource {
             .filter(|block| block.len() >= full);
         let block = match cached {
             Some(block) => block,
-            None => {
-                // Reading straight on: fetch further ahead, up to the end.
-                let last = (self.stat.len - 1) / BLOCK;
-                let run = self.lock_cache().run_ahead(index).min(last - index + 1);
-                let blocks = self.fetch_blocks(index, run)?;
-                blocks.into_iter().next().unwrap_or_default()
-            }
+            None => self.fetch_from(index)?,
         };
         let within = (offset - index * BLOCK) as usize;
         if within >= block.len() {
@@ -558,6 +656,7 @@ mod tests {
     struct Counting {
         data: Vec<u8>,
         requests: AtomicUsize,
+        bytes: AtomicUsize,
         fail_first: AtomicUsize,
     }
 
@@ -577,9 +676,9 @@ mod tests {
                 self.fail_first.fetch_sub(1, Ordering::SeqCst);
                 return Err(RemoteError::Transient("connection reset".into()));
             }
-            Ok(Bytes::copy_from_slice(
-                &self.data[range.start as usize..range.end as usize],
-            ))
+            let data = &self.data[range.start as usize..range.end as usize];
+            self.bytes.fetch_add(data.len(), Ordering::SeqCst);
+            Ok(Bytes::copy_from_slice(data))
         }
     }
 
@@ -587,6 +686,7 @@ mod tests {
         let backend = Arc::new(Counting {
             data: (0..len).map(|i| (i % 251) as u8).collect(),
             requests: AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
             fail_first: AtomicUsize::new(fail_first),
         });
         let source = RemoteSource::open(backend.clone(), Arc::new(Health::default()))
@@ -619,20 +719,46 @@ mod tests {
     }
 
     #[test]
-    fn reading_straight_on_uses_growing_runs_and_bounded_memory() {
-        let len = 200 * BLOCK as usize;
+    fn reading_straight_on_uses_growing_runs_read_ahead_and_bounded_memory() {
+        let len = 200 * BLOCK as usize + 1234;
         let (backend, source) = source(len, 0);
         let mut buf = vec![0u8; 64 * 1024];
         let mut offset = 0;
         while offset < len as u64 {
-            offset += source.read_at(offset, &mut buf).unwrap() as u64;
+            let n = source.read_at(offset, &mut buf).unwrap();
+            let at = offset as usize;
+            assert_eq!(&buf[..n], &backend.data[at..at + n], "at {offset}");
+            offset += n as u64;
         }
         let requests = backend.requests.load(Ordering::SeqCst);
         assert!(
-            requests <= 200 / MAX_RUN as usize + 4,
+            requests <= 201 / MAX_RUN as usize + 4,
             "{requests} requests"
         );
+        assert_eq!(
+            backend.bytes.load(Ordering::SeqCst),
+            len,
+            "each byte is fetched once, read-ahead included"
+        );
         assert!(source.lock_cache().blocks.len() <= CACHED_BLOCKS);
+    }
+
+    #[test]
+    fn a_jump_away_leaves_the_read_ahead_unused_and_reads_stay_right() {
+        let len = 100 * BLOCK as usize;
+        let (backend, source) = source(len, 0);
+        let mut buf = vec![0u8; 64 * 1024];
+        // Straight on long enough to start a read-ahead…
+        for offset in (0..20 * BLOCK).step_by(buf.len()) {
+            source.read_full_at(offset, &mut buf).unwrap();
+        }
+        assert!(lock(&source.shared.ahead).is_some(), "a read-ahead started");
+        // …then elsewhere, and back into the range it fetched.
+        for &offset in &[90 * BLOCK + 5, 30 * BLOCK + 7, 21 * BLOCK] {
+            let n = source.read_full_at(offset, &mut buf).unwrap();
+            let at = offset as usize;
+            assert_eq!(&buf[..n], &backend.data[at..at + n], "at {offset}");
+        }
     }
 
     #[test]
