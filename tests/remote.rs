@@ -262,7 +262,8 @@ fn airflow_folder(base: &Path) -> (String, PathBuf) {
     (relative.to_string(), task)
 }
 
-fn airflow_args<'a>(base: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+/// `logweave airflow` on the test attempt in `base`, printing, then `extra`.
+fn attempt_args<'a>(base: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "airflow",
         "--base-log-folder",
@@ -274,9 +275,14 @@ fn airflow_args<'a>(base: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
         "--task",
         "extract",
         "--print",
-        "--tag",
-        "--no-dedup",
     ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// [`attempt_args`] with every line tagged and every copy shown.
+fn airflow_args<'a>(base: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = attempt_args(base, &["--tag", "--no-dedup"]);
     args.extend_from_slice(extra);
     args
 }
@@ -333,20 +339,10 @@ fn airflow_remote_finds_every_object_of_the_attempt() {
         )],
     );
     let remote_only = logweave(
-        &[
-            "airflow",
-            "--base-log-folder",
+        &attempt_args(
             &root.path().join("elsewhere").display().to_string(),
-            "--dag",
-            "etl",
-            "--run",
-            "scheduled__2024-12-19T00:00:00+00:00",
-            "--task",
-            "extract",
-            "--remote",
-            "s3://remote-logs/airflow/logs",
-            "--print",
-        ],
+            &["--remote", "s3://remote-logs/airflow/logs"],
+        ),
         &env,
     );
     assert!(remote_only.status.success(), "{}", stderr(&remote_only));
@@ -389,22 +385,10 @@ fn airflow_log_server_serves_the_attempt_with_a_signed_token() {
 
     // The served file alone, byte for byte (through ranges).
     let only_served = logweave(
-        &[
-            "airflow",
-            "--base-log-folder",
+        &attempt_args(
             &root.path().join("elsewhere").display().to_string(),
-            "--dag",
-            "etl",
-            "--run",
-            "scheduled__2024-12-19T00:00:00+00:00",
-            "--task",
-            "extract",
-            "--try",
-            "1",
-            "--log-server",
-            &url,
-            "--print",
-        ],
+            &["--try", "1", "--log-server", &url],
+        ),
         &[("AIRFLOW__API__SECRET_KEY", "the-shared-secret".into())],
     );
     assert!(only_served.status.success(), "{}", stderr(&only_served));
@@ -430,24 +414,17 @@ fn airflow_log_server_serves_the_attempt_with_a_signed_token() {
     assert_eq!(counts[1].1, counts[2].1, "{counts:?}");
     let elsewhere = root.path().join("elsewhere").display().to_string();
     let only_triggerer = logweave(
-        &[
-            "airflow",
-            "--base-log-folder",
+        &attempt_args(
             &elsewhere,
-            "--dag",
-            "etl",
-            "--run",
-            "scheduled__2024-12-19T00:00:00+00:00",
-            "--task",
-            "extract",
-            "--try",
-            "1",
-            "--triggerer-log-server",
-            &triggerer_host,
-            "--trigger-job",
-            "42",
-            "--print",
-        ],
+            &[
+                "--try",
+                "1",
+                "--triggerer-log-server",
+                &triggerer_host,
+                "--trigger-job",
+                "42",
+            ],
+        ),
         &secret,
     );
     assert!(
@@ -459,22 +436,10 @@ fn airflow_log_server_serves_the_attempt_with_a_signed_token() {
         only_triggerer.stdout == std::fs::read(task.join("attempt=1.log.trigger.42.log")).unwrap()
     );
     let no_job = logweave(
-        &[
-            "airflow",
-            "--base-log-folder",
+        &attempt_args(
             &elsewhere,
-            "--dag",
-            "etl",
-            "--run",
-            "scheduled__2024-12-19T00:00:00+00:00",
-            "--task",
-            "extract",
-            "--try",
-            "1",
-            "--triggerer-log-server",
-            &triggerer_host,
-            "--print",
-        ],
+            &["--try", "1", "--triggerer-log-server", &triggerer_host],
+        ),
         &secret,
     );
     assert_eq!(no_job.status.code(), Some(2));
