@@ -211,6 +211,14 @@ impl Engine {
         for &i in &hidden {
             self.window.merge_mut().set_enabled(i, false);
         }
+        if self.overview.is_some() {
+            // Its pass reads the failed sources too: count again without
+            // them, so that line numbers come back.
+            let failed: Vec<usize> = (0..self.window.merge().source_count())
+                .filter(|&i| self.sources.get(i).is_some_and(|s| s.error.is_some()))
+                .collect();
+            self.overview = start_overview(&self.window, &failed);
+        }
         match top {
             Some(t) => self.window.jump_time(t)?,
             None => self.window.jump_start()?,
@@ -711,7 +719,7 @@ pub fn is_json(format: Option<&TsFormat>) -> bool {
 /// Not over big remote sources: the pass reads every byte, and a viewer
 /// must not download gigabytes behind the user's back. Line numbers and
 /// the timeline are then missing; positions are shown in percent.
-pub fn start_overview(window: &Window) -> Option<OverviewHandle> {
+pub fn start_overview(window: &Window, left_out: &[usize]) -> Option<OverviewHandle> {
     let merge = window.merge();
     let remote_bytes: u64 = (0..merge.source_count())
         .map(|i| merge.layout(i))
@@ -721,5 +729,5 @@ pub fn start_overview(window: &Window) -> Option<OverviewHandle> {
     if remote_bytes > OVERVIEW_REMOTE_MAX {
         return None;
     }
-    Overview::start(merge)
+    Overview::start(merge, left_out)
 }

@@ -651,7 +651,7 @@ fn run_viewer(v: Viewer) -> ExitCode {
     }
     let merge = Merge::new(v.layouts, v.merge_options);
     let window = Window::new(merge);
-    let overview = engine::start_overview(&window);
+    let overview = engine::start_overview(&window, &[]);
     let (frames_tx, frames_rx) = tokio::sync::watch::channel(Arc::new(engine::Frame::default()));
     let (commands_tx, commands_rx) = std::sync::mpsc::channel();
     let engine = Engine::new(window, sources, clock, overview)

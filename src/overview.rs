@@ -83,8 +83,10 @@ impl Timeline {
 pub struct Overview;
 
 impl Overview {
-    /// Starts the pass over `merge`'s sources in a background thread.
-    pub fn start(merge: &Merge) -> Option<OverviewHandle> {
+    /// Starts the pass over `merge`'s sources in a background thread,
+    /// without the sources in `left_out` (ones that failed): line numbers
+    /// then count what the other sources hold, in the same cursor space.
+    pub fn start(merge: &Merge, left_out: &[usize]) -> Option<OverviewHandle> {
         let layouts: Vec<RecordLayout> = (0..merge.source_count())
             .map(|i| merge.layout(i).clone())
             .collect();
@@ -97,11 +99,15 @@ impl Overview {
         let stop = Arc::new(AtomicBool::new(false));
         {
             let (state, stop, layouts) = (state.clone(), stop.clone(), layouts.clone());
+            let left_out = left_out.to_vec();
             let spawned = std::thread::Builder::new()
                 .name("overview".into())
                 .spawn(move || {
                     let sources = layouts.len();
                     let mut merge = Merge::new(layouts, options);
+                    for &i in &left_out {
+                        merge.set_enabled(i, false);
+                    }
                     if let Err(e) = scan(&mut merge, sources, &state, &stop) {
                         if let Ok(mut st) = state.lock() {
                             st.failed = Some(e.to_string());
@@ -112,7 +118,11 @@ impl Overview {
                 return None;
             }
         }
-        let counter = Mutex::new(Merge::new(layouts, options));
+        let mut counter = Merge::new(layouts, options);
+        for &i in left_out {
+            counter.set_enabled(i, false);
+        }
+        let counter = Mutex::new(counter);
         Some(OverviewHandle {
             state,
             stop,

@@ -96,6 +96,19 @@ fn a_jump_to_the_end_of_a_big_object_fetches_a_few_ranges_and_memory_stays_flat(
     assert!(tui.wait_exit());
 }
 
+/// `20219` as the status bar writes it: `20,219`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn last_line(file: &Path) -> String {
     let text = std::fs::read(file).unwrap();
     let body = text.strip_suffix(b"\n").unwrap_or(&text);
@@ -174,7 +187,7 @@ fn a_server_that_dies_part_way_is_hidden_in_the_viewer_and_the_rest_stays_readab
     let server = range_server(dir.path());
     let local = dir.path().join("attempt=1.log.trigger.42.log");
     let url = format!("{}/halfway/attempt=1.log", server.url());
-    let mut tui = Tui::spawn(&[&local.display().to_string(), &url], 24, 120);
+    let mut tui = Tui::spawn(&[&local.display().to_string(), &url], 24, 160);
     tui.wait_ready();
     tui.press("G");
     tui.wait_for("the dying source to be hidden", |t| {
@@ -189,6 +202,12 @@ fn a_server_that_dies_part_way_is_hidden_in_the_viewer_and_the_rest_stays_readab
     });
     let last = last_line(&local);
     tui.wait_for_text(&last[..60]);
+    // The overview counts again without it: line numbers come back.
+    let lines = std::fs::read_to_string(&local).unwrap().lines().count();
+    let total = format!("of {}", thousands(lines));
+    tui.wait_for("line numbers of the healthy source", |t| {
+        t.status().contains(&total)
+    });
     tui.press("g");
     tui.wait_for("the top of the healthy source", |t| {
         let first = std::fs::read_to_string(&local).unwrap();
