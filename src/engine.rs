@@ -133,8 +133,21 @@ pub struct Engine {
     healths: Vec<Option<Arc<crate::source::Health>>>,
 }
 
-/// Remote bytes up to which the overview pass still runs (it reads them all).
-const OVERVIEW_REMOTE_MAX: u64 = 64 * 1024 * 1024;
+/// Remote bytes up to which background passes that read every byte (the
+/// overview, a search's hit count) still run.
+const BACKGROUND_REMOTE_MAX: u64 = 64 * 1024 * 1024;
+
+/// Whether a background pass may read all of `merge`'s sources: not when
+/// remote ones hold more than [`BACKGROUND_REMOTE_MAX`], since a viewer
+/// must not download gigabytes behind the user's back.
+fn may_read_everything(merge: &crate::merge::Merge) -> bool {
+    let remote_bytes: u64 = (0..merge.source_count())
+        .map(|i| merge.layout(i))
+        .filter(|layout| layout.source().is_remote())
+        .map(|layout| layout.len())
+        .sum();
+    remote_bytes <= BACKGROUND_REMOTE_MAX
+}
 
 /// How long a message stays in the status bar without a key being pressed.
 const MESSAGE_FOR: Duration = Duration::from_secs(4);
@@ -721,12 +734,7 @@ pub fn is_json(format: Option<&TsFormat>) -> bool {
 /// the timeline are then missing; positions are shown in percent.
 pub fn start_overview(window: &Window, left_out: &[usize]) -> Option<OverviewHandle> {
     let merge = window.merge();
-    let remote_bytes: u64 = (0..merge.source_count())
-        .map(|i| merge.layout(i))
-        .filter(|layout| layout.source().is_remote())
-        .map(|layout| layout.len())
-        .sum();
-    if remote_bytes > OVERVIEW_REMOTE_MAX {
+    if !may_read_everything(merge) {
         return None;
     }
     Overview::start(merge, left_out)

@@ -61,6 +61,10 @@ pub enum From {
     Line(Position),
     /// From the start (forward) or the end (backward) of the stream.
     Edge,
+    /// From the edge up to this line, itself included: the wrap-around
+    /// after a search from `Line` found nothing, which covers exactly what
+    /// that search did not (a pattern found nowhere reads each byte once).
+    EdgeUntil(Position),
 }
 
 /// Finds the next matching line in merged order. `merge` carries the
@@ -121,6 +125,10 @@ fn find_by_merge(
     } else {
         merge.seek_end();
     }
+    let until = match from {
+        From::EdgeUntil(p) => Some(p),
+        _ => None,
+    };
     let mut walked = 0u64;
     loop {
         walked += 1;
@@ -146,12 +154,24 @@ fn find_by_merge(
         let Some(record) = record else {
             return Ok(None);
         };
-        if let Some(line) = matching_line(merge, &record, matcher, forward, None, None)? {
+        // The record of the line a wrapped search stops at: its lines up
+        // to that line (going up: from it), and no further.
+        let last =
+            until.filter(|p| record.source == p.source && record.record.start == p.record_start);
+        let (after, before) = match last {
+            None => (None, None),
+            Some(p) if forward => (None, Some(p.line_start + 1)),
+            Some(p) => (p.line_start.checked_sub(1), None),
+        };
+        if let Some(line) = matching_line(merge, &record, matcher, forward, after, before)? {
             if forward {
                 merge.unread(&record);
             }
             let cursor = merge.cursor();
             return Ok(Some(hit_at(&cursor, &record, line)));
+        }
+        if last.is_some() {
+            return Ok(None);
         }
     }
 }

@@ -224,6 +224,23 @@ fn check(
                     forward,
                     fast
                 );
+                // Wrapped around: from the edge up to that line, itself included.
+                let From::Line(p) = from else { unreachable!() };
+                let hit = |l: &&Shown| matcher.is_match(l.text.as_bytes());
+                let wrapped = if forward {
+                    lines[..=i].iter().find(hit)
+                } else {
+                    lines[i..].iter().rev().find(hit)
+                };
+                prop_assert_eq!(
+                    search(&mut merge, &From::EdgeUntil(p), forward, &matcher, fast),
+                    wrapped.map(|l| (l.source, l.line)),
+                    "wrapped up to line {} ({:?}), forward {}, fast {}",
+                    i,
+                    l.text,
+                    forward,
+                    fast
+                );
             }
         }
     }

@@ -75,6 +75,14 @@ fn tui_bench() {
     };
     let literal = search(&needle);
     let regex = search("needle-[0-9a-f]{4}x");
+    // A pattern found nowhere: every byte is read once (the wrap-around
+    // covers only what the first pass did not).
+    tui.send("g");
+    tui.time_until("g", |t| t.status().contains("TOP"));
+    let t0 = Instant::now();
+    tui.send("/no such text anywhere\r");
+    tui.time_until("not found", |t| t.status().contains("pattern not found"));
+    let not_found = t0.elapsed();
     // A pattern on most lines: the hit is at once, the count runs to the end.
     tui.send("g");
     let t0 = Instant::now();
@@ -85,7 +93,7 @@ fn tui_bench() {
     tui.send("q");
     tui.wait_exit();
     println!(
-        "BENCH first_screen_ms={:.1} G_ms={:.1} jump_ms={:.1} pgdn_ms={:.2} peak_rss_mb={:.1} literal_ms={:.0} regex_ms={:.0} count_s={:.1} search_rss_mb={:.1}",
+        "BENCH first_screen_ms={:.1} G_ms={:.1} jump_ms={:.1} pgdn_ms={:.2} peak_rss_mb={:.1} literal_ms={:.0} regex_ms={:.0} not_found_ms={:.0} count_s={:.1} search_rss_mb={:.1}",
         ms(first),
         ms(end),
         ms(jump),
@@ -93,6 +101,7 @@ fn tui_bench() {
         rss as f64 / 1024.0,
         ms(literal),
         ms(regex),
+        ms(not_found),
         count.as_secs_f64(),
         search_rss as f64 / 1024.0
     );

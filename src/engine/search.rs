@@ -55,7 +55,7 @@ impl Engine {
         });
         let result = self.run_search(forward, commands, publish);
         if let Some(search) = &mut self.search {
-            search.count = Some(HitCount::start(self.window.merge(), matcher));
+            search.count = start_hit_count(self.window.merge(), matcher);
         }
         result
     }
@@ -126,10 +126,13 @@ impl Engine {
                     self.message = Some("search cancelled".into());
                     return Ok(());
                 }
-                Scan::NotFound if !wrapped && matches!(from, From::Line(_)) => {
-                    wrapped = true;
-                    from = From::Edge;
-                }
+                Scan::NotFound if !wrapped => match from {
+                    From::Line(p) => {
+                        wrapped = true;
+                        from = From::EdgeUntil(p);
+                    }
+                    _ => break None,
+                },
                 Scan::NotFound => break None,
             }
         };
@@ -295,7 +298,7 @@ impl Engine {
         self.window.merge_mut().set_predicate(predicate);
         if let Some(search) = &mut self.search {
             // Hits are counted in what is shown.
-            search.count = Some(HitCount::start(self.window.merge(), search.matcher.clone()));
+            search.count = start_hit_count(self.window.merge(), search.matcher.clone());
             search.last_hit = None;
         }
         match top {
@@ -333,7 +336,10 @@ impl Engine {
     pub(super) fn search_summary(&self) -> Option<String> {
         let search = self.search.as_ref()?;
         let text = search.matcher.text();
-        let count = search.count.as_ref()?;
+        let Some(count) = search.count.as_ref() else {
+            // Not counted (big remote sources): the pattern in force.
+            return Some(format!("/{text}"));
+        };
         Some(match (count.total(), &search.last_hit) {
             (Some(0), _) => format!("/{text}: no hits"),
             (Some(total), Some(hit)) => match count.index_of(hit) {
@@ -350,4 +356,11 @@ enum Scan {
     Found(Hit),
     NotFound,
     Cancelled,
+}
+
+/// Counts the hits of `matcher` in the background ("hit 12 of 3,402"),
+/// unless that means reading big remote sources through: `n` and `N` find
+/// hits without it.
+fn start_hit_count(merge: &crate::merge::Merge, matcher: Arc<Matcher>) -> Option<HitCount> {
+    super::may_read_everything(merge).then(|| HitCount::start(merge, matcher))
 }

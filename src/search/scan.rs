@@ -20,6 +20,9 @@ pub const LINE_MATCH_CAP: usize = 1024 * 1024;
 /// Bytes read at a time by a scanning worker.
 const READ_BLOCK: usize = 1024 * 1024;
 
+/// Bytes read past a chunk's end to finish the line that crosses it.
+const LINE_TAIL: usize = 64 * 1024;
+
 /// Bytes of a source per task: small enough to spread one big source over
 /// all cores, large enough that a task is mostly scanning.
 const CHUNK: u64 = 8 * 1024 * 1024;
@@ -70,19 +73,27 @@ pub fn find_by_sources(
                 (From::Edge, _) => (0, len),
                 (From::Line(p), true) => (p.cursor.0[s], len),
                 (From::Line(p), false) => (0, p.cursor.0[s]),
+                // What the search from `Line(p)` did not cover.
+                (From::EdgeUntil(p), true) => (0, p.cursor.0[s]),
+                (From::EdgeUntil(p), false) => (p.cursor.0[s], len),
             }
         })
         .collect();
-    if let From::Line(p) = from {
+    if let From::Line(p) | From::EdgeUntil(p) = from {
         if merge.is_enabled(p.source) {
-            // Strictly after (before) the starting line, inside its record.
-            ranges[p.source] = if forward {
-                let next = merge
+            // Inside the starting line's record: strictly after (before)
+            // the line, or, wrapped, up to (from) the line itself.
+            let after_line = |merge: &mut Merge| -> io::Result<u64> {
+                Ok(merge
                     .line_at(p.source, p.line_start)?
-                    .map_or(p.line_start, |l| l.next);
-                (next, ranges[p.source].1)
-            } else {
-                (0, p.line_start)
+                    .map_or(p.line_start, |l| l.next))
+            };
+            let hi = ranges[p.source].1;
+            ranges[p.source] = match (from, forward) {
+                (From::Line(_), true) => (after_line(merge)?, hi),
+                (From::Line(_), false) => (0, p.line_start),
+                (_, true) => (0, after_line(merge)?),
+                (_, false) => (p.line_start, hi),
             };
         }
     }
@@ -338,8 +349,18 @@ fn scan_chunk(
         if stop.load(Ordering::Relaxed) {
             return Ok(None);
         }
-        buf.resize(READ_BLOCK, 0);
-        let got = source.read_full_at(pos, buf)?;
+        // Up to the chunk's end and a little beyond, for the line that
+        // crosses it: a remote source fetches what is asked, and the chunk
+        // after it is another worker's.
+        let want = READ_BLOCK.min((task.hi - pos) as usize + LINE_TAIL);
+        buf.resize(want, 0);
+        let mut got = source.read_full_at(pos, buf)?;
+        if got == want && want < READ_BLOCK && memchr::memchr(b'\n', &buf[..got]).is_none() {
+            // One line longer than the tail: matched on its first block
+            // like any long line.
+            buf.resize(READ_BLOCK, 0);
+            got = source.read_full_at(pos, buf)?;
+        }
         buf.truncate(got);
         if got == 0 {
             break;
@@ -424,4 +445,81 @@ pub fn any_match(source: &dyn Source, lo: u64, hi: u64, matchers: &[Matcher]) ->
         }
     }
     Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::matcher::PatternKind;
+    use crate::source::MemSource;
+
+    /// Filler lines up to `at`, then `line`, then filler up to `len`.
+    fn source_with(at: usize, line: &str, len: usize) -> Arc<dyn Source> {
+        let filler = "[2024-12-20T10:00:00.000+0000] {x.py:1} INFO - nothing to see here\n";
+        let mut data = Vec::with_capacity(len + line.len());
+        while data.len() + filler.len() <= at {
+            data.extend_from_slice(filler.as_bytes());
+        }
+        data.resize(at, b'.');
+        if let Some(last) = data.last_mut() {
+            *last = b'\n';
+        }
+        data.extend_from_slice(line.as_bytes());
+        while data.len() < len {
+            data.extend_from_slice(filler.as_bytes());
+        }
+        Arc::new(MemSource(data))
+    }
+
+    fn first_and_last(source: Arc<dyn Source>, pattern: &str) -> (Option<u64>, Option<u64>) {
+        let matcher = Matcher::new(pattern, PatternKind::Literal).expect("pattern");
+        let ranges = [(0, source.len())];
+        let sources = [source];
+        let scan = |forward| {
+            let progress = ScanProgress::default();
+            scan_all(
+                &sources,
+                &ranges,
+                forward,
+                &matcher,
+                &progress,
+                &AtomicBool::new(false),
+            )
+            .expect("in memory")[0]
+        };
+        (scan(true), scan(false))
+    }
+
+    #[test]
+    fn a_line_across_a_chunk_end_is_its_first_chunks_whole() {
+        let at = CHUNK as usize - 10;
+        let line = "[2024-12-20T10:00:01.000+0000] {x.py:1} INFO - the needle\n";
+        let hit = Some(at as u64);
+        assert_eq!(
+            first_and_last(source_with(at, line, 3 * CHUNK as usize), "needle"),
+            (hit, hit)
+        );
+    }
+
+    #[test]
+    fn a_long_line_across_a_chunk_end_is_matched_past_the_tail() {
+        let at = CHUNK as usize - 1000;
+        let mut line = format!(
+            "[2024-12-20T10:00:01.000+0000] {{x.py:1}} INFO - {}",
+            "x".repeat(150 * 1024)
+        );
+        line.push_str(" the needle\n");
+        let hit = Some(at as u64);
+        assert_eq!(
+            first_and_last(source_with(at, &line, 3 * CHUNK as usize), "needle"),
+            (hit, hit)
+        );
+        // Beyond the first MiB of a line, as everywhere: not matched.
+        let mut line = "y".repeat(LINE_MATCH_CAP + 10);
+        line.push_str(" the needle\n");
+        assert_eq!(
+            first_and_last(source_with(at, &line, 3 * CHUNK as usize), "needle"),
+            (None, None)
+        );
+    }
 }

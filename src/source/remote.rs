@@ -397,6 +397,16 @@ impl Source for RemoteSource {
             .filter(|block| block.len() >= full);
         let block = match cached {
             Some(block) => block,
+            // A read of several blocks says what it wants (a search worker's
+            // 1 MiB): fetch just those, in one request. A small one (the
+            // merge's 64 KiB) leaves it to the reading-straight-on guess.
+            None if buf.len() as u64 > BLOCK => {
+                let last = (self.stat.len - 1) / BLOCK;
+                let wanted = (offset + buf.len() as u64 - 1) / BLOCK;
+                let count = (wanted.min(last) - index + 1).min(MAX_RUN);
+                let blocks = self.fetch_blocks(index, count)?;
+                blocks.into_iter().next().unwrap_or_default()
+            }
             None => self.fetch_from(index)?,
         };
         let within = (offset - index * BLOCK) as usize;
