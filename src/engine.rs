@@ -224,14 +224,9 @@ impl Engine {
         for &i in &hidden {
             self.window.merge_mut().set_enabled(i, false);
         }
-        if self.overview.is_some() {
-            // Its pass reads the failed sources too: count again without
-            // them, so that line numbers come back.
-            let failed: Vec<usize> = (0..self.window.merge().source_count())
-                .filter(|&i| self.sources.get(i).is_some_and(|s| s.error.is_some()))
-                .collect();
-            self.overview = start_overview(&self.window, &failed);
-        }
+        // Its pass reads the failed sources too: count again without them,
+        // so that line numbers come back.
+        self.recount_without_failed_sources();
         match top {
             Some(t) => self.window.jump_time(t)?,
             None => self.window.jump_start()?,
@@ -242,6 +237,17 @@ impl Engine {
             .collect();
         self.message = Some(format!("{} failed and is hidden", names.join(", ")));
         Ok(true)
+    }
+
+    /// Restarts the overview pass (if one runs) over the sources that have
+    /// not failed: line numbers count what can be shown.
+    fn recount_without_failed_sources(&mut self) {
+        if self.overview.is_some() {
+            let failed: Vec<usize> = (0..self.window.merge().source_count())
+                .filter(|&i| self.sources.get(i).is_some_and(|s| s.error.is_some()))
+                .collect();
+            self.overview = start_overview(&self.window, &failed);
+        }
     }
 
     /// Reports a read error, unless a failing source took the blame.
@@ -370,7 +376,9 @@ impl Engine {
         commands: &Receiver<Command>,
         publish: &Publish,
     ) {
-        let retry = command.clone();
+        // Showing a source again is not done twice: hiding it again is
+        // the answer to its failure.
+        let retry = (!matches!(command, Command::ToggleSource(_))).then(|| command.clone());
         let Err(e) = self.apply(command, commands, publish) else {
             return;
         };
@@ -378,7 +386,7 @@ impl Engine {
             Ok(true) => {
                 // Keep the message that names the hidden source.
                 let hidden = self.message.take();
-                if let Err(e) = self.apply(retry, commands, publish) {
+                if let Some(Err(e)) = retry.map(|retry| self.apply(retry, commands, publish)) {
                     self.read_failed(e);
                 }
                 self.message = self.message.take().or(hidden);
@@ -526,9 +534,19 @@ impl Engine {
             self.message = Some(format!("no source {}", index + 1));
             return Ok(());
         };
-        if info.error.is_some() {
+        let in_merge = index < self.window.merge().source_count();
+        let retry = info.error.is_some() && in_merge;
+        if info.error.is_some() && !in_merge {
             self.message = Some(format!("{} could not be read", info.label));
             return Ok(());
+        }
+        if retry {
+            // Hidden after its reads failed: the server may be back.
+            info.error = None;
+            info.warning = None;
+            if let Some(Some(health)) = self.healths.get(index) {
+                health.clear();
+            }
         }
         info.enabled = !info.enabled;
         let (enabled, label) = (info.enabled, info.label.clone());
@@ -538,10 +556,14 @@ impl Engine {
             Some(t) => self.window.jump_time(t)?,
             None => self.window.jump_start()?,
         }
-        self.message = Some(format!(
-            "{} {label}",
-            if enabled { "showing" } else { "hiding" }
-        ));
+        if retry {
+            self.recount_without_failed_sources();
+        }
+        self.message = Some(if retry {
+            format!("reading {label} again")
+        } else {
+            format!("{} {label}", if enabled { "showing" } else { "hiding" })
+        });
         Ok(())
     }
 

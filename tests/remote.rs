@@ -13,7 +13,8 @@ use std::process::{Command, Output};
 
 use harness::Tui;
 use servers::{
-    airflow_log_server, range_server, range_stats, reset_range_stats, s3_env, s3_put, s3_server,
+    airflow_log_server, heal_range_server, range_server, range_stats, reset_range_stats, s3_env,
+    s3_put, s3_server,
 };
 
 fn logweave(args: &[&str], env: &[(&str, String)]) -> Output {
@@ -214,6 +215,26 @@ fn a_server_that_dies_part_way_is_hidden_in_the_viewer_and_the_rest_stays_readab
     tui.wait_for("the top of the healthy source", |t| {
         let first = std::fs::read_to_string(&local).unwrap();
         t.text().contains(&first.lines().next().unwrap()[..60])
+    });
+
+    // The server is back: its number shows it again, all of it.
+    heal_range_server(&server);
+    tui.press("2");
+    tui.wait_for("the source shown again", |t| {
+        t.status().contains("2●http") && t.status().contains("reading")
+    });
+    tui.press("G");
+    tui.wait_for("its second half, which had failed, at the end", |t| {
+        t.status().contains("END") && t.rows().iter().any(|r| r.starts_with("http "))
+    });
+    assert!(!tui.status().contains('✗'), "{}", tui.status());
+    let remote_lines = std::fs::read_to_string(dir.path().join("attempt=1.log"))
+        .unwrap()
+        .lines()
+        .count();
+    let total = format!("of {}", thousands(lines + remote_lines));
+    tui.wait_for("line numbers counting both again", |t| {
+        t.status().contains(&total)
     });
     tui.press("q");
     assert!(tui.wait_exit());

@@ -177,6 +177,11 @@ pub fn reset_range_stats(server: &Server) {
     http_request(server.port, "POST /_reset");
 }
 
+/// Makes the range server's `/halfway/` files whole again.
+pub fn heal_range_server(server: &Server) {
+    http_request(server.port, "POST /_heal");
+}
+
 /// A tiny HTTP/1.0 client for the stats endpoints (the body only).
 fn http_request(port: u16, request_line: &str) -> String {
     use std::io::Read;

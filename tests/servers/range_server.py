@@ -4,8 +4,8 @@ Serves files under ROOT at /files/<path> with `Range:` support, at
 /whole/<path> ignoring `Range:` (as some servers do), and at /flaky/<path>
 with ranges but a 503 on every other request, and at /halfway/<path> with
 ranges that stop working (500) from the middle of the file on, like a server
-that dies part-way through a read. GET /_stats returns the
-requests and body bytes served so far as JSON; POST /_reset zeroes them.
+that dies part-way through a read (until POST /_heal). GET /_stats returns
+the requests and body bytes served so far as JSON; POST /_reset zeroes them.
 
     python3 range_server.py ROOT PORT
 """
@@ -22,6 +22,7 @@ PORT = int(sys.argv[2])
 STATS = {"requests": 0, "bytes": 0}
 LOCK = threading.Lock()
 FLAKY = {"n": 0}
+HEALED = {"halfway": False}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -34,6 +35,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_reset":
             with LOCK:
                 STATS.update(requests=0, bytes=0)
+            self.reply(200, b"ok")
+        elif self.path == "/_heal":
+            HEALED["halfway"] = True
             self.reply(200, b"ok")
         else:
             self.reply(404, b"not found")
@@ -86,7 +90,7 @@ class Handler(BaseHTTPRequestHandler):
                     self.reply(416, b"", [("Content-Range", f"bytes */{size}")])
                     return
                 status = 206
-                if mode == "halfway" and start >= size // 2:
+                if mode == "halfway" and start >= size // 2 and not HEALED["halfway"]:
                     self.reply(500, b"stopped answering")
                     return
         self.send_response(status)
