@@ -49,7 +49,11 @@ impl SourceInfo {
     /// Its error, else its warning, naming the source.
     pub fn problem(&self) -> Option<String> {
         let problem = self.error.as_ref().or(self.warning.as_ref())?;
-        Some(crate::source::named_problem(&self.label, problem))
+        Some(crate::source::named_problem(
+            &self.label,
+            &self.label,
+            problem,
+        ))
     }
 }
 

@@ -21,8 +21,8 @@ use logweave::search::filter::RecordFilter;
 use logweave::search::matcher::{Matcher, PatternKind};
 use logweave::source::spool::Spool;
 use logweave::source::{
-    describe_io_error, open_all, remote, short_tags, spooled, FollowTarget, Health, OpenError,
-    SourceEntry,
+    describe_io_error, named_problem, open_all, remote, short_tags, spooled, FollowTarget, Health,
+    OpenError, SourceEntry,
 };
 use logweave::view::{self, ViewOptions};
 use logweave::window::Window;
@@ -507,12 +507,7 @@ fn open_entries(
             continue;
         };
         sick = true;
-        // Remote errors start with the URL already.
-        let what = if problem.starts_with(label.as_str()) {
-            problem
-        } else {
-            format!("'{label}': {problem}")
-        };
+        let what = named_problem(label, &format!("'{label}'"), &problem);
         match stats.dropped.iter().find(|d| d.source == i) {
             Some(dropped) => {
                 let from = dropped.after.map_or_else(

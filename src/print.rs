@@ -305,6 +305,120 @@ impl CrlfToLf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::timestamp::{Zone, ZoneClock};
+    use crate::record::TimeOptions;
+    use crate::source::{MemSource, Source};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    /// A source whose reads fail for good from a chosen read on, and which
+    /// then owns up to it, as a remote source whose server went away.
+    struct FailingSource {
+        data: Vec<u8>,
+        reads_left: AtomicUsize,
+        reads: AtomicUsize,
+        failed: AtomicBool,
+    }
+
+    impl Source for FailingSource {
+        fn len(&self) -> u64 {
+            self.data.len() as u64
+        }
+
+        fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            if self.reads_left.load(Ordering::SeqCst) == 0 {
+                self.failed.store(true, Ordering::SeqCst);
+                return Err(io::Error::other("server went away"));
+            }
+            self.reads_left.fetch_sub(1, Ordering::SeqCst);
+            let start = (offset as usize).min(self.data.len());
+            let n = buf.len().min(self.data.len() - start);
+            buf[..n].copy_from_slice(&self.data[start..start + n]);
+            Ok(n)
+        }
+
+        fn failure(&self) -> Option<String> {
+            self.failed
+                .load(Ordering::SeqCst)
+                .then(|| "server went away".into())
+        }
+    }
+
+    #[test]
+    fn a_source_failing_at_any_read_loses_only_its_rest_and_never_glues_lines() {
+        let healthy: String = (0..20)
+            .map(|i| format!("2024-12-20T10:00:{i:02}.000Z healthy {i}\n"))
+            .collect();
+        // Records of ~100 KiB (a traceback each), longer than a read
+        // block, so that a failure can fall inside one while it is written.
+        let mut failing = String::new();
+        for i in 0..6 {
+            failing.push_str(&format!(
+                "2024-12-20T10:00:{i:02}.500Z failing record {i}\n"
+            ));
+            for j in 0..1000 {
+                failing.push_str(&format!("    failing frame {i}.{j} {}\n", "x".repeat(80)));
+            }
+        }
+        let time = TimeOptions {
+            format: None,
+            clock: ZoneClock::new(Zone::Utc),
+        };
+        let print = |reads_left: usize| {
+            let source = Arc::new(FailingSource {
+                data: failing.clone().into_bytes(),
+                reads_left: AtomicUsize::new(usize::MAX),
+                reads: AtomicUsize::new(0),
+                failed: AtomicBool::new(false),
+            });
+            let layouts = vec![
+                RecordLayout::open(
+                    Arc::new(MemSource(healthy.clone().into_bytes())),
+                    &time,
+                    false,
+                )
+                .expect("in memory"),
+                RecordLayout::open(source.clone(), &time, false).expect("opens before failing"),
+            ];
+            source.reads_left.store(reads_left, Ordering::SeqCst);
+            source.reads.store(0, Ordering::SeqCst);
+            let options = PrintOptions {
+                threads: 1,
+                ..PrintOptions::default()
+            };
+            let mut out = Vec::new();
+            let stats = print_merge(layouts, MergeOptions::default(), &options, &mut out)
+                .expect("the healthy source prints on");
+            (
+                String::from_utf8(out).expect("text"),
+                stats,
+                source.reads.load(Ordering::SeqCst),
+            )
+        };
+        let (whole, stats, reads) = print(usize::MAX);
+        assert!(stats.dropped.is_empty());
+        assert!(
+            reads > 4,
+            "the failing source takes several reads ({reads})"
+        );
+        let failing_lines: Vec<&str> = failing.lines().collect();
+        for reads_left in 0..reads {
+            let (out, stats, _) = print(reads_left);
+            assert_eq!(stats.dropped.len(), 1, "after {reads_left} reads");
+            assert_eq!(stats.dropped[0].source, 1);
+            let printed_healthy: Vec<&str> =
+                out.lines().filter(|l| l.contains(" healthy ")).collect();
+            assert_eq!(printed_healthy, healthy.lines().collect::<Vec<_>>());
+            for line in out.lines().filter(|l| !l.contains(" healthy ")) {
+                // Whole, or cut where the source failed, but on its own line.
+                assert!(
+                    failing_lines.iter().any(|f| f.starts_with(line)),
+                    "after {reads_left} reads, a glued or foreign line: {line:.120}"
+                );
+            }
+            assert!(out.len() < whole.len());
+        }
+    }
 
     fn normalize(chunks: &[&[u8]]) -> Vec<u8> {
         let mut out = Vec::new();

@@ -472,14 +472,15 @@ pub(crate) fn io_error(path: &Path, e: &io::Error) -> OpenError {
     }
 }
 
-/// A source's problem for a message: `label: problem`, or the problem
-/// alone where it names the source already (remote errors start with the
-/// URL).
-pub fn named_problem(label: &str, problem: &str) -> String {
+/// A source's problem for a message: `{shown}: {problem}`, where `shown`
+/// is how the message names the source (`label`, or `'label'`), or the
+/// problem alone where it starts with the label already (remote errors
+/// start with their URL).
+pub fn named_problem(label: &str, shown: &str, problem: &str) -> String {
     if problem.starts_with(label) {
         problem.to_string()
     } else {
-        format!("{label}: {problem}")
+        format!("{shown}: {problem}")
     }
 }
 

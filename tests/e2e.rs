@@ -4,7 +4,7 @@
 #[path = "e2e/harness.rs"]
 mod harness;
 
-use harness::{attempt, path, printed, Tui};
+use harness::{attempt, group, path, printed, Tui};
 use unicode_width::UnicodeWidthChar;
 
 const ROWS: u16 = 24;
@@ -23,19 +23,6 @@ fn clip(line: &str, cols: usize) -> String {
         used += w;
     }
     out.trim_end().to_string()
-}
-
-/// 1234567 → "1,234,567".
-fn group(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The log pane's rows (all but the status bar), trailing spaces trimmed.

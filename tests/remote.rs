@@ -11,7 +11,7 @@ mod servers;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use harness::Tui;
+use harness::{group, Tui};
 use servers::{
     airflow_log_server, heal_range_server, range_server, range_stats, reset_range_stats, s3_env,
     s3_put, s3_server,
@@ -99,19 +99,6 @@ fn a_jump_to_the_end_of_a_big_object_fetches_a_few_ranges_and_memory_stays_flat(
     assert!(tui.wait_exit());
 }
 
-/// `20219` as the status bar writes it: `20,219`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn last_line(file: &Path) -> String {
     let text = std::fs::read(file).unwrap();
     let body = text.strip_suffix(b"\n").unwrap_or(&text);
@@ -147,14 +134,23 @@ fn tagged_lines(out: &[u8], tag: &str) -> Vec<u8> {
     lines
 }
 
-#[test]
-fn a_server_that_dies_part_way_loses_only_its_own_rest_in_print_mode() {
+/// A generated attempt: its trigger sub-log as a local file, and its worker
+/// log behind a range server that fails from the middle of the file on
+/// (until healed). Returns the folder, the server, the local file and the
+/// URL.
+fn dying_server() -> (tempfile::TempDir, servers::Server, PathBuf, String) {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), "8MB");
     let server = range_server(dir.path());
     let local = dir.path().join("attempt=1.log.trigger.42.log");
-    let local_arg = local.display().to_string();
     let url = format!("{}/halfway/attempt=1.log", server.url());
+    (dir, server, local, url)
+}
+
+#[test]
+fn a_server_that_dies_part_way_loses_only_its_own_rest_in_print_mode() {
+    let (dir, _server, local, url) = dying_server();
+    let local_arg = local.display().to_string();
     let out = logweave(&["--print", "--tag", &local_arg, &url], &[]);
 
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -185,11 +181,7 @@ fn a_server_that_dies_part_way_loses_only_its_own_rest_in_print_mode() {
 
 #[test]
 fn a_server_that_dies_part_way_is_hidden_in_the_viewer_and_the_rest_stays_readable() {
-    let dir = tempfile::tempdir().unwrap();
-    generate(dir.path(), "8MB");
-    let server = range_server(dir.path());
-    let local = dir.path().join("attempt=1.log.trigger.42.log");
-    let url = format!("{}/halfway/attempt=1.log", server.url());
+    let (dir, server, local, url) = dying_server();
     let mut tui = Tui::spawn(&[&local.display().to_string(), &url], 24, 160);
     tui.wait_ready();
     tui.press("G");
@@ -207,7 +199,7 @@ fn a_server_that_dies_part_way_is_hidden_in_the_viewer_and_the_rest_stays_readab
     tui.wait_for_text(&last[..60]);
     // The overview counts again without it: line numbers come back.
     let lines = std::fs::read_to_string(&local).unwrap().lines().count();
-    let total = format!("of {}", thousands(lines));
+    let total = format!("of {}", group(lines));
     tui.wait_for("line numbers of the healthy source", |t| {
         t.status().contains(&total)
     });
@@ -232,7 +224,7 @@ fn a_server_that_dies_part_way_is_hidden_in_the_viewer_and_the_rest_stays_readab
         .unwrap()
         .lines()
         .count();
-    let total = format!("of {}", thousands(lines + remote_lines));
+    let total = format!("of {}", group(lines + remote_lines));
     tui.wait_for("line numbers counting both again", |t| {
         t.status().contains(&total)
     });

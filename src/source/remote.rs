@@ -362,8 +362,11 @@ fn fetch_once(shared: &Shared, len: u64, first: u64, count: u64) -> Result<Bytes
     Ok(data)
 }
 
-/// A run of blocks on its way: at most one per object, so the memory in
-/// flight is one run (2 MiB) beside the cache.
+/// A run of blocks on its way. An object keeps one; a reader starts a new
+/// one only after a full run of its own, so one replaced before it was
+/// taken (two readers going straight on, say the print's merge and
+/// nothing else in practice) is dropped when its request ends: the memory
+/// in flight is at most one run (2 MiB) per reader beside the cache.
 struct ReadAhead {
     first: u64,
     count: u64,
