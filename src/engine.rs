@@ -195,6 +195,13 @@ impl Engine {
         self
     }
 
+    /// Shows `message` on the first screen (what opening the sources had to
+    /// say that is no source's error, such as a skipped file system loop).
+    pub fn saying(mut self, message: Option<String>) -> Self {
+        self.message = message;
+        self
+    }
+
     /// Copies health reports into the source list; `true` if one changed.
     fn check_health(&mut self) -> bool {
         let mut changed = false;

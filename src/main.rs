@@ -21,8 +21,8 @@ use logweave::search::filter::RecordFilter;
 use logweave::search::matcher::{Matcher, PatternKind};
 use logweave::source::spool::Spool;
 use logweave::source::{
-    describe_io_error, named_problem, open_all, remote, short_tags, spooled, FollowTarget, Health,
-    OpenError, SourceEntry,
+    describe_io_error, named_problem, remote, short_tags, spooled, summarize, FollowTarget, Health,
+    OpenError, Opener, SourceEntry,
 };
 use logweave::view::{self, ViewOptions};
 use logweave::window::Window;
@@ -34,6 +34,9 @@ const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A folder may hold thousands of logs; beyond the limit the descriptor
+    // pool closes and reopens files, but the higher the limit, the rarer.
+    logweave::source::descriptors::raise_open_file_limit();
     let code = match cli.command {
         Some(Command::Gen(args)) => run_gen(&args),
         Some(Command::Demo(args)) => run_demo(args),
@@ -310,9 +313,10 @@ fn run_open(args: &OpenArgs, found: Option<(Vec<SourceEntry>, Vec<OpenError>)>) 
     };
 
     let (mut entries, mut open_errors) = found.unwrap_or_default();
-    let (more, more_errors) = open_sources(&args.sources);
+    let (more, more_errors) = open_sources(&args.sources, Opener::knowing(&entries));
     entries.extend(more);
     open_errors.extend(more_errors);
+    let open_errors = summarize(open_errors);
     open_entries(
         entries,
         open_errors,
@@ -358,11 +362,16 @@ fn open_entries(
         }
     }
     let mut failures: Vec<(String, String)> = Vec::new();
+    let mut notices = Vec::new();
     for e in &open_errors {
         if !interactive {
             eprintln!("logweave: {e}");
         }
-        failures.push((e.path().to_string(), e.reason()));
+        if e.is_failure() {
+            failures.push((e.path().to_string(), e.reason()));
+        } else {
+            notices.push(e.to_string());
+        }
     }
     if !interactive {
         for (path, reason) in &spool_failures {
@@ -456,6 +465,7 @@ fn open_entries(
             paths,
             healths,
             failures,
+            notices,
             merge_options,
             since,
             time,
@@ -528,7 +538,7 @@ fn open_entries(
 
 /// Opens the sources in the order given: `-` is stdin (spooled to a file),
 /// URLs are remote sources, anything else a file or folder.
-fn open_sources(args: &[PathBuf]) -> (Vec<SourceEntry>, Vec<OpenError>) {
+fn open_sources(args: &[PathBuf], mut opener: Opener) -> (Vec<SourceEntry>, Vec<OpenError>) {
     let mut entries = Vec::new();
     let mut errors = Vec::new();
     let mut stdin_taken = false;
@@ -551,7 +561,7 @@ fn open_sources(args: &[PathBuf]) -> (Vec<SourceEntry>, Vec<OpenError>) {
         } else if remote::is_url(&text) {
             remote::open_url(&text)
         } else {
-            open_all(std::slice::from_ref(arg))
+            opener.open(arg)
         };
         entries.extend(opened);
         errors.extend(failed);
@@ -592,6 +602,8 @@ struct Viewer {
     /// Problems of background work behind each source.
     healths: Vec<Option<Arc<Health>>>,
     failures: Vec<(String, String)>,
+    /// What opening had to say that lost nothing (a skipped loop).
+    notices: Vec<String>,
     merge_options: MergeOptions,
     since: Option<Nanos>,
     time: TimeOptions,
@@ -652,6 +664,7 @@ fn run_viewer(v: Viewer) -> ExitCode {
     let engine = Engine::new(window, sources, clock, overview)
         .watching_health(v.healths)
         .filtered(v.filter)
+        .saying((!v.notices.is_empty()).then(|| v.notices.join("; ")))
         .starting_at(v.since)
         .following(
             v.paths,

@@ -6,12 +6,14 @@
 //! is truncated under an mmap kills the process with SIGBUS.
 
 pub mod compressed;
+pub mod descriptors;
 mod file;
 pub mod remote;
 pub mod spool;
 pub mod watch;
 
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -269,6 +271,17 @@ pub enum OpenError {
     /// the redacted URL.
     #[error("cannot open '{path}': {message}")]
     Remote { path: String, message: String },
+    /// A directory symlink that leads back to a folder above it: skipped,
+    /// which loses nothing (a notice, not a failure).
+    #[error("file system loop: {path} → {target} (skipped)")]
+    Loop { path: String, target: String },
+    /// The same failure for many files, said once (see [`summarize`]).
+    #[error("cannot open '{first}' and {} more: {message}", count_text(*more))]
+    Many {
+        first: String,
+        more: usize,
+        message: String,
+    },
 }
 
 impl OpenError {
@@ -278,7 +291,9 @@ impl OpenError {
             OpenError::Io { path, .. }
             | OpenError::Special { path }
             | OpenError::EmptyDir { path }
-            | OpenError::Remote { path, .. } => path,
+            | OpenError::Remote { path, .. }
+            | OpenError::Loop { path, .. }
+            | OpenError::Many { first: path, .. } => path,
         }
     }
 
@@ -288,8 +303,59 @@ impl OpenError {
             OpenError::Io { message, .. } | OpenError::Remote { message, .. } => message.clone(),
             OpenError::Special { .. } => "not a regular file".into(),
             OpenError::EmptyDir { .. } => "directory holds no files".into(),
+            OpenError::Loop { target, .. } => format!("file system loop back to {target}"),
+            OpenError::Many { more, message, .. } => {
+                format!("{message} (and {} more)", count_text(*more))
+            }
         }
     }
+
+    /// `false` for a notice that loses nothing (a skipped loop): it is said,
+    /// but the sources are all there and the exit status stays 0.
+    pub fn is_failure(&self) -> bool {
+        !matches!(self, OpenError::Loop { .. })
+    }
+}
+
+/// `1,234 files` for messages.
+fn count_text(n: usize) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped} {}", if n == 1 { "file" } else { "files" })
+}
+
+/// Says each kind of failure once: failures that share a reason beyond the
+/// first become one [`OpenError::Many`] naming the first file and a count,
+/// in the place of the first. A folder of 5,000 unreadable files is one
+/// line, not 5,000.
+pub fn summarize(errors: Vec<OpenError>) -> Vec<OpenError> {
+    use std::collections::HashMap;
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for e in errors.iter().filter(|e| e.is_failure()) {
+        *counts.entry(e.reason()).or_default() += 1;
+    }
+    let mut said = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for e in errors {
+        let reason = e.reason();
+        let count = if e.is_failure() { counts[&reason] } else { 1 };
+        if count <= 1 {
+            out.push(e);
+        } else if said.insert(reason.clone()) {
+            out.push(OpenError::Many {
+                first: e.path().to_string(),
+                more: count - 1,
+                message: reason,
+            });
+        }
+    }
+    out
 }
 
 /// Short tags for labels, shown before each line on screen: `trigger.42` for
@@ -345,30 +411,62 @@ pub fn short_tags(labels: &[String]) -> Vec<String> {
 }
 
 /// Opens every argument: files as they are, directories as every regular file
-/// inside (recursively), ordered by path. Returns the sources that opened and
-/// one error per argument (or file) that did not; the caller decides whether
-/// the failures are fatal.
+/// inside (recursively, following symlinks), ordered by path. Each real file
+/// (device and inode) is opened once however many paths lead to it, and a
+/// directory symlink that leads back to a folder above it is skipped with an
+/// [`OpenError::Loop`] notice. Returns the sources that opened and one error
+/// per argument (or file) that did not; the caller decides whether the
+/// failures are fatal.
 pub fn open_all(args: &[PathBuf]) -> (Vec<SourceEntry>, Vec<OpenError>) {
+    let mut opener = Opener::default();
     let mut opened = Vec::new();
     let mut errors = Vec::new();
     for arg in args {
+        let (more, failed) = opener.open(arg);
+        opened.extend(more);
+        errors.extend(failed);
+    }
+    (opened, errors)
+}
+
+/// Opens paths one after another, remembering which files (device and
+/// inode) it opened so that none is opened twice.
+#[derive(Default)]
+pub struct Opener {
+    seen: std::collections::HashSet<(u64, u64)>,
+}
+
+impl Opener {
+    /// Counts the local files among `entries` as opened already.
+    pub fn knowing(entries: &[SourceEntry]) -> Self {
+        let mut opener = Self::default();
+        for entry in entries {
+            if let Some(identity) = entry.follow.as_ref().and_then(|f| f.file.identity()) {
+                opener.seen.insert(identity);
+            }
+        }
+        opener
+    }
+
+    /// Opens a file, or every file in a folder (see [`open_all`]).
+    pub fn open(&mut self, arg: &Path) -> (Vec<SourceEntry>, Vec<OpenError>) {
+        let mut opened = Vec::new();
+        let mut errors = Vec::new();
         let meta = match std::fs::metadata(arg) {
             Ok(meta) => meta,
-            Err(e) => {
-                errors.push(io_error(arg, &e));
-                continue;
-            }
+            Err(e) => return (opened, vec![io_error(arg, &e)]),
         };
         if meta.is_dir() {
-            let mut files = Vec::new();
-            collect_files(arg, &mut files, &mut errors);
-            files.sort();
+            let files = walk(arg, &mut errors);
             if files.is_empty() {
                 errors.push(OpenError::EmptyDir {
                     path: arg.display().to_string(),
                 });
             }
-            for file in files {
+            for (file, identity) in files {
+                if !self.seen.insert(identity) {
+                    continue;
+                }
                 let label = file
                     .strip_prefix(arg)
                     .unwrap_or(&file)
@@ -380,6 +478,9 @@ pub fn open_all(args: &[PathBuf]) -> (Vec<SourceEntry>, Vec<OpenError>) {
                 }
             }
         } else {
+            if meta.is_file() && !self.seen.insert((meta.dev(), meta.ino())) {
+                return (opened, errors);
+            }
             let label = arg
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -389,8 +490,8 @@ pub fn open_all(args: &[PathBuf]) -> (Vec<SourceEntry>, Vec<OpenError>) {
                 Err(e) => errors.push(e),
             }
         }
+        (opened, errors)
     }
-    (opened, errors)
 }
 
 /// Opens a local file; a `.gz` or `.zst` one (by its magic bytes) starts
@@ -426,15 +527,42 @@ pub fn spooled(spool: spool::Spool) -> io::Result<SourceEntry> {
 }
 
 /// Every regular file under `dir` (recursively, hidden ones skipped), by
-/// path, without opening any.
+/// path, each real file once, without opening any.
 pub fn files_in(dir: &Path) -> Vec<PathBuf> {
+    walk(dir, &mut Vec::new())
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect()
+}
+
+/// The regular files under `dir` with their device and inode, sorted by
+/// path, each real file once (the first path by sort order names it).
+/// Directory symlinks are followed — an attempt folder may link to a shared
+/// volume — except into a folder the walk is already inside, which is
+/// a loop.
+fn walk(dir: &Path, errors: &mut Vec<OpenError>) -> Vec<(PathBuf, (u64, u64))> {
     let mut files = Vec::new();
-    collect_files(dir, &mut files, &mut Vec::new());
+    let mut ancestors = Vec::new();
+    match std::fs::metadata(dir) {
+        Ok(meta) => ancestors.push(((meta.dev(), meta.ino()), dir.to_path_buf())),
+        Err(e) => {
+            errors.push(io_error(dir, &e));
+            return files;
+        }
+    }
+    collect_files(dir, &mut ancestors, &mut files, errors);
     files.sort();
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|(_, identity)| seen.insert(*identity));
     files
 }
 
-fn collect_files(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<OpenError>) {
+fn collect_files(
+    dir: &Path,
+    ancestors: &mut Vec<((u64, u64), PathBuf)>,
+    files: &mut Vec<(PathBuf, (u64, u64))>,
+    errors: &mut Vec<OpenError>,
+) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
@@ -455,10 +583,21 @@ fn collect_files(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<OpenErro
         if entry.file_name().to_string_lossy().starts_with('.') {
             continue;
         }
-        // Follow symlinks: an attempt folder may link to a shared volume.
         match std::fs::metadata(&path) {
-            Ok(meta) if meta.is_dir() => collect_files(&path, files, errors),
-            Ok(meta) if meta.is_file() => files.push(path),
+            Ok(meta) if meta.is_dir() => {
+                let identity = (meta.dev(), meta.ino());
+                if let Some((_, above)) = ancestors.iter().find(|(id, _)| *id == identity) {
+                    errors.push(OpenError::Loop {
+                        path: path.display().to_string(),
+                        target: above.display().to_string(),
+                    });
+                    continue;
+                }
+                ancestors.push((identity, path.clone()));
+                collect_files(&path, ancestors, files, errors);
+                ancestors.pop();
+            }
+            Ok(meta) if meta.is_file() => files.push((path, (meta.dev(), meta.ino()))),
             Ok(_) => {} // sockets, fifos inside a folder are not logs: skip quietly
             Err(e) => errors.push(io_error(&path, &e)),
         }

@@ -5,9 +5,11 @@
 //! to its new file; both are announced in the status bar.
 
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
-use std::time::Duration;
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use super::{Command, Engine};
 use crate::record::{RecordLayout, TimeOptions};
@@ -41,7 +43,9 @@ pub struct Follow {
     /// Folders given on the command line: a file that appears in one joins.
     folders: Vec<PathBuf>,
     /// Rotation backups that were there before following began.
-    ignored: Vec<PathBuf>,
+    ignored: HashSet<PathBuf>,
+    /// When folders were last listed for new files.
+    listed: Option<Instant>,
 }
 
 impl Follow {
@@ -50,7 +54,15 @@ impl Follow {
     pub fn watch(&mut self, wake: Sender<Command>) {
         use notify::Watcher;
         let handler = move |event: notify::Result<notify::Event>| {
-            if event.is_ok() {
+            // Opening and reading a file is no change, and logweave opens
+            // and reads the files it watches: waking on that would loop.
+            use notify::event::{AccessKind, AccessMode, EventKind};
+            let change = event.is_ok_and(|e| match e.kind {
+                EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+                EventKind::Access(_) => false,
+                _ => true,
+            });
+            if change {
                 let _ = wake.send(Command::SourcesChanged);
             }
         };
@@ -92,32 +104,40 @@ impl Follow {
     /// already there at start are left out, as the user did not ask for them.
     pub fn join_new_files_in(&mut self, folders: Vec<PathBuf>) {
         self.folders = folders;
-        self.ignored = self.siblings();
+        self.ignored = self.siblings().into_iter().collect();
     }
 
     /// Files beside followed files whose names extend theirs (`x.log.1`).
+    /// Each folder is listed once, however many followed files it holds.
     fn siblings(&self) -> Vec<PathBuf> {
-        let mut out = Vec::new();
+        let mut by_folder: HashMap<PathBuf, HashSet<String>> = HashMap::new();
         for path in self.files.iter().flatten().filter_map(|w| w.path.as_ref()) {
             let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
                 continue;
             };
-            let dir = if dir.as_os_str().is_empty() {
-                std::path::Path::new(".")
+            by_folder
+                .entry(dir.to_path_buf())
+                .or_default()
+                .insert(name.to_string_lossy().into_owned());
+        }
+        let mut out = Vec::new();
+        for (dir, names) in by_folder {
+            let listed = if dir.as_os_str().is_empty() {
+                std::fs::read_dir(".")
             } else {
-                dir
+                std::fs::read_dir(&dir)
             };
-            let prefix = format!("{}.", name.to_string_lossy());
-            let Ok(entries) = std::fs::read_dir(dir) else {
+            let Ok(entries) = listed else {
                 continue;
             };
             for entry in entries.flatten() {
-                if entry.file_name().to_string_lossy().starts_with(&prefix) {
-                    out.push(if path.parent().is_some_and(|p| p.as_os_str().is_empty()) {
-                        PathBuf::from(entry.file_name())
-                    } else {
-                        entry.path()
-                    });
+                let name = entry.file_name().to_string_lossy().into_owned();
+                // `x.log.1` extends `x.log` (and `x`) if that is followed.
+                let extends = name
+                    .match_indices('.')
+                    .any(|(dot, _)| names.contains(&name[..dot]));
+                if extends {
+                    out.push(dir.join(entry.file_name()));
                 }
             }
         }
@@ -154,7 +174,8 @@ impl Follow {
             engaged: true,
             watcher: None,
             folders: Vec::new(),
-            ignored: Vec::new(),
+            ignored: HashSet::new(),
+            listed: None,
         }
     }
 }
@@ -285,10 +306,18 @@ impl Engine {
     }
 }
 
+/// How often followed folders are listed for new files: listing a folder
+/// of thousands of logs on every look would cost more than the look.
+const LIST_EVERY: Duration = Duration::from_millis(500);
+
 /// Files that appeared in the followed folders since the last look, opened
 /// (only the new ones: the folders are listed, not opened, on each look).
 fn new_files(follow: &mut Follow) -> io::Result<Vec<(crate::source::SourceEntry, RecordLayout)>> {
     let mut joined = Vec::new();
+    if follow.listed.is_some_and(|at| at.elapsed() < LIST_EVERY) {
+        return Ok(joined);
+    }
+    follow.listed = Some(Instant::now());
     let mut candidates: Vec<PathBuf> = follow
         .folders
         .iter()
@@ -300,13 +329,20 @@ fn new_files(follow: &mut Follow) -> io::Result<Vec<(crate::source::SourceEntry,
             .into_iter()
             .filter(|p| !follow.ignored.contains(p)),
     );
+    // A file is known by its path, or by its device and inode when another
+    // path leads to it (a `latest` symlink).
+    let mut known_paths: HashSet<PathBuf> = HashSet::new();
+    let mut known_files: HashSet<(u64, u64)> = HashSet::new();
+    for w in follow.files.iter().flatten() {
+        known_paths.extend(w.path.clone());
+        known_files.extend(w.file.identity());
+    }
     for path in candidates {
-        let known = follow
-            .files
-            .iter()
-            .flatten()
-            .any(|w| w.path.as_deref() == Some(path.as_path()));
-        if known {
+        if known_paths.contains(&path) {
+            continue;
+        }
+        let identity = std::fs::metadata(&path).map(|m| (m.dev(), m.ino()));
+        if identity.is_ok_and(|id| known_files.contains(&id)) {
             continue;
         }
         let (entries, _) = crate::source::open_all(std::slice::from_ref(&path));

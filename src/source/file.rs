@@ -6,14 +6,16 @@ use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
 use std::sync::Arc;
 
+use super::descriptors::FileHandle;
 use super::{io_error, OpenError, Source};
 
 /// A regular file read with `pread`. The length is taken at open time, so a
 /// reader sees a consistent snapshot even while a writer appends. Clones
-/// share the open file.
+/// share the open file. A file opened by path may be closed by the
+/// descriptor pool when too many are open, and is reopened on its next read.
 #[derive(Clone)]
 pub struct FileSource {
-    file: Arc<File>,
+    handle: Arc<FileHandle>,
     len: u64,
     /// Device and inode: a path that now names another file was rotated.
     identity: (u64, u64),
@@ -30,20 +32,23 @@ impl FileSource {
                 path: path.display().to_string(),
             });
         }
+        let identity = (meta.dev(), meta.ino());
         Ok(Self {
-            file: Arc::new(file),
+            handle: FileHandle::pooled(path, file, identity),
             len: meta.len(),
-            identity: (meta.dev(), meta.ino()),
+            identity,
         })
     }
 
-    /// A source over an already open regular file.
+    /// A source over an already open regular file (one without a path to
+    /// reopen, such as an unlinked spool: it stays open).
     pub fn from_file(file: File) -> io::Result<Self> {
         let meta = file.metadata()?;
+        let identity = (meta.dev(), meta.ino());
         Ok(Self {
-            file: Arc::new(file),
+            handle: FileHandle::pinned(file, identity),
             len: meta.len(),
-            identity: (meta.dev(), meta.ino()),
+            identity,
         })
     }
 
@@ -52,16 +57,18 @@ impl FileSource {
         self.identity
     }
 
-    /// The open file's length now (it may have grown or shrunk since the
-    /// snapshot).
+    /// The file's length now (it may have grown or shrunk since the
+    /// snapshot). A file that its path no longer names, and that the pool
+    /// had closed, is not growing that anyone could see: its snapshot
+    /// length is returned.
     pub fn current_len(&self) -> io::Result<u64> {
-        Ok(self.file.metadata()?.len())
+        Ok(self.handle.current_len()?.unwrap_or(self.len))
     }
 
     /// The same open file with another length snapshot.
     pub fn with_len(&self, len: u64) -> FileSource {
         FileSource {
-            file: self.file.clone(),
+            handle: self.handle.clone(),
             len,
             identity: self.identity,
         }
@@ -80,7 +87,7 @@ impl Source for FileSource {
         // Never read past the snapshot length: bytes appended after open belong
         // to a later refresh, and a file truncated meanwhile simply reads short.
         let room = (self.len - offset).min(buf.len() as u64) as usize;
-        self.file.read_at(&mut buf[..room], offset)
+        self.handle.file()?.read_at(&mut buf[..room], offset)
     }
 }
 

@@ -5,6 +5,7 @@
 //! once the old one is drained) starts again from its beginning.
 
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -101,10 +102,21 @@ impl WatchedFile {
         } else if rewritten {
             Some("was rewritten")
         } else if len == self.taken {
-            match self.path.as_deref().map(FileSource::open) {
-                Some(Ok(fresh)) if Some(fresh.identity()) != self.file.identity() => {
-                    self.file = Growable::File(fresh);
-                    Some("was rotated; following the new file")
+            // A stat, not an open: this runs on every look, for every file.
+            let now_names = self
+                .path
+                .as_deref()
+                .and_then(|path| std::fs::metadata(path).ok())
+                .map(|meta| (meta.dev(), meta.ino()));
+            match (&self.path, now_names) {
+                (Some(path), Some(other)) if Some(other) != self.file.identity() => {
+                    match FileSource::open(path) {
+                        Ok(fresh) => {
+                            self.file = Growable::File(fresh);
+                            Some("was rotated; following the new file")
+                        }
+                        Err(_) => None,
+                    }
                 }
                 _ => None,
             }
