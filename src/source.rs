@@ -276,7 +276,7 @@ pub enum OpenError {
     #[error("file system loop: {path} → {target} (skipped)")]
     Loop { path: String, target: String },
     /// The same failure for many files, said once (see [`summarize`]).
-    #[error("cannot open '{first}' and {} more: {message}", count_text(*more))]
+    #[error("cannot open '{first}' and {}: {message}", more_files(*more))]
     Many {
         first: String,
         more: usize,
@@ -305,7 +305,7 @@ impl OpenError {
             OpenError::EmptyDir { .. } => "directory holds no files".into(),
             OpenError::Loop { target, .. } => format!("file system loop back to {target}"),
             OpenError::Many { more, message, .. } => {
-                format!("{message} (and {} more)", count_text(*more))
+                format!("{message} (and {})", more_files(*more))
             }
         }
     }
@@ -317,8 +317,8 @@ impl OpenError {
     }
 }
 
-/// `1,234 files` for messages.
-fn count_text(n: usize) -> String {
+/// `1,234 more files` for messages.
+fn more_files(n: usize) -> String {
     let digits = n.to_string();
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -327,7 +327,7 @@ fn count_text(n: usize) -> String {
         }
         grouped.push(c);
     }
-    format!("{grouped} {}", if n == 1 { "file" } else { "files" })
+    format!("{grouped} more {}", if n == 1 { "file" } else { "files" })
 }
 
 /// Says each kind of failure once: failures that share a reason beyond the
@@ -563,21 +563,23 @@ fn collect_files(
     files: &mut Vec<(PathBuf, (u64, u64))>,
     errors: &mut Vec<OpenError>,
 ) {
-    let entries = match std::fs::read_dir(dir) {
+    let listed = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
             errors.push(io_error(dir, &e));
             return;
         }
     };
+    let mut entries = Vec::new();
+    for entry in listed {
+        match entry {
+            Ok(entry) => entries.push(entry),
+            Err(e) => errors.push(io_error(dir, &e)),
+        }
+    }
+    // In name order, so that messages come in the order of the merge.
+    entries.sort_by_key(|entry| entry.file_name());
     for entry in entries {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(e) => {
-                errors.push(io_error(dir, &e));
-                continue;
-            }
-        };
         let path = entry.path();
         // Hidden files (editor swap files, markers) are not logs.
         if entry.file_name().to_string_lossy().starts_with('.') {

@@ -4,11 +4,11 @@
 //! A truncated file is read again from its start, a rotated one is followed
 //! to its new file; both are announced in the status bar.
 
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
-use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use super::{Command, Engine};
@@ -358,6 +358,10 @@ fn new_files(follow: &mut Follow) -> io::Result<Vec<(crate::source::SourceEntry,
             let layout =
                 RecordLayout::open(entry.source.clone(), &follow.time, follow.want_levels)?;
             let len = layout.len();
+            // The same file may be a candidate twice (in a followed folder
+            // and beside a followed file).
+            known_paths.insert(entry.path.clone());
+            known_files.extend(entry.follow.as_ref().and_then(|f| f.file.identity()));
             follow.files.push(
                 entry
                     .follow

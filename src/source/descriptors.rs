@@ -35,7 +35,7 @@ pub fn raise_open_file_limit() -> u64 {
             current: limit.maximum,
             maximum: limit.maximum,
         };
-        if setrlimit(Resource::Nofile, raised.clone()).is_ok() {
+        if setrlimit(Resource::Nofile, raised).is_ok() {
             limit = raised;
         }
     }
@@ -61,17 +61,22 @@ struct Pool {
     reopened: AtomicU64,
 }
 
+/// The pool of the process's files.
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
-    POOL.get_or_init(|| Pool {
-        limit: pool_limit(),
-        open: Mutex::new(Vec::new()),
-        clock: AtomicU64::new(0),
-        reopened: AtomicU64::new(0),
-    })
+    POOL.get_or_init(|| Pool::new(pool_limit()))
 }
 
 impl Pool {
+    fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            open: Mutex::new(Vec::new()),
+            clock: AtomicU64::new(0),
+            reopened: AtomicU64::new(0),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Vec<Weak<FileHandle>>> {
         self.open.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -120,6 +125,7 @@ pub fn reopen_count() -> u64 {
 
 /// One local file: open now, or closed by the pool and reopened on demand.
 pub(super) struct FileHandle {
+    pool: &'static Pool,
     /// `None` for a file that cannot be reopened (an unlinked spool): it is
     /// never closed by the pool.
     path: Option<PathBuf>,
@@ -132,19 +138,25 @@ pub(super) struct FileHandle {
 impl FileHandle {
     /// A handle over a file opened from `path`, counted in the pool.
     pub(super) fn pooled(path: &Path, file: File, identity: (u64, u64)) -> Arc<Self> {
+        Self::pooled_in(pool(), path, file, identity)
+    }
+
+    fn pooled_in(pool: &'static Pool, path: &Path, file: File, identity: (u64, u64)) -> Arc<Self> {
         let handle = Arc::new(Self {
+            pool,
             path: Some(path.to_path_buf()),
             identity,
             file: Mutex::new(Some(Arc::new(file))),
-            last_used: AtomicU64::new(pool().clock.fetch_add(1, Ordering::Relaxed)),
+            last_used: AtomicU64::new(pool.clock.fetch_add(1, Ordering::Relaxed)),
         });
-        pool().admit(&handle);
+        pool.admit(&handle);
         handle
     }
 
     /// A handle that is never closed (the file has no path to reopen).
     pub(super) fn pinned(file: File, identity: (u64, u64)) -> Arc<Self> {
         Arc::new(Self {
+            pool: pool(),
             path: None,
             identity,
             file: Mutex::new(Some(Arc::new(file))),
@@ -170,7 +182,7 @@ impl FileHandle {
     /// The open file, reopened by path if the pool had closed it.
     pub(super) fn file(self: &Arc<Self>) -> io::Result<Arc<File>> {
         if self.path.is_some() {
-            let tick = pool().clock.fetch_add(1, Ordering::Relaxed);
+            let tick = self.pool.clock.fetch_add(1, Ordering::Relaxed);
             self.last_used.store(tick, Ordering::Relaxed);
         }
         if let Some(file) = self.slot().as_ref() {
@@ -197,8 +209,8 @@ impl FileHandle {
             }
             *slot = Some(file.clone());
         }
-        pool().reopened.fetch_add(1, Ordering::Relaxed);
-        pool().admit(self);
+        self.pool.reopened.fetch_add(1, Ordering::Relaxed);
+        self.pool.admit(self);
         Ok(file)
     }
 
@@ -215,5 +227,71 @@ impl FileHandle {
             }
             (None, None) => Err(io::Error::other("file closed")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::FileExt;
+
+    fn open_in(pool: &'static Pool, path: &Path) -> Arc<FileHandle> {
+        let file = File::open(path).expect("open");
+        let meta = file.metadata().expect("stat");
+        FileHandle::pooled_in(pool, path, file, (meta.dev(), meta.ino()))
+    }
+
+    fn read_all(handle: &Arc<FileHandle>) -> io::Result<String> {
+        let mut buf = [0u8; 64];
+        let n = handle.file()?.read_at(&mut buf, 0)?;
+        Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
+    }
+
+    #[test]
+    fn more_files_than_the_limit_stay_readable_and_at_most_the_limit_stay_open() {
+        let pool: &'static Pool = Box::leak(Box::new(Pool::new(4)));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let handles: Vec<_> = (0..20)
+            .map(|i| {
+                let path = dir.path().join(format!("{i}.log"));
+                std::fs::write(&path, format!("file {i}")).expect("write");
+                open_in(pool, &path)
+            })
+            .collect();
+        for round in 0..3 {
+            for (i, handle) in handles.iter().enumerate() {
+                assert_eq!(read_all(handle).expect("read"), format!("file {i}"));
+                let open = handles.iter().filter(|h| h.is_open()).count();
+                assert!(open <= 4, "round {round}: {open} files open");
+            }
+        }
+        assert!(pool.reopened.load(Ordering::Relaxed) >= 40);
+    }
+
+    #[test]
+    fn a_file_replaced_while_closed_is_an_error_not_another_file() {
+        let pool: &'static Pool = Box::leak(Box::new(Pool::new(1)));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+        std::fs::write(&a, "old a").expect("write");
+        std::fs::write(&b, "b").expect("write");
+        let first = open_in(pool, &a);
+        let _second = open_in(pool, &b); // closes `a`
+        assert!(!first.is_open());
+        // Rotated: the path now names a new file.
+        std::fs::rename(&a, dir.path().join("a.log.1")).expect("rename");
+        std::fs::write(&a, "new a").expect("write");
+        let err = read_all(&first).expect_err("must not read the new file");
+        assert!(err.to_string().contains("was replaced"), "{err}");
+        // Its length is not the new file's either.
+        assert_eq!(first.current_len().expect("len"), None);
+    }
+
+    #[test]
+    fn the_limit_is_raised_to_what_the_hard_limit_allows() {
+        let soft = raise_open_file_limit();
+        let now = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+        assert_eq!(now.current.unwrap_or(u64::MAX), soft);
+        assert_eq!(now.current, now.maximum);
     }
 }
