@@ -101,13 +101,30 @@ pub struct Merge {
     /// Scratch buffers for planning, kept to avoid allocating per group.
     members: Vec<usize>,
     anchors: Vec<u64>,
+    /// Where the sources moved by the latest step stood before it, so that
+    /// a failed step can be undone without saving a whole cursor (one
+    /// offset per source) before every step.
+    undo: Vec<(usize, u64)>,
+}
+
+/// Bytes of read blocks one merge may hold across all its sources, before
+/// blocks shrink below [`SCAN_BLOCK`]: a merge of 10,000 files must not hold
+/// 64 KiB for each.
+const BLOCK_BUDGET: usize = 16 * 1024 * 1024;
+
+/// The sequential block per source for a merge of `sources`: 64 KiB up to
+/// 256 sources, less beyond (at least 8 KiB, where a `pread` still costs
+/// less than scanning what it returns).
+fn scan_block(sources: usize) -> usize {
+    (BLOCK_BUDGET / sources.max(1)).clamp(8 * 1024, SCAN_BLOCK)
 }
 
 impl Merge {
     /// A merge over `layouts`, ranked in the order given, with the cursor at
     /// the start.
     pub fn new(layouts: Vec<RecordLayout>, options: MergeOptions) -> Self {
-        let readers = layouts.iter().map(|l| l.reader(SCAN_BLOCK)).collect();
+        let block = scan_block(layouts.len());
+        let readers = layouts.iter().map(|l| l.reader(block)).collect();
         let probes = layouts.iter().map(|l| l.reader(PROBE_BLOCK)).collect();
         let n = layouts.len();
         Self {
@@ -126,6 +143,7 @@ impl Merge {
             planner: dedup::Planner::default(),
             members: Vec::new(),
             anchors: Vec::new(),
+            undo: Vec::new(),
             predicate: None,
         }
     }
@@ -134,7 +152,8 @@ impl Merge {
     /// others; returns its index. It starts with all its records below the
     /// cursor.
     pub fn add_source(&mut self, layout: RecordLayout) -> usize {
-        self.readers.push(layout.reader(SCAN_BLOCK));
+        self.readers
+            .push(layout.reader(scan_block(self.layouts.len() + 1)));
         self.probes.push(layout.reader(PROBE_BLOCK));
         self.layouts.push(layout);
         self.enabled.push(true);
@@ -151,7 +170,7 @@ impl Merge {
         if i >= self.layouts.len() {
             return;
         }
-        self.readers[i] = layout.reader(SCAN_BLOCK);
+        self.readers[i] = layout.reader(scan_block(self.layouts.len()));
         self.probes[i] = layout.reader(PROBE_BLOCK);
         self.pos[i] = self.pos[i].min(layout.len());
         self.layouts[i] = layout;
@@ -308,7 +327,18 @@ impl Merge {
         self.step(Direction::Backward, i64::MIN)
     }
 
+    /// Moves the cursor back to where it stood before the latest
+    /// [`next_record`](Self::next_record) / [`next_record_before`](Self::next_record_before) /
+    /// [`prev_record`](Self::prev_record) call, also one that failed.
+    pub fn undo_step(&mut self) {
+        while let Some((source, at)) = self.undo.pop() {
+            self.pos[source] = at;
+        }
+        self.invalidate();
+    }
+
     fn step(&mut self, direction: Direction, limit: i64) -> io::Result<Option<MergedRecord>> {
+        self.undo.clear();
         if self.direction != Some(direction) {
             self.start(direction)?;
         }
@@ -328,6 +358,7 @@ impl Merge {
             let Some(record) = self.heads[source].take() else {
                 continue;
             };
+            self.undo.push((source, self.pos[source]));
             self.pos[source] = match direction {
                 Direction::Forward => record.end,
                 Direction::Backward => record.start,
@@ -392,21 +423,29 @@ impl Merge {
             let mut members = std::mem::take(&mut self.members);
             members.clear();
             members.push(source);
-            for other in 0..self.layouts.len() {
-                if other == source || !self.enabled[other] {
-                    continue;
-                }
-                let head_here = self.heads[other].and_then(|h| h.ts) == Some(ts);
-                let across = look_across
-                    && self.planner.touches_across(
+            if look_across {
+                // After a seek a group may lie on both sides of the cursor:
+                // every source is asked (once per seek).
+                for other in 0..self.layouts.len() {
+                    if other == source || !self.enabled[other] {
+                        continue;
+                    }
+                    let head_here = self.heads[other].and_then(|h| h.ts) == Some(ts);
+                    let across = self.planner.touches_across(
                         &mut self.readers[other],
                         self.pos[other],
                         ts,
                         direction == Direction::Forward,
                     )?;
-                if head_here || across {
-                    members.push(other);
+                    if head_here || across {
+                        members.push(other);
+                    }
                 }
+            } else {
+                // Else the group's other members are the heads at `ts`.
+                self.queue.ties_at(ts, &mut members);
+                let heads = &self.heads;
+                members.retain(|&m| m == source || heads[m].and_then(|h| h.ts) == Some(ts));
             }
             let plan = if members.len() < 2 {
                 GroupPlan::single(ts)
@@ -420,7 +459,11 @@ impl Merge {
                     (false, Direction::Forward) => RunsFrom::Start,
                     (false, Direction::Backward) => RunsFrom::End,
                 };
-                self.anchors.clone_from(&self.pos);
+                // Only members' anchors are read: copy those, not all K.
+                self.anchors.resize(self.pos.len(), 0);
+                for &m in &members {
+                    self.anchors[m] = self.pos[m];
+                }
                 match runs {
                     RunsFrom::Start => self.anchors[source] = record.start,
                     RunsFrom::End => self.anchors[source] = record.end,

@@ -66,6 +66,12 @@ impl PrintStats {
 /// cost more than it saves.
 const PARALLEL_MIN_BYTES: u64 = 16 * 1024 * 1024;
 
+/// Above this many sources, one thread merges: every slice seeks every
+/// source, and slices are cut along the largest source, which holds little
+/// of a folder of many similar files (100 files of 1 MB: 0.22 s sliced,
+/// 0.14 s on one merge; BENCHMARKS.md).
+const PARALLEL_MAX_SOURCES: usize = 16;
+
 /// Streams the merge of `layouts` (from the start, or from `since`) to `out`.
 /// Large inputs are merged in time slices on all cores; the output is the
 /// same bytes a single merge would write.
@@ -94,7 +100,11 @@ pub fn print_merge(
     let remote = layouts.iter().any(|l| l.source().is_remote());
     let mut merge = Merge::new(layouts, merge_options);
     merge.set_predicate(options.filter.clone());
-    let stats = if !remote && workers > 1 && total >= PARALLEL_MIN_BYTES {
+    let sliced = !remote
+        && workers > 1
+        && total >= PARALLEL_MIN_BYTES
+        && merge.source_count() <= PARALLEL_MAX_SOURCES;
+    let stats = if sliced {
         slices::print_parallel(&mut merge, options, workers, &mut out)?
     } else {
         match options.since {
@@ -125,7 +135,6 @@ fn print_from_cursor(
     let mut out = LastByte::new(out);
     let mut last_time = None;
     loop {
-        let before = merge.cursor();
         let step = merge.next_record_before(limit).and_then(|record| {
             let Some(record) = record else {
                 return Ok(false);
@@ -159,7 +168,7 @@ fn print_from_cursor(
                 after: last_time,
             });
         }
-        merge.seek(&before);
+        merge.undo_step();
     }
 }
 

@@ -80,6 +80,34 @@ impl Heads {
             }
         }
     }
+
+    /// The sources whose key has time `ts` and comes next: with the key
+    /// just popped at `ts`, every other head at `ts` sits at the front of
+    /// the queue. Costs O(ties · log K), not O(K), so a folder of thousands
+    /// of sources does not pay for all of them at every timestamp.
+    pub fn ties_at(&mut self, ts: i64, out: &mut Vec<usize>) {
+        match self {
+            Heads::Linear { keys, .. } => {
+                out.extend(keys.iter().filter(|k| k.0 == ts).map(|k| k.1));
+            }
+            Heads::Forward(heap) => {
+                let mut taken = Vec::new();
+                while heap.peek().is_some_and(|Reverse(k)| k.0 == ts) {
+                    taken.extend(heap.pop());
+                }
+                out.extend(taken.iter().map(|Reverse(k)| k.1));
+                heap.extend(taken);
+            }
+            Heads::Backward(heap) => {
+                let mut taken = Vec::new();
+                while heap.peek().is_some_and(|k| k.0 == ts) {
+                    taken.extend(heap.pop());
+                }
+                out.extend(taken.iter().map(|k| k.1));
+                heap.extend(taken);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -109,6 +137,24 @@ mod tests {
             }
             assert_eq!(drain(small), want);
             assert_eq!(drain(big), want);
+        }
+    }
+
+    #[test]
+    fn ties_are_found_and_left_in_place() {
+        for sources in [3, 100] {
+            for smallest_first in [true, false] {
+                let mut heads = Heads::new(sources, smallest_first);
+                let edge = if smallest_first { 5 } else { 9 };
+                for (ts, source) in [(edge, 0), (7, 1), (edge, 2), (edge, 4)] {
+                    heads.push((ts, source, 0));
+                }
+                let mut ties = Vec::new();
+                heads.ties_at(edge, &mut ties);
+                ties.sort_unstable();
+                assert_eq!(ties, vec![0, 2, 4]);
+                assert_eq!(drain(heads).len(), 4);
+            }
         }
     }
 
