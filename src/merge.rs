@@ -442,10 +442,10 @@ impl Merge {
                     }
                 }
             } else {
-                // Else the group's other members are the heads at `ts`.
+                // Else the group's other members are the heads at `ts` (a
+                // head's key is its time; untimed heads sort at i64::MIN,
+                // which no parsed time is).
                 self.queue.ties_at(ts, &mut members);
-                let heads = &self.heads;
-                members.retain(|&m| m == source || heads[m].and_then(|h| h.ts) == Some(ts));
             }
             let plan = if members.len() < 2 {
                 GroupPlan::single(ts)

@@ -88,7 +88,11 @@ impl Heads {
     pub fn ties_at(&mut self, ts: i64, out: &mut Vec<usize>) {
         match self {
             Heads::Linear { keys, .. } => {
-                out.extend(keys.iter().filter(|k| k.0 == ts).map(|k| k.1));
+                for key in keys.iter() {
+                    if key.0 == ts {
+                        out.push(key.1);
+                    }
+                }
             }
             Heads::Forward(heap) => {
                 let mut taken = Vec::new();

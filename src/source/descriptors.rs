@@ -56,7 +56,8 @@ fn pool_limit() -> usize {
 struct Pool {
     limit: usize,
     open: Mutex<Vec<Weak<FileHandle>>>,
-    /// Increases with every read: a handle's `last_used` orders eviction.
+    /// Increases with every open: a handle's `last_used` (the clock at its
+    /// latest read) orders eviction.
     clock: AtomicU64,
     reopened: AtomicU64,
 }
@@ -84,6 +85,8 @@ impl Pool {
     /// Counts `handle` as open, closing the files used longest ago when the
     /// pool is over its limit.
     fn admit(&self, handle: &Arc<FileHandle>) {
+        let now = self.clock.fetch_add(1, Ordering::Relaxed) + 1;
+        handle.last_used.store(now, Ordering::Relaxed);
         let mut open = self.lock();
         open.push(Arc::downgrade(handle));
         if open.len() <= self.limit {
@@ -147,7 +150,7 @@ impl FileHandle {
             path: Some(path.to_path_buf()),
             identity,
             file: Mutex::new(Some(Arc::new(file))),
-            last_used: AtomicU64::new(pool.clock.fetch_add(1, Ordering::Relaxed)),
+            last_used: AtomicU64::new(0),
         });
         pool.admit(&handle);
         handle
@@ -182,8 +185,13 @@ impl FileHandle {
     /// The open file, reopened by path if the pool had closed it.
     pub(super) fn file(self: &Arc<Self>) -> io::Result<Arc<File>> {
         if self.path.is_some() {
-            let tick = self.pool.clock.fetch_add(1, Ordering::Relaxed);
-            self.last_used.store(tick, Ordering::Relaxed);
+            // The clock moves on each open, not each read: reads from
+            // every thread then touch no shared counter, and recency is
+            // still exact to within the files opened since.
+            let now = self.pool.clock.load(Ordering::Relaxed);
+            if self.last_used.load(Ordering::Relaxed) != now {
+                self.last_used.store(now, Ordering::Relaxed);
+            }
         }
         if let Some(file) = self.slot().as_ref() {
             return Ok(file.clone());
