@@ -70,12 +70,15 @@ pub struct Places {
 /// The base log folder: `--base-log-folder`, else
 /// `AIRFLOW__LOGGING__BASE_LOG_FOLDER`, else `base_log_folder` in
 /// `$AIRFLOW_HOME/airflow.cfg`, else `$AIRFLOW_HOME/logs` (`~/airflow/logs`).
-pub fn base_log_folder(flag: Option<&Path>) -> PathBuf {
+pub fn base_log_folder(flag: Option<&Path>, profile: Option<&Path>) -> PathBuf {
     if let Some(path) = flag {
         return path.to_path_buf();
     }
     if let Some(path) = non_empty_env("AIRFLOW__LOGGING__BASE_LOG_FOLDER") {
         return expand(&path);
+    }
+    if let Some(path) = profile {
+        return expand(&path.to_string_lossy());
     }
     if let Some(path) = config_value("logging", "base_log_folder") {
         return expand(&path);
@@ -85,13 +88,23 @@ pub fn base_log_folder(flag: Option<&Path>) -> PathBuf {
 
 /// The log server's shared secret: `--secret-key`, else
 /// `AIRFLOW__API__SECRET_KEY`, else `AIRFLOW__WEBSERVER__SECRET_KEY`, else
-/// the same keys in `airflow.cfg`.
-pub fn secret_key(flag: Option<&str>) -> Option<String> {
-    flag.map(str::to_string)
+/// what `profile` (a config file's deployment) says, else the same keys in
+/// `airflow.cfg`. `profile` is asked only when needed (it may run a command).
+pub fn secret_key<E>(
+    flag: Option<&str>,
+    profile: impl FnOnce() -> Result<Option<String>, E>,
+) -> Result<Option<String>, E> {
+    if let Some(key) = flag
+        .map(str::to_string)
         .or_else(|| non_empty_env("AIRFLOW__API__SECRET_KEY"))
         .or_else(|| non_empty_env("AIRFLOW__WEBSERVER__SECRET_KEY"))
-        .or_else(|| config_value("api", "secret_key"))
-        .or_else(|| config_value("webserver", "secret_key"))
+    {
+        return Ok(Some(key));
+    }
+    if let Some(key) = profile()? {
+        return Ok(Some(key));
+    }
+    Ok(config_value("api", "secret_key").or_else(|| config_value("webserver", "secret_key")))
 }
 
 fn non_empty_env(name: &str) -> Option<String> {

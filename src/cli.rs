@@ -1,21 +1,62 @@
 //! Command-line interface: what users type, parsed by clap.
 
+pub mod docs;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::gen::GenFormat;
 
+/// `0.1.0 (commit 1a2b3c4d5e6f)`: the commit comes from `build.rs`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("LOGWEAVE_COMMIT"),
+    ")"
+);
+
+/// Headings that group the options in `--help`, the man page and
+/// completions.
+const FILTERS: &str = "Filters";
+const TIME: &str = "Time";
+const OUTPUT: &str = "Output";
+const SETUP: &str = "Setup";
+
 /// Open many timestamped logs (an Airflow task attempt's worker log, trigger
 /// sub-logs, remote copies, …) as one time-ordered stream.
+///
+/// On a terminal, logweave opens a viewer that pages through the merged
+/// stream like `less` (press `?` for its keys); otherwise, or with
+/// `--print`, it writes the stream to stdout. Memory does not grow with the
+/// logs. Defaults can be set once in a config file (see `--config`).
 #[derive(Debug, Parser)]
-#[command(name = "logweave", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "logweave",
+    version = VERSION,
+    after_help = "Examples:\n  logweave demo\n  logweave attempt=1.log attempt=1.log.trigger.42.log remote/attempt=1.log\n  logweave --print --since '2024-12-20 10:15' logs/ | grep ERROR\n  logweave airflow --profile prod --dag etl_daily\n\n'-h' shows a summary, '--help' all details."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
     #[command(flatten)]
     pub open: OpenArgs,
+
+    /// The config file [default: $XDG_CONFIG_HOME/logweave/config.toml,
+    /// else ~/.config/logweave/config.toml].
+    ///
+    /// TOML: defaults for --tz and --threads, theme and key overrides, and
+    /// named Airflow deployments for `logweave airflow --profile`. A
+    /// missing default file is no error; a missing file named here is.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "LOGWEAVE_CONFIG",
+        help_heading = SETUP
+    )]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -24,10 +65,38 @@ pub enum Command {
     Gen(GenArgs),
     /// Open a generated Airflow task attempt (written once to a cache folder).
     Demo(DemoArgs),
-    /// Open every log of one Airflow task attempt: the local file and its
-    /// trigger sub-logs and rotation backups, the remote copy, the worker's
-    /// log server. Without ids (on a terminal): pick them from a list.
+    /// Open every log of one Airflow task attempt, wherever it is.
+    ///
+    /// The local file and its trigger sub-logs and rotation backups, the
+    /// remote copy, the worker's and the triggerer's log servers. Without
+    /// ids (on a terminal): pick them from a list. A deployment set up once
+    /// in the config file is named with --profile.
     Airflow(Box<AirflowArgs>),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    ///
+    /// bash: `logweave completions bash > ~/.local/share/bash-completion/completions/logweave`;
+    /// zsh: `logweave completions zsh > ~/.zfunc/_logweave` (with `fpath+=~/.zfunc`
+    /// before `compinit`); fish: `logweave completions fish > ~/.config/fish/completions/logweave.fish`.
+    Completions(CompletionsArgs),
+    /// Write the man pages (logweave.1 and one per subcommand) into a folder.
+    #[command(hide = true)]
+    Man(ManArgs),
+}
+
+/// `logweave completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `logweave man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Folder to write the pages into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 /// `logweave airflow`.
@@ -53,8 +122,15 @@ pub struct AirflowArgs {
     #[arg(long, value_name = "N")]
     pub map_index: Option<i64>,
 
-    /// The log folder (default: AIRFLOW__LOGGING__BASE_LOG_FOLDER, else
-    /// base_log_folder in $AIRFLOW_HOME/airflow.cfg, else ~/airflow/logs).
+    /// A deployment named in the config file (`[airflow.NAME]`): its log
+    /// folder, remote base, log servers and secret key, unless flags or the
+    /// environment say otherwise [default: the config file's `profile`].
+    #[arg(long, value_name = "NAME", env = "LOGWEAVE_PROFILE")]
+    pub profile: Option<String>,
+
+    /// The log folder (default: AIRFLOW__LOGGING__BASE_LOG_FOLDER, else the
+    /// profile's base_log_folder, else base_log_folder in
+    /// $AIRFLOW_HOME/airflow.cfg, else ~/airflow/logs).
     #[arg(long, value_name = "DIR")]
     pub base_log_folder: Option<PathBuf>,
 
@@ -80,8 +156,9 @@ pub struct AirflowArgs {
     pub trigger_job: Vec<u64>,
 
     /// Shared secret for the log server (default: AIRFLOW__API__SECRET_KEY,
-    /// else AIRFLOW__WEBSERVER__SECRET_KEY, else airflow.cfg). Prefer the
-    /// environment: command lines are visible to other users.
+    /// else AIRFLOW__WEBSERVER__SECRET_KEY, else the profile's, else
+    /// airflow.cfg). Prefer the environment or a profile: command lines are
+    /// visible to other users.
     #[arg(long, value_name = "KEY")]
     pub secret_key: Option<String>,
 
@@ -114,67 +191,102 @@ pub struct DemoArgs {
 }
 
 /// Options for opening and merging sources.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct OpenArgs {
-    /// Log files (.gz/.zst too), directories (every regular file inside,
-    /// recursively, ranked by path), URLs (http(s)://, s3://, gs://, az://;
-    /// an object URL without an object opens all objects under it), or - for
-    /// stdin. Earlier sources rank first when records have equal times.
-    #[arg(value_name = "SOURCE")]
+    /// Log files (.gz/.zst too), folders, URLs, or - for stdin.
+    ///
+    /// A folder means every regular file inside, recursively, ranked by
+    /// path. URLs: http(s)://, s3://, gs://, az:// (an object URL without an
+    /// object opens all objects under it). Earlier sources rank first when
+    /// records have equal times.
+    #[arg(value_name = "SOURCE", value_hint = clap::ValueHint::AnyPath)]
     pub sources: Vec<PathBuf>,
 
     /// Write the merged stream to stdout (the default when stdout is not a terminal).
-    #[arg(long)]
+    #[arg(long, help_heading = OUTPUT)]
     pub print: bool,
 
-    /// Follow the sources as they grow: the viewer keeps the end in view
-    /// (as `F` does); print mode keeps printing, like `tail -f`.
-    #[arg(short = 'f', long)]
+    /// Follow the sources as they grow, like `tail -f`.
+    ///
+    /// The viewer keeps the end in view (as `F` does); print mode keeps
+    /// printing. Files that appear in a followed folder join.
+    #[arg(short = 'f', long, help_heading = OUTPUT)]
     pub follow: bool,
 
-    /// Only records at or after this time (RFC 3339, or 'YYYY-MM-DD HH:MM[:SS[.fff]]' in --tz).
-    #[arg(long, value_name = "TIME")]
+    /// Prefix each printed line with its source's label.
+    #[arg(long, help_heading = OUTPUT)]
+    pub tag: bool,
+
+    /// Show records stored in several sources once per source instead of once.
+    #[arg(long, help_heading = OUTPUT)]
+    pub no_dedup: bool,
+
+    /// Threads for print mode [default: one per core, at most 4].
+    ///
+    /// The output is the same whatever the number.
+    #[arg(long, value_name = "N", env = "LOGWEAVE_THREADS", help_heading = OUTPUT)]
+    pub threads: Option<usize>,
+
+    /// Only records at or after this time.
+    ///
+    /// RFC 3339 (2024-12-20T10:15:00Z), or 'YYYY-MM-DD HH:MM[:SS[.fff]]' in
+    /// the --tz zone.
+    #[arg(long, value_name = "TIME", help_heading = TIME)]
     pub since: Option<String>,
 
     /// Only records before this time.
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", help_heading = TIME)]
     pub until: Option<String>,
 
-    /// Zone of timestamps written without an offset, and of --since/--until
-    /// (UTC, local, +05:30, or an IANA name such as Europe/Berlin).
-    #[arg(long, value_name = "ZONE", default_value = "UTC")]
-    pub tz: String,
+    /// Zone of times written without an offset [default: UTC].
+    ///
+    /// Applies to timestamps in the logs and to --since/--until: UTC, local,
+    /// +05:30, or an IANA name such as Europe/Berlin.
+    #[arg(long, value_name = "ZONE", env = "LOGWEAVE_TZ", help_heading = TIME)]
+    pub tz: Option<String>,
 
-    /// Timestamp format at the start of each line, as a strftime pattern
-    /// (e.g. '%d/%m/%Y %H:%M:%S'); sniffed per source when not given.
-    #[arg(long, value_name = "STRFTIME")]
+    /// Timestamp format at line start, as a strftime pattern.
+    ///
+    /// For logs whose timestamps logweave does not recognise (e.g.
+    /// '%d/%m/%Y %H:%M:%S'); sniffed per source when not given.
+    #[arg(long, value_name = "STRFTIME", help_heading = TIME)]
     pub ts_format: Option<String>,
 
-    /// Show records stored in several sources once per source instead of once.
-    #[arg(long)]
-    pub no_dedup: bool,
-
-    /// Prefix each printed line with its source's label.
-    #[arg(long)]
-    pub tag: bool,
-
-    /// Only records with a line matching REGEX (repeatable: any of them),
-    /// printed or on screen. Smart case: all lower case ignores case.
-    #[arg(long, value_name = "REGEX")]
+    /// Only records with a line matching REGEX (repeatable: any of them).
+    ///
+    /// Printed or on screen. Smart case: all lower case ignores case.
+    #[arg(long, value_name = "REGEX", help_heading = FILTERS)]
     pub grep: Vec<String>,
 
     /// Leave out records with a line matching REGEX (repeatable).
-    #[arg(long, value_name = "REGEX")]
+    #[arg(long, value_name = "REGEX", help_heading = FILTERS)]
     pub grep_v: Vec<String>,
 
     /// Only records at this level or above (DEBUG, INFO, WARNING, ERROR, CRITICAL).
-    #[arg(long, value_name = "LEVEL")]
+    #[arg(long, value_name = "LEVEL", help_heading = FILTERS)]
     pub level: Option<String>,
+}
 
-    /// Threads for print mode (default: one per core, at most 4). The output
-    /// is the same whatever the number.
-    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
-    pub threads: usize,
+impl OpenArgs {
+    /// Takes in options given before a subcommand (`logweave --print demo`)
+    /// as if they had been given after it; the subcommand's own win.
+    pub fn inherit(&mut self, outer: OpenArgs) {
+        let mut sources = outer.sources;
+        sources.append(&mut self.sources);
+        self.sources = sources;
+        self.print |= outer.print;
+        self.follow |= outer.follow;
+        self.tag |= outer.tag;
+        self.no_dedup |= outer.no_dedup;
+        self.threads = self.threads.or(outer.threads);
+        self.since = self.since.take().or(outer.since);
+        self.until = self.until.take().or(outer.until);
+        self.tz = self.tz.take().or(outer.tz);
+        self.ts_format = self.ts_format.take().or(outer.ts_format);
+        self.grep.extend(outer.grep);
+        self.grep_v.extend(outer.grep_v);
+        self.level = self.level.take().or(outer.level);
+    }
 }
 
 /// `logweave gen`.

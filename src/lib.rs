@@ -8,6 +8,7 @@
 
 pub mod airflow;
 pub mod cli;
+pub mod config;
 pub mod engine;
 pub mod follow;
 pub mod gen;

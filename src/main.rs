@@ -8,7 +8,8 @@ use std::sync::Arc;
 use clap::Parser;
 
 use logweave::airflow::{self, picker::PartialId, AttemptId, Places};
-use logweave::cli::{AirflowArgs, Cli, Command, DemoArgs, GenArgs, OpenArgs};
+use logweave::cli::{docs, AirflowArgs, Cli, Command, DemoArgs, GenArgs, OpenArgs};
+use logweave::config::Config;
 use logweave::engine::{self, Engine, SourceInfo};
 use logweave::follow;
 use logweave::gen::{self, GenSpec};
@@ -39,9 +40,37 @@ fn main() -> ExitCode {
     logweave::source::descriptors::raise_open_file_limit();
     let code = match cli.command {
         Some(Command::Gen(args)) => run_gen(&args),
-        Some(Command::Demo(args)) => run_demo(args),
-        Some(Command::Airflow(args)) => run_airflow(&args),
-        None => run_open(&cli.open, None),
+        Some(Command::Completions(args)) => {
+            docs::completions(args.shell, &mut io::stdout().lock());
+            ExitCode::SUCCESS
+        }
+        Some(Command::Man(args)) => match docs::write_man_pages(&args.out) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => fail(
+                format_args!("cannot write man pages: {}", describe_io_error(&e)),
+                EXIT_PARTIAL,
+            ),
+        },
+        command => {
+            let config = match Config::load(cli.config.as_deref()) {
+                Ok(config) => config,
+                Err(e) => return fail(e, EXIT_USAGE),
+            };
+            for warning in &config.warnings {
+                eprintln!("logweave: warning: {warning}");
+            }
+            match command {
+                Some(Command::Demo(mut args)) => {
+                    args.open.inherit(cli.open);
+                    run_demo(args, &config)
+                }
+                Some(Command::Airflow(mut args)) => {
+                    args.open.inherit(cli.open);
+                    run_airflow(&args, &config)
+                }
+                _ => run_open(&cli.open, None, &config),
+            }
+        }
     };
     report_fetch_stats();
     code
@@ -93,7 +122,7 @@ fn run_gen(args: &GenArgs) -> ExitCode {
 }
 
 /// Writes the demo attempt to a cache folder once, then opens it.
-fn run_demo(mut args: DemoArgs) -> ExitCode {
+fn run_demo(mut args: DemoArgs, config: &Config) -> ExitCode {
     let format = match args.format {
         gen::GenFormat::Text => "text",
         gen::GenFormat::Json => "json",
@@ -141,13 +170,28 @@ fn run_demo(mut args: DemoArgs) -> ExitCode {
         args.open.follow = true;
     }
     args.open.sources = vec![dir];
-    run_open(&args.open, None)
+    run_open(&args.open, None, config)
 }
 
 /// `logweave airflow`: finds every source of one task attempt (asking with
 /// a picker for the ids not given, on a terminal), then opens them.
-fn run_airflow(args: &AirflowArgs) -> ExitCode {
-    let base = airflow::base_log_folder(args.base_log_folder.as_deref());
+fn run_airflow(args: &AirflowArgs, config: &Config) -> ExitCode {
+    // Flags, then Airflow's environment, then the profile, then airflow.cfg.
+    let profile = match config.profile(args.profile.as_deref()) {
+        Ok(profile) => profile,
+        Err(e) => return fail(e, EXIT_USAGE),
+    };
+    let preset = profile.map(|p| p.settings).cloned().unwrap_or_default();
+    let base = airflow::base_log_folder(
+        args.base_log_folder.as_deref(),
+        preset.base_log_folder.as_deref(),
+    );
+    let remote = args.remote.clone().or(preset.remote);
+    let log_server = args.log_server.clone().or(preset.log_server);
+    let triggerer_log_server = args
+        .triggerer_log_server
+        .clone()
+        .or(preset.triggerer_log_server);
     let known = PartialId {
         dag: args.dag.clone(),
         run: args.run.clone(),
@@ -174,7 +218,7 @@ fn run_airflow(args: &AirflowArgs) -> ExitCode {
                     .ok()
                     .flatten()
                     .or_else(|| {
-                        let remote = args.remote.as_deref()?;
+                        let remote = remote.as_deref()?;
                         airflow::latest_remote_try(remote, &id).ok().flatten()
                     });
                 match latest {
@@ -184,15 +228,15 @@ fn run_airflow(args: &AirflowArgs) -> ExitCode {
                         Ok(None) => return ExitCode::SUCCESS,
                         Err(e) => return fail(format_args!("terminal error: {e}"), EXIT_PARTIAL),
                     },
-                    _ if args.remote.is_some()
-                        || args.log_server.is_some()
-                        || args.triggerer_log_server.is_some() =>
+                    _ if remote.is_some()
+                        || log_server.is_some()
+                        || triggerer_log_server.is_some() =>
                     {
                         return fail(
                             format_args!(
                                 "no tries of this task in '{}'{}: give --try",
                                 dir.display(),
-                                if args.remote.is_some() {
+                                if remote.is_some() {
                                     " nor under --remote"
                                 } else {
                                     ""
@@ -246,16 +290,23 @@ fn run_airflow(args: &AirflowArgs) -> ExitCode {
             );
         }
     };
+    let secret_key = airflow::secret_key(args.secret_key.as_deref(), || {
+        profile.map_or(Ok(None), |p| p.secret_key())
+    });
+    let secret_key = match secret_key {
+        Ok(key) => key,
+        Err(e) => return fail(e, EXIT_USAGE),
+    };
     let places = Places {
         base,
-        remote: args.remote.clone(),
-        log_server: args.log_server.clone(),
-        triggerer_log_server: args.triggerer_log_server.clone(),
+        remote,
+        log_server,
+        triggerer_log_server,
         trigger_jobs: args.trigger_job.clone(),
-        secret_key: airflow::secret_key(args.secret_key.as_deref()),
+        secret_key,
     };
     let found = airflow::open_attempt(&id, &places);
-    run_open(&args.open, Some(found))
+    run_open(&args.open, Some(found), config)
 }
 
 /// UTC nanoseconds of the last record of a log, if it has one.
@@ -281,14 +332,28 @@ fn cache_dir() -> PathBuf {
 /// Opens `found` (sources a subcommand discovered, with the errors of
 /// those it could not open) and the SOURCE arguments, then shows, prints or
 /// follows them.
-fn run_open(args: &OpenArgs, found: Option<(Vec<SourceEntry>, Vec<OpenError>)>) -> ExitCode {
+fn run_open(
+    args: &OpenArgs,
+    found: Option<(Vec<SourceEntry>, Vec<OpenError>)>,
+    config: &Config,
+) -> ExitCode {
     if args.sources.is_empty() && found.is_none() {
         return fail(
             "no sources given (try 'logweave demo', 'logweave --help', or 'logweave gen --out /tmp/attempt')",
             EXIT_USAGE,
         );
     }
-    let zone = match Zone::parse(&args.tz) {
+    // Flag or environment (clap), else the config file, else the default.
+    let mut args = args.clone();
+    args.tz = args.tz.or_else(|| config.tz.clone());
+    args.threads = args.threads.or(config.threads);
+    let args = &args;
+    let view = ViewOptions {
+        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        theme: config.theme.clone(),
+        keys: config.keys.clone(),
+    };
+    let zone = match Zone::parse(args.tz.as_deref().unwrap_or("UTC")) {
         Ok(zone) => zone,
         Err(e) => return fail(e, EXIT_USAGE),
     };
@@ -326,6 +391,7 @@ fn run_open(args: &OpenArgs, found: Option<(Vec<SourceEntry>, Vec<OpenError>)>) 
         until,
         time,
         filter,
+        view,
     )
 }
 
@@ -341,6 +407,7 @@ fn open_entries(
     until: Option<Nanos>,
     time: TimeOptions,
     filter: Option<RecordFilter>,
+    view: ViewOptions,
 ) -> ExitCode {
     let mut spool_failures: Vec<(String, String)> = Vec::new();
     for entry in &mut entries {
@@ -466,6 +533,7 @@ fn open_entries(
             healths,
             failures,
             notices,
+            view,
             merge_options,
             since,
             time,
@@ -491,7 +559,7 @@ fn open_entries(
         since,
         until,
         tags: args.tag.then_some(line_tags),
-        threads: args.threads,
+        threads: args.threads.unwrap_or(0),
         prefilter: filter
             .as_ref()
             .map(|f| f.includes.clone())
@@ -604,6 +672,8 @@ struct Viewer {
     failures: Vec<(String, String)>,
     /// What opening had to say that lost nothing (a skipped loop).
     notices: Vec<String>,
+    /// Colours and keys.
+    view: ViewOptions,
     merge_options: MergeOptions,
     since: Option<Nanos>,
     time: TimeOptions,
@@ -686,10 +756,7 @@ fn run_viewer(v: Viewer) -> ExitCode {
     if let Err(e) = engine_thread {
         return fail(format_args!("cannot start: {e}"), EXIT_PARTIAL);
     }
-    let options = ViewOptions {
-        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
-    };
-    match view::run(frames_rx, commands_tx, options) {
+    match view::run(frames_rx, commands_tx, v.view) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format_args!("terminal error: {e}"), EXIT_PARTIAL),
     }

@@ -29,11 +29,15 @@ use theme::Theme;
 /// How often the view asks for a fresh frame while the overview counts.
 const PROGRESS_TICK: Duration = Duration::from_millis(500);
 
-/// View settings from the command line and environment.
+/// View settings from the command line, environment and config file.
 #[derive(Clone, Debug, Default)]
 pub struct ViewOptions {
     /// `NO_COLOR` is set.
     pub no_color: bool,
+    /// Theme lines from the config file, over the built-in theme.
+    pub theme: Vec<(String, String)>,
+    /// Key bindings from the config file, over the built-in keymap.
+    pub keys: Vec<(String, String)>,
 }
 
 /// Runs the viewer until the user quits or a signal ends it.
@@ -60,8 +64,8 @@ async fn event_loop(
 ) -> io::Result<()> {
     let size = guard.terminal.size()?;
     let mut app = App::new(
-        Keymap::load(),
-        Theme::load(options.no_color),
+        Keymap::load().with_overrides(&options.keys),
+        Theme::with_overrides(options.no_color, &options.theme),
         (size.width, size.height),
     );
     let send = |list: Vec<Command>| {

@@ -501,6 +501,39 @@ fn airflow_log_server_serves_the_attempt_with_a_signed_token() {
 }
 
 #[test]
+fn an_airflow_profile_reaches_the_log_server_with_the_secret_its_command_prints() {
+    let root = tempfile::tempdir().unwrap();
+    let base = root.path().join("logs");
+    let (_, task) = airflow_folder(&base);
+    let server = airflow_log_server(&base, "the-shared-secret");
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[airflow.prod]\nbase_log_folder = '{}'\nlog_server = '{}'\n\
+             secret_key_command = 'printf the-shared-secret'\n",
+            root.path().join("elsewhere").display(),
+            server.url()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .arg("--config")
+        .arg(&config)
+        .args(["airflow", "--profile", "prod", "--dag", "etl"])
+        .args(["--run", "scheduled__2024-12-19T00:00:00+00:00"])
+        .args(["--task", "extract", "--try", "1", "--print"])
+        .env("HOME", root.path())
+        .env_remove("AIRFLOW__API__SECRET_KEY")
+        .env_remove("AIRFLOW__WEBSERVER__SECRET_KEY")
+        .env_remove("AIRFLOW__LOGGING__BASE_LOG_FOLDER")
+        .output()
+        .expect("run logweave");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout == std::fs::read(task.join("attempt=1.log")).unwrap());
+}
+
+#[test]
 fn following_an_http_source_shows_what_it_gains_and_a_replaced_one_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("attempt=1.log");

@@ -147,6 +147,36 @@ impl Keymap {
         Self { bindings, listing }
     }
 
+    /// Rebinds actions (from the config file): each `(action, keys)` gets
+    /// exactly those keys, taking them from any other action. Pairs that
+    /// [`check`] rejects are left out.
+    pub fn with_overrides(mut self, overrides: &[(String, String)]) -> Self {
+        for (name, keys) in overrides {
+            let Some(action) = Action::parse(name) else {
+                continue;
+            };
+            let words: Vec<&str> = keys
+                .split_whitespace()
+                .filter(|w| parse_key(w).is_some())
+                .collect();
+            self.bindings.retain(|_, bound| *bound != action);
+            for (_, names) in &mut self.listing {
+                names.retain(|n| !words.contains(&n.as_str()));
+            }
+            for word in &words {
+                if let Some(key) = parse_key(word) {
+                    self.bindings.insert(key, action);
+                }
+            }
+            let names = words.iter().map(|w| w.to_string()).collect();
+            match self.listing.iter_mut().find(|(a, _)| *a == action) {
+                Some((_, listed)) => *listed = names,
+                None => self.listing.push((action, names)),
+            }
+        }
+        self
+    }
+
     /// The action bound to `key`, if any.
     pub fn action(&self, key: &KeyEvent) -> Option<Action> {
         let control = key.modifiers.contains(KeyModifiers::CONTROL);
@@ -161,6 +191,25 @@ impl Keymap {
     /// Every action with its keys, for the help screen.
     pub fn listing(&self) -> &[(Action, Vec<String>)] {
         &self.listing
+    }
+}
+
+/// Whether `action = "keys"` is a binding the keymap understands: the
+/// action as `assets/keymap.txt` names it, one or more keys.
+pub fn check(action: &str, keys: &str) -> Result<(), String> {
+    if Action::parse(action).is_none() {
+        return Err(format!(
+            "no such action '{action}' (the actions are those of assets/keymap.txt: down, up, page-down, …, quit)"
+        ));
+    }
+    if keys.split_whitespace().next().is_none() {
+        return Err("no keys given".into());
+    }
+    match keys.split_whitespace().find(|w| parse_key(w).is_none()) {
+        Some(bad) => Err(format!(
+            "'{bad}' is not a key (a character, or Up Down Left Right PageUp PageDown Home End Enter Esc Tab Space F1…F12, with C- for Control)"
+        )),
+        None => Ok(()),
     }
 }
 
@@ -197,6 +246,38 @@ mod tests {
 
     fn key(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
         KeyEvent::new(code, modifiers)
+    }
+
+    #[test]
+    fn overrides_replace_an_actions_keys_and_take_them_from_others() {
+        let map = Keymap::load().with_overrides(&[
+            ("quit".into(), "x".into()),
+            ("end".into(), "q G".into()),
+        ]);
+        let plain = |c| key(KeyCode::Char(c), KeyModifiers::NONE);
+        assert_eq!(map.action(&plain('x')), Some(Action::Quit));
+        assert_eq!(map.action(&plain('q')), Some(Action::End));
+        assert_eq!(map.action(&plain('G')), Some(Action::End));
+        // quit lost its other keys; the help screen lists what is bound.
+        assert_eq!(
+            map.action(&key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            None
+        );
+        let listed = |action| {
+            map.listing()
+                .iter()
+                .find(|(a, _)| *a == action)
+                .map(|(_, keys)| keys.clone())
+        };
+        assert_eq!(listed(Action::Quit), Some(vec!["x".to_string()]));
+        assert_eq!(
+            listed(Action::End),
+            Some(vec!["q".to_string(), "G".to_string()])
+        );
+        assert!(check("quit", "x").is_ok());
+        assert!(check("teleport", "x").is_err());
+        assert!(check("quit", "C-Nope").is_err());
+        assert!(check("quit", " ").is_err());
     }
 
     #[test]

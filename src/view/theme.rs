@@ -70,6 +70,16 @@ impl Theme {
         Self { styles, sources }
     }
 
+    /// The built-in theme with `overrides` (element, style) from the config
+    /// file on top.
+    pub fn with_overrides(no_color: bool, overrides: &[(String, String)]) -> Self {
+        let mut text = DEFAULT_THEME.to_string();
+        for (element, style) in overrides {
+            text.push_str(&format!("\n{element} {style}"));
+        }
+        Self::parse(&text, no_color)
+    }
+
     /// The style of a named element (default style when the theme lacks it).
     pub fn get(&self, name: &str) -> Style {
         self.styles.get(name).copied().unwrap_or_default()
@@ -82,6 +92,38 @@ impl Theme {
             .copied()
             .unwrap_or_default()
     }
+}
+
+/// Whether `element = "style"` is a theme line logweave understands: an
+/// element of `assets/theme.txt`, then colours (foreground, background) and
+/// modifiers.
+pub fn check(element: &str, style: &str) -> Result<(), String> {
+    let known = DEFAULT_THEME
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_whitespace().next())
+        .any(|name| name == element);
+    if !known {
+        return Err(format!(
+            "no such element '{element}' (the elements are those of assets/theme.txt: error, warning, status, …)"
+        ));
+    }
+    let mut colours = 0;
+    for word in style.split_whitespace() {
+        if ["bold", "dim", "reverse", "italic"].contains(&word) {
+            continue;
+        }
+        if parse_color(word).is_none() {
+            return Err(format!(
+                "'{word}' is not a colour or modifier (black red green yellow blue magenta cyan white gray darkgray, light-*, default; bold dim reverse italic)"
+            ));
+        }
+        colours += 1;
+    }
+    if colours > 2 {
+        return Err("at most two colours: foreground and background".into());
+    }
+    Ok(())
 }
 
 fn parse_color(word: &str) -> Option<Color> {
