@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Shared by the benchmark scripts: makes (once) a generated attempt of a given
+# Shared by the benchmark scripts: `measure`, and makes (once) a generated attempt of a given
 # format and size under $DATA, with one extra line at the very end of the
 # triggerer log that the search benchmarks look for.
 #   source scripts/bench-data.sh; dir=$(bench_set text 830MB)
@@ -20,4 +20,18 @@ bench_set() {
     fi
     cat "$dir"/*.log "$dir"/remote/*.log > /dev/null # page cache
     echo "$dir"
+}
+
+# best-of-$RUNS wall seconds and the peak RSS (KiB) of that run of "$@"
+measure() {
+    local best="" rss="" out
+    for _ in $(seq "$RUNS"); do
+        out=$( { /usr/bin/time -f "%e %M" "$@" > /dev/null; } 2>&1 | tail -1 )
+        read -r wall kib <<< "$out"
+        if [[ -z "$best" ]] || awk "BEGIN{exit !($wall < $best)}"; then
+            best=$wall
+            rss=$kib
+        fi
+    done
+    echo "$best $rss"
 }

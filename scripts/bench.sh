@@ -21,20 +21,6 @@ cargo build --release --quiet
 mkdir -p "$DATA"
 source scripts/bench-data.sh
 
-# best-of-$RUNS wall seconds and the peak RSS (KiB) of that run
-measure() {
-    local best="" rss="" out
-    for _ in $(seq "$RUNS"); do
-        out=$( { /usr/bin/time -f "%e %M" "$@" > /dev/null; } 2>&1 | tail -1 )
-        read -r wall kib <<< "$out"
-        if [[ -z "$best" ]] || awk "BEGIN{exit !($wall < $best)}"; then
-            best=$wall
-            rss=$kib
-        fi
-    done
-    echo "$best $rss"
-}
-
 echo "| set | command | wall (s) | peak RSS (MB) |"
 echo "|---|---|---:|---:|"
 for format in $FORMATS; do

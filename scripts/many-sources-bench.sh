@@ -46,19 +46,6 @@ EOF
     touch "$out/.complete"
 }
 
-measure() {
-    local best="" rss="" out
-    for _ in $(seq "$RUNS"); do
-        out=$( { /usr/bin/time -f "%e %M" "$@" > /dev/null; } 2>&1 | tail -1 )
-        read -r wall kib <<< "$out"
-        if [[ -z "$best" ]] || awk "BEGIN{exit !($wall < $best)}"; then
-            best=$wall
-            rss=$kib
-        fi
-    done
-    echo "$best $rss"
-}
-
 set_dir=$(bench_set text "$SIZE")
 echo "| files | command | wall (s) | peak RSS (MB) |"
 echo "|---:|---|---:|---:|"

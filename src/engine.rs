@@ -736,18 +736,8 @@ impl Engine {
     }
 }
 
-/// 1234567 → "1,234,567".
-pub fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// 1234567 → "1,234,567" (for the view, which knows only the engine).
+pub use crate::source::group;
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC) for axis labels.
 pub fn short_time(ns: Nanos) -> String {

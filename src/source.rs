@@ -319,15 +319,21 @@ impl OpenError {
 
 /// `1,234 more files` for messages.
 fn more_files(n: usize) -> String {
+    let count = group(n as u64);
+    format!("{count} more {}", if n == 1 { "file" } else { "files" })
+}
+
+/// 1234567 → "1,234,567", for counts in messages.
+pub fn group(n: u64) -> String {
     let digits = n.to_string();
-    let mut grouped = String::new();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
+            out.push(',');
         }
-        grouped.push(c);
+        out.push(c);
     }
-    format!("{grouped} more {}", if n == 1 { "file" } else { "files" })
+    out
 }
 
 /// Says each kind of failure once: failures that share a reason beyond the

@@ -250,10 +250,8 @@ mod tests {
 
     #[test]
     fn overrides_replace_an_actions_keys_and_take_them_from_others() {
-        let map = Keymap::load().with_overrides(&[
-            ("quit".into(), "x".into()),
-            ("end".into(), "q G".into()),
-        ]);
+        let map = Keymap::load()
+            .with_overrides(&[("quit".into(), "x".into()), ("end".into(), "q G".into())]);
         let plain = |c| key(KeyCode::Char(c), KeyModifiers::NONE);
         assert_eq!(map.action(&plain('x')), Some(Action::Quit));
         assert_eq!(map.action(&plain('q')), Some(Action::End));
