@@ -16,6 +16,7 @@ pub mod merge;
 pub mod overview;
 pub mod print;
 pub mod record;
+pub mod run;
 pub mod search;
 pub mod source;
 pub mod view;

@@ -1,0 +1,72 @@
+//! What a command does once clap has parsed it: raw flags become one
+//! validated [`Settings`], the sources are opened once into
+//! [`OpenedSource`](sources::OpenedSource)s, and a mode — the viewer, print,
+//! or print-follow — takes them. `main` only parses, dispatches and turns a
+//! [`RunError`] or an [`Outcome`] into an exit status.
+
+pub mod airflow;
+pub mod demo;
+mod settings;
+mod show;
+mod sources;
+
+pub use settings::Settings;
+
+use crate::source::{OpenError, SourceEntry};
+
+/// How a run that did its job ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every source was read: exit 0.
+    Complete,
+    /// Some source failed and the others were shown or printed: exit 1.
+    Partial,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Complete => 0,
+            Outcome::Partial => 1,
+        }
+    }
+}
+
+/// Why a run could not do its job.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Bad flags or config, or nothing to read: exit 2.
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// It started but could not go on (a write error, the terminal): exit 1.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl RunError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Usage(_) | RunError::Config(_) => 2,
+            RunError::Failed(_) => 1,
+        }
+    }
+}
+
+/// Sources a subcommand found (Airflow discovery), with the errors of those
+/// it could not open.
+pub type Found = (Vec<SourceEntry>, Vec<OpenError>);
+
+/// Opens `found` and the sources `settings` names, then shows, prints or
+/// follows them as `settings` says.
+pub fn open(settings: Settings, found: Option<Found>) -> Result<Outcome, RunError> {
+    if settings.sources.is_empty() && found.is_none() {
+        return Err(RunError::Usage(
+            "no sources given (try 'logweave demo', 'logweave --help', or 'logweave gen --out /tmp/attempt')"
+                .into(),
+        ));
+    }
+    let gathered = sources::gather(&settings, found);
+    show::show(settings, gathered)
+}

@@ -1,0 +1,142 @@
+//! `logweave airflow`: finds every source of one task attempt — asking with
+//! a picker for the ids not given, on a terminal — then opens them.
+
+use std::io::{self, IsTerminal};
+use std::path::Path;
+
+use super::{Outcome, RunError, Settings};
+use crate::airflow::{self, picker::PartialId, AttemptId, Places};
+use crate::cli::AirflowArgs;
+use crate::config::Config;
+use crate::source::describe_io_error;
+
+pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
+    // Flags, then Airflow's environment, then the profile, then airflow.cfg.
+    let profile = config.profile(args.profile.as_deref())?;
+    let preset = profile.map(|p| p.settings).cloned().unwrap_or_default();
+    let base = airflow::base_log_folder(
+        args.base_log_folder.as_deref(),
+        preset.base_log_folder.as_deref(),
+    );
+    let remote = args.remote.clone().or(preset.remote);
+    let log_server = args.log_server.clone().or(preset.log_server);
+    let triggerer_log_server = args
+        .triggerer_log_server
+        .clone()
+        .or(preset.triggerer_log_server);
+    // Checked before anything is opened (or picked).
+    let settings = Settings::resolve(&args.open, config)?;
+    let interactive = !args.open.print && io::stdout().is_terminal() && io::stdin().is_terminal();
+    let elsewhere = Elsewhere {
+        remote: remote.as_deref(),
+        servers: log_server.is_some() || triggerer_log_server.is_some(),
+    };
+    let Some(id) = attempt(args, &base, elsewhere, interactive)? else {
+        return Ok(Outcome::Complete);
+    };
+    let secret_key = airflow::secret_key(args.secret_key.as_deref(), || {
+        profile.map_or(Ok(None), |p| p.secret_key())
+    })?;
+    let places = Places {
+        base,
+        remote,
+        log_server,
+        triggerer_log_server,
+        trigger_jobs: args.trigger_job.clone(),
+        secret_key,
+    };
+    super::open(settings, Some(airflow::open_attempt(&id, &places)))
+}
+
+/// Where else than the log folder the attempt's logs may be.
+#[derive(Clone, Copy)]
+struct Elsewhere<'a> {
+    remote: Option<&'a str>,
+    servers: bool,
+}
+
+/// The attempt the ids name, with `--try` defaulting to the latest one;
+/// on a terminal, the picker asks for what is missing. `None`: the user
+/// left the picker.
+fn attempt(
+    args: &AirflowArgs,
+    base: &Path,
+    elsewhere: Elsewhere<'_>,
+    interactive: bool,
+) -> Result<Option<AttemptId>, RunError> {
+    let known = PartialId {
+        dag: args.dag.clone(),
+        run: args.run.clone(),
+        task: args.task.clone(),
+        map_index: args.map_index,
+        try_number: args.try_number,
+    };
+    let (Some(dag), Some(run), Some(task)) = (&known.dag, &known.run, &known.task) else {
+        if interactive {
+            return airflow::picker::pick(base, &known).map_err(|e| {
+                RunError::Usage(format!(
+                    "cannot read the log folder '{}': {}",
+                    base.display(),
+                    describe_io_error(&e)
+                ))
+            });
+        }
+        let dags = airflow::discover::children(base, "dag_id")
+            .map(|nodes| {
+                nodes
+                    .into_iter()
+                    .map(|n| n.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        return Err(RunError::Usage(format!(
+            "--dag, --run and --task are needed when not on a terminal (dags in '{}': {})",
+            base.display(),
+            if dags.is_empty() { "none" } else { &dags }
+        )));
+    };
+    let mut id = AttemptId {
+        dag: dag.clone(),
+        run: run.clone(),
+        task: task.clone(),
+        map_index: known.map_index,
+        try_number: known.try_number.unwrap_or(0),
+    };
+    if known.try_number.is_some() {
+        return Ok(Some(id));
+    }
+    // `--try` defaults to the latest try in the folder, else the latest
+    // remote one: a webserver often has no local logs.
+    let dir = base.join(id.relative_path());
+    let dir = dir.parent().unwrap_or(base);
+    let latest = airflow::discover::latest_try(dir)
+        .ok()
+        .flatten()
+        .or_else(|| {
+            airflow::latest_remote_try(elsewhere.remote?, &id)
+                .ok()
+                .flatten()
+        });
+    match latest {
+        Some(latest) => {
+            id.try_number = latest;
+            Ok(Some(id))
+        }
+        None if interactive => airflow::picker::pick(base, &known)
+            .map_err(|e| RunError::Failed(format!("terminal error: {e}"))),
+        None if elsewhere.remote.is_some() || elsewhere.servers => Err(RunError::Usage(format!(
+            "no tries of this task in '{}'{}: give --try",
+            dir.display(),
+            if elsewhere.remote.is_some() {
+                " nor under --remote"
+            } else {
+                ""
+            }
+        ))),
+        None => Err(RunError::Usage(format!(
+            "no tries of this task in '{}'",
+            dir.display()
+        ))),
+    }
+}

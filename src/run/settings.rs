@@ -1,0 +1,118 @@
+//! Raw flags, the environment and the config file made into one validated
+//! set of settings, before any source is opened.
+
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+
+use super::RunError;
+use crate::cli::OpenArgs;
+use crate::config::Config;
+use crate::merge::MergeOptions;
+use crate::record::format::TsFormat;
+use crate::record::timestamp::{parse_user_time, Nanos, Zone, ZoneClock};
+use crate::record::{Level, TimeOptions};
+use crate::search::filter::RecordFilter;
+use crate::search::matcher::{Matcher, PatternKind};
+use crate::view::ViewOptions;
+
+/// Everything a run needs to know, checked.
+#[derive(Clone)]
+pub struct Settings {
+    /// SOURCE arguments, in rank order.
+    pub sources: Vec<PathBuf>,
+    /// The viewer (stdout is a terminal and `--print` was not given), else
+    /// print mode.
+    pub interactive: bool,
+    pub follow: bool,
+    pub since: Option<Nanos>,
+    pub until: Option<Nanos>,
+    pub time: TimeOptions,
+    /// `--grep`, `--grep-v`, `--level`.
+    pub filter: Option<RecordFilter>,
+    pub merge: MergeOptions,
+    /// `--tag`.
+    pub tag: bool,
+    /// Print workers (0: one per core, at most 4).
+    pub threads: usize,
+    pub view: ViewOptions,
+}
+
+impl Settings {
+    /// Resolves `args` over `config`: a flag or its environment variable
+    /// (clap), else the config file, else the default.
+    pub fn resolve(args: &OpenArgs, config: &Config) -> Result<Settings, RunError> {
+        let zone_name = args.tz.as_deref().or(config.tz.as_deref()).unwrap_or("UTC");
+        let zone = Zone::parse(zone_name).map_err(RunError::Usage)?;
+        let mut clock = ZoneClock::new(zone);
+        let mut parse_time = |s: &Option<String>| {
+            s.as_deref()
+                .map(|s| parse_user_time(s, &mut clock))
+                .transpose()
+                .map_err(RunError::Usage)
+        };
+        let since = parse_time(&args.since)?;
+        let until = parse_time(&args.until)?;
+        let time = TimeOptions {
+            format: args.ts_format.clone().map(TsFormat::Strftime),
+            clock,
+        };
+        let filter = record_filter(args).map_err(RunError::Usage)?;
+        let interactive = !args.print && io::stdout().is_terminal();
+        if args.follow && !interactive && (since.is_some() || until.is_some()) {
+            return Err(RunError::Usage(
+                "--since/--until do not combine with -f yet".into(),
+            ));
+        }
+        Ok(Settings {
+            sources: args.sources.clone(),
+            interactive,
+            follow: args.follow,
+            since,
+            until,
+            time,
+            filter,
+            merge: MergeOptions {
+                dedup: !args.no_dedup,
+            },
+            tag: args.tag,
+            threads: args.threads.or(config.threads).unwrap_or(0),
+            view: ViewOptions {
+                no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+                theme: config.theme.clone(),
+                keys: config.keys.clone(),
+            },
+        })
+    }
+
+    /// Folders among the sources: in follow mode, files that appear in them
+    /// join.
+    pub fn folders(&self) -> Vec<PathBuf> {
+        self.sources
+            .iter()
+            .filter(|p| p.is_dir())
+            .cloned()
+            .collect()
+    }
+}
+
+/// `--grep`, `--grep-v` and `--level` as a record filter.
+fn record_filter(args: &OpenArgs) -> Result<Option<RecordFilter>, String> {
+    let compile = |patterns: &[String]| -> Result<Vec<Matcher>, String> {
+        patterns
+            .iter()
+            .map(|p| Matcher::new(p, PatternKind::Regex).map_err(|e| format!("{e} in '{p}'")))
+            .collect()
+    };
+    let min_level = match &args.level {
+        Some(word) => Some(Level::from_word(word.as_bytes()).ok_or_else(|| {
+            format!("unknown level '{word}' (use DEBUG, INFO, WARNING, ERROR or CRITICAL)")
+        })?),
+        None => None,
+    };
+    let filter = RecordFilter {
+        includes: compile(&args.grep)?,
+        excludes: compile(&args.grep_v)?,
+        min_level,
+    };
+    Ok((!filter.is_empty()).then_some(filter))
+}

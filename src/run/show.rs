@@ -1,0 +1,255 @@
+//! The three modes over opened sources: print (stdout), print-follow
+//! (`--print -f`) and the viewer.
+
+use std::io;
+use std::sync::Arc;
+
+use super::sources::{file_name, open_layouts, settle, Failure, Gathered, OpenedSource};
+use super::{Outcome, RunError, Settings};
+use crate::engine::{self, Engine, SourceInfo};
+use crate::merge::{Merge, RecordPredicate};
+use crate::print::{print_merge, PrintOptions};
+use crate::record::timestamp::format_utc;
+use crate::source::{describe_io_error, named_problem, short_tags};
+use crate::window::Window;
+
+/// Settles, reports and opens what was gathered, then runs the mode the
+/// settings ask for.
+pub(super) fn show(settings: Settings, gathered: Gathered) -> Result<Outcome, RunError> {
+    let Gathered {
+        mut entries,
+        errors,
+    } = gathered;
+    let interactive = settings.interactive;
+    let broken = settle(&mut entries, !(settings.follow || interactive));
+    let mut failures = Vec::new();
+    let mut notices = Vec::new();
+    for e in &errors {
+        if !interactive {
+            eprintln!("logweave: {e}");
+        }
+        if e.is_failure() {
+            failures.push(Failure {
+                path: e.path().to_string(),
+                reason: e.reason(),
+            });
+        } else {
+            notices.push(e.to_string());
+        }
+    }
+    if !interactive {
+        for Failure { path, reason } in &broken {
+            eprintln!("logweave: '{path}': {reason}");
+        }
+    }
+    if settings.follow && !interactive {
+        return follow_print(settings, entries);
+    }
+    // Levels are sniffed when something shows or filters by them.
+    let want_levels = interactive
+        || settings
+            .filter
+            .as_ref()
+            .is_some_and(|f| f.min_level.is_some());
+    let (opened, unreadable) = open_layouts(entries, &settings.time, want_levels);
+    for Failure { path, reason } in &unreadable {
+        if !interactive {
+            eprintln!("logweave: cannot read '{path}': {reason}");
+        }
+    }
+    failures.extend(unreadable);
+    if opened.is_empty() {
+        if interactive {
+            for Failure { path, reason } in &failures {
+                eprintln!("logweave: cannot open '{path}': {reason}");
+            }
+        }
+        return Err(RunError::Usage(
+            "nothing to show: no source could be read".into(),
+        ));
+    }
+    if interactive {
+        return view(settings, opened, failures, notices);
+    }
+    let outcome = print(&settings, opened)?;
+    Ok(if failures.is_empty() && broken.is_empty() {
+        outcome
+    } else {
+        Outcome::Partial
+    })
+}
+
+fn print_options(settings: &Settings, tags: Option<Vec<String>>, threads: usize) -> PrintOptions {
+    let filter = settings.filter.clone();
+    PrintOptions {
+        since: settings.since,
+        until: settings.until,
+        tags,
+        threads,
+        prefilter: filter
+            .as_ref()
+            .map(|f| f.includes.clone())
+            .unwrap_or_default(),
+        filter: filter.map(|f| Arc::new(f) as Arc<dyn RecordPredicate>),
+    }
+}
+
+/// `--print -f`: prints the merge, then what the sources gain.
+fn follow_print(
+    settings: Settings,
+    entries: Vec<crate::source::SourceEntry>,
+) -> Result<Outcome, RunError> {
+    if entries.is_empty() {
+        return Err(RunError::Usage(
+            "nothing to follow: no source could be opened".into(),
+        ));
+    }
+    let options = print_options(&settings, settings.tag.then(Vec::new), 1);
+    let targets = entries
+        .into_iter()
+        .filter_map(|e| Some((e.follow?, e.label)))
+        .collect();
+    match crate::follow::follow_print(
+        targets,
+        &settings.time,
+        settings.merge,
+        &options,
+        io::stdout().lock(),
+    ) {
+        Ok(()) => Ok(Outcome::Complete),
+        // `| head` closed the pipe: the reader has what it wanted.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(Outcome::Complete),
+        Err(e) => Err(RunError::Failed(format!(
+            "follow: {}",
+            describe_io_error(&e)
+        ))),
+    }
+}
+
+/// Print mode: the merge to stdout; sources that failed on the way are said
+/// at the end, with the time after which their records are missing.
+fn print(settings: &Settings, opened: Vec<OpenedSource>) -> Result<Outcome, RunError> {
+    // `--tag` prefixes lines with the short tag where the opener chose one.
+    let tags = settings.tag.then(|| {
+        opened
+            .iter()
+            .map(|s| s.tag.clone().unwrap_or_else(|| s.label.clone()))
+            .collect()
+    });
+    let options = print_options(settings, tags, settings.threads);
+    let mut layouts = Vec::with_capacity(opened.len());
+    let mut watched = Vec::with_capacity(opened.len());
+    for source in opened {
+        layouts.push(source.layout);
+        watched.push((source.health, source.shown));
+    }
+    let stats = match print_merge(layouts, settings.merge, &options, io::stdout().lock()) {
+        Ok(stats) => stats,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Outcome::Complete),
+        Err(e) => {
+            return Err(RunError::Failed(format!(
+                "read error: {}",
+                describe_io_error(&e)
+            )))
+        }
+    };
+    // Sources whose reads failed after retries, said once at the end.
+    let mut outcome = Outcome::Complete;
+    for (i, (health, label)) in watched.iter().enumerate() {
+        let Some(problem) = health.as_ref().and_then(|h| h.problem()) else {
+            continue;
+        };
+        outcome = Outcome::Partial;
+        let what = named_problem(label, &format!("'{label}'"), &problem);
+        match stats.dropped.iter().find(|d| d.source == i) {
+            Some(dropped) => {
+                let from = dropped.after.map_or_else(
+                    || "from its start".to_string(),
+                    |t| format!("after {}", format_utc(t)),
+                );
+                eprintln!("logweave: {what}; its records {from} are missing from the output");
+            }
+            None => eprintln!("logweave: {what}"),
+        }
+    }
+    Ok(outcome)
+}
+
+/// The viewer: an engine thread over the merge, the view on this one.
+fn view(
+    settings: Settings,
+    opened: Vec<OpenedSource>,
+    failures: Vec<Failure>,
+    notices: Vec<String>,
+) -> Result<Outcome, RunError> {
+    let mut labels: Vec<String> = opened.iter().map(|s| s.label.clone()).collect();
+    labels.extend(failures.iter().map(|f| file_name(&f.path)));
+    let mut tags = short_tags(&labels);
+    for (tag, source) in tags.iter_mut().zip(&opened) {
+        if let Some(chosen) = &source.tag {
+            tag.clone_from(chosen);
+        }
+    }
+    let mut infos: Vec<SourceInfo> = opened
+        .iter()
+        .zip(&tags)
+        .map(|(source, tag)| SourceInfo {
+            label: source.label.clone(),
+            tag: tag.clone(),
+            json: engine::is_json(source.layout.format()),
+            enabled: true,
+            error: None,
+            warning: None,
+        })
+        .collect();
+    for (failure, tag) in failures.iter().zip(&tags[opened.len()..]) {
+        infos.push(SourceInfo {
+            label: file_name(&failure.path),
+            tag: tag.clone(),
+            json: false,
+            enabled: false,
+            error: Some(failure.reason.clone()),
+            warning: None,
+        });
+    }
+    let mut layouts = Vec::with_capacity(opened.len());
+    let mut follow_targets = Vec::with_capacity(opened.len());
+    let mut healths = Vec::with_capacity(opened.len());
+    for source in opened {
+        layouts.push(source.layout);
+        follow_targets.push(source.follow);
+        healths.push(source.health);
+    }
+    let clock = settings.time.clock.clone();
+    let folders = settings.folders();
+    let window = Window::new(Merge::new(layouts, settings.merge));
+    let overview = engine::start_overview(&window, &[]);
+    let (frames_tx, frames_rx) = tokio::sync::watch::channel(Arc::new(engine::Frame::default()));
+    let (commands_tx, commands_rx) = std::sync::mpsc::channel();
+    let engine = Engine::new(window, infos, clock, overview)
+        .watching_health(healths)
+        .filtered(settings.filter)
+        .saying((!notices.is_empty()).then(|| notices.join("; ")))
+        .starting_at(settings.since)
+        .following(
+            follow_targets,
+            settings.time,
+            settings.follow,
+            folders,
+            Some(commands_tx.clone()),
+        );
+    std::thread::Builder::new()
+        .name("engine".into())
+        .spawn(move || {
+            engine.run(
+                commands_rx,
+                Box::new(move |frame| {
+                    let _ = frames_tx.send(frame);
+                }),
+            )
+        })
+        .map_err(|e| RunError::Failed(format!("cannot start: {e}")))?;
+    crate::view::run(frames_rx, commands_tx, settings.view)
+        .map_err(|e| RunError::Failed(format!("terminal error: {e}")))?;
+    Ok(Outcome::Complete)
+}
