@@ -3,45 +3,56 @@
 //!
 //! Each round merges what the sources hold beyond the cursor of the round
 //! before (complete lines, see [`crate::source::watch`]), prints it, and
-//! waits for a source to change. Truncation, rewriting and rotation restart
-//! a source from its beginning, announced on stderr. Memory does not grow
-//! with what went by.
+//! waits for a source to change — through the same
+//! [`Follower`](crate::source::follower::Follower) as the viewer: files that
+//! appear in a followed folder join, and so do rotation backups beside a
+//! followed file (from where their old self was printed, so a line written
+//! to a log after it was rotated away is not lost). Truncation, rewriting
+//! and rotation restart a source from its beginning, announced on stderr.
+//! Memory does not grow with what went by.
 
 use std::io::{self, Write};
-use std::time::Duration;
+use std::path::PathBuf;
+use std::sync::mpsc;
 
 use crate::merge::{Cursor, Merge, MergeOptions};
 use crate::print::{write_record, PrintOptions};
 use crate::record::{RecordLayout, TimeOptions};
-use crate::source::watch::{Event, WatchedFile};
+use crate::source::follower::{Change, Follower};
 use crate::source::FollowTarget;
 
-/// How often sources are checked for new bytes.
-pub const POLL: Duration = Duration::from_millis(50);
+pub use crate::source::follower::POLL;
 
-/// Prints the merge of `targets` and then everything they gain, until the
-/// output closes or an error occurs.
+/// How long after an inotify wake-up the files are looked at.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Prints the merge of `targets` and then everything they gain (and what
+/// files joining from `folders` or beside them hold), until the output
+/// closes or an error occurs.
 pub fn follow_print(
     targets: Vec<(FollowTarget, String)>,
+    folders: Vec<PathBuf>,
     time: &TimeOptions,
     merge_options: MergeOptions,
     options: &PrintOptions,
     out: impl Write,
 ) -> io::Result<()> {
     let mut out = io::BufWriter::with_capacity(256 * 1024, out);
-    let labels: Vec<String> = targets.iter().map(|(_, label)| label.clone()).collect();
-    let mut files: Vec<WatchedFile> = targets
-        .into_iter()
-        .map(|(t, _)| WatchedFile::new(t, 0))
-        .collect();
-    let options = PrintOptions {
-        tags: options.tags.as_ref().map(|_| labels),
-        ..options.clone()
-    };
+    let mut labels: Vec<String> = targets.iter().map(|(_, label)| label.clone()).collect();
+    let mut follower = Follower::new(targets.into_iter().map(|(t, _)| (Some(t), 0)).collect());
+    follower.join_new_files_in(folders);
+    let (wake, woken) = mpsc::channel();
+    follower.wake_on_changes(move || {
+        let _ = wake.send(());
+    });
     let want_levels = options.filter.is_some();
     loop {
+        let options = PrintOptions {
+            tags: options.tags.as_ref().map(|_| labels.clone()),
+            ..options.clone()
+        };
         print_round(
-            &mut files,
+            &mut follower,
             time,
             merge_options,
             &options,
@@ -49,49 +60,78 @@ pub fn follow_print(
             &mut out,
         )?;
         out.flush()?;
-        wait_for_change(&mut files)?;
+        wait_for_change(&mut follower, &mut labels, &woken)?;
     }
 }
 
 fn print_round(
-    files: &mut [WatchedFile],
+    follower: &mut Follower,
     time: &TimeOptions,
     merge_options: MergeOptions,
     options: &PrintOptions,
     want_levels: bool,
     out: &mut impl Write,
 ) -> io::Result<()> {
-    let mut layouts = Vec::with_capacity(files.len());
-    for f in files.iter_mut() {
+    let mut layouts = Vec::new();
+    let mut taken = Vec::new();
+    let mut tags = Vec::new();
+    for (i, f) in follower.files_mut() {
         let upto = f.ready()?;
         layouts.push(RecordLayout::open(f.snapshot(upto), time, want_levels)?);
+        taken.push(f.taken);
+        tags.push(i);
     }
+    // Sources that cannot grow have no watched file: tags follow the files.
+    let options = PrintOptions {
+        tags: options
+            .tags
+            .as_ref()
+            .map(|all| tags.iter().map(|&i| all[i].clone()).collect()),
+        ..options.clone()
+    };
     let mut merge = Merge::new(layouts, merge_options);
     merge.set_predicate(options.filter.clone());
-    merge.seek(&Cursor(files.iter().map(|f| f.taken).collect()));
+    merge.seek(&Cursor(taken));
     while let Some(record) = merge.next_record()? {
-        write_record(&mut merge, &record, options, out)?;
+        write_record(&mut merge, &record, &options, out)?;
     }
-    for (f, pos) in files.iter_mut().zip(merge.cursor().0) {
+    for ((_, f), pos) in follower.files_mut().zip(merge.cursor().0) {
         f.taken = pos;
     }
     Ok(())
 }
 
-/// Sleeps until some source has new complete lines (or a quiet partial
-/// one), or was truncated, rewritten or rotated.
-fn wait_for_change(files: &mut [WatchedFile]) -> io::Result<()> {
+/// Waits until some source has new complete lines (or a quiet partial
+/// one), was truncated, rewritten or rotated, or a file joined.
+fn wait_for_change(
+    follower: &mut Follower,
+    labels: &mut Vec<String>,
+    woken: &mpsc::Receiver<()>,
+) -> io::Result<()> {
     loop {
-        std::thread::sleep(POLL);
-        let mut changed = false;
-        for f in files.iter_mut() {
-            match f.look()? {
-                Event::Restarted(why) | Event::Gone(why) => {
+        // A wake-up from inotify, or the polling interval. A wake-up is
+        // often the first of a burst (`>` truncates, then writes): a moment
+        // later the look sees a rewritten file rather than an empty one.
+        if woken.recv_timeout(follower.poll_interval()).is_ok() {
+            std::thread::sleep(SETTLE);
+        }
+        while woken.try_recv().is_ok() {}
+        let (changes, joined) = follower.look()?;
+        let mut changed = !joined.is_empty();
+        for change in changes {
+            match change {
+                Change::Restarted(_, why) | Change::Gone(_, why) => {
                     eprintln!("logweave: {why}");
                     changed = true;
                 }
-                Event::Back | Event::Nothing => {}
+                Change::Back(_) => {}
             }
+        }
+        for file in joined {
+            eprintln!("logweave: {} joined", file.entry.path.display());
+            labels.push(file.entry.label);
+        }
+        for (_, f) in follower.files_mut() {
             changed |= f.ready()? > f.taken;
         }
         if changed {

@@ -8,6 +8,7 @@
 pub mod compressed;
 pub mod descriptors;
 mod file;
+pub mod follower;
 pub mod remote;
 pub mod spool;
 pub mod watch;

@@ -262,3 +262,66 @@ fn a_rewritten_or_deleted_file_is_announced() {
     fs::remove_file(&a).expect("delete");
     assert!(f.error().contains("disappeared"));
 }
+
+#[test]
+fn a_file_created_in_a_followed_folder_joins() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(dir.path().join("a.log"), "2024-12-20T10:00:00Z in a\n").expect("write");
+    let f = Follower::start(&[dir.path()]);
+    assert_eq!(f.take(1), ["2024-12-20T10:00:00Z in a"]);
+    let b = dir.path().join("b.log");
+    fs::write(&b, "2024-12-20T10:00:01Z in b, a new file\n").expect("write");
+    assert_eq!(f.take(1), ["2024-12-20T10:00:01Z in b, a new file"]);
+    assert!(f.error().contains("b.log joined"));
+    // It is followed like the others.
+    append(&b, "2024-12-20T10:00:02Z b grows\n");
+    assert_eq!(f.take(1), ["2024-12-20T10:00:02Z b grows"]);
+}
+
+#[test]
+fn a_line_written_after_rotation_is_read_from_the_backup_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.log");
+    fs::write(&a, "2024-12-20T10:00:00Z before rotation\n").expect("write");
+    let f = Follower::start(&[&a]);
+    assert_eq!(f.take(1), ["2024-12-20T10:00:00Z before rotation"]);
+    // logrotate renames, the application keeps writing to its open file
+    // (now a.log.1) for a moment, then reopens a.log.
+    let backup = dir.path().join("a.log.1");
+    fs::rename(&a, &backup).expect("rotate");
+    fs::write(&a, "2024-12-20T10:00:02Z in the new file\n").expect("write");
+    assert!(f.error().contains("was rotated"));
+    assert_eq!(f.take(1), ["2024-12-20T10:00:02Z in the new file"]);
+    append(&backup, "2024-12-20T10:00:01Z late, to the old file\n");
+    assert!(f.error().contains("a.log.1 joined"));
+    assert_eq!(f.take(1), ["2024-12-20T10:00:01Z late, to the old file"]);
+    assert_eq!(f.quiet(Duration::from_millis(300)), None, "nothing twice");
+}
+
+#[test]
+fn a_copytruncate_backup_is_not_printed_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.log");
+    fs::write(&a, "2024-12-20T10:00:00Z one\n2024-12-20T10:00:01Z two\n").expect("write");
+    let f = Follower::start(&[&a]);
+    assert_eq!(
+        f.take(2),
+        ["2024-12-20T10:00:00Z one", "2024-12-20T10:00:01Z two"]
+    );
+    // logrotate's copytruncate: copy aside, then truncate in place.
+    fs::copy(&a, dir.path().join("a.log.1")).expect("copy");
+    OpenOptions::new()
+        .write(true)
+        .open(&a)
+        .expect("open")
+        .set_len(0)
+        .expect("truncate");
+    assert!(f.error().contains("was truncated"));
+    assert_eq!(
+        f.quiet(Duration::from_millis(1500)),
+        None,
+        "the copy adds nothing"
+    );
+    append(&a, "2024-12-20T10:00:02Z three\n");
+    assert_eq!(f.take(1), ["2024-12-20T10:00:02Z three"]);
+}

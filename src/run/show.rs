@@ -111,6 +111,7 @@ fn follow_print(
         .collect();
     match crate::follow::follow_print(
         targets,
+        settings.folders(),
         &settings.time,
         settings.merge,
         &options,

@@ -15,6 +15,9 @@ use super::{FileSource, FollowTarget, Growable, Source};
 /// How long a last line without newline waits for the rest of it.
 pub const GRACE: Duration = Duration::from_millis(500);
 
+/// How long a path may be missing before it is reported gone.
+const VANISH_GRACE: Duration = Duration::from_millis(300);
+
 /// Bytes of a file's start compared on each look.
 const HEAD_BYTES: usize = 64;
 
@@ -42,6 +45,21 @@ pub struct WatchedFile {
     changed: Instant,
     head: Vec<u8>,
     gone: bool,
+    /// When its path was first seen missing (it may come back at once).
+    missing_since: Option<Instant>,
+    /// What the file was when it last restarted: its first bytes, and how
+    /// many bytes of it had been handed on (see [`WatchedFile::take_retired`]).
+    retired: Option<Retired>,
+}
+
+/// A file as it was before it restarted: rotation renames it away or copies
+/// it (copytruncate), and a backup that joins later is recognised by its
+/// device and inode or by its first bytes.
+#[derive(Clone, Debug)]
+pub struct Retired {
+    pub identity: Option<(u64, u64)>,
+    pub head: Vec<u8>,
+    pub taken: u64,
 }
 
 impl WatchedFile {
@@ -56,6 +74,8 @@ impl WatchedFile {
             seen: len,
             changed: Instant::now() - GRACE,
             gone: false,
+            missing_since: None,
+            retired: None,
         }
     }
 
@@ -64,7 +84,10 @@ impl WatchedFile {
     pub fn look(&mut self) -> io::Result<Event> {
         let back = match self.path.clone() {
             Some(path) if !path.exists() => {
-                if self.gone {
+                // Rotation renames a log and creates it again: a path missing
+                // for a moment is not gone (and not worth a message).
+                let since = *self.missing_since.get_or_insert_with(Instant::now);
+                if self.gone || since.elapsed() < VANISH_GRACE {
                     return Ok(Event::Nothing);
                 }
                 self.gone = true;
@@ -73,7 +96,10 @@ impl WatchedFile {
                     path.display()
                 )));
             }
-            Some(_) => std::mem::replace(&mut self.gone, false),
+            Some(_) => {
+                self.missing_since = None;
+                std::mem::replace(&mut self.gone, false)
+            }
             // stdin and spools only grow
             None if !self.file.is_remote() => return Ok(Event::Nothing),
             None => false,
@@ -97,6 +123,7 @@ impl WatchedFile {
             && !self.head.is_empty()
             && len >= self.head.len() as u64
             && !head_of(&self.file, len).starts_with(&self.head);
+        let before = self.file.identity();
         let why = if len < self.taken {
             Some("was truncated")
         } else if rewritten {
@@ -126,6 +153,11 @@ impl WatchedFile {
         let Some(why) = why else {
             return Ok(if back { Event::Back } else { Event::Nothing });
         };
+        self.retired = Some(Retired {
+            identity: before,
+            head: std::mem::take(&mut self.head),
+            taken: self.taken,
+        });
         if why != "was rotated; following the new file" {
             self.file = match (&self.path, self.file.restarted()) {
                 (Some(path), _) => Growable::File(
@@ -145,6 +177,16 @@ impl WatchedFile {
             (None, None) => "the source".to_string(),
         };
         Ok(Event::Restarted(format!("{name} {why}")))
+    }
+
+    /// The first bytes of the file as known (up to 64).
+    pub fn head(&self) -> &[u8] {
+        &self.head
+    }
+
+    /// What the file was before its latest restart, once.
+    pub fn take_retired(&mut self) -> Option<Retired> {
+        self.retired.take()
     }
 
     /// How far bytes may be handed on now (≥ `taken`): to the last newline,
