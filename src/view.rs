@@ -99,7 +99,7 @@ async fn event_loop(
     let mut dirty = true;
     loop {
         if dirty {
-            guard.terminal.draw(|f| render::draw(f, &mut app))?;
+            guard.terminal.draw(|f| render::draw(f, &app))?;
             dirty = false;
         }
         tokio::select! {

@@ -95,8 +95,6 @@ pub struct App {
     /// Columns scrolled to the right (when not wrapping).
     pub hscroll: usize,
     pub size: (u16, u16),
-    /// Logical lines fully shown by the last draw (a page, in wrap mode).
-    pub shown_lines: usize,
     /// A message of the view's own (the engine's come with the frame).
     pub note: Option<String>,
     /// Prompt histories: goto, search, filter.
@@ -117,7 +115,6 @@ impl App {
             timeline: false,
             hscroll: 0,
             size,
-            shown_lines: 0,
             note: None,
             history: Default::default(),
             quit: false,
@@ -161,9 +158,10 @@ impl App {
 
     fn page(&self) -> isize {
         let rows = self.areas().pane.height.max(1) as usize;
-        // When wrapping, a page is what was actually shown.
-        let lines = if self.wrap || self.shown_lines < rows {
-            self.shown_lines.max(1)
+        // When wrapping, a page is what the screen shows whole.
+        let shown = super::render::fitted_lines(self);
+        let lines = if self.wrap || shown < rows {
+            shown.max(1)
         } else {
             rows
         };

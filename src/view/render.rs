@@ -10,14 +10,14 @@ use ratatui::Frame;
 
 use super::app::{App, Mode, PromptKind};
 
-/// Draws everything. Returns nothing; records in `app.shown_lines` how many
-/// log lines fit (a page, for paging in wrap mode).
-pub fn draw(frame: &mut Frame, app: &mut App) {
+/// Draws everything; changes nothing (what paging needs to know of the
+/// layout, [`fitted_lines`], is asked of the same functions).
+pub fn draw(frame: &mut Frame, app: &App) {
     let areas = app.areas();
     if let Some(area) = areas.timeline {
         timeline::draw(frame, app, area);
     }
-    app.shown_lines = log_pane::draw(frame, app, areas.pane);
+    log_pane::draw(frame, app, areas.pane);
     status_bar::draw(frame, app, areas.status);
     let asking_for_keys = matches!(
         &app.mode,
@@ -26,6 +26,11 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     if app.mode == Mode::Help || asking_for_keys {
         help::draw(frame, app, areas.pane);
     }
+}
+
+/// How many log lines the pane shows whole: a page.
+pub fn fitted_lines(app: &App) -> usize {
+    log_pane::fitted_lines(app, app.areas().pane)
 }
 
 #[cfg(test)]

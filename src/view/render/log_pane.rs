@@ -19,7 +19,19 @@ const LATE_MARKER: &str = "late ";
 const CUT_MARKER: &str = "✂ ";
 
 /// Draws the pane; returns how many log lines were shown whole.
-pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> usize {
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let (lines, _) = layout(app, area);
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// How many log lines fit whole in `area` as the frame stands: a page, for
+/// paging in wrap mode. The same layout as [`draw`], without drawing.
+pub fn fitted_lines(app: &App, area: Rect) -> usize {
+    layout(app, area).1
+}
+
+/// The screen rows of the pane, and how many log lines they show whole.
+fn layout(app: &App, area: Rect) -> (Vec<Line<'static>>, usize) {
     let rows = area.height as usize;
     let width = area.width as usize;
     let tag_width = if app.tags { tag_width(app) } else { 0 };
@@ -65,8 +77,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> usize {
             whole += 1;
         }
     }
-    frame.render_widget(Paragraph::new(out), area);
-    whole
+    (out, whole)
 }
 
 /// The display lines of one log line: itself, or its JSON rendering.

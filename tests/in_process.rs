@@ -1,0 +1,255 @@
+//! The viewer driven in process, as gitui tests its app: key events go
+//! through the real `App` (keymap, prompts) into the real engine on its
+//! thread, and the frames it publishes come back — no terminal, no pty. The
+//! pty tests (`tests/e2e.rs`) cover the same keys through the binary.
+
+use std::io;
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use logweave::engine::{Command, Engine, Frame, SourceInfo};
+use logweave::gen::{self, GenFormat, GenSpec};
+use logweave::merge::{Merge, MergeOptions};
+use logweave::print::{print_merge, PrintOptions};
+use logweave::record::timestamp::{Zone, ZoneClock};
+use logweave::record::{RecordLayout, TimeOptions};
+use logweave::source::{FileSource, MemSource, Source};
+use logweave::view::app::App;
+use logweave::view::keymap::Keymap;
+use logweave::view::theme::Theme;
+use logweave::window::Window;
+
+const DEADLINE: Duration = Duration::from_secs(20);
+const ROWS: u16 = 24;
+
+fn time() -> TimeOptions {
+    TimeOptions {
+        format: None,
+        clock: ZoneClock::new(Zone::Utc),
+    }
+}
+
+fn layouts(sources: &[Arc<dyn Source>]) -> Vec<RecordLayout> {
+    sources
+        .iter()
+        .map(|s| RecordLayout::open(s.clone(), &time(), true).expect("layout"))
+        .collect()
+}
+
+/// The viewer without a terminal: `App` + an engine thread.
+struct Viewer {
+    app: App,
+    commands: Sender<Command>,
+    frames: Receiver<Arc<Frame>>,
+}
+
+impl Viewer {
+    fn open(sources: Vec<Arc<dyn Source>>) -> Self {
+        let infos = (0..sources.len())
+            .map(|i| SourceInfo {
+                label: format!("source-{i}.log"),
+                tag: format!("s{i}"),
+                json: false,
+                enabled: true,
+                error: None,
+                warning: None,
+            })
+            .collect();
+        let window = Window::new(Merge::new(layouts(&sources), MergeOptions { dedup: true }));
+        let engine = Engine::new(window, infos, ZoneClock::new(Zone::Utc), None);
+        let (commands, received) = mpsc::channel();
+        let (published, frames) = mpsc::channel();
+        std::thread::spawn(move || {
+            engine.run(
+                received,
+                Box::new(move |frame| {
+                    let _ = published.send(frame);
+                }),
+            )
+        });
+        let app = App::new(Keymap::load(), Theme::load(true), (100, ROWS));
+        commands.send(app.resize_command()).expect("engine");
+        let mut viewer = Self {
+            app,
+            commands,
+            frames,
+        };
+        viewer.wait_for("the first screen", |f| !f.lines.is_empty());
+        viewer
+    }
+
+    /// Types `keys`: characters, or `\n` for Enter and `\x1b` for Esc.
+    fn press(&mut self, keys: &str) {
+        for c in keys.chars() {
+            let code = match c {
+                '\n' => KeyCode::Enter,
+                '\x1b' => KeyCode::Esc,
+                ' ' => KeyCode::Char(' '),
+                c => KeyCode::Char(c),
+            };
+            for command in self.app.on_key(KeyEvent::new(code, KeyModifiers::NONE)) {
+                self.commands.send(command).expect("engine alive");
+            }
+        }
+    }
+
+    /// Takes frames until one satisfies `condition` (it becomes the app's).
+    fn wait_for(&mut self, what: &str, condition: impl Fn(&Frame) -> bool) -> Arc<Frame> {
+        let start = Instant::now();
+        loop {
+            let left = DEADLINE.saturating_sub(start.elapsed());
+            let frame = self
+                .frames
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("timed out waiting for {what}"));
+            self.app.frame = frame.clone();
+            if condition(&frame) {
+                return frame;
+            }
+        }
+    }
+
+    fn lines(frame: &Frame) -> Vec<String> {
+        frame
+            .lines
+            .iter()
+            .map(|l| String::from_utf8_lossy(&l.text).into_owned())
+            .collect()
+    }
+}
+
+impl Drop for Viewer {
+    fn drop(&mut self) {
+        let _ = self.commands.send(Command::Quit);
+    }
+}
+
+fn generated(dir: &Path) -> Vec<Arc<dyn Source>> {
+    let spec = GenSpec {
+        out: dir.to_path_buf(),
+        size: 400_000,
+        format: GenFormat::Text,
+        seed: 7,
+    };
+    gen::generate(&spec)
+        .expect("gen")
+        .into_iter()
+        .map(|f| Arc::new(FileSource::open(&f.path).expect("open")) as Arc<dyn Source>)
+        .collect()
+}
+
+/// What `--print` writes for the same sources, line by line.
+fn printed(sources: &[Arc<dyn Source>]) -> Vec<String> {
+    let mut out = Vec::new();
+    let options = PrintOptions {
+        since: None,
+        until: None,
+        tags: None,
+        threads: 1,
+        prefilter: Vec::new(),
+        filter: None,
+    };
+    print_merge(
+        layouts(sources),
+        MergeOptions { dedup: true },
+        &options,
+        &mut out,
+    )
+    .expect("print");
+    String::from_utf8_lossy(&out)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn paging_down_and_up_shows_the_printed_stream_a_page_at_a_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sources = generated(dir.path());
+    let reference = printed(&sources);
+    let page = (ROWS - 1) as usize;
+    let mut viewer = Viewer::open(sources);
+    let first = viewer.wait_for("the top", |f| !f.lines.is_empty());
+    assert_eq!(Viewer::lines(&first), reference[..page]);
+    for n in 1..=5 {
+        viewer.press(" ");
+        let want = reference[n * page..(n + 1) * page].to_vec();
+        viewer.wait_for(&format!("page {n}"), |f| Viewer::lines(f) == want);
+    }
+    viewer.press("bb");
+    let want = reference[3 * page..4 * page].to_vec();
+    viewer.wait_for("two pages back up", |f| Viewer::lines(f) == want);
+    viewer.press("G");
+    let want = reference[reference.len() - page..].to_vec();
+    viewer.wait_for("the end", |f| Viewer::lines(f) == want);
+}
+
+#[test]
+fn toggling_a_source_hides_its_lines_and_brings_them_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sources = generated(dir.path());
+    let mut viewer = Viewer::open(sources);
+    viewer.wait_for("lines of the second source", |f| {
+        f.lines.iter().any(|l| l.source == 1)
+    });
+    viewer.press("2");
+    let hidden = viewer.wait_for("the second source hidden", |f| {
+        !f.sources[1].enabled && !f.lines.is_empty()
+    });
+    assert!(hidden.lines.iter().all(|l| l.source != 1));
+    viewer.press("2");
+    viewer.wait_for("it back", |f| {
+        f.sources[1].enabled && f.lines.iter().any(|l| l.source == 1)
+    });
+}
+
+/// Bytes that arrive slowly beyond the first MiB: a search through them
+/// takes seconds, long enough to be cancelled for sure.
+struct Slow(MemSource);
+
+impl Source for Slow {
+    fn len(&self) -> u64 {
+        self.0.len()
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        if offset > 1 << 20 {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        self.0.read_at(offset, buf)
+    }
+}
+
+#[test]
+fn a_search_finds_the_next_hit_and_esc_cancels_a_long_one() {
+    let mut text = String::new();
+    for i in 0..200_000u32 {
+        let (m, s) = (i / 60 % 60, i % 60);
+        let word = if i == 150 { "needle" } else { "hay" };
+        text.push_str(&format!(
+            "2024-12-20T1{}:{m:02}:{s:02}Z {word} {i}\n",
+            i / 3600 % 10
+        ));
+    }
+    let source: Arc<dyn Source> = Arc::new(Slow(MemSource(text.into_bytes())));
+    let mut viewer = Viewer::open(vec![source]);
+    // Found: the hit comes into view, highlighted.
+    viewer.press("/needle\n");
+    let found = viewer.wait_for("the hit on screen", |f| {
+        f.lines.iter().any(|l| l.text.ends_with(b"needle 150"))
+    });
+    assert!(found.highlight.is_some());
+    // A pattern that is nowhere: the search crawls through slow bytes
+    // until Esc stops it.
+    viewer.press("/absent\n");
+    viewer.wait_for("the search to run", |f| f.busy.is_some());
+    viewer.press("\x1b");
+    let stopped = viewer.wait_for("the search to stop", |f| {
+        f.message.as_deref() == Some("search cancelled")
+    });
+    assert!(stopped.busy.is_none());
+}
