@@ -1,5 +1,5 @@
-//! Airflow: every place a task attempt's log lives, found from its ids
-//! (DESIGN §1). Local files come from the log folder's default layout
+//! Airflow: every place a task attempt's log lives, found from its ids.
+//! Local files come from the log folder's default layout
 //! (`dag_id=…/run_id=…/task_id=…/[map_index=N/]attempt=N.log`) with every
 //! `attempt=N.log*` sibling (trigger sub-logs, rotation backups); the remote
 //! copy is every object under the same relative key; the worker's log

@@ -4,7 +4,7 @@
 //! Each round merges what the sources hold beyond the cursor of the round
 //! before (complete lines, see [`crate::source::watch`]), prints it, and
 //! waits for a source to change — through the same
-//! [`Follower`](crate::source::follower::Follower) as the viewer: files that
+//! [`Follower`] as the viewer: files that
 //! appear in a followed folder join, and so do rotation backups beside a
 //! followed file (from where their old self was printed, so a line written
 //! to a log after it was rotated away is not lost). Truncation, rewriting

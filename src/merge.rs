@@ -1,5 +1,5 @@
 //! The K-way merge of per-source record readers, in both directions, from any
-//! cursor (DESIGN §4–5).
+//! cursor (the order-key, dedup and cursor contracts in docs/ARCHITECTURE.md).
 //!
 //! Order key of a record: `(UTC ns, source rank, byte offset)`; untimed records
 //! sort first. A [`Cursor`] is one byte offset per source: records before it
@@ -64,7 +64,7 @@ pub trait RecordPredicate: Send + Sync {
 /// Merge behaviour that users can switch.
 #[derive(Clone, Copy, Debug)]
 pub struct MergeOptions {
-    /// Drop copies of the same record stored in several sources (DESIGN §4).
+    /// Drop copies of the same record stored in several sources (never within one).
     pub dedup: bool,
 }
 

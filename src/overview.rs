@@ -1,4 +1,4 @@
-//! The overview pass (DESIGN §6): one background merge over all sources that
+//! The overview pass: one background merge over all sources that
 //! keeps sparse statistics — a checkpoint (cursor, lines so far) and a time
 //! interval with per-source record and error counts every megabyte or so.
 //!

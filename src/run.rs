@@ -1,6 +1,6 @@
 //! What a command does once clap has parsed it: raw flags become one
 //! validated [`Settings`], the sources are opened once into
-//! [`OpenedSource`](sources::OpenedSource)s, and a mode — the viewer, print,
+//! `OpenedSource`s, and a mode — the viewer, print,
 //! or print-follow — takes them. `main` only parses, dispatches and turns a
 //! [`RunError`] or an [`Outcome`] into an exit status.
 

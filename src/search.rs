@@ -1,4 +1,4 @@
-//! Search (DESIGN §6): finding the next line that matches a pattern, in
+//! Search: finding the next line that matches a pattern, in
 //! merged order, without materialising the merged stream.
 //!
 //! When the sources are sorted — the common case; the engine assumes it until

@@ -1,4 +1,4 @@
-//! The window: the bounded scrollback buffer the screen looks at (DESIGN §5).
+//! The window: the bounded scrollback buffer the screen looks at.
 //!
 //! It holds the lines between a top and a bottom [`Cursor`] — the viewport
 //! plus a margin of a few screens on each side — filled lazily from the merge

@@ -1,4 +1,4 @@
-//! Property tests for the merge contracts (DESIGN §4–5): forward equals an
+//! Property tests for the merge contracts (order key, cursors, exactly once): forward equals an
 //! obviously-correct reference, backward is its reverse, and any cursor
 //! splits the stream so that every record shows exactly once.
 

@@ -190,7 +190,7 @@ fn check(
     let lines = shown(&mut merge);
     let paths: &[bool] = if sorted { &[true, false] } else { &[false] };
     // On unsorted sources the merge going up is not the merge going down
-    // reversed (DESIGN §4: only sorted sources merge to a stable sort), so
+    // reversed (only sorted sources merge to a stable sort), so
     // backward search there follows what scrolling up shows; the reference
     // here is the downward merge, so only forward search is compared.
     let directions: &[bool] = if sorted { &[true, false] } else { &[true] };

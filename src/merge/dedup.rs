@@ -1,4 +1,4 @@
-//! Cross-source dedup (DESIGN §4): the same log stored in two places shows
+//! Cross-source dedup: the same log stored in two places shows
 //! once, a line printed twice by the task shows twice.
 //!
 //! Among the records that share one timestamp, for each distinct content, as
@@ -23,7 +23,8 @@ use crate::record::timestamp::Nanos;
 use crate::record::{Record, RecordReader};
 
 /// Records larger than this are never dropped, so no record ever has to be
-/// hashed whole beyond this size (DESIGN §5, trap 2).
+/// hashed whole beyond this size: a record may be huge (a source without
+/// timestamps is one record), and it must never have to be held whole.
 pub const DEDUP_MAX_RECORD: u64 = 1024 * 1024;
 
 /// A timestamp group with more records than this (over all its sources) is

@@ -6,8 +6,10 @@
 //! `Range:` (also the Airflow worker log server) and object storage through
 //! `object_store` — and share the cache, the retries and the accounting here.
 
+mod cache;
 pub mod http;
 pub mod object;
+mod open;
 mod runtime;
 
 use std::io;
@@ -18,13 +20,14 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use std::path::PathBuf;
-
 use super::{
     compressed, spool, spooled, FollowTarget, Growable, Health, MemSource, OpenError, Source,
     SourceEntry,
 };
+pub use open::{is_url, open_http, open_objects, open_ranged, open_url};
 pub use runtime::block_on;
+
+use cache::BlockCache;
 
 /// Bytes per cached block. Big enough that a screen is one request, small
 /// enough that a jump does not fetch much more than it shows.
@@ -430,220 +433,6 @@ impl Source for RemoteSource {
     }
 }
 
-/// Least-recently-used blocks, at most [`CACHED_BLOCKS`]. A linear scan of
-/// 32 entries costs less than the hashing it would replace.
-#[derive(Default)]
-struct BlockCache {
-    blocks: Vec<(u64, Bytes, u64)>,
-    tick: u64,
-    /// The block fetched last and how many were fetched with it, to spot
-    /// reading straight on.
-    last_fetch: Option<(u64, u64)>,
-}
-
-impl BlockCache {
-    fn get(&mut self, index: u64) -> Option<Bytes> {
-        self.tick += 1;
-        let tick = self.tick;
-        self.blocks
-            .iter_mut()
-            .find(|(i, _, _)| *i == index)
-            .map(|(_, block, used)| {
-                *used = tick;
-                block.clone()
-            })
-    }
-
-    /// How many blocks to fetch from `index`: one for a jump, growing runs
-    /// for a reader that keeps asking for the next block.
-    fn run_ahead(&mut self, index: u64) -> u64 {
-        let run = match self.last_fetch {
-            Some((end, run)) if end == index => (run * 2).min(MAX_RUN),
-            _ => 1,
-        };
-        self.last_fetch = Some((index + run, run));
-        run
-    }
-
-    fn insert(&mut self, index: u64, block: Bytes) {
-        self.tick += 1;
-        if let Some(slot) = self.blocks.iter_mut().find(|(i, _, _)| *i == index) {
-            *slot = (index, block, self.tick);
-            return;
-        }
-        if self.blocks.len() >= CACHED_BLOCKS {
-            if let Some(oldest) = self
-                .blocks
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, (_, _, used))| *used)
-                .map(|(at, _)| at)
-            {
-                self.blocks.swap_remove(oldest);
-            }
-        }
-        self.blocks.push((index, block, self.tick));
-    }
-}
-
-/// `true` for an argument that names a remote source rather than a path.
-pub fn is_url(arg: &str) -> bool {
-    arg.starts_with("http://") || arg.starts_with("https://") || object::is_object_url(arg)
-}
-
-/// Opens a URL given as a source: `http(s)://` as one file, an object URL
-/// as one object or, when no object has that name, every object under it.
-pub fn open_url(url: &str) -> (Vec<SourceEntry>, Vec<OpenError>) {
-    let shown = redact(url);
-    let failed = |e: RemoteError| OpenError::Remote {
-        path: shown.clone(),
-        message: e.to_string(),
-    };
-    if !object::is_object_url(url) {
-        let backend = http::HttpBackend::new(url);
-        return match open_http(backend, shown.clone(), None) {
-            Ok(entry) => (vec![entry], Vec::new()),
-            Err(e) => (Vec::new(), vec![failed(e)]),
-        };
-    }
-    let (bucket, path) = match object::Bucket::for_url(url) {
-        Ok(found) => found,
-        Err(e) => return (Vec::new(), vec![failed(e)]),
-    };
-    let single = if url.ends_with('/') || path.as_ref().is_empty() {
-        Err(RemoteError::NotFound)
-    } else {
-        open_ranged(Arc::new(bucket.object(path.clone())), shown.clone(), None)
-    };
-    match single {
-        Ok(entry) => (vec![entry], Vec::new()),
-        Err(RemoteError::NotFound) => {
-            let prefix = match path.as_ref() {
-                "" => String::new(),
-                p => format!("{p}/"),
-            };
-            let listed = match bucket.list(&prefix) {
-                Ok(listed) if listed.is_empty() => Err(RemoteError::Other(
-                    "no object with that name or under it".into(),
-                )),
-                other => other,
-            };
-            match listed {
-                Ok(objects) => open_objects(&bucket, objects, |_| None),
-                Err(e) => (Vec::new(), vec![failed(e)]),
-            }
-        }
-        Err(e) => (Vec::new(), vec![failed(e)]),
-    }
-}
-
-/// Opens listed objects of a bucket, tagged by `tag_of`.
-pub fn open_objects(
-    bucket: &object::Bucket,
-    objects: Vec<(object_store::path::Path, u64)>,
-    tag_of: impl Fn(&str) -> Option<String>,
-) -> (Vec<SourceEntry>, Vec<OpenError>) {
-    let (mut opened, mut errors) = (Vec::new(), Vec::new());
-    for (path, len) in objects {
-        let shown = bucket.url_of(&path);
-        let tag = tag_of(path.as_ref());
-        let backend = Arc::new(bucket.object(path));
-        let stat = Stat { len, version: None };
-        match open_with_stat(backend, stat, shown.clone(), tag) {
-            Ok(entry) => opened.push(entry),
-            Err(e) => errors.push(OpenError::Remote {
-                path: shown,
-                message: e.to_string(),
-            }),
-        }
-    }
-    (opened, errors)
-}
-
-/// Opens an HTTP(S) URL: ranged when the server allows, else spooled.
-pub fn open_http(
-    backend: http::HttpBackend,
-    label: String,
-    tag: Option<String>,
-) -> Result<SourceEntry, RemoteError> {
-    let health = Arc::new(Health::default());
-    let probe = with_retries(&health, backend.location(), || backend.probe())?;
-    match probe {
-        http::Probe::Ranged(stat) => open_with_stat(Arc::new(backend), stat, label, tag),
-        http::Probe::Whole(body) => {
-            let path = PathBuf::from(backend.location());
-            let mut body = std::io::BufReader::with_capacity(256 * 1024, body);
-            let head = std::io::BufRead::fill_buf(&mut body)
-                .map_err(|e| RemoteError::Other(super::describe_io_error(&e)))?
-                .to_vec();
-            let spool = match compressed::Compression::sniff(&MemSource(head)) {
-                Ok(Some(compressed::Compression::Gzip)) => spool::Spool::start(
-                    path,
-                    label,
-                    "download",
-                    flate2::bufread::MultiGzDecoder::new(body),
-                ),
-                Ok(Some(compressed::Compression::Zstd)) => {
-                    zstd::stream::read::Decoder::with_buffer(body)
-                        .and_then(|d| spool::Spool::start(path, label, "download", d))
-                }
-                _ => spool::Spool::start(path, label, "download", body),
-            }
-            .map_err(|e| RemoteError::Other(super::describe_io_error(&e)))?;
-            let mut entry =
-                spooled(spool).map_err(|e| RemoteError::Other(super::describe_io_error(&e)))?;
-            entry.tag = tag;
-            Ok(entry)
-        }
-    }
-}
-
-/// Opens a ranged backend, asking for its size first.
-pub fn open_ranged(
-    backend: Arc<dyn RangeBackend>,
-    label: String,
-    tag: Option<String>,
-) -> Result<SourceEntry, RemoteError> {
-    let health = Arc::new(Health::default());
-    let stat = with_retries(&health, backend.location(), || backend.stat())?;
-    open_with_stat(backend, stat, label, tag)
-}
-
-fn open_with_stat(
-    backend: Arc<dyn RangeBackend>,
-    stat: Stat,
-    label: String,
-    tag: Option<String>,
-) -> Result<SourceEntry, RemoteError> {
-    let health = Arc::new(Health::default());
-    let path = PathBuf::from(backend.location());
-    let remote = RemoteSource::with_stat(backend, stat, health.clone());
-    let source = Arc::new(remote.clone());
-    let compression = compressed::Compression::sniff(source.as_ref())
-        .map_err(|e| RemoteError::Other(super::describe_io_error(&e)))?;
-    if let Some(compression) = compression {
-        let spool = compressed::decompress(&path, label, source, compression)
-            .map_err(|e| RemoteError::Other(super::describe_io_error(&e)))?;
-        let mut entry =
-            spooled(spool).map_err(|e| RemoteError::Other(super::describe_io_error(&e)))?;
-        entry.tag = tag;
-        return Ok(entry);
-    }
-    Ok(SourceEntry {
-        path,
-        label,
-        tag,
-        source,
-        // Follow mode asks the server for the length now and then.
-        follow: Some(FollowTarget {
-            path: None,
-            file: Growable::Remote(remote),
-        }),
-        health: Some(health),
-        filling: None,
-    })
-}
-
 /// Removes credentials from a URL before it is shown anywhere: the user
 /// part (`user:password@`) and the query (presigned URLs carry signatures).
 pub fn redact(url: &str) -> String {
@@ -753,7 +542,7 @@ mod tests {
             len,
             "each byte is fetched once, read-ahead included"
         );
-        assert!(source.lock_cache().blocks.len() <= CACHED_BLOCKS);
+        assert!(source.lock_cache().len() <= CACHED_BLOCKS);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Watching a file that grows (both follow modes, DESIGN §6): new bytes are
+//! Watching a file that grows (both follow modes): new bytes are
 //! handed on up to the last complete line — or all of them once the writer
 //! has been quiet for [`GRACE`] — and a file that was truncated, rewritten
 //! (its first bytes changed) or rotated (its path now names another file,

@@ -1,0 +1,110 @@
+//! Building the immutable [`Frame`] the view draws: the window's lines,
+//! the sources, position, line numbers, timeline, messages.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{format_utc, Engine, Frame, FrameLine, MESSAGE_FOR};
+
+impl Engine {
+    /// The frame of the engine's state now.
+    pub(super) fn frame(&mut self, busy: Option<String>) -> Arc<Frame> {
+        self.generation += 1;
+        let (loaded, viewport) = self.window.loaded();
+        let mut latest = i64::MIN;
+        let mut lines = Vec::with_capacity(self.height);
+        for (i, l) in loaded.iter().enumerate().take(viewport + self.height) {
+            let ts = l.record.record.ts;
+            let late = ts.is_some_and(|t| t < latest);
+            latest = latest.max(ts.unwrap_or(i64::MIN));
+            if i >= viewport {
+                lines.push(FrameLine {
+                    source: l.record.source,
+                    text: l.text.clone(),
+                    cut: l.cut,
+                    first: l.is_record_start(),
+                    level: l.record.record.level,
+                    ts,
+                    late,
+                });
+            }
+        }
+        let total = self.window.merge().total_len();
+        let percent = if self.window.shows_end() {
+            100.0
+        } else if total == 0 {
+            0.0
+        } else {
+            self.window.bytes_above_viewport() as f64 * 100.0 / total as f64
+        };
+        let (line_number, overview_progress, timeline) = match &self.overview {
+            Some(overview) => {
+                // Line numbers count the whole stream: not while a source is
+                // hidden or a filter is on.
+                let all_shown = self.filter.is_empty()
+                    && self.sources.iter().all(|s| s.enabled || s.error.is_some());
+                let line = self
+                    .window
+                    .cursor_at_row(0)
+                    .filter(|_| all_shown)
+                    .and_then(|c| {
+                        let first = self.window.visible().next()?;
+                        overview.line_of(
+                            &c,
+                            first.record.source,
+                            first.record.record.start,
+                            first.start,
+                        )
+                    });
+                (
+                    line,
+                    overview.progress(),
+                    overview.timeline(self.timeline_width),
+                )
+            }
+            None => (None, None, None),
+        };
+        Arc::new(Frame {
+            lines,
+            sources: self.sources.clone(),
+            top_time: self.top_ts().map(format_utc),
+            percent,
+            line_number,
+            overview_progress,
+            at_start: self.window.shows_start(),
+            at_end: self.window.shows_end(),
+            message: self.current_message(),
+            busy,
+            timeline,
+            highlight: self.search.as_ref().map(|s| s.matcher.clone()),
+            search: self.search_summary(),
+            filters: self.filter_summary(),
+            follow: self
+                .follow
+                .as_ref()
+                .filter(|f| f.engaged)
+                .map(|f| f.following),
+            working: overview_progress.is_some()
+                || self
+                    .search
+                    .as_ref()
+                    .and_then(|s| s.count.as_ref())
+                    .is_some_and(|c| c.progress().is_some()),
+            generation: self.generation,
+        })
+    }
+
+    /// The message to show now: a new one, or the last one for a while.
+    fn current_message(&mut self) -> Option<String> {
+        if let Some(new) = self.message.take() {
+            self.shown_message = Some((new, Instant::now()));
+        }
+        match &self.shown_message {
+            Some((text, since)) if since.elapsed() < MESSAGE_FOR => Some(text.clone()),
+            _ => {
+                self.shown_message = None;
+                None
+            }
+        }
+    }
+}
