@@ -10,12 +10,11 @@
 pub mod command;
 mod follow;
 mod frame;
-mod level;
+pub mod job;
 mod search;
 
-use std::collections::VecDeque;
 use std::io;
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,7 +23,6 @@ pub use crate::record::Level;
 pub use crate::search::matcher::{Matcher, PatternKind};
 pub use command::{Command, Goto};
 
-use crate::merge::Cursor;
 use crate::overview::{Overview, OverviewHandle};
 use crate::record::format::TsFormat;
 use crate::record::timestamp::{format_utc, Nanos, ZoneClock};
@@ -105,11 +103,62 @@ pub struct Frame {
     /// Follow mode: `Some(true)` while the screen follows the end,
     /// `Some(false)` while paused.
     pub follow: Option<bool>,
-    /// Background work (overview, hit count) is still running: the view
-    /// asks for fresh frames until it is done.
-    pub working: bool,
     /// Increases with every frame.
     pub generation: u64,
+}
+
+/// What wakes the engine.
+pub enum Event {
+    /// What the user asked for (from the view).
+    Command(Command),
+    /// Something changed in a followed file's folder (from the watcher).
+    FilesChanged,
+    /// A job or background count reported.
+    Job(job::Report),
+}
+
+/// The engine's event channel, made before the engine runs so that the
+/// view can hold its [`Commands`] end.
+pub struct Inbox {
+    sender: Sender<Event>,
+    receiver: Receiver<Event>,
+}
+
+impl Inbox {
+    pub fn new() -> Self {
+        let (sender, receiver) = mpsc::channel();
+        Self { sender, receiver }
+    }
+
+    /// A handle for sending commands.
+    pub fn commands(&self) -> Commands {
+        Commands(self.sender.clone())
+    }
+}
+
+impl Default for Inbox {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The view's end of the engine's inbox.
+#[derive(Clone)]
+pub struct Commands(Sender<Event>);
+
+impl Commands {
+    /// Sends `command`; `false` once the engine has stopped.
+    pub fn send(&self, command: Command) -> bool {
+        self.0.send(Event::Command(command)).is_ok()
+    }
+}
+
+/// A wake-up for background counting: a frame is worth publishing.
+fn progress_wake(events: &Sender<Event>) -> crate::overview::Wake {
+    let events = events.clone();
+    Arc::new(move || {
+        let _ = events.send(Event::Job(job::Report::Progress));
+    })
 }
 
 /// Where frames go (the view passes a closure that wakes it up).
@@ -126,8 +175,11 @@ pub struct Engine {
     timeline_width: usize,
     message: Option<String>,
     generation: u64,
-    /// Commands that arrived during a long scan, to be applied next.
-    queued: VecDeque<Command>,
+    /// The search or level search running now (latest wins).
+    job: Option<job::Job>,
+    next_job: u64,
+    /// The engine's own inbox, for jobs and watchers to report to.
+    events: Option<Sender<Event>>,
     start_at: Option<Nanos>,
     /// The last message and when it was first shown: it stays a few seconds
     /// (frames come often while following) or until the next key.
@@ -158,8 +210,7 @@ fn may_read_everything(merge: &crate::merge::Merge) -> bool {
 /// How long a message stays in the status bar without a key being pressed.
 const MESSAGE_FOR: Duration = Duration::from_secs(4);
 
-/// How often a long scan checks for new commands and reports progress.
-const SCAN_CHECK_EVERY: u64 = 4096;
+/// How often the status bar shows a running job's progress.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 impl Engine {
@@ -179,7 +230,9 @@ impl Engine {
             timeline_width: 80,
             message: None,
             generation: 0,
-            queued: VecDeque::new(),
+            job: None,
+            next_job: 0,
+            events: None,
             start_at: None,
             shown_message: None,
             search: None,
@@ -260,6 +313,9 @@ impl Engine {
                 .filter(|&i| self.sources.get(i).is_some_and(|s| s.error.is_some()))
                 .collect();
             self.overview = start_overview(&self.window, &failed);
+            if let (Some(overview), Some(wake)) = (&self.overview, self.progress_wake()) {
+                overview.wake_with(wake);
+            }
         }
     }
 
@@ -297,21 +353,27 @@ impl Engine {
         time: crate::record::TimeOptions,
         now: bool,
         folders: Vec<std::path::PathBuf>,
-        wake: Option<std::sync::mpsc::Sender<Command>>,
     ) -> Self {
         let mut follow = follow::Follow::new(targets, time, true);
         follow.join_new_files_in(folders);
-        if let Some(wake) = wake {
-            follow.watch(wake);
-        }
         follow.following = now;
         follow.engaged = now;
         self.follow = Some(follow);
         self
     }
 
-    /// Runs until `Quit` or until the command channel closes.
-    pub fn run(mut self, commands: Receiver<Command>, publish: Publish) {
+    /// Runs until `Quit` or until every [`Commands`] handle is gone: waits
+    /// for events — commands, file changes, job reports — applies them in
+    /// batches and publishes one frame per batch.
+    pub fn run(mut self, inbox: Inbox, publish: Publish) {
+        let Inbox { sender, receiver } = inbox;
+        if let Some(follow) = &mut self.follow {
+            follow.watch(sender.clone());
+        }
+        if let Some(overview) = &self.overview {
+            overview.wake_with(progress_wake(&sender));
+        }
+        self.events = Some(sender);
         let following = self.follow.as_ref().is_some_and(|f| f.following);
         let opened = match self.start_at {
             _ if following => self.window.jump_end(),
@@ -323,83 +385,183 @@ impl Engine {
         }
         publish(self.frame(None));
         loop {
-            let first = match self.queued.pop_front() {
-                Some(command) => command,
-                None if self.follow.is_some() => match commands.recv_timeout(
-                    self.follow
-                        .as_ref()
-                        .map_or(follow::POLL, |f| f.poll_interval()),
-                ) {
-                    Ok(command) => command,
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                        let health_changed = self.check_health();
-                        match self.follow_tick() {
-                            Ok(true) => publish(self.frame(None)),
-                            Ok(false) if health_changed => publish(self.frame(None)),
-                            Ok(false) => {}
-                            Err(e) => {
-                                self.message = Some(format!("follow: {e}"));
-                                publish(self.frame(None));
-                            }
-                        }
+            // A running job shows its progress; follow mode looks at its
+            // files now and then; otherwise the engine sleeps until woken.
+            let wait = match (&self.job, &self.follow) {
+                (Some(_), _) => Some(PROGRESS_EVERY),
+                (None, Some(follow)) => Some(follow.poll_interval()),
+                (None, None) => None,
+            };
+            let first = match wait {
+                Some(wait) => match receiver.recv_timeout(wait) {
+                    Ok(event) => event,
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.on_idle(&publish);
                         continue;
                     }
-                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+                    Err(RecvTimeoutError::Disconnected) => return,
                 },
-                None => match commands.recv() {
-                    Ok(command) => command,
+                None => match receiver.recv() {
+                    Ok(event) => event,
                     Err(_) => return,
                 },
             };
             let mut batch = vec![first];
             loop {
-                match commands.try_recv() {
-                    Ok(command) => batch.push(command),
+                match receiver.try_recv() {
+                    Ok(event) => batch.push(event),
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => return,
                 }
             }
             // A burst of file events is one look at the files.
             let mut look = false;
-            for command in batch {
-                if matches!(command, Command::Quit) {
-                    return;
+            for event in batch {
+                match event {
+                    Event::Command(Command::Quit) => {
+                        if let Some(job) = self.job.take() {
+                            job.stop();
+                        }
+                        return;
+                    }
+                    Event::Command(command) => self.apply_surviving_failures(command),
+                    Event::FilesChanged => look = true,
+                    Event::Job(job::Report::Progress) => {}
+                    Event::Job(report) => self.finish_job(report),
                 }
-                if matches!(command, Command::SourcesChanged) {
-                    look = true;
-                    continue;
-                }
-                self.apply_surviving_failures(command, &commands, &publish);
             }
             if look {
                 if let Err(e) = self.follow_tick() {
                     self.message = Some(format!("follow: {e}"));
                 }
             }
-            publish(self.frame(None));
+            let busy = self.job.as_ref().map(job::Job::busy);
+            publish(self.frame(busy));
+        }
+    }
+
+    /// Nothing arrived for a while: a job's progress, follow mode's look.
+    fn on_idle(&mut self, publish: &Publish) {
+        if let Some(job) = &self.job {
+            let busy = job.busy();
+            publish(self.frame(Some(busy)));
+            return;
+        }
+        let health_changed = self.check_health();
+        match self.follow_tick() {
+            Ok(true) => publish(self.frame(None)),
+            Ok(false) if health_changed => publish(self.frame(None)),
+            Ok(false) => {}
+            Err(e) => {
+                self.message = Some(format!("follow: {e}"));
+                publish(self.frame(None));
+            }
+        }
+    }
+
+    /// A wake-up for background counting started now (none before `run`).
+    fn progress_wake(&self) -> Option<crate::overview::Wake> {
+        self.events.as_ref().map(progress_wake)
+    }
+
+    /// Starts `kind` as the job, stopping the one running.
+    fn start_job(&mut self, kind: job::JobKind, retried: bool) {
+        if let Some(old) = self.job.take() {
+            old.stop();
+        }
+        let Some(events) = self.events.clone() else {
+            return;
+        };
+        self.next_job += 1;
+        let id = self.next_job;
+        let fork = self.window.merge().fork();
+        let mut started = match &kind {
+            job::JobKind::Search { forward, matcher } => {
+                let sorted = self
+                    .overview
+                    .as_ref()
+                    .and_then(|o| o.sorted())
+                    .unwrap_or(true);
+                job::search(
+                    id,
+                    fork,
+                    self.search_start(),
+                    *forward,
+                    matcher.clone(),
+                    sorted,
+                    events,
+                )
+            }
+            &job::JobKind::Level { forward, level } => {
+                let Some(start) = self.window.cursor_at_row(0) else {
+                    return;
+                };
+                job::level(id, fork, start, forward, level, events)
+            }
+        };
+        started.retried = retried;
+        self.job = Some(started);
+    }
+
+    /// A job reported: shows what it found, unless it is not the latest.
+    fn finish_job(&mut self, report: job::Report) {
+        let id = match &report {
+            job::Report::Search { id, .. } | job::Report::Level { id, .. } => *id,
+            job::Report::Progress => return,
+        };
+        let Some(done) = self.job.take_if(|job| job.id == id) else {
+            return;
+        };
+        let result = match report {
+            job::Report::Search { result, .. } => result.and_then(|found| self.show_search(found)),
+            job::Report::Level { result, .. } => {
+                result.and_then(|found| match (found, &done.kind) {
+                    (Some(cursor), _) => self.window.jump_to_cursor(&cursor),
+                    (None, &job::JobKind::Level { forward, level }) => {
+                        self.message = Some(format!(
+                            "no {} record {}",
+                            level.name(),
+                            if forward { "below" } else { "above" }
+                        ));
+                        Ok(())
+                    }
+                    (None, _) => Ok(()),
+                })
+            }
+            job::Report::Progress => Ok(()),
+        };
+        let Err(e) = result else {
+            return;
+        };
+        // A source failed under it: hide that source and look again on the
+        // others, once.
+        match self.quarantine_failed_sources() {
+            Ok(true) if !done.retried => {
+                let hidden = self.message.take();
+                self.start_job(done.kind, true);
+                self.message = hidden;
+            }
+            Ok(true) => {}
+            Ok(false) => self.message = Some(format!("read error: {e}")),
+            Err(again) => self.message = Some(format!("read error: {again}")),
         }
     }
 
     /// Applies `command`; if a source fails for good under it, hides that
     /// source and applies it again on the others, so `G` still lands at the
     /// end and `/` still searches when a server dies mid-way.
-    fn apply_surviving_failures(
-        &mut self,
-        command: Command,
-        commands: &Receiver<Command>,
-        publish: &Publish,
-    ) {
+    fn apply_surviving_failures(&mut self, command: Command) {
         // Showing a source again is not done twice: hiding it again is
         // the answer to its failure.
         let retry = (!matches!(command, Command::ToggleSource(_))).then(|| command.clone());
-        let Err(e) = self.apply(command, commands, publish) else {
+        let Err(e) = self.apply(command) else {
             return;
         };
         match self.quarantine_failed_sources() {
             Ok(true) => {
                 // Keep the message that names the hidden source.
                 let hidden = self.message.take();
-                if let Some(Err(e)) = retry.map(|retry| self.apply(retry, commands, publish)) {
+                if let Some(Err(e)) = retry.map(|retry| self.apply(retry)) {
                     self.read_failed(e);
                 }
                 self.message = self.message.take().or(hidden);
@@ -409,18 +571,24 @@ impl Engine {
         }
     }
 
-    fn apply(
-        &mut self,
-        command: Command,
-        commands: &Receiver<Command>,
-        publish: &Publish,
-    ) -> io::Result<()> {
-        if !matches!(
-            command,
-            Command::Refresh | Command::SourcesChanged | Command::Resize { .. }
-        ) {
+    fn apply(&mut self, command: Command) -> io::Result<()> {
+        if !matches!(command, Command::Resize { .. }) {
             // A key was pressed: the last message has been seen.
             self.shown_message = None;
+            // Latest wins: Esc, or any other key, stops the running job;
+            // a new search replaces it without a word.
+            if let Some(job) = self.job.take() {
+                job.stop();
+                let replaced = matches!(
+                    command,
+                    Command::Search { .. }
+                        | Command::SearchAgain { .. }
+                        | Command::NextAtLevel { .. }
+                );
+                if !replaced {
+                    self.message = Some(job.cancelled());
+                }
+            }
         }
         match command {
             Command::Resize {
@@ -452,17 +620,13 @@ impl Engine {
                 self.window.jump_end()?
             }
             Command::Follow => self.start_following()?,
-            Command::SourcesChanged => {
-                self.follow_tick()?;
-            }
             Command::Goto(goto) => {
                 self.pause_following();
                 self.goto(goto)?
             }
-            Command::Refresh => {}
             Command::NextAtLevel { forward, level } => {
                 self.pause_following();
-                self.find_level(forward, level, commands, publish)?
+                self.start_job(job::JobKind::Level { forward, level }, false);
             }
             Command::ToggleSource(index) => self.toggle_source(index)?,
             Command::Search {
@@ -471,11 +635,11 @@ impl Engine {
                 forward,
             } => {
                 self.pause_following();
-                self.search(&pattern, kind, forward, commands, publish)?
+                self.search(&pattern, kind, forward)
             }
             Command::SearchAgain { reverse } => {
                 self.pause_following();
-                self.search_again(reverse, commands, publish)?
+                self.search_again(reverse)
             }
             Command::AddFilter {
                 pattern,

@@ -79,6 +79,62 @@ impl Timeline {
     }
 }
 
+/// Called when background counting (the overview, a hit count) moved on or
+/// finished: the engine then publishes a frame, so the view needs no tick.
+pub type Wake = Arc<dyn Fn() + Send + Sync>;
+
+/// How often background counting calls its [`Wake`] while it runs.
+const WAKE_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// A [`Wake`] that may be given after the work started; called at most
+/// every [`WAKE_EVERY`] while it runs, and once at the end.
+#[derive(Clone, Default)]
+pub struct Waker {
+    inner: Arc<Mutex<WakerState>>,
+}
+
+#[derive(Default)]
+struct WakerState {
+    wake: Option<Wake>,
+    last: Option<std::time::Instant>,
+}
+
+impl Waker {
+    /// Calls `wake` from now on.
+    pub fn set(&self, wake: Wake) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.wake = Some(wake);
+        }
+    }
+
+    /// Progress: wakes unless it did a moment ago.
+    pub fn progressed(&self) {
+        self.call(false);
+    }
+
+    /// Done: always wakes.
+    pub fn finished(&self) {
+        self.call(true);
+    }
+
+    fn call(&self, always: bool) {
+        let wake = match self.inner.lock() {
+            Ok(mut inner) => {
+                let due = always || inner.last.is_none_or(|t| t.elapsed() >= WAKE_EVERY);
+                if !due {
+                    return;
+                }
+                inner.last = Some(std::time::Instant::now());
+                inner.wake.clone()
+            }
+            Err(_) => None,
+        };
+        if let Some(wake) = wake {
+            wake();
+        }
+    }
+}
+
 /// Starts overview passes.
 pub struct Overview;
 
@@ -97,8 +153,10 @@ impl Overview {
         let total_bytes: u64 = layouts.iter().map(RecordLayout::len).sum();
         let state = Arc::new(Mutex::new(State::default()));
         let stop = Arc::new(AtomicBool::new(false));
+        let waker = Waker::default();
         {
             let (state, stop, layouts) = (state.clone(), stop.clone(), layouts.clone());
+            let waker = waker.clone();
             let left_out = left_out.to_vec();
             let spawned = std::thread::Builder::new()
                 .name("overview".into())
@@ -108,11 +166,12 @@ impl Overview {
                     for &i in &left_out {
                         merge.set_enabled(i, false);
                     }
-                    if let Err(e) = scan(&mut merge, sources, &state, &stop) {
+                    if let Err(e) = scan(&mut merge, sources, &state, &stop, &waker) {
                         if let Ok(mut st) = state.lock() {
                             st.failed = Some(e.to_string());
                         }
                     }
+                    waker.finished();
                 });
             if spawned.is_err() {
                 return None;
@@ -128,6 +187,7 @@ impl Overview {
             stop,
             counter,
             total_bytes,
+            waker,
         })
     }
 }
@@ -137,6 +197,7 @@ fn scan(
     sources: usize,
     state: &Mutex<State>,
     stop: &AtomicBool,
+    waker: &Waker,
 ) -> io::Result<()> {
     merge.seek_start();
     let mut lines = 0u64;
@@ -185,6 +246,8 @@ fn scan(
                     lines,
                 });
             }
+            drop(st);
+            waker.progressed();
         }
     }
     let mut st = lock(state);
@@ -232,6 +295,7 @@ pub struct OverviewHandle {
     /// A merge for counting from a checkpoint to an exact position.
     counter: Mutex<Merge>,
     total_bytes: u64,
+    waker: Waker,
 }
 
 impl Drop for OverviewHandle {
@@ -241,6 +305,11 @@ impl Drop for OverviewHandle {
 }
 
 impl OverviewHandle {
+    /// Calls `wake` as the pass moves on and when it ends.
+    pub fn wake_with(&self, wake: Wake) {
+        self.waker.set(wake);
+    }
+
     /// Percent done while the pass runs; `None` once it has finished.
     pub fn progress(&self) -> Option<u8> {
         let st = lock(&self.state);

@@ -13,21 +13,16 @@ pub mod text;
 pub mod theme;
 
 use std::io;
-use std::sync::mpsc::Sender;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crossterm::event::{self, Event, KeyEventKind};
 use tokio::sync::{mpsc, watch};
 
-use crate::engine::{Command, Frame};
+use crate::engine::{Command, Commands, Frame};
 use app::App;
 use keymap::Keymap;
 use terminal::TerminalGuard;
 use theme::Theme;
-
-/// How often the view asks for a fresh frame while the overview counts.
-const PROGRESS_TICK: Duration = Duration::from_millis(500);
 
 /// View settings from the command line, environment and config file.
 #[derive(Clone, Debug, Default)]
@@ -43,7 +38,7 @@ pub struct ViewOptions {
 /// Runs the viewer until the user quits or a signal ends it.
 pub fn run(
     frames: watch::Receiver<Arc<Frame>>,
-    commands: Sender<Command>,
+    commands: Commands,
     options: ViewOptions,
 ) -> io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -59,7 +54,7 @@ pub fn run(
 async fn event_loop(
     guard: &mut TerminalGuard,
     mut frames: watch::Receiver<Arc<Frame>>,
-    commands: &Sender<Command>,
+    commands: &Commands,
     options: ViewOptions,
 ) -> io::Result<()> {
     let size = guard.terminal.size()?;
@@ -94,14 +89,10 @@ async fn event_loop(
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut hangup = signal(SignalKind::hangup())?;
-    let mut tick = tokio::time::interval(PROGRESS_TICK);
 
-    let mut dirty = true;
     loop {
-        if dirty {
-            guard.terminal.draw(|f| render::draw(f, &app))?;
-            dirty = false;
-        }
+        // Every wake-up below is input or a new frame: both are drawn.
+        guard.terminal.draw(|f| render::draw(f, &app))?;
         tokio::select! {
             ev = input.recv() => {
                 let Some(ev) = ev else { return Ok(()) };
@@ -125,19 +116,12 @@ async fn event_loop(
                         return Ok(());
                     }
                 }
-                dirty = true;
             }
             changed = frames.changed() => {
                 if changed.is_err() {
                     return Ok(());
                 }
                 app.frame = frames.borrow_and_update().clone();
-                dirty = true;
-            }
-            _ = tick.tick() => {
-                if app.frame.working || app.frame.busy.is_some() {
-                    send(vec![Command::Refresh]);
-                }
             }
             _ = terminate.recv() => return Ok(()),
             _ = interrupt.recv() => return Ok(()),

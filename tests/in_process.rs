@@ -5,13 +5,13 @@
 
 use std::io;
 use std::path::Path;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use logweave::engine::{Command, Engine, Frame, SourceInfo};
+use logweave::engine::{Command, Commands, Engine, Frame, Inbox, SourceInfo};
 use logweave::gen::{self, GenFormat, GenSpec};
 use logweave::merge::{Merge, MergeOptions};
 use logweave::print::{print_merge, PrintOptions};
@@ -43,7 +43,7 @@ fn layouts(sources: &[Arc<dyn Source>]) -> Vec<RecordLayout> {
 /// The viewer without a terminal: `App` + an engine thread.
 struct Viewer {
     app: App,
-    commands: Sender<Command>,
+    commands: Commands,
     frames: Receiver<Arc<Frame>>,
 }
 
@@ -61,18 +61,19 @@ impl Viewer {
             .collect();
         let window = Window::new(Merge::new(layouts(&sources), MergeOptions { dedup: true }));
         let engine = Engine::new(window, infos, ZoneClock::new(Zone::Utc), None);
-        let (commands, received) = mpsc::channel();
+        let inbox = Inbox::new();
+        let commands = inbox.commands();
         let (published, frames) = mpsc::channel();
         std::thread::spawn(move || {
             engine.run(
-                received,
+                inbox,
                 Box::new(move |frame| {
                     let _ = published.send(frame);
                 }),
             )
         });
         let app = App::new(Keymap::load(), Theme::load(true), (100, ROWS));
-        commands.send(app.resize_command()).expect("engine");
+        assert!(commands.send(app.resize_command()), "engine running");
         let mut viewer = Self {
             app,
             commands,
@@ -92,7 +93,7 @@ impl Viewer {
                 c => KeyCode::Char(c),
             };
             for command in self.app.on_key(KeyEvent::new(code, KeyModifiers::NONE)) {
-                self.commands.send(command).expect("engine alive");
+                assert!(self.commands.send(command), "engine alive");
             }
         }
     }
@@ -124,7 +125,7 @@ impl Viewer {
 
 impl Drop for Viewer {
     fn drop(&mut self) {
-        let _ = self.commands.send(Command::Quit);
+        self.commands.send(Command::Quit);
     }
 }
 

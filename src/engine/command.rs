@@ -47,10 +47,6 @@ pub enum Command {
     Cancel,
     /// Follow the sources as they grow (`F`).
     Follow,
-    /// A followed file changed (from the file watcher): look now.
-    SourcesChanged,
-    /// Publish a fresh frame (e.g. to pick up overview progress).
-    Refresh,
     Quit,
 }
 

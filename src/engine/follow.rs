@@ -11,12 +11,10 @@ use std::path::PathBuf;
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
-use super::{Command, Engine};
+use super::{Engine, Event};
 use crate::record::{RecordLayout, TimeOptions};
 use crate::source::follower::{Change, Follower};
 use crate::source::{FollowTarget, Source};
-
-pub use crate::source::follower::POLL;
 
 /// New lines taken into the window one by one per look; beyond that (a big
 /// burst) the window is read afresh at the end.
@@ -54,11 +52,12 @@ impl Follow {
         }
     }
 
-    /// Wakes the engine with `SourcesChanged` whenever something happens in
-    /// a followed file's folder. Without a watcher, polling covers it.
-    pub fn watch(&mut self, wake: Sender<Command>) {
+    /// Wakes the engine with [`Event::FilesChanged`] whenever something
+    /// happens in a followed file's folder. Without a watcher, polling
+    /// covers it.
+    pub fn watch(&mut self, wake: Sender<Event>) {
         self.follower.wake_on_changes(move || {
-            let _ = wake.send(Command::SourcesChanged);
+            let _ = wake.send(Event::FilesChanged);
         });
     }
 

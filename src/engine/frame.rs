@@ -84,12 +84,6 @@ impl Engine {
                 .as_ref()
                 .filter(|f| f.engaged)
                 .map(|f| f.following),
-            working: overview_progress.is_some()
-                || self
-                    .search
-                    .as_ref()
-                    .and_then(|s| s.count.as_ref())
-                    .is_some_and(|c| c.progress().is_some()),
             generation: self.generation,
         })
     }

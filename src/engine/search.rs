@@ -1,25 +1,21 @@
 //! The engine's search and filter commands: `/`, `?`, `n`, `N`, `&`, `L`.
 //!
-//! A search runs on a thread of its own over a fork of the merge, so the
-//! engine keeps publishing progress and hears `Esc` (or any new command,
-//! which wins) while it scans.
+//! A search runs as the engine's job over a fork of the merge
+//! ([`super::job`]), so the engine keeps publishing progress and hears `Esc`
+//! (or any new command, which wins) while it scans.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use super::{group, Command, Engine, Publish};
+use super::job::{JobKind, SearchOutcome};
+use super::{group, Engine};
 use crate::merge::{MergedRecord, RecordPredicate};
+use crate::overview::Wake;
 use crate::record::Level;
 use crate::search::count::HitCount;
 use crate::search::filter::RecordFilter;
 use crate::search::matcher::{Matcher, PatternKind};
-use crate::search::{find, From, Hit, Position, ScanProgress};
-
-/// How often a running search reports progress.
-const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+use crate::search::{From, Hit, Position};
 
 /// The search in force.
 pub struct ActiveSearch {
@@ -31,19 +27,14 @@ pub struct ActiveSearch {
 }
 
 impl Engine {
-    pub(super) fn search(
-        &mut self,
-        pattern: &str,
-        kind: PatternKind,
-        forward: bool,
-        commands: &Receiver<Command>,
-        publish: &Publish,
-    ) -> io::Result<()> {
+    /// `/` and `?`: a new search, started as the engine's job (see
+    /// [`super::job`]); its hits are counted once it has found the first.
+    pub(super) fn search(&mut self, pattern: &str, kind: PatternKind, forward: bool) {
         let matcher = match Matcher::new(pattern, kind) {
             Ok(m) => Arc::new(m),
             Err(e) => {
                 self.message = Some(e);
-                return Ok(());
+                return;
             }
         };
         // Latest wins: the old count stops when its handle drops.
@@ -53,30 +44,55 @@ impl Engine {
             count: None,
             last_hit: None,
         });
-        let result = self.run_search(forward, commands, publish);
-        if let Some(search) = &mut self.search {
-            search.count = start_hit_count(self.window.merge(), matcher);
-        }
-        result
+        self.start_job(JobKind::Search { forward, matcher }, false);
     }
 
-    pub(super) fn search_again(
-        &mut self,
-        reverse: bool,
-        commands: &Receiver<Command>,
-        publish: &Publish,
-    ) -> io::Result<()> {
+    /// `n` and `N`: the last search again, the same way or the other.
+    pub(super) fn search_again(&mut self, reverse: bool) {
         let Some(search) = &self.search else {
             self.message = Some("no previous search (type / or ?)".into());
-            return Ok(());
+            return;
         };
         let forward = search.forward != reverse;
-        self.run_search(forward, commands, publish)
+        let matcher = search.matcher.clone();
+        self.start_job(JobKind::Search { forward, matcher }, false);
+    }
+
+    /// Shows what a search job found.
+    pub(super) fn show_search(&mut self, found: SearchOutcome) -> io::Result<()> {
+        let Some(search) = &self.search else {
+            return Ok(());
+        };
+        let (text, forward) = (search.matcher.text().to_string(), search.forward);
+        match found {
+            SearchOutcome::Cancelled => self.message = Some("search cancelled".into()),
+            SearchOutcome::NotFound => {
+                self.message = Some(format!("pattern not found: {text}"));
+            }
+            SearchOutcome::Found { hit, wrapped } => {
+                if wrapped {
+                    self.message = Some(if forward {
+                        "search hit BOTTOM, continuing at TOP".into()
+                    } else {
+                        "search hit TOP, continuing at BOTTOM".into()
+                    });
+                }
+                self.show_hit(&hit)?;
+                if let Some(search) = &mut self.search {
+                    search.last_hit = Some(hit);
+                }
+            }
+        }
+        let wake = self.progress_wake();
+        if let Some(search) = self.search.as_mut().filter(|s| s.count.is_none()) {
+            search.count = start_hit_count(self.window.merge(), search.matcher.clone(), wake);
+        }
+        Ok(())
     }
 
     /// Where a search starts: the last hit while it is on screen, else the
     /// top line.
-    fn search_start(&self) -> From {
+    pub(super) fn search_start(&self) -> From {
         let visible = |hit: &Hit| {
             self.window.visible().any(|l| {
                 l.record.source == hit.source
@@ -101,57 +117,6 @@ impl Engine {
             }),
             _ => From::Edge,
         }
-    }
-
-    fn run_search(
-        &mut self,
-        forward: bool,
-        commands: &Receiver<Command>,
-        publish: &Publish,
-    ) -> io::Result<()> {
-        let Some(matcher) = self.search.as_ref().map(|s| s.matcher.clone()) else {
-            return Ok(());
-        };
-        let sorted = self
-            .overview
-            .as_ref()
-            .and_then(|o| o.sorted())
-            .unwrap_or(true);
-        let mut from = self.search_start();
-        let mut wrapped = false;
-        let hit = loop {
-            match self.scan(&from, forward, &matcher, sorted, commands, publish)? {
-                Scan::Found(hit) => break Some(hit),
-                Scan::Cancelled => {
-                    self.message = Some("search cancelled".into());
-                    return Ok(());
-                }
-                Scan::NotFound if !wrapped => match from {
-                    From::Line(p) => {
-                        wrapped = true;
-                        from = From::EdgeUntil(p);
-                    }
-                    _ => break None,
-                },
-                Scan::NotFound => break None,
-            }
-        };
-        let Some(hit) = hit else {
-            self.message = Some(format!("pattern not found: {}", matcher.text()));
-            return Ok(());
-        };
-        if wrapped {
-            self.message = Some(if forward {
-                "search hit BOTTOM, continuing at TOP".into()
-            } else {
-                "search hit TOP, continuing at BOTTOM".into()
-            });
-        }
-        self.show_hit(&hit)?;
-        if let Some(search) = &mut self.search {
-            search.last_hit = Some(hit);
-        }
-        Ok(())
     }
 
     /// Puts the hit line a third of the way down the screen.
@@ -182,60 +147,6 @@ impl Engine {
             self.window.scroll(row as isize - third as isize)?;
         }
         Ok(())
-    }
-
-    /// Runs one scan on its own thread, reporting progress and giving way
-    /// to `Esc` or any new command (which is queued, latest wins).
-    fn scan(
-        &mut self,
-        from: &From,
-        forward: bool,
-        matcher: &Matcher,
-        sorted: bool,
-        commands: &Receiver<Command>,
-        publish: &Publish,
-    ) -> io::Result<Scan> {
-        let mut fork = self.window.merge().fork();
-        let progress = ScanProgress::default();
-        let stop = AtomicBool::new(false);
-        let mut last_report = Instant::now();
-        let result = std::thread::scope(|scope| {
-            let job =
-                scope.spawn(|| find(&mut fork, from, forward, matcher, sorted, &progress, &stop));
-            while !job.is_finished() {
-                match commands.recv_timeout(Duration::from_millis(20)) {
-                    // The view's progress tick: this loop publishes anyway.
-                    Ok(Command::Refresh) => {}
-                    Ok(command) => {
-                        stop.store(true, Ordering::Relaxed);
-                        if !matches!(command, Command::Cancel) {
-                            self.queued.push_back(command);
-                        }
-                    }
-                    Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => stop.store(true, Ordering::Relaxed),
-                }
-                if last_report.elapsed() >= PROGRESS_EVERY && !stop.load(Ordering::Relaxed) {
-                    last_report = Instant::now();
-                    let busy = format!(
-                        "searching for {}… {}% (Esc cancels)",
-                        matcher.text(),
-                        progress.percent().unwrap_or(0)
-                    );
-                    publish(self.frame(Some(busy)));
-                }
-            }
-            job.join()
-        });
-        let found = match result {
-            Ok(found) => found?,
-            Err(_) => return Err(io::Error::other("search failed")),
-        };
-        Ok(match found {
-            _ if stop.load(Ordering::Relaxed) => Scan::Cancelled,
-            Some(hit) => Scan::Found(hit),
-            None => Scan::NotFound,
-        })
     }
 
     pub(super) fn add_filter(
@@ -296,9 +207,10 @@ impl Engine {
             Some(Arc::new(self.filter.clone()))
         };
         self.window.merge_mut().set_predicate(predicate);
+        let wake = self.progress_wake();
         if let Some(search) = &mut self.search {
             // Hits are counted in what is shown.
-            search.count = start_hit_count(self.window.merge(), search.matcher.clone());
+            search.count = start_hit_count(self.window.merge(), search.matcher.clone(), wake);
             search.last_hit = None;
         }
         match top {
@@ -352,15 +264,13 @@ impl Engine {
     }
 }
 
-enum Scan {
-    Found(Hit),
-    NotFound,
-    Cancelled,
-}
-
 /// Counts the hits of `matcher` in the background ("hit 12 of 3,402"),
 /// unless that means reading big remote sources through: `n` and `N` find
 /// hits without it.
-fn start_hit_count(merge: &crate::merge::Merge, matcher: Arc<Matcher>) -> Option<HitCount> {
-    super::may_read_everything(merge).then(|| HitCount::start(merge, matcher))
+fn start_hit_count(
+    merge: &crate::merge::Merge,
+    matcher: Arc<Matcher>,
+    wake: Option<Wake>,
+) -> Option<HitCount> {
+    super::may_read_everything(merge).then(|| HitCount::start(merge, matcher, wake))
 }

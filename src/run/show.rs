@@ -226,31 +226,26 @@ fn view(
     let window = Window::new(Merge::new(layouts, settings.merge));
     let overview = engine::start_overview(&window, &[]);
     let (frames_tx, frames_rx) = tokio::sync::watch::channel(Arc::new(engine::Frame::default()));
-    let (commands_tx, commands_rx) = std::sync::mpsc::channel();
+    let inbox = engine::Inbox::new();
+    let commands = inbox.commands();
     let engine = Engine::new(window, infos, clock, overview)
         .watching_health(healths)
         .filtered(settings.filter)
         .saying((!notices.is_empty()).then(|| notices.join("; ")))
         .starting_at(settings.since)
-        .following(
-            follow_targets,
-            settings.time,
-            settings.follow,
-            folders,
-            Some(commands_tx.clone()),
-        );
+        .following(follow_targets, settings.time, settings.follow, folders);
     std::thread::Builder::new()
         .name("engine".into())
         .spawn(move || {
             engine.run(
-                commands_rx,
+                inbox,
                 Box::new(move |frame| {
                     let _ = frames_tx.send(frame);
                 }),
             )
         })
         .map_err(|e| RunError::Failed(format!("cannot start: {e}")))?;
-    crate::view::run(frames_rx, commands_tx, settings.view)
+    crate::view::run(frames_rx, commands, settings.view)
         .map_err(|e| RunError::Failed(format!("terminal error: {e}")))?;
     Ok(Outcome::Complete)
 }

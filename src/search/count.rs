@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use super::matcher::Matcher;
 use super::{matching_line_count_before, matching_lines, Hit};
 use crate::merge::{Cursor, Merge};
+use crate::overview::{Wake, Waker};
 
 const CHECKPOINT_BYTES: u64 = 1024 * 1024;
 
@@ -48,17 +49,23 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 impl HitCount {
     /// Starts counting `matcher`'s hits over a copy of `merge` (same
     /// sources, dedup and filter).
-    pub fn start(merge: &Merge, matcher: Arc<Matcher>) -> Self {
+    /// `wake`, if given, is called as the count moves on and when it ends.
+    pub fn start(merge: &Merge, matcher: Arc<Matcher>, wake: Option<Wake>) -> Self {
         let state = Arc::new(Mutex::new(State::default()));
         let stop = Arc::new(AtomicBool::new(false));
         let total_bytes = merge.total_len();
         let mut scan = merge.fork();
+        let waker = Waker::default();
+        if let Some(wake) = wake {
+            waker.set(wake);
+        }
         {
             let (state, stop, matcher) = (state.clone(), stop.clone(), matcher.clone());
             let _ = std::thread::Builder::new()
                 .name("hit-count".into())
                 .spawn(move || {
-                    let _ = count(&mut scan, &matcher, &state, &stop);
+                    let _ = count(&mut scan, &matcher, &state, &stop, &waker);
+                    waker.finished();
                 });
         }
         Self {
@@ -116,6 +123,7 @@ fn count(
     matcher: &Matcher,
     state: &Mutex<State>,
     stop: &AtomicBool,
+    waker: &Waker,
 ) -> io::Result<()> {
     merge.seek_start();
     lock(state).checkpoints.push((merge.cursor(), 0));
@@ -131,6 +139,8 @@ fn count(
             let mut st = lock(state);
             st.checkpoints.push((merge.cursor(), hits));
             st.bytes_done = merge.bytes_above();
+            drop(st);
+            waker.progressed();
         }
     }
     let mut st = lock(state);
