@@ -87,7 +87,7 @@ pub type Wake = Arc<dyn Fn() + Send + Sync>;
 const WAKE_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// A [`Wake`] that may be given after the work started; called at most
-/// every [`WAKE_EVERY`] while it runs, and once at the end.
+/// every 250 ms while it runs, and once at the end.
 #[derive(Clone, Default)]
 pub struct Waker {
     inner: Arc<Mutex<WakerState>>,

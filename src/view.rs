@@ -7,13 +7,15 @@
 pub mod app;
 pub mod json;
 pub mod keymap;
+pub mod picker;
 pub mod render;
 pub mod terminal;
 pub mod text;
 pub mod theme;
 
 use std::io;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crossterm::event::{self, Event, KeyEventKind};
 use tokio::sync::{mpsc, watch};
@@ -70,25 +72,8 @@ async fn event_loop(
     };
     send(vec![app.resize_command()]);
 
-    // crossterm's reader blocks: it gets a thread, and hands events over.
-    let (input_tx, mut input) = mpsc::unbounded_channel();
-    std::thread::Builder::new()
-        .name("input".into())
-        .spawn(move || loop {
-            match event::read() {
-                Ok(ev) => {
-                    if input_tx.send(ev).is_err() {
-                        return;
-                    }
-                }
-                Err(_) => return,
-            }
-        })?;
-
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut hangup = signal(SignalKind::hangup())?;
+    let mut input = input_events()?;
+    let mut signals = Signals::new()?;
 
     loop {
         // Every wake-up below is input or a new frame: both are drawn.
@@ -123,9 +108,91 @@ async fn event_loop(
                 }
                 app.frame = frames.borrow_and_update().clone();
             }
-            _ = terminate.recv() => return Ok(()),
-            _ = interrupt.recv() => return Ok(()),
-            _ = hangup.recv() => return Ok(()),
+            _ = signals.any() => return Ok(()),
+        }
+    }
+}
+
+/// Terminal input as a channel. crossterm's reader blocks, so it gets a
+/// thread of its own — one for the whole process, since a reader left
+/// blocked by the picker would swallow the viewer's first key. It hands
+/// each event to the latest channel asked for, keeping what arrives while
+/// there is none (between the picker and the viewer).
+fn input_events() -> io::Result<mpsc::UnboundedReceiver<Event>> {
+    static STARTED: AtomicBool = AtomicBool::new(false);
+    let (sender, receiver) = mpsc::unbounded_channel();
+    {
+        let mut hub = input_hub();
+        for event in hub.pending.drain(..) {
+            let _ = sender.send(event);
+        }
+        hub.subscriber = Some(sender);
+    }
+    if !STARTED.swap(true, Ordering::SeqCst) {
+        let spawned = std::thread::Builder::new().name("input".into()).spawn(|| {
+            while let Ok(event) = event::read() {
+                let mut hub = input_hub();
+                let event = match &hub.subscriber {
+                    Some(sender) => match sender.send(event) {
+                        Ok(()) => continue,
+                        Err(unsent) => unsent.0,
+                    },
+                    None => event,
+                };
+                hub.subscriber = None;
+                if hub.pending.len() < PENDING_MAX {
+                    hub.pending.push(event);
+                }
+            }
+        });
+        if let Err(e) = spawned {
+            STARTED.store(false, Ordering::SeqCst);
+            return Err(e);
+        }
+    }
+    Ok(receiver)
+}
+
+/// Input kept while no one listens: a few keystrokes' worth.
+const PENDING_MAX: usize = 256;
+
+struct InputHub {
+    subscriber: Option<mpsc::UnboundedSender<Event>>,
+    pending: Vec<Event>,
+}
+
+fn input_hub() -> std::sync::MutexGuard<'static, InputHub> {
+    static HUB: Mutex<InputHub> = Mutex::new(InputHub {
+        subscriber: None,
+        pending: Vec::new(),
+    });
+    HUB.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// SIGTERM, SIGINT and SIGHUP: each ends the viewer or the picker like `q`,
+/// so that the terminal is given back.
+struct Signals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+    hangup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> io::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+            hangup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    /// Waits for any of them.
+    async fn any(&mut self) {
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = self.interrupt.recv() => {}
+            _ = self.hangup.recv() => {}
         }
     }
 }

@@ -1,23 +1,15 @@
-//! `logweave airflow` without ids: pick dag → run → task → (map index) →
-//! try from the log folder, keyboard-driven, newest runs and tries first,
-//! with sizes. Ids given on the command line skip their level.
+//! `logweave airflow` without ids: the levels to pick through — dag → run
+//! → task → (map index) → try — read from the log folder, newest runs and
+//! tries first, with sizes and ages. Ids given on the command line skip
+//! their level. This is the model; the widget that shows it and reads keys
+//! is `view::picker`, and `run::airflow` joins the two.
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
-
-use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use ratatui::layout::{Constraint, Layout};
-use ratatui::style::{Modifier, Style};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{List, ListItem, ListState, Paragraph};
-use ratatui::Frame;
+use std::time::SystemTime;
 
 use super::discover::{self, Node};
 use super::AttemptId;
-use crate::view::terminal::TerminalGuard;
 
 /// A level of the folder tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,26 +33,26 @@ impl Kind {
     }
 }
 
-/// What the user has chosen so far and the list in front of them.
+/// What the user has chosen so far and the level in front of them.
 pub struct Picker {
     base: PathBuf,
     /// Chosen levels: kind, value, folder.
     chosen: Vec<(Kind, String, PathBuf)>,
     kind: Kind,
     nodes: Vec<Node>,
-    filter: String,
-    selected: usize,
     /// Ids from the command line, taken without asking.
     preset: Vec<(Kind, String)>,
-    message: Option<String>,
 }
 
-/// What a key did.
+/// What choosing did.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Continue,
-    Quit,
+pub enum Step {
+    /// Went down a level (or stays, when nothing was chosen).
+    Down,
+    /// A try: the attempt.
     Picked(AttemptId),
+    /// Could not: why.
+    Failed(String),
 }
 
 impl Picker {
@@ -87,10 +79,7 @@ impl Picker {
             chosen: Vec::new(),
             kind: Kind::Dag,
             nodes: Vec::new(),
-            filter: String::new(),
-            selected: 0,
             preset,
-            message: None,
         };
         picker.load(Kind::Dag, base.to_path_buf())?;
         Ok(picker)
@@ -113,47 +102,31 @@ impl Picker {
         }
         self.kind = kind;
         self.nodes = nodes;
-        self.filter.clear();
-        self.selected = 0;
         Ok(())
     }
 
     /// Takes levels given on the command line while they exist.
-    pub fn apply_preset(&mut self) -> Outcome {
+    pub fn apply_preset(&mut self) -> Step {
         while let Some(at) = self.preset.iter().position(|(k, _)| *k == self.kind) {
             let (_, value) = self.preset.remove(at);
             match self.nodes.iter().position(|n| n.name == value) {
-                Some(index) => {
-                    self.selected = index;
-                    match self.choose() {
-                        Outcome::Continue => {}
-                        other => return other,
-                    }
-                }
-                None => {
-                    self.message = Some(format!("no {} '{value}' here", self.kind.title()));
-                    break;
-                }
+                Some(index) => match self.open(index) {
+                    Step::Down => {}
+                    other => return other,
+                },
+                None => return Step::Failed(format!("no {} '{value}' here", self.kind.title())),
             }
         }
-        Outcome::Continue
+        Step::Down
     }
 
-    fn visible(&self) -> Vec<&Node> {
-        let filter = self.filter.to_lowercase();
-        self.nodes
-            .iter()
-            .filter(|n| n.name.to_lowercase().contains(&filter))
-            .collect()
-    }
-
-    /// Descends into the selected entry, or finishes on a try.
-    fn choose(&mut self) -> Outcome {
-        let Some(node) = self.visible().get(self.selected).map(|n| (*n).clone()) else {
-            return Outcome::Continue;
+    /// Descends into entry `index` of the level, or finishes on a try.
+    pub fn open(&mut self, index: usize) -> Step {
+        let Some(node) = self.nodes.get(index).cloned() else {
+            return Step::Down;
         };
         if self.kind == Kind::Try {
-            return Outcome::Picked(self.attempt(&node.name));
+            return Step::Picked(self.attempt(&node.name));
         }
         let next = match self.kind {
             Kind::Dag => Kind::Run,
@@ -165,23 +138,22 @@ impl Picker {
         self.chosen
             .push((self.kind, node.name.clone(), node.path.clone()));
         if let Err(e) = self.load(next, node.path) {
-            self.message = Some(format!("cannot read the folder: {e}"));
             self.back();
+            return Step::Failed(format!("cannot read the folder: {e}"));
         }
-        Outcome::Continue
+        Step::Down
     }
 
-    /// Goes up one level.
-    fn back(&mut self) {
-        if let Some((kind, value, _)) = self.chosen.pop() {
-            let dir = self
-                .chosen
-                .last()
-                .map_or_else(|| self.base.clone(), |(_, _, path)| path.clone());
-            if self.load(kind, dir).is_ok() {
-                self.selected = self.nodes.iter().position(|n| n.name == value).unwrap_or(0);
-            }
-        }
+    /// Goes up one level; the index of the entry it came from there, or
+    /// `None` at the top.
+    pub fn back(&mut self) -> Option<usize> {
+        let (kind, value, _) = self.chosen.pop()?;
+        let dir = self
+            .chosen
+            .last()
+            .map_or_else(|| self.base.clone(), |(_, _, path)| path.clone());
+        self.load(kind, dir).ok()?;
+        Some(self.nodes.iter().position(|n| n.name == value).unwrap_or(0))
     }
 
     fn attempt(&self, try_name: &str) -> AttemptId {
@@ -200,107 +172,40 @@ impl Picker {
         }
     }
 
-    /// Applies one key.
-    pub fn key(&mut self, key: KeyEvent) -> Outcome {
-        self.message = None;
-        let count = self.visible().len();
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Char('c') if ctrl => return Outcome::Quit,
-            KeyCode::Esc if !self.filter.is_empty() => self.filter.clear(),
-            KeyCode::Esc if self.chosen.is_empty() => return Outcome::Quit,
-            KeyCode::Esc | KeyCode::Left => self.back(),
-            KeyCode::Backspace if self.filter.is_empty() => self.back(),
-            KeyCode::Backspace => {
-                self.filter.pop();
-                self.selected = 0;
-            }
-            KeyCode::Up => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Down => self.selected = (self.selected + 1).min(count.saturating_sub(1)),
-            KeyCode::PageUp => self.selected = self.selected.saturating_sub(10),
-            KeyCode::PageDown => self.selected = (self.selected + 10).min(count.saturating_sub(1)),
-            KeyCode::Home => self.selected = 0,
-            KeyCode::End => self.selected = count.saturating_sub(1),
-            KeyCode::Enter | KeyCode::Right => return self.choose(),
-            KeyCode::Char(c) if !ctrl => {
-                self.filter.push(c);
-                self.selected = 0;
-            }
-            _ => {}
-        }
-        Outcome::Continue
+    /// What this level asks for: `dag`, `run`, `task`, `map index`, `try`.
+    pub fn asking(&self) -> &'static str {
+        self.kind.title()
     }
 
-    /// Draws the picker.
-    pub fn render(&self, frame: &mut Frame) {
-        let [head, list, foot] = Layout::vertical([
-            Constraint::Length(2),
-            Constraint::Min(1),
-            Constraint::Length(1),
-        ])
-        .areas(frame.area());
-        let mut path: Vec<Span> = vec![Span::styled(
-            "logweave airflow  ",
-            Style::new().add_modifier(Modifier::BOLD),
-        )];
-        for (kind, value, _) in &self.chosen {
-            path.push(Span::raw(format!("{}={value} › ", kind.title())));
-        }
-        path.push(Span::styled(
-            format!("pick a {}", self.kind.title()),
-            Style::new().add_modifier(Modifier::REVERSED),
-        ));
-        let filter = if self.filter.is_empty() {
-            format!("{}", self.base.display())
-        } else {
-            format!("filter: {}", self.filter)
-        };
-        frame.render_widget(
-            Paragraph::new(vec![Line::from(path), Line::from(filter)]),
-            head,
-        );
-        let visible = self.visible();
-        let width = visible
+    /// The levels chosen so far (`dag=etl`).
+    pub fn path(&self) -> Vec<String> {
+        self.chosen
             .iter()
-            .map(|n| n.name.chars().count())
-            .max()
-            .unwrap_or(0);
-        let items: Vec<ListItem> = visible
+            .map(|(kind, value, _)| format!("{}={value}", kind.title()))
+            .collect()
+    }
+
+    /// The log folder.
+    pub fn base(&self) -> &Path {
+        &self.base
+    }
+
+    /// The level's entries: a name (`attempt 2` for a try) and its size
+    /// and age.
+    pub fn rows(&self) -> Vec<(String, String)> {
+        self.nodes
             .iter()
             .map(|n| {
                 let name = match self.kind {
                     Kind::Try => format!("attempt {}", n.name),
                     _ => n.name.clone(),
                 };
-                ListItem::new(format!(
-                    "{name:<width$}  {:>9}  {}",
-                    human_bytes(n.bytes),
-                    age(n.modified),
-                    width = width + if self.kind == Kind::Try { 8 } else { 0 }
-                ))
-            })
-            .collect();
-        let empty = items.is_empty();
-        let mut state = ListState::default().with_selected((!empty).then_some(self.selected));
-        frame.render_stateful_widget(
-            List::new(items).highlight_style(Style::new().add_modifier(Modifier::REVERSED)),
-            list,
-            &mut state,
-        );
-        let help = match (&self.message, empty) {
-            (Some(message), _) => message.clone(),
-            (None, true) if self.filter.is_empty() => {
-                format!(
-                    "no {} folders here · ← back · q/Esc quit",
-                    self.kind.title()
+                (
+                    name,
+                    format!("{:>9}  {}", human_bytes(n.bytes), age(n.modified)),
                 )
-            }
-            (None, true) => "nothing matches · Backspace edits the filter".into(),
-            (None, false) => {
-                "↑↓ move · Enter/→ open · ←/Backspace back · type to filter · Esc quit".into()
-            }
-        };
-        frame.render_widget(Paragraph::new(help), foot);
+            })
+            .collect()
     }
 }
 
@@ -346,62 +251,6 @@ fn age(modified: SystemTime) -> String {
     }
 }
 
-/// Runs the picker on the terminal; `None` when the user quit.
-pub fn pick(base: &Path, known: &PartialId) -> io::Result<Option<AttemptId>> {
-    let mut picker = Picker::new(base, known)?;
-    if let Outcome::Picked(id) = picker.apply_preset() {
-        return Ok(Some(id));
-    }
-    // SIGTERM, SIGINT or SIGHUP end the picker like `q`, so that the
-    // terminal is given back (the guard restores it on every return).
-    let signalled = Arc::new(AtomicBool::new(false));
-    let signals = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let _entered = signals.enter();
-        let mut terminate = signal(SignalKind::terminate())?;
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut hangup = signal(SignalKind::hangup())?;
-        let flag = signalled.clone();
-        signals.spawn(async move {
-            tokio::select! {
-                _ = terminate.recv() => {}
-                _ = interrupt.recv() => {}
-                _ = hangup.recv() => {}
-            }
-            flag.store(true, Ordering::SeqCst);
-        });
-    }
-    let mut guard = TerminalGuard::enter()?;
-    loop {
-        guard.terminal.draw(|frame| picker.render(frame))?;
-        if !event::poll(Duration::from_millis(100))? {
-            if signalled.load(Ordering::SeqCst) {
-                return Ok(None);
-            }
-            continue;
-        }
-        let Event::Key(key) = event::read()? else {
-            continue;
-        };
-        if key.kind == KeyEventKind::Release {
-            continue;
-        }
-        // `q` quits where it cannot be part of a filter.
-        if key.code == KeyCode::Char('q') && picker.filter.is_empty() {
-            return Ok(None);
-        }
-        match picker.key(key) {
-            Outcome::Continue => {}
-            Outcome::Quit => return Ok(None),
-            Outcome::Picked(id) => return Ok(Some(id)),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,31 +271,25 @@ mod tests {
         dir
     }
 
-    fn press(picker: &mut Picker, code: KeyCode) -> Outcome {
-        picker.key(KeyEvent::new(code, KeyModifiers::NONE))
-    }
-
     #[test]
-    fn enter_walks_down_to_a_try_and_back_goes_up() {
+    fn open_walks_down_to_a_try_and_back_goes_up() {
         let dir = tree();
         let mut picker = Picker::new(dir.path(), &PartialId::default()).unwrap();
-        assert_eq!(picker.visible().len(), 2);
-        assert_eq!(press(&mut picker, KeyCode::Enter), Outcome::Continue); // etl
-        assert_eq!(press(&mut picker, KeyCode::Enter), Outcome::Continue); // manual__1
-        assert_eq!(press(&mut picker, KeyCode::Enter), Outcome::Continue); // extract
+        assert_eq!(picker.rows().len(), 2);
+        assert_eq!(picker.open(0), Step::Down); // etl
+        assert_eq!(picker.open(0), Step::Down); // manual__1
+        assert_eq!(picker.open(0), Step::Down); // extract
         assert_eq!(picker.kind, Kind::Try);
-        assert_eq!(picker.visible()[0].name, "2", "newest try first");
-        press(&mut picker, KeyCode::Backspace);
+        assert_eq!(picker.rows()[0].0, "attempt 2", "newest try first");
+        assert_eq!(picker.path(), ["dag=etl", "run=manual__1", "task=extract"]);
+        assert_eq!(picker.back(), Some(0), "back on extract");
         assert_eq!(picker.kind, Kind::Task);
-        press(&mut picker, KeyCode::Down); // load
-        press(&mut picker, KeyCode::Enter);
+        assert_eq!(picker.open(1), Step::Down); // load
         assert_eq!(picker.kind, Kind::MapIndex);
-        press(&mut picker, KeyCode::Down);
-        press(&mut picker, KeyCode::Enter);
-        let picked = press(&mut picker, KeyCode::Enter);
+        assert_eq!(picker.open(1), Step::Down);
         assert_eq!(
-            picked,
-            Outcome::Picked(AttemptId {
+            picker.open(0),
+            Step::Picked(AttemptId {
                 dag: "etl".into(),
                 run: "manual__1".into(),
                 task: "load".into(),
@@ -457,15 +300,8 @@ mod tests {
     }
 
     #[test]
-    fn typing_filters_and_presets_skip_levels() {
+    fn presets_skip_levels_and_a_missing_one_says_so() {
         let dir = tree();
-        let mut picker = Picker::new(dir.path(), &PartialId::default()).unwrap();
-        for c in "oth".chars() {
-            press(&mut picker, KeyCode::Char(c));
-        }
-        assert_eq!(picker.visible().len(), 1);
-        assert_eq!(picker.visible()[0].name, "other");
-
         let known = PartialId {
             dag: Some("etl".into()),
             run: Some("manual__1".into()),
@@ -473,7 +309,17 @@ mod tests {
             ..PartialId::default()
         };
         let mut picker = Picker::new(dir.path(), &known).unwrap();
-        assert_eq!(picker.apply_preset(), Outcome::Continue);
+        assert_eq!(picker.apply_preset(), Step::Down);
         assert_eq!(picker.kind, Kind::Try);
+        let missing = PartialId {
+            dag: Some("nope".into()),
+            ..PartialId::default()
+        };
+        let mut picker = Picker::new(dir.path(), &missing).unwrap();
+        assert_eq!(
+            picker.apply_preset(),
+            Step::Failed("no dag 'nope' here".into())
+        );
+        assert_eq!(picker.kind, Kind::Dag);
     }
 }

@@ -5,10 +5,13 @@ use std::io::{self, IsTerminal};
 use std::path::Path;
 
 use super::{Outcome, RunError, Settings};
-use crate::airflow::{self, picker::PartialId, AttemptId, Places};
+use crate::airflow::picker::{PartialId, Picker, Step};
+use crate::airflow::{self, AttemptId, Places};
 use crate::cli::AirflowArgs;
 use crate::config::Config;
 use crate::source::describe_io_error;
+use crate::view::picker::{self as widget, Entry, Levels, Opened};
+use crate::view::ViewOptions;
 
 pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
     // Flags, then Airflow's environment, then the profile, then airflow.cfg.
@@ -31,7 +34,7 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
         remote: remote.as_deref(),
         servers: log_server.is_some() || triggerer_log_server.is_some(),
     };
-    let Some(id) = attempt(args, &base, elsewhere, interactive)? else {
+    let Some(id) = attempt(args, &base, elsewhere, interactive, &settings.view)? else {
         return Ok(Outcome::Complete);
     };
     let secret_key = airflow::secret_key(args.secret_key.as_deref(), || {
@@ -63,6 +66,7 @@ fn attempt(
     base: &Path,
     elsewhere: Elsewhere<'_>,
     interactive: bool,
+    view: &ViewOptions,
 ) -> Result<Option<AttemptId>, RunError> {
     let known = PartialId {
         dag: args.dag.clone(),
@@ -73,7 +77,7 @@ fn attempt(
     };
     let (Some(dag), Some(run), Some(task)) = (&known.dag, &known.run, &known.task) else {
         if interactive {
-            return airflow::picker::pick(base, &known).map_err(|e| {
+            return pick(base, &known, view).map_err(|e| {
                 RunError::Usage(format!(
                     "cannot read the log folder '{}': {}",
                     base.display(),
@@ -123,8 +127,9 @@ fn attempt(
             id.try_number = latest;
             Ok(Some(id))
         }
-        None if interactive => airflow::picker::pick(base, &known)
-            .map_err(|e| RunError::Failed(format!("terminal error: {e}"))),
+        None if interactive => {
+            pick(base, &known, view).map_err(|e| RunError::Failed(format!("terminal error: {e}")))
+        }
         None if elsewhere.remote.is_some() || elsewhere.servers => Err(RunError::Usage(format!(
             "no tries of this task in '{}'{}: give --try",
             dir.display(),
@@ -138,5 +143,53 @@ fn attempt(
             "no tries of this task in '{}'",
             dir.display()
         ))),
+    }
+}
+
+/// The picker on the terminal over the log folder, starting past the ids
+/// given; `None` when the user quit.
+fn pick(base: &Path, known: &PartialId, view: &ViewOptions) -> io::Result<Option<AttemptId>> {
+    let mut levels = Picker::new(base, known)?;
+    let message = match levels.apply_preset() {
+        Step::Picked(id) => return Ok(Some(id)),
+        Step::Failed(why) => Some(why),
+        Step::Down => None,
+    };
+    widget::run(&mut levels, widget::Picker::saying(message), view)
+}
+
+/// The log folder's levels, as the view's picker widget asks for them.
+impl Levels for Picker {
+    type Picked = AttemptId;
+
+    fn path(&self) -> Vec<String> {
+        Picker::path(self)
+    }
+
+    fn asking(&self) -> String {
+        Picker::asking(self).to_string()
+    }
+
+    fn place(&self) -> String {
+        self.base().display().to_string()
+    }
+
+    fn entries(&self) -> Vec<Entry> {
+        self.rows()
+            .into_iter()
+            .map(|(label, detail)| Entry { label, detail })
+            .collect()
+    }
+
+    fn open(&mut self, index: usize) -> Opened<AttemptId> {
+        match Picker::open(self, index) {
+            Step::Down => Opened::Down,
+            Step::Picked(id) => Opened::Picked(id),
+            Step::Failed(why) => Opened::Failed(why),
+        }
+    }
+
+    fn back(&mut self) -> Option<usize> {
+        Picker::back(self)
     }
 }
