@@ -80,6 +80,16 @@ impl Drop for Follower {
     }
 }
 
+/// Empties a file in place (copytruncate's second half).
+fn truncate(path: &Path) {
+    OpenOptions::new()
+        .write(true)
+        .open(path)
+        .expect("open")
+        .set_len(0)
+        .expect("truncate");
+}
+
 fn append(path: &Path, text: &str) {
     let mut f = OpenOptions::new()
         .append(true)
@@ -129,12 +139,7 @@ fn truncation_and_rotation_are_survived_and_announced() {
     assert_eq!(f.take(1), ["2024-12-20T10:00:00Z before"]);
 
     // copytruncate: the file shrinks in place, then new lines come.
-    OpenOptions::new()
-        .write(true)
-        .open(&a)
-        .expect("open")
-        .set_len(0)
-        .expect("truncate");
+    truncate(&a);
     assert!(f.error().contains("was truncated"));
     append(&a, "2024-12-20T10:00:01Z after truncation\n");
     assert_eq!(f.take(1), ["2024-12-20T10:00:01Z after truncation"]);
@@ -310,12 +315,7 @@ fn a_copytruncate_backup_is_not_printed_again() {
     );
     // logrotate's copytruncate: copy aside, then truncate in place.
     fs::copy(&a, dir.path().join("a.log.1")).expect("copy");
-    OpenOptions::new()
-        .write(true)
-        .open(&a)
-        .expect("open")
-        .set_len(0)
-        .expect("truncate");
+    truncate(&a);
     assert!(f.error().contains("was truncated"));
     assert_eq!(
         f.quiet(Duration::from_millis(1500)),

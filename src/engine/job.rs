@@ -65,6 +65,16 @@ pub(super) enum JobKind {
 }
 
 impl Job {
+    fn new(id: u64, kind: JobKind) -> Self {
+        Self {
+            id,
+            kind,
+            stop: Arc::new(AtomicBool::new(false)),
+            progress: Arc::new(ScanProgress::default()),
+            retried: false,
+        }
+    }
+
     /// The status bar's text while it runs.
     pub fn busy(&self) -> String {
         let percent = self.progress.percent().unwrap_or(0);
@@ -103,18 +113,14 @@ pub(super) fn search(
     sorted: bool,
     events: Sender<Event>,
 ) -> Job {
-    let stop = Arc::new(AtomicBool::new(false));
-    let progress = Arc::new(ScanProgress::default());
-    let job = Job {
+    let job = Job::new(
         id,
-        kind: JobKind::Search {
+        JobKind::Search {
             forward,
             matcher: matcher.clone(),
         },
-        stop: stop.clone(),
-        progress: progress.clone(),
-        retried: false,
-    };
+    );
+    let (stop, progress) = (job.stop.clone(), job.progress.clone());
     std::thread::spawn(move || {
         let result = (|| {
             let mut from = from;
@@ -153,15 +159,8 @@ pub(super) fn level(
     level: Level,
     events: Sender<Event>,
 ) -> Job {
-    let stop = Arc::new(AtomicBool::new(false));
-    let progress = Arc::new(ScanProgress::default());
-    let job = Job {
-        id,
-        kind: JobKind::Level { forward, level },
-        stop: stop.clone(),
-        progress: progress.clone(),
-        retried: false,
-    };
+    let job = Job::new(id, JobKind::Level { forward, level });
+    let (stop, progress) = (job.stop.clone(), job.progress.clone());
     std::thread::spawn(move || {
         let result = find_level(&mut fork, &start, forward, level, &progress, &stop);
         let _ = events.send(Event::Job(Report::Level { id, result }));
