@@ -322,6 +322,15 @@ impl Merge {
         }
     }
 
+    /// The next record going down (`forward`) or up, moving the cursor past it.
+    pub fn record_toward(&mut self, forward: bool) -> io::Result<Option<MergedRecord>> {
+        if forward {
+            self.next_record()
+        } else {
+            self.prev_record()
+        }
+    }
+
     /// The next record above the cursor (going up), moving the cursor before it.
     pub fn prev_record(&mut self) -> io::Result<Option<MergedRecord>> {
         self.step(Direction::Backward, i64::MIN)

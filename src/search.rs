@@ -146,11 +146,7 @@ fn find_by_merge(
                 total,
             );
         }
-        let record = if forward {
-            merge.next_record()?
-        } else {
-            merge.prev_record()?
-        };
+        let record = merge.record_toward(forward)?;
         let Some(record) = record else {
             return Ok(None);
         };

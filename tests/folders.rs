@@ -231,3 +231,20 @@ fn many_failures_of_one_kind_are_said_once_with_a_count() {
         )
     );
 }
+
+#[test]
+fn the_viewer_says_a_loop_was_skipped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().join("d");
+    fs::create_dir_all(d.join("sub")).expect("mkdir");
+    fs::write(
+        d.join("sub/a.log"),
+        "[2024-12-20T10:00:00.000+0000] {x.py:1} INFO - shown\n",
+    )
+    .expect("write");
+    std::os::unix::fs::symlink("..", d.join("sub/up")).expect("symlink");
+    let tui = Tui::spawn(&[path(&d)], 10, 120);
+    tui.wait_for("the loop notice", |t| {
+        t.text().contains("INFO - shown") && t.status().contains("file system loop")
+    });
+}

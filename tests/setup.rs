@@ -432,3 +432,46 @@ fn version_names_the_commit() {
         .expect("regex");
     assert!(re.is_match(&text), "{text:?}");
 }
+
+#[test]
+fn short_help_fits_one_screen_and_points_to_the_long_one() {
+    let home = Home::new();
+    let short = stdout(&home.logweave().arg("-h").output().expect("run"));
+    let long = stdout(&home.logweave().arg("--help").output().expect("run"));
+    assert!(
+        short.lines().count() <= 50,
+        "{} lines:\n{short}",
+        short.lines().count()
+    );
+    assert!(short.contains("'--help' all details"), "{short}");
+    // The details are in the long one, grouped under headings.
+    assert!(long.lines().count() > short.lines().count());
+    for heading in ["Output:", "Time:", "Filters:", "Setup:"] {
+        assert!(
+            short.contains(heading) && long.contains(heading),
+            "{heading}"
+        );
+    }
+    assert!(long.contains("Applies to timestamps in the logs"));
+}
+
+#[test]
+fn options_before_a_subcommand_count_as_given_after_it() {
+    let home = Home::new();
+    let cache = home.path().join("cache");
+    let demo = |args: &[&str]| {
+        let out = home
+            .logweave()
+            .env("XDG_CACHE_HOME", &cache)
+            .args(args)
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let before = demo(&["--print", "--level", "ERROR", "demo", "--size", "1MB"]);
+    let after = demo(&["demo", "--size", "1MB", "--print", "--level", "ERROR"]);
+    assert!(!before.is_empty());
+    assert_eq!(before, after);
+    assert!(before.lines().all(|l| !l.contains("} INFO - ")), "filtered");
+}

@@ -184,11 +184,7 @@ fn find_level(
     let mut scanned = 0u64;
     let mut skipped_top = false;
     loop {
-        let record = if forward {
-            merge.next_record()?
-        } else {
-            merge.prev_record()?
-        };
+        let record = merge.record_toward(forward)?;
         let Some(record) = record else {
             return Ok(None);
         };
