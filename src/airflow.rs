@@ -21,7 +21,7 @@ use std::sync::Arc;
 use crate::source::remote::http::HttpBackend;
 use crate::source::remote::object::{is_object_url, Bucket};
 use crate::source::remote::{self, RemoteError};
-use crate::source::{open_file, OpenError, SourceEntry};
+use crate::source::{open_file, OpenError, Problem, SourceEntry};
 
 /// Which attempt of which task instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,7 +216,9 @@ pub fn open_attempt(id: &AttemptId, places: &Places) -> (Vec<SourceEntry>, Vec<O
         Some(Err(e)) => errors.push(crate::source::io_error(&local, &e)),
         _ => errors.push(OpenError::Io {
             path: local.display().to_string(),
-            message: "no such attempt in the log folder".into(),
+            problem: Problem::new("no such attempt in the log folder").with_tip(
+                "check --dag, --run, --task and --try against the folders under the log folder",
+            ),
         }),
     }
 
@@ -245,9 +247,10 @@ pub fn open_attempt(id: &AttemptId, places: &Places) -> (Vec<SourceEntry>, Vec<O
         if jobs.is_empty() {
             errors.push(OpenError::Remote {
                 path: remote::redact(&format!("{server}/log/{relative}.trigger.*.log")),
-                message: "which triggerer job ran the task's trigger? No trigger sub-log \
-                          was found to tell: give --trigger-job"
-                    .into(),
+                problem: Problem::new(
+                    "which triggerer job ran the task's trigger? No trigger sub-log was found to tell",
+                )
+                .with_tip("give the job's id with --trigger-job"),
             });
         }
         for job in jobs {
@@ -330,7 +333,7 @@ fn open_remote(base: &str, relative: &str) -> (Vec<SourceEntry>, Vec<OpenError>)
             Vec::new(),
             vec![OpenError::Remote {
                 path: shown.clone(),
-                message: e.to_string(),
+                problem: e.problem(),
             }],
         )
     };
@@ -379,9 +382,9 @@ fn open_served(
     let Some(secret) = secret else {
         return Err(OpenError::Remote {
             path: shown,
-            message: "the log server needs the shared secret: --secret-key or \
-                      AIRFLOW__API__SECRET_KEY"
-                .into(),
+            problem: Problem::new("the log server needs the shared secret").with_tip(
+                "give --secret-key or set AIRFLOW__API__SECRET_KEY (the workers' [api] secret_key)",
+            ),
         });
     };
     let secret = secret.to_string();
@@ -389,12 +392,12 @@ fn open_served(
     let sign = Arc::new(move || token::sign(&secret, &filename));
     let backend = HttpBackend::new(&url).authorized(
         sign,
-        "the log server did not accept the token; check that the secret key \
-         (AIRFLOW__API__SECRET_KEY) is the workers' and that the clocks are in sync",
+        "check that the secret key (AIRFLOW__API__SECRET_KEY) is the workers' and that \
+         the clocks are in sync",
     );
     remote::open_http(backend, shown.clone(), Some(tag)).map_err(|e| OpenError::Remote {
         path: shown,
-        message: e.to_string(),
+        problem: e.problem(),
     })
 }
 

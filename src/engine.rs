@@ -24,6 +24,7 @@ pub use crate::search::matcher::{Matcher, PatternKind};
 pub use command::{Command, Goto};
 
 use crate::overview::{Overview, OverviewHandle};
+use crate::problem::Problem;
 use crate::record::format::TsFormat;
 use crate::record::timestamp::{format_utc, Nanos, ZoneClock};
 use crate::window::Window;
@@ -38,22 +39,18 @@ pub struct SourceInfo {
     /// Lines are Airflow 3 JSON and can be rendered as text.
     pub json: bool,
     pub enabled: bool,
-    /// Why the source could not be read, if it could not.
-    pub error: Option<String>,
+    /// Why the source could not be read, if it could not (it is hidden).
+    pub error: Option<Problem>,
     /// What its background work reports while it stays readable (retrying,
     /// a download or decompression that stopped part-way).
-    pub warning: Option<String>,
+    pub warning: Option<Problem>,
 }
 
 impl SourceInfo {
     /// Its error, else its warning, naming the source.
-    pub fn problem(&self) -> Option<String> {
+    pub fn problem(&self) -> Option<Problem> {
         let problem = self.error.as_ref().or(self.warning.as_ref())?;
-        Some(crate::source::named_problem(
-            &self.label,
-            &self.label,
-            problem,
-        ))
+        Some(problem.clone().about(&self.label, &self.label))
     }
 }
 

@@ -15,6 +15,7 @@ pub mod gen;
 pub mod merge;
 pub mod overview;
 pub mod print;
+pub mod problem;
 pub mod record;
 pub mod run;
 pub mod search;

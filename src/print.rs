@@ -346,10 +346,10 @@ mod tests {
             Ok(n)
         }
 
-        fn failure(&self) -> Option<String> {
+        fn failure(&self) -> Option<crate::problem::Problem> {
             self.failed
                 .load(Ordering::SeqCst)
-                .then(|| "server went away".into())
+                .then(|| crate::problem::Problem::new("server went away"))
         }
     }
 

@@ -18,6 +18,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+pub use crate::problem::{describe_io_error, Problem};
 pub use file::{FileSource, MemSource};
 pub use open::{files_in, open_all, open_file, spooled, Opener};
 
@@ -62,7 +63,7 @@ pub trait Source: Send + Sync {
 
     /// After a read error: why this source cannot be read (a server that
     /// stopped answering), or `None` if the error was not its own.
-    fn failure(&self) -> Option<String> {
+    fn failure(&self) -> Option<Problem> {
         None
     }
 }
@@ -72,12 +73,19 @@ pub trait Source: Send + Sync {
 /// viewer shows it beside the source; print mode writes it to stderr.
 #[derive(Debug, Default)]
 pub struct Health {
-    problem: Mutex<Option<String>>,
+    problem: Mutex<Option<Problem>>,
 }
 
 impl Health {
-    pub fn report(&self, problem: String) {
-        *self.lock() = Some(problem);
+    /// Reports the latest problem; trouble that goes on (one retry after
+    /// another) keeps the time it began.
+    pub fn report(&self, problem: Problem) {
+        let mut current = self.lock();
+        let began = current
+            .as_ref()
+            .and_then(Problem::started)
+            .unwrap_or_else(std::time::SystemTime::now);
+        *current = Some(problem.since(began));
     }
 
     pub fn clear(&self) {
@@ -87,11 +95,11 @@ impl Health {
         }
     }
 
-    pub fn problem(&self) -> Option<String> {
+    pub fn problem(&self) -> Option<Problem> {
         self.lock().clone()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Problem>> {
         self.problem.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -249,7 +257,7 @@ impl Source for Growable {
         matches!(self, Growable::Remote(_))
     }
 
-    fn failure(&self) -> Option<String> {
+    fn failure(&self) -> Option<Problem> {
         match self {
             Growable::File(_) => None,
             Growable::Remote(object) => object.failure(),
@@ -261,8 +269,8 @@ impl Source for Growable {
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     /// The OS refused (missing file, permissions, …).
-    #[error("cannot open '{path}': {message}")]
-    Io { path: String, message: String },
+    #[error("cannot open '{path}': {problem}")]
+    Io { path: String, problem: Problem },
     /// Something that is neither a regular file nor a directory.
     #[error("cannot open '{path}': not a regular file")]
     Special { path: String },
@@ -271,18 +279,18 @@ pub enum OpenError {
     EmptyDir { path: String },
     /// A server or object store refused or could not be reached. `path` is
     /// the redacted URL.
-    #[error("cannot open '{path}': {message}")]
-    Remote { path: String, message: String },
+    #[error("cannot open '{path}': {problem}")]
+    Remote { path: String, problem: Problem },
     /// A directory symlink that leads back to a folder above it: skipped,
     /// which loses nothing (a notice, not a failure).
     #[error("file system loop: {path} → {target} (skipped)")]
     Loop { path: String, target: String },
     /// The same failure for many files, said once (see [`summarize`]).
-    #[error("cannot open '{first}' and {}: {message}", more_files(*more))]
+    #[error("cannot open '{first}' and {}: {problem}", more_files(*more))]
     Many {
         first: String,
         more: usize,
-        message: String,
+        problem: Problem,
     },
 }
 
@@ -300,15 +308,31 @@ impl OpenError {
     }
 
     /// Why it failed, without the path.
-    pub fn reason(&self) -> String {
+    pub fn problem(&self) -> Problem {
         match self {
-            OpenError::Io { message, .. } | OpenError::Remote { message, .. } => message.clone(),
-            OpenError::Special { .. } => "not a regular file".into(),
-            OpenError::EmptyDir { .. } => "directory holds no files".into(),
-            OpenError::Loop { target, .. } => format!("file system loop back to {target}"),
-            OpenError::Many { more, message, .. } => {
-                format!("{message} (and {})", more_files(*more))
+            OpenError::Io { problem, .. } | OpenError::Remote { problem, .. } => problem.clone(),
+            OpenError::Special { .. } => Problem::new("not a regular file"),
+            OpenError::EmptyDir { .. } => Problem::new("directory holds no files"),
+            OpenError::Loop { target, .. } => {
+                Problem::new(format!("file system loop back to {target}"))
             }
+            OpenError::Many { more, problem, .. } => problem
+                .clone()
+                .map_what(|what| format!("{what} (and {})", more_files(*more))),
+        }
+    }
+
+    /// For stderr: the message, and the tip on a line of its own.
+    pub fn for_stderr(&self) -> String {
+        let tip = match self {
+            OpenError::Io { problem, .. }
+            | OpenError::Remote { problem, .. }
+            | OpenError::Many { problem, .. } => problem.tip(),
+            _ => None,
+        };
+        match tip {
+            Some(tip) => format!("logweave: {self}\n  tip: {tip}"),
+            None => format!("logweave: {self}"),
         }
     }
 
@@ -344,22 +368,22 @@ pub fn group(n: u64) -> String {
 /// line, not 5,000.
 pub fn summarize(errors: Vec<OpenError>) -> Vec<OpenError> {
     use std::collections::HashMap;
-    let mut counts: HashMap<String, usize> = HashMap::new();
+    let mut counts: HashMap<Problem, usize> = HashMap::new();
     for e in errors.iter().filter(|e| e.is_failure()) {
-        *counts.entry(e.reason()).or_default() += 1;
+        *counts.entry(e.problem()).or_default() += 1;
     }
     let mut said = std::collections::HashSet::new();
     let mut out = Vec::new();
     for e in errors {
-        let reason = e.reason();
-        let count = if e.is_failure() { counts[&reason] } else { 1 };
+        let problem = e.problem();
+        let count = if e.is_failure() { counts[&problem] } else { 1 };
         if count <= 1 {
             out.push(e);
-        } else if said.insert(reason.clone()) {
+        } else if said.insert(problem.clone()) {
             out.push(OpenError::Many {
                 first: e.path().to_string(),
                 more: count - 1,
-                message: reason,
+                problem,
             });
         }
     }
@@ -421,28 +445,6 @@ pub fn short_tags(labels: &[String]) -> Vec<String> {
 pub(crate) fn io_error(path: &Path, e: &io::Error) -> OpenError {
     OpenError::Io {
         path: path.display().to_string(),
-        message: describe_io_error(e),
-    }
-}
-
-/// A source's problem for a message: `{shown}: {problem}`, where `shown`
-/// is how the message names the source (`label`, or `'label'`), or the
-/// problem alone where it starts with the label already (remote errors
-/// start with their URL).
-pub fn named_problem(label: &str, shown: &str, problem: &str) -> String {
-    if problem.starts_with(label) {
-        problem.to_string()
-    } else {
-        format!("{shown}: {problem}")
-    }
-}
-
-/// `std::io::Error`'s Display appends "(os error 2)"; users expect the plain
-/// strerror text that `cat` prints.
-pub fn describe_io_error(e: &io::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" (os error ") {
-        Some(cut) => text[..cut].to_string(),
-        None => text,
+        problem: Problem::io(e),
     }
 }

@@ -275,7 +275,11 @@ fn missing_and_special_sources_are_reported_and_the_rest_is_merged() {
             .output()
             .expect("spawn");
         assert_eq!(out.status.code(), Some(1));
-        assert!(stderr(&out).contains("Permission denied"));
+        let err = stderr(&out);
+        assert!(
+            err.contains("Permission denied\n  tip: check that you may read the file"),
+            "the tip says what to check, on its own line: {err}"
+        );
     }
 }
 

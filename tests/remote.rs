@@ -182,7 +182,8 @@ fn a_server_that_dies_part_way_loses_only_its_own_rest_in_print_mode() {
 #[test]
 fn a_server_that_dies_part_way_is_hidden_in_the_viewer_and_the_rest_stays_readable() {
     let (dir, server, local, url) = dying_server();
-    let mut tui = Tui::spawn(&[&local.display().to_string(), &url], 24, 160);
+    // Wide enough for the whole problem: what, what to check, since when.
+    let mut tui = Tui::spawn(&[&local.display().to_string(), &url], 24, 300);
     tui.wait_ready();
     tui.press("G");
     tui.wait_for("the dying source to be hidden", |t| {
@@ -192,7 +193,8 @@ fn a_server_that_dies_part_way_is_hidden_in_the_viewer_and_the_rest_stays_readab
     tui.wait_for("its error, naming it once, in the status bar", |t| {
         let status = t.status();
         status.contains("2✗http")
-            && status.contains("500")
+            && status.contains("500 Internal Server Error — check that the server is up")
+            && status.contains("(since ")
             && status.matches("/halfway/").count() == 1
     });
     let last = last_line(&local);
@@ -496,6 +498,10 @@ fn airflow_log_server_serves_the_attempt_with_a_signed_token() {
     assert!(
         err.contains("403") && err.contains("secret key") && err.contains("clocks"),
         "{err}"
+    );
+    assert!(
+        err.contains("refused (403 Forbidden)\n  tip: check that the secret key"),
+        "what to check is the tip, on its own line: {err}"
     );
     assert!(!err.contains("not-it"), "the secret is never shown");
 }

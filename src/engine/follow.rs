@@ -9,9 +9,10 @@ use std::collections::HashSet;
 use std::io;
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::{Engine, Event};
+use crate::problem::Problem;
 use crate::record::{RecordLayout, TimeOptions};
 use crate::source::follower::{Change, Follower};
 use crate::source::{FollowTarget, Source};
@@ -135,7 +136,7 @@ impl Engine {
         let mut reset = false;
         let mut notes = Vec::new();
         let mut swaps: Vec<(usize, RecordLayout)> = Vec::new();
-        let mut states: Vec<(usize, Option<String>)> = Vec::new();
+        let mut states: Vec<(usize, Option<Problem>)> = Vec::new();
         let (found, joined_files) = follow.follower.look()?;
         let mut restarted = HashSet::new();
         let mut gone = HashSet::new();
@@ -147,7 +148,12 @@ impl Engine {
                 }
                 Change::Gone(i, why) => {
                     notes.push(why);
-                    states.push((i, Some("deleted; showing what was read".into())));
+                    states.push((
+                        i,
+                        Some(
+                            Problem::new("deleted; showing what was read").since(SystemTime::now()),
+                        ),
+                    ));
                     gone.insert(i);
                 }
                 Change::Back(i) => states.push((i, None)),

@@ -10,7 +10,7 @@ use crate::engine::{self, Engine, SourceInfo};
 use crate::merge::{Merge, RecordPredicate};
 use crate::print::{print_merge, PrintOptions};
 use crate::record::timestamp::format_utc;
-use crate::source::{describe_io_error, named_problem, short_tags};
+use crate::source::{describe_io_error, short_tags, Problem};
 use crate::window::Window;
 
 /// Settles, reports and opens what was gathered, then runs the mode the
@@ -26,20 +26,20 @@ pub(super) fn show(settings: Settings, gathered: Gathered) -> Result<Outcome, Ru
     let mut notices = Vec::new();
     for e in &errors {
         if !interactive {
-            eprintln!("logweave: {e}");
+            eprintln!("{}", e.for_stderr());
         }
         if e.is_failure() {
             failures.push(Failure {
                 path: e.path().to_string(),
-                reason: e.reason(),
+                problem: e.problem(),
             });
         } else {
             notices.push(e.to_string());
         }
     }
     if !interactive {
-        for Failure { path, reason } in &broken {
-            eprintln!("logweave: '{path}': {reason}");
+        for Failure { path, problem } in &broken {
+            say(problem.clone().about(path, &format!("'{path}'")));
         }
     }
     if settings.follow && !interactive {
@@ -52,16 +52,20 @@ pub(super) fn show(settings: Settings, gathered: Gathered) -> Result<Outcome, Ru
             .as_ref()
             .is_some_and(|f| f.min_level.is_some());
     let (opened, unreadable) = open_layouts(entries, &settings.time, want_levels);
-    for Failure { path, reason } in &unreadable {
+    for Failure { path, problem } in &unreadable {
         if !interactive {
-            eprintln!("logweave: cannot read '{path}': {reason}");
+            say(problem
+                .clone()
+                .map_what(|what| format!("cannot read '{path}': {what}")));
         }
     }
     failures.extend(unreadable);
     if opened.is_empty() {
         if interactive {
-            for Failure { path, reason } in &failures {
-                eprintln!("logweave: cannot open '{path}': {reason}");
+            for Failure { path, problem } in &failures {
+                say(problem
+                    .clone()
+                    .map_what(|what| format!("cannot open '{path}': {what}")));
             }
         }
         return Err(RunError::Usage(
@@ -161,19 +165,26 @@ fn print(settings: &Settings, opened: Vec<OpenedSource>) -> Result<Outcome, RunE
             continue;
         };
         outcome = Outcome::Partial;
-        let what = named_problem(label, &format!("'{label}'"), &problem);
+        let problem = problem.about(label, &format!("'{label}'"));
         match stats.dropped.iter().find(|d| d.source == i) {
             Some(dropped) => {
                 let from = dropped.after.map_or_else(
                     || "from its start".to_string(),
                     |t| format!("after {}", format_utc(t)),
                 );
-                eprintln!("logweave: {what}; its records {from} are missing from the output");
+                say(problem.map_what(|what| {
+                    format!("{what}; its records {from} are missing from the output")
+                }));
             }
-            None => eprintln!("logweave: {what}"),
+            None => say(problem),
         }
     }
     Ok(outcome)
+}
+
+/// Writes a problem to stderr, its tip on a line of its own.
+fn say(problem: Problem) {
+    eprintln!("{}", problem.for_stderr());
 }
 
 /// The viewer: an engine thread over the merge, the view on this one.
@@ -209,7 +220,7 @@ fn view(
             tag: tag.clone(),
             json: false,
             enabled: false,
-            error: Some(failure.reason.clone()),
+            error: Some(failure.problem.clone()),
             warning: None,
         });
     }

@@ -8,15 +8,14 @@ use super::{Found, Settings};
 use crate::record::{RecordLayout, TimeOptions};
 use crate::source::spool::Spool;
 use crate::source::{
-    describe_io_error, remote, spooled, summarize, FollowTarget, Health, OpenError, Opener,
-    SourceEntry,
+    remote, spooled, summarize, FollowTarget, Health, OpenError, Opener, Problem, SourceEntry,
 };
 
 /// A source that could not be opened or read: where, and why.
 #[derive(Clone, Debug)]
 pub(super) struct Failure {
     pub path: String,
-    pub reason: String,
+    pub problem: Problem,
 }
 
 /// The sources opened, before their formats are sniffed.
@@ -45,7 +44,7 @@ pub(super) fn gather(settings: &Settings, found: Option<Found>) -> Gathered {
                     Vec::new(),
                     vec![OpenError::Io {
                         path: "-".into(),
-                        message: describe_io_error(&e),
+                        problem: Problem::io(&e),
                     }],
                 ),
             }
@@ -75,14 +74,14 @@ pub(super) fn settle(entries: &mut [SourceEntry], wait_for_all: bool) -> Vec<Fai
             entry.settle_filling(64 * 1024)
         };
         if let Err(e) = waited {
-            let reason = entry
+            let problem = entry
                 .health
                 .as_ref()
                 .and_then(|h| h.problem())
-                .unwrap_or_else(|| describe_io_error(&e));
+                .unwrap_or_else(|| Problem::io(&e));
             broken.push(Failure {
                 path: entry.path.display().to_string(),
-                reason,
+                problem,
             });
         }
     }
@@ -125,7 +124,7 @@ pub(super) fn open_layouts(
             }),
             Err(e) => failures.push(Failure {
                 path: shown,
-                reason: describe_io_error(&e),
+                problem: Problem::io(&e),
             }),
         }
     }

@@ -109,7 +109,7 @@ mod tests {
         let entry = spool.entry().unwrap();
         let mut out = vec![0u8; entry.source.len() as usize];
         entry.source.read_full_at(0, &mut out).unwrap();
-        (out, result, spool.health().problem())
+        (out, result, spool.health().problem().map(|p| p.to_string()))
     }
 
     #[test]

@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::{
-    compressed, spool, spooled, FollowTarget, Growable, Health, MemSource, OpenError, Source,
-    SourceEntry,
+    compressed, describe_io_error, spool, spooled, FollowTarget, Growable, Health, MemSource,
+    OpenError, Problem, Source, SourceEntry,
 };
 pub use open::{is_url, open_http, open_objects, open_ranged, open_url};
 pub use runtime::block_on;
@@ -49,8 +49,13 @@ const ATTEMPTS: u32 = 4;
 pub enum RemoteError {
     #[error("not found")]
     NotFound,
-    #[error("{0}")]
-    Denied(String),
+    /// Refused (401/403, no credentials): `what` happened, `tip` says
+    /// which setting to check.
+    #[error("{what}")]
+    Denied {
+        what: String,
+        tip: Option<&'static str>,
+    },
     /// Worth retrying: timeouts, refused connections, 5xx, 429.
     #[error("{0}")]
     Transient(String),
@@ -62,10 +67,22 @@ impl RemoteError {
     fn into_io(self, what: &str) -> io::Error {
         let kind = match self {
             RemoteError::NotFound => io::ErrorKind::NotFound,
-            RemoteError::Denied(_) => io::ErrorKind::PermissionDenied,
+            RemoteError::Denied { .. } => io::ErrorKind::PermissionDenied,
             _ => io::ErrorKind::Other,
         };
         io::Error::new(kind, format!("{what}: {self}"))
+    }
+
+    /// The error as a source's problem, with what to check.
+    pub fn problem(&self) -> Problem {
+        let problem = Problem::new(self.to_string());
+        match self {
+            RemoteError::Denied { tip: Some(tip), .. } => problem.with_tip(*tip),
+            RemoteError::Transient(_) => problem.with_tip(
+                "check that the server is up and reachable from here (proxy, VPN, firewall)",
+            ),
+            _ => problem,
+        }
     }
 }
 
@@ -116,12 +133,12 @@ pub fn with_retries<T>(
     for attempt in 1..=ATTEMPTS {
         match op() {
             Err(RemoteError::Transient(reason)) if attempt < ATTEMPTS => {
-                health.report(format!("{what}: {reason}, retrying"));
+                health.report(Problem::new(format!("{what}: {reason}, retrying")));
                 std::thread::sleep(wait);
                 wait *= 3;
             }
             Err(e) => {
-                health.report(format!("{what}: {e}"));
+                health.report(e.problem().map_what(|e| format!("{what}: {e}")));
                 return Err(e);
             }
             Ok(value) => {
@@ -222,9 +239,10 @@ impl RemoteSource {
                 stat
             }
             Err(e) => {
-                self.shared
-                    .health
-                    .report(format!("{}: {e}", self.location()));
+                self.shared.health.report(
+                    e.problem()
+                        .map_what(|e| format!("{}: {e}", self.location())),
+                );
                 known
             }
         };
@@ -322,9 +340,9 @@ impl RemoteSource {
         if (data.len() as u64) < end - first * BLOCK {
             // The object shrank or was replaced under us: what we have is
             // still right for the offsets it covers.
-            self.shared.health.report(format!(
+            self.shared.health.report(Problem::new(format!(
                 "{location}: object is shorter than when opened (replaced?)"
-            ));
+            )));
         }
         let blocks: Vec<Bytes> = (0..count)
             .map(|i| {
@@ -428,7 +446,7 @@ impl Source for RemoteSource {
         true
     }
 
-    fn failure(&self) -> Option<String> {
+    fn failure(&self) -> Option<Problem> {
         self.shared.health.problem()
     }
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::{describe_io_error, FileSource, FollowTarget, Growable, Health, Source, SourceEntry};
+use super::{FileSource, FollowTarget, Growable, Health, Problem, Source, SourceEntry};
 
 /// A running spool.
 pub struct Spool {
@@ -81,10 +81,10 @@ impl Spool {
                 };
                 if let Err(e) = &result {
                     let at = counter.load(Ordering::Acquire);
-                    reporter.report(format!(
-                        "{what} stopped after {at} bytes: {}",
-                        describe_io_error(e)
-                    ));
+                    reporter.report(
+                        Problem::io(e)
+                            .map_what(|e| format!("{what} stopped after {at} bytes: {e}")),
+                    );
                 }
                 result
             })?;
@@ -181,7 +181,7 @@ mod tests {
         let mut buf = vec![0u8; 64];
         let n = entry.source.read_full_at(0, &mut buf).unwrap();
         assert_eq!(&buf[..n], b"line 1\nline 2\n");
-        let problem = spool.health().problem().unwrap();
+        let problem = spool.health().problem().unwrap().to_string();
         assert!(problem.contains("gzip stopped after 14 bytes"), "{problem}");
         assert!(problem.contains("corrupt deflate stream"), "{problem}");
     }

@@ -85,10 +85,10 @@ impl HttpBackend {
     fn status_error(&self, status: StatusCode) -> RemoteError {
         match status.as_u16() {
             404 | 410 => RemoteError::NotFound,
-            401 | 403 => RemoteError::Denied(match self.denied_hint {
-                Some(hint) => format!("refused ({status}): {hint}"),
-                None => format!("refused ({status})"),
-            }),
+            401 | 403 => RemoteError::Denied {
+                what: format!("refused ({status})"),
+                tip: self.denied_hint,
+            },
             408 | 429 | 500..=599 => RemoteError::Transient(format!("server said {status}")),
             _ => RemoteError::Other(format!("server said {status}")),
         }

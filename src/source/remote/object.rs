@@ -190,12 +190,17 @@ fn classify(e: object_store::Error) -> RemoteError {
     match &e {
         object_store::Error::NotFound { .. } => RemoteError::NotFound,
         object_store::Error::PermissionDenied { .. } => {
-            RemoteError::Denied(format!("access denied: {}", tidy(root_cause(&e))))
+            RemoteError::Denied {
+                what: format!("access denied: {}", tidy(root_cause(&e))),
+                tip: Some("check that these credentials may read the object (its policy, IAM)"),
+            }
         }
-        object_store::Error::Unauthenticated { .. } => RemoteError::Denied(format!(
-            "not authenticated (check the credentials in the environment): {}",
-            tidy(root_cause(&e))
-        )),
+        object_store::Error::Unauthenticated { .. } => RemoteError::Denied {
+            what: format!("not authenticated: {}", tidy(root_cause(&e))),
+            tip: Some(
+                "check the credentials in the environment (AWS_*, GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_*)",
+            ),
+        },
         _ => RemoteError::Other(tidy(root_cause(&e))),
     }
 }

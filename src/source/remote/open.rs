@@ -17,7 +17,7 @@ pub fn open_url(url: &str) -> (Vec<SourceEntry>, Vec<OpenError>) {
     let shown = redact(url);
     let failed = |e: RemoteError| OpenError::Remote {
         path: shown.clone(),
-        message: e.to_string(),
+        problem: e.problem(),
     };
     if !object::is_object_url(url) {
         let backend = http::HttpBackend::new(url);
@@ -73,7 +73,7 @@ pub fn open_objects(
             Ok(entry) => opened.push(entry),
             Err(e) => errors.push(OpenError::Remote {
                 path: shown,
-                message: e.to_string(),
+                problem: e.problem(),
             }),
         }
     }
@@ -94,7 +94,7 @@ pub fn open_http(
             let path = PathBuf::from(backend.location());
             let mut body = std::io::BufReader::with_capacity(256 * 1024, body);
             let head = std::io::BufRead::fill_buf(&mut body)
-                .map_err(|e| RemoteError::Other(crate::source::describe_io_error(&e)))?
+                .map_err(|e| RemoteError::Other(describe_io_error(&e)))?
                 .to_vec();
             let spool = match compressed::Compression::sniff(&MemSource(head)) {
                 Ok(Some(compressed::Compression::Gzip)) => spool::Spool::start(
@@ -109,9 +109,9 @@ pub fn open_http(
                 }
                 _ => spool::Spool::start(path, label, "download", body),
             }
-            .map_err(|e| RemoteError::Other(crate::source::describe_io_error(&e)))?;
-            let mut entry = spooled(spool)
-                .map_err(|e| RemoteError::Other(crate::source::describe_io_error(&e)))?;
+            .map_err(|e| RemoteError::Other(describe_io_error(&e)))?;
+            let mut entry =
+                spooled(spool).map_err(|e| RemoteError::Other(describe_io_error(&e)))?;
             entry.tag = tag;
             Ok(entry)
         }
@@ -140,12 +140,11 @@ fn open_with_stat(
     let remote = RemoteSource::with_stat(backend, stat, health.clone());
     let source = Arc::new(remote.clone());
     let compression = compressed::Compression::sniff(source.as_ref())
-        .map_err(|e| RemoteError::Other(crate::source::describe_io_error(&e)))?;
+        .map_err(|e| RemoteError::Other(describe_io_error(&e)))?;
     if let Some(compression) = compression {
         let spool = compressed::decompress(&path, label, source, compression)
-            .map_err(|e| RemoteError::Other(crate::source::describe_io_error(&e)))?;
-        let mut entry =
-            spooled(spool).map_err(|e| RemoteError::Other(crate::source::describe_io_error(&e)))?;
+            .map_err(|e| RemoteError::Other(describe_io_error(&e)))?;
+        let mut entry = spooled(spool).map_err(|e| RemoteError::Other(describe_io_error(&e)))?;
         entry.tag = tag;
         return Ok(entry);
     }

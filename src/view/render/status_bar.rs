@@ -174,6 +174,7 @@ fn first_error(app: &App) -> Option<String> {
         .find(|s| s.error.is_some())
         .or_else(|| sources.iter().find(|s| s.warning.is_some()))
         .and_then(|s| s.problem())
+        .map(|p| p.one_line())
 }
 
 #[cfg(test)]
