@@ -11,6 +11,7 @@
 //! that equal timestamps keep that order, and tagged `local`, `trigger.42`,
 //! `local.1`, `s3`, `s3.trigger.42`, `served`, `served.trigger.42`.
 
+pub mod api;
 pub mod discover;
 pub mod picker;
 pub mod token;

@@ -122,6 +122,28 @@ pub struct AirflowArgs {
     #[arg(long, value_name = "N")]
     pub map_index: Option<i64>,
 
+    /// The Airflow UI's address (e.g. https://airflow.example.com): read the
+    /// log through Airflow's REST API (/api/v2 of Airflow 3, /api/v1 of
+    /// Airflow 2) instead of the log folder, remote storage and log servers.
+    #[arg(long, value_name = "URL", env = "AIRFLOW_API_URL")]
+    #[allow(rustdoc::bare_urls)] // the doc is --help's text, not rustdoc's
+    pub api: Option<String>,
+
+    /// User name for --api (the Airflow UI's login); the password comes from
+    /// AIRFLOW_API_PASSWORD, else it is asked for on the terminal.
+    #[arg(long, value_name = "NAME", env = "AIRFLOW_API_USER")]
+    pub api_user: Option<String>,
+
+    /// A bearer token for --api, as Astronomer or Cloud Composer hand out.
+    /// Prefer AIRFLOW_API_TOKEN: command lines are visible to other users.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "AIRFLOW_API_TOKEN",
+        hide_env_values = true
+    )]
+    pub api_token: Option<String>,
+
     /// A deployment named in the config file (`[airflow.NAME]`): its log
     /// folder, remote base, log servers and secret key, unless flags or the
     /// environment say otherwise [default: the config file's `profile`].

@@ -16,6 +16,8 @@
 //! quit = "q C-c"
 //!
 //! [airflow.prod]                # logweave airflow --profile prod
+//! api = "https://airflow.example.com"          # read through the REST API, as
+//! api_user = "jane"                            # --api / --api-user
 //! base_log_folder = "/opt/airflow/logs"
 //! remote = "s3://airflow-logs/prod"
 //! log_server = "worker-1"
@@ -76,6 +78,11 @@ struct RawConfig {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AirflowProfile {
+    /// The Airflow UI's address, for reading logs through its REST API.
+    pub api: Option<String>,
+    /// The user name to log in to the API with (the password comes from
+    /// AIRFLOW_API_PASSWORD or a prompt, never from this file).
+    pub api_user: Option<String>,
     pub base_log_folder: Option<PathBuf>,
     pub remote: Option<String>,
     pub log_server: Option<String>,

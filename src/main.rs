@@ -23,7 +23,7 @@ fn main() -> ExitCode {
     match result {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {
-            eprintln!("logweave: {e}");
+            eprintln!("{}", e.for_stderr());
             ExitCode::from(e.exit_code())
         }
     }

@@ -5,6 +5,7 @@
 //! [`RunError`] or an [`Outcome`] into an exit status.
 
 pub mod airflow;
+mod api;
 pub mod demo;
 mod settings;
 mod show;
@@ -43,13 +44,25 @@ pub enum RunError {
     /// It started but could not go on (a write error, the terminal): exit 1.
     #[error("{0}")]
     Failed(String),
+    /// What was asked for cannot be reached (an API that refuses the
+    /// login): exit 2, with what to check.
+    #[error("{0}")]
+    Unreachable(crate::problem::Problem),
 }
 
 impl RunError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            RunError::Usage(_) | RunError::Config(_) => 2,
+            RunError::Usage(_) | RunError::Config(_) | RunError::Unreachable(_) => 2,
             RunError::Failed(_) => 1,
+        }
+    }
+
+    /// For stderr: the message, and a tip on a line of its own.
+    pub fn for_stderr(&self) -> String {
+        match self {
+            RunError::Unreachable(problem) => problem.for_stderr(),
+            other => format!("logweave: {other}"),
         }
     }
 }

@@ -74,6 +74,8 @@ pub trait Source: Send + Sync {
 #[derive(Debug, Default)]
 pub struct Health {
     problem: Mutex<Option<Problem>>,
+    /// News that is no problem (a followed task ended), said once.
+    note: Mutex<Option<String>>,
 }
 
 impl Health {
@@ -97,6 +99,16 @@ impl Health {
 
     pub fn problem(&self) -> Option<Problem> {
         self.lock().clone()
+    }
+
+    /// Leaves news that is no problem, for the status bar or stderr.
+    pub fn note(&self, note: String) {
+        *self.note.lock().unwrap_or_else(|e| e.into_inner()) = Some(note);
+    }
+
+    /// The news left since the last call.
+    pub fn take_note(&self) -> Option<String> {
+        self.note.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Problem>> {

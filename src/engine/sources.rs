@@ -54,9 +54,14 @@ impl Engine {
     pub(super) fn check_health(&mut self) -> bool {
         let mut changed = false;
         for (info, health) in self.sources.iter_mut().zip(&self.healths) {
-            let now = health.as_ref().and_then(|h| h.problem());
+            let Some(health) = health else { continue };
+            let now = health.problem();
             if info.warning != now {
                 info.warning = now;
+                changed = true;
+            }
+            if let Some(note) = health.take_note() {
+                self.message = Some(note);
                 changed = true;
             }
         }

@@ -29,6 +29,10 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
         .or(preset.triggerer_log_server);
     // Checked before anything is opened (or picked).
     let settings = Settings::resolve(&args.open, config)?;
+    if let Some(url) = args.api.clone().or(preset.api.clone()) {
+        let user = args.api_user.clone().or(preset.api_user.clone());
+        return super::api::run(args, &url, user.as_deref(), settings);
+    }
     let interactive = !args.open.print && io::stdout().is_terminal() && io::stdin().is_terminal();
     let elsewhere = Elsewhere {
         remote: remote.as_deref(),

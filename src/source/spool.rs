@@ -42,7 +42,19 @@ impl Spool {
         path: PathBuf,
         label: String,
         what: &'static str,
+        reader: impl Read + Send + 'static,
+    ) -> io::Result<Spool> {
+        Spool::start_reporting(path, label, what, reader, Arc::new(Health::default()))
+    }
+
+    /// [`Spool::start`], with `health` shared with the reader (which may
+    /// have problems of its own to report, such as an API's).
+    pub fn start_reporting(
+        path: PathBuf,
+        label: String,
+        what: &'static str,
         mut reader: impl Read + Send + 'static,
+        health: Arc<Health>,
     ) -> io::Result<Spool> {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -61,7 +73,6 @@ impl Spool {
         let _ = std::fs::remove_file(&temp);
         let file = FileSource::from_file(opened?)?;
         let written = Arc::new(AtomicU64::new(0));
-        let health = Arc::new(Health::default());
         let (counter, reporter) = (written.clone(), health.clone());
         let handle = std::thread::Builder::new()
             .name(format!("spool-{what}"))

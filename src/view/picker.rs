@@ -54,6 +54,11 @@ pub trait Levels {
     /// Goes up a level: the index of the entry it came from, or `None` at
     /// the top.
     fn back(&mut self) -> Option<usize>;
+    /// Reads more entries of this level (the next page of a long list);
+    /// `true` if some were added.
+    fn more(&mut self) -> bool {
+        false
+    }
 }
 
 /// What the user does, whatever keys they are bound to.
@@ -154,7 +159,21 @@ impl Picker {
                 }
             }
         }
+        self.read_ahead(levels);
         Picking::Continue
+    }
+
+    /// Asks a long list for its next page when the selection nears the end
+    /// of what is read, or a filter leaves less than a screen.
+    fn read_ahead<L: Levels>(&self, levels: &mut L) {
+        const SCREEN: usize = 40;
+        for _ in 0..20 {
+            let visible = self.visible(&levels.entries()).len();
+            let near_end = self.selected + SCREEN >= visible;
+            if !near_end || !levels.more() {
+                return;
+            }
+        }
     }
 
     /// Draws the picker: the path chosen so far, the list, the keys.

@@ -277,3 +277,152 @@ pub fn airflow_log_server(base: &Path, secret: &str) -> Server {
         ],
     )
 }
+
+/// A real Airflow 3 API server (`airflow api-server`, simple auth manager
+/// with users admin/admin, viewer/viewer and nobody/nobody, who may read
+/// nothing) over a home prepared by
+/// tests/servers/airflow_api.py: one run of the `etl_daily` DAG made by
+/// `airflow dags test`. Started once per test binary.
+pub struct AirflowApi {
+    pub server: Server,
+    pub home: PathBuf,
+    pub run_id: String,
+    env: Vec<(&'static str, String)>,
+}
+
+impl AirflowApi {
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Where the API server reads the log of an attempt (the log folder's
+    /// default layout); the tests write it.
+    pub fn attempt_log(&self, task: &str, map_index: Option<i64>, try_number: u32) -> PathBuf {
+        let mut dir = self
+            .home
+            .join("logs")
+            .join("dag_id=etl_daily")
+            .join(format!("run_id={}", self.run_id))
+            .join(format!("task_id={task}"));
+        if let Some(index) = map_index {
+            dir = dir.join(format!("map_index={index}"));
+        }
+        std::fs::create_dir_all(&dir).expect("attempt folder");
+        dir.join(format!("attempt={try_number}.log"))
+    }
+
+    fn helper(&self, args: &[&str]) -> std::process::Output {
+        airflow_api_helper(&self.env, args)
+    }
+
+    /// Sets the state of the run's task instances of `task` in the
+    /// metadata database (a task that runs, then ends).
+    pub fn set_state(&self, task: &str, state: &str) {
+        self.helper(&["set-state", task, state]);
+    }
+
+    /// What the API itself answers to `GET path` (under /api/v2) with
+    /// `accept`, logged in as admin.
+    pub fn get(&self, path: &str, accept: &str) -> Vec<u8> {
+        let url = format!("{}/api/v2/{path}", self.url());
+        self.helper(&["get", &url, accept]).stdout
+    }
+
+    /// The log endpoint of an attempt of the run, as the API names it.
+    pub fn log_path(&self, task: &str, try_number: u32) -> String {
+        let run: String = self
+            .run_id
+            .bytes()
+            .map(|b| match b {
+                b'+' => "%2B".to_string(),
+                b':' => "%3A".to_string(),
+                other => (other as char).to_string(),
+            })
+            .collect();
+        format!("dags/etl_daily/dagRuns/{run}/taskInstances/{task}/logs/{try_number}")
+    }
+}
+
+pub fn airflow_api() -> &'static AirflowApi {
+    static API: OnceLock<AirflowApi> = OnceLock::new();
+    API.get_or_init(|| {
+        let home = tempfile::tempdir().expect("airflow home").keep();
+        let dags = home.join("dags");
+        std::fs::create_dir_all(&dags).expect("dags folder");
+        std::fs::copy(
+            root().join("tests/servers/airflow_dags/etl_daily.py"),
+            dags.join("etl_daily.py"),
+        )
+        .expect("copy the DAG");
+        let passwords = home.join("passwords.json");
+        std::fs::write(
+            &passwords,
+            r#"{"admin": "admin", "viewer": "viewer", "nobody": "nobody"}"#,
+        )
+        .expect("passwords file");
+        let env: Vec<(&'static str, String)> = vec![
+            ("AIRFLOW_HOME", home.display().to_string()),
+            ("AIRFLOW__CORE__DAGS_FOLDER", dags.display().to_string()),
+            ("AIRFLOW__CORE__LOAD_EXAMPLES", "False".into()),
+            (
+                "AIRFLOW__LOGGING__BASE_LOG_FOLDER",
+                home.join("logs").display().to_string(),
+            ),
+            (
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS",
+                // `nobody` has no role: logged in, allowed nothing (403).
+                "admin:admin,viewer:viewer,nobody:".into(),
+            ),
+            (
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE",
+                passwords.display().to_string(),
+            ),
+            ("AIRFLOW__API_AUTH__JWT_SECRET", "logweave-test-jwt".into()),
+            ("AIRFLOW__API__SECRET_KEY", "logweave-test-secret".into()),
+        ];
+        let prepared = airflow_api_helper(&env, &["prepare"]);
+        let run_id = String::from_utf8_lossy(&prepared.stdout).trim().to_string();
+        let port = free_port();
+        let server_env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let server = Server::start(
+            &python().with_file_name("airflow"),
+            &[
+                "api-server".into(),
+                "--apps".into(),
+                "core".into(),
+                "-H".into(),
+                "127.0.0.1".into(),
+                "-p".into(),
+                port.to_string(),
+                "-w".into(),
+                "1".into(),
+            ],
+            port,
+            &server_env,
+        );
+        AirflowApi {
+            server,
+            home,
+            run_id,
+            env,
+        }
+    })
+}
+
+/// Runs tests/servers/airflow_api.py with Airflow's environment.
+fn airflow_api_helper(env: &[(&'static str, String)], args: &[&str]) -> std::process::Output {
+    let mut command = Command::new(python());
+    command
+        .arg(root().join("tests/servers/airflow_api.py"))
+        .args(args);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.output().expect("run airflow_api.py");
+    assert!(
+        out.status.success(),
+        "airflow_api.py {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}

@@ -169,6 +169,16 @@ pub struct BodyReader {
     pending: Bytes,
 }
 
+impl BodyReader {
+    /// Reads `response`'s body as it arrives.
+    pub fn new(response: reqwest::Response) -> Self {
+        Self {
+            response: Some(response),
+            pending: Bytes::new(),
+        }
+    }
+}
+
 impl Read for BodyReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.pending.is_empty() {

@@ -1,0 +1,460 @@
+//! A task attempt's log through the API, as a byte stream for a spool (so
+//! the first screen shows while the rest arrives and RAM stays flat).
+//!
+//! * A finished attempt (or one not followed) is read once, as it streams:
+//!   Airflow 3's NDJSON (`Accept: application/x-ndjson`, whose JSON answer
+//!   would be built whole in the server's memory), Airflow 2's text.
+//! * A running attempt that is followed is read in the JSON form, the only
+//!   one that resumes: each answer carries a continuation token (its
+//!   position counts records) until the attempt ends. Every poll makes the
+//!   server read and merge the whole log again, so polls slow down when
+//!   the server is slow and nothing new came.
+//!
+//! Airflow starts each log with a `Log message source details` group
+//! naming where it found the log; a place it could not read (the worker's
+//! log server, a remote store) is said there, inside a `200` answer. Such
+//! lines stay in the stream (they are what the API returned) and are also
+//! reported as the source's problem.
+
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::{Api, ApiError, Generation};
+use crate::airflow::AttemptId;
+use crate::problem::Problem;
+use crate::source::remote::http::BodyReader;
+use crate::source::spool::Spool;
+use crate::source::{spooled, Health, OpenError, SourceEntry};
+
+/// Opens the log of attempt `id` as a source tagged `api`: followed while
+/// the attempt runs if `follow`, else read once. Fails with a message that
+/// names what is missing (the dag, run, task or try) or refused.
+pub fn open(api: Arc<Api>, id: &AttemptId, follow: bool) -> Result<SourceEntry, OpenError> {
+    let (segments, _) = endpoint(id);
+    let shown = format!("{}/api/…/{}", api.shown(), segments[5..].join("/"));
+    let failed = |problem: Problem| OpenError::Remote {
+        path: shown.clone(),
+        problem,
+    };
+    let live = follow
+        && match super::listing::task_instance(&api, id) {
+            Ok(ti) => is_live(ti.state.as_deref()),
+            Err(ApiError::NotFound(_)) => {
+                return Err(failed(super::listing::explain_missing(&api, id)))
+            }
+            Err(e) => return Err(failed(e.problem(&api))),
+        };
+    let health = Arc::new(Health::default());
+    let log = match ApiLog::open(api.clone(), id.clone(), live, health.clone()) {
+        Ok(log) => log,
+        Err(ApiError::NotFound(_)) => {
+            return Err(failed(super::listing::explain_missing(&api, id)))
+        }
+        Err(e) => return Err(failed(e.problem(&api))),
+    };
+    let label = format!("api:{id}");
+    let io_failed = |e: io::Error| failed(Problem::io(&e));
+    let spool = Spool::start_reporting(shown.clone().into(), label, "API download", log, health)
+        .map_err(io_failed)?;
+    let mut entry = spooled(spool).map_err(io_failed)?;
+    entry.tag = Some("api".into());
+    Ok(entry)
+}
+
+/// States in which an attempt still writes its log.
+pub fn is_live(state: Option<&str>) -> bool {
+    matches!(
+        state,
+        Some("running" | "deferred" | "queued" | "scheduled" | "up_for_reschedule" | "restarting")
+    )
+}
+
+/// The path of an attempt's log endpoint and its query.
+fn endpoint(id: &AttemptId) -> (Vec<String>, Vec<(&'static str, String)>) {
+    let segments = vec![
+        "dags".to_string(),
+        id.dag.clone(),
+        "dagRuns".to_string(),
+        id.run.clone(),
+        "taskInstances".to_string(),
+        id.task.clone(),
+        "logs".to_string(),
+        id.try_number.to_string(),
+    ];
+    let mut query = vec![("full_content", "true".to_string())];
+    if let Some(index) = id.map_index.filter(|&i| i >= 0) {
+        query.push(("map_index", index.to_string()));
+    }
+    (segments, query)
+}
+
+/// The first poll of a followed attempt waits this long at most; slower
+/// servers are polled less often.
+const POLL_EVERY: Duration = Duration::from_secs(1);
+const POLL_AT_MOST_EVERY: Duration = Duration::from_secs(15);
+
+enum Phase {
+    /// Reading one streamed answer.
+    Stream(BodyReader),
+    /// Following: JSON answers, each after the token of the one before.
+    Poll {
+        token: Option<String>,
+        next: Instant,
+        every: Duration,
+    },
+    Done,
+}
+
+/// The log's bytes as they come, for [`Spool::start`](crate::source::spool::Spool::start).
+pub struct ApiLog {
+    api: Arc<Api>,
+    id: AttemptId,
+    health: Arc<Health>,
+    phase: Phase,
+    /// Bytes of the last poll not yet handed out.
+    ready: Vec<u8>,
+    taken: usize,
+    details: SourceDetails,
+}
+
+impl ApiLog {
+    /// Starts reading the log of `id`: streamed once, or followed through
+    /// the JSON form while `follow` and the attempt is live.
+    pub fn open(
+        api: Arc<Api>,
+        id: AttemptId,
+        follow: bool,
+        health: Arc<Health>,
+    ) -> Result<ApiLog, ApiError> {
+        let (segments, query) = endpoint(&id);
+        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+        let phase = if follow && api.generation == Generation::Airflow3 {
+            Phase::Poll {
+                token: None,
+                next: Instant::now(),
+                every: POLL_EVERY,
+            }
+        } else {
+            let accept = match api.generation {
+                Generation::Airflow3 => "application/x-ndjson",
+                Generation::Airflow2 => "text/plain",
+            };
+            Phase::Stream(api.get_stream(&segments, &query, accept)?)
+        };
+        Ok(ApiLog {
+            api,
+            details: SourceDetails::new(),
+            id,
+            health,
+            phase,
+            ready: Vec::new(),
+            taken: 0,
+        })
+    }
+
+    /// One poll: what the log gained since the last token, and the next
+    /// token (`None` once the attempt has ended).
+    fn poll(&mut self, token: Option<&str>) -> Result<(Vec<u8>, Option<String>), ApiError> {
+        #[derive(Deserialize)]
+        struct Chunk {
+            content: Vec<Box<RawValue>>,
+            continuation_token: Option<String>,
+        }
+        let (segments, mut query) = endpoint(&self.id);
+        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+        if let Some(token) = token {
+            query.push(("token", token.to_string()));
+        }
+        let chunk: Chunk = self.api.get_json(&segments, &query)?;
+        let mut bytes = Vec::new();
+        for record in chunk.content {
+            // A record is an object on Airflow 3.x; a plain string is text.
+            match serde_json::from_str::<String>(record.get()) {
+                Ok(text) => bytes.extend_from_slice(text.as_bytes()),
+                Err(_) => bytes.extend_from_slice(record.get().as_bytes()),
+            }
+            if bytes.last() != Some(&b'\n') {
+                bytes.push(b'\n');
+            }
+        }
+        Ok((bytes, chunk.continuation_token))
+    }
+
+    /// The attempt's state now, for saying how following ended.
+    fn state(&self) -> Option<String> {
+        super::listing::task_instance(&self.api, &self.id)
+            .ok()
+            .and_then(|ti| ti.state)
+    }
+
+    fn take_ready(&mut self, buf: &mut [u8]) -> usize {
+        let n = buf.len().min(self.ready.len() - self.taken);
+        buf[..n].copy_from_slice(&self.ready[self.taken..self.taken + n]);
+        self.taken += n;
+        if self.taken == self.ready.len() {
+            self.ready.clear();
+            self.taken = 0;
+        }
+        n
+    }
+}
+
+impl Read for ApiLog {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.taken < self.ready.len() {
+                return Ok(self.take_ready(buf));
+            }
+            match &mut self.phase {
+                Phase::Done => return Ok(0),
+                Phase::Stream(body) => {
+                    let n = body.read(buf)?;
+                    if n == 0 {
+                        self.phase = Phase::Done;
+                    }
+                    if let Some(problem) = self.details.scan(&buf[..n]) {
+                        self.health.report(problem);
+                    }
+                    return Ok(n);
+                }
+                Phase::Poll { token, next, every } => {
+                    let wait = next.saturating_duration_since(Instant::now());
+                    std::thread::sleep(wait);
+                    let (token, every) = (token.take(), *every);
+                    let asked = Instant::now();
+                    match self.poll(token.as_deref()) {
+                        Ok((bytes, next_token)) => {
+                            let took = asked.elapsed();
+                            if let Some(problem) = self.details.scan(&bytes) {
+                                self.health.report(problem);
+                            }
+                            let gained = !bytes.is_empty();
+                            self.ready = bytes;
+                            self.phase = match next_token {
+                                Some(token) => {
+                                    // A server that takes long to answer
+                                    // (it re-reads the whole log) is asked
+                                    // less often while nothing comes.
+                                    let every = if gained {
+                                        POLL_EVERY.max(took * 2)
+                                    } else {
+                                        (every * 2).max(took * 2)
+                                    }
+                                    .min(POLL_AT_MOST_EVERY);
+                                    Phase::Poll {
+                                        token: Some(token),
+                                        next: Instant::now() + every,
+                                        every,
+                                    }
+                                }
+                                None => {
+                                    let state = self.state().unwrap_or_else(|| "ended".into());
+                                    self.health.note(format!(
+                                        "{}: the task is {state}: following stopped",
+                                        self.id
+                                    ));
+                                    Phase::Done
+                                }
+                            };
+                        }
+                        Err(e) => {
+                            // Keep what arrived; the problem says where it stopped.
+                            let problem = e.problem(&self.api).map_what(|what| {
+                                format!("{what}; following stopped after what arrived")
+                            });
+                            let what = problem.what().to_string();
+                            self.health.report(problem);
+                            self.phase = Phase::Done;
+                            return Err(io::Error::other(what));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Watches the start of a log for Airflow's `Log message source details`
+/// group and the places it says it could not read.
+struct SourceDetails {
+    /// The part of a line not yet complete.
+    partial: Vec<u8>,
+    state: DetailsState,
+}
+
+#[derive(PartialEq, Eq)]
+enum DetailsState {
+    /// Before the group's first line.
+    Before,
+    Inside,
+    /// The group ended (or the log does not start with it).
+    Over,
+}
+
+/// Lines looked at before giving up on finding the group.
+const DETAILS_WITHIN: usize = 64 * 1024;
+
+impl SourceDetails {
+    fn new() -> Self {
+        Self {
+            partial: Vec::new(),
+            state: DetailsState::Before,
+        }
+    }
+
+    /// Looks at the next bytes; a problem the group reports, if any.
+    fn scan(&mut self, bytes: &[u8]) -> Option<Problem> {
+        if self.state == DetailsState::Over {
+            return None;
+        }
+        let mut problems = Vec::new();
+        let mut rest = bytes;
+        while let Some(end) = memchr::memchr(b'\n', rest) {
+            self.partial.extend_from_slice(&rest[..end]);
+            rest = &rest[end + 1..];
+            let line = std::mem::take(&mut self.partial);
+            if let Some(problem) = self.line(&line) {
+                problems.push(problem);
+            }
+            if self.state == DetailsState::Over {
+                break;
+            }
+        }
+        if self.state != DetailsState::Over {
+            self.partial.extend_from_slice(rest);
+            if self.partial.len() > DETAILS_WITHIN {
+                self.state = DetailsState::Over;
+                self.partial = Vec::new();
+            }
+        }
+        if problems.is_empty() {
+            return None;
+        }
+        Some(
+            Problem::new(format!(
+                "the API server could not read all of the log: {}",
+                problems.join("; ")
+            ))
+            .with_tip(
+                "what it could read is shown; the rest may be on a worker or in remote \
+                 storage the API server cannot reach",
+            ),
+        )
+    }
+
+    /// One line: its text (the `event` of a JSON record, else the line).
+    fn line(&mut self, line: &[u8]) -> Option<String> {
+        let text = String::from_utf8_lossy(line);
+        let event = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.get("event")?.as_str().map(str::to_string))
+            .unwrap_or_else(|| text.trim().to_string());
+        let event = event.trim_start_matches("*** ").trim().to_string();
+        match self.state {
+            DetailsState::Before if event.starts_with("::group::") => {
+                self.state = DetailsState::Inside;
+                None
+            }
+            // Airflow 2 says where it read in `*** ` lines, without a group.
+            DetailsState::Before if text.starts_with("*** ") => failure(&event),
+            DetailsState::Before => {
+                self.state = DetailsState::Over;
+                None
+            }
+            DetailsState::Inside if event.starts_with("::endgroup::") => {
+                self.state = DetailsState::Over;
+                None
+            }
+            DetailsState::Inside => failure(&event),
+            DetailsState::Over => None,
+        }
+    }
+}
+
+/// A line of the source details that says a place could not be read (the
+/// others name the files and URLs read).
+fn failure(event: &str) -> Option<String> {
+    let lower = event.to_ascii_lowercase();
+    let failed = lower.starts_with("could not")
+        || lower.contains("not found")
+        || lower.starts_with("!!!!")
+        || lower.contains("error");
+    failed.then(|| event.chars().take(300).collect())
+}
+
+impl std::fmt::Display for AttemptId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.dag, self.run, self.task)?;
+        if let Some(index) = self.map_index.filter(|&i| i >= 0) {
+            write!(f, "[{index}]")?;
+        }
+        write!(f, " try {}", self.try_number)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_place_the_server_could_not_read_is_a_problem_and_paths_are_not() {
+        let mut details = SourceDetails::new();
+        let stream = concat!(
+            "{\"timestamp\":null,\"event\":\"::group::Log message source details\"}\n",
+            "{\"timestamp\":null,\"event\":\"/logs/dag_id=etl/attempt=1.log\"}\n",
+            "{\"timestamp\":null,\"event\":\"Could not read served logs: Connection refused\"}\n",
+            "{\"timestamp\":null,\"event\":\"::endgroup::\"}\n",
+            "{\"timestamp\":\"2024-12-20T10:00:00Z\",\"event\":\"Could not connect\"}\n",
+        );
+        // Split mid-line: the scan keeps the partial line.
+        let (a, b) = stream.split_at(100);
+        let first = details.scan(a.as_bytes());
+        let second = details.scan(b.as_bytes());
+        let problem = first.or(second).expect("the served-logs failure");
+        assert!(problem
+            .what()
+            .contains("Could not read served logs: Connection refused"));
+        assert!(!problem.what().contains("/logs/dag_id"));
+        assert!(
+            !problem.what().contains("Could not connect"),
+            "past the group"
+        );
+    }
+
+    #[test]
+    fn a_log_that_reads_everywhere_has_no_problem() {
+        let mut details = SourceDetails::new();
+        let stream = concat!(
+            "{\"event\":\"::group::Log message source details\"}\n",
+            "{\"event\":\"/logs/a.log\"}\n",
+            "{\"event\":\"http://worker:8793/log/a.log\"}\n",
+            "{\"event\":\"::endgroup::\"}\n",
+        );
+        assert_eq!(details.scan(stream.as_bytes()), None);
+        let mut text = SourceDetails::new();
+        assert_eq!(text.scan(b"[2024-12-20T10:00:00] INFO - hello\n"), None);
+    }
+
+    #[test]
+    fn airflow_2_says_its_failures_in_star_lines() {
+        let mut details = SourceDetails::new();
+        let problem = details
+            .scan(b"*** Found local files:\n*** Could not read served logs: timeout\n[2024] x\n")
+            .expect("a problem");
+        assert!(problem
+            .what()
+            .contains("Could not read served logs: timeout"));
+    }
+
+    #[test]
+    fn live_states() {
+        assert!(is_live(Some("running")));
+        assert!(is_live(Some("deferred")));
+        assert!(!is_live(Some("success")));
+        assert!(!is_live(None));
+    }
+}

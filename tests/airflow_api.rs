@@ -1,0 +1,421 @@
+//! `logweave airflow --api` against a real Airflow 3 API server
+//! (apache-airflow-core from tests/servers/requirements.txt, started once
+//! for this binary by tests/remote/servers.rs) serving the logs of real
+//! task instances: a run of tests/servers/airflow_dags/etl_daily.py made by
+//! `airflow dags test`, whose attempts' log files the tests write where the
+//! server's log folder says.
+
+#[path = "e2e/harness.rs"]
+mod harness;
+#[path = "remote/servers.rs"]
+mod servers;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use harness::Tui;
+use servers::{airflow_api, AirflowApi};
+
+const ADMIN: [(&str, &str); 2] = [
+    ("AIRFLOW_API_USER", "admin"),
+    ("AIRFLOW_API_PASSWORD", "admin"),
+];
+
+fn logweave(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_logweave"));
+    command
+        .args(args)
+        .env("TZ", "UTC")
+        .env_remove("AIRFLOW_API_URL")
+        .env_remove("AIRFLOW_API_USER")
+        .env_remove("AIRFLOW_API_PASSWORD")
+        .env_remove("AIRFLOW_API_TOKEN")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().expect("run logweave")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The API server, with the attempts' logs written: `extract` (small),
+/// `shard` map index 1, `big` (about 50 MB of Airflow 3 JSON lines).
+fn api() -> &'static AirflowApi {
+    static READY: OnceLock<()> = OnceLock::new();
+    let api = airflow_api();
+    READY.get_or_init(|| {
+        std::fs::write(
+            api.attempt_log("extract", None, 1),
+            concat!(
+                "{\"timestamp\":\"2024-12-20T10:00:00.000000Z\",\"event\":\"extracting\",\"level\":\"info\",\"logger\":\"airflow.task\"}\n",
+                "{\"timestamp\":\"2024-12-20T10:00:01.000000Z\",\"event\":\"Task failed\",\"level\":\"error\",\"logger\":\"airflow.task\",\"error_detail\":[{\"exc_type\":\"ValueError\",\"exc_value\":\"bad row\"}]}\n",
+            ),
+        )
+        .expect("extract's log");
+        std::fs::write(
+            api.attempt_log("shard", Some(1), 1),
+            "{\"timestamp\":\"2024-12-20T10:00:02.000000Z\",\"event\":\"shard one of three\",\"level\":\"info\"}\n",
+        )
+        .expect("shard's log");
+        let generated = tempfile::tempdir().expect("tempdir");
+        let out = logweave(
+            &[
+                "gen",
+                "--out",
+                &generated.path().display().to_string(),
+                "--size",
+                "90MB",
+                "--format",
+                "json",
+            ],
+            &[],
+        );
+        assert!(out.status.success(), "gen: {}", stderr(&out));
+        std::fs::copy(
+            generated.path().join("attempt=1.log"),
+            api.attempt_log("big", None, 1),
+        )
+        .expect("big's log");
+    });
+    api
+}
+
+fn ids<'a>(api: &'a AirflowApi, task: &'a str) -> Vec<&'a str> {
+    vec![
+        "airflow",
+        "--dag",
+        "etl_daily",
+        "--run",
+        &api.run_id,
+        "--task",
+        task,
+    ]
+}
+
+/// Runs `logweave args` and returns its output and peak RSS in KiB.
+fn with_peak_rss(args: &[&str], env: &[(&str, &str)]) -> (Vec<u8>, String, u64) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_logweave"));
+    command
+        .args(args)
+        .env("TZ", "UTC")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().expect("spawn");
+    let pid = child.id() as libc::pid_t;
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr_pipe = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut out).expect("read stdout");
+        out
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut stderr_pipe, &mut err).expect("read stderr");
+        err
+    });
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child; `status` and `usage` outlive the call.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4");
+    std::mem::forget(child);
+    (
+        reader.join().expect("stdout reader"),
+        err_reader.join().expect("stderr reader"),
+        usage.ru_maxrss as u64,
+    )
+}
+
+#[test]
+fn the_printed_log_is_what_the_api_returns_byte_for_byte_in_flat_memory() {
+    let api = api();
+    let url = api.url();
+    let mut args = ids(api, "big");
+    args.extend(["--api", &url, "--print"]);
+    // Before the reference is read: a child forked from a process that
+    // holds 50 MB would count them in its own peak until it execs.
+    let (printed, err, peak_kib) = with_peak_rss(&args, &ADMIN);
+    let want = api.get(&api.log_path("big", 1), "application/x-ndjson");
+    assert!(want.len() > 50_000_000, "a big log: {} bytes", want.len());
+    assert!(printed == want, "bytes differ from the API's answer: {err}");
+    assert!(err.is_empty(), "{err}");
+    assert!(
+        peak_kib < 48 * 1024,
+        "peak RSS {peak_kib} KiB while reading {} MB",
+        want.len() >> 20
+    );
+}
+
+#[test]
+fn the_latest_try_is_read_and_a_mapped_instance_by_its_map_index() {
+    let api = api();
+    let url = api.url();
+    let mut args = ids(api, "extract");
+    args.extend(["--api", &url, "--print"]);
+    let out = logweave(&args, &ADMIN);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let want = api.get(&api.log_path("extract", 1), "application/x-ndjson");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&want)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"event\":\"Task failed\""));
+
+    let mut args = ids(api, "shard");
+    args.extend(["--map-index", "1", "--api", &url, "--print", "--tag"]);
+    let out = logweave(&args, &ADMIN);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("api: ") && text.contains("shard one of three"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_token_from_auth_token_is_accepted_as_is() {
+    let api = api();
+    let url = api.url();
+    let token = String::from_utf8(
+        Command::new(servers::python())
+            .args([
+                "-c",
+                "import json,sys,urllib.request as u;print(json.load(u.urlopen(u.Request(sys.argv[1]+'/auth/token',data=b'{\"username\":\"viewer\",\"password\":\"viewer\"}',headers={'Content-Type':'application/json'})))['access_token'])",
+                &url,
+            ])
+            .output()
+            .expect("get a token")
+            .stdout,
+    )
+    .expect("utf-8");
+    let mut args = ids(api, "extract");
+    args.extend(["--api", &url, "--print"]);
+    let out = logweave(&args, &[("AIRFLOW_API_TOKEN", token.trim())]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("extracting"));
+}
+
+#[test]
+fn wrong_logins_and_missing_ids_say_what_to_check() {
+    let api = api();
+    let url = api.url();
+    let mut args = ids(api, "extract");
+    args.extend(["--api", &url, "--print"]);
+
+    let wrong = logweave(
+        &args,
+        &[
+            ("AIRFLOW_API_USER", "admin"),
+            ("AIRFLOW_API_PASSWORD", "not-the-password"),
+        ],
+    );
+    assert_eq!(wrong.status.code(), Some(2));
+    let err = stderr(&wrong);
+    assert!(err.contains("refused the login (401)"), "{err}");
+    assert!(
+        err.contains("tip: check the user name and password"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("not-the-password"),
+        "never the password: {err}"
+    );
+
+    let refused = logweave(
+        &args,
+        &[
+            ("AIRFLOW_API_USER", "nobody"),
+            ("AIRFLOW_API_PASSWORD", "nobody"),
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let err = stderr(&refused);
+    assert!(err.contains("refused access (403)"), "{err}");
+    assert!(
+        err.contains("tip: this login may not read this DAG's task logs"),
+        "{err}"
+    );
+
+    let anonymous = logweave(&args, &[]);
+    assert_eq!(anonymous.status.code(), Some(2));
+    assert!(
+        stderr(&anonymous).contains("give --api-user"),
+        "{}",
+        stderr(&anonymous)
+    );
+
+    let no_password = logweave(&args, &[("AIRFLOW_API_USER", "admin")]);
+    assert_eq!(no_password.status.code(), Some(2));
+    assert!(
+        stderr(&no_password).contains("set AIRFLOW_API_PASSWORD"),
+        "{}",
+        stderr(&no_password)
+    );
+
+    let cases: [(&[&str], &str); 4] = [
+        (&["--dag", "nope"], "no DAG 'nope'"),
+        (&["--run", "nope"], "DAG 'etl_daily' has no run 'nope'"),
+        (&["--task", "nope"], "has no task 'nope'"),
+        (
+            &["--try", "9"],
+            "task 'extract' has no try 9 (its latest is 1)",
+        ),
+    ];
+    for (change, said) in cases {
+        let mut args: Vec<&str> = ids(api, "extract");
+        args.extend(["--api", &url, "--print"]);
+        let flag = args.iter().position(|a| *a == change[0]);
+        match flag {
+            Some(at) => args[at + 1] = change[1],
+            None => args.extend(change),
+        }
+        let out = logweave(&args, &ADMIN);
+        assert_eq!(out.status.code(), Some(2), "{change:?}");
+        assert!(stderr(&out).contains(said), "{change:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("tip: check --"), "{}", stderr(&out));
+    }
+
+    let no_ids = logweave(&["airflow", "--api", &url, "--print"], &ADMIN);
+    assert_eq!(no_ids.status.code(), Some(2));
+    assert!(
+        stderr(&no_ids).contains("etl_daily"),
+        "the dags are listed: {}",
+        stderr(&no_ids)
+    );
+}
+
+#[test]
+fn an_address_that_is_not_the_api_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("api/v2")).expect("folders");
+    std::fs::write(
+        dir.path().join("api/v2/version"),
+        "<html><body>Please log in</body></html>",
+    )
+    .expect("page");
+    let server = servers::range_server(dir.path());
+    let url = format!("{}/files", server.url());
+    let out = logweave(
+        &[
+            "airflow", "--api", &url, "--dag", "a", "--run", "b", "--task", "c", "--print",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("not as the Airflow API does") || err.contains("unexpected answer"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_picker_lists_dags_runs_tasks_and_tries_from_the_api_and_opens_the_log() {
+    let api = api();
+    let url = api.url();
+    let mut tui = Tui::spawn_env(&["airflow", "--api", &url], 30, 140, &ADMIN);
+    tui.wait_for("the dags", |t| {
+        t.text().contains("pick a dag") && t.text().contains("etl_daily")
+    });
+    tui.press("\r");
+    tui.wait_for("the runs, with their state", |t| {
+        t.text().contains("pick a run")
+            && t.text().contains(&api.run_id)
+            && t.text().contains("success")
+    });
+    tui.press("\r");
+    tui.wait_for("the task instances with map indexes", |t| {
+        let text = t.text();
+        text.contains("pick a task") && text.contains("extract") && text.contains("shard[1]")
+    });
+    // Typing filters; the mapped instance opens.
+    tui.press("shard[1]");
+    tui.press("\r");
+    tui.wait_for("the tries", |t| {
+        t.text().contains("pick a try") && t.text().contains("try 1")
+    });
+    tui.press("\r");
+    tui.wait_for_text("shard one of three");
+    tui.press("q");
+    assert!(tui.wait_exit());
+}
+
+#[test]
+fn a_running_task_is_followed_until_it_ends() {
+    let api = api();
+    let url = api.url();
+    let log = api.attempt_log("live", None, 1);
+    let line = |n: u32| {
+        format!(
+            "{{\"timestamp\":\"2024-12-20T11:00:{n:02}.000000Z\",\"event\":\"step {n} of the live task\",\"level\":\"info\"}}\n"
+        )
+    };
+    std::fs::write(&log, line(0)).expect("live's log");
+    api.set_state("live", "running");
+    let mut args = ids(api, "live");
+    args.extend(["--api", &url]);
+    let mut tui = Tui::spawn_env(&args, 30, 160, &ADMIN);
+    tui.wait_for_text("step 0 of the live task");
+    // F follows, as in less.
+    tui.press("F");
+    tui.wait_for("follow mode", |t| t.status().contains("FOLLOW"));
+    for n in 1..=3 {
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .expect("append");
+        file.write_all(line(n).as_bytes()).expect("write");
+        tui.wait_for_text(&format!("step {n} of the live task"));
+    }
+    api.set_state("live", "success");
+    tui.wait_for("following to stop when the task ended", |t| {
+        t.text().contains("the task is success")
+    });
+    // Each step once: what arrived joined the merge exactly once.
+    let text = tui.text();
+    for n in 0..=3 {
+        let step = format!("step {n} of the live task");
+        assert_eq!(text.matches(&step).count(), 1, "{step} once:\n{text}");
+    }
+    assert!(
+        tui.status().contains("1!api") || text.contains("could not read all of the log"),
+        "the worker's log server the API could not reach is the source's problem"
+    );
+    tui.press("q");
+    assert!(tui.wait_exit());
+}
+
+#[test]
+fn the_api_log_merges_with_a_local_file() {
+    let api = api();
+    let url = api.url();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let extra = dir.path().join("extra-debug.log");
+    std::fs::write(
+        &extra,
+        "2024-12-20T10:00:00.500Z debug line between the two\n",
+    )
+    .expect("extra");
+    let mut args = ids(api, "extract");
+    args.extend(["--api", &url, "--print", extra.to_str().expect("utf-8")]);
+    let out = logweave(&args, &ADMIN);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle} in {text}"))
+    };
+    assert!(
+        at("extracting") < at("debug line between") && at("debug line between") < at("Task failed")
+    );
+}

@@ -1,0 +1,66 @@
+"""Prepares and pokes an Airflow 3 home for the REST API tests.
+
+    python3 airflow_api.py prepare          # db, DAG, one run of etl_daily
+    python3 airflow_api.py set-state TASK STATE
+    python3 airflow_api.py get URL ACCEPT   # GET as admin, body to stdout
+
+AIRFLOW_HOME and the rest of Airflow's environment come from the caller
+(tests/remote/servers.rs). `prepare` runs the DAG the way Airflow does
+(`airflow dags test`), which makes real DagRun and task instance rows; it
+writes no log files, so the tests write the attempts' logs where the log
+folder says. It prints the run id.
+"""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import urllib.request
+
+HOME = os.environ["AIRFLOW_HOME"]
+AIRFLOW = os.path.join(os.path.dirname(sys.executable), "airflow")
+
+
+def airflow(*args):
+    with open(os.path.join(HOME, "prepare.log"), "ab") as log:
+        subprocess.run([AIRFLOW, *args], check=True, stdout=log, stderr=log)
+
+
+def db():
+    return sqlite3.connect(os.path.join(HOME, "airflow.db"))
+
+
+def prepare():
+    airflow("db", "migrate")
+    airflow("dags", "reserialize")
+    airflow("dags", "test", "etl_daily", "2024-12-19")
+    with db() as c:
+        (run_id,) = c.execute("select run_id from dag_run where dag_id = 'etl_daily'").fetchone()
+    print(run_id)
+
+
+def set_state(task, state):
+    with db() as c:
+        c.execute("update task_instance set state = ? where task_id = ?", (state, task))
+
+
+def get(url, accept):
+    root = url.split("/api/")[0]
+    login = urllib.request.Request(
+        root + "/auth/token",
+        data=json.dumps({"username": "admin", "password": "admin"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    token = json.load(urllib.request.urlopen(login))["access_token"]
+    request = urllib.request.Request(
+        url, headers={"Authorization": "Bearer " + token, "Accept": accept}
+    )
+    with urllib.request.urlopen(request) as answer:
+        while chunk := answer.read(1 << 20):
+            sys.stdout.buffer.write(chunk)
+
+
+if __name__ == "__main__":
+    command, *args = sys.argv[1:]
+    {"prepare": prepare, "set-state": set_state, "get": get}[command](*args)

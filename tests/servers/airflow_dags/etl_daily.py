@@ -1,0 +1,26 @@
+"""The DAG the API tests read logs of (tests/airflow_api.rs): a plain task,
+a mapped one, one whose log the test makes big, and one it keeps running."""
+
+from datetime import datetime
+
+from airflow.sdk import DAG, task
+
+with DAG("etl_daily", start_date=datetime(2024, 12, 1), schedule=None, catchup=False):
+
+    @task
+    def extract():
+        print("extracting")
+
+    @task
+    def shard(n):
+        print("shard", n)
+
+    @task
+    def big():
+        print("a big log")
+
+    @task
+    def live():
+        print("still running")
+
+    extract() >> shard.expand(n=[1, 2, 3]) >> big() >> live()
