@@ -1,9 +1,11 @@
 //! `logweave airflow --api` against a real Airflow 3 API server
-//! (apache-airflow-core from tests/servers/requirements.txt, started once
-//! for this binary by tests/remote/servers.rs) serving the logs of real
-//! task instances: a run of tests/servers/airflow_dags/etl_daily.py made by
-//! `airflow dags test`, whose attempts' log files the tests write where the
-//! server's log folder says.
+//! (apache-airflow-core from tests/servers/requirements.txt) and a real
+//! Airflow 2.10 webserver (tests/servers/requirements-airflow2.txt), each
+//! started once for this binary by tests/remote/servers.rs, serving the
+//! logs of real task instances: a run of
+//! tests/servers/airflow_dags/etl_daily.py made by `airflow dags test`,
+//! whose attempts' log files the tests write where the server's log folder
+//! says.
 
 #[path = "e2e/harness.rs"]
 mod harness;
@@ -15,7 +17,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use harness::Tui;
-use servers::{airflow_api, AirflowApi};
+use servers::{airflow2_api, airflow_api, AirflowApi};
 
 const ADMIN: [(&str, &str); 2] = [
     ("AIRFLOW_API_USER", "admin"),
@@ -418,4 +420,109 @@ fn the_api_log_merges_with_a_local_file() {
     assert!(
         at("extracting") < at("debug line between") && at("debug line between") < at("Task failed")
     );
+}
+
+/// The Airflow 2 webserver, with `extract`'s log written in Airflow 2's
+/// text format.
+fn api2() -> &'static AirflowApi {
+    static READY: OnceLock<()> = OnceLock::new();
+    let api = airflow2_api();
+    READY.get_or_init(|| {
+        std::fs::write(
+            api.attempt_log("extract", None, 1),
+            "[2024-12-20T10:00:00.000+0000] {taskinstance.py:1} INFO - extracting\n\
+             [2024-12-20T10:00:01.000+0000] {taskinstance.py:2} ERROR - Task failed\n",
+        )
+        .expect("extract's log");
+    });
+    api
+}
+
+#[test]
+fn airflow_2_prints_what_its_api_returns_and_refuses_a_wrong_password() {
+    let api = api2();
+    let url = api.url();
+    let mut args = ids(api, "extract");
+    args.extend(["--api", &url, "--print"]);
+    let out = logweave(&args, &ADMIN);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let want = api.get(&api.log_path("extract", 1), "text/plain");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&want)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ERROR - Task failed"));
+
+    let wrong = logweave(
+        &args,
+        &[
+            ("AIRFLOW_API_USER", "admin"),
+            ("AIRFLOW_API_PASSWORD", "not-the-password"),
+        ],
+    );
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        stderr(&wrong).contains("refused the login (401)"),
+        "{}",
+        stderr(&wrong)
+    );
+
+    let mut args = ids(api, "extract");
+    args[4] = "nope";
+    args.extend(["--api", &url, "--print"]);
+    let missing = logweave(&args, &ADMIN);
+    assert!(
+        stderr(&missing).contains("DAG 'etl_daily' has no run 'nope'"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[test]
+fn airflow_2_follows_a_running_task_through_its_byte_offsets() {
+    let api = api2();
+    let url = api.url();
+    let log = api.attempt_log("live", None, 1);
+    let line = |n: u32| {
+        format!(
+            "[2024-12-20T11:00:{n:02}.000+0000] {{live.py:1}} INFO - step {n} of the live task\n"
+        )
+    };
+    std::fs::write(&log, line(0)).expect("live's log");
+    api.set_state("live", "running");
+    let mut args = ids(api, "live");
+    args.extend(["--api", &url]);
+    let mut tui = Tui::spawn_env(&args, 30, 160, &ADMIN);
+    tui.wait_for_text("step 0 of the live task");
+    tui.press("F");
+    for n in 1..=3 {
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .expect("append");
+        file.write_all(line(n).as_bytes()).expect("write");
+        tui.wait_for_text(&format!("step {n} of the live task"));
+    }
+    api.set_state("live", "success");
+    tui.wait_for("following to stop when the task ended", |t| {
+        t.text().contains("the task is success")
+    });
+    let text = tui.text();
+    for n in 0..=3 {
+        let step = format!("step {n} of the live task");
+        assert_eq!(text.matches(&step).count(), 1, "{step} once:\n{text}");
+    }
+    // No empty lines where one poll ended and the next began.
+    let rows: Vec<String> = tui.rows();
+    let first = rows
+        .iter()
+        .position(|r| r.contains("step 0"))
+        .expect("step 0");
+    let last = rows
+        .iter()
+        .position(|r| r.contains("step 3"))
+        .expect("step 3");
+    assert_eq!(last - first, 3, "consecutive rows:\n{text}");
+    tui.press("q");
+    assert!(tui.wait_exit());
 }

@@ -405,7 +405,9 @@ fn check(response: reqwest::Response) -> Result<reqwest::Response, ApiError> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    if content_type.starts_with("text/html") {
+    // Airflow 2's webserver answers an unknown path (such as /api/v2) with
+    // an HTML 404 page: not there, rather than not the API.
+    if content_type.starts_with("text/html") && status != StatusCode::NOT_FOUND {
         return Err(ApiError::NotTheApi(format!("an HTML page ({status})")));
     }
     if status.is_success() {

@@ -26,38 +26,56 @@ fn root() -> PathBuf {
 pub fn python() -> PathBuf {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON
+        .get_or_init(|| venv("target/test-venv", "tests/servers/requirements.txt"))
+        .clone()
+}
+
+/// The Python of a venv with Airflow 2 (its webserver serves /api/v1),
+/// installed on first use.
+pub fn python_airflow2() -> PathBuf {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON
         .get_or_init(|| {
-            let venv = root().join("target/test-venv");
-            let requirements = root().join("tests/servers/requirements.txt");
-            let wanted = std::fs::read_to_string(&requirements).expect("requirements.txt");
-            let marker = venv.join("installed.txt");
-            let python = venv.join("bin/python");
-            if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
-                // Several test binaries may get here at once: one installs.
-                let lock = venv.with_extension("lock");
-                let _guard = FileLock::take(&lock);
-                if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
-                    let ok = Command::new("python3")
-                        .args(["-m", "venv"])
-                        .arg(&venv)
-                        .status()
-                        .is_ok_and(|s| s.success())
-                        && Command::new(&python)
-                            .args(["-m", "pip", "install", "-q", "-r"])
-                            .arg(&requirements)
-                            .status()
-                            .is_ok_and(|s| s.success());
-                    assert!(
-                        ok,
-                        "cannot install the test servers into {}",
-                        venv.display()
-                    );
-                    std::fs::write(&marker, &wanted).expect("write the venv marker");
-                }
-            }
-            python
+            venv(
+                "target/test-venv-airflow2",
+                "tests/servers/requirements-airflow2.txt",
+            )
         })
         .clone()
+}
+
+/// The Python of the venv at `dir` with `requirements` installed; installs
+/// them when the venv's marker says otherwise.
+fn venv(dir: &str, requirements: &str) -> PathBuf {
+    let venv = root().join(dir);
+    let requirements = root().join(requirements);
+    let wanted = std::fs::read_to_string(&requirements).expect("requirements file");
+    let marker = venv.join("installed.txt");
+    let python = venv.join("bin/python");
+    if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
+        // Several test binaries may get here at once: one installs.
+        let lock = venv.with_extension("lock");
+        let _guard = FileLock::take(&lock);
+        if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
+            let ok = Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .is_ok_and(|s| s.success())
+                && Command::new(&python)
+                    .args(["-m", "pip", "install", "-q", "-r"])
+                    .arg(&requirements)
+                    .status()
+                    .is_ok_and(|s| s.success());
+            assert!(
+                ok,
+                "cannot install the test servers into {}",
+                venv.display()
+            );
+            std::fs::write(&marker, &wanted).expect("write the venv marker");
+        }
+    }
+    python
 }
 
 /// An exclusive lock file held while it lives (`create_new` as the lock).
@@ -287,6 +305,9 @@ pub struct AirflowApi {
     pub server: Server,
     pub home: PathBuf,
     pub run_id: String,
+    /// `api/v2` (Airflow 3) or `api/v1` (Airflow 2).
+    pub prefix: &'static str,
+    python: PathBuf,
     env: Vec<(&'static str, String)>,
 }
 
@@ -312,7 +333,7 @@ impl AirflowApi {
     }
 
     fn helper(&self, args: &[&str]) -> std::process::Output {
-        airflow_api_helper(&self.env, args)
+        airflow_api_helper(&self.python, &self.env, args)
     }
 
     /// Sets the state of the run's task instances of `task` in the
@@ -321,10 +342,10 @@ impl AirflowApi {
         self.helper(&["set-state", task, state]);
     }
 
-    /// What the API itself answers to `GET path` (under /api/v2) with
-    /// `accept`, logged in as admin.
+    /// What the API itself answers to `GET path` (under /api/v2 or
+    /// /api/v1) with `accept`, logged in as admin.
     pub fn get(&self, path: &str, accept: &str) -> Vec<u8> {
-        let url = format!("{}/api/v2/{path}", self.url());
+        let url = format!("{}/{}/{path}", self.url(), self.prefix);
         self.helper(&["get", &url, accept]).stdout
     }
 
@@ -339,79 +360,103 @@ impl AirflowApi {
                 other => (other as char).to_string(),
             })
             .collect();
-        format!("dags/etl_daily/dagRuns/{run}/taskInstances/{task}/logs/{try_number}")
+        let mut path =
+            format!("dags/etl_daily/dagRuns/{run}/taskInstances/{task}/logs/{try_number}");
+        if self.prefix == "api/v1" {
+            path.push_str("?full_content=true");
+        }
+        path
     }
 }
 
+/// The Airflow 3 API server.
 pub fn airflow_api() -> &'static AirflowApi {
     static API: OnceLock<AirflowApi> = OnceLock::new();
-    API.get_or_init(|| {
-        let home = tempfile::tempdir().expect("airflow home").keep();
-        let dags = home.join("dags");
-        std::fs::create_dir_all(&dags).expect("dags folder");
-        std::fs::copy(
-            root().join("tests/servers/airflow_dags/etl_daily.py"),
-            dags.join("etl_daily.py"),
-        )
-        .expect("copy the DAG");
-        let passwords = home.join("passwords.json");
-        std::fs::write(
-            &passwords,
-            r#"{"admin": "admin", "viewer": "viewer", "nobody": "nobody"}"#,
-        )
-        .expect("passwords file");
-        let env: Vec<(&'static str, String)> = vec![
-            ("AIRFLOW_HOME", home.display().to_string()),
-            ("AIRFLOW__CORE__DAGS_FOLDER", dags.display().to_string()),
-            ("AIRFLOW__CORE__LOAD_EXAMPLES", "False".into()),
-            (
-                "AIRFLOW__LOGGING__BASE_LOG_FOLDER",
-                home.join("logs").display().to_string(),
-            ),
-            (
-                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS",
-                // `nobody` has no role: logged in, allowed nothing (403).
-                "admin:admin,viewer:viewer,nobody:".into(),
-            ),
-            (
-                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE",
-                passwords.display().to_string(),
-            ),
-            ("AIRFLOW__API_AUTH__JWT_SECRET", "logweave-test-jwt".into()),
-            ("AIRFLOW__API__SECRET_KEY", "logweave-test-secret".into()),
-        ];
-        let prepared = airflow_api_helper(&env, &["prepare"]);
-        let run_id = String::from_utf8_lossy(&prepared.stdout).trim().to_string();
-        let port = free_port();
-        let server_env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let server = Server::start(
-            &python().with_file_name("airflow"),
-            &[
-                "api-server".into(),
-                "--apps".into(),
-                "core".into(),
-                "-H".into(),
-                "127.0.0.1".into(),
-                "-p".into(),
-                port.to_string(),
-                "-w".into(),
-                "1".into(),
-            ],
-            port,
-            &server_env,
-        );
-        AirflowApi {
-            server,
-            home,
-            run_id,
-            env,
-        }
-    })
+    API.get_or_init(|| start_airflow(python(), "api/v2"))
+}
+
+/// An Airflow 2 webserver, its /api/v1 behind basic auth (user admin).
+pub fn airflow2_api() -> &'static AirflowApi {
+    static API: OnceLock<AirflowApi> = OnceLock::new();
+    API.get_or_init(|| start_airflow(python_airflow2(), "api/v1"))
+}
+
+fn start_airflow(python: PathBuf, prefix: &'static str) -> AirflowApi {
+    let home = tempfile::tempdir().expect("airflow home").keep();
+    let dags = home.join("dags");
+    std::fs::create_dir_all(&dags).expect("dags folder");
+    std::fs::copy(
+        root().join("tests/servers/airflow_dags/etl_daily.py"),
+        dags.join("etl_daily.py"),
+    )
+    .expect("copy the DAG");
+    let passwords = home.join("passwords.json");
+    std::fs::write(
+        &passwords,
+        r#"{"admin": "admin", "viewer": "viewer", "nobody": "nobody"}"#,
+    )
+    .expect("passwords file");
+    let env: Vec<(&'static str, String)> = vec![
+        ("AIRFLOW_HOME", home.display().to_string()),
+        ("AIRFLOW__CORE__DAGS_FOLDER", dags.display().to_string()),
+        ("AIRFLOW__CORE__LOAD_EXAMPLES", "False".into()),
+        (
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER",
+            home.join("logs").display().to_string(),
+        ),
+        // Airflow 3's simple auth manager; `nobody` has no role: logged
+        // in, allowed nothing (403).
+        (
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS",
+            "admin:admin,viewer:viewer,nobody:".into(),
+        ),
+        (
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE",
+            passwords.display().to_string(),
+        ),
+        ("AIRFLOW__API_AUTH__JWT_SECRET", "logweave-test-jwt".into()),
+        ("AIRFLOW__API__SECRET_KEY", "logweave-test-secret".into()),
+        // Airflow 2: the REST API with basic auth, as its docs set it up.
+        (
+            "AIRFLOW__API__AUTH_BACKENDS",
+            "airflow.api.auth.backend.basic_auth".into(),
+        ),
+        (
+            "AIRFLOW__WEBSERVER__SECRET_KEY",
+            "logweave-test-secret".into(),
+        ),
+    ];
+    let prepared = airflow_api_helper(&python, &env, &["prepare"]);
+    let run_id = String::from_utf8_lossy(&prepared.stdout).trim().to_string();
+    let port = free_port();
+    let server_env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let args: Vec<String> = if prefix == "api/v2" {
+        ["api-server", "--apps", "core", "-H", "127.0.0.1", "-p"]
+    } else {
+        ["webserver", "-w", "1", "-H", "127.0.0.1", "-p"]
+    }
+    .iter()
+    .map(|s| s.to_string())
+    .chain([port.to_string()])
+    .collect();
+    let server = Server::start(&python.with_file_name("airflow"), &args, port, &server_env);
+    AirflowApi {
+        server,
+        home,
+        run_id,
+        prefix,
+        python,
+        env,
+    }
 }
 
 /// Runs tests/servers/airflow_api.py with Airflow's environment.
-fn airflow_api_helper(env: &[(&'static str, String)], args: &[&str]) -> std::process::Output {
-    let mut command = Command::new(python());
+fn airflow_api_helper(
+    python: &Path,
+    env: &[(&'static str, String)],
+    args: &[&str],
+) -> std::process::Output {
+    let mut command = Command::new(python);
     command
         .arg(root().join("tests/servers/airflow_api.py"))
         .args(args);

@@ -1,8 +1,10 @@
-"""Prepares and pokes an Airflow 3 home for the REST API tests.
+"""Prepares and pokes an Airflow home (3.x or 2.x) for the REST API tests.
 
     python3 airflow_api.py prepare          # db, DAG, one run of etl_daily
     python3 airflow_api.py set-state TASK STATE
     python3 airflow_api.py get URL ACCEPT   # GET as admin, body to stdout
+
+Run it with the Python of the venv that has the Airflow to prepare.
 
 AIRFLOW_HOME and the rest of Airflow's environment come from the caller
 (tests/remote/servers.rs). `prepare` runs the DAG the way Airflow does
@@ -11,6 +13,7 @@ writes no log files, so the tests write the attempts' logs where the log
 folder says. It prints the run id.
 """
 
+import base64
 import json
 import os
 import sqlite3
@@ -33,11 +36,22 @@ def db():
 
 def prepare():
     airflow("db", "migrate")
+    if airflow_version().startswith("2."):
+        # Airflow 2's webserver keeps its users in the metadata database
+        # (roles other than Admin appear once the webserver has started).
+        airflow("users", "create", "-u", "admin", "-p", "admin", "-r", "Admin",
+                "-f", "admin", "-l", "test", "-e", "admin@example.com")
     airflow("dags", "reserialize")
     airflow("dags", "test", "etl_daily", "2024-12-19")
     with db() as c:
         (run_id,) = c.execute("select run_id from dag_run where dag_id = 'etl_daily'").fetchone()
     print(run_id)
+
+
+def airflow_version():
+    import airflow
+
+    return airflow.__version__
 
 
 def set_state(task, state):
@@ -46,15 +60,17 @@ def set_state(task, state):
 
 
 def get(url, accept):
-    root = url.split("/api/")[0]
-    login = urllib.request.Request(
-        root + "/auth/token",
-        data=json.dumps({"username": "admin", "password": "admin"}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    token = json.load(urllib.request.urlopen(login))["access_token"]
+    if "/api/v1/" in url:  # Airflow 2: basic auth
+        authorization = "Basic " + base64.b64encode(b"admin:admin").decode()
+    else:
+        login = urllib.request.Request(
+            url.split("/api/")[0] + "/auth/token",
+            data=json.dumps({"username": "admin", "password": "admin"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        authorization = "Bearer " + json.load(urllib.request.urlopen(login))["access_token"]
     request = urllib.request.Request(
-        url, headers={"Authorization": "Bearer " + token, "Accept": accept}
+        url, headers={"Authorization": authorization, "Accept": accept}
     )
     with urllib.request.urlopen(request) as answer:
         while chunk := answer.read(1 << 20):

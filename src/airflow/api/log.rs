@@ -119,6 +119,9 @@ pub struct ApiLog {
     ready: Vec<u8>,
     taken: usize,
     details: SourceDetails,
+    /// Airflow 2 text: the last poll ended mid-line and a line break was
+    /// added for it.
+    line_open: bool,
 }
 
 impl ApiLog {
@@ -132,7 +135,7 @@ impl ApiLog {
     ) -> Result<ApiLog, ApiError> {
         let (segments, query) = endpoint(&id);
         let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-        let phase = if follow && api.generation == Generation::Airflow3 {
+        let phase = if follow {
             Phase::Poll {
                 token: None,
                 next: Instant::now(),
@@ -153,6 +156,7 @@ impl ApiLog {
             phase,
             ready: Vec::new(),
             taken: 0,
+            line_open: false,
         })
     }
 
@@ -161,8 +165,16 @@ impl ApiLog {
     fn poll(&mut self, token: Option<&str>) -> Result<(Vec<u8>, Option<String>), ApiError> {
         #[derive(Deserialize)]
         struct Chunk {
-            content: Vec<Box<RawValue>>,
+            content: Content,
             continuation_token: Option<String>,
+        }
+        /// Airflow 3: structured records; Airflow 2: text, or the text of
+        /// each host as a Python list of tuples (2.x before 3).
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Content {
+            Records(Vec<Box<RawValue>>),
+            Text(String),
         }
         let (segments, mut query) = endpoint(&self.id);
         let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
@@ -171,17 +183,33 @@ impl ApiLog {
         }
         let chunk: Chunk = self.api.get_json(&segments, &query)?;
         let mut bytes = Vec::new();
-        for record in chunk.content {
-            // A record is an object on Airflow 3.x; a plain string is text.
-            match serde_json::from_str::<String>(record.get()) {
-                Ok(text) => bytes.extend_from_slice(text.as_bytes()),
-                Err(_) => bytes.extend_from_slice(record.get().as_bytes()),
+        match chunk.content {
+            Content::Records(records) => {
+                for record in records {
+                    bytes.extend_from_slice(record.get().as_bytes());
+                    bytes.push(b'\n');
+                }
             }
-            if bytes.last() != Some(&b'\n') {
-                bytes.push(b'\n');
+            Content::Text(text) => {
+                let text = python_host_texts(&text).unwrap_or(text);
+                // Airflow 2 resumes at a byte offset: a poll starts where
+                // the last one stopped, mid-line or with the line break
+                // that this side already wrote.
+                let text = match (self.line_open, text.strip_prefix('\n')) {
+                    (true, Some(rest)) => rest.to_string(),
+                    _ => text,
+                };
+                if !text.is_empty() {
+                    bytes.extend_from_slice(text.as_bytes());
+                    self.line_open = !text.ends_with('\n');
+                    if self.line_open {
+                        bytes.push(b'\n');
+                    }
+                }
             }
         }
-        Ok((bytes, chunk.continuation_token))
+        let token = chunk.continuation_token.filter(|t| !ends_the_log(t));
+        Ok((bytes, token))
     }
 
     /// The attempt's state now, for saying how following ended.
@@ -284,6 +312,7 @@ struct SourceDetails {
     /// The part of a line not yet complete.
     partial: Vec<u8>,
     state: DetailsState,
+    lines: usize,
 }
 
 #[derive(PartialEq, Eq)]
@@ -303,6 +332,7 @@ impl SourceDetails {
         Self {
             partial: Vec::new(),
             state: DetailsState::Before,
+            lines: 0,
         }
     }
 
@@ -354,18 +384,21 @@ impl SourceDetails {
             .and_then(|v| v.get("event")?.as_str().map(str::to_string))
             .unwrap_or_else(|| text.trim().to_string());
         let event = event.trim_start_matches("*** ").trim().to_string();
+        self.lines += 1;
         match self.state {
-            DetailsState::Before if event.starts_with("::group::") => {
+            // Airflow 2 writes ` INFO - ::group::…`, after a line naming the host.
+            DetailsState::Before if event.contains("::group::") => {
                 self.state = DetailsState::Inside;
                 None
             }
-            // Airflow 2 says where it read in `*** ` lines, without a group.
+            // Older versions say where they read in `*** ` lines, without a group.
             DetailsState::Before if text.starts_with("*** ") => failure(&event),
+            DetailsState::Before if self.lines < 3 => None,
             DetailsState::Before => {
                 self.state = DetailsState::Over;
                 None
             }
-            DetailsState::Inside if event.starts_with("::endgroup::") => {
+            DetailsState::Inside if event.contains("::endgroup::") => {
                 self.state = DetailsState::Over;
                 None
             }
@@ -384,6 +417,73 @@ fn failure(event: &str) -> Option<String> {
         || lower.starts_with("!!!!")
         || lower.contains("error");
     failed.then(|| event.chars().take(300).collect())
+}
+
+/// Airflow 2 answers with a token also once the log has ended; its signed
+/// payload (`{"end_of_log": true, "log_pos": …}`, base64 before the first
+/// dot) says so.
+fn ends_the_log(token: &str) -> bool {
+    use base64::Engine as _;
+    let payload = token.split('.').next().unwrap_or("");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()
+        .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+        .and_then(|v| v.get("end_of_log")?.as_bool())
+        .unwrap_or(false)
+}
+
+/// The texts of Airflow 2's `[('host', 'text'), …]` (a Python list's repr),
+/// joined; `None` if `content` is not one.
+fn python_host_texts(content: &str) -> Option<String> {
+    let mut rest = content.trim().strip_prefix('[')?.strip_suffix(']')?.trim();
+    let mut texts = String::new();
+    while !rest.is_empty() {
+        rest = rest.strip_prefix('(')?.trim_start();
+        let (_host, after) = python_string(rest)?;
+        rest = after.trim_start().strip_prefix(',')?.trim_start();
+        let (text, after) = python_string(rest)?;
+        texts.push_str(&text);
+        rest = after.trim_start().strip_prefix(')')?.trim_start();
+        rest = rest.strip_prefix(',').unwrap_or(rest).trim_start();
+    }
+    Some(texts)
+}
+
+/// A Python string literal at the start of `s` (quoted with ' or "), with
+/// its escapes undone, and what follows it.
+fn python_string(s: &str) -> Option<(String, &str)> {
+    let quote = s.chars().next().filter(|&c| c == '\'' || c == '"')?;
+    let mut out = String::new();
+    let mut chars = s[1..].char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => {
+                let (_, escaped) = chars.next()?;
+                match escaped {
+                    'n' => out.push('\n'),
+                    't' => out.push('\t'),
+                    'r' => out.push('\r'),
+                    '0' => out.push('\0'),
+                    'x' | 'u' | 'U' => {
+                        let digits = match escaped {
+                            'x' => 2,
+                            'u' => 4,
+                            _ => 8,
+                        };
+                        let hex: String = (0..digits)
+                            .filter_map(|_| chars.next().map(|(_, c)| c))
+                            .collect();
+                        out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                    }
+                    other => out.push(other),
+                }
+            }
+            c if c == quote => return Some((out, &s[1 + i + 1..])),
+            c => out.push(c),
+        }
+    }
+    None
 }
 
 impl std::fmt::Display for AttemptId {
@@ -448,6 +548,30 @@ mod tests {
         assert!(problem
             .what()
             .contains("Could not read served logs: timeout"));
+    }
+
+    #[test]
+    fn airflow_2_content_is_a_python_list_of_host_texts() {
+        let content =
+            r#"[('vm', ' INFO - ::group::x\n*** it\'s "here"\n\u00e9\x41'), ("w2", 'b\\c')]"#;
+        assert_eq!(
+            python_host_texts(content).as_deref(),
+            Some(" INFO - ::group::x\n*** it's \"here\"\néAb\\c")
+        );
+        assert_eq!(python_host_texts("plain text"), None);
+        assert_eq!(python_host_texts("[('unterminated"), None);
+    }
+
+    #[test]
+    fn a_token_says_when_the_log_ended() {
+        // itsdangerous payloads of Airflow 2.10's answers.
+        assert!(ends_the_log(
+            "eyJlbmRfb2ZfbG9nIjp0cnVlLCJsb2dfcG9zIjoxMjd9.UvR-P6j23Lh9HZZnhOcoaENnhJg"
+        ));
+        assert!(!ends_the_log(
+            "eyJlbmRfb2ZfbG9nIjpmYWxzZSwibG9nX3BvcyI6MTkwfQ.lmxiRgvvz8A_vIY-mtrYNzHED7I"
+        ));
+        assert!(!ends_the_log("not a token"));
     }
 
     #[test]

@@ -1,9 +1,14 @@
-"""The DAG the API tests read logs of (tests/airflow_api.rs): a plain task,
-a mapped one, one whose log the test makes big, and one it keeps running."""
+"""The DAG the API tests read logs of (tests/airflow_api.rs), on Airflow 3
+and 2: a plain task, a mapped one, one whose log the test makes big, and
+one it keeps running."""
 
 from datetime import datetime
 
-from airflow.sdk import DAG, task
+try:  # Airflow 3
+    from airflow.sdk import DAG, task
+except ImportError:  # Airflow 2
+    from airflow import DAG
+    from airflow.decorators import task
 
 with DAG("etl_daily", start_date=datetime(2024, 12, 1), schedule=None, catchup=False):
 
