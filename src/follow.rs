@@ -13,13 +13,14 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 use crate::merge::{Cursor, Merge, MergeOptions};
 use crate::print::{write_record, PrintOptions};
+use crate::problem::Problem;
 use crate::record::{RecordLayout, TimeOptions};
 use crate::source::follower::{Change, Follower};
-use crate::source::FollowTarget;
+use crate::source::{FollowTarget, Health};
 
 pub use crate::source::follower::POLL;
 
@@ -28,9 +29,11 @@ const SETTLE: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Prints the merge of `targets` and then everything they gain (and what
 /// files joining from `folders` or beside them hold), until the output
-/// closes or an error occurs.
+/// closes or an error occurs. What the `watched` sources' background work
+/// reports (a problem, a followed task that ended) goes to stderr.
 pub fn follow_print(
     targets: Vec<(FollowTarget, String)>,
+    watched: Vec<(String, Arc<Health>)>,
     folders: Vec<PathBuf>,
     time: &TimeOptions,
     merge_options: MergeOptions,
@@ -46,6 +49,7 @@ pub fn follow_print(
         let _ = wake.send(());
     });
     let want_levels = options.filter.is_some();
+    let mut reports = Reports::new(watched);
     loop {
         let options = PrintOptions {
             tags: options.tags.as_ref().map(|_| labels.clone()),
@@ -60,7 +64,41 @@ pub fn follow_print(
             &mut out,
         )?;
         out.flush()?;
-        wait_for_change(&mut follower, &mut labels, &woken)?;
+        reports.say();
+        wait_for_change(&mut follower, &mut labels, &woken, &mut reports)?;
+    }
+}
+
+/// The sources' health as last said on stderr, to say each change once.
+struct Reports {
+    watched: Vec<(String, Arc<Health>, Option<Problem>)>,
+}
+
+impl Reports {
+    fn new(watched: Vec<(String, Arc<Health>)>) -> Self {
+        Self {
+            watched: watched
+                .into_iter()
+                .map(|(label, health)| (label, health, None))
+                .collect(),
+        }
+    }
+
+    /// Writes new notes and problems to stderr.
+    fn say(&mut self) {
+        for (label, health, said) in &mut self.watched {
+            if let Some(note) = health.take_note() {
+                eprintln!("logweave: {note}");
+            }
+            let now = health.problem();
+            if now.as_ref().map(Problem::what) != said.as_ref().map(Problem::what) {
+                if let Some(problem) = &now {
+                    let shown = format!("'{label}'");
+                    eprintln!("{}", problem.clone().about(label, &shown).for_stderr());
+                }
+                *said = now;
+            }
+        }
     }
 }
 
@@ -107,8 +145,10 @@ fn wait_for_change(
     follower: &mut Follower,
     labels: &mut Vec<String>,
     woken: &mpsc::Receiver<()>,
+    reports: &mut Reports,
 ) -> io::Result<()> {
     loop {
+        reports.say();
         // A wake-up from inotify, or the polling interval. A wake-up is
         // often the first of a burst (`>` truncates, then writes): a moment
         // later the look sees a rewritten file rather than an empty one.

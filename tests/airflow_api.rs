@@ -98,7 +98,9 @@ fn ids<'a>(api: &'a AirflowApi, task: &'a str) -> Vec<&'a str> {
     ]
 }
 
-/// Runs `logweave args` and returns its output and peak RSS in KiB.
+/// Runs `logweave args` and returns its output, stderr and peak RSS in KiB
+/// (its `VmHWM`, read while it runs: `wait4`'s figure would count what a
+/// child forked from this big test process held before it exec'd).
 fn with_peak_rss(args: &[&str], env: &[(&str, &str)]) -> (Vec<u8>, String, u64) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_logweave"));
     command
@@ -111,7 +113,7 @@ fn with_peak_rss(args: &[&str], env: &[(&str, &str)]) -> (Vec<u8>, String, u64) 
         command.env(k, v);
     }
     let mut child = command.spawn().expect("spawn");
-    let pid = child.id() as libc::pid_t;
+    let status = format!("/proc/{}/status", child.id());
     let mut stdout = child.stdout.take().expect("stdout");
     let mut stderr_pipe = child.stderr.take().expect("stderr");
     let reader = std::thread::spawn(move || {
@@ -124,17 +126,22 @@ fn with_peak_rss(args: &[&str], env: &[(&str, &str)]) -> (Vec<u8>, String, u64) 
         std::io::Read::read_to_string(&mut stderr_pipe, &mut err).expect("read stderr");
         err
     });
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child; `status` and `usage` outlive the call.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid, "wait4");
-    std::mem::forget(child);
+    let mut peak_kib = 0;
+    while child.try_wait().expect("wait").is_none() {
+        let hwm = std::fs::read_to_string(&status)
+            .ok()
+            .and_then(|s| {
+                let line = s.lines().find(|l| l.starts_with("VmHWM:"))?.to_string();
+                line.split_whitespace().nth(1)?.parse::<u64>().ok()
+            })
+            .unwrap_or(0);
+        peak_kib = peak_kib.max(hwm);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     (
         reader.join().expect("stdout reader"),
         err_reader.join().expect("stderr reader"),
-        usage.ru_maxrss as u64,
+        peak_kib,
     )
 }
 
@@ -144,10 +151,11 @@ fn the_printed_log_is_what_the_api_returns_byte_for_byte_in_flat_memory() {
     let url = api.url();
     let mut args = ids(api, "big");
     args.extend(["--api", &url, "--print"]);
-    // Before the reference is read: a child forked from a process that
-    // holds 50 MB would count them in its own peak until it execs.
+    // The reference is fetched meanwhile: the server streams both at once.
+    let reference =
+        std::thread::spawn(move || api.get(&api.log_path("big", 1), "application/x-ndjson"));
     let (printed, err, peak_kib) = with_peak_rss(&args, &ADMIN);
-    let want = api.get(&api.log_path("big", 1), "application/x-ndjson");
+    let want = reference.join().expect("the API's answer");
     assert!(want.len() > 50_000_000, "a big log: {} bytes", want.len());
     assert!(printed == want, "bytes differ from the API's answer: {err}");
     assert!(err.is_empty(), "{err}");
@@ -525,4 +533,87 @@ fn airflow_2_follows_a_running_task_through_its_byte_offsets() {
     assert_eq!(last - first, 3, "consecutive rows:\n{text}");
     tui.press("q");
     assert!(tui.wait_exit());
+}
+
+#[test]
+fn print_follow_writes_what_a_running_task_adds_once_and_says_when_it_ended() {
+    let api = api();
+    let url = api.url();
+    let log = api.attempt_log("tail", None, 1);
+    let line = |n: u32| {
+        format!(
+            "{{\"timestamp\":\"2024-12-20T12:00:{n:02}.000000Z\",\"event\":\"printed step {n}\",\"level\":\"info\"}}\n"
+        )
+    };
+    std::fs::write(&log, line(0)).expect("tail's log");
+    api.set_state("tail", "running");
+    let mut args = ids(api, "tail");
+    args.extend(["--api", &url, "--print", "-f"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .args(&args)
+        .envs(ADMIN)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let pump = |from: Box<dyn std::io::Read + Send>,
+                into: std::sync::Arc<std::sync::Mutex<String>>| {
+        std::thread::spawn(move || {
+            let mut reader = std::io::BufReader::new(from);
+            let mut line = String::new();
+            while std::io::BufRead::read_line(&mut reader, &mut line).unwrap_or(0) > 0 {
+                into.lock().expect("lock").push_str(&line);
+                line.clear();
+            }
+        })
+    };
+    let errors = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    pump(
+        Box::new(child.stdout.take().expect("stdout")),
+        lines.clone(),
+    );
+    pump(
+        Box::new(child.stderr.take().expect("stderr")),
+        errors.clone(),
+    );
+    let wait_for = |what: &str, found: &dyn Fn() -> bool| {
+        let start = std::time::Instant::now();
+        while !found() {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(30),
+                "timed out waiting for {what}: {}\n{}",
+                lines.lock().expect("lock"),
+                errors.lock().expect("lock")
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    wait_for("step 0", &|| {
+        lines.lock().expect("lock").contains("printed step 0")
+    });
+    for n in 1..=2 {
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .expect("append");
+        file.write_all(line(n).as_bytes()).expect("write");
+        let step = format!("printed step {n}\"");
+        wait_for(&step, &|| lines.lock().expect("lock").contains(&step));
+    }
+    api.set_state("tail", "success");
+    wait_for("the end on stderr", &|| {
+        errors
+            .lock()
+            .expect("lock")
+            .contains("the task is success: following stopped")
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let printed = lines.lock().expect("lock").clone();
+    for n in 0..=2 {
+        let step = format!("printed step {n}\"");
+        assert_eq!(printed.matches(&step).count(), 1, "{step} once:\n{printed}");
+    }
 }

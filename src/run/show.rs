@@ -109,12 +109,17 @@ fn follow_print(
         ));
     }
     let options = print_options(&settings, settings.tag.then(Vec::new), 1);
+    let watched: Vec<(String, Arc<crate::source::Health>)> = entries
+        .iter()
+        .filter_map(|e| Some((e.label.clone(), e.health.clone()?)))
+        .collect();
     let targets = entries
         .into_iter()
         .filter_map(|e| Some((e.follow?, e.label)))
         .collect();
     match crate::follow::follow_print(
         targets,
+        watched,
         settings.folders(),
         &settings.time,
         settings.merge,

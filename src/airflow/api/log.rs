@@ -42,6 +42,11 @@ pub fn open(api: Arc<Api>, id: &AttemptId, follow: bool) -> Result<SourceEntry, 
     };
     let live = follow
         && match super::listing::task_instance(&api, id) {
+            // Followed, a try that is not there would fail only at the
+            // first poll: say which now.
+            Ok(ti) if id.try_number > ti.try_number.max(1) => {
+                return Err(failed(super::listing::explain_missing(&api, id)))
+            }
             Ok(ti) => is_live(ti.state.as_deref()),
             Err(ApiError::NotFound(_)) => {
                 return Err(failed(super::listing::explain_missing(&api, id)))
@@ -163,18 +168,13 @@ impl ApiLog {
     /// One poll: what the log gained since the last token, and the next
     /// token (`None` once the attempt has ended).
     fn poll(&mut self, token: Option<&str>) -> Result<(Vec<u8>, Option<String>), ApiError> {
+        /// Airflow 3: structured records; Airflow 2: text, or the text of
+        /// each host as a Python list of tuples. Kept raw, so that records
+        /// are written as the server wrote them.
         #[derive(Deserialize)]
         struct Chunk {
-            content: Content,
+            content: Box<RawValue>,
             continuation_token: Option<String>,
-        }
-        /// Airflow 3: structured records; Airflow 2: text, or the text of
-        /// each host as a Python list of tuples (2.x before 3).
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Content {
-            Records(Vec<Box<RawValue>>),
-            Text(String),
         }
         let (segments, mut query) = endpoint(&self.id);
         let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
@@ -183,28 +183,29 @@ impl ApiLog {
         }
         let chunk: Chunk = self.api.get_json(&segments, &query)?;
         let mut bytes = Vec::new();
-        match chunk.content {
-            Content::Records(records) => {
-                for record in records {
-                    bytes.extend_from_slice(record.get().as_bytes());
-                    bytes.push(b'\n');
-                }
+        let content = chunk.content.get().trim_start();
+        let invalid = |e: serde_json::Error| ApiError::Invalid(e.to_string());
+        if content.starts_with('[') {
+            let records: Vec<Box<RawValue>> = serde_json::from_str(content).map_err(invalid)?;
+            for record in records {
+                bytes.extend_from_slice(record.get().as_bytes());
+                bytes.push(b'\n');
             }
-            Content::Text(text) => {
-                let text = python_host_texts(&text).unwrap_or(text);
-                // Airflow 2 resumes at a byte offset: a poll starts where
-                // the last one stopped, mid-line or with the line break
-                // that this side already wrote.
-                let text = match (self.line_open, text.strip_prefix('\n')) {
-                    (true, Some(rest)) => rest.to_string(),
-                    _ => text,
-                };
-                if !text.is_empty() {
-                    bytes.extend_from_slice(text.as_bytes());
-                    self.line_open = !text.ends_with('\n');
-                    if self.line_open {
-                        bytes.push(b'\n');
-                    }
+        } else {
+            let text: String = serde_json::from_str(content).map_err(invalid)?;
+            let text = python_host_texts(&text).unwrap_or(text);
+            // Airflow 2 resumes at a byte offset: a poll starts where
+            // the last one stopped, mid-line or with the line break
+            // that this side already wrote.
+            let text = match (self.line_open, text.strip_prefix('\n')) {
+                (true, Some(rest)) => rest.to_string(),
+                _ => text,
+            };
+            if !text.is_empty() {
+                bytes.extend_from_slice(text.as_bytes());
+                self.line_open = !text.ends_with('\n');
+                if self.line_open {
+                    bytes.push(b'\n');
                 }
             }
         }

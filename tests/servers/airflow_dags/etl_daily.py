@@ -1,6 +1,6 @@
 """The DAG the API tests read logs of (tests/airflow_api.rs), on Airflow 3
 and 2: a plain task, a mapped one, one whose log the test makes big, and
-one it keeps running."""
+two it keeps running (one for the viewer, one for print mode)."""
 
 from datetime import datetime
 
@@ -28,4 +28,8 @@ with DAG("etl_daily", start_date=datetime(2024, 12, 1), schedule=None, catchup=F
     def live():
         print("still running")
 
-    extract() >> shard.expand(n=[1, 2, 3]) >> big() >> live()
+    @task
+    def tail():
+        print("followed in print mode")
+
+    extract() >> shard.expand(n=[1, 2, 3]) >> big() >> live() >> tail()
