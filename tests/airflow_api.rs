@@ -45,7 +45,8 @@ fn stderr(out: &Output) -> String {
 }
 
 /// The API server, with the attempts' logs written: `extract` (small),
-/// `shard` map index 1, `big` (about 50 MB of Airflow 3 JSON lines).
+/// `shard` map index 1, `big` (about 50 MB of Airflow 3 JSON lines); and
+/// 250 older runs, so that the runs are listed over three pages.
 fn api() -> &'static AirflowApi {
     static READY: OnceLock<()> = OnceLock::new();
     let api = airflow_api();
@@ -82,6 +83,7 @@ fn api() -> &'static AirflowApi {
             api.attempt_log("big", None, 1),
         )
         .expect("big's log");
+        api.add_runs(250);
     });
     api
 }
@@ -616,4 +618,39 @@ fn print_follow_writes_what_a_running_task_adds_once_and_says_when_it_ended() {
         let step = format!("printed step {n}\"");
         assert_eq!(printed.matches(&step).count(), 1, "{step} once:\n{printed}");
     }
+}
+
+#[test]
+fn the_picker_reads_long_lists_a_page_at_a_time_as_they_scroll_or_filter() {
+    let api = api();
+    let url = api.url();
+    let mut tui = Tui::spawn_env(
+        &["airflow", "--api", &url, "--dag", "etl_daily"],
+        30,
+        140,
+        &ADMIN,
+    );
+    tui.wait_for("the first page of runs, newest first", |t| {
+        let text = t.text();
+        text.contains("pick a run")
+            && text.contains(&api.run_id)
+            && text.contains("100 of 251 read")
+            && !text.contains("scheduled__bulk_0001")
+    });
+    // End, again and again: each reaches further, until the oldest run.
+    for _ in 0..3 {
+        tui.send("\x1b[F");
+    }
+    tui.wait_for("the oldest run, on the last page", |t| {
+        t.text().contains("scheduled__bulk_0001")
+    });
+    // Back up and filter: the match is found whatever page it is on.
+    tui.press("\x1b[H");
+    tui.press("bulk_0007");
+    tui.wait_for("the filtered run", |t| {
+        let rows = t.rows();
+        rows.iter().any(|r| r.contains("scheduled__bulk_0007"))
+            && !rows.iter().any(|r| r.contains("scheduled__bulk_0008"))
+    });
+    tui.press("q");
 }

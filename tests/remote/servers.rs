@@ -342,6 +342,11 @@ impl AirflowApi {
         self.helper(&["set-state", task, state]);
     }
 
+    /// Adds `count` older finished runs of the DAG (Airflow 3's schema).
+    pub fn add_runs(&self, count: usize) {
+        self.helper(&["add-runs", &count.to_string()]);
+    }
+
     /// What the API itself answers to `GET path` (under /api/v2 or
     /// /api/v1) with `accept`, logged in as admin.
     pub fn get(&self, path: &str, accept: &str) -> Vec<u8> {

@@ -2,6 +2,7 @@
 
     python3 airflow_api.py prepare          # db, DAG, one run of etl_daily
     python3 airflow_api.py set-state TASK STATE
+    python3 airflow_api.py add-runs N       # N more (older) runs, for paging
     python3 airflow_api.py get URL ACCEPT   # GET as admin, body to stdout
 
 Run it with the Python of the venv that has the Airflow to prepare.
@@ -59,6 +60,26 @@ def set_state(task, state):
         c.execute("update task_instance set state = ? where task_id = ?", (state, task))
 
 
+def add_runs(count):
+    """Adds `count` finished runs older than the real one, as a deployment
+    that has run the DAG for a long time has them (rows like those the
+    scheduler writes; no task instances)."""
+    with db() as c:
+        c.execute(
+            """
+            with recursive n(i) as (select 1 union all select i + 1 from n where i < ?)
+            insert into dag_run (dag_id, run_id, run_type, run_after, state, clear_number,
+                                 span_status, logical_date, created_dag_version_id)
+            select 'etl_daily', printf('scheduled__bulk_%04d', i), 'scheduled',
+                   datetime('2020-01-01', '+' || i || ' hours'), 'success', 0,
+                   'not_started', null,
+                   (select created_dag_version_id from dag_run limit 1)
+            from n
+            """,
+            (int(count),),
+        )
+
+
 def get(url, accept):
     if "/api/v1/" in url:  # Airflow 2: basic auth
         authorization = "Basic " + base64.b64encode(b"admin:admin").decode()
@@ -79,4 +100,4 @@ def get(url, accept):
 
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
-    {"prepare": prepare, "set-state": set_state, "get": get}[command](*args)
+    {"prepare": prepare, "set-state": set_state, "add-runs": add_runs, "get": get}[command](*args)
