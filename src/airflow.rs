@@ -51,6 +51,17 @@ impl AttemptId {
     }
 }
 
+/// `dag/run/task[3] try 2`, for messages.
+impl std::fmt::Display for AttemptId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.dag, self.run, self.task)?;
+        if let Some(index) = self.map_index.filter(|&i| i >= 0) {
+            write!(f, "[{index}]")?;
+        }
+        write!(f, " try {}", self.try_number)
+    }
+}
+
 /// Where to look besides the local folder.
 #[derive(Debug, Clone, Default)]
 pub struct Places {

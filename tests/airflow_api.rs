@@ -624,12 +624,17 @@ fn print_follow_writes_what_a_running_task_adds_once_and_says_when_it_ended() {
 fn the_picker_reads_long_lists_a_page_at_a_time_as_they_scroll_or_filter() {
     let api = api();
     let url = api.url();
+    // The password is asked for on the terminal, without echo.
     let mut tui = Tui::spawn_env(
         &["airflow", "--api", &url, "--dag", "etl_daily"],
         30,
         140,
-        &ADMIN,
+        &[("AIRFLOW_API_USER", "admin")],
     );
+    tui.wait_for("the password prompt", |t| {
+        t.text().contains("password for admin at")
+    });
+    tui.send("admin\r");
     tui.wait_for("the first page of runs, newest first", |t| {
         let text = t.text();
         text.contains("pick a run")

@@ -487,16 +487,6 @@ fn python_string(s: &str) -> Option<(String, &str)> {
     None
 }
 
-impl std::fmt::Display for AttemptId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}/{}", self.dag, self.run, self.task)?;
-        if let Some(index) = self.map_index.filter(|&i| i >= 0) {
-            write!(f, "[{index}]")?;
-        }
-        write!(f, " try {}", self.try_number)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
