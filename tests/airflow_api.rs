@@ -659,3 +659,75 @@ fn the_picker_reads_long_lists_a_page_at_a_time_as_they_scroll_or_filter() {
     });
     tui.press("q");
 }
+
+/// A tree of files that answers as the Airflow 3 API does for one finished
+/// attempt, for servers that misbehave in ways a real one cannot be made to.
+fn api_files(dir: &std::path::Path) -> Vec<u8> {
+    let base = dir.join("api/v2/dags/etl/dagRuns/r1/taskInstances");
+    std::fs::create_dir_all(base.join("t/logs")).expect("folders");
+    std::fs::write(dir.join("api/v2/version"), r#"{"version":"3.3.2"}"#).expect("version");
+    // A mapped instance (`t/0`): a file beside the `t/logs` folder.
+    std::fs::write(
+        base.join("t/0"),
+        r#"{"task_id":"t","map_index":0,"try_number":1,"state":"success"}"#,
+    )
+    .expect("task instance");
+    let mut log = Vec::new();
+    for n in 0..20_000 {
+        log.extend_from_slice(
+            format!(
+                "{{\"timestamp\":\"2024-12-20T10:{:02}:{:02}.{:03}Z\",\"event\":\"record {n}\",\"level\":\"info\"}}\n",
+                n / 6000,
+                n / 100 % 60,
+                n % 100 * 10
+            )
+            .as_bytes(),
+        );
+    }
+    std::fs::write(base.join("t/logs/1"), &log).expect("log");
+    log
+}
+
+#[test]
+fn a_flaky_api_is_retried_and_one_that_drops_mid_stream_keeps_what_arrived() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = api_files(dir.path());
+    let server = servers::range_server(dir.path());
+    let ids = [
+        "airflow",
+        "--dag",
+        "etl",
+        "--run",
+        "r1",
+        "--task",
+        "t",
+        "--map-index",
+        "0",
+    ];
+
+    // Every other request answers 503: each is asked again.
+    let url = format!("{}/flaky", server.url());
+    let mut args = ids.to_vec();
+    args.extend(["--api", &url, "--print"]);
+    let out = logweave(&args, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout == log, "the whole log, byte for byte");
+
+    // The log's answer stops half-way: what arrived is printed, the rest
+    // is said to be missing, and another source is printed whole.
+    let other = dir.path().join("other.log");
+    std::fs::write(&other, "2024-12-20T10:05:00.000Z from the other source\n").expect("other");
+    let url = format!("{}/cut", server.url());
+    let mut args = ids.to_vec();
+    args.extend(["--api", &url, "--print", other.to_str().expect("utf-8")]);
+    let out = logweave(&args, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        printed.contains("from the other source"),
+        "the other source"
+    );
+    assert!(printed.contains("\"record 0\"") && !printed.contains("\"record 19999\""));
+    let err = stderr(&out);
+    assert!(err.contains("API download stopped after"), "{err}");
+}

@@ -195,7 +195,7 @@ impl Api {
     fn detect(&self) -> Result<Generation, ApiError> {
         for generation in [Generation::Airflow3, Generation::Airflow2] {
             let url = self.url_for(generation, &["version"], &[]);
-            match self.send_once(&url, "application/json", generation) {
+            match self.send(&url, "application/json", generation) {
                 Ok(answer) => {
                     #[derive(serde::Deserialize)]
                     struct Version {
@@ -323,25 +323,31 @@ impl Api {
         accept: &str,
     ) -> Result<reqwest::Response, ApiError> {
         let url = self.url_for(self.generation, segments, query);
+        self.send(&url, accept, self.generation)
+    }
+
+    /// [`send_once`](Self::send_once) until it succeeds, fails for good or
+    /// runs out of attempts, waiting longer each time.
+    fn send(
+        &self,
+        url: &Url,
+        accept: &str,
+        generation: Generation,
+    ) -> Result<reqwest::Response, ApiError> {
         let mut wait = Duration::from_millis(500);
         let mut logged_in_again = false;
         let mut attempt = 1;
         loop {
-            match self.send_once(&url, accept, self.generation) {
+            match self.send_once(url, accept, generation) {
                 Err(ApiError::Unauthorized)
                     if !logged_in_again
-                        && self.generation == Generation::Airflow3
-                        && matches!(self.credentials, Credentials::Login { .. }) =>
+                        && generation == Generation::Airflow3
+                        && self.bearer.lock().is_ok_and(|b| b.is_some()) =>
                 {
                     logged_in_again = true;
                     self.log_in()?;
                 }
                 Err(e) if attempt < ATTEMPTS && is_transient(&e) => {
-                    std::thread::sleep(wait);
-                    wait *= 3;
-                    attempt += 1;
-                }
-                Err(ApiError::Status(429, _)) if attempt < ATTEMPTS => {
                     std::thread::sleep(wait);
                     wait *= 3;
                     attempt += 1;
@@ -387,11 +393,11 @@ fn root_of(url: &str) -> Result<Url, String> {
     Ok(parsed)
 }
 
-/// 5xx, timeouts and refused connections may pass.
+/// 5xx, 429, timeouts and refused connections may pass.
 fn is_transient(e: &ApiError) -> bool {
     match e {
         ApiError::Transport(_) => true,
-        ApiError::Status(status, _) => *status >= 500 || *status == 408,
+        ApiError::Status(status, _) => *status >= 500 || *status == 408 || *status == 429,
         _ => false,
     }
 }

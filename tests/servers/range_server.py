@@ -4,7 +4,9 @@ Serves files under ROOT at /files/<path> with `Range:` support, at
 /whole/<path> ignoring `Range:` (as some servers do), and at /flaky/<path>
 with ranges but a 503 on every other request, and at /halfway/<path> with
 ranges that stop working (500) from the middle of the file on, like a server
-that dies part-way through a read (until POST /_heal). GET /_stats returns
+that dies part-way through a read (until POST /_heal), and at /cut/<path>
+with files over 64 KiB sent half-way and the connection then closed, like
+a server that drops a long answer mid-stream. A query string is ignored. GET /_stats returns
 the requests and body bytes served so far as JSON; POST /_reset zeroes them.
 
     python3 range_server.py ROOT PORT
@@ -62,7 +64,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def serve(self, head):
-        match = re.match(r"^/(files|whole|flaky|halfway)/(.*)$", self.path)
+        match = re.match(r"^/(files|whole|flaky|halfway|cut)/([^?]*)", self.path)
         if not match:
             self.reply(404, b"not found")
             return
@@ -104,6 +106,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         with LOCK:
             STATS["requests"] += 1
+        if mode == "cut" and end - start > 64 * 1024:
+            end = start + (end - start) // 2
+            self.close_connection = True
         with open(path, "rb") as f:
             f.seek(start)
             left = end - start
