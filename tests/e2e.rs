@@ -197,7 +197,7 @@ fn control_characters_wide_text_and_json() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("a.log"),
-        "2024-12-20T10:00:00Z \x1b[31mred\x1b[0m \x07bell\n2024-12-20T10:00:01Z 日本語 ok\n"
+        "2024-12-20T10:00:00Z \x1b[31mred\x1b[0m \x07bell \x1b]0;title\x07 \x1b[2Jclear\n2024-12-20T10:00:01Z 日本語 ok\n"
             .as_bytes(),
     )
     .expect("write");
@@ -212,10 +212,27 @@ fn control_characters_wide_text_and_json() {
     let mut tui = Tui::spawn(&[path(dir.path())], 12, 80);
     tui.wait_ready();
     let text = tui.text();
+    // Colours the task printed are shown as colours; every other escape
+    // is shown, not obeyed.
     assert!(
-        text.contains("^[[31mred^[[0m ^Gbell"),
+        text.contains("red ^Gbell ^[]0;title^G ^[[2Jclear"),
         "escapes are shown, not obeyed:\n{text}"
     );
+    let red = tui.with_screen(|screen| {
+        let row = (0..12)
+            .find(|&r| screen.contents_between(r, 0, r, 80).contains("red ^G"))
+            .expect("the red line");
+        let col = screen
+            .contents_between(row, 0, row, 80)
+            .find("red ^G")
+            .expect("red") as u16;
+        (
+            screen.cell(row, col).map(|c| c.fgcolor()),
+            screen.cell(row, col + 4).map(|c| c.fgcolor()),
+        )
+    });
+    assert_eq!(red.0, Some(vt100::Color::Idx(1)), "red is red");
+    assert_ne!(red.1, Some(vt100::Color::Idx(1)), "until the reset");
     assert!(text.contains("日本語 ok"));
     assert!(
         text.contains("[2024-12-20T10:00:02Z] ERROR Task failed"),
@@ -225,6 +242,27 @@ fn control_characters_wide_text_and_json() {
     assert!(text.contains("ValueError: boom"));
     tui.press("r");
     tui.wait_for_text(r#"{"timestamp":"2024-12-20T10:00:02Z","level":"error""#);
+
+    // NO_COLOR: no colour, and no sequences to read around either.
+    let plain = Tui::spawn_env(&[path(dir.path())], 12, 80, &[("NO_COLOR", "1")]);
+    plain.wait_ready();
+    assert!(plain.text().contains("red ^Gbell"), "{}", plain.text());
+    let colours = plain.with_screen(|screen| {
+        let row = (0..12)
+            .find(|&r| screen.contents_between(r, 0, r, 80).contains("red ^G"))
+            .expect("the red line");
+        (0..80)
+            .filter_map(|col| screen.cell(row, col).map(|c| c.fgcolor()))
+            .filter(|c| *c != vt100::Color::Default)
+            .count()
+    });
+    assert_eq!(colours, 0, "no colour under NO_COLOR");
+    // Print mode keeps the bytes.
+    let printed = std::process::Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .args(["--print", path(dir.path())])
+        .output()
+        .expect("print");
+    assert!(String::from_utf8_lossy(&printed.stdout).contains("\x1b[31mred\x1b[0m"));
 }
 
 #[test]

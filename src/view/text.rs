@@ -4,8 +4,12 @@
 //! escape sequences are shown as visible `^[`-style text, invalid UTF-8 as
 //! U+FFFD, tabs expand to 8-column stops, and wide characters (CJK, emoji)
 //! take their two columns (unicode-width), so columns stay aligned.
+//!
+//! The one exception is what a task printed in colour (dbt, pytest, rich,
+//! click): SGR sequences (`ESC [ … m`) become the style of the text after
+//! them — never bytes for the terminal — or vanish under `NO_COLOR`.
 
-use ratatui::style::Style;
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Span;
 use unicode_width::UnicodeWidthChar;
 
@@ -19,22 +23,35 @@ pub struct Piece {
     pub style: Style,
 }
 
+/// What to do with the SGR (colour) sequences of a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sgr {
+    /// Show them as the colours and attributes they name.
+    Colour,
+    /// Drop them (`NO_COLOR`): the text reads as the task meant it.
+    Strip,
+    /// Show them as visible text, like any other escape sequence.
+    Visible,
+}
+
 /// Turns `bytes` into display pieces, at most `max_cols` columns of them
 /// (the caller never needs more than the screen shows).
 pub fn display(bytes: &[u8], style: Style, control: Style, max_cols: usize) -> Vec<Piece> {
-    display_marked(bytes, style, control, max_cols, &[], style)
+    display_marked(bytes, style, control, max_cols, &[], style, Sgr::Visible)
 }
 
 /// [`display`], with the byte ranges `marks` (search hits, ascending) drawn
-/// in `mark` style.
+/// in `mark` style and SGR sequences handled as `sgr` says.
 pub fn display_marked(
     bytes: &[u8],
-    style: Style,
+    base: Style,
     control: Style,
     max_cols: usize,
     marks: &[(usize, usize)],
     mark: Style,
+    sgr: Sgr,
 ) -> Vec<Piece> {
+    let mut style = base;
     let mut pieces: Vec<Piece> = Vec::new();
     let mut col = 0;
     let push =
@@ -62,12 +79,27 @@ pub fn display_marked(
     let mut buf = [0u8; 4];
     let mut offset = 0;
     'chunks: for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
+        let valid = chunk.valid();
+        let mut chars = valid.char_indices();
+        while let Some((i, c)) = chars.next() {
             if col >= max_cols {
                 break 'chunks;
             }
             let at = offset;
             offset += c.len_utf8();
+            if c == '\x1b' && sgr != Sgr::Visible {
+                if let Some(len) = sgr_len(&valid.as_bytes()[i..]) {
+                    if sgr == Sgr::Colour {
+                        style = apply_sgr(style, base, &valid[i + 2..i + len - 1]);
+                    }
+                    // The rest of the sequence is one byte per char (ASCII).
+                    for _ in 1..len {
+                        chars.next();
+                    }
+                    offset += len - 1;
+                    continue;
+                }
+            }
             match c {
                 '\t' => {
                     let n = TAB_STOP - col % TAB_STOP;
@@ -115,6 +147,72 @@ pub fn display_marked(
         }
     }
     pieces
+}
+
+/// The length of the SGR sequence `ESC [ params m` at the start of
+/// `bytes`, if one is there (params: digits, `;` and `:`).
+fn sgr_len(bytes: &[u8]) -> Option<usize> {
+    if bytes.get(1) != Some(&b'[') {
+        return None;
+    }
+    let params = bytes[2..]
+        .iter()
+        .take(64)
+        .take_while(|b| b.is_ascii_digit() || **b == b';' || **b == b':')
+        .count();
+    (bytes.get(2 + params) == Some(&b'm')).then_some(3 + params)
+}
+
+/// `style` after the SGR parameters `params` (`1;31`, `38;5;208`,
+/// `38;2;255;128;0`); `0` (or nothing) goes back to `base`.
+fn apply_sgr(mut style: Style, base: Style, params: &str) -> Style {
+    let numbers: Vec<u16> = params
+        .split([';', ':'])
+        .map(|p| p.parse().unwrap_or(0))
+        .collect();
+    let mut it = numbers.iter().copied();
+    while let Some(n) = it.next() {
+        style = match n {
+            0 => base,
+            1 => style.add_modifier(Modifier::BOLD),
+            2 => style.add_modifier(Modifier::DIM),
+            3 => style.add_modifier(Modifier::ITALIC),
+            4 => style.add_modifier(Modifier::UNDERLINED),
+            7 => style.add_modifier(Modifier::REVERSED),
+            9 => style.add_modifier(Modifier::CROSSED_OUT),
+            22 => style.remove_modifier(Modifier::BOLD | Modifier::DIM),
+            23 => style.remove_modifier(Modifier::ITALIC),
+            24 => style.remove_modifier(Modifier::UNDERLINED),
+            27 => style.remove_modifier(Modifier::REVERSED),
+            29 => style.remove_modifier(Modifier::CROSSED_OUT),
+            30..=37 => style.fg(Color::Indexed((n - 30) as u8)),
+            90..=97 => style.fg(Color::Indexed((n - 90 + 8) as u8)),
+            40..=47 => style.bg(Color::Indexed((n - 40) as u8)),
+            100..=107 => style.bg(Color::Indexed((n - 100 + 8) as u8)),
+            39 => style.fg(base.fg.unwrap_or(Color::Reset)),
+            49 => style.bg(base.bg.unwrap_or(Color::Reset)),
+            38 | 48 => {
+                let colour = match it.next() {
+                    Some(5) => it.next().map(|i| Color::Indexed(i.min(255) as u8)),
+                    Some(2) => {
+                        let mut channel = || it.next().map(|v| v.min(255) as u8);
+                        match (channel(), channel(), channel()) {
+                            (Some(r), Some(g), Some(b)) => Some(Color::Rgb(r, g, b)),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                match (colour, n) {
+                    (Some(c), 38) => style.fg(c),
+                    (Some(c), _) => style.bg(c),
+                    (None, _) => style,
+                }
+            }
+            _ => style,
+        };
+    }
+    style
 }
 
 /// Columns `[skip, skip + width)` of `pieces` as spans. A wide character cut
@@ -170,6 +268,69 @@ mod tests {
             .into_iter()
             .map(|p| p.text)
             .collect()
+    }
+
+    fn coloured(bytes: &[u8], sgr: Sgr) -> Vec<Piece> {
+        display_marked(
+            bytes,
+            Style::default(),
+            Style::default(),
+            80,
+            &[],
+            Style::default(),
+            sgr,
+        )
+    }
+
+    #[test]
+    fn sgr_sequences_become_styles_and_nothing_else_does() {
+        let pieces = coloured(
+            b"a\x1b[1;31mred\x1b[0m b\x1b[38;5;208mo\x1b[38;2;1;2;3mx",
+            Sgr::Colour,
+        );
+        let text: String = pieces.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(text, "ared box");
+        assert_eq!(pieces[1].text, "red");
+        assert_eq!(pieces[1].style.fg, Some(Color::Indexed(1)));
+        assert!(pieces[1].style.add_modifier.contains(Modifier::BOLD));
+        assert_eq!(pieces[2].text, " b");
+        assert_eq!(pieces[2].style, Style::default(), "0 resets");
+        assert_eq!(pieces[3].style.fg, Some(Color::Indexed(208)));
+        assert_eq!(pieces[4].style.fg, Some(Color::Rgb(1, 2, 3)));
+        // Other sequences stay visible and inert, also in colour mode.
+        let other: String = coloured(b"\x1b]0;title\x07\x1b[2J\x1b[31", Sgr::Colour)
+            .iter()
+            .map(|p| p.text.clone())
+            .collect();
+        assert_eq!(other, "^[]0;title^G^[[2J^[[31");
+        // NO_COLOR: dropped; the old behaviour: visible.
+        let stripped: String = coloured(b"\x1b[31mred\x1b[0m", Sgr::Strip)
+            .iter()
+            .map(|p| p.text.clone())
+            .collect();
+        assert_eq!(stripped, "red");
+        assert_eq!(plain(b"\x1b[31mred\x1b[0m"), "^[[31mred^[[0m");
+    }
+
+    #[test]
+    fn marks_still_follow_bytes_past_colour_sequences() {
+        let mark = Style::default().add_modifier(Modifier::REVERSED);
+        let text = b"\x1b[32mok\x1b[0m hit";
+        let pieces = display_marked(
+            text,
+            Style::default(),
+            Style::default(),
+            80,
+            &[(12, 15)],
+            mark,
+            Sgr::Colour,
+        );
+        let marked: String = pieces
+            .iter()
+            .filter(|p| p.style == mark)
+            .map(|p| p.text.clone())
+            .collect();
+        assert_eq!(marked, "hit");
     }
 
     #[test]
@@ -231,6 +392,7 @@ mod tests {
             80,
             &[(at, at + 3)],
             mark,
+            Sgr::Visible,
         );
         let marked: String = pieces
             .iter()
@@ -245,6 +407,7 @@ mod tests {
             80,
             &[(2, 5)],
             mark,
+            Sgr::Visible,
         );
         let marked: String = invalid
             .iter()

@@ -11,6 +11,9 @@ const DEFAULT_THEME: &str = include_str!("../../assets/theme.txt");
 pub struct Theme {
     styles: HashMap<String, Style>,
     sources: Vec<Style>,
+    /// Colours are on (not under `NO_COLOR`): the colours a log line
+    /// carries in its SGR sequences are shown too.
+    pub colour: bool,
 }
 
 impl Theme {
@@ -67,7 +70,11 @@ impl Theme {
                     .unwrap_or_default()
             })
             .collect();
-        Self { styles, sources }
+        Self {
+            styles,
+            sources,
+            colour: !no_color,
+        }
     }
 
     /// The built-in theme with `overrides` (element, style) from the config

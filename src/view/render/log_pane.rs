@@ -94,6 +94,11 @@ fn display_rows(app: &App, line: &FrameLine, max_cols: usize) -> Vec<Vec<Piece>>
             .map(|m| m.find_all(bytes))
             .unwrap_or_default()
     };
+    let sgr = if theme.colour {
+        text::Sgr::Colour
+    } else {
+        text::Sgr::Strip
+    };
     if json && !app.raw_json {
         if let Some(rendered) = json::render(&line.text) {
             let detail = level_style(app, line.level.max(Level::Error));
@@ -110,6 +115,7 @@ fn display_rows(app: &App, line: &FrameLine, max_cols: usize) -> Vec<Vec<Piece>>
                         max_cols,
                         &marks(row.as_bytes()),
                         hit,
+                        sgr,
                     )
                 })
                 .collect();
@@ -137,6 +143,7 @@ fn display_rows(app: &App, line: &FrameLine, max_cols: usize) -> Vec<Vec<Piece>>
         max_cols,
         &marks(&line.text),
         hit,
+        sgr,
     ));
     vec![pieces]
 }
