@@ -64,7 +64,7 @@ pub enum Command {
     /// Write a realistic, deterministic Airflow task attempt (for demos and benchmarks).
     Gen(GenArgs),
     /// Open a generated Airflow task attempt (written once to a cache folder).
-    Demo(DemoArgs),
+    Demo(Box<DemoArgs>),
     /// Open every log of one Airflow task attempt, wherever it is.
     ///
     /// The local file and its trigger sub-logs and rotation backups, the
@@ -267,6 +267,14 @@ pub struct OpenArgs {
     #[arg(long, value_name = "ZONE", env = "LOGWEAVE_TZ", help_heading = TIME)]
     pub tz: Option<String>,
 
+    /// Zone the viewer shows times in, and reads `:` jumps in [default: the
+    /// --tz zone, else UTC].
+    ///
+    /// The status bar and the timeline: UTC, local, +05:30, or an IANA name
+    /// such as America/New_York. Z switches between it, UTC and local.
+    #[arg(long, value_name = "ZONE", env = "LOGWEAVE_DISPLAY_TZ", help_heading = TIME)]
+    pub display_tz: Option<String>,
+
     /// Timestamp format at line start, as a strftime pattern.
     ///
     /// For logs whose timestamps logweave does not recognise (e.g.
@@ -304,6 +312,7 @@ impl OpenArgs {
         self.since = self.since.take().or(outer.since);
         self.until = self.until.take().or(outer.until);
         self.tz = self.tz.take().or(outer.tz);
+        self.display_tz = self.display_tz.take().or(outer.display_tz);
         self.ts_format = self.ts_format.take().or(outer.ts_format);
         self.grep.extend(outer.grep);
         self.grep_v.extend(outer.grep_v);

@@ -6,6 +6,7 @@
 //!
 //! ```toml
 //! tz = "Europe/Berlin"          # like --tz / LOGWEAVE_TZ
+//! display_tz = "local"          # like --display-tz / LOGWEAVE_DISPLAY_TZ
 //! threads = 2                   # like --threads / LOGWEAVE_THREADS
 //! profile = "prod"              # the deployment `logweave airflow` uses by default
 //!
@@ -63,6 +64,7 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     tz: Option<Spanned<String>>,
+    display_tz: Option<Spanned<String>>,
     threads: Option<usize>,
     profile: Option<Spanned<String>>,
     #[serde(default)]
@@ -104,6 +106,8 @@ pub struct Config {
     pub path: Option<PathBuf>,
     /// Default for `--tz` (already checked to be a zone).
     pub tz: Option<String>,
+    /// Default for `--display-tz` (already checked to be a zone).
+    pub display_tz: Option<String>,
     pub threads: Option<usize>,
     /// Theme lines (`element`, `style`), after the built-in theme.
     pub theme: Vec<(String, String)>,
@@ -172,9 +176,11 @@ impl Config {
         };
         let raw: RawConfig =
             toml::from_str(text).map_err(|e| invalid(e.span(), e.message().trim().to_string()))?;
-        if let Some(tz) = &raw.tz {
-            if let Err(e) = crate::record::timestamp::Zone::parse(tz.get_ref()) {
-                return Err(invalid(Some(tz.span()), format!("tz: {e}")));
+        for (key, zone) in [("tz", &raw.tz), ("display_tz", &raw.display_tz)] {
+            if let Some(zone) = zone {
+                if let Err(e) = crate::record::timestamp::Zone::parse(zone.get_ref()) {
+                    return Err(invalid(Some(zone.span()), format!("{key}: {e}")));
+                }
             }
         }
         for (element, style) in &raw.theme {
@@ -196,6 +202,7 @@ impl Config {
         Ok(Config {
             path: Some(path.to_path_buf()),
             tz: raw.tz.map(Spanned::into_inner),
+            display_tz: raw.display_tz.map(Spanned::into_inner),
             threads: raw.threads,
             theme: pairs(raw.theme),
             keys: pairs(raw.keys),

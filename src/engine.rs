@@ -30,7 +30,7 @@ pub use sources::SourceInfo;
 
 use crate::overview::{Overview, OverviewHandle};
 use crate::record::format::TsFormat;
-use crate::record::timestamp::{format_utc, Nanos, ZoneClock};
+use crate::record::timestamp::{format_in, Nanos, Zone, ZoneClock};
 use crate::window::Window;
 
 /// One line of a frame.
@@ -54,8 +54,10 @@ pub struct FrameLine {
 pub struct Frame {
     pub lines: Vec<FrameLine>,
     pub sources: Vec<SourceInfo>,
-    /// Time of the top line on screen, formatted.
+    /// Time of the top line on screen, formatted in [`zone`](Self::zone).
     pub top_time: Option<String>,
+    /// The zone times are shown in.
+    pub zone: Zone,
     /// Share of the stream's bytes above the screen, 0–100.
     pub percent: f64,
     /// `(line of the top row, total lines)` once the overview has counted.
@@ -90,7 +92,10 @@ pub type Publish = Box<dyn Fn(Arc<Frame>) + Send>;
 pub struct Engine {
     window: Window,
     sources: Vec<SourceInfo>,
+    /// Reads `:` times, in the zone shown (the first of `zones`).
     clock: ZoneClock,
+    /// The zones `Z` switches between; the first is the one shown.
+    zones: Vec<Zone>,
     overview: Option<OverviewHandle>,
     height: usize,
     /// Columns for the timeline strip.
@@ -146,6 +151,7 @@ impl Engine {
         Self {
             window,
             sources,
+            zones: vec![clock.zone().clone()],
             clock,
             overview,
             height: 24,
@@ -162,6 +168,27 @@ impl Engine {
             follow: None,
             healths: Vec::new(),
         }
+    }
+
+    /// Shows times in `zone` (and reads `:` times in it); `Z` switches to
+    /// UTC and local time and back.
+    pub fn displaying(mut self, zone: Zone) -> Self {
+        let mut zones = vec![zone];
+        for other in [Zone::Utc, Zone::Local] {
+            if !zones.iter().any(|z| z.same_as(&other)) {
+                zones.push(other);
+            }
+        }
+        self.clock = ZoneClock::new(zones[0].clone());
+        self.zones = zones;
+        self
+    }
+
+    /// The next zone of [`displaying`](Self::displaying) (`Z`).
+    fn cycle_zone(&mut self) {
+        self.zones.rotate_left(1);
+        self.clock = ZoneClock::new(self.zones[0].clone());
+        self.message = Some(format!("times in {}", self.zones[0].name()));
     }
 
     /// Starts with `filter` in force (`--grep`, `--grep-v`, `--level`).
@@ -432,6 +459,7 @@ impl Engine {
                 self.window.jump_end()?
             }
             Command::Follow => self.start_following()?,
+            Command::CycleZone => self.cycle_zone(),
             Command::Goto(goto) => {
                 self.pause_following();
                 self.goto(goto)?
@@ -494,7 +522,8 @@ impl Engine {
             Goto::Invalid(why) => self.message = Some(why),
             Goto::Text(text) => {
                 let top = self.top_ts();
-                match command::parse_goto(&text, top, &mut self.clock) {
+                let zone = self.zones[0].clone();
+                match command::parse_goto(&text, top, &mut self.clock, &zone) {
                     Goto::Text(_) => {}
                     parsed => return self.goto(parsed),
                 }
@@ -507,9 +536,9 @@ impl Engine {
 /// 1234567 → "1,234,567" (for the view, which knows only the engine).
 pub use crate::source::group;
 
-/// `YYYY-MM-DD HH:MM:SS` (UTC) for axis labels.
-pub fn short_time(ns: Nanos) -> String {
-    let full = format_utc(ns);
+/// `YYYY-MM-DD HH:MM:SS` in `zone` for axis labels.
+pub fn short_time(ns: Nanos, zone: &Zone) -> String {
+    let full = format_in(ns, zone);
     full.get(..19).map(|s| s.replace('T', " ")).unwrap_or(full)
 }
 

@@ -50,7 +50,7 @@ fn dispatch(cli: Cli) -> Result<Outcome, RunError> {
                 // Options given before a subcommand count as given after it.
                 Some(Command::Demo(mut args)) => {
                     args.open.inherit(cli.open);
-                    run::demo::demo(args, &config)
+                    run::demo::demo(*args, &config)
                 }
                 Some(Command::Airflow(mut args)) => {
                     args.open.inherit(cli.open);

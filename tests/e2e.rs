@@ -838,3 +838,43 @@ fn a_deleted_source_says_so_while_following() {
         t.text().contains("b goes on")
     });
 }
+
+#[test]
+fn times_are_shown_and_read_in_the_display_zone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("a.log");
+    let lines: String = (0..120)
+        .map(|m| {
+            format!(
+                "2024-12-20T{:02}:{:02}:00Z minute {m}\n",
+                10 + m / 60,
+                m % 60
+            )
+        })
+        .collect();
+    std::fs::write(&file, lines).expect("write");
+    let mut tui = Tui::spawn(&["--display-tz", "Europe/Berlin", path(&file)], 10, 100);
+    tui.wait_for("Berlin time in the status bar", |t| {
+        t.status().contains("2024-12-20 11:00:00.000 +01:00")
+    });
+    // `:` reads times in the zone shown: 11:30 in Berlin is 10:30Z.
+    tui.press(":");
+    tui.press("11:30\r");
+    tui.wait_for("the 10:30Z line on top", |t| {
+        t.rows()[0].contains("2024-12-20T10:30:00Z minute 30")
+    });
+    tui.press("Z");
+    tui.wait_for("UTC", |t| {
+        t.status().contains("2024-12-20T10:30:00.000Z") && t.status().contains("times in UTC")
+    });
+    tui.press("Z");
+    // The harness runs with TZ=UTC: local time is UTC with an offset shown.
+    tui.wait_for("local time", |t| {
+        t.status().contains("2024-12-20 10:30:00.000 +00:00")
+            && t.status().contains("times in local")
+    });
+    tui.press("Z");
+    tui.wait_for("Berlin again", |t| {
+        t.status().contains("2024-12-20 11:30:00.000 +01:00")
+    });
+}

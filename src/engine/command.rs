@@ -1,6 +1,6 @@
 //! Commands from the view to the engine, and parsing of `:` jump targets.
 
-use crate::record::timestamp::{parse_user_time, Nanos, ZoneClock};
+use crate::record::timestamp::{parse_user_time, Nanos, Zone, ZoneClock};
 use crate::record::Level;
 use crate::search::matcher::PatternKind;
 
@@ -47,6 +47,8 @@ pub enum Command {
     Cancel,
     /// Follow the sources as they grow (`F`).
     Follow,
+    /// Show times in the next zone: UTC, local, the `--display-tz` one.
+    CycleZone,
     Quit,
 }
 
@@ -69,7 +71,9 @@ pub enum Goto {
 /// Parses a `:` target: `50%`, `+5m` / `-1h` / `+30s` / `-2d`, `10:15[:30]`
 /// (on the date of the top line), `2024-12-20 10:15:30` (or RFC 3339), or a
 /// line number.
-pub fn parse_goto(text: &str, top: Option<Nanos>, clock: &mut ZoneClock) -> Goto {
+/// Times without an offset are read in `zone` (the one shown), through
+/// `clock` (a clock of that zone).
+pub fn parse_goto(text: &str, top: Option<Nanos>, clock: &mut ZoneClock, zone: &Zone) -> Goto {
     let t = text.trim();
     if t.is_empty() {
         return Goto::Invalid(
@@ -101,9 +105,14 @@ pub fn parse_goto(text: &str, top: Option<Nanos>, clock: &mut ZoneClock) -> Goto
         let Some(top) = top else {
             return Goto::Invalid("no date on screen: give a full date and time".into());
         };
-        // Same date as the top line (in the display zone, UTC).
-        let day = top.div_euclid(86_400_000_000_000) * 86_400_000_000_000;
-        return Goto::Time(day + clock_time);
+        // Same date as the top line, as the display zone sees it.
+        const DAY: i64 = 86_400_000_000_000;
+        let offset = zone.offset_at(top) as i64 * 1_000_000_000;
+        let day = (top + offset).div_euclid(DAY) * DAY;
+        let wanted = day + clock_time;
+        // The offset at the wanted time (a DST change may lie between).
+        let offset = zone.offset_at(wanted - offset) as i64 * 1_000_000_000;
+        return Goto::Time(wanted - offset);
     }
     match parse_user_time(t, clock) {
         Ok(ns) => Goto::Time(ns),
@@ -148,12 +157,11 @@ fn parse_clock(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::timestamp::Zone;
 
     const TOP: Nanos = 1_734_688_800_000_000_000; // 2024-12-20T10:00:00Z
 
     fn goto(s: &str) -> Goto {
-        parse_goto(s, Some(TOP), &mut ZoneClock::new(Zone::Utc))
+        parse_goto(s, Some(TOP), &mut ZoneClock::new(Zone::Utc), &Zone::Utc)
     }
 
     #[test]
@@ -169,5 +177,33 @@ mod tests {
         assert!(matches!(goto("+5 parsecs"), Goto::Invalid(_)));
         assert!(matches!(goto("lunch"), Goto::Invalid(_)));
         assert!(matches!(goto("0"), Goto::Invalid(_)));
+    }
+
+    #[test]
+    fn times_are_read_in_the_zone_shown() {
+        let berlin = Zone::parse("Europe/Berlin").expect("zone");
+        let mut clock = ZoneClock::new(berlin.clone());
+        let hour = 3_600_000_000_000;
+        // 11:15 in Berlin (UTC+1 in December) is 10:15Z.
+        assert_eq!(
+            parse_goto("11:15", Some(TOP), &mut clock, &berlin),
+            Goto::Time(TOP + hour / 4)
+        );
+        assert_eq!(
+            parse_goto("2024-12-20 11:00", Some(TOP), &mut clock, &berlin),
+            Goto::Time(TOP)
+        );
+        // Just before midnight UTC it is already the next day in Tokyo.
+        let tokyo = Zone::parse("Asia/Tokyo").expect("zone");
+        let late = TOP + 13 * hour + hour / 2; // 23:30Z = 08:30 next day in Tokyo
+        assert_eq!(
+            parse_goto(
+                "09:00",
+                Some(late),
+                &mut ZoneClock::new(tokyo.clone()),
+                &tokyo
+            ),
+            Goto::Time(late + hour / 2)
+        );
     }
 }

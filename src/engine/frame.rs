@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{format_utc, Engine, Frame, FrameLine, MESSAGE_FOR};
+use super::{format_in, Engine, Frame, FrameLine, MESSAGE_FOR};
 
 impl Engine {
     /// The frame of the engine's state now.
@@ -67,7 +67,8 @@ impl Engine {
         Arc::new(Frame {
             lines,
             sources: self.sources.clone(),
-            top_time: self.top_ts().map(format_utc),
+            top_time: self.top_ts().map(|t| format_in(t, &self.zones[0])),
+            zone: self.zones[0].clone(),
             percent,
             line_number,
             overview_progress,

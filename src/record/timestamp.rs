@@ -225,9 +225,11 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// The zone that naive readings (no offset written) are in.
-#[derive(Clone, Debug)]
+/// The zone that naive readings (no offset written) are in, or that times
+/// are shown in.
+#[derive(Clone, Debug, Default)]
 pub enum Zone {
+    #[default]
     Utc,
     /// Seconds east of UTC.
     Fixed(i32),
@@ -354,6 +356,69 @@ pub fn parse_user_time(s: &str, clock: &mut ZoneClock) -> Result<Nanos, String> 
     }
 }
 
+impl Zone {
+    /// Seconds east of UTC in this zone at the instant `ns`.
+    pub fn offset_at(&self, ns: Nanos) -> i32 {
+        let Some(utc) = DateTime::from_timestamp(ns.div_euclid(NANOS_PER_SEC), 0) else {
+            return 0;
+        };
+        let utc = utc.naive_utc();
+        match self {
+            Zone::Utc => 0,
+            Zone::Fixed(o) => *o,
+            Zone::Named(tz) => tz.offset_from_utc_datetime(&utc).fix().local_minus_utc(),
+            Zone::Local => chrono::Local
+                .offset_from_utc_datetime(&utc)
+                .fix()
+                .local_minus_utc(),
+        }
+    }
+
+    /// How the zone is named on screen: `UTC`, `local`, `+05:30`, or the
+    /// IANA name.
+    pub fn name(&self) -> String {
+        match self {
+            Zone::Utc => "UTC".into(),
+            Zone::Local => "local".into(),
+            Zone::Fixed(o) => format_offset(*o),
+            Zone::Named(tz) => tz.name().to_string(),
+        }
+    }
+
+    pub fn same_as(&self, other: &Zone) -> bool {
+        self.name() == other.name()
+    }
+}
+
+/// `+01:00`, `-08:00`, `+05:30`.
+fn format_offset(seconds: i32) -> String {
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let minutes = seconds.unsigned_abs() / 60;
+    format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// Formats UTC nanoseconds in `zone`: `YYYY-MM-DDTHH:MM:SS.mmmZ` for UTC,
+/// else the wall time there with its offset (`2024-12-20 11:00:00.000
+/// +01:00`).
+pub fn format_in(ns: Nanos, zone: &Zone) -> String {
+    if matches!(zone, Zone::Utc) {
+        return format_utc(ns);
+    }
+    let offset = zone.offset_at(ns);
+    let local = ns.saturating_add(offset as i64 * NANOS_PER_SEC);
+    match DateTime::from_timestamp(
+        local.div_euclid(NANOS_PER_SEC),
+        local.rem_euclid(NANOS_PER_SEC) as u32,
+    ) {
+        Some(t) => format!(
+            "{} {}",
+            t.format("%Y-%m-%d %H:%M:%S%.3f"),
+            format_offset(offset)
+        ),
+        None => format!("{ns}ns"),
+    }
+}
+
 /// Formats UTC nanoseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub fn format_utc(ns: Nanos) -> String {
     match DateTime::from_timestamp(
@@ -400,6 +465,20 @@ pub fn parse_strftime_prefix(line: &[u8], pattern: &str) -> Option<WallTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_shown_in_a_zone_with_its_offset() {
+        let ns = 1_734_688_800_123_000_000; // 2024-12-20T10:00:00.123Z
+        assert_eq!(format_in(ns, &Zone::Utc), "2024-12-20T10:00:00.123Z");
+        let berlin = Zone::parse("Europe/Berlin").expect("zone");
+        assert_eq!(format_in(ns, &berlin), "2024-12-20 11:00:00.123 +01:00");
+        let india = Zone::parse("+05:30").expect("zone");
+        assert_eq!(format_in(ns, &india), "2024-12-20 15:30:00.123 +05:30");
+        let new_york = Zone::parse("America/New_York").expect("zone");
+        assert_eq!(format_in(ns, &new_york), "2024-12-20 05:00:00.123 -05:00");
+        assert_eq!(berlin.name(), "Europe/Berlin");
+        assert!(Zone::Utc.same_as(&Zone::parse("utc").expect("zone")));
+    }
 
     fn utc(s: &str) -> Option<Nanos> {
         let mut clock = ZoneClock::new(Zone::Utc);

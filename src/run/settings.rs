@@ -34,6 +34,8 @@ pub struct Settings {
     pub tag: bool,
     /// Print workers (0: one per core, at most 4).
     pub threads: usize,
+    /// The zone the viewer shows times in and reads `:` jumps in.
+    pub display_zone: Zone,
     pub view: ViewOptions,
 }
 
@@ -43,6 +45,12 @@ impl Settings {
     pub fn resolve(args: &OpenArgs, config: &Config) -> Result<Settings, RunError> {
         let zone_name = args.tz.as_deref().or(config.tz.as_deref()).unwrap_or("UTC");
         let zone = Zone::parse(zone_name).map_err(RunError::Usage)?;
+        let display_zone = match args.display_tz.as_deref().or(config.display_tz.as_deref()) {
+            Some(name) => {
+                Zone::parse(name).map_err(|e| RunError::Usage(format!("--display-tz: {e}")))?
+            }
+            None => zone.clone(),
+        };
         let mut clock = ZoneClock::new(zone);
         let mut parse_time = |s: &Option<String>| {
             s.as_deref()
@@ -76,6 +84,7 @@ impl Settings {
             },
             tag: args.tag,
             threads: args.threads.or(config.threads).unwrap_or(0),
+            display_zone,
             view: ViewOptions {
                 no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
                 theme: config.theme.clone(),

@@ -246,6 +246,7 @@ fn view(
     let commands = inbox.commands();
     let engine = Engine::new(window, infos, clock, overview)
         .watching_health(healths)
+        .displaying(settings.display_zone.clone())
         .filtered(settings.filter)
         .saying((!notices.is_empty()).then(|| notices.join("; ")))
         .starting_at(settings.since)

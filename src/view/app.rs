@@ -266,6 +266,7 @@ impl App {
                 self.timeline = !self.timeline;
                 vec![self.resize_command()]
             }
+            Action::Zone => vec![Command::CycleZone],
             Action::TimelineFocus => {
                 if !self.timeline {
                     self.timeline = true;

@@ -34,6 +34,7 @@ pub enum Action {
     RawJson,
     Timeline,
     TimelineFocus,
+    Zone,
     Help,
     Quit,
 }
@@ -66,6 +67,7 @@ impl Action {
             "raw-json" => Action::RawJson,
             "timeline" => Action::Timeline,
             "timeline-focus" => Action::TimelineFocus,
+            "zone" => Action::Zone,
             "help" => Action::Help,
             "quit" => Action::Quit,
             _ => return None,
@@ -100,6 +102,7 @@ impl Action {
             Action::RawJson => "raw JSON on/off",
             Action::Timeline => "timeline strip on/off",
             Action::TimelineFocus => "select in timeline (←/→, Enter)",
+            Action::Zone => "times in UTC / local / --display-tz zone",
             Action::Help => "this help",
             Action::Quit => "quit",
         }
@@ -306,7 +309,7 @@ mod tests {
             Some(Action::Quit)
         );
         assert_eq!(
-            map.action(&key(KeyCode::Char('Z'), KeyModifiers::SHIFT)),
+            map.action(&key(KeyCode::Char('X'), KeyModifiers::SHIFT)),
             None
         );
         assert_eq!(

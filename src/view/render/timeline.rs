@@ -62,8 +62,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         };
         error_spans.push(Span::styled(ch.to_string(), style));
     }
-    let start = crate::engine::short_time(timeline.start);
-    let end = crate::engine::short_time(timeline.end);
+    let start = crate::engine::short_time(timeline.start, &app.frame.zone);
+    let end = crate::engine::short_time(timeline.end, &app.frame.zone);
     let pad = (area.width as usize).saturating_sub(start.len() + end.len());
     let axis = Line::from(format!("{start}{}{end}", " ".repeat(pad)));
     let [top, bottom] = rows;
