@@ -128,16 +128,35 @@ impl ApiError {
 /// Attempts of one request before a transient failure is said.
 const ATTEMPTS: u32 = 4;
 
-/// How long a request may take before it counts as failed. Log requests
-/// stream: this bounds the wait for each piece, not the whole.
+/// How long an answer may keep silent before the request counts as failed
+/// (each piece of it, not the whole).
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
 
-fn client() -> &'static reqwest::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(|| {
+/// The same for a log's answer: Airflow reads and merges the whole log
+/// before its first byte (minutes for a few hundred MB), and a request
+/// given up on keeps the server busy all the same, so it is not repeated.
+const LOG_READ_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// How patient a request is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Patience {
+    /// Lists, ids, versions: answered in moments; retried on timeouts.
+    Short,
+    /// A log: may be silent for minutes; never retried on a timeout.
+    Long,
+}
+
+fn client(patience: Patience) -> &'static reqwest::Client {
+    static SHORT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    static LONG: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    let (cell, read_timeout) = match patience {
+        Patience::Short => (&SHORT, READ_TIMEOUT),
+        Patience::Long => (&LONG, LOG_READ_TIMEOUT),
+    };
+    cell.get_or_init(|| {
         reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
-            .read_timeout(READ_TIMEOUT)
+            .read_timeout(read_timeout)
             .build()
             // Only fails when the TLS backend cannot load at all.
             .unwrap_or_else(|_| reqwest::Client::new())
@@ -195,7 +214,7 @@ impl Api {
     fn detect(&self) -> Result<Generation, ApiError> {
         for generation in [Generation::Airflow3, Generation::Airflow2] {
             let url = self.url_for(generation, &["version"], &[]);
-            match self.send(&url, "application/json", generation) {
+            match self.send(&url, "application/json", generation, Patience::Short) {
                 Ok(answer) => {
                     #[derive(serde::Deserialize)]
                     struct Version {
@@ -232,7 +251,7 @@ impl Api {
             .join("auth/token")
             .map_err(|e| ApiError::Invalid(e.to_string()))?;
         let body = serde_json::json!({ "username": user, "password": password });
-        let request = client()
+        let request = client(Patience::Short)
             .post(url)
             .header(CONTENT_TYPE, "application/json")
             .body(body.to_string());
@@ -304,12 +323,16 @@ impl Api {
         url: &Url,
         accept: &str,
         generation: Generation,
+        patience: Patience,
     ) -> Result<reqwest::Response, ApiError> {
         let mut headers = HeaderMap::new();
         if let Ok(value) = HeaderValue::from_str(accept) {
             headers.insert(ACCEPT, value);
         }
-        let request = self.authorize(client().get(url.clone()).headers(headers), generation);
+        let request = self.authorize(
+            client(patience).get(url.clone()).headers(headers),
+            generation,
+        );
         let response = block_on(async move { request.send().await }).map_err(transport)?;
         check(response)
     }
@@ -323,7 +346,7 @@ impl Api {
         accept: &str,
     ) -> Result<reqwest::Response, ApiError> {
         let url = self.url_for(self.generation, segments, query);
-        self.send(&url, accept, self.generation)
+        self.send(&url, accept, self.generation, Patience::Short)
     }
 
     /// [`send_once`](Self::send_once) until it succeeds, fails for good or
@@ -333,12 +356,13 @@ impl Api {
         url: &Url,
         accept: &str,
         generation: Generation,
+        patience: Patience,
     ) -> Result<reqwest::Response, ApiError> {
         let mut wait = Duration::from_millis(500);
         let mut logged_in_again = false;
         let mut attempt = 1;
         loop {
-            match self.send_once(url, accept, generation) {
+            match self.send_once(url, accept, generation, patience) {
                 Err(ApiError::Unauthorized)
                     if !logged_in_again
                         && generation == Generation::Airflow3
@@ -346,6 +370,11 @@ impl Api {
                 {
                     logged_in_again = true;
                     self.log_in()?;
+                }
+                Err(ApiError::Transport(why))
+                    if patience == Patience::Long && why == "timed out" =>
+                {
+                    return Err(ApiError::Transport(why))
                 }
                 Err(e) if attempt < ATTEMPTS && is_transient(&e) => {
                     std::thread::sleep(wait);
@@ -366,14 +395,28 @@ impl Api {
         read_json(self.get(segments, query, "application/json")?)
     }
 
-    /// GETs a body to read as it streams.
+    /// GETs a log's JSON form (a poll while following), as patient as
+    /// [`get_stream`](Self::get_stream).
+    pub fn get_log_json<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<T, ApiError> {
+        let url = self.url_for(self.generation, segments, query);
+        read_json(self.send(&url, "application/json", self.generation, Patience::Long)?)
+    }
+
+    /// GETs a log to read as it streams: patient with a server that
+    /// reads the whole log before it answers.
     pub fn get_stream(
         &self,
         segments: &[&str],
         query: &[(&str, String)],
         accept: &str,
     ) -> Result<BodyReader, ApiError> {
-        Ok(BodyReader::new(self.get(segments, query, accept)?))
+        let url = self.url_for(self.generation, segments, query);
+        let response = self.send(&url, accept, self.generation, Patience::Long)?;
+        Ok(BodyReader::new(response))
     }
 }
 

@@ -40,27 +40,21 @@ pub fn open(api: Arc<Api>, id: &AttemptId, follow: bool) -> Result<SourceEntry, 
         path: shown.clone(),
         problem,
     };
-    let live = follow
-        && match super::listing::task_instance(&api, id) {
-            // Followed, a try that is not there would fail only at the
-            // first poll: say which now.
-            Ok(ti) if id.try_number > ti.try_number.max(1) => {
-                return Err(failed(super::listing::explain_missing(&api, id)))
-            }
-            Ok(ti) => is_live(ti.state.as_deref()),
-            Err(ApiError::NotFound(_)) => {
-                return Err(failed(super::listing::explain_missing(&api, id)))
-            }
-            Err(e) => return Err(failed(e.problem(&api))),
-        };
-    let health = Arc::new(Health::default());
-    let log = match ApiLog::open(api.clone(), id.clone(), live, health.clone()) {
-        Ok(log) => log,
+    // The log itself is asked for by the spool's thread (the server may
+    // take minutes to start answering): what is missing or refused is said
+    // now, from the task instance.
+    let live = match super::listing::task_instance(&api, id) {
+        Ok(ti) if id.try_number > ti.try_number.max(1) => {
+            return Err(failed(super::listing::explain_missing(&api, id)))
+        }
+        Ok(ti) => follow && is_live(ti.state.as_deref()),
         Err(ApiError::NotFound(_)) => {
             return Err(failed(super::listing::explain_missing(&api, id)))
         }
         Err(e) => return Err(failed(e.problem(&api))),
     };
+    let health = Arc::new(Health::default());
+    let log = ApiLog::new(api.clone(), id.clone(), live, health.clone());
     let label = format!("api:{id}");
     let io_failed = |e: io::Error| failed(Problem::io(&e));
     let spool = Spool::start_reporting(shown.clone().into(), label, "API download", log, health)
@@ -103,6 +97,8 @@ const POLL_EVERY: Duration = Duration::from_secs(1);
 const POLL_AT_MOST_EVERY: Duration = Duration::from_secs(15);
 
 enum Phase {
+    /// The log is still to be asked for (as a stream, with this `Accept`).
+    Ask(&'static str),
     /// Reading one streamed answer.
     Stream(BodyReader),
     /// Following: JSON answers, each after the token of the one before.
@@ -130,16 +126,9 @@ pub struct ApiLog {
 }
 
 impl ApiLog {
-    /// Starts reading the log of `id`: streamed once, or followed through
-    /// the JSON form while `follow` and the attempt is live.
-    pub fn open(
-        api: Arc<Api>,
-        id: AttemptId,
-        follow: bool,
-        health: Arc<Health>,
-    ) -> Result<ApiLog, ApiError> {
-        let (segments, query) = endpoint(&id);
-        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    /// The log of `id`, asked for on the first read: streamed once, or
+    /// followed through the JSON form while `follow` (the attempt is live).
+    pub fn new(api: Arc<Api>, id: AttemptId, follow: bool, health: Arc<Health>) -> ApiLog {
         let phase = if follow {
             Phase::Poll {
                 token: None,
@@ -151,9 +140,9 @@ impl ApiLog {
                 Generation::Airflow3 => "application/x-ndjson",
                 Generation::Airflow2 => "text/plain",
             };
-            Phase::Stream(api.get_stream(&segments, &query, accept)?)
+            Phase::Ask(accept)
         };
-        Ok(ApiLog {
+        ApiLog {
             api,
             details: SourceDetails::new(),
             id,
@@ -162,7 +151,31 @@ impl ApiLog {
             ready: Vec::new(),
             taken: 0,
             line_open: false,
-        })
+        }
+    }
+
+    /// Asks for the log as a stream, saying meanwhile that the server has
+    /// not begun to answer (a big log: it reads all of it first).
+    fn ask(&mut self, accept: &str) -> io::Result<BodyReader> {
+        self.health.report(
+            Problem::new("waiting for the API server to start sending the log").with_tip(
+                "Airflow reads and merges the whole log before it answers: minutes for a big one",
+            ),
+        );
+        let (segments, query) = endpoint(&self.id);
+        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+        match self.api.get_stream(&segments, &query, accept) {
+            Ok(body) => Ok(body),
+            Err(e) => {
+                let problem = match e {
+                    ApiError::NotFound(_) => super::listing::explain_missing(&self.api, &self.id),
+                    other => other.problem(&self.api),
+                };
+                let what = problem.what().to_string();
+                self.health.report(problem);
+                Err(io::Error::other(what))
+            }
+        }
     }
 
     /// One poll: what the log gained since the last token, and the next
@@ -181,7 +194,7 @@ impl ApiLog {
         if let Some(token) = token {
             query.push(("token", token.to_string()));
         }
-        let chunk: Chunk = self.api.get_json(&segments, &query)?;
+        let chunk: Chunk = self.api.get_log_json(&segments, &query)?;
         let mut bytes = Vec::new();
         let content = chunk.content.get().trim_start();
         let invalid = |e: serde_json::Error| ApiError::Invalid(e.to_string());
@@ -240,6 +253,22 @@ impl Read for ApiLog {
             }
             match &mut self.phase {
                 Phase::Done => return Ok(0),
+                Phase::Ask(accept) => {
+                    let accept = *accept;
+                    let mut body = self.ask(accept)?;
+                    // The first bytes end the wait (and its problem).
+                    let n = body.read(buf)?;
+                    self.health.clear();
+                    self.phase = if n == 0 {
+                        Phase::Done
+                    } else {
+                        Phase::Stream(body)
+                    };
+                    if let Some(problem) = self.details.scan(&buf[..n]) {
+                        self.health.report(problem);
+                    }
+                    return Ok(n);
+                }
                 Phase::Stream(body) => {
                     let n = body.read(buf)?;
                     if n == 0 {
