@@ -198,6 +198,14 @@ impl Window {
         self.merge_at = MergeAt::Elsewhere;
     }
 
+    /// Sources grew while the screen stays where it is: a screen that was
+    /// not full (a stream that had just begun to arrive) shows what came,
+    /// as `less` does.
+    pub fn sources_grew(&mut self) -> io::Result<()> {
+        self.sources_changed();
+        self.settle()
+    }
+
     /// The first screen of the stream.
     pub fn jump_start(&mut self) -> io::Result<()> {
         self.merge.seek_start();

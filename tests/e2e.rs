@@ -878,3 +878,20 @@ fn times_are_shown_and_read_in_the_display_zone() {
         t.status().contains("2024-12-20 11:30:00.000 +01:00")
     });
 }
+
+#[test]
+fn a_stream_that_begins_after_the_viewer_opened_fills_the_screen_without_follow_mode() {
+    // stdin stays silent for longer than the viewer waits before it opens
+    // (a slow command, an API server that reads the whole log first).
+    let command = format!(
+        "(sleep 3; printf '2024-12-20T10:00:00Z late arrival\\n2024-12-20T10:00:01Z and more\\n'; sleep 30) | {} -",
+        env!("CARGO_BIN_EXE_logweave")
+    );
+    let tui = Tui::spawn_program("sh", &["-c", &command], 10, 80);
+    // The viewer opens after waiting a second for stdin.
+    tui.wait_for("the viewer", |t| t.status().contains("stdin"));
+    tui.wait_for("what arrived, on screen", |t| {
+        t.text().contains("late arrival") && t.text().contains("and more")
+    });
+    assert!(!tui.status().contains("FOLLOW"), "without follow mode");
+}

@@ -211,7 +211,7 @@ impl Engine {
         } else if following {
             self.window.pull_to_end(PULL_MAX_LINES)?;
         } else {
-            self.window.sources_changed();
+            self.window.sources_grew()?;
         }
         Ok(true)
     }
