@@ -56,7 +56,7 @@ token=$(curl -s -X POST "$url/auth/token" -H 'Content-Type: application/json' \
 run_quoted=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$run_id")
 
 export AIRFLOW_API_USER=admin AIRFLOW_API_PASSWORD=admin
-echo "| log (MB, as the API sends it) | command | wall (s) | peak RSS (MB) |"
+echo "| log (MiB, as the API sends it) | command | wall (s) | peak RSS (MB) |"
 echo "|---:|---|---:|---:|"
 tasks=(extract big)
 i=0
