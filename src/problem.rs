@@ -118,7 +118,11 @@ impl fmt::Display for Problem {
 /// `std::io::Error`'s Display appends "(os error 2)"; users expect the plain
 /// strerror text that `cat` prints.
 pub fn describe_io_error(e: &io::Error) -> String {
-    let text = e.to_string();
+    without_os_error(e.to_string())
+}
+
+/// `text` without the " (os error N)" that Rust appends to OS errors.
+pub fn without_os_error(text: String) -> String {
     match text.rfind(" (os error ") {
         Some(cut) => text[..cut].to_string(),
         None => text,

@@ -362,16 +362,13 @@ fn the_picker_lists_dags_runs_tasks_and_tries_from_the_api_and_opens_the_log() {
     assert!(tui.wait_exit());
 }
 
-#[test]
-fn a_running_task_is_followed_until_it_ends() {
-    let api = api();
+/// Sets `live` running with one line written, opens it in the viewer,
+/// follows it (`F`) while three more lines are appended (`line(n)` says
+/// "step n of the live task"), then ends it: each step is shown once and
+/// the end is said. Returns the viewer for more checks.
+fn follow_the_live_task(api: &AirflowApi, line: impl Fn(u32) -> String) -> Tui {
     let url = api.url();
     let log = api.attempt_log("live", None, 1);
-    let line = |n: u32| {
-        format!(
-            "{{\"timestamp\":\"2024-12-20T11:00:{n:02}.000000Z\",\"event\":\"step {n} of the live task\",\"level\":\"info\"}}\n"
-        )
-    };
     std::fs::write(&log, line(0)).expect("live's log");
     api.set_state("live", "running");
     let mut args = ids(api, "live");
@@ -399,6 +396,17 @@ fn a_running_task_is_followed_until_it_ends() {
         let step = format!("step {n} of the live task");
         assert_eq!(text.matches(&step).count(), 1, "{step} once:\n{text}");
     }
+    tui
+}
+
+#[test]
+fn a_running_task_is_followed_until_it_ends() {
+    let mut tui = follow_the_live_task(api(), |n| {
+        format!(
+            "{{\"timestamp\":\"2024-12-20T11:00:{n:02}.000000Z\",\"event\":\"step {n} of the live task\",\"level\":\"info\"}}\n"
+        )
+    });
+    let text = tui.text();
     assert!(
         tui.status().contains("1!api") || text.contains("could not read all of the log"),
         "the worker's log server the API could not reach is the source's problem"
@@ -490,38 +498,12 @@ fn airflow_2_prints_what_its_api_returns_and_refuses_a_wrong_password() {
 
 #[test]
 fn airflow_2_follows_a_running_task_through_its_byte_offsets() {
-    let api = api2();
-    let url = api.url();
-    let log = api.attempt_log("live", None, 1);
-    let line = |n: u32| {
+    let mut tui = follow_the_live_task(api2(), |n| {
         format!(
             "[2024-12-20T11:00:{n:02}.000+0000] {{live.py:1}} INFO - step {n} of the live task\n"
         )
-    };
-    std::fs::write(&log, line(0)).expect("live's log");
-    api.set_state("live", "running");
-    let mut args = ids(api, "live");
-    args.extend(["--api", &url]);
-    let mut tui = Tui::spawn_env(&args, 30, 160, &ADMIN);
-    tui.wait_for_text("step 0 of the live task");
-    tui.press("F");
-    for n in 1..=3 {
-        let mut file = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&log)
-            .expect("append");
-        file.write_all(line(n).as_bytes()).expect("write");
-        tui.wait_for_text(&format!("step {n} of the live task"));
-    }
-    api.set_state("live", "success");
-    tui.wait_for("following to stop when the task ended", |t| {
-        t.text().contains("the task is success")
     });
     let text = tui.text();
-    for n in 0..=3 {
-        let step = format!("step {n} of the live task");
-        assert_eq!(text.matches(&step).count(), 1, "{step} once:\n{text}");
-    }
     // No empty lines where one poll ended and the next began.
     let rows: Vec<String> = tui.rows();
     let first = rows

@@ -239,11 +239,7 @@ pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     while let Some(next) = last.source() {
         last = next;
     }
-    let text = last.to_string();
-    match text.rfind(" (os error ") {
-        Some(cut) => text[..cut].to_string(),
-        None => text,
-    }
+    crate::problem::without_os_error(last.to_string())
 }
 
 #[cfg(test)]
