@@ -713,3 +713,36 @@ fn a_flaky_api_is_retried_and_one_that_drops_mid_stream_keeps_what_arrived() {
     let err = stderr(&out);
     assert!(err.contains("API download stopped after"), "{err}");
 }
+
+#[test]
+fn the_viewer_opens_while_the_api_server_reads_the_log_and_shows_it_when_it_comes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    api_files(dir.path());
+    let server = servers::range_server(dir.path());
+    // The log's answer starts after 3 s, as Airflow's does for a big log.
+    let url = format!("{}/slow", server.url());
+    let args = [
+        "airflow",
+        "--dag",
+        "etl",
+        "--run",
+        "r1",
+        "--task",
+        "t",
+        "--map-index",
+        "0",
+        "--api",
+        &url,
+    ];
+    let tui = Tui::spawn(&args, 12, 160);
+    tui.wait_for("the viewer, saying the source waits", |t| {
+        t.status()
+            .contains("waiting for the API server to start sending the log")
+    });
+    assert!(!tui.text().contains("\"record 0\""));
+    // Without F: the empty screen fills when the log comes.
+    tui.wait_for("the first records", |t| t.text().contains("\"record 0\""));
+    tui.wait_for("the wait no longer said", |t| {
+        !t.status().contains("waiting for the API server")
+    });
+}

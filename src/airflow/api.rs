@@ -9,6 +9,7 @@
 //! [`listing`] pages through dags, runs, task instances and tries for the
 //! picker.
 
+mod details;
 pub mod listing;
 pub mod log;
 pub mod picker;
@@ -16,7 +17,7 @@ pub mod picker;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 
@@ -461,16 +462,6 @@ fn check(response: reqwest::Response) -> Result<reqwest::Response, ApiError> {
     }
     if status.is_success() {
         return Ok(response);
-    }
-    let retry_after = response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if let Some(seconds) =
-        retry_after.filter(|&s| s <= 30 && status == StatusCode::TOO_MANY_REQUESTS)
-    {
-        std::thread::sleep(Duration::from_secs(seconds));
     }
     let detail = block_on(async move { response.text().await })
         .ok()

@@ -6,7 +6,9 @@ with ranges but a 503 on every other request, and at /halfway/<path> with
 ranges that stop working (500) from the middle of the file on, like a server
 that dies part-way through a read (until POST /_heal), and at /cut/<path>
 with files over 64 KiB sent half-way and the connection then closed, like
-a server that drops a long answer mid-stream. A query string is ignored. GET /_stats returns
+a server that drops a long answer mid-stream, and at /slow/<path> with
+files over 64 KiB answered only after 3 s, like Airflow reading a whole
+log before its first byte. A query string is ignored. GET /_stats returns
 the requests and body bytes served so far as JSON; POST /_reset zeroes them.
 
     python3 range_server.py ROOT PORT
@@ -17,6 +19,7 @@ import os
 import re
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.abspath(sys.argv[1])
@@ -64,7 +67,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def serve(self, head):
-        match = re.match(r"^/(files|whole|flaky|halfway|cut)/([^?]*)", self.path)
+        match = re.match(r"^/(files|whole|flaky|halfway|cut|slow)/([^?]*)", self.path)
         if not match:
             self.reply(404, b"not found")
             return
@@ -81,6 +84,8 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(404, b"not found")
             return
         size = os.path.getsize(path)
+        if mode == "slow" and size > 64 * 1024:
+            time.sleep(3)
         start, end, status = 0, size, 200
         wanted = self.headers.get("Range")
         if wanted and mode != "whole":
