@@ -8,10 +8,12 @@
 //! report progress and give way to any new command.
 
 pub mod command;
+mod export;
 mod follow;
 mod frame;
 mod inbox;
 pub mod job;
+mod marks;
 mod search;
 mod sources;
 
@@ -24,8 +26,10 @@ pub use crate::overview::Timeline;
 pub use crate::record::Level;
 pub use crate::search::matcher::{Matcher, PatternKind};
 pub use command::{Command, Goto};
+pub use export::{size, Destination, Effect, EffectKind, Range, Sink, COPY_CAP};
 use inbox::progress_wake;
 pub use inbox::{Commands, Event, Inbox};
+pub use marks::MarkInfo;
 pub use sources::SourceInfo;
 
 use crate::overview::{Overview, OverviewHandle};
@@ -47,6 +51,8 @@ pub struct FrameLine {
     /// Arrived after records with later times (follow mode): shown at the
     /// bottom now, in time order once the window is read again.
     pub late: bool,
+    /// The mark on this record, on its first line.
+    pub mark: Option<char>,
 }
 
 /// Everything the view draws, as of one moment.
@@ -81,6 +87,13 @@ pub struct Frame {
     /// Follow mode: `Some(true)` while the screen follows the end,
     /// `Some(false)` while paused.
     pub follow: Option<bool>,
+    /// The focused line (an index into `lines`).
+    pub focus: Option<usize>,
+    /// Marks, in letter order.
+    pub marks: Vec<MarkInfo>,
+    /// The last thing the view was asked to do (copy, open an editor); it
+    /// acts on each `id` once.
+    pub effect: Option<Arc<Effect>>,
     /// Increases with every frame.
     pub generation: u64,
 }
@@ -116,6 +129,10 @@ pub struct Engine {
     follow: Option<follow::Follow>,
     /// Problems of each source's background work (remote reads, spools).
     healths: Vec<Option<Arc<crate::source::Health>>>,
+    marks: marks::Marks,
+    /// The save or pipe being written.
+    export: Option<export::Export>,
+    effect: Option<Arc<Effect>>,
 }
 
 /// Remote bytes up to which background passes that read every byte (the
@@ -167,6 +184,9 @@ impl Engine {
             filter: crate::search::filter::RecordFilter::default(),
             follow: None,
             healths: Vec::new(),
+            marks: marks::Marks::default(),
+            export: None,
+            effect: None,
         }
     }
 
@@ -252,6 +272,7 @@ impl Engine {
             // files now and then; otherwise the engine sleeps until woken.
             let wait = match (&self.job, &self.follow) {
                 (Some(_), _) => Some(PROGRESS_EVERY),
+                _ if self.export.is_some() => Some(PROGRESS_EVERY),
                 (None, Some(follow)) => Some(follow.poll_interval()),
                 (None, None) => None,
             };
@@ -285,12 +306,17 @@ impl Engine {
                         if let Some(job) = self.job.take() {
                             job.stop();
                         }
+                        // A file half written is removed before the process ends.
+                        if let Some(export) = self.export.take() {
+                            export.stop();
+                        }
                         return;
                     }
                     Event::Command(command) => self.apply_surviving_failures(command),
                     Event::FilesChanged => look = true,
                     Event::Job(job::Report::Progress) => {}
                     Event::Job(report) => self.finish_job(report),
+                    Event::Exported(done) => self.finish_export(done),
                 }
             }
             if look {
@@ -298,17 +324,26 @@ impl Engine {
                     self.message = Some(format!("follow: {e}"));
                 }
             }
-            let busy = self.job.as_ref().map(job::Job::busy);
+            let busy = self.busy();
             publish(self.frame(busy));
         }
     }
 
+    /// What runs now, for the status bar: a search, a save or a pipe.
+    fn busy(&self) -> Option<String> {
+        self.job
+            .as_ref()
+            .map(job::Job::busy)
+            .or_else(|| self.export_busy())
+    }
+
     /// Nothing arrived for a while: a job's progress, follow mode's look.
     fn on_idle(&mut self, publish: &Publish) {
-        if let Some(job) = &self.job {
-            let busy = job.busy();
+        if let Some(busy) = self.busy() {
             publish(self.frame(Some(busy)));
-            return;
+            if self.job.is_some() {
+                return;
+            }
         }
         let health_changed = self.check_health();
         match self.follow_tick() {
@@ -379,7 +414,10 @@ impl Engine {
             job::Report::Search { result, .. } => result.and_then(|found| self.show_search(found)),
             job::Report::Level { result, .. } => {
                 result.and_then(|found| match (found, &done.kind) {
-                    (Some(cursor), _) => self.window.jump_to_cursor(&cursor),
+                    (Some(cursor), _) => {
+                        self.remember_jump();
+                        self.window.jump_to_cursor(&cursor)
+                    }
                     (None, &job::JobKind::Level { forward, level }) => {
                         self.message = Some(format!(
                             "no {} record {}",
@@ -411,6 +449,7 @@ impl Engine {
     }
 
     fn apply(&mut self, command: Command) -> io::Result<()> {
+        let mut stopped_a_job = false;
         if !matches!(command, Command::Resize { .. }) {
             // A key was pressed: the last message has been seen.
             self.shown_message = None;
@@ -418,6 +457,7 @@ impl Engine {
             // a new search replaces it without a word.
             if let Some(job) = self.job.take() {
                 job.stop();
+                stopped_a_job = true;
                 let replaced = matches!(
                     command,
                     Command::Search { .. }
@@ -449,9 +489,11 @@ impl Engine {
             }
             Command::Start => {
                 self.pause_following();
+                self.remember_jump();
                 self.window.jump_start()?
             }
             Command::End => {
+                self.remember_jump();
                 if let Some(follow) = self.follow.as_mut().filter(|f| f.engaged) {
                     // G resumes following, as in less after F.
                     follow.following = true;
@@ -462,7 +504,30 @@ impl Engine {
             Command::CycleZone => self.cycle_zone(),
             Command::Goto(goto) => {
                 self.pause_following();
+                self.remember_jump();
                 self.goto(goto)?
+            }
+            Command::FocusBy(delta) => {
+                if delta < 0 {
+                    self.pause_following();
+                }
+                self.window.move_focus(delta)?
+            }
+            Command::FocusRecord { forward } => {
+                if !forward {
+                    self.pause_following();
+                }
+                self.window.focus_record(forward)?
+            }
+            Command::FocusRow(row) => self.window.focus_on_row(row),
+            Command::SetMark(letter) => self.set_mark(letter),
+            Command::GotoMark(letter) => {
+                self.pause_following();
+                self.goto_mark(letter)?
+            }
+            Command::JumpBack => {
+                self.pause_following();
+                self.jump_back()?
             }
             Command::NextAtLevel { forward, level } => {
                 self.pause_following();
@@ -488,7 +553,19 @@ impl Engine {
             } => self.add_filter(&pattern, kind, exclude)?,
             Command::ClearFilters => self.clear_filters()?,
             Command::CycleLevel => self.cycle_level()?,
-            Command::Cancel => {}
+            // Esc stops a search first, else a save or pipe.
+            Command::Cancel => {
+                if !stopped_a_job {
+                    self.cancel_export();
+                }
+            }
+            Command::Copy(range) => self.copy(range),
+            Command::Export {
+                range,
+                destination,
+                tags,
+            } => self.start_export(range, destination, tags),
+            Command::Edit => self.open_at_source(),
             Command::Quit => {}
         }
         Ok(())

@@ -10,7 +10,7 @@ mod slices;
 
 use std::sync::Arc;
 
-use crate::merge::{Merge, MergeOptions, MergedRecord, RecordPredicate};
+use crate::merge::{Cursor, Merge, MergeOptions, MergedRecord, RecordPredicate};
 use crate::record::timestamp::Nanos;
 use crate::record::RecordLayout;
 use crate::search::matcher::Matcher;
@@ -87,8 +87,24 @@ pub fn print_merge(
     options: &PrintOptions,
     out: impl Write,
 ) -> io::Result<PrintStats> {
+    let mut merge = Merge::new(layouts, merge_options);
+    merge.set_predicate(options.filter.clone());
+    print_merged(merge, options, out)
+}
+
+/// [`print_merge`] of a merge set up already: its sources switched on or
+/// off and its predicate (the viewer's export of what it shows).
+/// `options.filter` is not applied again.
+pub fn print_merged(
+    mut merge: Merge,
+    options: &PrintOptions,
+    out: impl Write,
+) -> io::Result<PrintStats> {
     let mut out = io::BufWriter::with_capacity(OUT_BUFFER, out);
-    let total: u64 = layouts.iter().map(RecordLayout::len).sum();
+    let total: u64 = (0..merge.source_count())
+        .filter(|&i| merge.is_enabled(i))
+        .map(|i| merge.layout(i).len())
+        .sum();
     let workers = match options.threads {
         0 => std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -97,9 +113,7 @@ pub fn print_merge(
     };
     // Remote sources print on one merge: the network, not the CPU, sets the
     // pace, and parallel slices would fetch each block boundary twice.
-    let remote = layouts.iter().any(|l| l.source().is_remote());
-    let mut merge = Merge::new(layouts, merge_options);
-    merge.set_predicate(options.filter.clone());
+    let remote = (0..merge.source_count()).any(|i| merge.layout(i).source().is_remote());
     let sliced = !remote
         && workers > 1
         && total >= PARALLEL_MIN_BYTES
@@ -111,8 +125,26 @@ pub fn print_merge(
             Some(since) => merge.seek_time(since)?,
             None => merge.seek_start(),
         }
-        print_from_cursor(&mut merge, options, &mut out)?
+        print_from_cursor(&mut merge, options, None, &mut out)?
     };
+    out.flush()?;
+    Ok(stats)
+}
+
+/// Writes the records from `from` on as print mode does: up to and
+/// including the record that starts `end` in its source (`end` = a cursor
+/// with that record as the first below it, and the source's offset moved
+/// to the record's end), or to the end of the stream.
+pub fn print_range(
+    merge: &mut Merge,
+    from: &Cursor,
+    end: Option<&Cursor>,
+    options: &PrintOptions,
+    out: impl Write,
+) -> io::Result<PrintStats> {
+    let mut out = io::BufWriter::with_capacity(OUT_BUFFER, out);
+    merge.seek(from);
+    let stats = print_from_cursor(merge, options, end, &mut out)?;
     out.flush()?;
     Ok(stats)
 }
@@ -128,6 +160,7 @@ pub fn print_merge(
 fn print_from_cursor(
     merge: &mut Merge,
     options: &PrintOptions,
+    end: Option<&Cursor>,
     out: &mut impl Write,
 ) -> io::Result<PrintStats> {
     let limit = options.until.unwrap_or(i64::MAX);
@@ -139,6 +172,11 @@ fn print_from_cursor(
             let Some(record) = record else {
                 return Ok(false);
             };
+            // The records above `end` are a prefix of the merge from a
+            // cursor above it: the first one at or past it ends the range.
+            if end.is_some_and(|end| record.record.start >= end.0[record.source]) {
+                return Ok(false);
+            }
             if wanted(&record, options) {
                 write_record(merge, &record, options, &mut out)?;
                 stats.records += 1;

@@ -177,6 +177,17 @@ pub struct FollowTarget {
     pub file: Growable,
 }
 
+impl FollowTarget {
+    /// The local file an editor can open: a file read in place, not a
+    /// spool or a remote object.
+    pub fn local_file(&self) -> Option<PathBuf> {
+        match self.file {
+            Growable::File(_) => self.path.clone(),
+            Growable::Remote(_) => None,
+        }
+    }
+}
+
 /// Bytes that may grow: an open local file, or a remote object whose server
 /// is asked for its length (ETag/Last-Modified tell a replaced object from
 /// a grown one).

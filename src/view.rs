@@ -13,9 +13,12 @@ pub mod terminal;
 pub mod text;
 pub mod theme;
 
+mod hand_over;
+
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use crossterm::event::{self, Event, KeyEventKind};
 use tokio::sync::{mpsc, watch};
@@ -101,12 +104,20 @@ async fn event_loop(
                         return Ok(());
                     }
                 }
+                if let Some(run) = app.run.take() {
+                    app.note = Some(hand_over::run(guard, commands, run));
+                    signals.drain().await;
+                }
             }
             changed = frames.changed() => {
                 if changed.is_err() {
                     return Ok(());
                 }
                 app.frame = frames.borrow_and_update().clone();
+                if let Some(note) = hand_over::act_on_effect(guard, &mut app)? {
+                    app.note = Some(note);
+                    signals.drain().await;
+                }
             }
             _ = signals.any() => return Ok(()),
         }
@@ -130,7 +141,7 @@ fn input_events() -> io::Result<mpsc::UnboundedReceiver<Event>> {
     }
     if !STARTED.swap(true, Ordering::SeqCst) {
         let spawned = std::thread::Builder::new().name("input".into()).spawn(|| {
-            while let Ok(event) = event::read() {
+            while let Some(event) = next_event() {
                 let mut hub = input_hub();
                 let event = match &hub.subscriber {
                     Some(sender) => match sender.send(event) {
@@ -151,6 +162,79 @@ fn input_events() -> io::Result<mpsc::UnboundedReceiver<Event>> {
         }
     }
     Ok(receiver)
+}
+
+/// The next terminal event, or `None` when the terminal is gone. Waits
+/// while input is paused, and polls rather than blocks in a read so that a
+/// pause takes effect within [`INPUT_POLL`].
+fn next_event() -> Option<Event> {
+    loop {
+        {
+            let (gate, turned) = input_gate();
+            let mut state = gate.lock().unwrap_or_else(|e| e.into_inner());
+            if state.paused {
+                state.parked = true;
+                turned.notify_all();
+                while state.paused {
+                    state = turned.wait(state).unwrap_or_else(|e| e.into_inner());
+                }
+                state.parked = false;
+            }
+        }
+        match event::poll(INPUT_POLL) {
+            Ok(true) => return event::read().ok(),
+            Ok(false) => continue,
+            Err(_) => return None,
+        }
+    }
+}
+
+/// How soon the input reader notices a pause.
+const INPUT_POLL: Duration = Duration::from_millis(50);
+
+#[derive(Default)]
+struct GateState {
+    paused: bool,
+    /// The reader saw the pause and reads nothing until it ends.
+    parked: bool,
+}
+
+fn input_gate() -> &'static (Mutex<GateState>, Condvar) {
+    static GATE: (Mutex<GateState>, Condvar) = (
+        Mutex::new(GateState {
+            paused: false,
+            parked: false,
+        }),
+        Condvar::new(),
+    );
+    &GATE
+}
+
+/// Stops reading the terminal (another program gets its keys) and waits
+/// until the reader has stopped.
+fn pause_input() {
+    let (gate, turned) = input_gate();
+    let mut state = gate.lock().unwrap_or_else(|e| e.into_inner());
+    state.paused = true;
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    while !state.parked {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            // No reader running (or it is gone): nothing to wait for.
+            break;
+        }
+        state = turned
+            .wait_timeout(state, left)
+            .map(|(s, _)| s)
+            .unwrap_or_else(|e| e.into_inner().0);
+    }
+}
+
+/// Reads the terminal again.
+fn resume_input() {
+    let (gate, turned) = input_gate();
+    gate.lock().unwrap_or_else(|e| e.into_inner()).paused = false;
+    turned.notify_all();
 }
 
 /// Input kept while no one listens: a few keystrokes' worth.
@@ -194,5 +278,14 @@ impl Signals {
             _ = self.interrupt.recv() => {}
             _ = self.hangup.recv() => {}
         }
+    }
+
+    /// Forgets the ones that came while another program had the terminal
+    /// (Ctrl-C there was meant for it).
+    async fn drain(&mut self) {
+        while tokio::time::timeout(Duration::from_millis(1), self.any())
+            .await
+            .is_ok()
+        {}
     }
 }

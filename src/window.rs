@@ -20,6 +20,9 @@ pub const DISPLAY_CAP: usize = 64 * 1024;
 /// Screens of lines kept loaded above and below the viewport.
 const MARGIN_SCREENS: usize = 2;
 
+/// Screens a focus move looks for the next record before it stops.
+const FOCUS_REACH: usize = 2;
+
 /// Hard caps whatever the screen size.
 const MAX_LINES: usize = 4_000;
 const MAX_BYTES: usize = 8 * 1024 * 1024;
@@ -78,7 +81,26 @@ pub struct Window {
     merge_at: MergeAt,
     /// Index in `lines` of the first line on screen.
     viewport: usize,
+    /// Index in `lines` of the focused line: always on screen when anything
+    /// is. It stays on its line while that line is on screen (as vim's
+    /// cursor does when `C-e` scrolls), and is pushed along at the edges.
+    focus: usize,
+    /// Absolute number of `lines[0]`: counts down as lines are loaded above
+    /// and up as they are evicted there, so a line keeps its number.
+    first_line: i64,
     height: usize,
+}
+
+/// Where the screen stood, to go back to (`''`): the top line and the
+/// focused row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Position {
+    /// The cursor with the top line's record as the first below.
+    cursor: Cursor,
+    record: MergedRecord,
+    /// Start of the top line, which may be inside its record.
+    line_start: u64,
+    focus_row: usize,
 }
 
 impl Window {
@@ -97,6 +119,8 @@ impl Window {
             at_end: false,
             merge_at: MergeAt::Elsewhere,
             viewport: 0,
+            focus: 0,
+            first_line: 0,
             height: 24,
         }
     }
@@ -181,6 +205,7 @@ impl Window {
             return self.jump_end();
         }
         self.viewport = self.lines.len().saturating_sub(self.height);
+        self.focus = self.lines.len().saturating_sub(1);
         self.settle()
     }
 
@@ -221,6 +246,7 @@ impl Window {
         self.at_end = true;
         while self.lines.len() < self.height && self.extend_up()? {}
         self.viewport = self.lines.len().saturating_sub(self.height);
+        self.focus = self.lines.len().saturating_sub(1);
         self.settle()
     }
 
@@ -261,7 +287,12 @@ impl Window {
     /// the records before it are above, its own record (even if the line is
     /// inside it) is below. `None` when nothing is loaded there.
     pub fn cursor_at_row(&self, row: usize) -> Option<Cursor> {
-        let index = self.viewport + row;
+        self.cursor_at(self.viewport + row)
+    }
+
+    /// [`cursor_at_row`](Self::cursor_at_row) for the line at `index` of
+    /// what is loaded.
+    fn cursor_at(&self, index: usize) -> Option<Cursor> {
         let target = self.lines.get(index)?;
         let mut cursor = self.top.clone();
         let mut previous: Option<&WindowLine> = None;
@@ -280,6 +311,142 @@ impl Window {
         }
         cursor.0[target.record.source] = target.record.record.start;
         Some(cursor)
+    }
+
+    /// The focused line's row on screen, if anything is shown.
+    pub fn focus_row(&self) -> Option<usize> {
+        (self.focus < self.lines.len()).then(|| self.focus.saturating_sub(self.viewport))
+    }
+
+    /// The focused line.
+    pub fn focused(&self) -> Option<&WindowLine> {
+        self.lines.get(self.focus)
+    }
+
+    /// The cursor with the focused line's record as the first below, in
+    /// any state of the merge (see [`lasting_cursor_at`](Self::lasting_cursor_at)).
+    pub fn cursor_at_focus(&self) -> Option<Cursor> {
+        self.lasting_cursor_at(self.focus)
+    }
+
+    /// The cursor with the record of the line at `index` as the first
+    /// below, also once sources are hidden or shown: the window's cursor
+    /// only moves past records it showed, so a record that dedup dropped
+    /// (its copy in another source was shown) would still count as below,
+    /// and come back once that other source is hidden. Each other source's
+    /// offset is moved on to its first record at the line's time.
+    fn lasting_cursor_at(&self, index: usize) -> Option<Cursor> {
+        let cursor = self.cursor_at(index)?;
+        Some(self.lasting(cursor, self.lines.get(index)?.record))
+    }
+
+    /// [`lasting_cursor_at`](Self::lasting_cursor_at) for a cursor taken
+    /// earlier, with `record` the first below it. Costs a seek by time in
+    /// every source (a few reads each), so it is done when needed.
+    fn lasting(&self, mut cursor: Cursor, record: MergedRecord) -> Cursor {
+        if let Some(ts) = record.record.ts {
+            let mut fork = self.merge.fork();
+            if fork.seek_time(ts).is_ok() {
+                let at = fork.cursor();
+                for (source, offset) in cursor.0.iter_mut().enumerate() {
+                    if source != record.source {
+                        *offset = (*offset).max(at.0[source]);
+                    }
+                }
+            }
+        }
+        cursor
+    }
+
+    /// Focuses the line at `row` of the screen (a click); the last line
+    /// shown when `row` is below it.
+    pub fn focus_on_row(&mut self, row: usize) {
+        self.focus = self.viewport + row;
+        self.keep_focus_on_screen();
+    }
+
+    /// Moves the focus `delta` lines down (up if negative), scrolling when
+    /// it would leave the screen.
+    pub fn move_focus(&mut self, delta: isize) -> io::Result<()> {
+        let target = self.absolute(self.focus) + delta as i64;
+        let row = self.focus as isize - self.viewport as isize + delta;
+        if row < 0 {
+            self.scroll(row)?;
+        } else if row >= self.height as isize {
+            self.scroll(row - self.height as isize + 1)?;
+        }
+        self.focus = self.index_of(target);
+        self.keep_focus_on_screen();
+        Ok(())
+    }
+
+    /// Moves the focus to the first line of the next record, or going up to
+    /// the first line of its record (of the one above if it is there
+    /// already). Looks at most [`FOCUS_REACH`] screens away, and stops at
+    /// the furthest line looked at in a record longer than that.
+    pub fn focus_record(&mut self, forward: bool) -> io::Result<()> {
+        let reach = (self.height * FOCUS_REACH) as i64;
+        let from = self.absolute(self.focus);
+        let mut at = from;
+        loop {
+            let next = if forward { at + 1 } else { at - 1 };
+            if !self.load_absolute(next)? || (next - from).abs() > reach {
+                break;
+            }
+            at = next;
+            let line = &self.lines[self.index_of(at)];
+            if line.is_record_start() && (forward || at != from) {
+                break;
+            }
+        }
+        self.move_focus((at - from) as isize)
+    }
+
+    /// The absolute number of the line at `index` (stable while lines are
+    /// loaded and evicted at either end).
+    fn absolute(&self, index: usize) -> i64 {
+        self.first_line + index as i64
+    }
+
+    /// The index in `lines` of absolute line `n`, clamped to what is loaded.
+    fn index_of(&self, n: i64) -> usize {
+        (n - self.first_line).clamp(0, self.lines.len().saturating_sub(1) as i64) as usize
+    }
+
+    /// Loads lines until absolute line `n` is loaded; `false` past an end.
+    fn load_absolute(&mut self, n: i64) -> io::Result<bool> {
+        while n < self.first_line {
+            if !self.extend_up()? {
+                return Ok(false);
+            }
+            self.viewport += 1;
+        }
+        while n >= self.first_line + self.lines.len() as i64 {
+            if !self.extend_down()? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Where the screen stands now, for [`restore`](Self::restore).
+    pub fn position(&self) -> Option<Position> {
+        let top = self.lines.get(self.viewport)?;
+        // Taken before every jump: no reads here, they happen on the way back.
+        Some(Position {
+            cursor: self.cursor_at(self.viewport)?,
+            record: top.record,
+            line_start: top.start,
+            focus_row: self.focus.saturating_sub(self.viewport),
+        })
+    }
+
+    /// Goes back to a [`position`](Self::position).
+    pub fn restore(&mut self, position: &Position) -> io::Result<()> {
+        let cursor = self.lasting(position.cursor.clone(), position.record);
+        self.jump_inside(&cursor, position.record, position.line_start)?;
+        self.focus_on_row(position.focus_row);
+        Ok(())
     }
 
     /// Bytes of the stream above the top line on screen (counting the part
@@ -313,6 +480,8 @@ impl Window {
         self.at_end = false;
         self.merge_at = MergeAt::Elsewhere;
         self.viewport = 0;
+        self.focus = 0;
+        self.first_line = 0;
     }
 
     /// Loads the margins, keeps the viewport inside the stream and evicts
@@ -340,7 +509,16 @@ impl Window {
         {
             self.evict_bottom();
         }
+        self.keep_focus_on_screen();
         Ok(())
+    }
+
+    /// Pushes the focus back onto the screen if a move left it off.
+    fn keep_focus_on_screen(&mut self) {
+        let last = (self.viewport + self.height)
+            .min(self.lines.len())
+            .saturating_sub(1);
+        self.focus = self.focus.clamp(self.viewport.min(last), last);
     }
 
     fn load_line(&mut self, record: &MergedRecord, start: u64) -> io::Result<Option<WindowLine>> {
@@ -430,6 +608,8 @@ impl Window {
         }
         self.bytes += line.text.len();
         self.lines.push_front(line);
+        self.focus += 1;
+        self.first_line -= 1;
         Ok(true)
     }
 
@@ -439,6 +619,8 @@ impl Window {
         };
         self.bytes -= line.text.len();
         self.viewport = self.viewport.saturating_sub(1);
+        self.focus = self.focus.saturating_sub(1);
+        self.first_line += 1;
         self.at_start = false;
         match self.lines.front() {
             Some(next) if next.same_record(&line) => {

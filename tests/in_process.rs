@@ -54,6 +54,7 @@ impl Viewer {
                 label: format!("source-{i}.log"),
                 tag: format!("s{i}"),
                 json: false,
+                file: None,
                 enabled: true,
                 error: None,
                 warning: None,

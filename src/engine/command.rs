@@ -4,6 +4,8 @@ use crate::record::timestamp::{parse_user_time, Nanos, Zone, ZoneClock};
 use crate::record::Level;
 use crate::search::matcher::PatternKind;
 
+pub use super::export::{Destination, Range, Sink};
+
 /// What the view asks of the engine.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
@@ -49,6 +51,32 @@ pub enum Command {
     Follow,
     /// Show times in the next zone: UTC, local, the `--display-tz` one.
     CycleZone,
+    /// Move the focus by lines (negative = up), scrolling at the edges.
+    FocusBy(isize),
+    /// Focus the next record's first line, or going up the first line of
+    /// the focused record (of the one above if there already).
+    FocusRecord {
+        forward: bool,
+    },
+    /// Focus row `n` of the screen (a click).
+    FocusRow(usize),
+    /// `m` + letter: mark the focused record.
+    SetMark(char),
+    /// `'` + letter: go to a mark.
+    GotoMark(char),
+    /// `''`: back to where the last jump started.
+    JumpBack,
+    /// `y`: put a range on the terminal's clipboard.
+    Copy(Range),
+    /// `s`, `|`: write a range to a file or a command (`tags`: prefix
+    /// lines with the source's tag, as `--tag` does).
+    Export {
+        range: Range,
+        destination: Destination,
+        tags: bool,
+    },
+    /// `v`: open the focused line's file in an editor.
+    Edit,
     Quit,
 }
 

@@ -90,6 +90,7 @@ impl Engine {
             tag = format!("{tag}~{}", index + 1);
         }
         let info = super::SourceInfo {
+            file: entry.follow.as_ref().and_then(|f| f.local_file()),
             label: entry.label,
             tag,
             json,

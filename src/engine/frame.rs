@@ -26,6 +26,11 @@ impl Engine {
                     level: l.record.record.level,
                     ts,
                     late,
+                    mark: if l.is_record_start() && !self.marks.is_empty() {
+                        self.marks.letter_at(l.record.source, l.record.record.start)
+                    } else {
+                        None
+                    },
                 });
             }
         }
@@ -85,6 +90,9 @@ impl Engine {
                 .as_ref()
                 .filter(|f| f.engaged)
                 .map(|f| f.following),
+            focus: self.window.focus_row(),
+            marks: self.mark_infos(),
+            effect: self.effect.clone(),
             generation: self.generation,
         })
     }

@@ -15,6 +15,8 @@ pub enum Event {
     FilesChanged,
     /// A job or background count reported.
     Job(job::Report),
+    /// A save or pipe ended.
+    Exported(super::export::ExportDone),
 }
 
 /// The engine's event channel, made before the engine runs so that the

@@ -77,6 +77,7 @@ impl Engine {
                         "search hit TOP, continuing at BOTTOM".into()
                     });
                 }
+                self.remember_jump();
                 self.show_hit(&hit)?;
                 if let Some(search) = &mut self.search {
                     search.last_hit = Some(hit);

@@ -18,6 +18,9 @@ pub struct SourceInfo {
     pub tag: String,
     /// Lines are Airflow 3 JSON and can be rendered as text.
     pub json: bool,
+    /// The local file it reads, for an editor (`v`); `None` for remote
+    /// objects, streams and compressed files.
+    pub file: Option<std::path::PathBuf>,
     pub enabled: bool,
     /// Why the source could not be read, if it could not (it is hidden).
     pub error: Option<Problem>,

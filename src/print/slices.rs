@@ -267,6 +267,6 @@ fn finish_sequentially(
             None => merge.seek_start(),
         },
     }
-    stats.add(print_from_cursor(merge, options, out)?);
+    stats.add(print_from_cursor(merge, options, None, out)?);
     Ok(stats)
 }

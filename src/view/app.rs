@@ -2,6 +2,7 @@
 //! the stream is a [`Command`] for the engine; the rest (wrap, tags, help,
 //! prompt) is the view's own.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -9,7 +10,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 
 use super::keymap::{Action, Keymap};
 use super::theme::Theme;
-use crate::engine::{Command, Frame, Goto, Level, PatternKind};
+use crate::engine::{Command, Destination, Frame, Goto, Level, PatternKind, Range};
 
 /// Rows of the timeline strip.
 pub const TIMELINE_ROWS: u16 = 4;
@@ -29,16 +30,22 @@ pub enum PromptKind {
     Search { forward: bool },
     /// `&` a filter pattern (`&!` to hide).
     Filter,
+    /// `s`: the file to save a range to.
+    Save { range: Range },
+    /// `|`: the command to feed a range to.
+    Pipe { range: Range },
 }
 
 impl PromptKind {
-    /// The character the prompt shows first.
-    pub fn sigil(self) -> char {
+    /// What the prompt shows before the input.
+    pub fn label(self) -> String {
         match self {
-            PromptKind::Goto => ':',
-            PromptKind::Search { forward: true } => '/',
-            PromptKind::Search { forward: false } => '?',
-            PromptKind::Filter => '&',
+            PromptKind::Goto => ":".into(),
+            PromptKind::Search { forward: true } => "/".into(),
+            PromptKind::Search { forward: false } => "?".into(),
+            PromptKind::Filter => "&".into(),
+            PromptKind::Save { range } => format!("save {} to: ", range_name(range)),
+            PromptKind::Pipe { range } => format!("pipe {} to: !", range_name(range)),
         }
     }
 
@@ -47,6 +54,8 @@ impl PromptKind {
             PromptKind::Goto => 0,
             PromptKind::Search { .. } => 1,
             PromptKind::Filter => 2,
+            PromptKind::Save { .. } => 3,
+            PromptKind::Pipe { .. } => 4,
         }
     }
 }
@@ -60,6 +69,24 @@ pub struct Prompt {
     pub pattern: PatternKind,
     /// Where in the history Up/Down are.
     pub recall: Option<usize>,
+    /// Save with each line's source tag in front (Ctrl-t), as `--tag`.
+    pub tags: bool,
+}
+
+/// A range as prompts name it.
+fn range_name(range: Range) -> String {
+    match range {
+        Range::Focused => "the focused record".into(),
+        Range::FromMark(letter) => format!("'{letter} to the focus"),
+        Range::All => "all shown".into(),
+    }
+}
+
+/// Something the view runs with the terminal handed over.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Run {
+    /// `|`: a shell command fed a range on its stdin.
+    Pipe { range: Range, command: String },
 }
 
 /// What the keyboard is talking to.
@@ -67,11 +94,54 @@ pub struct Prompt {
 pub enum Mode {
     Normal,
     Prompt(Prompt),
-    Help,
+    /// The keys, scrolled down `scroll` lines.
+    Help {
+        scroll: usize,
+    },
     /// Choosing a column of the timeline strip.
     Timeline {
         column: usize,
     },
+    /// Waiting for the key after `m`, `'`, … (a mark letter, mostly).
+    Pending(Pending),
+    /// `s` to a file that exists: overwrite it?
+    Confirm {
+        range: Range,
+        path: PathBuf,
+        tags: bool,
+    },
+}
+
+/// What the next key completes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pending {
+    /// `m`: the letter to mark the focused record with.
+    SetMark,
+    /// `'`: a mark to go to, `'` to go back, `^`/`$` for the start/end.
+    GotoMark,
+    /// `Y`: the mark a copy starts from.
+    CopyRange,
+    /// `s`: which records to save.
+    Save,
+    /// `|`: which records to pipe.
+    Pipe,
+}
+
+impl Pending {
+    /// What the status bar asks while waiting.
+    pub fn question(self) -> &'static str {
+        match self {
+            Pending::SetMark => "mark: type a letter",
+            Pending::GotoMark => "go to mark: a letter, ' back, ^ start, $ end",
+            Pending::CopyRange => "copy from mark: a letter (to the focused record)",
+            Pending::Save => {
+                "save: a mark letter (to the focused record), . the focused record, % all shown"
+            }
+            Pending::Pipe => {
+                "pipe: a mark letter (to the focused record), . the focused record, % all shown"
+            }
+        }
+    }
 }
 
 /// Screen areas of the current layout.
@@ -97,8 +167,13 @@ pub struct App {
     pub size: (u16, u16),
     /// A message of the view's own (the engine's come with the frame).
     pub note: Option<String>,
-    /// Prompt histories: goto, search, filter.
-    pub history: [Vec<String>; 3],
+    /// Prompt histories: goto, search, filter, save, pipe.
+    pub history: [Vec<String>; 5],
+    /// What the view is to run with the terminal handed over, once the
+    /// keys now typed are handled.
+    pub run: Option<Run>,
+    /// The last engine effect acted on.
+    pub last_effect: u64,
     pub quit: bool,
 }
 
@@ -117,8 +192,15 @@ impl App {
             size,
             note: None,
             history: Default::default(),
+            run: None,
+            last_effect: 0,
             quit: false,
         }
+    }
+
+    /// Lines of the help screen beyond the first: how far it scrolls.
+    fn help_lines(&self) -> usize {
+        self.keymap.listing().len() + super::render::HELP_EXTRA_LINES
     }
 
     /// Where everything goes on a screen of the current size.
@@ -179,16 +261,82 @@ impl App {
         self.note = None;
         match std::mem::replace(&mut self.mode, Mode::Normal) {
             Mode::Normal => self.normal_key(key),
-            Mode::Help => {
-                // Any key closes help; q also quits from there, as in less.
-                if self.keymap.action(&key) == Some(Action::Quit) {
-                    self.quit = true;
-                    return vec![Command::Quit];
-                }
+            Mode::Help { scroll } => {
+                // Moving keys scroll; any other closes help; q also quits
+                // from there, as in less.
+                let step = match self.keymap.action(&key) {
+                    Some(Action::Down | Action::FocusDown) => 1,
+                    Some(Action::Up | Action::FocusUp) => -1,
+                    Some(Action::PageDown | Action::HalfDown) => 10,
+                    Some(Action::PageUp | Action::HalfUp) => -10,
+                    Some(Action::Quit) => {
+                        self.quit = true;
+                        return vec![Command::Quit];
+                    }
+                    _ => return Vec::new(),
+                };
+                let scroll = scroll.saturating_add_signed(step).min(self.help_lines());
+                self.mode = Mode::Help { scroll };
                 Vec::new()
             }
             Mode::Prompt(prompt) => self.prompt_key(key, prompt),
             Mode::Timeline { column } => self.timeline_key(key, column),
+            Mode::Pending(pending) => self.pending_key(key, pending),
+            Mode::Confirm { range, path, tags } => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => vec![Command::Export {
+                    range,
+                    destination: Destination::File {
+                        path,
+                        overwrite: true,
+                    },
+                    tags,
+                }],
+                _ => {
+                    self.note = Some(format!("not saved: {} is left as it was", path.display()));
+                    Vec::new()
+                }
+            },
+        }
+    }
+
+    /// The key after `m`, `'`, `Y`, `s` or `|`.
+    fn pending_key(&mut self, key: KeyEvent, pending: Pending) -> Vec<Command> {
+        let c = match key.code {
+            KeyCode::Char(c) => c,
+            KeyCode::Enter => '%',
+            _ => return Vec::new(),
+        };
+        let range = match c {
+            '.' => Some(Range::Focused),
+            '%' => Some(Range::All),
+            c if c.is_ascii_alphabetic() => Some(Range::FromMark(c)),
+            _ => None,
+        };
+        match (pending, range) {
+            (Pending::Save, Some(range)) => return self.open_prompt(PromptKind::Save { range }),
+            (Pending::Pipe, Some(range)) => return self.open_prompt(PromptKind::Pipe { range }),
+            (Pending::CopyRange, Some(range @ Range::FromMark(_))) => {
+                return vec![Command::Copy(range)]
+            }
+            _ => {}
+        }
+        if key.modifiers.contains(KeyModifiers::CONTROL) {
+            return Vec::new();
+        }
+        match (pending, c) {
+            (Pending::GotoMark, '\'') => vec![Command::JumpBack],
+            (Pending::GotoMark, '^') => vec![Command::Start],
+            (Pending::GotoMark, '$') => vec![Command::End],
+            (Pending::GotoMark, c) if c.is_ascii_alphabetic() => vec![Command::GotoMark(c)],
+            (Pending::SetMark, c) if c.is_ascii_alphabetic() => vec![Command::SetMark(c)],
+            (Pending::Save | Pending::Pipe, _) => {
+                self.note = Some(format!("'{c}': give a mark letter, . or %"));
+                Vec::new()
+            }
+            _ => {
+                self.note = Some(format!("'{c}' is not a mark: marks are letters"));
+                Vec::new()
+            }
         }
     }
 
@@ -267,6 +415,32 @@ impl App {
                 vec![self.resize_command()]
             }
             Action::Zone => vec![Command::CycleZone],
+            Action::FocusDown => vec![Command::FocusBy(1)],
+            Action::FocusUp => vec![Command::FocusBy(-1)],
+            Action::NextRecord => vec![Command::FocusRecord { forward: true }],
+            Action::PrevRecord => vec![Command::FocusRecord { forward: false }],
+            Action::Mark => {
+                self.mode = Mode::Pending(Pending::SetMark);
+                Vec::new()
+            }
+            Action::GotoMark => {
+                self.mode = Mode::Pending(Pending::GotoMark);
+                Vec::new()
+            }
+            Action::Copy => vec![Command::Copy(Range::Focused)],
+            Action::CopyRange => {
+                self.mode = Mode::Pending(Pending::CopyRange);
+                Vec::new()
+            }
+            Action::Save => {
+                self.mode = Mode::Pending(Pending::Save);
+                Vec::new()
+            }
+            Action::Pipe => {
+                self.mode = Mode::Pending(Pending::Pipe);
+                Vec::new()
+            }
+            Action::Edit => vec![Command::Edit],
             Action::TimelineFocus => {
                 if !self.timeline {
                     self.timeline = true;
@@ -277,7 +451,7 @@ impl App {
                 vec![self.resize_command()]
             }
             Action::Help => {
-                self.mode = Mode::Help;
+                self.mode = Mode::Help { scroll: 0 };
                 Vec::new()
             }
             Action::Quit => {
@@ -293,6 +467,7 @@ impl App {
             input: String::new(),
             pattern: PatternKind::Regex,
             recall: None,
+            tags: false,
         });
         Vec::new()
     }
@@ -303,6 +478,16 @@ impl App {
         match key.code {
             KeyCode::Esc => return Vec::new(),
             KeyCode::Char('c') if control => return Vec::new(),
+            KeyCode::Char('t') if control && matches!(prompt.kind, PromptKind::Save { .. }) => {
+                prompt.tags = !prompt.tags;
+            }
+            KeyCode::Tab if matches!(prompt.kind, PromptKind::Save { .. }) => {
+                let (completed, others) = complete_path(&prompt.input);
+                prompt.input = completed;
+                if !others.is_empty() {
+                    self.note = Some(others.join("  "));
+                }
+            }
             KeyCode::Char('r') if control => {
                 prompt.pattern = match prompt.pattern {
                     PatternKind::Regex => PatternKind::Literal,
@@ -314,7 +499,7 @@ impl App {
                 if !text.is_empty() && history.last() != Some(&text) {
                     history.push(text.clone());
                 }
-                return self.submit(prompt.kind, prompt.pattern, text);
+                return self.submit(&prompt, text);
             }
             KeyCode::Backspace => {
                 // Backspace on an empty prompt closes it, as in less.
@@ -348,13 +533,38 @@ impl App {
         Vec::new()
     }
 
-    fn submit(&mut self, kind: PromptKind, pattern: PatternKind, text: String) -> Vec<Command> {
-        match kind {
+    fn submit(&mut self, prompt: &Prompt, text: String) -> Vec<Command> {
+        let pattern = prompt.pattern;
+        match prompt.kind {
+            PromptKind::Save { .. } | PromptKind::Pipe { .. } if text.is_empty() => Vec::new(),
+            PromptKind::Save { range } => {
+                let path = expand_home(&text);
+                let tags = prompt.tags;
+                if path.is_file() {
+                    self.mode = Mode::Confirm { range, path, tags };
+                    return Vec::new();
+                }
+                vec![Command::Export {
+                    range,
+                    destination: Destination::File {
+                        path,
+                        overwrite: false,
+                    },
+                    tags,
+                }]
+            }
+            PromptKind::Pipe { range } => {
+                self.run = Some(Run::Pipe {
+                    range,
+                    command: text,
+                });
+                Vec::new()
+            }
             PromptKind::Goto if text.is_empty() => Vec::new(),
             PromptKind::Goto => vec![Command::Goto(Goto::Text(text))],
             // An empty `?` is how the keys are asked for; an empty `/` repeats.
             PromptKind::Search { forward: false } if text.is_empty() => {
-                self.mode = Mode::Help;
+                self.mode = Mode::Help { scroll: 0 };
                 Vec::new()
             }
             PromptKind::Search { .. } if text.is_empty() => {
@@ -422,18 +632,83 @@ impl App {
         }
     }
 
-    /// Applies a mouse event: the wheel scrolls, a click on the timeline jumps.
+    /// Applies a mouse event: the wheel scrolls, a click on the timeline
+    /// jumps, a click on a line focuses it.
     pub fn on_mouse(&mut self, event: MouseEvent) -> Vec<Command> {
+        let areas = self.areas();
+        let inside = |area: Rect| event.row >= area.y && event.row < area.y + area.height;
         match event.kind {
             MouseEventKind::ScrollDown => vec![Command::Scroll(WHEEL_STEP)],
             MouseEventKind::ScrollUp => vec![Command::Scroll(-WHEEL_STEP)],
-            MouseEventKind::Down(MouseButton::Left) => match self.areas().timeline {
-                Some(area) if event.row >= area.y && event.row < area.y + area.height => {
-                    self.jump_to_column(event.column as usize)
+            MouseEventKind::Down(MouseButton::Left) => match areas.timeline {
+                Some(area) if inside(area) => self.jump_to_column(event.column as usize),
+                _ if inside(areas.pane) && self.mode == Mode::Normal => {
+                    match super::render::line_at_row(self, (event.row - areas.pane.y) as usize) {
+                        Some(line) => vec![Command::FocusRow(line)],
+                        None => Vec::new(),
+                    }
                 }
                 _ => Vec::new(),
             },
             _ => Vec::new(),
+        }
+    }
+}
+
+/// `~/x` → `$HOME/x`; anything else as typed.
+fn expand_home(text: &str) -> PathBuf {
+    match (text.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => Path::new(&home).join(rest),
+        _ => PathBuf::from(text),
+    }
+}
+
+/// Completes the file name being typed (Tab): as far as the names that
+/// fit agree, a `/` after a folder. Returns the input and, when several
+/// names fit, a few of them to show.
+pub fn complete_path(input: &str) -> (String, Vec<String>) {
+    let (folder_text, partial) = match input.rfind('/') {
+        Some(i) => (&input[..=i], &input[i + 1..]),
+        None => ("", input),
+    };
+    let folder = if folder_text.is_empty() {
+        PathBuf::from(".")
+    } else {
+        expand_home(folder_text)
+    };
+    let Ok(entries) = std::fs::read_dir(&folder) else {
+        return (input.to_string(), Vec::new());
+    };
+    let mut names: Vec<(String, bool)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let hidden = name.starts_with('.') && !partial.starts_with('.');
+            (name.starts_with(partial) && !hidden).then(|| (name, e.path().is_dir()))
+        })
+        .collect();
+    names.sort();
+    match names.as_slice() {
+        [] => (input.to_string(), Vec::new()),
+        [(name, dir)] => (
+            format!("{folder_text}{name}{}", if *dir { "/" } else { "" }),
+            Vec::new(),
+        ),
+        [(first, _), rest @ ..] => {
+            let mut common = first.len();
+            for (name, _) in rest {
+                common = first
+                    .bytes()
+                    .zip(name.bytes())
+                    .take(common)
+                    .take_while(|(a, b)| a == b)
+                    .count();
+            }
+            while !first.is_char_boundary(common) {
+                common -= 1;
+            }
+            let shown = names.iter().take(8).map(|(n, _)| n.clone()).collect();
+            (format!("{folder_text}{}", &first[..common]), shown)
         }
     }
 }

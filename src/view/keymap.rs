@@ -35,6 +35,17 @@ pub enum Action {
     Timeline,
     TimelineFocus,
     Zone,
+    FocusDown,
+    FocusUp,
+    NextRecord,
+    PrevRecord,
+    Mark,
+    GotoMark,
+    Copy,
+    CopyRange,
+    Save,
+    Pipe,
+    Edit,
     Help,
     Quit,
 }
@@ -68,6 +79,17 @@ impl Action {
             "timeline" => Action::Timeline,
             "timeline-focus" => Action::TimelineFocus,
             "zone" => Action::Zone,
+            "focus-down" => Action::FocusDown,
+            "focus-up" => Action::FocusUp,
+            "next-record" => Action::NextRecord,
+            "prev-record" => Action::PrevRecord,
+            "mark" => Action::Mark,
+            "goto-mark" => Action::GotoMark,
+            "copy" => Action::Copy,
+            "copy-range" => Action::CopyRange,
+            "save" => Action::Save,
+            "pipe" => Action::Pipe,
+            "edit" => Action::Edit,
             "help" => Action::Help,
             "quit" => Action::Quit,
             _ => return None,
@@ -103,14 +125,26 @@ impl Action {
             Action::Timeline => "timeline strip on/off",
             Action::TimelineFocus => "select in timeline (←/→, Enter)",
             Action::Zone => "times in UTC / local / --display-tz zone",
+            Action::FocusDown => "focus the line below (mouse: click a line)",
+            Action::FocusUp => "focus the line above",
+            Action::NextRecord => "focus the next record",
+            Action::PrevRecord => "focus this record's start, or the one above",
+            Action::Mark => "m + letter: mark the focused record",
+            Action::GotoMark => "' + letter: go to mark; '' back; ' alone lists",
+            Action::Copy => "copy the focused record to the clipboard (OSC 52)",
+            Action::CopyRange => "Y + letter: copy from the mark to the focused record",
+            Action::Save => "s + letter/./%: save mark..focus, the record, all shown",
+            Action::Pipe => "| + letter/./%: pipe them to a shell command",
+            Action::Edit => "open the focused line's file in $VISUAL/$EDITOR",
             Action::Help => "this help",
             Action::Quit => "quit",
         }
     }
 }
 
-/// A key as the keymap names it: code plus whether Control is held.
-type KeyName = (KeyCode, bool);
+/// A key as the keymap names it: code, whether Control is held, and
+/// whether Shift is (for keys other than characters, whose case says it).
+type KeyName = (KeyCode, bool, bool);
 
 /// The key bindings.
 #[derive(Clone, Debug)]
@@ -183,12 +217,16 @@ impl Keymap {
     /// The action bound to `key`, if any.
     pub fn action(&self, key: &KeyEvent) -> Option<Action> {
         let control = key.modifiers.contains(KeyModifiers::CONTROL);
-        let code = match key.code {
+        let shift = key.modifiers.contains(KeyModifiers::SHIFT);
+        let (code, shift) = match key.code {
             // Terminals report Shift+g as 'G' with SHIFT: the character is what counts.
-            KeyCode::Char(c) => KeyCode::Char(if control { c.to_ascii_lowercase() } else { c }),
-            other => other,
+            KeyCode::Char(c) => (
+                KeyCode::Char(if control { c.to_ascii_lowercase() } else { c }),
+                false,
+            ),
+            other => (other, shift),
         };
-        self.bindings.get(&(code, control)).copied()
+        self.bindings.get(&(code, control, shift)).copied()
     }
 
     /// Every action with its keys, for the help screen.
@@ -210,7 +248,7 @@ pub fn check(action: &str, keys: &str) -> Result<(), String> {
     }
     match keys.split_whitespace().find(|w| parse_key(w).is_none()) {
         Some(bad) => Err(format!(
-            "'{bad}' is not a key (a character, or Up Down Left Right PageUp PageDown Home End Enter Esc Tab Space F1…F12, with C- for Control)"
+            "'{bad}' is not a key (a character, or Up Down Left Right PageUp PageDown Home End Enter Esc Tab Space F1…F12, with C- for Control, S- for Shift)"
         )),
         None => Ok(()),
     }
@@ -220,6 +258,11 @@ fn parse_key(word: &str) -> Option<KeyName> {
     let (control, name) = match word.strip_prefix("C-") {
         Some(rest) => (true, rest),
         None => (false, word),
+    };
+    // S- is for keys without a character of their own (S-Down).
+    let (shift, name) = match name.strip_prefix("S-") {
+        Some(rest) if rest.chars().count() > 1 => (true, rest),
+        _ => (false, name),
     };
     let code = match name {
         "Up" => KeyCode::Up,
@@ -240,7 +283,7 @@ fn parse_key(word: &str) -> Option<KeyName> {
         single if single.chars().count() == 1 => KeyCode::Char(single.chars().next()?),
         _ => return None,
     };
-    Some((code, control))
+    Some((code, control, shift))
 }
 
 #[cfg(test)]

@@ -3,12 +3,13 @@
 
 mod help;
 mod log_pane;
+mod marks;
 mod status_bar;
 mod timeline;
 
 use ratatui::Frame;
 
-use super::app::{App, Mode, PromptKind};
+use super::app::{App, Mode, Pending, PromptKind};
 
 /// Draws everything; changes nothing (what paging needs to know of the
 /// layout, [`fitted_lines`], is asked of the same functions).
@@ -23,14 +24,26 @@ pub fn draw(frame: &mut Frame, app: &App) {
         &app.mode,
         Mode::Prompt(p) if p.kind == PromptKind::Search { forward: false } && p.input.is_empty()
     );
-    if app.mode == Mode::Help || asking_for_keys {
-        help::draw(frame, app, areas.pane);
+    match app.mode {
+        Mode::Help { scroll } => help::draw(frame, app, areas.pane, scroll),
+        _ if asking_for_keys => help::draw(frame, app, areas.pane, 0),
+        _ => {}
+    }
+    if app.mode == Mode::Pending(Pending::GotoMark) {
+        marks::draw(frame, app, areas.pane);
     }
 }
+
+pub use help::EXTRA_LINES as HELP_EXTRA_LINES;
 
 /// How many log lines the pane shows whole: a page.
 pub fn fitted_lines(app: &App) -> usize {
     log_pane::fitted_lines(app, app.areas().pane)
+}
+
+/// The log line (index into the frame's lines) on row `row` of the pane.
+pub fn line_at_row(app: &App, row: usize) -> Option<usize> {
+    log_pane::line_at_row(app, app.areas().pane, row)
 }
 
 #[cfg(test)]
@@ -54,6 +67,7 @@ mod tests {
             label: format!("{tag}.log"),
             tag: tag.into(),
             json,
+            file: None,
             enabled: true,
             error: None,
             warning: None,
@@ -69,6 +83,7 @@ mod tests {
             level,
             ts: Some(T0),
             late: false,
+            mark: None,
         }
     }
 
@@ -170,9 +185,12 @@ mod tests {
 
     #[test]
     fn help_screen() {
-        let mut app = app(airflow(), 80, 38);
-        app.mode = Mode::Help;
+        let mut app = app(airflow(), 100, 24);
+        app.mode = Mode::Help { scroll: 0 };
         insta::assert_snapshot!(render(&mut app));
+        // Scrolled to the end of the list: the last keys and the footer.
+        app.mode = Mode::Help { scroll: 100 };
+        insta::assert_snapshot!("help_screen_scrolled", render(&mut app));
     }
 
     #[test]
@@ -183,6 +201,7 @@ mod tests {
             input: "10:15".into(),
             pattern: crate::engine::PatternKind::Regex,
             recall: None,
+            tags: false,
         });
         insta::assert_snapshot!(render(&mut app));
     }
@@ -202,6 +221,94 @@ mod tests {
         });
         let mut app = app(f, 40, 10);
         app.timeline = true;
+        insta::assert_snapshot!(render(&mut app));
+    }
+
+    /// The screen as text, with `◀` after each row drawn in the focus
+    /// style (its background), which plain text would not show.
+    fn render_with_focus(app: &mut App) -> String {
+        let (w, h) = app.size;
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+        terminal.draw(|f| draw(f, app)).expect("draw");
+        let focus = app.theme.get("focus").bg;
+        let buffer = terminal.backend().buffer();
+        (0..h)
+            .map(|y| {
+                let row: String = (0..w).map(|x| buffer[(x, y)].symbol()).collect();
+                // The gutter keeps its own colours; the rest of the row,
+                // to the right edge, has the focus background.
+                let focused = (2..w).all(|x| Some(buffer[(x, y)].bg) == focus);
+                format!("{row}{}", if focused { "◀" } else { "|" })
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn mark(letter: char, source: usize, ts: i64, text: &str) -> crate::engine::MarkInfo {
+        crate::engine::MarkInfo {
+            letter,
+            source,
+            ts: Some(ts),
+            time: Some("2024-12-20T10:00:00.009Z".into()),
+            preview: text.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn focus_and_mark_gutter() {
+        let mut f = airflow();
+        f.focus = Some(2);
+        f.lines[2].mark = Some('a');
+        f.lines[5].mark = Some('b');
+        f.marks = vec![
+            mark(
+                'a',
+                0,
+                T0,
+                "[2024-12-20T10:00:00.009+0000] {taskinstance.py:2612} ERROR - Task failed",
+            ),
+            mark(
+                'b',
+                0,
+                T0,
+                "[2024-12-20T10:00:00.010+0000] {base.py:84} INFO - ::group::Pre",
+            ),
+        ];
+        let mut app = App::new(Keymap::load(), Theme::load(false), (80, 8));
+        app.frame = Arc::new(f);
+        insta::assert_snapshot!(render_with_focus(&mut app));
+    }
+
+    #[test]
+    fn the_list_of_marks_and_marks_on_the_timeline() {
+        let mut f = airflow();
+        f.marks = vec![
+            mark(
+                'a',
+                0,
+                T0 - 10_000_000_000,
+                "[2024-12-20T09:59:50.000+0000] first warning \x1b[31mred\x1b[0m",
+            ),
+            mark(
+                'q',
+                1,
+                T0 + 10_000_000_000,
+                "[2024-12-20T10:00:10.000+0000] {s3.py:117} WARNING - Poking",
+            ),
+        ];
+        f.timeline = Some(Timeline {
+            start: T0 - 20_000_000_000,
+            end: T0 + 20_000_000_000,
+            records: vec![
+                (0..40).map(|i| (i * 7 % 16) as u32).collect(),
+                vec![0; 40],
+                vec![0; 40],
+            ],
+            errors: vec![0; 40],
+        });
+        let mut app = app(f, 80, 14);
+        app.timeline = true;
+        app.mode = Mode::Pending(crate::view::app::Pending::GotoMark);
         insta::assert_snapshot!(render(&mut app));
     }
 }

@@ -53,6 +53,34 @@ impl TerminalGuard {
     }
 }
 
+impl TerminalGuard {
+    /// Hands the terminal to another program (`|`, `v`): main screen,
+    /// cooked mode, cursor shown.
+    pub fn suspend(&mut self) {
+        restore();
+    }
+
+    /// Takes the terminal back after [`suspend`](Self::suspend) and
+    /// redraws all of it.
+    pub fn resume(&mut self) -> io::Result<()> {
+        enable_raw_mode()?;
+        ACTIVE.store(true, Ordering::SeqCst);
+        execute!(
+            io::stdout(),
+            EnterAlternateScreen,
+            EnableMouseCapture,
+            cursor::Hide
+        )?;
+        // The alternate screen comes back blank. A blank draw tells ratatui
+        // so (its clear() would ask the terminal where the cursor is, and
+        // wait for an answer some terminals never give), and the next draw
+        // then paints everything.
+        self.terminal
+            .draw(|f| f.render_widget(ratatui::widgets::Clear, f.area()))?;
+        Ok(())
+    }
+}
+
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();

@@ -34,6 +34,30 @@ pub enum Sgr {
     Visible,
 }
 
+/// Log bytes as text for the clipboard: what the screen shows, with lines
+/// and tabs kept, colours dropped, and every other control character in the
+/// visible form the viewer uses — so pasting it into a shell or another
+/// terminal can never run an escape sequence.
+pub fn clipboard_text(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        for (j, cell) in line.split(|&b| b == b'\t').enumerate() {
+            if j > 0 {
+                out.push('\t');
+            }
+            let plain = Style::default();
+            for piece in display_marked(cell, plain, plain, usize::MAX, &[], plain, Sgr::Strip) {
+                out.push_str(&piece.text);
+            }
+        }
+    }
+    out
+}
+
 /// Turns `bytes` into display pieces, at most `max_cols` columns of them
 /// (the caller never needs more than the screen shows).
 pub fn display(bytes: &[u8], style: Style, control: Style, max_cols: usize) -> Vec<Piece> {

@@ -42,6 +42,7 @@ impl Theme {
                     "dim" => style = style.add_modifier(Modifier::DIM),
                     "reverse" => style = style.add_modifier(Modifier::REVERSED),
                     "italic" => style = style.add_modifier(Modifier::ITALIC),
+                    "underline" => style = style.add_modifier(Modifier::UNDERLINED),
                     colour => {
                         if let Some(c) = parse_color(colour) {
                             if !no_color {
@@ -59,6 +60,10 @@ impl Theme {
             if no_color && name.starts_with("status") {
                 // Without colours the status bar still stands out.
                 style = style.add_modifier(Modifier::REVERSED);
+            }
+            if no_color && name == "focus" && style.add_modifier.is_empty() {
+                // A background is all it has in colour; without, a line under it.
+                style = style.add_modifier(Modifier::UNDERLINED);
             }
             styles.insert(name.to_string(), style);
         }
@@ -117,12 +122,12 @@ pub fn check(element: &str, style: &str) -> Result<(), String> {
     }
     let mut colours = 0;
     for word in style.split_whitespace() {
-        if ["bold", "dim", "reverse", "italic"].contains(&word) {
+        if ["bold", "dim", "reverse", "italic", "underline"].contains(&word) {
             continue;
         }
         if parse_color(word).is_none() {
             return Err(format!(
-                "'{word}' is not a colour or modifier (black red green yellow blue magenta cyan white gray darkgray, light-*, default; bold dim reverse italic)"
+                "'{word}' is not a colour or modifier (black red green yellow blue magenta cyan white gray darkgray, light-*, default; bold dim reverse italic underline)"
             ));
         }
         colours += 1;

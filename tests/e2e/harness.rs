@@ -13,12 +13,18 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
 
+/// Raw output kept for [`Tui::clipboard_writes`].
+const RAW_KEPT: usize = 8 * 1024 * 1024;
+
 /// How long a screen condition may take before the test fails.
 const DEADLINE: Duration = Duration::from_secs(20);
 const POLL: Duration = Duration::from_millis(15);
 
 pub struct Tui {
     parser: Arc<Mutex<vt100::Parser>>,
+    /// The last bytes the program wrote, raw (for what the screen does not
+    /// show, such as an OSC 52 clipboard write).
+    raw: Arc<Mutex<Vec<u8>>>,
     master: Box<dyn MasterPty + Send>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn Child + Send + Sync>,
@@ -78,23 +84,55 @@ impl Tui {
         let mut reader = pair.master.try_clone_reader().expect("pty reader");
         let writer = pair.master.take_writer().expect("pty writer");
         let feed = parser.clone();
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let keep = raw.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 64 * 1024];
             loop {
                 match reader.read(&mut buf) {
                     Ok(0) | Err(_) => return,
-                    Ok(n) => feed.lock().expect("parser").process(&buf[..n]),
+                    Ok(n) => {
+                        feed.lock().expect("parser").process(&buf[..n]);
+                        let mut kept = keep.lock().expect("raw");
+                        kept.extend_from_slice(&buf[..n]);
+                        if kept.len() > RAW_KEPT {
+                            let drop = kept.len() - RAW_KEPT / 2;
+                            kept.drain(..drop);
+                        }
+                    }
                 }
             }
         });
         Self {
             parser,
+            raw,
             master: pair.master,
             writer,
             child,
             cols,
             poll: POLL,
         }
+    }
+
+    /// The payloads of the OSC 52 clipboard writes seen so far, decoded.
+    pub fn clipboard_writes(&self) -> Vec<Vec<u8>> {
+        use base64::Engine as _;
+        let raw = self.raw.lock().expect("raw");
+        let mut found = Vec::new();
+        let start = b"\x1b]52;c;";
+        let mut rest: &[u8] = &raw;
+        while let Some(i) = rest.windows(start.len()).position(|w| w == start) {
+            rest = &rest[i + start.len()..];
+            let Some(end) = rest.iter().position(|&b| b == 0x07) else {
+                break;
+            };
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(&rest[..end])
+                .expect("OSC 52 payload is base64");
+            found.push(decoded);
+            rest = &rest[end..];
+        }
+        found
     }
 
     /// Types `keys` (raw bytes: "G", ":10:15\r", "\x1b" for Esc).

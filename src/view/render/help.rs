@@ -1,37 +1,56 @@
-//! The `?` help screen: every key, from the keymap itself.
+//! The help screen (`F1`, `H`, `?` alone): every key, from the keymap
+//! itself; it scrolls when the screen is shorter than the list.
 
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
 use crate::view::app::App;
 
-pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+/// Lines after the keymap's own: keys that are not actions.
+const EXTRA: [&str; 4] = [
+    " 1-9                     hide/show source N",
+    " mouse                   wheel scrolls; click a line to focus it, the timeline to jump",
+    " prompts                 ↑↓ history; Tab completes a file name; Ctrl-r literal",
+    " after s, |, Y           a mark letter: mark..focus; . the focused record; % all shown",
+];
+
+/// How many lines the help has beyond the keymap's.
+pub const EXTRA_LINES: usize = EXTRA.len() + 2;
+
+pub fn draw(frame: &mut Frame, app: &App, area: Rect, scroll: usize) {
+    let key_style = app.theme.get("help").add_modifier(Modifier::BOLD);
     let mut lines: Vec<Line> = app
         .keymap
         .listing()
         .iter()
         .map(|(action, keys)| {
             Line::from(vec![
-                Span::styled(
-                    format!(" {:<24}", keys.join(" ")),
-                    app.theme
-                        .get("help")
-                        .add_modifier(ratatui::style::Modifier::BOLD),
-                ),
+                Span::styled(format!(" {:<24}", keys.join(" ")), key_style),
                 Span::raw(action.describe()),
             ])
         })
         .collect();
-    lines.push(Line::from(" 1-9                     hide/show source N"));
-    lines.push(Line::from(
-        " mouse wheel             scroll; click the timeline to jump",
-    ));
+    lines.extend(EXTRA.iter().map(|l| Line::from(*l)));
     lines.push(Line::from(""));
-    lines.push(Line::from(" any key closes this help"));
-    let height = (lines.len() as u16 + 2).min(area.height);
-    let width = 72.min(area.width);
+    let total = lines.len();
+    let height = (total as u16 + 3).min(area.height);
+    let shown = height.saturating_sub(3) as usize;
+    let scroll = scroll.min(total.saturating_sub(shown));
+    let footer = if shown < total {
+        format!(
+            " j/k, Space/b scroll ({}–{} of {total}); any other key closes",
+            scroll + 1,
+            (scroll + shown).min(total)
+        )
+    } else {
+        " any key closes this help".to_string()
+    };
+    let mut visible: Vec<Line> = lines.into_iter().skip(scroll).take(shown).collect();
+    visible.push(Line::from(footer));
+    let width = 90.min(area.width);
     let popup = Rect::new(
         area.x + (area.width - width) / 2,
         area.y + (area.height - height) / 2,
@@ -40,7 +59,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     );
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" logweave keys ")),
+        Paragraph::new(visible).block(Block::bordered().title(" logweave keys ")),
         popup,
     );
 }

@@ -18,30 +18,61 @@ const LATE_MARKER: &str = "late ";
 /// Marker before a line cut at the display cap.
 const CUT_MARKER: &str = "✂ ";
 
-/// Draws the pane; returns how many log lines were shown whole.
+/// Columns of the mark gutter, shown while there are marks.
+const GUTTER: usize = 2;
+
+/// Draws the pane.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    let (lines, _) = layout(app, area);
-    frame.render_widget(Paragraph::new(lines), area);
+    let pane = layout(app, area);
+    frame.render_widget(Paragraph::new(pane.rows), area);
 }
 
 /// How many log lines fit whole in `area` as the frame stands: a page, for
 /// paging in wrap mode. The same layout as [`draw`], without drawing.
 pub fn fitted_lines(app: &App, area: Rect) -> usize {
-    layout(app, area).1
+    layout(app, area).whole
 }
 
-/// The screen rows of the pane, and how many log lines they show whole.
-fn layout(app: &App, area: Rect) -> (Vec<Line<'static>>, usize) {
+/// The log line (an index into the frame's lines) shown on screen row
+/// `row` of `area`: what a click there means.
+pub fn line_at_row(app: &App, area: Rect, row: usize) -> Option<usize> {
+    layout(app, area).line_of_row.get(row).copied()
+}
+
+/// The pane as laid out.
+struct Pane {
+    rows: Vec<Line<'static>>,
+    /// The log line each row shows.
+    line_of_row: Vec<usize>,
+    /// Log lines shown whole.
+    whole: usize,
+}
+
+/// The screen rows of the pane, which log line each shows, and how many
+/// log lines they show whole.
+fn layout(app: &App, area: Rect) -> Pane {
     let rows = area.height as usize;
     let width = area.width as usize;
+    let gutter = if app.frame.marks.is_empty() {
+        0
+    } else {
+        GUTTER
+    };
     let tag_width = if app.tags { tag_width(app) } else { 0 };
-    let text_width = width.saturating_sub(tag_width).max(1);
+    let text_width = width.saturating_sub(tag_width + gutter).max(1);
     let mut out: Vec<Line> = Vec::with_capacity(rows);
+    let mut line_of_row = Vec::with_capacity(rows);
     let mut whole = 0;
-    for line in &app.frame.lines {
+    let mut focus_style = app.theme.get("focus");
+    if focus_style.fg == Some(ratatui::style::Color::Reset) {
+        // "default" here means the line keeps its own colour.
+        focus_style.fg = None;
+    }
+    for (index, line) in app.frame.lines.iter().enumerate() {
         if out.len() >= rows {
             break;
         }
+        let focused = app.frame.focus == Some(index);
         let tag = tag_span(app, line, tag_width);
         let max_cols = if app.wrap {
             text_width * rows
@@ -62,6 +93,14 @@ fn layout(app: &App, area: Rect) -> (Vec<Line<'static>>, usize) {
                     break;
                 }
                 let mut spans = Vec::new();
+                if gutter > 0 {
+                    spans.push(match line.mark.filter(|_| i == 0 && j == 0) {
+                        Some(letter) => {
+                            Span::styled(format!("{letter:<GUTTER$}"), app.theme.get("mark"))
+                        }
+                        None => Span::raw(" ".repeat(GUTTER)),
+                    });
+                }
                 if tag_width > 0 {
                     spans.push(if i == 0 && j == 0 {
                         tag.clone()
@@ -70,14 +109,28 @@ fn layout(app: &App, area: Rect) -> (Vec<Line<'static>>, usize) {
                     });
                 }
                 spans.extend(text::slice(pieces, skip, cols));
-                out.push(Line::from(spans));
+                let mut row = Line::from(spans);
+                if focused {
+                    // Over the line's own colours, to the right edge.
+                    let used = row.width();
+                    if used < width {
+                        row.spans.push(Span::raw(" ".repeat(width - used)));
+                    }
+                    row = row.patch_style(focus_style);
+                }
+                out.push(row);
+                line_of_row.push(index);
             }
         }
         if fitted {
             whole += 1;
         }
     }
-    (out, whole)
+    Pane {
+        rows: out,
+        line_of_row,
+        whole,
+    }
 }
 
 /// The display lines of one log line: itself, or its JSON rendering.

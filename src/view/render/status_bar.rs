@@ -15,7 +15,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
     let status = theme.get("status");
     if let Mode::Prompt(p) = &app.mode {
-        let prompt = format!("{}{}", p.kind.sigil(), p.input);
+        let prompt = format!("{}{}", p.kind.label(), p.input);
         let pattern = match p.pattern {
             PatternKind::Regex => "regex",
             PatternKind::Literal => "literal",
@@ -32,6 +32,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             }
             PromptKind::Filter => {
                 format!("  [{pattern}] only matching; !pat hides; empty clears — Enter, Esc")
+            }
+            PromptKind::Save { .. } => format!(
+                "  [tags {}, Ctrl-t toggles] Tab completes — Enter, Esc",
+                if p.tags { "on" } else { "off" }
+            ),
+            PromptKind::Pipe { .. } => {
+                "  a shell command (jq ., grep -c ERROR, less) — Enter, Esc".into()
             }
         };
         let line = Line::from(vec![
@@ -56,10 +63,16 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         );
         return;
     }
-    let note = app
-        .frame
-        .busy
-        .clone()
+    let asking = match &app.mode {
+        Mode::Pending(pending) => Some(pending.question().to_string()),
+        Mode::Confirm { path, .. } => Some(format!(
+            "{} exists: overwrite it? y / any other key keeps it",
+            path.display()
+        )),
+        _ => None,
+    };
+    let note = asking
+        .or_else(|| app.frame.busy.clone())
         .or_else(|| app.note.clone())
         .or_else(|| app.frame.message.clone())
         .or_else(|| app.frame.search.clone())

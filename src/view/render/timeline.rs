@@ -46,21 +46,23 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         rows[0].push(Span::styled(top.to_string(), style));
         rows[1].push(Span::styled(bottom.to_string(), style));
     }
-    let errors: String = (0..width)
-        .map(|c| match (timeline.errors[c], here == Some(c)) {
-            (_, true) => '▲',
-            (0, false) => ' ',
-            _ => '!',
-        })
+    // The row under the bars: where the screen is, marks, errors.
+    let marks: Vec<(usize, char)> = app
+        .frame
+        .marks
+        .iter()
+        .filter_map(|m| Some((timeline.column_of(m.ts?), m.letter)))
         .collect();
     let mut error_spans = Vec::new();
-    for (c, ch) in errors.chars().enumerate() {
-        let style = if here == Some(c) {
-            theme.get("timeline-here")
-        } else {
-            theme.get("timeline-error")
+    for c in 0..width {
+        let mark = marks.iter().find(|(column, _)| *column == c);
+        let span = match (here == Some(c), mark, timeline.errors[c]) {
+            (true, _, _) => Span::styled("▲", theme.get("timeline-here")),
+            (false, Some((_, letter)), _) => Span::styled(letter.to_string(), theme.get("mark")),
+            (false, None, 0) => Span::raw(" "),
+            (false, None, _) => Span::styled("!", theme.get("timeline-error")),
         };
-        error_spans.push(Span::styled(ch.to_string(), style));
+        error_spans.push(span);
     }
     let start = crate::engine::short_time(timeline.start, &app.frame.zone);
     let end = crate::engine::short_time(timeline.end, &app.frame.zone);

@@ -1,0 +1,377 @@
+//! Working with what was found, through the real binary in a pty: the
+//! focused line, marks and jump-back, save, copy (OSC 52), pipe, and `v`.
+
+#[path = "e2e/harness.rs"]
+mod harness;
+
+use std::path::Path;
+
+use harness::{attempt, path, printed, Tui};
+
+const ROWS: u16 = 24;
+const COLS: u16 = 100;
+
+/// Shift+Down and Shift+Up as xterm sends them.
+const FOCUS_DOWN: &str = "\x1b[1;2B";
+const FOCUS_UP: &str = "\x1b[1;2A";
+
+/// A log of `n` one-line records, one a second, `line 1` … `line n`.
+fn numbered(dir: &Path, name: &str, n: usize) -> std::path::PathBuf {
+    let file = dir.join(name);
+    let text: String = (1..=n)
+        .map(|i| {
+            format!(
+                "2024-12-20T10:{:02}:{:02}Z INFO line {i}\n",
+                i / 60 % 60,
+                i % 60
+            )
+        })
+        .collect();
+    std::fs::write(&file, text).expect("write log");
+    file
+}
+
+fn pane(tui: &Tui) -> Vec<String> {
+    let rows = tui.rows();
+    rows[..rows.len() - 1]
+        .iter()
+        .map(|r| r.trim_end().to_string())
+        .collect()
+}
+
+/// The row the focus highlight is on (its background differs).
+fn focused_row(tui: &Tui) -> Option<usize> {
+    tui.with_screen(|screen| {
+        (0..ROWS - 1).find(|&row| {
+            screen
+                .cell(row, (COLS - 1) / 2)
+                .is_some_and(|c| c.bgcolor() != vt100::Color::Default)
+        })
+    })
+    .map(usize::from)
+}
+
+/// Opens `args` in the viewer; without source tags when `plain` (so rows
+/// are the lines).
+/// Moves the focus `n` lines down on the screen (no scrolling) and waits
+/// for the highlight to get there.
+fn focus_down(tui: &mut Tui, n: usize) {
+    let from = focused_row(tui).expect("a focused row");
+    for _ in 0..n {
+        tui.send(FOCUS_DOWN);
+    }
+    tui.wait_for("the focus to move", |t| focused_row(t) == Some(from + n));
+}
+
+/// Whether `row` shows mark `letter` in the gutter before `line` (which
+/// the gutter pushed two columns right).
+fn marked_row(row: &str, letter: char, line: &str) -> bool {
+    row.strip_prefix(&format!("{letter} "))
+        .is_some_and(|rest| !rest.is_empty() && line.starts_with(rest.trim_end()))
+}
+
+fn open(args: &[&str], plain: bool) -> Tui {
+    let mut tui = Tui::spawn(args, ROWS, COLS);
+    tui.wait_ready();
+    if plain {
+        tui.press("t");
+    }
+    tui
+}
+
+#[test]
+fn the_focus_moves_with_keys_and_clicks_and_stays_on_its_line_while_scrolling() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = numbered(dir.path(), "a.log", 200);
+    let mut tui = open(&[path(&log)], true);
+    assert_eq!(focused_row(&tui), Some(0), "the top line is focused first");
+    focus_down(&mut tui, 2);
+    // j scrolls as in less; the focus stays on its line.
+    tui.press("j");
+    assert_eq!(focused_row(&tui), Some(1));
+    assert!(pane(&tui)[1].ends_with("line 3"), "{:?}", pane(&tui));
+    // A click focuses the line clicked (SGR mouse report, 1-based).
+    tui.send("\x1b[<0;10;8M\x1b[<0;10;8m");
+    tui.wait_for("the click's line focused", |t| focused_row(t) == Some(7));
+    // Moving past the bottom scrolls.
+    for _ in 0..20 {
+        tui.send(FOCUS_DOWN);
+    }
+    tui.wait_for("the focus at the last row", |t| {
+        focused_row(t) == Some(ROWS as usize - 2) && pane(t)[ROWS as usize - 2].ends_with("line 29")
+    });
+    tui.send(FOCUS_UP);
+    tui.wait_for("the focus up", |t| {
+        focused_row(t) == Some(ROWS as usize - 3)
+    });
+}
+
+#[test]
+fn marks_survive_hiding_sources_and_filters_and_jump_back_returns() {
+    let dir = attempt("300kB", "text");
+    let mut tui = open(&[path(dir.path())], false);
+    tui.send(":40%\r");
+    tui.wait_for("the jump", |t| !t.status().contains("TOP"));
+    // Focus a trigger line with a click and mark it.
+    let row = pane(&tui)
+        .iter()
+        .position(|l| l.starts_with("trigger.42") && l.contains("INFO"))
+        .expect("a trigger line on screen");
+    tui.send(&format!("\x1b[<0;20;{}M\x1b[<0;20;{}m", row + 1, row + 1));
+    tui.wait_for("the click", |t| focused_row(t) == Some(row));
+    let marked = pane(&tui)[row].clone();
+    tui.press("ma");
+    tui.wait_for("the gutter", |t| pane(t)[row].starts_with("a "));
+
+    tui.press("G");
+    tui.wait_for("END", |t| t.status().contains("END"));
+    tui.press("'");
+    tui.wait_for("the list of marks", |t| t.text().contains(" marks "));
+    assert!(tui.text().contains("trigger.42"), "{}", tui.text());
+    tui.press("a");
+    tui.wait_for("the mark on the top row", |t| {
+        marked_row(&pane(t)[0], 'a', &marked)
+    });
+    assert_eq!(focused_row(&tui), Some(0));
+    // '' goes back to where the jump started, and again forth.
+    tui.press("''");
+    tui.wait_for("END again", |t| t.status().contains("END"));
+    tui.press("''");
+    tui.wait_for("the mark again", |t| marked_row(&pane(t)[0], 'a', &marked));
+
+    // Hide the worker's log (source 1) and go away: the mark still finds its record.
+    tui.press("1");
+    tui.press("g");
+    tui.press("'a");
+    tui.wait_for("the mark with a source hidden", |t| {
+        marked_row(&pane(t)[0], 'a', &marked)
+    });
+    tui.press("1");
+    // A filter the marked line passes (its logger, literally: Ctrl-r).
+    let logger = marked
+        .split_whitespace()
+        .find(|w| w.starts_with('{'))
+        .expect("the logger in braces");
+    tui.send(&format!("&\x12{logger}\r"));
+    tui.wait_for("the filter", |t| t.status().contains(&format!("&{logger}")));
+    tui.press("G");
+    tui.press("'a");
+    tui.wait_for("the mark under a filter", |t| {
+        marked_row(&pane(t)[0], 'a', &marked)
+    });
+}
+
+/// What `--print` writes for `args`, as bytes.
+fn print_bytes(args: &[&str]) -> Vec<u8> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .arg("--print")
+        .args(args)
+        .env("TZ", "UTC")
+        .output()
+        .expect("run --print");
+    assert!(out.status.success());
+    out.stdout
+}
+
+#[test]
+fn saving_a_marked_range_and_the_filtered_stream_writes_what_print_writes() {
+    let dir = attempt("300kB", "text");
+    let out = tempfile::tempdir().expect("tempdir");
+    let reference = printed(&[path(dir.path())]);
+    let mut tui = open(&[path(dir.path())], true);
+    tui.send(":20%\r");
+    tui.wait_for("the jump", |t| !t.status().contains("TOP"));
+    let first = pane(&tui)[0].clone();
+    tui.press("ma");
+    tui.send(":22%\r");
+    tui.wait_for("the second jump", |t| pane(t)[0] != format!("a {first}"));
+    // The focus is on the top line, the start of a record.
+    let last = pane(&tui)[0].trim_start().to_string();
+    let saved = out.path().join("range.log");
+    tui.send("sa");
+    tui.wait_for("the save prompt", |t| {
+        t.status().contains("save 'a to the focus to:")
+    });
+    tui.send(&format!("{}\r", path(&saved)));
+    tui.wait_for("saved", |t| t.status().contains("saved"));
+
+    let start = reference
+        .iter()
+        .position(|l| l.starts_with(first.trim_start()) || *l == first.trim_start())
+        .expect("the marked line is in --print");
+    let focus = start
+        + reference[start..]
+            .iter()
+            .position(|l| l.starts_with(&last))
+            .expect("the focused line is in --print");
+    // Through the focused record: up to the next timestamped line.
+    let end = focus
+        + 1
+        + reference[focus + 1..]
+            .iter()
+            .position(|l| l.starts_with("[20"))
+            .unwrap_or(reference.len() - focus - 1);
+    let want = reference[start..end].join("\n") + "\n";
+    let got = std::fs::read_to_string(&saved).expect("the saved range");
+    assert_eq!(
+        got, want,
+        "the range from the mark through the focused record"
+    );
+
+    // The whole stream under a filter, as --print --grep writes it.
+    tui.send("&ERROR\r");
+    tui.wait_for("the filter", |t| t.status().contains("&ERROR"));
+    let all = out.path().join("errors.log");
+    tui.send(&format!("s%{}\r", path(&all)));
+    tui.wait_for("saved", |t| {
+        t.status().contains("saved the stream as shown")
+    });
+    assert_eq!(
+        std::fs::read(&all).expect("saved"),
+        print_bytes(&[path(dir.path()), "--grep", "ERROR"])
+    );
+
+    // An existing file is only replaced when the user says so.
+    std::fs::write(&all, "keep me\n").expect("write");
+    tui.send(&format!("s%{}\r", path(&all)));
+    tui.wait_for("the question", |t| t.status().contains("overwrite it?"));
+    tui.press("n");
+    assert_eq!(std::fs::read_to_string(&all).expect("kept"), "keep me\n");
+    tui.send(&format!("s%{}\r", path(&all)));
+    tui.wait_for("the question", |t| t.status().contains("overwrite it?"));
+    tui.send("y");
+    tui.wait_for("saved", |t| {
+        t.status().contains("saved the stream as shown")
+    });
+    assert_eq!(
+        std::fs::read(&all).expect("saved"),
+        print_bytes(&[path(dir.path()), "--grep", "ERROR"])
+    );
+    // Nothing half-written is left beside it.
+    let leftovers: Vec<_> = std::fs::read_dir(out.path())
+        .expect("list")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // A folder that cannot be written to says so.
+    tui.send("s%/proc/nope/x.log\r");
+    tui.wait_for("the failure", |t| {
+        t.status().contains("cannot write in /proc/nope")
+    });
+}
+
+#[test]
+fn copy_puts_the_focused_record_on_the_clipboard_safely() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("task.log");
+    std::fs::write(
+        &log,
+        "2024-12-20T10:00:00Z INFO start\n\
+         2024-12-20T10:00:01Z ERROR boom \x1b[31mred\x1b[0m \x1b]52;c;ZXZpbA==\x07 done\n\
+         Traceback (most recent call last):\n\
+         \x20 File \"x.py\", line 1\n\
+         2024-12-20T10:00:02Z INFO after\n",
+    )
+    .expect("write");
+    let mut tui = open(&[path(&log)], true);
+    focus_down(&mut tui, 1);
+    tui.press("y");
+    tui.wait_for("the copy said", |t| {
+        t.status().contains("copied the focused record: 3 lines")
+    });
+    let copies = tui.clipboard_writes();
+    let copied = String::from_utf8(copies.last().expect("an OSC 52 write").clone()).expect("utf-8");
+    assert_eq!(
+        copied,
+        "2024-12-20T10:00:01Z ERROR boom red ^[]52;c;ZXZpbA==^G done\n\
+         Traceback (most recent call last):\n\
+         \x20 File \"x.py\", line 1\n"
+    );
+    assert!(!copied.contains('\x1b'), "no escape reaches the terminal");
+
+    // A range from a mark.
+    tui.press("gma");
+    tui.press("G");
+    tui.send("Ya");
+    tui.wait_for("the range copied", |t| {
+        t.status()
+            .contains("copied mark 'a' to the focused record: 5 lines")
+    });
+}
+
+#[test]
+fn a_range_piped_to_a_command_and_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = numbered(dir.path(), "a.log", 100);
+    let mut tui = open(&[path(&log)], true);
+    focus_down(&mut tui, 1);
+    tui.press("ma");
+    focus_down(&mut tui, 4);
+    tui.send("|a");
+    tui.wait_for("the pipe prompt", |t| {
+        t.status().contains("pipe 'a to the focus to: !")
+    });
+    tui.send("grep -c 'line [2-6]$'\r");
+    tui.wait_for("the command's output and the question", |t| {
+        t.text().contains("press Enter to return")
+    });
+    let lines: Vec<String> = tui.text().lines().map(|l| l.trim().to_string()).collect();
+    assert!(
+        lines.iter().any(|l| l == "5"),
+        "the five lines from the mark to the focus:\n{}",
+        tui.text()
+    );
+    tui.send("\r");
+    tui.wait_for("the viewer back", |t| t.status().contains("done"));
+    assert!(pane(&tui)[1].starts_with("a "), "{:?}", pane(&tui));
+    // The terminal is the viewer's again: keys work.
+    tui.press("G");
+    tui.wait_for("END", |t| t.status().contains("END"));
+}
+
+#[test]
+fn v_opens_the_focused_line_in_the_editor_and_says_why_not_for_streams() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = numbered(dir.path(), "a.log", 50);
+    let editor = dir.path().join("editor.sh");
+    let opened = dir.path().join("opened");
+    std::fs::write(
+        &editor,
+        format!("#!/bin/sh\necho \"$@\" > '{}'\n", path(&opened)),
+    )
+    .expect("write editor");
+    let mut perms = std::fs::metadata(&editor).expect("meta").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&editor, perms).expect("chmod");
+
+    let mut tui = Tui::spawn_env(&[path(&log)], ROWS, COLS, &[("VISUAL", path(&editor))]);
+    tui.wait_ready();
+    tui.press("t");
+    tui.press("jj");
+    focus_down(&mut tui, 3);
+    tui.send("v");
+    tui.wait_for("back from the editor", |t| t.status().contains("back from"));
+    let args = std::fs::read_to_string(&opened).expect("the editor ran");
+    assert_eq!(args.trim(), format!("+6 {}", path(&log)));
+
+    // Through a pipe there is no file to open.
+    let text = std::fs::read_to_string(&log).expect("read");
+    let mut piped = Tui::spawn_program(
+        "sh",
+        &[
+            "-c",
+            &format!(
+                "printf '%s' '{}' | {} -",
+                text.replace('\'', ""),
+                env!("CARGO_BIN_EXE_logweave")
+            ),
+        ],
+        ROWS,
+        COLS,
+    );
+    piped.wait_ready();
+    piped.send("v");
+    piped.wait_for("why not", |t| t.status().contains("v opens local files"));
+}
