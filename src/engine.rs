@@ -9,6 +9,7 @@
 
 pub mod command;
 mod export;
+mod folds;
 mod follow;
 mod frame;
 mod inbox;
@@ -27,6 +28,7 @@ pub use crate::record::Level;
 pub use crate::search::matcher::{Matcher, PatternKind};
 pub use command::{Command, Goto};
 pub use export::{size, Destination, Effect, EffectKind, Range, Sink, COPY_CAP};
+pub use folds::{FoldMark, FoldOp, FOLD_REACH};
 use inbox::progress_wake;
 pub use inbox::{Commands, Event, Inbox};
 pub use marks::MarkInfo;
@@ -53,6 +55,8 @@ pub struct FrameLine {
     pub late: bool,
     /// The mark on this record, on its first line.
     pub mark: Option<char>,
+    /// This line opens a `::group::` section: its name, size, state.
+    pub fold: Option<FoldMark>,
 }
 
 /// Everything the view draws, as of one moment.
@@ -133,6 +137,7 @@ pub struct Engine {
     /// The save or pipe being written.
     export: Option<export::Export>,
     effect: Option<Arc<Effect>>,
+    folds: folds::Folds,
 }
 
 /// Remote bytes up to which background passes that read every byte (the
@@ -187,6 +192,7 @@ impl Engine {
             marks: marks::Marks::default(),
             export: None,
             effect: None,
+            folds: folds::Folds::default(),
         }
     }
 
@@ -266,6 +272,7 @@ impl Engine {
         if let Err(e) = opened {
             self.read_failed(e);
         }
+        self.fold_new_groups();
         publish(self.frame(None));
         loop {
             // A running job shows its progress; follow mode looks at its
@@ -324,6 +331,7 @@ impl Engine {
                     self.message = Some(format!("follow: {e}"));
                 }
             }
+            self.fold_new_groups();
             let busy = self.busy();
             publish(self.frame(busy));
         }
@@ -347,13 +355,24 @@ impl Engine {
         }
         let health_changed = self.check_health();
         match self.follow_tick() {
-            Ok(true) => publish(self.frame(None)),
+            Ok(true) => {
+                self.fold_new_groups();
+                publish(self.frame(None))
+            }
             Ok(false) if health_changed => publish(self.frame(None)),
             Ok(false) => {}
             Err(e) => {
                 self.message = Some(format!("follow: {e}"));
                 publish(self.frame(None));
             }
+        }
+    }
+
+    /// Folds the groups that came on screen (a read error is said, and the
+    /// group stays open).
+    fn fold_new_groups(&mut self) {
+        if let Err(e) = self.discover_groups() {
+            self.message = Some(format!("read error: {e}"));
         }
     }
 
@@ -372,7 +391,7 @@ impl Engine {
         };
         self.next_job += 1;
         let id = self.next_job;
-        let fork = self.window.merge().fork();
+        let fork = self.unfolded_fork();
         let mut started = match &kind {
             job::JobKind::Search { forward, matcher } => {
                 let sorted = self
@@ -416,6 +435,12 @@ impl Engine {
                 result.and_then(|found| match (found, &done.kind) {
                     (Some(cursor), _) => {
                         self.remember_jump();
+                        // The record found may be inside a folded group.
+                        let mut fork = self.unfolded_fork();
+                        fork.seek(&cursor);
+                        if let Ok(Some(found)) = fork.next_record() {
+                            self.reveal(found.source, found.record.start);
+                        }
                         self.window.jump_to_cursor(&cursor)
                     }
                     (None, &job::JobKind::Level { forward, level }) => {
@@ -566,6 +591,7 @@ impl Engine {
                 tags,
             } => self.start_export(range, destination, tags),
             Command::Edit => self.open_at_source(),
+            Command::Fold(op) => self.fold(op)?,
             Command::Quit => {}
         }
         Ok(())
@@ -611,7 +637,7 @@ impl Engine {
 }
 
 /// 1234567 → "1,234,567" (for the view, which knows only the engine).
-pub use crate::source::group;
+pub use crate::source::{count, group};
 
 /// `YYYY-MM-DD HH:MM:SS` in `zone` for axis labels.
 pub fn short_time(ns: Nanos, zone: &Zone) -> String {

@@ -104,6 +104,23 @@ impl Rng {
     }
 }
 
+/// What Airflow logs before the task runs, as a group.
+const PRE_EXECUTION: [&str; 5] = [
+    "::group::Pre task execution logs",
+    "Dependencies all met for dep_context=requeueable deps ti=<TaskInstance: etl_daily.extract scheduled__2024-12-19T00:00:00+00:00 [queued]>",
+    "Starting attempt 1 of 1",
+    "Executing <Task(PythonOperator): extract> on 2024-12-19 00:00:00+00:00",
+    "::endgroup::",
+];
+
+/// And after it.
+const POST_EXECUTION: [&str; 4] = [
+    "::group::Post task execution logs",
+    "Marking task as FAILED. dag_id=etl_daily, task_id=extract, run_id=scheduled__2024-12-19T00:00:00+00:00",
+    "Task exited with return code 1",
+    "::endgroup::",
+];
+
 /// Generates the attempt into `spec.out` and returns the files written.
 pub fn generate(spec: &GenSpec) -> io::Result<Vec<GenFile>> {
     fs::create_dir_all(spec.out.join("remote"))?;
@@ -126,6 +143,20 @@ pub fn generate(spec: &GenSpec) -> io::Result<Vec<GenFile>> {
     let mut line = Vec::with_capacity(64 * 1024);
     let mut writer = LineWriter::new(spec.format);
     let mut seq = 0u64;
+    // Airflow (2.9+, 3) wraps what it logs before and after the task in
+    // `::group::` sections, which the viewer folds.
+    for message in PRE_EXECUTION {
+        line.clear();
+        writer.emit(
+            &mut line,
+            clock_us,
+            "INFO",
+            "taskinstance.py:1157",
+            message.as_bytes(),
+            b"",
+        );
+        worker.write(&line)?;
+    }
     while worker.bytes + trigger.bytes < live_target {
         // Advance the shared clock; 0 makes equal timestamps, within a source
         // (consecutive records) and across (the other source's next record).
@@ -158,6 +189,18 @@ pub fn generate(spec: &GenSpec) -> io::Result<Vec<GenFile>> {
             writer.trigger_record(&mut line, &mut rng, clock_us, seq, long);
             trigger.write(&line)?;
         }
+    }
+    for message in POST_EXECUTION {
+        line.clear();
+        writer.emit(
+            &mut line,
+            clock_us,
+            "INFO",
+            "taskinstance.py:340",
+            message.as_bytes(),
+            b"",
+        );
+        worker.write(&line)?;
     }
     let worker_len = worker.finish()?;
     let trigger_len = trigger.finish()?;
@@ -381,8 +424,12 @@ impl LineWriter {
                     push_num(&mut msg, rng.below(5_000));
                     msg.extend_from_slice(b", retries=0)");
                 }
-                5 => msg.extend_from_slice(b"::group::Pre task execution logs"),
-                6 => msg.extend_from_slice(b"::endgroup::"),
+                5 => msg.extend_from_slice(b"Pushing xcom key=return_value"),
+                6 => {
+                    msg.extend_from_slice(b"Retrying request to s3 in ");
+                    push_num(&mut msg, 1 + rng.below(30));
+                    msg.extend_from_slice(b"s");
+                }
                 _ => {
                     msg.extend_from_slice(b"Heartbeat: task is alive, memory_rss=");
                     push_num(&mut msg, 200 + rng.below(800));

@@ -58,7 +58,12 @@ enum Direction {
 /// copy of a record is the one kept.
 pub trait RecordPredicate: Send + Sync {
     /// Whether `record` of source `source` is shown; may read it through `reader`.
-    fn accepts(&self, reader: &mut RecordReader, record: &Record) -> io::Result<bool>;
+    fn accepts(
+        &self,
+        source: usize,
+        reader: &mut RecordReader,
+        record: &Record,
+    ) -> io::Result<bool>;
 }
 
 /// Merge behaviour that users can switch.
@@ -377,7 +382,7 @@ impl Merge {
                 continue;
             }
             if let Some(predicate) = &self.predicate {
-                if !predicate.accepts(&mut self.readers[source], &record)? {
+                if !predicate.accepts(source, &mut self.readers[source], &record)? {
                     continue;
                 }
             }

@@ -385,6 +385,11 @@ pub fn group(n: u64) -> String {
     out
 }
 
+/// `n` things: `1 line`, `1,234 lines` (`noun` takes an `s`).
+pub fn count(n: u64, noun: &str) -> String {
+    format!("{} {noun}{}", group(n), if n == 1 { "" } else { "s" })
+}
+
 /// Says each kind of failure once: failures that share a reason beyond the
 /// first become one [`OpenError::Many`] naming the first file and a count,
 /// in the place of the first. A folder of 5,000 unreadable files is one

@@ -429,6 +429,30 @@ impl Window {
         Ok(true)
     }
 
+    /// Reads the screen again from its top line (what the merge shows
+    /// changed: a group was folded), keeping the focused row.
+    pub fn reload(&mut self) -> io::Result<()> {
+        let Some(here) = self.position() else {
+            return self.jump_start();
+        };
+        let at_end = self.shows_end() && self.viewport > 0;
+        self.jump_inside(&here.cursor, here.record, here.line_start)?;
+        if at_end {
+            // The last screen stays the last screen.
+            return self.jump_end();
+        }
+        self.focus_on_row(here.focus_row);
+        Ok(())
+    }
+
+    /// The screen starting with `record`, focused.
+    pub fn jump_to_record(&mut self, record: MergedRecord) -> io::Result<()> {
+        let mut cursor = Cursor(vec![0; self.merge.source_count()]);
+        cursor.0[record.source] = record.record.start;
+        let cursor = self.lasting(cursor, record);
+        self.jump_to_cursor(&cursor)
+    }
+
     /// Where the screen stands now, for [`restore`](Self::restore).
     pub fn position(&self) -> Option<Position> {
         let top = self.lines.get(self.viewport)?;

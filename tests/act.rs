@@ -375,3 +375,182 @@ fn v_opens_the_focused_line_in_the_editor_and_says_why_not_for_streams() {
     piped.send("v");
     piped.wait_for("why not", |t| t.status().contains("v opens local files"));
 }
+
+/// Two sources over the same hour: `a.log` has `::group::` sections of
+/// `body` records (the last one `::endgroup::`) every `every` records and
+/// ends with `tail` plain records; `b.log` writes between its records.
+fn grouped(
+    dir: &Path,
+    groups: usize,
+    every: usize,
+    body: usize,
+    tail: usize,
+) -> [std::path::PathBuf; 2] {
+    let mut a = String::new();
+    let mut b = String::new();
+    let mut t = 0u32;
+    let stamp = |t: u32| {
+        format!(
+            "2024-12-20T10:{:02}:{:02}.{:03}Z",
+            t / 60_000 % 60,
+            t / 1000 % 60,
+            t % 1000
+        )
+    };
+    let mut n = 0;
+    for g in 0..groups {
+        for _ in 0..every {
+            a.push_str(&format!("{} INFO A {n} plain\n", stamp(t)));
+            b.push_str(&format!("{} INFO B {n}\n", stamp(t + 1)));
+            t += 2;
+            n += 1;
+        }
+        a.push_str(&format!("{} INFO ::group::G{g}\n", stamp(t)));
+        t += 2;
+        for i in 0..body {
+            let text = if i + 1 == body {
+                "::endgroup::".to_string()
+            } else {
+                format!("A {n} inside G{g}")
+            };
+            a.push_str(&format!("{} INFO {text}\n", stamp(t)));
+            b.push_str(&format!("{} INFO B {n} during G{g}\n", stamp(t + 1)));
+            t += 2;
+            n += 1;
+        }
+    }
+    for _ in 0..tail {
+        a.push_str(&format!("{} INFO A {n} plain\n", stamp(t)));
+        t += 2;
+        n += 1;
+    }
+    let (pa, pb) = (dir.join("a.log"), dir.join("b.log"));
+    std::fs::write(&pa, a).expect("write a");
+    std::fs::write(&pb, b).expect("write b");
+    [pa, pb]
+}
+
+/// `--print` of the grouped logs as the viewer shows them with every group
+/// folded: a group's header becomes `▸ name (n lines)`, its other lines
+/// (all in a.log) go, b.log's lines in its time span stay.
+fn folded_reference(printed: &[String], body: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in printed {
+        let from_a = !line.contains(" B ");
+        if from_a && line.contains("::group::") {
+            let name = line.split("::group::").nth(1).expect("name");
+            out.push(format!("▸ {name} ({body} lines)"));
+            inside = true;
+        } else if from_a && inside {
+            inside = !line.contains("::endgroup::");
+        } else {
+            out.push(line.clone());
+        }
+    }
+    out
+}
+
+#[test]
+fn groups_fold_to_one_line_open_and_close_and_paging_across_folds_is_exact() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let body = 8;
+    let [a, b] = grouped(dir.path(), 30, 6, body, 60);
+    let reference = folded_reference(&printed(&[path(&a), path(&b)]), body);
+    let mut tui = open(&[path(&a), path(&b)], true);
+    let height = ROWS as usize - 1;
+    assert_eq!(pane(&tui), reference[..height], "the first screen, folded");
+
+    // Page down to the end: every line of the folded stream once, in order.
+    let mut seen = pane(&tui);
+    while !tui.status().contains("END") {
+        tui.press(" ");
+        seen.extend(pane(&tui));
+    }
+    let last = pane(&tui);
+    let pages = seen.len() - last.len();
+    assert_eq!(
+        seen[..pages],
+        reference[..pages],
+        "paging down across folds"
+    );
+    assert_eq!(
+        last,
+        reference[reference.len() - height..],
+        "the last screen"
+    );
+
+    // And up from the end with b.
+    tui.press("G");
+    let mut up = vec![pane(&tui)];
+    while !tui.status().contains("TOP") {
+        tui.press("b");
+        up.push(pane(&tui));
+    }
+    let first = up.pop().expect("the first screen");
+    assert_eq!(first, reference[..height], "the first screen from below");
+    let back: Vec<String> = up.into_iter().rev().flatten().collect();
+    let start = reference.len() - back.len();
+    assert_eq!(back, reference[start..], "paging up across folds");
+
+    // Focus the first group's header and open it: its lines come back.
+    let header = pane(&tui)
+        .iter()
+        .position(|l| l.starts_with("▸ G0"))
+        .expect("the first folded group on screen");
+    tui.send(&format!(
+        "\x1b[<0;5;{}M\x1b[<0;5;{}m",
+        header + 1,
+        header + 1
+    ));
+    tui.wait_for("the header focused", |t| focused_row(t) == Some(header));
+    tui.press("za");
+    tui.wait_for("the group open", |t| {
+        pane(t)[header].starts_with("▾ ") && pane(t)[header].contains("::group::G0")
+    });
+    assert!(tui.text().contains("A 8 inside G0"), "{}", tui.text());
+    // zc from a line inside closes it and focuses the header.
+    focus_down(&mut tui, 1);
+    tui.press("zc");
+    tui.wait_for("the group folded again", |t| {
+        pane(t).iter().any(|l| l.starts_with("▸ G0"))
+    });
+    // zR opens all, zM folds all.
+    tui.press("zR");
+    tui.wait_for("all open", |t| !t.text().contains('▸'));
+    tui.press("g");
+    tui.press("zM");
+    tui.wait_for("all folded", |t| pane(t) == reference[..height]);
+
+    // A search that lands inside a folded group opens it.
+    tui.send("/A 148 inside\r");
+    tui.wait_for("the hit shown", |t| t.text().contains("A 148 inside G10"));
+    assert!(
+        tui.text().contains("▾ "),
+        "the group around the hit is open:\n{}",
+        tui.text()
+    );
+}
+
+#[test]
+fn a_group_longer_than_the_reach_stays_open_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("long.log");
+    let mut text =
+        String::from("2024-12-20T10:00:00Z INFO start\n2024-12-20T10:00:00Z INFO ::group::Huge\n");
+    let filler = "x".repeat(200);
+    for i in 0..90_000 {
+        text.push_str(&format!("2024-12-20T10:00:01Z INFO row {i} {filler}\n"));
+    }
+    text.push_str("2024-12-20T10:00:02Z INFO ::endgroup::\n");
+    assert!(text.len() as u64 > 17 << 20);
+    std::fs::write(&log, text).expect("write");
+    let mut tui = open(&[path(&log)], true);
+    tui.wait_for("the mark", |t| {
+        pane(t)[1].starts_with("▾ (no end within 16 MiB: not folded)")
+    });
+    assert!(pane(&tui)[2].contains("row 0"), "{:?}", pane(&tui));
+    focus_down(&mut tui, 1);
+    tui.press("za");
+    tui.wait_for("why not", |t| t.status().contains("no end within 16 MiB"));
+}

@@ -25,24 +25,38 @@ fn clip(line: &str, cols: usize) -> String {
     out.trim_end().to_string()
 }
 
-/// The log pane's rows (all but the status bar), trailing spaces trimmed.
+/// The log pane's rows (all but the status bar), trailing spaces trimmed,
+/// without the `▾ ` an open `::group::` header is drawn with.
 fn pane(tui: &Tui) -> Vec<String> {
     let rows = tui.rows();
     rows[..rows.len() - 1]
         .iter()
-        .map(|r| r.trim_end().to_string())
+        .map(|r| {
+            let r = r.trim_end();
+            r.strip_prefix("▾ ").unwrap_or(r).to_string()
+        })
         .collect()
 }
 
+/// `lines` as [`pane`] reads them: clipped to the screen, a group header
+/// two columns shorter (its `▾ `).
 fn expect_pane(tui: &Tui, lines: &[String]) -> Vec<String> {
-    lines.iter().map(|l| clip(l, tui.cols as usize)).collect()
+    lines
+        .iter()
+        .map(|l| {
+            let marker = if l.contains("::group::") { 2 } else { 0 };
+            clip(l, tui.cols as usize - marker)
+        })
+        .collect()
 }
 
-/// Opens a generated attempt with source tags hidden, so rows are the lines.
+/// Opens a generated attempt with source tags hidden and Airflow's groups
+/// open, so rows are the printed lines.
 fn open_plain(dir: &tempfile::TempDir) -> Tui {
     let mut tui = Tui::spawn(&[path(dir.path())], ROWS, COLS);
     tui.wait_ready();
     tui.press("t");
+    tui.press("zR");
     tui
 }
 

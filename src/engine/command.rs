@@ -5,6 +5,7 @@ use crate::record::Level;
 use crate::search::matcher::PatternKind;
 
 pub use super::export::{Destination, Range, Sink};
+pub use super::folds::FoldOp;
 
 /// What the view asks of the engine.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,6 +78,8 @@ pub enum Command {
     },
     /// `v`: open the focused line's file in an editor.
     Edit,
+    /// `z` + key: fold or unfold `::group::` sections.
+    Fold(FoldOp),
     Quit,
 }
 

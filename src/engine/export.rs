@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use super::{group, Engine, Event};
+use super::{count, Engine, Event};
 use crate::merge::{Cursor, Merge};
 use crate::print::{print_merged, print_range, PrintOptions};
 use crate::problem::describe_io_error;
@@ -230,7 +230,7 @@ impl Engine {
             tags: tags.then(|| self.sources.iter().map(|s| s.tag.clone()).collect()),
             ..PrintOptions::default()
         };
-        (self.window.merge().fork(), options)
+        (self.unfolded_fork(), options)
     }
 
     /// `s`, `|`: starts writing `range` to `destination`, replacing a
@@ -319,7 +319,7 @@ impl Engine {
             Ok((records, bytes)) => {
                 let verb = done.what.replacen("saving", "saved", 1);
                 let verb = verb.replacen("piping", "piped", 1);
-                format!("{verb}: {} records, {}", group(records), size(bytes))
+                format!("{verb}: {}, {}", count(records, "record"), size(bytes))
             }
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
                 format!("{}: the command stopped reading", done.what)
@@ -366,10 +366,10 @@ impl Engine {
             Ok(stats) => {
                 let lines = memchr::memchr_iter(b'\n', &text).count();
                 let summary = format!(
-                    "copied {}: {} lines, {} records, {}",
+                    "copied {}: {}, {}, {}",
                     range.describe(),
-                    group(lines as u64),
-                    group(stats.records),
+                    count(lines as u64, "line"),
+                    count(stats.records, "record"),
                     size(text.len() as u64)
                 );
                 self.effect(EffectKind::Copy { text, summary });

@@ -207,7 +207,11 @@ impl Engine {
         }
         // Line counts of the overview no longer hold.
         self.overview = None;
+        self.folds.sources_grew();
         if reset {
+            self.folds = Default::default();
+            let predicate = self.shown_predicate();
+            self.window.merge_mut().set_predicate(predicate);
             self.window.jump_end()?;
         } else if following {
             self.window.pull_to_end(PULL_MAX_LINES)?;

@@ -26,6 +26,11 @@ impl Engine {
                     level: l.record.record.level,
                     ts,
                     late,
+                    fold: if l.is_record_start() {
+                        self.folds.mark(&(l.record.source, l.record.record.start))
+                    } else {
+                        None
+                    },
                     mark: if l.is_record_start() && !self.marks.is_empty() {
                         self.marks.letter_at(l.record.source, l.record.record.start)
                     } else {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::job::{JobKind, SearchOutcome};
 use super::{group, Engine};
-use crate::merge::{MergedRecord, RecordPredicate};
+use crate::merge::MergedRecord;
 use crate::overview::Wake;
 use crate::record::Level;
 use crate::search::count::HitCount;
@@ -78,6 +78,7 @@ impl Engine {
                     });
                 }
                 self.remember_jump();
+                self.reveal(hit.source, hit.record_start);
                 self.show_hit(&hit)?;
                 if let Some(search) = &mut self.search {
                     search.last_hit = Some(hit);
@@ -85,8 +86,9 @@ impl Engine {
             }
         }
         let wake = self.progress_wake();
+        let unfolded = self.unfolded_fork();
         if let Some(search) = self.search.as_mut().filter(|s| s.count.is_none()) {
-            search.count = start_hit_count(self.window.merge(), search.matcher.clone(), wake);
+            search.count = start_hit_count(&unfolded, search.matcher.clone(), wake);
         }
         Ok(())
     }
@@ -202,16 +204,13 @@ impl Engine {
             .visible()
             .next()
             .and_then(|l| l.record.record.ts);
-        let predicate: Option<Arc<dyn RecordPredicate>> = if self.filter.is_empty() {
-            None
-        } else {
-            Some(Arc::new(self.filter.clone()))
-        };
+        let predicate = self.shown_predicate();
         self.window.merge_mut().set_predicate(predicate);
         let wake = self.progress_wake();
+        let unfolded = self.unfolded_fork();
         if let Some(search) = &mut self.search {
-            // Hits are counted in what is shown.
-            search.count = start_hit_count(self.window.merge(), search.matcher.clone(), wake);
+            // Hits are counted in what is shown (folded groups included).
+            search.count = start_hit_count(&unfolded, search.matcher.clone(), wake);
             search.last_hit = None;
         }
         match top {

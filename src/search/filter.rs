@@ -37,7 +37,7 @@ impl RecordFilter {
 }
 
 impl RecordPredicate for RecordFilter {
-    fn accepts(&self, reader: &mut RecordReader, record: &Record) -> io::Result<bool> {
+    fn accepts(&self, _: usize, reader: &mut RecordReader, record: &Record) -> io::Result<bool> {
         if self.min_level.is_some_and(|min| record.level < min) {
             return Ok(false);
         }

@@ -10,7 +10,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 
 use super::keymap::{Action, Keymap};
 use super::theme::Theme;
-use crate::engine::{Command, Destination, Frame, Goto, Level, PatternKind, Range};
+use crate::engine::{Command, Destination, FoldOp, Frame, Goto, Level, PatternKind, Range};
 
 /// Rows of the timeline strip.
 pub const TIMELINE_ROWS: u16 = 4;
@@ -125,6 +125,8 @@ pub enum Pending {
     Save,
     /// `|`: which records to pipe.
     Pipe,
+    /// `z`: what to do with `::group::` sections (vim's fold keys).
+    Fold,
 }
 
 impl Pending {
@@ -140,6 +142,7 @@ impl Pending {
             Pending::Pipe => {
                 "pipe: a mark letter (to the focused record), . the focused record, % all shown"
             }
+            Pending::Fold => "fold: a toggle, o open, c close, R open all, M fold all",
         }
     }
 }
@@ -312,6 +315,20 @@ impl App {
             c if c.is_ascii_alphabetic() => Some(Range::FromMark(c)),
             _ => None,
         };
+        if pending == Pending::Fold {
+            let op = match c {
+                'a' => FoldOp::Toggle,
+                'o' => FoldOp::Open,
+                'c' => FoldOp::Close,
+                'R' => FoldOp::OpenAll,
+                'M' => FoldOp::CloseAll,
+                _ => {
+                    self.note = Some(format!("z{c}: try za, zo, zc, zR or zM"));
+                    return Vec::new();
+                }
+            };
+            return vec![Command::Fold(op)];
+        }
         match (pending, range) {
             (Pending::Save, Some(range)) => return self.open_prompt(PromptKind::Save { range }),
             (Pending::Pipe, Some(range)) => return self.open_prompt(PromptKind::Pipe { range }),
@@ -441,6 +458,10 @@ impl App {
                 Vec::new()
             }
             Action::Edit => vec![Command::Edit],
+            Action::Fold => {
+                self.mode = Mode::Pending(Pending::Fold);
+                Vec::new()
+            }
             Action::TimelineFocus => {
                 if !self.timeline {
                     self.timeline = true;

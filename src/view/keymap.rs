@@ -46,6 +46,7 @@ pub enum Action {
     Save,
     Pipe,
     Edit,
+    Fold,
     Help,
     Quit,
 }
@@ -90,6 +91,7 @@ impl Action {
             "save" => Action::Save,
             "pipe" => Action::Pipe,
             "edit" => Action::Edit,
+            "fold" => Action::Fold,
             "help" => Action::Help,
             "quit" => Action::Quit,
             _ => return None,
@@ -136,6 +138,7 @@ impl Action {
             Action::Save => "s + letter/./%: save mark..focus, the record, all shown",
             Action::Pipe => "| + letter/./%: pipe them to a shell command",
             Action::Edit => "open the focused line's file in $VISUAL/$EDITOR",
+            Action::Fold => "z + a/o/c/R/M: toggle, open, close a ::group::; all open/folded",
             Action::Help => "this help",
             Action::Quit => "quit",
         }

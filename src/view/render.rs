@@ -84,6 +84,7 @@ mod tests {
             ts: Some(T0),
             late: false,
             mark: None,
+            fold: None,
         }
     }
 
@@ -277,6 +278,56 @@ mod tests {
         let mut app = App::new(Keymap::load(), Theme::load(false), (80, 8));
         app.frame = Arc::new(f);
         insta::assert_snapshot!(render_with_focus(&mut app));
+    }
+
+    #[test]
+    fn folded_open_and_unfoldable_groups() {
+        let fold = |name: &str, lines, folded, unfoldable| {
+            Some(crate::engine::FoldMark {
+                name: name.into(),
+                lines,
+                folded,
+                unfoldable,
+            })
+        };
+        let mut folded = line(0, "[2024-12-20T10:00:00.000+0000] {taskinstance.py:1157} INFO - ::group::Pre task execution logs", Level::Info, true);
+        folded.fold = fold("Pre task execution logs", 4, true, false);
+        let mut open = line(
+            0,
+            "[2024-12-20T10:00:01.000+0000] {etl.py:10} INFO - ::group::Load partitions",
+            Level::Info,
+            true,
+        );
+        open.fold = fold("Load partitions", 1_234, false, false);
+        let mut endless = line(
+            0,
+            "[2024-12-20T10:00:02.000+0000] {etl.py:20} INFO - ::group::Stream",
+            Level::Info,
+            true,
+        );
+        endless.fold = fold("Stream", 99_999, false, true);
+        let f = frame(
+            vec![
+                folded,
+                line(
+                    1,
+                    "[2024-12-20T10:00:00.500+0000] {base.py:72} INFO - trigger starting",
+                    Level::Info,
+                    true,
+                ),
+                open,
+                line(
+                    0,
+                    "[2024-12-20T10:00:01.100+0000] {etl.py:11} INFO - partition 1",
+                    Level::Info,
+                    true,
+                ),
+                endless,
+            ],
+            vec![source("local", false), source("trigger.42", false)],
+        );
+        let mut app = app(f, 90, 6);
+        insta::assert_snapshot!(render(&mut app));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::engine::{FrameLine, Level};
+use crate::engine::{count, FrameLine, Level, FOLD_REACH};
 use crate::view::app::App;
 use crate::view::json;
 use crate::view::text::{self, Piece};
@@ -116,7 +116,17 @@ fn layout(app: &App, area: Rect) -> Pane {
                     if used < width {
                         row.spans.push(Span::raw(" ".repeat(width - used)));
                     }
-                    row = row.patch_style(focus_style);
+                    // Spans with a background of their own (a search hit,
+                    // a control character) keep it; "default" gives way.
+                    for span in &mut row.spans {
+                        if matches!(span.style.bg, None | Some(ratatui::style::Color::Reset)) {
+                            span.style.bg = focus_style.bg;
+                        }
+                    }
+                    // Its modifiers (underline under NO_COLOR) on the whole row.
+                    row = row.patch_style(
+                        ratatui::style::Style::default().add_modifier(focus_style.add_modifier),
+                    );
                 }
                 out.push(row);
                 line_of_row.push(index);
@@ -175,6 +185,22 @@ fn display_rows(app: &App, line: &FrameLine, max_cols: usize) -> Vec<Vec<Piece>>
         }
     }
     let mut pieces = Vec::new();
+    if let Some(fold) = &line.fold {
+        let style = theme.get("fold");
+        if fold.folded {
+            // The whole group is this one line, as in the Airflow UI.
+            let text = format!("▸ {} ({})", fold.name, count(fold.lines, "line"));
+            let width = unicode_width::UnicodeWidthStr::width(text.as_str());
+            return vec![vec![Piece { text, width, style }]];
+        }
+        let text = if fold.unfoldable {
+            format!("▾ (no end within {} MiB: not folded) ", FOLD_REACH >> 20)
+        } else {
+            "▾ ".to_string()
+        };
+        let width = unicode_width::UnicodeWidthStr::width(text.as_str());
+        pieces.push(Piece { text, width, style });
+    }
     if line.late {
         pieces.push(Piece {
             text: LATE_MARKER.to_string(),
