@@ -494,7 +494,7 @@ impl Write for Target {
 }
 
 /// A file being saved: written under a temporary name beside its target,
-/// renamed to it once whole (and synced); removed if dropped before.
+/// renamed to it once whole; removed if dropped before.
 struct Output {
     file: tempfile::NamedTempFile,
     path: PathBuf,
@@ -533,9 +533,10 @@ impl Output {
 }
 
 impl Output {
-    /// Syncs the file and renames it into place.
+    /// Renames the file into place. Not synced first, as `--print > file`
+    /// or `cp` would not: the rename keeps a failed or cancelled save from
+    /// ever standing under the name, which is the promise here.
     fn commit(self) -> io::Result<()> {
-        self.file.as_file().sync_all()?;
         let persisted = if self.overwrite {
             self.file.persist(&self.path)
         } else {
