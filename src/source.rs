@@ -385,6 +385,24 @@ pub fn group(n: u64) -> String {
     out
 }
 
+/// Newlines in `source` between `from` and `to`: how many lines a stretch
+/// holds, or (from 0) the line number of the line at `to`, less one. Reads
+/// 64 KiB at a time.
+pub fn count_newlines(source: &dyn Source, from: u64, to: u64) -> io::Result<u64> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let (mut at, mut lines) = (from, 0u64);
+    while at < to {
+        let want = ((to - at) as usize).min(buf.len());
+        let n = source.read_at(at, &mut buf[..want])?;
+        if n == 0 {
+            break;
+        }
+        lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+        at += n as u64;
+    }
+    Ok(lines)
+}
+
 /// `n` things: `1 line`, `1,234 lines` (`noun` takes an `s`).
 pub fn count(n: u64, noun: &str) -> String {
     format!("{} {noun}{}", group(n), if n == 1 { "" } else { "s" })

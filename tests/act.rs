@@ -6,7 +6,7 @@ mod harness;
 
 use std::path::Path;
 
-use harness::{attempt, path, printed, Tui};
+use harness::{attempt, path, printed, printed_bytes, Tui};
 
 const ROWS: u16 = 24;
 const COLS: u16 = 100;
@@ -161,18 +161,6 @@ fn marks_survive_hiding_sources_and_filters_and_jump_back_returns() {
     });
 }
 
-/// What `--print` writes for `args`, as bytes.
-fn print_bytes(args: &[&str]) -> Vec<u8> {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_logweave"))
-        .arg("--print")
-        .args(args)
-        .env("TZ", "UTC")
-        .output()
-        .expect("run --print");
-    assert!(out.status.success());
-    out.stdout
-}
-
 #[test]
 fn saving_a_marked_range_and_the_filtered_stream_writes_what_print_writes() {
     let dir = attempt("300kB", "text");
@@ -228,7 +216,7 @@ fn saving_a_marked_range_and_the_filtered_stream_writes_what_print_writes() {
     });
     assert_eq!(
         std::fs::read(&all).expect("saved"),
-        print_bytes(&[path(dir.path()), "--grep", "ERROR"])
+        printed_bytes(&[path(dir.path()), "--grep", "ERROR"])
     );
 
     // An existing file is only replaced when the user says so.
@@ -245,7 +233,7 @@ fn saving_a_marked_range_and_the_filtered_stream_writes_what_print_writes() {
     });
     assert_eq!(
         std::fs::read(&all).expect("saved"),
-        print_bytes(&[path(dir.path()), "--grep", "ERROR"])
+        printed_bytes(&[path(dir.path()), "--grep", "ERROR"])
     );
     // Nothing half-written is left beside it.
     let leftovers: Vec<_> = std::fs::read_dir(out.path())

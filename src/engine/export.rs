@@ -21,6 +21,7 @@ use super::{count, Engine, Event};
 use crate::merge::{Cursor, Merge};
 use crate::print::{print_merged, print_range, PrintOptions};
 use crate::problem::describe_io_error;
+use crate::source::count_newlines;
 
 /// The most a copy to the clipboard takes: terminals and tmux refuse or
 /// cut longer OSC 52 payloads, and a clipboard is not a file.
@@ -400,7 +401,11 @@ impl Engine {
             ));
             return;
         };
-        let counted = count_lines(self.window.merge().layout(source).source().as_ref(), offset);
+        let counted = count_newlines(
+            self.window.merge().layout(source).source().as_ref(),
+            0,
+            offset,
+        );
         match counted {
             Ok(before) => self.effect(EffectKind::Edit {
                 path,
@@ -438,24 +443,6 @@ fn write_out(
     let bytes = out.written.load(Ordering::Relaxed);
     out.inner.finish()?;
     Ok((stats.records, bytes))
-}
-
-/// Newlines in `source` before `offset`: the line number of the line that
-/// starts there, less one.
-fn count_lines(source: &dyn crate::source::Source, offset: u64) -> io::Result<u64> {
-    let mut buf = vec![0u8; 1024 * 1024];
-    let mut at = 0u64;
-    let mut lines = 0u64;
-    while at < offset {
-        let want = ((offset - at) as usize).min(buf.len());
-        let n = source.read_at(at, &mut buf[..want])?;
-        if n == 0 {
-            break;
-        }
-        lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
-        at += n as u64;
-    }
-    Ok(lines)
 }
 
 /// What a save or pipe writes to.

@@ -21,6 +21,7 @@ use super::Engine;
 use crate::merge::{Merge, MergedRecord, RecordPredicate};
 use crate::record::{Record, RecordLayout, RecordReader};
 use crate::search::filter::RecordFilter;
+use crate::source::count_newlines;
 
 /// How far past its header a group's end is looked for.
 pub const FOLD_REACH: u64 = 16 * 1024 * 1024;
@@ -194,7 +195,7 @@ fn scan_group(layout: &RecordLayout, header: &Record, name: String) -> io::Resul
         }
         at = record.end;
         if depth == 0 {
-            let lines = count_lines(layout, header.end, at)?;
+            let lines = count_newlines(layout.source().as_ref(), header.end, at)?;
             return Ok(Group {
                 name,
                 end: Some(at),
@@ -205,23 +206,8 @@ fn scan_group(layout: &RecordLayout, header: &Record, name: String) -> io::Resul
     Ok(Group {
         name,
         end: None,
-        lines: count_lines(layout, header.end, at)?,
+        lines: count_newlines(layout.source().as_ref(), header.end, at)?,
     })
-}
-
-fn count_lines(layout: &RecordLayout, from: u64, to: u64) -> io::Result<u64> {
-    let mut buf = vec![0u8; 64 * 1024];
-    let (mut at, mut lines) = (from, 0u64);
-    while at < to {
-        let want = ((to - at) as usize).min(buf.len());
-        let n = layout.source().read_at(at, &mut buf[..want])?;
-        if n == 0 {
-            break;
-        }
-        lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
-        at += n as u64;
-    }
-    Ok(lines)
 }
 
 impl Engine {

@@ -436,32 +436,14 @@ impl App {
             Action::FocusUp => vec![Command::FocusBy(-1)],
             Action::NextRecord => vec![Command::FocusRecord { forward: true }],
             Action::PrevRecord => vec![Command::FocusRecord { forward: false }],
-            Action::Mark => {
-                self.mode = Mode::Pending(Pending::SetMark);
-                Vec::new()
-            }
-            Action::GotoMark => {
-                self.mode = Mode::Pending(Pending::GotoMark);
-                Vec::new()
-            }
+            Action::Mark => self.wait_for(Pending::SetMark),
+            Action::GotoMark => self.wait_for(Pending::GotoMark),
             Action::Copy => vec![Command::Copy(Range::Focused)],
-            Action::CopyRange => {
-                self.mode = Mode::Pending(Pending::CopyRange);
-                Vec::new()
-            }
-            Action::Save => {
-                self.mode = Mode::Pending(Pending::Save);
-                Vec::new()
-            }
-            Action::Pipe => {
-                self.mode = Mode::Pending(Pending::Pipe);
-                Vec::new()
-            }
+            Action::CopyRange => self.wait_for(Pending::CopyRange),
+            Action::Save => self.wait_for(Pending::Save),
+            Action::Pipe => self.wait_for(Pending::Pipe),
             Action::Edit => vec![Command::Edit],
-            Action::Fold => {
-                self.mode = Mode::Pending(Pending::Fold);
-                Vec::new()
-            }
+            Action::Fold => self.wait_for(Pending::Fold),
             Action::TimelineFocus => {
                 if !self.timeline {
                     self.timeline = true;
@@ -480,6 +462,12 @@ impl App {
                 vec![Command::Quit]
             }
         }
+    }
+
+    /// The next key completes the action (`m`, `'`, `Y`, `s`, `|`, `z`).
+    fn wait_for(&mut self, pending: Pending) -> Vec<Command> {
+        self.mode = Mode::Pending(pending);
+        Vec::new()
     }
 
     fn open_prompt(&mut self, kind: PromptKind) -> Vec<Command> {

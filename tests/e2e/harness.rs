@@ -298,15 +298,20 @@ impl Drop for Tui {
     }
 }
 
-/// Lines of `logweave --print args…`, the reference for screens.
-pub fn printed(args: &[&str]) -> Vec<String> {
+/// What `logweave --print args…` writes to stdout, as bytes.
+pub fn printed_bytes(args: &[&str]) -> Vec<u8> {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_logweave"))
         .arg("--print")
         .args(args)
         .env("TZ", "UTC")
         .output()
         .expect("run --print");
-    String::from_utf8_lossy(&out.stdout)
+    out.stdout
+}
+
+/// Lines of `logweave --print args…`, the reference for screens.
+pub fn printed(args: &[&str]) -> Vec<String> {
+    String::from_utf8_lossy(&printed_bytes(args))
         .lines()
         .map(str::to_string)
         .collect()
