@@ -324,7 +324,7 @@ impl Window {
     }
 
     /// The cursor with the focused line's record as the first below, in
-    /// any state of the merge (see [`lasting_cursor_at`](Self::lasting_cursor_at)).
+    /// any state of the merge (see `lasting_cursor_at`).
     pub fn cursor_at_focus(&self) -> Option<Cursor> {
         self.lasting_cursor_at(self.focus)
     }
@@ -382,7 +382,7 @@ impl Window {
 
     /// Moves the focus to the first line of the next record, or going up to
     /// the first line of its record (of the one above if it is there
-    /// already). Looks at most [`FOCUS_REACH`] screens away, and stops at
+    /// already). Looks at most `FOCUS_REACH` screens away, and stops at
     /// the furthest line looked at in a record longer than that.
     pub fn focus_record(&mut self, forward: bool) -> io::Result<()> {
         let reach = (self.height * FOCUS_REACH) as i64;

@@ -27,6 +27,9 @@ use crate::source::count_newlines;
 /// cut longer OSC 52 payloads, and a clipboard is not a file.
 pub const COPY_CAP: usize = 1024 * 1024;
 
+/// The error a stopped save or pipe ends with.
+const CANCELLED: &str = "cancelled";
+
 /// Which records an action takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Range {
@@ -111,7 +114,9 @@ pub(super) struct Export {
     /// without filters.
     span: u64,
     filtered: bool,
+    /// What it does, and what it did: `saving … to x.log`, `saved …`.
     what: String,
+    did: String,
     thread: Option<JoinHandle<()>>,
     to_file: bool,
 }
@@ -119,8 +124,8 @@ pub(super) struct Export {
 /// How a save or pipe ended.
 pub struct ExportDone {
     pub id: u64,
+    /// Records and bytes written.
     pub result: io::Result<(u64, u64)>,
-    pub what: String,
 }
 
 impl Export {
@@ -176,7 +181,8 @@ struct Counting<W> {
 impl<W: Write> Write for Counting<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if self.stop.load(Ordering::Relaxed) {
-            return Err(io::Error::new(io::ErrorKind::Interrupted, "cancelled"));
+            // Not `Interrupted`: `write_all` would retry that forever.
+            return Err(io::Error::other(CANCELLED));
         }
         let total = self.written.load(Ordering::Relaxed) + buf.len() as u64;
         if self.cap.is_some_and(|cap| total > cap) {
@@ -258,11 +264,13 @@ impl Engine {
                 last.saturating_sub(from.0[i])
             })
             .sum();
-        let (out, what, to_file) = match destination {
+        let (out, (what, did), to_file) = match destination {
             Destination::File { path, overwrite } => match Output::create(&path, overwrite) {
                 Ok(file) => (
                     Target::File(file),
-                    format!("saving {} to {}", range.describe(), path.display()),
+                    ["saving", "saved"]
+                        .map(|verb| format!("{verb} {} to {}", range.describe(), path.display()))
+                        .into(),
                     true,
                 ),
                 Err(why) => {
@@ -273,7 +281,9 @@ impl Engine {
             Destination::Pipe(sink) => match sink.take() {
                 Some(writer) => (
                     Target::Pipe(writer),
-                    format!("piping {}", range.describe()),
+                    ["piping", "piped"]
+                        .map(|verb| format!("{verb} {}", range.describe()))
+                        .into(),
                     false,
                 ),
                 None => return,
@@ -289,14 +299,9 @@ impl Engine {
             stop: stop.clone(),
             cap: None,
         };
-        let done_what = what.clone();
         let thread = std::thread::spawn(move || {
             let result = write_out(merge, &from, end.as_ref(), &options, counting);
-            let _ = events.send(Event::Exported(ExportDone {
-                id,
-                result,
-                what: done_what,
-            }));
+            let _ = events.send(Event::Exported(ExportDone { id, result }));
         });
         self.export = Some(Export {
             id,
@@ -305,6 +310,7 @@ impl Engine {
             span,
             filtered: !self.filter.is_empty(),
             what,
+            did,
             thread: Some(thread),
             to_file,
         });
@@ -312,20 +318,21 @@ impl Engine {
 
     /// A save or pipe ended: says how.
     pub(super) fn finish_export(&mut self, done: ExportDone) {
-        if self.export.as_ref().map(|e| e.id) != Some(done.id) {
+        // A report of one stopped or replaced is old news.
+        let Some(export) = self.export.take_if(|e| e.id == done.id) else {
             return;
-        }
-        self.export = None;
+        };
         self.message = Some(match done.result {
-            Ok((records, bytes)) => {
-                let verb = done.what.replacen("saving", "saved", 1);
-                let verb = verb.replacen("piping", "piped", 1);
-                format!("{verb}: {}, {}", count(records, "record"), size(bytes))
-            }
+            Ok((records, bytes)) => format!(
+                "{}: {}, {}",
+                export.did,
+                count(records, "record"),
+                size(bytes)
+            ),
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-                format!("{}: the command stopped reading", done.what)
+                format!("{}: the command stopped reading", export.what)
             }
-            Err(e) => format!("{} failed: {}", done.what, describe_io_error(&e)),
+            Err(e) => format!("{} failed: {}", export.what, describe_io_error(&e)),
         });
     }
 
@@ -334,9 +341,13 @@ impl Engine {
         let Some(export) = self.export.take() else {
             return false;
         };
-        let what = export.what.clone();
+        let said = if export.to_file {
+            format!("{} cancelled: nothing was written", export.what)
+        } else {
+            format!("{} cancelled: the command got part of it", export.what)
+        };
         export.stop();
-        self.message = Some(format!("{what} cancelled: nothing was written"));
+        self.message = Some(said);
         true
     }
 
@@ -517,9 +528,7 @@ impl Output {
             overwrite,
         })
     }
-}
 
-impl Output {
     /// Renames the file into place. Not synced first, as `--print > file`
     /// or `cp` would not: the rename keeps a failed or cancelled save from
     /// ever standing under the name, which is the promise here.
@@ -530,5 +539,79 @@ impl Output {
             self.file.persist_noclobber(&self.path)
         };
         persisted.map(drop).map_err(|e| e.error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::merge::MergeOptions;
+    use crate::record::timestamp::{Zone, ZoneClock};
+    use crate::record::{RecordLayout, TimeOptions};
+    use crate::source::MemSource;
+
+    fn merge(text: &str) -> Merge {
+        let time = TimeOptions {
+            format: None,
+            clock: ZoneClock::new(Zone::Utc),
+        };
+        let layout =
+            RecordLayout::open(Arc::new(MemSource(text.as_bytes().to_vec())), &time, false)
+                .expect("in memory");
+        Merge::new(vec![layout], MergeOptions::default())
+    }
+
+    fn save(path: &Path, stopped: bool) -> io::Result<(u64, u64)> {
+        let text = "2024-12-20T10:00:00Z a\n2024-12-20T10:00:01Z b\r\n  more\n";
+        let out = Counting {
+            inner: Target::File(Output::create(path, false).map_err(io::Error::other)?),
+            written: Arc::new(AtomicU64::new(0)),
+            stop: Arc::new(AtomicBool::new(stopped)),
+            cap: None,
+        };
+        write_out(
+            merge(text),
+            &Cursor(vec![0]),
+            None,
+            &PrintOptions::default(),
+            out,
+        )
+    }
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .expect("list")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_save_appears_whole_under_its_name_and_a_stopped_one_not_at_all() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("out.log");
+        let stopped = save(&path, true).expect_err("stopped");
+        assert_eq!(stopped.to_string(), CANCELLED);
+        assert!(
+            leftovers(dir.path()).is_empty(),
+            "{:?}",
+            leftovers(dir.path())
+        );
+
+        assert_eq!(save(&path, false).expect("saved"), (2, 53));
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            "2024-12-20T10:00:00Z a\n2024-12-20T10:00:01Z b\n  more\n"
+        );
+        assert_eq!(leftovers(dir.path()), ["out.log"]);
+        // Not over an existing file unless asked.
+        assert!(save(&path, false).is_err());
+    }
+
+    #[test]
+    fn sizes_for_people() {
+        assert_eq!(size(812), "812 B");
+        assert_eq!(size(4_200), "4.2 KB");
+        assert_eq!(size(1_300_000_000), "1.3 GB");
     }
 }
