@@ -28,7 +28,7 @@ pub use crate::record::Level;
 pub use crate::search::matcher::{Matcher, PatternKind};
 pub use command::{Command, Goto};
 pub use export::{size, Destination, Effect, EffectKind, Range, Sink, COPY_CAP};
-pub use folds::{FoldMark, FoldOp, FOLD_REACH};
+pub use folds::{FoldMark, FoldOp};
 use inbox::progress_wake;
 pub use inbox::{Commands, Event, Inbox};
 pub use marks::MarkInfo;

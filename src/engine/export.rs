@@ -132,10 +132,17 @@ impl Export {
     /// The status bar's text while it runs.
     pub fn busy(&self) -> String {
         let written = self.written.load(Ordering::Relaxed);
+        // Without filters the output is about as long as the range it reads.
         let share = if self.filtered || self.span == 0 {
             String::new()
         } else {
-            format!("{}% ", (written * 100 / self.span).min(99))
+            let percent = (written * 100 / self.span).min(99) as usize;
+            let filled = percent / 10;
+            format!(
+                "{}{} {percent}% ",
+                "█".repeat(filled),
+                "░".repeat(10 - filled)
+            )
         };
         format!("{}… {share}{} (Esc cancels)", self.what, size(written))
     }

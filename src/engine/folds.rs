@@ -8,7 +8,8 @@
 //! predicate, so the records of other sources in its time span stay, and
 //! paging across folds keeps the merge's exactly-once order. A group's end
 //! is found by reading ahead from its header at most [`FOLD_REACH`] bytes of
-//! its source; a longer (or unfinished) group is shown open and marked so.
+//! its source ([`REMOTE_FOLD_REACH`] of a remote object); a longer (or
+//! unfinished) group is shown open and marked so.
 //! Groups are folded when first seen on screen, except one the screen's top
 //! line is already inside (it is not taken away under the reader's eyes).
 //! Searches and level jumps look through folds and open the group they land in.
@@ -25,6 +26,10 @@ use crate::source::count_newlines;
 
 /// How far past its header a group's end is looked for.
 pub const FOLD_REACH: u64 = 16 * 1024 * 1024;
+
+/// The same over a remote object, where it is a download on the engine's
+/// thread: a group's end is looked for in the blocks around it.
+pub const REMOTE_FOLD_REACH: u64 = 2 * 1024 * 1024;
 
 /// Groups whose extent is remembered; beyond it the memory is dropped and
 /// groups are found again as they are shown.
@@ -43,8 +48,9 @@ pub struct FoldMark {
     /// Lines inside the group, after the header (its end line included).
     pub lines: u64,
     pub folded: bool,
-    /// No end within [`FOLD_REACH`] (or none yet): shown open.
-    pub unfoldable: bool,
+    /// No end within this many bytes of the header (or none yet): shown
+    /// open. `None` for a group that folds.
+    pub no_end_within: Option<u64>,
 }
 
 /// A group's extent in its source.
@@ -55,6 +61,8 @@ struct Group {
     /// when that lies beyond the reach or is not written yet.
     end: Option<u64>,
     lines: u64,
+    /// How far its end was looked for.
+    reach: u64,
 }
 
 /// What a fold command does (`z` then a key, as in vim).
@@ -99,7 +107,7 @@ impl Folds {
             name: group.name.clone(),
             lines: group.lines,
             folded: self.is_folded(key),
-            unfoldable: group.end.is_none(),
+            no_end_within: group.end.is_none().then_some(group.reach),
         })
     }
 
@@ -180,9 +188,14 @@ fn first_line(layout: &RecordLayout, start: u64, buf: &mut [u8]) -> io::Result<u
 fn scan_group(layout: &RecordLayout, header: &Record, name: String) -> io::Result<Group> {
     let mut reader = layout.reader(64 * 1024);
     let mut buf = vec![0u8; MARKER_SCAN];
+    let reach = if layout.source().is_remote() {
+        REMOTE_FOLD_REACH
+    } else {
+        FOLD_REACH
+    };
     let mut at = header.end;
     let mut depth = 1u32;
-    while at - header.end < FOLD_REACH {
+    while at - header.end < reach {
         let Some(record) = reader.record_at(at)? else {
             break;
         };
@@ -200,12 +213,14 @@ fn scan_group(layout: &RecordLayout, header: &Record, name: String) -> io::Resul
                 name,
                 end: Some(at),
                 lines,
+                reach,
             });
         }
     }
     Ok(Group {
         name,
         end: None,
+        reach,
         lines: count_newlines(layout.source().as_ref(), header.end, at)?,
     })
 }
@@ -324,10 +339,10 @@ impl Engine {
             self.message = Some("not in a ::group:: section".into());
             return Ok(());
         };
-        if self.folds.known.get(&key).is_some_and(|g| g.end.is_none()) {
+        if let Some(group) = self.folds.known.get(&key).filter(|g| g.end.is_none()) {
             self.message = Some(format!(
                 "this group has no end within {} MiB (or none yet): it stays open",
-                FOLD_REACH >> 20
+                group.reach >> 20
             ));
             return Ok(());
         }

@@ -282,12 +282,12 @@ mod tests {
 
     #[test]
     fn folded_open_and_unfoldable_groups() {
-        let fold = |name: &str, lines, folded, unfoldable| {
+        let fold = |name: &str, lines, folded, unfoldable: bool| {
             Some(crate::engine::FoldMark {
                 name: name.into(),
                 lines,
                 folded,
-                unfoldable,
+                no_end_within: unfoldable.then_some(16 << 20),
             })
         };
         let mut folded = line(0, "[2024-12-20T10:00:00.000+0000] {taskinstance.py:1157} INFO - ::group::Pre task execution logs", Level::Info, true);

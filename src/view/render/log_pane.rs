@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::engine::{count, FrameLine, Level, FOLD_REACH};
+use crate::engine::{count, FrameLine, Level};
 use crate::view::app::App;
 use crate::view::json;
 use crate::view::text::{self, Piece};
@@ -193,8 +193,8 @@ fn display_rows(app: &App, line: &FrameLine, max_cols: usize) -> Vec<Vec<Piece>>
             let width = unicode_width::UnicodeWidthStr::width(text.as_str());
             return vec![vec![Piece { text, width, style }]];
         }
-        let text = if fold.unfoldable {
-            format!("▾ (no end within {} MiB: not folded) ", FOLD_REACH >> 20)
+        let text = if let Some(reach) = fold.no_end_within {
+            format!("▾ (no end within {} MiB: not folded) ", reach >> 20)
         } else {
             "▾ ".to_string()
         };
