@@ -315,7 +315,7 @@ impl Engine {
                         }
                         // A file half written is removed before the process ends.
                         if let Some(export) = self.export.take() {
-                            export.stop();
+                            export.stop_and_wait(Duration::from_secs(2));
                         }
                         return;
                     }

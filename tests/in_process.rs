@@ -259,3 +259,55 @@ fn a_search_finds_the_next_hit_and_esc_cancels_a_long_one() {
     });
     assert!(stopped.busy.is_none());
 }
+
+#[test]
+fn a_save_shows_progress_goes_on_while_scrolling_and_esc_stops_it_leaving_nothing() {
+    let mut text = String::new();
+    for i in 0..200_000u32 {
+        let (m, s) = (i / 60 % 60, i % 60);
+        text.push_str(&format!(
+            "2024-12-20T1{}:{m:02}:{s:02}Z hay {i}\n",
+            i / 3600 % 10
+        ));
+    }
+    let source: Arc<dyn Source> = Arc::new(Slow(MemSource(text.into_bytes())));
+    let mut viewer = Viewer::open(vec![source]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = dir.path().join("all.log");
+    viewer.press("s%");
+    viewer.press(&format!("{}\n", target.display()));
+    viewer.wait_for("the save's progress", |f| {
+        f.busy
+            .as_deref()
+            .is_some_and(|b| b.starts_with("saving the stream as shown"))
+    });
+    // Scrolling does not stop a save (a search it would).
+    viewer.press("jjj");
+    viewer.wait_for("still saving after scrolling", |f| {
+        f.busy.is_some() && f.lines.first().is_some_and(|l| l.text.ends_with(b"hay 3"))
+    });
+    viewer.press("\x1b");
+    let stopped = viewer.wait_for("the save stopped", |f| {
+        f.message
+            .as_deref()
+            .is_some_and(|m| m.ends_with("cancelled: nothing was written"))
+    });
+    assert!(stopped.busy.is_none());
+    // The writer removes its temporary file at its next write.
+    let start = Instant::now();
+    let left = || {
+        std::fs::read_dir(dir.path())
+            .expect("list")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name())
+            .collect::<Vec<_>>()
+    };
+    while !left().is_empty() && start.elapsed() < DEADLINE {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        left().is_empty(),
+        "nothing under the name, no temporary file: {:?}",
+        left()
+    );
+}

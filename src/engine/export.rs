@@ -147,13 +147,20 @@ impl Export {
         format!("{}… {share}{} (Esc cancels)", self.what, size(written))
     }
 
-    /// Stops it; a file being written is removed. Waits for a file's
-    /// writer to clean up (it stops at its next write).
-    pub fn stop(mut self) {
+    /// Stops it: the writer fails its next write and removes the file it
+    /// was writing. Not waited for: it may be waiting on a slow source.
+    pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
-        if self.to_file {
-            if let Some(thread) = self.thread.take() {
-                let _ = thread.join();
+    }
+
+    /// Stops it and gives the writer up to `patience` to remove its file
+    /// (the process is about to end, which would leave it).
+    pub fn stop_and_wait(mut self, patience: std::time::Duration) {
+        self.stop();
+        let deadline = std::time::Instant::now() + patience;
+        if let Some(thread) = self.thread.take() {
+            while !thread.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(10));
             }
         }
     }
