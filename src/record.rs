@@ -439,6 +439,21 @@ impl RecordReader {
     }
 }
 
+/// A layout over `text` in memory, times in UTC: for unit tests.
+#[cfg(test)]
+pub(crate) fn in_memory(text: &str) -> RecordLayout {
+    let time = TimeOptions {
+        format: None,
+        clock: timestamp::ZoneClock::new(timestamp::Zone::Utc),
+    };
+    RecordLayout::open(
+        std::sync::Arc::new(crate::source::MemSource(text.as_bytes().to_vec())),
+        &time,
+        false,
+    )
+    .expect("a layout in memory")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

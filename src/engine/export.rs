@@ -560,19 +560,10 @@ impl Output {
 mod tests {
     use super::*;
     use crate::merge::MergeOptions;
-    use crate::record::timestamp::{Zone, ZoneClock};
-    use crate::record::{RecordLayout, TimeOptions};
-    use crate::source::MemSource;
+    use crate::record::in_memory;
 
     fn merge(text: &str) -> Merge {
-        let time = TimeOptions {
-            format: None,
-            clock: ZoneClock::new(Zone::Utc),
-        };
-        let layout =
-            RecordLayout::open(Arc::new(MemSource(text.as_bytes().to_vec())), &time, false)
-                .expect("in memory");
-        Merge::new(vec![layout], MergeOptions::default())
+        Merge::new(vec![in_memory(text)], MergeOptions::default())
     }
 
     fn save(path: &Path, stopped: bool) -> io::Result<(u64, u64)> {

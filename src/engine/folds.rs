@@ -388,18 +388,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::timestamp::{Zone, ZoneClock};
-    use crate::record::TimeOptions;
-    use crate::source::MemSource;
-
-    fn layout(text: &str) -> RecordLayout {
-        let time = TimeOptions {
-            format: None,
-            clock: ZoneClock::new(Zone::Utc),
-        };
-        RecordLayout::open(Arc::new(MemSource(text.as_bytes().to_vec())), &time, false)
-            .expect("in memory")
-    }
+    use crate::record::in_memory as layout;
 
     #[test]
     fn a_group_ends_at_its_own_endgroup_past_nested_ones() {
