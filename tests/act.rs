@@ -138,6 +138,11 @@ fn marks_survive_hiding_sources_and_filters_and_jump_back_returns() {
     tui.wait_for("END again", |t| t.status().contains("END"));
     tui.press("''");
     tui.wait_for("the mark again", |t| marked_row(&pane(t)[0], 'a', &marked));
+    // '$ and '^: the end and the start, as in less.
+    tui.press("'$");
+    tui.wait_for("the end", |t| t.status().contains("END"));
+    tui.press("'^");
+    tui.wait_for("the start", |t| t.status().contains("TOP"));
 
     // Hide the worker's log (source 1) and go away: the mark still finds its record.
     tui.press("1");
@@ -264,7 +269,13 @@ fn copy_puts_the_focused_record_on_the_clipboard_safely() {
     )
     .expect("write");
     let mut tui = open(&[path(&log)], true);
-    focus_down(&mut tui, 1);
+    // } and { move the focus by records: over the traceback and back.
+    tui.send("}");
+    tui.wait_for("the next record", |t| focused_row(t) == Some(1));
+    tui.send("}");
+    tui.wait_for("past the traceback", |t| focused_row(t) == Some(4));
+    tui.send("{");
+    tui.wait_for("the record above", |t| focused_row(t) == Some(1));
     tui.press("y");
     tui.wait_for("the copy said", |t| {
         t.status().contains("copied the focused record: 3 lines")

@@ -88,6 +88,19 @@ fn api() -> &'static AirflowApi {
     api
 }
 
+/// The ids of the attempt `api_files` lays out for `range_server.py`.
+const RANGE_SERVER_IDS: [&str; 9] = [
+    "airflow",
+    "--dag",
+    "etl",
+    "--run",
+    "r1",
+    "--task",
+    "t",
+    "--map-index",
+    "0",
+];
+
 fn ids<'a>(api: &'a AirflowApi, task: &'a str) -> Vec<&'a str> {
     vec![
         "airflow",
@@ -675,17 +688,7 @@ fn a_flaky_api_is_retried_and_one_that_drops_mid_stream_keeps_what_arrived() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = api_files(dir.path());
     let server = servers::range_server(dir.path());
-    let ids = [
-        "airflow",
-        "--dag",
-        "etl",
-        "--run",
-        "r1",
-        "--task",
-        "t",
-        "--map-index",
-        "0",
-    ];
+    let ids = RANGE_SERVER_IDS;
 
     // Every other request answers 503: each is asked again.
     let url = format!("{}/flaky", server.url());
@@ -721,19 +724,8 @@ fn the_viewer_opens_while_the_api_server_reads_the_log_and_shows_it_when_it_come
     let server = servers::range_server(dir.path());
     // The log's answer starts after 3 s, as Airflow's does for a big log.
     let url = format!("{}/slow", server.url());
-    let args = [
-        "airflow",
-        "--dag",
-        "etl",
-        "--run",
-        "r1",
-        "--task",
-        "t",
-        "--map-index",
-        "0",
-        "--api",
-        &url,
-    ];
+    let mut args = RANGE_SERVER_IDS.to_vec();
+    args.extend(["--api", &url]);
     let tui = Tui::spawn(&args, 12, 160);
     tui.wait_for("the viewer, saying the source waits", |t| {
         t.status()

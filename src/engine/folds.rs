@@ -269,6 +269,10 @@ impl Engine {
         if self.folds.known.len() + headers.len() > KNOWN_MAX {
             // Forget the groups seen so far; those on screen are found again.
             self.folds.known.clear();
+            if self.folds.toggled.len() > KNOWN_MAX {
+                // And, past as many, which were opened or closed by hand.
+                self.folds.toggled.clear();
+            }
         }
         let mut changed = false;
         for (header, name) in headers {
