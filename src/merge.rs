@@ -108,8 +108,12 @@ pub struct Merge {
     anchors: Vec<u64>,
     /// Where the sources moved by the latest step stood before it, so that
     /// a failed step can be undone without saving a whole cursor (one
-    /// offset per source) before every step.
+    /// offset per source) before every step. One entry per source at
+    /// most: a step that skips millions of records (a filter matching
+    /// nothing) must not remember each.
     undo: Vec<(usize, u64)>,
+    /// Which sources are in `undo`.
+    in_undo: Vec<bool>,
 }
 
 /// Bytes of read blocks one merge may hold across all its sources, before
@@ -149,6 +153,7 @@ impl Merge {
             members: Vec::new(),
             anchors: Vec::new(),
             undo: Vec::new(),
+            in_undo: vec![false; n],
             predicate: None,
         }
     }
@@ -164,6 +169,7 @@ impl Merge {
         self.enabled.push(true);
         self.pos.push(0);
         self.heads.push(None);
+        self.in_undo.push(false);
         self.invalidate();
         self.layouts.len() - 1
     }
@@ -347,12 +353,15 @@ impl Merge {
     pub fn undo_step(&mut self) {
         while let Some((source, at)) = self.undo.pop() {
             self.pos[source] = at;
+            self.in_undo[source] = false;
         }
         self.invalidate();
     }
 
     fn step(&mut self, direction: Direction, limit: i64) -> io::Result<Option<MergedRecord>> {
-        self.undo.clear();
+        for (source, _) in self.undo.drain(..) {
+            self.in_undo[source] = false;
+        }
         if self.direction != Some(direction) {
             self.start(direction)?;
         }
@@ -372,7 +381,10 @@ impl Merge {
             let Some(record) = self.heads[source].take() else {
                 continue;
             };
-            self.undo.push((source, self.pos[source]));
+            if !self.in_undo[source] {
+                self.in_undo[source] = true;
+                self.undo.push((source, self.pos[source]));
+            }
             self.pos[source] = match direction {
                 Direction::Forward => record.end,
                 Direction::Backward => record.start,
@@ -569,5 +581,45 @@ impl Merge {
         line_start: u64,
     ) -> io::Result<Option<Record>> {
         self.readers[source].record_containing(line_start)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::in_memory;
+
+    struct Nothing;
+
+    impl RecordPredicate for Nothing {
+        fn accepts(&self, _: usize, _: &mut RecordReader, _: &Record) -> io::Result<bool> {
+            Ok(false)
+        }
+    }
+
+    /// A filter that matches nothing makes one step walk every record; what
+    /// it keeps to undo that step is one offset per source, not one per
+    /// record (it was 8.6 M entries, 130 MB, for an 830 MB log).
+    #[test]
+    fn a_step_over_many_skipped_records_remembers_one_offset_per_source() {
+        let lines = |minute: u32| -> String {
+            (0..5_000)
+                .map(|i| format!("2024-01-01T00:{minute:02}:{:02}.{i:04} x\n", i % 60))
+                .collect()
+        };
+        let mut merge = Merge::new(
+            vec![in_memory(&lines(1)), in_memory(&lines(2))],
+            MergeOptions::default(),
+        );
+        merge.set_predicate(Some(Arc::new(Nothing)));
+        merge.seek_start();
+        assert!(merge.next_record().expect("in memory").is_none());
+        assert!(merge.undo.len() <= 2, "{} undo entries", merge.undo.len());
+        merge.undo_step();
+        assert_eq!(
+            merge.pos,
+            vec![0, 0],
+            "undo returns to where the step began"
+        );
     }
 }
