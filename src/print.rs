@@ -11,6 +11,7 @@ mod slices;
 use std::sync::Arc;
 
 use crate::merge::{Cursor, Merge, MergeOptions, MergedRecord, RecordPredicate};
+use crate::record::split::SCAN_BLOCK;
 use crate::record::timestamp::Nanos;
 use crate::record::RecordLayout;
 use crate::search::matcher::Matcher;
@@ -36,9 +37,22 @@ pub struct PrintOptions {
     pub prefilter: Vec<Matcher>,
 }
 
+impl PrintOptions {
+    /// Nothing to filter, cut or tag: every record as it is.
+    fn plain(&self) -> bool {
+        self.since.is_none()
+            && self.until.is_none()
+            && self.tags.is_none()
+            && self.filter.is_none()
+            && self.prefilter.is_empty()
+    }
+}
+
 /// What was printed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PrintStats {
+    /// Records written; not counted (0) when [`print_merge`] copied a lone
+    /// source whole, which it does without splitting it into records.
     pub records: u64,
     /// Sources left out part-way because their reads failed for good (a
     /// server that stopped answering), in the order they failed.
@@ -87,9 +101,61 @@ pub fn print_merge(
     options: &PrintOptions,
     out: impl Write,
 ) -> io::Result<PrintStats> {
+    if let [layout] = layouts.as_slice() {
+        if options.plain() {
+            return copy_source(layout, out);
+        }
+    }
     let mut merge = Merge::new(layouts, merge_options);
     merge.set_predicate(options.filter.clone());
     print_merged(merge, options, out)
+}
+
+/// Bytes copied per read when one source is printed whole.
+const COPY_CHUNK: usize = 1024 * 1024;
+
+/// Print mode of one source with nothing to filter, cut or tag: the merge
+/// of one source is its records in file order, and dedup never looks
+/// within a source, so the output is its bytes with CRLF made LF and a
+/// final newline — copied without splitting lines or reading timestamps,
+/// at the speed of the disk or the network (`logweave --print s3://…`).
+/// The property tests hold it to the merge's output.
+fn copy_source(layout: &RecordLayout, out: impl Write) -> io::Result<PrintStats> {
+    let source = layout.source();
+    let mut out = io::BufWriter::with_capacity(OUT_BUFFER, out);
+    let mut crlf = CrlfToLf::default();
+    let mut buf = vec![0u8; COPY_CHUNK];
+    let mut stats = PrintStats::default();
+    let mut at = 0;
+    while at < layout.len() {
+        let want = COPY_CHUNK.min((layout.len() - at) as usize);
+        match source.read_full_at(at, &mut buf[..want]) {
+            Ok(0) => break,
+            Ok(n) => {
+                crlf.write(&buf[..n], &mut out)?;
+                at += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // Its server stopped answering: what was read stays printed,
+            // and the caller says from when the rest is missing.
+            Err(_) if source.failure().is_some() => {
+                let after = layout
+                    .reader(SCAN_BLOCK)
+                    .record_before(at)
+                    .ok()
+                    .flatten()
+                    .and_then(|record| record.ts);
+                stats.dropped.push(DroppedSource { source: 0, after });
+                break;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if at > 0 {
+        crlf.finish(&mut out)?;
+    }
+    out.flush()?;
+    Ok(stats)
 }
 
 /// [`print_merge`] of a merge set up already: its sources switched on or

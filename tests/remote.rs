@@ -1,5 +1,6 @@
 //! Remote sources against real servers on 127.0.0.1: a Range-capable HTTP
-//! server, moto's S3-compatible server, and Airflow's own worker log server.
+//! server, moto's S3-compatible server, Azurite (the Azure Blob emulator)
+//! and Airflow's own worker log server.
 //! The first run installs the servers' Python packages (see
 //! tests/remote/servers.rs); later runs reuse them.
 
@@ -13,8 +14,8 @@ use std::process::{Command, Output};
 
 use harness::{group, Tui};
 use servers::{
-    airflow_log_server, heal_range_server, range_server, range_stats, reset_range_stats, s3_env,
-    s3_put, s3_server,
+    airflow_log_server, azure_env, azure_put, azure_server, heal_range_server, range_server,
+    range_stats, reset_range_stats, s3_env, s3_put, s3_server,
 };
 
 fn logweave(args: &[&str], env: &[(&str, String)]) -> Output {
@@ -567,6 +568,77 @@ fn following_an_http_source_shows_what_it_gains_and_a_replaced_one_restarts() {
     )
     .unwrap();
     tui.wait_for_text("a new object");
+    tui.press("q");
+    assert!(tui.wait_exit());
+}
+
+#[test]
+fn azure_blobs_and_prefixes_read_through_ranged_gets_in_azurite() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "4MB");
+    let server = azure_server();
+    let env = azure_env(server);
+    let files = ["attempt=1.log", "attempt=1.log.trigger.42.log"];
+    let objects: Vec<(String, PathBuf)> = files
+        .iter()
+        .map(|f| (format!("logs/one/{f}"), dir.path().join(f)))
+        .collect();
+    azure_put("single", &objects);
+
+    let out = logweave(&["--print", "az://single/logs/one/attempt=1.log"], &env);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout == std::fs::read(dir.path().join(files[0])).unwrap());
+
+    // A prefix opens every blob under it, merged like the local folder.
+    let local = logweave(
+        &[
+            "--print",
+            &dir.path().join(files[0]).display().to_string(),
+            &dir.path().join(files[1]).display().to_string(),
+        ],
+        &[],
+    );
+    let listed = logweave(&["--print", "az://single/logs/one/"], &env);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert!(listed.stdout == local.stdout, "prefix merge differs");
+
+    let missing = logweave(&["--print", "az://single/logs/none.log"], &env);
+    assert_eq!(missing.status.code(), Some(2));
+    let message = stderr(&missing);
+    assert!(
+        message.contains("'az://single/logs/none.log'") && message.contains("no object"),
+        "{message}"
+    );
+    let no_container = logweave(&["--print", "az://nothere/x.log"], &env);
+    assert_eq!(no_container.status.code(), Some(2));
+    let message = stderr(&no_container);
+    assert!(
+        message.contains("ContainerNotFound: The specified container does not exist.")
+            && !message.contains("RequestId"),
+        "one line, no request id: {message}"
+    );
+}
+
+#[test]
+fn following_an_azure_blob_shows_what_it_gains_and_a_replaced_one_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("attempt=1.log");
+    let line =
+        |i: u32| format!("[2024-12-19T00:00:{i:02}.000+0000] {{x.py:1}} INFO - blob line {i}\n");
+    let put = |text: String| {
+        std::fs::write(&file, text).unwrap();
+        azure_put("follow", &[("attempt=1.log".into(), file.clone())]);
+    };
+    put((0..5).map(line).collect());
+    let env = azure_env(azure_server());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut tui = Tui::spawn_env(&["-f", "az://follow/attempt=1.log"], 24, 100, &env);
+    tui.wait_for_text("blob line 4");
+    // Blobs are replaced whole, as Airflow's remote handlers upload them.
+    put((0..8).map(line).collect());
+    tui.wait_for_text("blob line 7");
+    put("[2024-12-19T00:01:00.000+0000] {x.py:1} INFO - a new blob\n".into());
+    tui.wait_for_text("a new blob");
     tui.press("q");
     assert!(tui.wait_exit());
 }

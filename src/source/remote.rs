@@ -14,7 +14,7 @@ mod runtime;
 
 use std::io;
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -36,9 +36,24 @@ pub const BLOCK: u64 = 256 * 1024;
 /// Blocks kept per source: 8 MiB at most, whatever the object's size.
 const CACHED_BLOCKS: usize = 32;
 
-/// Blocks fetched at once when reading straight on (print, search): fewer
-/// round trips without holding more than the cache allows.
+/// Blocks per request when reading straight on (2 MiB): long enough that a
+/// request's latency is small beside its transfer, short enough that
+/// several fit in the memory budget.
 const MAX_RUN: u64 = 8;
+
+/// Requests one object may have in flight for a reader going straight on:
+/// object stores serve each connection at a capped rate after ~20–100 ms,
+/// so throughput comes from several ranged GETs at once (as `aws s3 cp`
+/// does). At most `DEPTH × MAX_RUN` blocks (8 MiB) per object.
+const DEPTH: usize = 4;
+
+/// Runs in flight or arrived but not yet read, over all remote sources of
+/// the process: at most 24 MiB beside the caches, however many sources.
+const TOTAL_IN_FLIGHT: usize = 12;
+
+/// Runs this far (in blocks) from where a reader goes on are dropped:
+/// nobody is coming for them.
+const FAR: u64 = 2 * DEPTH as u64 * MAX_RUN;
 
 /// Attempts for one request before a transient failure becomes an error.
 const ATTEMPTS: u32 = 4;
@@ -162,9 +177,9 @@ pub struct RemoteSource {
 struct Shared {
     backend: Arc<dyn RangeBackend>,
     cache: Mutex<BlockCache>,
-    /// The run after the last one, being fetched while the reader works
-    /// through the blocks it has (reading straight on only).
-    ahead: Mutex<Option<ReadAhead>>,
+    /// Runs requested ahead of readers going straight on, in the order
+    /// they were asked for.
+    in_flight: Mutex<Vec<InFlight>>,
     health: Arc<Health>,
     /// The last answer to "how long is it now" and when it came (follow
     /// mode asks often; the server is asked at most every [`RESTAT`]).
@@ -187,7 +202,7 @@ impl RemoteSource {
             shared: Arc::new(Shared {
                 backend,
                 cache: Mutex::new(BlockCache::default()),
-                ahead: Mutex::new(None),
+                in_flight: Mutex::new(Vec::new()),
                 health,
                 latest: Mutex::new(None),
             }),
@@ -253,31 +268,39 @@ impl RemoteSource {
     /// Forgets every cached block (the object was replaced).
     pub fn forget(&self) {
         *lock(&self.shared.cache) = BlockCache::default();
-        *lock(&self.shared.ahead) = None;
+        lock(&self.shared.in_flight).clear();
     }
 
-    /// The block at `index`, which is not cached: from the read-ahead if it
-    /// has it, else fetched with the blocks a reader going straight on will
-    /// want next. A full run starts the read-ahead of the next one, so the
-    /// network works while the reader does (a print of a remote object is
-    /// as fast as the slower of the two, not their sum).
-    fn fetch_from(&self, index: u64) -> io::Result<Bytes> {
+    /// Block `index`, which is not cached, for a read that wants `wanted`
+    /// blocks from there. A run already on its way is waited for; else the
+    /// block is fetched with as many after it as the reader is likely to
+    /// want. Either way, once readers look like going straight on, the
+    /// runs after it are requested too (up to [`DEPTH`] at once), so the
+    /// network works ahead of the reader.
+    fn fetch_from(&self, index: u64, wanted: u64) -> io::Result<Bytes> {
         let last = (self.stat.len - 1) / BLOCK;
-        let (first, blocks) = match self.take_read_ahead(index) {
-            Some(run) => run,
-            None => {
-                let run = self.lock_cache().run_ahead(index).min(last - index + 1);
-                (index, self.fetch_blocks(index, run)?)
-            }
-        };
-        let next = first + blocks.len() as u64;
-        if blocks.len() as u64 == MAX_RUN && next <= last {
-            self.start_read_ahead(next, MAX_RUN.min(last - next + 1));
+        if let Some(run) = self.take_in_flight(index) {
+            let ahead = self.lock_cache().bump_streak();
+            let (first, blocks) = self.arrived(run)?;
+            self.request_ahead(index, first + blocks.len() as u64, ahead);
+            return Ok(block_of(blocks, index - first));
         }
-        Ok(blocks
-            .into_iter()
-            .nth((index - first) as usize)
-            .unwrap_or_default())
+        let ahead = {
+            let mut cache = self.lock_cache();
+            if index > 0 && cache.contains(index - 1) {
+                cache.bump_streak()
+            } else {
+                cache.streak = 0;
+                1
+            }
+        }
+        .max(wanted);
+        let count = ahead.min(MAX_RUN).min(last - index + 1);
+        // The runs after this one go out first, so that they travel while
+        // this one is waited for.
+        self.request_ahead(index, index + count, ahead);
+        let blocks = self.fetch_blocks(index, count)?;
+        Ok(block_of(blocks, 0))
     }
 
     /// Fetches blocks `first..first + count` in one request and caches them.
@@ -288,49 +311,79 @@ impl RemoteSource {
         Ok(self.cache_run(first, count, data))
     }
 
-    /// Starts fetching blocks `first..first + count` on a thread of its own,
-    /// in place of any read-ahead not taken yet.
-    fn start_read_ahead(&self, first: u64, count: u64) {
-        let (send, done) = std::sync::mpsc::sync_channel(1);
-        let shared = self.shared.clone();
+    /// The run in flight that holds block `index`, taken out of the list.
+    fn take_in_flight(&self, index: u64) -> Option<InFlight> {
+        let mut in_flight = lock(&self.shared.in_flight);
+        let at = in_flight
+            .iter()
+            .position(|run| run.len == self.stat.len && run.blocks().contains(&index))?;
+        Some(in_flight.remove(at))
+    }
+
+    /// Waits for `run` and caches it, as (first block, blocks). A run that
+    /// failed is fetched again here, with retries and reports (the request
+    /// ahead told no one: the reader might never have come).
+    fn arrived(&self, run: InFlight) -> io::Result<(u64, Vec<Bytes>)> {
+        let InFlight {
+            first, count, done, ..
+        } = run;
+        let blocks = match done.recv() {
+            Ok(Ok(data)) => self.cache_run(first, count, data),
+            _ => self.fetch_blocks(first, count)?,
+        };
+        Ok((first, blocks))
+    }
+
+    /// Requests, each on a thread of its own, the blocks from `from` up to
+    /// `reader + ahead` that are neither cached nor on their way, in runs of
+    /// up to [`MAX_RUN`] blocks, as far as [`DEPTH`] and the process-wide
+    /// [`TOTAL_IN_FLIGHT`] allow. Runs far from `reader` are dropped first.
+    fn request_ahead(&self, reader: u64, from: u64, ahead: u64) {
+        let last = (self.stat.len - 1) / BLOCK;
+        let end = (reader + ahead).min(last + 1);
+        let mut in_flight = lock(&self.shared.in_flight);
         let len = self.stat.len;
-        let started = std::thread::Builder::new()
-            .name("logweave-read-ahead".into())
-            .spawn(move || {
-                // The reader may have moved on and dropped the receiver.
-                let _ = send.send(fetch_once(&shared, len, first, count));
-            });
-        if started.is_ok() {
-            *lock(&self.shared.ahead) = Some(ReadAhead {
+        in_flight.retain(|run| {
+            run.len == len && run.first + run.count + FAR > reader && run.first < reader + FAR
+        });
+        let mut next = from;
+        while next < end && in_flight.len() < DEPTH {
+            let missing = |b: u64| {
+                !in_flight.iter().any(|run| run.blocks().contains(&b))
+                    && !self.lock_cache().contains(b)
+            };
+            if !missing(next) {
+                next += 1;
+                continue;
+            }
+            let mut count = 1;
+            while count < MAX_RUN && next + count < end && missing(next + count) {
+                count += 1;
+            }
+            let Some(permit) = Permit::try_take() else {
+                return;
+            };
+            let (send, done) = std::sync::mpsc::sync_channel(1);
+            let shared = self.shared.clone();
+            let first = next;
+            let started = std::thread::Builder::new()
+                .name("logweave-fetch-ahead".into())
+                .spawn(move || {
+                    // The reader may have moved on and dropped the receiver.
+                    let _ = send.send(fetch_once(&shared, len, first, count));
+                });
+            if started.is_err() {
+                return;
+            }
+            in_flight.push(InFlight {
                 first,
                 count,
                 len,
                 done,
+                _permit: permit,
             });
+            next += count;
         }
-    }
-
-    /// The read-ahead run holding block `index`, once it has arrived, as
-    /// (first block, blocks). `None` if there is none or it failed: the
-    /// caller then fetches (and retries, and reports) itself.
-    fn take_read_ahead(&self, index: u64) -> Option<(u64, Vec<Bytes>)> {
-        let ahead = {
-            let mut ahead = lock(&self.shared.ahead);
-            match ahead.as_ref() {
-                Some(run)
-                    if run.len == self.stat.len
-                        && (run.first..run.first + run.count).contains(&index) =>
-                {
-                    ahead.take()?
-                }
-                _ => return None,
-            }
-        };
-        let data = ahead.done.recv().ok()?.ok()?;
-        let blocks = self.cache_run(ahead.first, ahead.count, data);
-        // The reader is still going straight on: keep its runs long.
-        self.lock_cache().last_fetch = Some((ahead.first + ahead.count, MAX_RUN));
-        Some((ahead.first, blocks))
     }
 
     /// Splits a fetched run into blocks and caches them.
@@ -383,18 +436,53 @@ fn fetch_once(shared: &Shared, len: u64, first: u64, count: u64) -> Result<Bytes
     Ok(data)
 }
 
-/// A run of blocks on its way. An object keeps one; a reader starts a new
-/// one only after a full run of its own, so one replaced before it was
-/// taken (two readers going straight on, say the print's merge and
-/// nothing else in practice) is dropped when its request ends: the memory
-/// in flight is at most one run (2 MiB) per reader beside the cache.
-struct ReadAhead {
+/// The block at `at` of a run, or an empty one past its end (the object
+/// shrank under us).
+fn block_of(blocks: Vec<Bytes>, at: u64) -> Bytes {
+    blocks.into_iter().nth(at as usize).unwrap_or_default()
+}
+
+/// A run of blocks requested ahead of a reader: being fetched, or arrived
+/// and waiting for the reader. It holds one of the process's
+/// [`TOTAL_IN_FLIGHT`] permits until it is taken or dropped, so the bytes
+/// held for runs are bounded however many sources read at once.
+struct InFlight {
     first: u64,
     count: u64,
     /// The length of the snapshot that asked: another snapshot of the
     /// object (follow mode) fetches for itself.
     len: u64,
     done: std::sync::mpsc::Receiver<Result<Bytes, RemoteError>>,
+    _permit: Permit,
+}
+
+impl InFlight {
+    fn blocks(&self) -> Range<u64> {
+        self.first..self.first + self.count
+    }
+}
+
+/// Runs in flight now, over all remote sources.
+static RUNS_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// One of the [`TOTAL_IN_FLIGHT`] runs the process may have on their way.
+struct Permit;
+
+impl Permit {
+    fn try_take() -> Option<Permit> {
+        RUNS_IN_FLIGHT
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < TOTAL_IN_FLIGHT).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Permit)
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        RUNS_IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// A lock whose holder panicked leaves at worst a stale cache order.
@@ -421,17 +509,12 @@ impl Source for RemoteSource {
             .filter(|block| block.len() >= full);
         let block = match cached {
             Some(block) => block,
-            // A read of several blocks says what it wants (a search worker's
-            // 1 MiB): fetch just those, in one request. A small one (the
-            // merge's 64 KiB) leaves it to the reading-straight-on guess.
-            None if buf.len() as u64 > BLOCK => {
-                let last = (self.stat.len - 1) / BLOCK;
-                let wanted = (offset + buf.len() as u64 - 1) / BLOCK;
-                let count = (wanted.min(last) - index + 1).min(MAX_RUN);
-                let blocks = self.fetch_blocks(index, count)?;
-                blocks.into_iter().next().unwrap_or_default()
+            None => {
+                // A read of several blocks says what it wants (a search
+                // worker's 1 MiB); the merge's 64 KiB leaves it to the guess.
+                let wanted = (offset + buf.len() as u64).div_ceil(BLOCK) - index;
+                self.fetch_from(index, wanted.min(MAX_RUN))?
             }
-            None => self.fetch_from(index)?,
         };
         let within = (offset - index * BLOCK) as usize;
         if within >= block.len() {
@@ -572,7 +655,10 @@ mod tests {
         for offset in (0..20 * BLOCK).step_by(buf.len()) {
             source.read_full_at(offset, &mut buf).unwrap();
         }
-        assert!(lock(&source.shared.ahead).is_some(), "a read-ahead started");
+        assert!(
+            !lock(&source.shared.in_flight).is_empty(),
+            "runs were requested ahead"
+        );
         // …then elsewhere, and back into the range it fetched.
         for &offset in &[90 * BLOCK + 5, 30 * BLOCK + 7, 21 * BLOCK] {
             let n = source.read_full_at(offset, &mut buf).unwrap();

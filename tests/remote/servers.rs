@@ -476,3 +476,89 @@ fn airflow_api_helper(
     );
     out
 }
+
+/// Azurite, the Azure Blob emulator (npm, pinned here), installed into
+/// `target/azurite` on first use.
+const AZURITE: &str = "azurite@3.37.0";
+
+fn azurite_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let dir = root().join("target/azurite");
+        let bin = dir.join("node_modules/.bin/azurite-blob");
+        let marker = dir.join("installed.txt");
+        if std::fs::read_to_string(&marker).ok().as_deref() != Some(AZURITE) {
+            std::fs::create_dir_all(&dir).expect("create target/azurite");
+            let _guard = FileLock::take(&dir.with_extension("lock"));
+            if std::fs::read_to_string(&marker).ok().as_deref() != Some(AZURITE) {
+                let ok = Command::new("npm")
+                    .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
+                    .arg(&dir)
+                    .arg(AZURITE)
+                    .status()
+                    .is_ok_and(|s| s.success());
+                assert!(
+                    ok,
+                    "cannot install {AZURITE} with npm (is Node.js installed?)"
+                );
+                std::fs::write(&marker, AZURITE).expect("write the azurite marker");
+            }
+        }
+        bin
+    })
+    .clone()
+}
+
+/// Azurite's blob service, shared by the tests of a process, storing its
+/// blobs under a temporary folder.
+pub fn azure_server() -> &'static Server {
+    static AZURE: OnceLock<(Server, tempfile::TempDir)> = OnceLock::new();
+    let (server, _) = AZURE.get_or_init(|| {
+        let data = tempfile::tempdir().expect("a folder for Azurite");
+        let port = free_port();
+        let server = Server::start(
+            &azurite_bin(),
+            &[
+                "--blobHost".into(),
+                "127.0.0.1".into(),
+                "--blobPort".into(),
+                port.to_string(),
+                "--location".into(),
+                data.path().display().to_string(),
+                // object_store may speak a newer API version than this
+                // Azurite knows; the calls it makes are the same.
+                "--skipApiVersionCheck".into(),
+                "--loose".into(),
+                "--silent".into(),
+            ],
+            port,
+            &[],
+        );
+        (server, data)
+    });
+    server
+}
+
+/// Environment for logweave to reach Azurite (its development account).
+pub fn azure_env(server: &Server) -> Vec<(&'static str, String)> {
+    vec![
+        ("AZURE_STORAGE_USE_EMULATOR", "true".into()),
+        ("AZURITE_BLOB_STORAGE_URL", server.url()),
+    ]
+}
+
+/// Uploads `objects` (name, file) into `container` on Azurite, replacing
+/// blobs of the same name.
+pub fn azure_put(container: &str, objects: &[(String, PathBuf)]) {
+    let server = azure_server();
+    let mut command = Command::new(python());
+    command
+        .arg(root().join("tests/servers/azure_put.py"))
+        .arg(server.url())
+        .arg(container);
+    for (name, path) in objects {
+        command.arg(format!("{name}::{}", path.display()));
+    }
+    let status = command.status().expect("run azure_put.py");
+    assert!(status.success(), "upload to Azurite failed");
+}

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::{CACHED_BLOCKS, MAX_RUN};
+use super::{CACHED_BLOCKS, DEPTH, MAX_RUN};
 
 /// Least-recently-used blocks, at most [`CACHED_BLOCKS`]. A linear scan of
 /// 32 entries costs less than the hashing it would replace.
@@ -10,9 +10,11 @@ use super::{CACHED_BLOCKS, MAX_RUN};
 pub(super) struct BlockCache {
     blocks: Vec<(u64, Bytes, u64)>,
     tick: u64,
-    /// The block fetched last and how many were fetched with it, to spot
-    /// reading straight on.
-    pub(super) last_fetch: Option<(u64, u64)>,
+    /// Misses in a row that found the block before theirs here (or on its
+    /// way): how sure we are that readers go straight on. It sets how far
+    /// ahead to fetch. Counted per object, not per reader, so the search
+    /// workers taking turns over consecutive chunks count as one reader.
+    pub(super) streak: u32,
 }
 
 impl BlockCache {
@@ -34,15 +36,19 @@ impl BlockCache {
             })
     }
 
-    /// How many blocks to fetch from `index`: one for a jump, growing runs
-    /// for a reader that keeps asking for the next block.
-    pub(super) fn run_ahead(&mut self, index: u64) -> u64 {
-        let run = match self.last_fetch {
-            Some((end, run)) if end == index => (run * 2).min(MAX_RUN),
-            _ => 1,
-        };
-        self.last_fetch = Some((index + run, run));
-        run
+    /// One more miss in a row going straight on: the blocks to have on
+    /// their way from the reader on, doubling up to [`DEPTH`] full runs
+    /// (paging down a screen at a time fetches 2, 4, 8 blocks, not 12 MiB).
+    pub(super) fn bump_streak(&mut self) -> u64 {
+        self.streak = self.streak.saturating_add(1);
+        1u64.checked_shl(self.streak)
+            .unwrap_or(u64::MAX)
+            .min(DEPTH as u64 * MAX_RUN)
+    }
+
+    /// Whether block `index` is held, without counting it as used.
+    pub(super) fn contains(&self, index: u64) -> bool {
+        self.blocks.iter().any(|(i, _, _)| *i == index)
     }
 
     pub(super) fn insert(&mut self, index: u64, block: Bytes) {

@@ -142,13 +142,20 @@ impl RangeBackend for HttpBackend {
         }
         let header = format!("bytes={}-{}", range.start, range.end - 1);
         let request = client().get(&self.url).headers(self.headers(&header)?);
+        let wanted = (range.end - range.start) as usize;
         let (status, body) = block_on(async move {
-            let response = request.send().await?;
+            let mut response = request.send().await?;
             let status = response.status();
             if status != StatusCode::PARTIAL_CONTENT {
                 return Ok((status, Bytes::new()));
             }
-            Ok((status, response.bytes().await?))
+            // Into one buffer of the size asked for: collecting the chunks
+            // would hold them and a growing copy at once.
+            let mut body = bytes::BytesMut::with_capacity(wanted);
+            while let Some(chunk) = response.chunk().await? {
+                body.extend_from_slice(&chunk);
+            }
+            Ok((status, body.freeze()))
         })
         .map_err(transport)?;
         match status {

@@ -10,8 +10,18 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::TryStreamExt;
+use object_store::aws::AmazonS3ConfigKey;
+use object_store::azure::AzureConfigKey;
+use object_store::gcp::GoogleConfigKey;
 use object_store::path::Path as ObjectPath;
-use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig};
+use object_store::{ClientConfigKey, ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig};
+
+const ALLOW_HTTP: ClientConfigKey = ClientConfigKey::AllowHttp;
+
+/// A boolean setting as `object_store` parses them.
+fn flag(value: Option<String>) -> bool {
+    value.is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on"))
+}
 
 use super::http::root_cause;
 use super::{block_on, RangeBackend, RemoteError, Stat};
@@ -46,38 +56,75 @@ impl Bucket {
             ..RetryConfig::default()
         };
         let invalid = |e: object_store::Error| RemoteError::Other(root_cause(&e));
+        // A local server (MinIO, moto, Azurite, a GCS emulator) speaks plain
+        // HTTP; pointing at one is the only setting its users should need.
+        let plain_http =
+            |endpoint: Option<String>| endpoint.is_some_and(|e| e.starts_with("http://"));
         let store: Arc<dyn ObjectStore> = match parsed.scheme() {
             "s3" | "s3a" => {
-                let mut builder = object_store::aws::AmazonS3Builder::from_env()
-                    .with_url(url)
-                    .with_client_options(options)
-                    .with_retry(retry);
-                // A local S3-compatible server (MinIO, moto) speaks plain
-                // HTTP; the AWS CLI allows that without a second setting.
+                let builder = object_store::aws::AmazonS3Builder::from_env().with_url(url);
                 let endpoint = std::env::var("AWS_ENDPOINT_URL")
                     .or_else(|_| std::env::var("AWS_ENDPOINT"))
-                    .unwrap_or_default();
-                if endpoint.starts_with("http://") {
-                    builder = builder.with_allow_http(true);
-                }
-                Arc::new(builder.build().map_err(invalid)?)
+                    .ok();
+                let allow_http = plain_http(endpoint)
+                    || flag(builder.get_config_value(&AmazonS3ConfigKey::Client(ALLOW_HTTP)));
+                Arc::new(
+                    builder
+                        .with_client_options(options.with_allow_http(allow_http))
+                        .with_retry(retry)
+                        .build()
+                        .map_err(invalid)?,
+                )
             }
-            "gs" => Arc::new(
-                object_store::gcp::GoogleCloudStorageBuilder::from_env()
-                    .with_url(url)
-                    .with_client_options(options)
-                    .with_retry(retry)
-                    .build()
-                    .map_err(invalid)?,
-            ),
-            "az" | "abfs" | "abfss" => Arc::new(
-                object_store::azure::MicrosoftAzureBuilder::from_env()
-                    .with_url(url)
-                    .with_client_options(options)
-                    .with_retry(retry)
-                    .build()
-                    .map_err(invalid)?,
-            ),
+            "gs" => {
+                let mut builder =
+                    object_store::gcp::GoogleCloudStorageBuilder::from_env().with_url(url);
+                let mut allow_http =
+                    flag(builder.get_config_value(&GoogleConfigKey::Client(ALLOW_HTTP)));
+                // The variable Google's own client libraries read for an
+                // emulator (`gcloud`'s, fake-gcs-server, gcp-storage-emulator).
+                if let Some(host) = std::env::var("STORAGE_EMULATOR_HOST")
+                    .ok()
+                    .filter(|h| !h.is_empty())
+                {
+                    let base = if host.contains("://") {
+                        host
+                    } else {
+                        format!("http://{host}")
+                    };
+                    allow_http |= plain_http(Some(base.clone()));
+                    let key = serde_json::json!({
+                        "gcs_base_url": base.trim_end_matches('/'),
+                        "disable_oauth": true,
+                        "client_email": "",
+                        "private_key": "",
+                        "private_key_id": "",
+                    });
+                    builder = builder.with_service_account_key(key.to_string());
+                }
+                Arc::new(
+                    builder
+                        .with_client_options(options.with_allow_http(allow_http))
+                        .with_retry(retry)
+                        .build()
+                        .map_err(invalid)?,
+                )
+            }
+            "az" | "abfs" | "abfss" => {
+                let builder = object_store::azure::MicrosoftAzureBuilder::from_env().with_url(url);
+                // Azurite: `AZURE_STORAGE_USE_EMULATOR=true`, and its URL in
+                // `AZURITE_BLOB_STORAGE_URL` (default http://127.0.0.1:10000).
+                let emulator = flag(builder.get_config_value(&AzureConfigKey::UseEmulator));
+                let allow_http =
+                    emulator || flag(builder.get_config_value(&AzureConfigKey::Client(ALLOW_HTTP)));
+                Arc::new(
+                    builder
+                        .with_client_options(options.with_allow_http(allow_http))
+                        .with_retry(retry)
+                        .build()
+                        .map_err(invalid)?,
+                )
+            }
             other => {
                 return Err(RemoteError::Other(format!(
                     "unsupported scheme '{other}://'"
@@ -172,6 +219,8 @@ fn tidy(text: String) -> String {
         let end = text[start..].find(&format!("</{name}>"))? + start;
         Some(text[start..end].trim().to_string())
     };
+    // Azure adds "RequestId:…" and "Time:…" lines to its message.
+    let field = |name: &str| field(name).map(|f| f.lines().next().unwrap_or("").trim().to_string());
     match (field("Code"), field("Message")) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (None, Some(message)) => message,
@@ -217,5 +266,10 @@ mod tests {
             "NoSuchBucket: The specified bucket does not exist"
         );
         assert_eq!(tidy("Connection refused".into()), "Connection refused");
+        let azure = "<?xml version=\"1.0\"?><Error><Code>ContainerNotFound</Code><Message>The specified container does not exist.\nRequestId:f6d6\nTime:2026-12-03T21:47:34.955Z</Message></Error>";
+        assert_eq!(
+            tidy(azure.to_string()),
+            "ContainerNotFound: The specified container does not exist."
+        );
     }
 }
