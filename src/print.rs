@@ -553,4 +553,43 @@ mod tests {
         assert_eq!(normalize(&[b"cr at eof\r"]), b"cr at eof\n");
         assert_eq!(normalize(&[b"nul\0 and \xff\n"]), b"nul\0 and \xff\n");
     }
+
+    proptest::proptest! {
+        /// The copy of a lone source is what the merge of it prints, for
+        /// any mix of timed and untimed lines, CRLF, lone CR, NUL, empty
+        /// lines and a missing final newline.
+        #[test]
+        fn a_lone_source_copied_whole_prints_what_its_merge_prints(
+            pieces in proptest::collection::vec(0u8..8, 0..60),
+            cut in proptest::bool::ANY,
+        ) {
+            let mut text = String::new();
+            for (i, piece) in pieces.iter().enumerate() {
+                text.push_str(match piece {
+                    0 | 1 => "2024-12-20T10:00:01.000Z INFO timed\n",
+                    2 => "2024-12-20T09:00:00.000Z earlier, out of order\r\n",
+                    3 => "    continuation\n",
+                    4 => "\n",
+                    5 => "lone\rcr\n",
+                    6 => "nul\0byte\r\n",
+                    _ => "2024-12-20T10:00:02.000Z WARN crlf\r\n",
+                });
+                if cut && i + 1 == pieces.len() {
+                    text.pop();
+                }
+            }
+            let layout = crate::record::in_memory(&text);
+            let mut copied = Vec::new();
+            let options = PrintOptions { threads: 1, ..PrintOptions::default() };
+            print_merge(vec![layout.clone()], MergeOptions::default(), &options, &mut copied)
+                .expect("in memory");
+            let mut merged = Vec::new();
+            let merge = Merge::new(vec![layout], MergeOptions::default());
+            print_merged(merge, &options, &mut merged).expect("in memory");
+            proptest::prop_assert_eq!(
+                String::from_utf8_lossy(&copied),
+                String::from_utf8_lossy(&merged)
+            );
+        }
+    }
 }

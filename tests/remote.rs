@@ -14,8 +14,8 @@ use std::process::{Command, Output};
 
 use harness::{group, Tui};
 use servers::{
-    airflow_log_server, azure_env, azure_put, azure_server, heal_range_server, range_server,
-    range_stats, reset_range_stats, s3_env, s3_put, s3_server,
+    airflow_log_server, azure_env, azure_put, azure_server, heal_range_server, range_most_at_once,
+    range_server, range_stats, reset_range_stats, s3_env, s3_put, s3_server,
 };
 
 fn logweave(args: &[&str], env: &[(&str, String)]) -> Output {
@@ -100,6 +100,22 @@ fn a_jump_to_the_end_of_a_big_object_fetches_a_few_ranges_and_memory_stays_flat(
     assert!(rss < 80 * 1024, "peak RSS {rss} KiB after reading 200 MB");
     tui.press("q");
     assert!(tui.wait_exit());
+
+    // Printing it: the same bytes, each fetched once, in 2 MiB ranges
+    // several at a time (BENCHMARKS.md has the speed).
+    reset_range_stats(&server);
+    let out = logweave(&["--print", &url], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout == std::fs::read(&file).unwrap(), "print differs");
+    let (requests, bytes) = range_stats(&server);
+    // The size probe at open is one more request, for one byte.
+    assert_eq!(bytes, len + 1, "every byte fetched once");
+    assert!(
+        requests <= len / (2 << 20) + 8,
+        "{requests} requests for {len} bytes"
+    );
+    let most = range_most_at_once(&server);
+    assert!((2..=8).contains(&most), "{most} requests at once");
 }
 
 fn last_line(file: &Path) -> String {

@@ -335,7 +335,8 @@ impl RemoteSource {
     }
 
     /// Requests, each on a thread of its own, the blocks from `from` up to
-    /// `reader + ahead` that are neither cached nor on their way, in runs of
+    /// `reader + ahead` that were never fetched and are not on their way
+    /// (going over read ground fetches on demand only), in runs of
     /// up to [`MAX_RUN`] blocks, as far as [`DEPTH`] and the process-wide
     /// [`TOTAL_IN_FLIGHT`] allow. Runs far from `reader` are dropped first.
     fn request_ahead(&self, reader: u64, from: u64, ahead: u64) {
@@ -350,7 +351,7 @@ impl RemoteSource {
         while next < end && in_flight.len() < DEPTH {
             let missing = |b: u64| {
                 !in_flight.iter().any(|run| run.blocks().contains(&b))
-                    && !self.lock_cache().contains(b)
+                    && !self.lock_cache().was_fetched(b)
             };
             if !missing(next) {
                 next += 1;
@@ -644,6 +645,78 @@ mod tests {
             "each byte is fetched once, read-ahead included"
         );
         assert!(source.lock_cache().len() <= CACHED_BLOCKS);
+    }
+
+    /// A backend that takes a while per request and records how many
+    /// requests it had at once.
+    struct Slow {
+        data: Vec<u8>,
+        active: AtomicUsize,
+        most: AtomicUsize,
+        bytes: AtomicUsize,
+    }
+
+    impl RangeBackend for Slow {
+        fn location(&self) -> &str {
+            "mem://slow"
+        }
+        fn stat(&self) -> Result<Stat, RemoteError> {
+            Ok(Stat {
+                len: self.data.len() as u64,
+                version: None,
+            })
+        }
+        fn fetch(&self, range: Range<u64>) -> Result<Bytes, RemoteError> {
+            let now = self.active.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(5));
+            self.active.fetch_sub(1, Ordering::SeqCst);
+            let data = &self.data[range.start as usize..range.end as usize];
+            self.bytes.fetch_add(data.len(), Ordering::SeqCst);
+            Ok(Bytes::copy_from_slice(data))
+        }
+    }
+
+    #[test]
+    fn reading_straight_on_keeps_several_requests_in_flight_but_no_more_than_depth() {
+        let len = 300 * BLOCK as usize + 77;
+        let backend = Arc::new(Slow {
+            data: (0..len).map(|i| (i % 253) as u8).collect(),
+            active: AtomicUsize::new(0),
+            most: AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
+        });
+        let source = RemoteSource::open(backend.clone(), Arc::new(Health::default())).unwrap();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut offset = 0;
+        while offset < len as u64 {
+            let n = source.read_at(offset, &mut buf).unwrap();
+            let at = offset as usize;
+            assert_eq!(&buf[..n], &backend.data[at..at + n], "at {offset}");
+            offset += n as u64;
+        }
+        let most = backend.most.load(Ordering::SeqCst);
+        // The reader's own request and the ones ahead of it.
+        assert!(
+            (2..=DEPTH + 1).contains(&most),
+            "{most} requests at once (other tests may hold some of the process's permits)"
+        );
+        assert_eq!(backend.bytes.load(Ordering::SeqCst), len, "each byte once");
+        assert!(lock(&source.shared.in_flight).len() <= DEPTH);
+        assert!(RUNS_IN_FLIGHT.load(Ordering::SeqCst) <= TOTAL_IN_FLIGHT);
+    }
+
+    #[test]
+    fn paging_down_a_screen_at_a_time_fetches_little_ahead() {
+        let len = 100 * BLOCK as usize;
+        let (backend, source) = source(len, 0);
+        let mut buf = vec![0u8; 4096];
+        // Three screens, block by block: runs of 2, 4, 8 blocks at most.
+        for offset in (0..3 * BLOCK).step_by(4096) {
+            source.read_full_at(offset, &mut buf).unwrap();
+        }
+        let bytes = backend.bytes.load(Ordering::SeqCst) as u64;
+        assert!(bytes <= 16 * BLOCK, "{} blocks fetched", bytes / BLOCK);
     }
 
     #[test]

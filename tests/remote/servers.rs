@@ -165,6 +165,13 @@ impl Server {
 
 /// The range file server over `dir`.
 pub fn range_server(dir: &Path) -> Server {
+    shaped_range_server(dir, 0, 0.0)
+}
+
+/// The range file server over `dir`, answering each request after
+/// `latency_ms` and sending at most `rate_mb_s` MB/s per connection (0 =
+/// unlimited): a bucket's figures, for benchmarks.
+pub fn shaped_range_server(dir: &Path, latency_ms: u32, rate_mb_s: f64) -> Server {
     let port = free_port();
     Server::start(
         &python(),
@@ -175,10 +182,19 @@ pub fn range_server(dir: &Path) -> Server {
                 .to_string(),
             dir.display().to_string(),
             port.to_string(),
+            latency_ms.to_string(),
+            rate_mb_s.to_string(),
         ],
         port,
         &[],
     )
+}
+
+/// The most requests the range server had at once since the last reset.
+pub fn range_most_at_once(server: &Server) -> u64 {
+    let body = http_request(server.port, "GET /_stats");
+    let value: serde_json::Value = serde_json::from_str(&body).expect("stats JSON");
+    value["most_at_once"].as_u64().unwrap_or(0)
 }
 
 /// Requests and bytes the range server has served since the last reset.

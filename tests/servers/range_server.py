@@ -9,9 +9,14 @@ with files over 64 KiB sent half-way and the connection then closed, like
 a server that drops a long answer mid-stream, and at /slow/<path> with
 files over 64 KiB answered only after 3 s, like Airflow reading a whole
 log before its first byte. A query string is ignored. GET /_stats returns
-the requests and body bytes served so far as JSON; POST /_reset zeroes them.
+the requests and body bytes served so far, and the most requests it had
+at once, as JSON; POST /_reset zeroes them.
 
-    python3 range_server.py ROOT PORT
+    python3 range_server.py ROOT PORT [LATENCY_MS [RATE_MB_S]]
+
+With LATENCY_MS every answer waits that long before its first byte, and
+with RATE_MB_S each connection sends at most that many MB a second: what
+an object store in another building does (benchmarks; 0 = off).
 """
 
 import json
@@ -24,7 +29,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.abspath(sys.argv[1])
 PORT = int(sys.argv[2])
-STATS = {"requests": 0, "bytes": 0}
+LATENCY = float(sys.argv[3]) / 1000 if len(sys.argv) > 3 else 0.0
+RATE = float(sys.argv[4]) * 1e6 if len(sys.argv) > 4 else 0.0
+STATS = {"requests": 0, "bytes": 0, "most_at_once": 0}
+ACTIVE = {"n": 0}
 LOCK = threading.Lock()
 FLAKY = {"n": 0}
 HEALED = {"halfway": False}
@@ -39,7 +47,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         if self.path == "/_reset":
             with LOCK:
-                STATS.update(requests=0, bytes=0)
+                STATS.update(requests=0, bytes=0, most_at_once=0)
             self.reply(200, b"ok")
         elif self.path == "/_heal":
             HEALED["halfway"] = True
@@ -100,6 +108,8 @@ class Handler(BaseHTTPRequestHandler):
                 if mode == "halfway" and start >= size // 2 and not HEALED["halfway"]:
                     self.reply(500, b"stopped answering")
                     return
+        if LATENCY:
+            time.sleep(LATENCY)
         self.send_response(status)
         self.send_header("Content-Length", str(end - start))
         self.send_header("ETag", f'"{int(os.path.getmtime(path) * 1e6)}-{size}"')
@@ -111,14 +121,30 @@ class Handler(BaseHTTPRequestHandler):
             return
         with LOCK:
             STATS["requests"] += 1
+            ACTIVE["n"] += 1
+            STATS["most_at_once"] = max(STATS["most_at_once"], ACTIVE["n"])
+        try:
+            self.send_body(path, mode, start, end)
+        finally:
+            with LOCK:
+                ACTIVE["n"] -= 1
+
+    def send_body(self, path, mode, start, end):
         if mode == "cut" and end - start > 64 * 1024:
             end = start + (end - start) // 2
             self.close_connection = True
+        began = time.monotonic()
+        sent = 0
         with open(path, "rb") as f:
             f.seek(start)
             left = end - start
             while left > 0:
-                chunk = f.read(min(left, 1 << 20))
+                chunk = f.read(min(left, 64 * 1024 if RATE else 1 << 20))
+                if RATE:
+                    ahead = sent / RATE - (time.monotonic() - began)
+                    if ahead > 0:
+                        time.sleep(ahead)
+                sent += len(chunk)
                 if not chunk:
                     break
                 try:

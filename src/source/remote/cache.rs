@@ -15,7 +15,16 @@ pub(super) struct BlockCache {
     /// ahead to fetch. Counted per object, not per reader, so the search
     /// workers taking turns over consecutive chunks count as one reader.
     pub(super) streak: u32,
+    /// Block ranges fetched before, sorted and apart: runs ahead go only
+    /// where nothing was fetched yet, so a reader going back over read
+    /// ground (a backward search reads each chunk forwards, towards the
+    /// chunk it searched before) does not fetch it twice.
+    fetched: Vec<std::ops::Range<u64>>,
 }
+
+/// Ranges remembered in [`BlockCache::fetched`]: reading straight through
+/// leaves one; only jumping around makes more.
+const FETCHED_RANGES: usize = 256;
 
 impl BlockCache {
     /// Blocks held now.
@@ -46,12 +55,39 @@ impl BlockCache {
             .min(DEPTH as u64 * MAX_RUN)
     }
 
+    /// Notes that `blocks` were fetched.
+    pub(super) fn mark_fetched(&mut self, blocks: std::ops::Range<u64>) {
+        let at = self.fetched.partition_point(|r| r.end < blocks.start);
+        let mut merged = blocks;
+        while at < self.fetched.len() && self.fetched[at].start <= merged.end {
+            let next = self.fetched.remove(at);
+            merged = merged.start.min(next.start)..merged.end.max(next.end);
+        }
+        self.fetched.insert(at, merged);
+        if self.fetched.len() > FETCHED_RANGES {
+            // The smallest is the least worth remembering.
+            if let Some(smallest) = (0..self.fetched.len()).min_by_key(|&i| {
+                let r = &self.fetched[i];
+                r.end - r.start
+            }) {
+                self.fetched.remove(smallest);
+            }
+        }
+    }
+
+    /// Whether block `index` was fetched before (cached or not).
+    pub(super) fn was_fetched(&self, index: u64) -> bool {
+        let at = self.fetched.partition_point(|r| r.end <= index);
+        self.fetched.get(at).is_some_and(|r| r.start <= index)
+    }
+
     /// Whether block `index` is held, without counting it as used.
     pub(super) fn contains(&self, index: u64) -> bool {
         self.blocks.iter().any(|(i, _, _)| *i == index)
     }
 
     pub(super) fn insert(&mut self, index: u64, block: Bytes) {
+        self.mark_fetched(index..index + 1);
         self.tick += 1;
         if let Some(slot) = self.blocks.iter_mut().find(|(i, _, _)| *i == index) {
             *slot = (index, block, self.tick);
@@ -69,5 +105,26 @@ impl BlockCache {
             }
         }
         self.blocks.push((index, block, self.tick));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fetched_ranges_merge_and_answer() {
+        let mut cache = BlockCache::default();
+        cache.mark_fetched(10..20);
+        cache.mark_fetched(30..40);
+        cache.mark_fetched(20..30);
+        assert_eq!(cache.fetched, vec![10..40]);
+        assert!(cache.was_fetched(10) && cache.was_fetched(39));
+        assert!(!cache.was_fetched(9) && !cache.was_fetched(40));
+        for i in 0..2 * FETCHED_RANGES as u64 {
+            cache.mark_fetched(100 + 2 * i..101 + 2 * i);
+        }
+        assert!(cache.fetched.len() <= FETCHED_RANGES);
+        assert!(cache.was_fetched(25), "the largest range stays");
     }
 }
