@@ -36,22 +36,21 @@ pub const BLOCK: u64 = 256 * 1024;
 /// Blocks kept per source: 8 MiB at most, whatever the object's size.
 const CACHED_BLOCKS: usize = 32;
 
-/// Blocks per request when reading straight on (2 MiB). Longer runs pay a
-/// bucket's latency less often (4 MiB runs printed an object 50 ms away
-/// 1.5× faster, BENCHMARKS.md), but two search workers taking 4 MiB runs
-/// each evict each other's from the 8 MiB cache before reading them, and
-/// fetch 1.5× the object.
-const MAX_RUN: u64 = 8;
+/// Blocks per request when reading straight on (4 MiB): long enough that a
+/// bucket's latency (~50 ms) is not most of a request's time, short enough
+/// that several fit in the memory budget (2 MiB runs printed an object
+/// 50 ms away no faster than `curl`; BENCHMARKS.md).
+const MAX_RUN: u64 = 16;
 
 /// Requests one object may have in flight for a reader going straight on:
 /// object stores serve each connection at a capped rate after ~20–100 ms,
 /// so throughput comes from several ranged GETs at once (as `aws s3 cp`
-/// does). At most `DEPTH × MAX_RUN` blocks (8 MiB) per object.
+/// does). At most `DEPTH × MAX_RUN` blocks (16 MiB) per object.
 const DEPTH: usize = 4;
 
 /// Runs in flight or arrived but not yet read, over all remote sources of
-/// the process: at most 24 MiB beside the caches, however many sources.
-const TOTAL_IN_FLIGHT: usize = 12;
+/// the process: at most 32 MiB beside the caches, however many sources.
+const TOTAL_IN_FLIGHT: usize = 8;
 
 /// Runs this far (in blocks) from where a reader goes on are dropped:
 /// nobody is coming for them.
@@ -281,11 +280,11 @@ impl RemoteSource {
     /// network works ahead of the reader.
     fn fetch_from(&self, index: u64, wanted: u64) -> io::Result<Bytes> {
         let last = (self.stat.len - 1) / BLOCK;
-        if let Some(run) = self.take_in_flight(index) {
+        if let Some(run) = self.in_flight_with(index) {
             let ahead = self.lock_cache().bump_streak();
-            let (first, blocks) = self.arrived(run)?;
-            self.request_ahead(index, first + blocks.len() as u64, ahead);
-            return Ok(block_of(blocks, index - first));
+            let block = self.block_from(&run, index)?;
+            self.request_ahead(index, run.first + run.count, ahead);
+            return Ok(block);
         }
         let ahead = {
             let mut cache = self.lock_cache();
@@ -297,12 +296,43 @@ impl RemoteSource {
             }
         }
         .max(wanted);
-        let count = ahead.min(MAX_RUN).min(last - index + 1);
+        // Up to the first block fetched before: a reader crossing into
+        // ground read already (a search chunk's last line, read on into
+        // the next chunk) wants one block, not a run of them again.
+        let most = ahead.min(MAX_RUN).min(last - index + 1);
+        let count = {
+            let cache = self.lock_cache();
+            (1..most)
+                .find(|&i| cache.was_fetched(index + i))
+                .unwrap_or(most)
+        };
+        // This run is listed too, while it travels, so that another reader
+        // wanting its blocks waits for it instead of fetching them again.
+        let run = RunRef {
+            first: index,
+            count,
+            slot: Arc::new(Slot::default()),
+        };
+        lock(&self.shared.in_flight).push(InFlight {
+            first: index,
+            count,
+            len: self.stat.len,
+            slot: run.slot.clone(),
+            // The reader's own run: one per reader, not one of the permits.
+            _permit: None,
+        });
+        self.lock_cache().mark_fetched(index..index + count);
         // The runs after this one go out first, so that they travel while
         // this one is waited for.
         self.request_ahead(index, index + count, ahead);
-        let blocks = self.fetch_blocks(index, count)?;
-        Ok(block_of(blocks, 0))
+        let answer = fetch_run(&self.shared, self.stat.len, index, count);
+        if let Err(e) = &answer {
+            run.slot.fill(answer.clone());
+            lock(&self.shared.in_flight).retain(|r| !Arc::ptr_eq(&r.slot, &run.slot));
+            return Err(e.clone().into_io(self.location()));
+        }
+        run.slot.fill(answer);
+        self.block_from(&run, index)
     }
 
     /// Fetches blocks `first..first + count` in one request and caches them.
@@ -313,27 +343,51 @@ impl RemoteSource {
         Ok(self.cache_run(first, count, data))
     }
 
-    /// The run in flight that holds block `index`, taken out of the list.
-    fn take_in_flight(&self, index: u64) -> Option<InFlight> {
-        let mut in_flight = lock(&self.shared.in_flight);
-        let at = in_flight
+    /// The run requested ahead that holds block `index`, if any.
+    fn in_flight_with(&self, index: u64) -> Option<RunRef> {
+        lock(&self.shared.in_flight)
             .iter()
-            .position(|run| run.len == self.stat.len && run.blocks().contains(&index))?;
-        Some(in_flight.remove(at))
+            .find(|run| run.len == self.stat.len && run.blocks().contains(&index))
+            .map(|run| RunRef {
+                first: run.first,
+                count: run.count,
+                slot: run.slot.clone(),
+            })
     }
 
-    /// Waits for `run` and caches it, as (first block, blocks). A run that
-    /// failed is fetched again here, with retries and reports (the request
-    /// ahead told no one: the reader might never have come).
-    fn arrived(&self, run: InFlight) -> io::Result<(u64, Vec<Bytes>)> {
-        let InFlight {
-            first, count, done, ..
-        } = run;
-        let blocks = match done.recv() {
-            Ok(Ok(data)) => self.cache_run(first, count, data),
-            _ => self.fetch_blocks(first, count)?,
+    /// Block `index` of `run`, once the run has arrived. Only that block
+    /// goes into the cache: the rest of the run waits outside it for its
+    /// reader, so runs requested ahead never push blocks out of the cache
+    /// before they are read (two search workers taking turns did). The
+    /// run is let go after its last block. A run that failed is fetched
+    /// again here, with retries and reports (the request ahead told no
+    /// one: the reader might never have come).
+    fn block_from(&self, run: &RunRef, index: u64) -> io::Result<Bytes> {
+        let arrived = run.slot.wait();
+        let last_of_run = index + 1 == run.first + run.count;
+        if last_of_run || arrived.is_err() {
+            lock(&self.shared.in_flight).retain(|r| !Arc::ptr_eq(&r.slot, &run.slot));
+        }
+        let data = match arrived {
+            Ok(data) => data,
+            Err(_) => {
+                let blocks = self.fetch_blocks(run.first, run.count)?;
+                return Ok(block_of(blocks, index - run.first));
+            }
         };
-        Ok((first, blocks))
+        let within = index - run.first;
+        let from = ((within * BLOCK) as usize).min(data.len());
+        let to = (((within + 1) * BLOCK) as usize).min(data.len());
+        let full = (BLOCK * (within + 1)).min(self.stat.len - run.first * BLOCK) as usize;
+        if data.len() < full {
+            self.shared.health.report(Problem::new(format!(
+                "{}: object is shorter than when opened (replaced?)",
+                self.location()
+            )));
+        }
+        let block = data.slice(from..to);
+        self.lock_cache().insert(index, block.clone());
+        Ok(block)
     }
 
     /// Requests, each on a thread of its own, the blocks from `from` up to
@@ -366,14 +420,19 @@ impl RemoteSource {
             let Some(permit) = Permit::try_take() else {
                 return;
             };
-            let (send, done) = std::sync::mpsc::sync_channel(1);
+            let slot = Arc::new(Slot::default());
             let shared = self.shared.clone();
             let first = next;
+            let filled = slot.clone();
             let started = std::thread::Builder::new()
                 .name("logweave-fetch-ahead".into())
                 .spawn(move || {
-                    // The reader may have moved on and dropped the receiver.
-                    let _ = send.send(fetch_once(&shared, len, first, count));
+                    // Readers wait for the slot: it is filled whatever happens.
+                    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        fetch_once(&shared, len, first, count)
+                    }))
+                    .unwrap_or_else(|_| Err(RemoteError::Other("the request failed".into())));
+                    filled.fill(answer);
                 });
             if started.is_err() {
                 return;
@@ -382,9 +441,10 @@ impl RemoteSource {
                 first,
                 count,
                 len,
-                done,
-                _permit: permit,
+                slot,
+                _permit: Some(permit),
             });
+            self.lock_cache().mark_fetched(first..first + count);
             next += count;
         }
     }
@@ -446,7 +506,7 @@ fn block_of(blocks: Vec<Bytes>, at: u64) -> Bytes {
 }
 
 /// A run of blocks requested ahead of a reader: being fetched, or arrived
-/// and waiting for the reader. It holds one of the process's
+/// and waiting for its blocks to be read. It holds one of the process's
 /// [`TOTAL_IN_FLIGHT`] permits until it is taken or dropped, so the bytes
 /// held for runs are bounded however many sources read at once.
 struct InFlight {
@@ -455,8 +515,43 @@ struct InFlight {
     /// The length of the snapshot that asked: another snapshot of the
     /// object (follow mode) fetches for itself.
     len: u64,
-    done: std::sync::mpsc::Receiver<Result<Bytes, RemoteError>>,
-    _permit: Permit,
+    slot: Arc<Slot>,
+    _permit: Option<Permit>,
+}
+
+/// What a reader needs of an [`InFlight`] run, taken out under the lock.
+struct RunRef {
+    first: u64,
+    count: u64,
+    slot: Arc<Slot>,
+}
+
+/// Where a run requested ahead lands; any number of readers may wait.
+#[derive(Default)]
+struct Slot {
+    answer: Mutex<Option<Result<Bytes, RemoteError>>>,
+    arrived: std::sync::Condvar,
+}
+
+impl Slot {
+    fn fill(&self, answer: Result<Bytes, RemoteError>) {
+        *lock(&self.answer) = Some(answer);
+        self.arrived.notify_all();
+    }
+
+    /// The answer, once there (requests time out, so this ends).
+    fn wait(&self) -> Result<Bytes, RemoteError> {
+        let mut answer = lock(&self.answer);
+        loop {
+            if let Some(answer) = answer.as_ref() {
+                return answer.clone();
+            }
+            answer = self
+                .arrived
+                .wait(answer)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
 }
 
 impl InFlight {
@@ -638,7 +733,8 @@ mod tests {
         }
         let requests = backend.requests.load(Ordering::SeqCst);
         assert!(
-            requests <= 201 / MAX_RUN as usize + 4,
+            // The ramp (1, 2, 4, 8 blocks), then full runs.
+            requests <= 201 / MAX_RUN as usize + 6,
             "{requests} requests"
         );
         assert_eq!(
@@ -740,6 +836,52 @@ mod tests {
             let at = offset as usize;
             assert_eq!(&buf[..n], &backend.data[at..at + n], "at {offset}");
         }
+    }
+
+    /// The search's pattern: two workers take 8 MiB chunks from the end
+    /// backwards, each read forwards in 1 MiB reads and 64 KiB on into the
+    /// chunk after it (for the line crossing the border), which was read
+    /// before. Each byte is fetched about once (it was 1.5× when that 64 KiB
+    /// fetched a whole run again).
+    #[test]
+    fn search_workers_going_backwards_over_chunks_fetch_each_byte_about_once() {
+        let len = 96 * BLOCK as usize;
+        let backend = Arc::new(Slow {
+            data: vec![7u8; len],
+            active: AtomicUsize::new(0),
+            most: AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
+        });
+        let source = RemoteSource::open(backend.clone(), Arc::new(Health::default())).unwrap();
+        let chunk = 8 * BLOCK;
+        let chunks = len as u64 / chunk;
+        let next = AtomicU64::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..2 {
+                scope.spawn(|| {
+                    let mut buf = vec![0u8; 4 * BLOCK as usize];
+                    loop {
+                        let taken = next.fetch_add(1, Ordering::SeqCst);
+                        if taken >= chunks {
+                            break;
+                        }
+                        let c = chunks - 1 - taken;
+                        let mut at = c * chunk;
+                        let end = ((c + 1) * chunk + 64 * 1024).min(len as u64);
+                        while at < end {
+                            let want = buf.len().min((end - at) as usize);
+                            at += source.read_full_at(at, &mut buf[..want]).unwrap() as u64;
+                        }
+                    }
+                });
+            }
+        });
+        let fetched = backend.bytes.load(Ordering::SeqCst);
+        assert!(
+            fetched <= len + len / 10,
+            "{:.2}× the object fetched",
+            fetched as f64 / len as f64
+        );
     }
 
     #[test]
