@@ -177,10 +177,13 @@ pub fn print_merged(
             .min(4),
         n => n,
     };
-    // Remote sources print on one merge: the network, not the CPU, sets the
-    // pace, and parallel slices would fetch each block boundary twice.
+    // Remote sources print on one merge: slices of several sources start
+    // where a bisection by time finds them, a ranged GET per step. A lone
+    // source is sliced by bytes (no bisection), so a filter over a remote
+    // object runs on all cores as over a file.
     let remote = (0..merge.source_count()).any(|i| merge.layout(i).source().is_remote());
-    let sliced = !remote
+    let lone = merge.source_count() == 1 && options.since.is_none() && options.until.is_none();
+    let sliced = (!remote || lone)
         && workers > 1
         && total >= PARALLEL_MIN_BYTES
         && merge.source_count() <= PARALLEL_MAX_SOURCES;

@@ -418,6 +418,23 @@ fn threads_never_change_the_output_also_on_unsorted_sources() {
             "--threads {threads} differs from --threads 1"
         );
     }
+    // A lone source is cut by bytes, not by time: also unsorted, with a
+    // filter that keeps most records and one that keeps a few.
+    // (over 16 MiB, or it is not cut at all).
+    let lone_dir = tempfile::tempdir().expect("tempdir");
+    let mut lone_bytes = fs::read(dir.path().join("attempt=1.log")).expect("read");
+    lone_bytes.extend(&unsorted);
+    assert!(lone_bytes.len() > 16 << 20);
+    write(lone_dir.path(), "lone.log", &lone_bytes);
+    let lone = lone_dir.path().join("lone.log");
+    let lone = lone.to_str().expect("utf-8");
+    for grep in ["INFO", "Poking|Traceback"] {
+        let one = run(&["--print", "--threads", "1", "--grep", grep, lone]);
+        let two = run(&["--print", "--threads", "2", "--grep", grep, lone]);
+        assert!(one.status.success() && !one.stdout.is_empty());
+        assert!(one.stdout == two.stdout, "--grep {grep}: threads differ");
+    }
+
     // And on sorted sources, slices tile the stream exactly.
     let sorted = generated("20MB", "text");
     let path = sorted.path().to_str().expect("utf-8");

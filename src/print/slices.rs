@@ -65,6 +65,11 @@ pub(super) fn print_parallel(
         return Ok(PrintStats::default());
     };
     let slices = layouts[largest].len().div_ceil(SLICE_BYTES).max(1) as usize;
+    // A lone source is cut by bytes: its merge is its records in file
+    // order, so a slice is the records starting in a byte range, found
+    // without bisecting by time (over a remote object, a request a step)
+    // and right also where the times go backwards.
+    let by_offset = layouts.len() == 1 && options.since.is_none() && options.until.is_none();
     let shared = Shared {
         next_index: AtomicUsize::new(0),
         stop: AtomicBool::new(false),
@@ -84,8 +89,17 @@ pub(super) fn print_parallel(
             scope.spawn(move || {
                 while let Some(index) = claim(shared, slices) {
                     let result = (|| {
-                        let from = slice_time(&mut boundary_reader, index, options)?;
-                        let to = slice_time(&mut boundary_reader, index + 1, options)?;
+                        let bounds = if by_offset {
+                            Bounds::Offsets(
+                                slice_offset(&mut boundary_reader, index)?,
+                                slice_offset(&mut boundary_reader, index + 1)?,
+                            )
+                        } else {
+                            Bounds::Times(
+                                slice_time(&mut boundary_reader, index, options)?,
+                                slice_time(&mut boundary_reader, index + 1, options)?,
+                            )
+                        };
                         let mut buf = shared
                             .pool
                             .lock()
@@ -94,7 +108,7 @@ pub(super) fn print_parallel(
                             .flatten()
                             .unwrap_or_default();
                         buf.clear();
-                        run_slice(&mut worker, index, from, to, options, buf)
+                        run_slice(&mut worker, index, bounds, options, buf)
                     })();
                     let failed = result.is_err();
                     if send.send(result).is_err() || failed {
@@ -144,25 +158,49 @@ fn slice_time(
     Ok(t.max(lowest))
 }
 
+/// `B_index`: where slice `index` of a lone source starts, a record
+/// boundary at or after byte `index × SLICE_BYTES`.
+fn slice_offset(reader: &mut crate::record::RecordReader, index: usize) -> io::Result<u64> {
+    reader.boundary_at_or_after(index as u64 * SLICE_BYTES)
+}
+
+/// What a slice holds: the records with `from ≤ t < to`, or (one source)
+/// the records starting in `from..to`.
+#[derive(Clone, Copy)]
+enum Bounds {
+    Times(i64, i64),
+    Offsets(u64, u64),
+}
+
 fn run_slice(
     merge: &mut Merge,
     index: usize,
-    from: i64,
-    to: i64,
+    bounds: Bounds,
     options: &PrintOptions,
     mut bytes: Vec<u8>,
 ) -> io::Result<SliceOut> {
-    if index == 0 && options.since.is_none() {
-        merge.seek_start();
-    } else {
-        merge.seek_time(from)?;
-    }
+    let (limit, end_offset) = match bounds {
+        Bounds::Times(from, to) => {
+            if index == 0 && options.since.is_none() {
+                merge.seek_start();
+            } else {
+                merge.seek_time(from)?;
+            }
+            (to.min(options.until.unwrap_or(i64::MAX)), None)
+        }
+        Bounds::Offsets(from, to) => {
+            merge.seek(&Cursor(vec![from]));
+            (i64::MAX, Some(to))
+        }
+    };
     let start = merge.cursor();
-    let limit = to.min(options.until.unwrap_or(i64::MAX));
     if !options.prefilter.is_empty() {
         // `--grep`: a slice whose bytes hold no matching line at all prints
         // nothing, and is not merged (a SIMD scan instead of a merge).
-        merge.seek_time(limit)?;
+        match end_offset {
+            Some(to) => merge.seek(&Cursor(vec![to])),
+            None => merge.seek_time(limit)?,
+        }
         let end = merge.cursor();
         let mut any = false;
         for s in 0..merge.source_count() {
@@ -188,6 +226,10 @@ fn run_slice(
     let mut stats = PrintStats::default();
     let mut complete = true;
     while let Some(record) = merge.next_record_before(limit)? {
+        if end_offset.is_some_and(|to| record.record.start >= to) {
+            merge.unread(&record);
+            break;
+        }
         if record.record.len() > SLICE_MAX_OUTPUT.saturating_sub(bytes.len()) as u64 {
             // Too big to buffer: leave it to the writer's streaming merge.
             merge.unread(&record);

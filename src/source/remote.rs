@@ -546,10 +546,7 @@ impl Slot {
             if let Some(answer) = answer.as_ref() {
                 return answer.clone();
             }
-            answer = self
-                .arrived
-                .wait(answer)
-                .unwrap_or_else(|e| e.into_inner());
+            answer = self.arrived.wait(answer).unwrap_or_else(|e| e.into_inner());
         }
     }
 }
