@@ -13,7 +13,23 @@ use logweave::config::Config;
 use logweave::run::{self, Outcome, RunError, Settings};
 use logweave::source::{describe_io_error, remote};
 
+/// One glibc malloc arena for the whole process. Remote reads allocate
+/// their 4 MiB runs on the I/O runtime's threads and free them on the
+/// reader's, and with an arena per thread the freed memory stayed mapped:
+/// `--print` of an 834 MB object peaked at 54 MB, 46–49 MB with one arena
+/// (and ran no slower; BENCHMARKS.md). Nothing here allocates in a loop
+/// across threads, so the arena's lock is not contended.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator settings; called before any
+    // thread starts.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
 fn main() -> ExitCode {
+    one_malloc_arena();
     let cli = Cli::parse();
     // A folder may hold thousands of logs; beyond the limit the descriptor
     // pool closes and reopens files, but the higher the limit, the rarer.

@@ -49,8 +49,9 @@ const MAX_RUN: u64 = 16;
 const DEPTH: usize = 4;
 
 /// Runs in flight or arrived but not yet read, over all remote sources of
-/// the process: at most 32 MiB beside the caches, however many sources.
-const TOTAL_IN_FLIGHT: usize = 8;
+/// the process: at most 48 MiB beside the caches, however many sources
+/// (each gets a fair share, at most [`DEPTH`]).
+const TOTAL_IN_FLIGHT: usize = 12;
 
 /// Runs this far (in blocks) from where a reader goes on are dropped:
 /// nobody is coming for them.
@@ -187,6 +188,15 @@ struct Shared {
     latest: Mutex<Option<(Instant, Stat)>>,
 }
 
+/// Remote objects open now, to share the permits for runs ahead.
+static OBJECTS: AtomicUsize = AtomicUsize::new(0);
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        OBJECTS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// How often follow mode asks a server for an object's length.
 const RESTAT: Duration = Duration::from_secs(1);
 
@@ -199,6 +209,7 @@ impl RemoteSource {
 
     /// A source over an object whose size is already known.
     pub fn with_stat(backend: Arc<dyn RangeBackend>, stat: Stat, health: Arc<Health>) -> Self {
+        OBJECTS.fetch_add(1, Ordering::Relaxed);
         Self {
             shared: Arc::new(Shared {
                 backend,
@@ -288,7 +299,9 @@ impl RemoteSource {
         }
         let ahead = {
             let mut cache = self.lock_cache();
-            if index > 0 && cache.contains(index - 1) {
+            // Fetched, not only read: another worker may be reading the
+            // run before this block right now.
+            if index > 0 && cache.was_fetched(index - 1) {
                 cache.bump_streak()
             } else {
                 cache.streak = 0;
@@ -318,8 +331,9 @@ impl RemoteSource {
             count,
             len: self.stat.len,
             slot: run.slot.clone(),
+            unread: all_unread(count),
             // The reader's own run: one per reader, not one of the permits.
-            _permit: None,
+            permit: None,
         });
         self.lock_cache().mark_fetched(index..index + count);
         // The runs after this one go out first, so that they travel while
@@ -358,15 +372,27 @@ impl RemoteSource {
     /// Block `index` of `run`, once the run has arrived. Only that block
     /// goes into the cache: the rest of the run waits outside it for its
     /// reader, so runs requested ahead never push blocks out of the cache
-    /// before they are read (two search workers taking turns did). The
-    /// run is let go after its last block. A run that failed is fetched
+    /// before they are read (two search workers taking turns did). A run
+    /// that failed is fetched
     /// again here, with retries and reports (the request ahead told no
     /// one: the reader might never have come).
     fn block_from(&self, run: &RunRef, index: u64) -> io::Result<Bytes> {
         let arrived = run.slot.wait();
-        let last_of_run = index + 1 == run.first + run.count;
-        if last_of_run || arrived.is_err() {
-            lock(&self.shared.in_flight).retain(|r| !Arc::ptr_eq(&r.slot, &run.slot));
+        {
+            // Let go of the run once each of its blocks was read: readers
+            // do not go in order (a print slice looks up where the next
+            // slice starts before it reads its own).
+            let mut in_flight = lock(&self.shared.in_flight);
+            if let Some(at) = in_flight
+                .iter()
+                .position(|r| Arc::ptr_eq(&r.slot, &run.slot))
+            {
+                let entry = &mut in_flight[at];
+                entry.unread &= !(1u32 << (index - run.first));
+                if entry.unread == 0 || arrived.is_err() {
+                    in_flight.remove(at);
+                }
+            }
         }
         let data = match arrived {
             Ok(data) => data,
@@ -385,7 +411,13 @@ impl RemoteSource {
                 self.location()
             )));
         }
-        let block = data.slice(from..to);
+        // A copy, so that the run's buffer goes with its last block rather
+        // than when the cache lets go of the last of its blocks.
+        let block = if run.count == 1 {
+            data.slice(from..to)
+        } else {
+            Bytes::copy_from_slice(&data[from..to])
+        };
         self.lock_cache().insert(index, block.clone());
         Ok(block)
     }
@@ -404,7 +436,10 @@ impl RemoteSource {
             run.len == len && run.first + run.count + FAR > reader && run.first < reader + FAR
         });
         let mut next = from;
-        while next < end && in_flight.len() < DEPTH {
+        // A fair share of the permits: the merge of three objects waits
+        // for the slowest, so one object must not hold them all.
+        let share = (TOTAL_IN_FLIGHT / OBJECTS.load(Ordering::Relaxed).max(1)).clamp(1, DEPTH);
+        while next < end && in_flight.iter().filter(|run| run.permit.is_some()).count() < share {
             let missing = |b: u64| {
                 !in_flight.iter().any(|run| run.blocks().contains(&b))
                     && !self.lock_cache().was_fetched(b)
@@ -442,7 +477,8 @@ impl RemoteSource {
                 count,
                 len,
                 slot,
-                _permit: Some(permit),
+                unread: all_unread(count),
+                permit: Some(permit),
             });
             self.lock_cache().mark_fetched(first..first + count);
             next += count;
@@ -516,7 +552,16 @@ struct InFlight {
     /// object (follow mode) fetches for itself.
     len: u64,
     slot: Arc<Slot>,
-    _permit: Option<Permit>,
+    /// Its blocks not read yet, one bit each.
+    unread: u32,
+    permit: Option<Permit>,
+}
+
+/// The `unread` bits of a run of `count` blocks (at most [`MAX_RUN`]).
+fn all_unread(count: u64) -> u32 {
+    const _: () = assert!(MAX_RUN <= 32, "a run's blocks fit in `unread`");
+    1u32.checked_shl(count as u32)
+        .map_or(u32::MAX, |bit| bit - 1)
 }
 
 /// What a reader needs of an [`InFlight`] run, taken out under the lock.

@@ -81,11 +81,6 @@ impl BlockCache {
         self.fetched.get(at).is_some_and(|r| r.start <= index)
     }
 
-    /// Whether block `index` is held, without counting it as used.
-    pub(super) fn contains(&self, index: u64) -> bool {
-        self.blocks.iter().any(|(i, _, _)| *i == index)
-    }
-
     pub(super) fn insert(&mut self, index: u64, block: Bytes) {
         self.mark_fetched(index..index + 1);
         self.tick += 1;
