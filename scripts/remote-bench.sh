@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Remote sources as a user meets them (BENCHMARKS.md, "Remote sources").
 #
-# 1. The viewer (tests/remote_bench.rs, in a pty): first screen and `G` of an
-#    ~834 MB object from the Range HTTP server and from moto's S3 server.
+# 1. The viewer (tests/remote_bench.rs, in a pty): first screen, `G` and a
+#    search that finds nothing in an ~834 MB object from the Range HTTP
+#    server and from moto's S3 server (LOGWEAVE_BENCH_NO_S3=1: not moto).
 # 2. Reading whole objects (`--print`, and `--print --grep` of a pattern
 #    found nowhere) against `curl` of the same URLs, from the Range HTTP
 #    server as is and slowed down like a bucket in another building
 #    (LATENCY_MS before each answer's first byte, RATE_MB_S per connection):
 #    one object, and the attempt's three objects at once.
 #
-# Prints Markdown table rows. Needs /usr/bin/time and curl.
+# Prints Markdown table rows. Needs /usr/bin/time and curl. SKIP_VIEWER=1 or
+# SKIP_TABLES=1 leaves out part 1 or 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${SIZE:-1380MB}   # the attempt's main log is ~60 % of the set: ~834 MB
@@ -28,6 +30,8 @@ if [ "${SKIP_VIEWER:-}" != 1 ]; then
     LOGWEAVE_BENCH_OBJECT="$dir/attempt=1.log" \
         cargo test --release --quiet --test remote_bench -- --ignored --nocapture 2>/dev/null | grep '^BENCH'
 fi
+
+[ "${SKIP_TABLES:-}" = 1 ] && exit 0
 
 servers=()
 trap 'kill "${servers[@]}" 2>/dev/null' EXIT

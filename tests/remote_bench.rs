@@ -52,8 +52,23 @@ fn measure(url: &str, env: &[(&str, &str)], stats_file: &std::path::Path) -> Str
     tui.send("q");
     assert!(tui.wait_exit());
     let (both_requests, both_bytes) = stats(stats_file);
+
+    // Session 3: a search that finds nothing, from the first screen: every
+    // byte of the object, read by the search workers.
+    let mut tui = Tui::spawn_env(&[url], 40, 160, env);
+    tui.poll = Duration::from_millis(2);
+    tui.time_until("the first screen", |t| t.status().contains("TOP"));
+    let t0 = Instant::now();
+    tui.send("/no such text anywhere\r");
+    tui.time_until("the search", |t| t.text().contains("not found"));
+    let search = t0.elapsed();
+    let search_rss = tui.peak_rss_kib().unwrap_or(0);
+    tui.send("q");
+    assert!(tui.wait_exit());
+    let (search_requests, search_bytes) = stats(stats_file);
     format!(
-        "first_screen_ms={:.1} first_requests={} first_kib={} G_ms={:.1} G_requests={} G_kib={} viewer_rss_mb={:.1}",
+        "first_screen_ms={:.1} first_requests={} first_kib={} G_ms={:.1} G_requests={} G_kib={} viewer_rss_mb={:.1} \
+         search_s={:.2} search_requests={search_requests} search_mb={:.0} search_rss_mb={:.1}",
         first.as_secs_f64() * 1000.0,
         first_requests,
         first_bytes / 1024,
@@ -61,6 +76,9 @@ fn measure(url: &str, env: &[(&str, &str)], stats_file: &std::path::Path) -> Str
         both_requests.saturating_sub(first_requests),
         both_bytes.saturating_sub(first_bytes) / 1024,
         rss as f64 / 1024.0,
+        search.as_secs_f64(),
+        search_bytes as f64 / 1e6,
+        search_rss as f64 / 1024.0,
     )
 }
 
@@ -132,6 +150,9 @@ fn remote_bench() {
         bytes as f64 / 1e6,
     );
 
+    if std::env::var_os("LOGWEAVE_BENCH_NO_S3").is_some() {
+        return;
+    }
     servers::s3_put("bench", &[("attempt=1.log".into(), object.clone())]);
     let env: Vec<(&str, String)> = servers::s3_env(servers::s3_server());
     let mut env_refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
