@@ -249,6 +249,15 @@ pub struct OpenArgs {
     #[arg(long, value_name = "N", env = "LOGWEAVE_THREADS", help_heading = OUTPUT)]
     pub threads: Option<usize>,
 
+    /// Most bytes to spool from one stream: stdin, a pipe or device, a
+    /// decompressed file, a download [default: 8GB].
+    ///
+    /// Streams are copied to an unlinked temporary file in $TMPDIR as they
+    /// arrive; at this size the copy stops and says so, and what arrived
+    /// stays readable (a 1 MB gzip bomb does not fill the disk).
+    #[arg(long, value_name = "SIZE", env = "LOGWEAVE_SPOOL_MAX", value_parser = crate::gen::parse_size, help_heading = OUTPUT)]
+    pub spool_max: Option<u64>,
+
     /// Only records at or after this time.
     ///
     /// RFC 3339 (2024-12-20T10:15:00Z), or 'YYYY-MM-DD HH:MM[:SS[.fff]]' in
@@ -309,6 +318,7 @@ impl OpenArgs {
         self.tag |= outer.tag;
         self.no_dedup |= outer.no_dedup;
         self.threads = self.threads.or(outer.threads);
+        self.spool_max = self.spool_max.or(outer.spool_max);
         self.since = self.since.take().or(outer.since);
         self.until = self.until.take().or(outer.until);
         self.tz = self.tz.take().or(outer.tz);

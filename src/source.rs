@@ -294,9 +294,10 @@ pub enum OpenError {
     /// The OS refused (missing file, permissions, …).
     #[error("cannot open '{path}': {problem}")]
     Io { path: String, problem: Problem },
-    /// Something that is neither a regular file nor a directory.
-    #[error("cannot open '{path}': not a regular file")]
-    Special { path: String },
+    /// Something that is neither a file, a folder, a pipe nor a character
+    /// device (a socket, a block device): `kind` says which.
+    #[error("cannot open '{path}': {kind}, not a file, folder, pipe or device")]
+    Special { path: String, kind: &'static str },
     /// A directory without any regular file inside.
     #[error("cannot open '{path}': directory holds no files")]
     EmptyDir { path: String },
@@ -322,7 +323,7 @@ impl OpenError {
     pub fn path(&self) -> &str {
         match self {
             OpenError::Io { path, .. }
-            | OpenError::Special { path }
+            | OpenError::Special { path, .. }
             | OpenError::EmptyDir { path }
             | OpenError::Remote { path, .. }
             | OpenError::Loop { path, .. }
@@ -334,7 +335,9 @@ impl OpenError {
     pub fn problem(&self) -> Problem {
         match self {
             OpenError::Io { problem, .. } | OpenError::Remote { problem, .. } => problem.clone(),
-            OpenError::Special { .. } => Problem::new("not a regular file"),
+            OpenError::Special { kind, .. } => {
+                Problem::new(format!("{kind}, not a file, folder, pipe or device"))
+            }
             OpenError::EmptyDir { .. } => Problem::new("directory holds no files"),
             OpenError::Loop { target, .. } => {
                 Problem::new(format!("file system loop back to {target}"))

@@ -34,6 +34,8 @@ pub struct Settings {
     pub tag: bool,
     /// Print workers (0: one per core, at most 4).
     pub threads: usize,
+    /// Most bytes one spooled stream may take (`--spool-max`).
+    pub spool_max: u64,
     /// The zone the viewer shows times in and reads `:` jumps in.
     pub display_zone: Zone,
     pub view: ViewOptions,
@@ -71,6 +73,15 @@ impl Settings {
                 "--since/--until do not combine with -f yet".into(),
             ));
         }
+        let spool_max = args.spool_max.unwrap_or(crate::source::spool::DEFAULT_CAP);
+        if spool_max == 0 {
+            return Err(RunError::Usage(
+                "--spool-max must be more than 0 bytes".into(),
+            ));
+        }
+        // Every spool of the run obeys it, also those started before the
+        // sources are gathered (an Airflow API download).
+        crate::source::spool::set_cap(spool_max);
         Ok(Settings {
             sources: args.sources.clone(),
             interactive,
@@ -84,6 +95,7 @@ impl Settings {
             },
             tag: args.tag,
             threads: args.threads.or(config.threads).unwrap_or(0),
+            spool_max,
             display_zone,
             view: ViewOptions {
                 no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),

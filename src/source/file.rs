@@ -23,13 +23,14 @@ pub struct FileSource {
 
 impl FileSource {
     /// Opens a regular file; refuses fifos, devices and sockets because they
-    /// cannot be read at an offset.
+    /// cannot be read at an offset (`open_file` spools pipes and devices).
     pub fn open(path: &Path) -> Result<Self, OpenError> {
         let file = File::open(path).map_err(|e| io_error(path, &e))?;
         let meta = file.metadata().map_err(|e| io_error(path, &e))?;
         if !meta.is_file() {
             return Err(OpenError::Special {
                 path: path.display().to_string(),
+                kind: kind_of(&meta.file_type()),
             });
         }
         let identity = (meta.dev(), meta.ino());
@@ -104,5 +105,23 @@ impl Source for MemSource {
         let n = buf.len().min(self.0.len() - start);
         buf[..n].copy_from_slice(&self.0[start..start + n]);
         Ok(n)
+    }
+}
+
+/// What a path that is not a regular file is, for messages.
+pub(crate) fn kind_of(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a folder"
+    } else if kind.is_fifo() {
+        "a pipe"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
     }
 }

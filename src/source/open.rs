@@ -97,7 +97,30 @@ impl Opener {
 
 /// Opens a local file; a `.gz` or `.zst` one (by its magic bytes) starts
 /// decompressing into a spool.
+///
+/// A pipe (`<(kubectl logs …)`, a named FIFO) or a character device is read
+/// as a stream into a spool, like stdin: it cannot be read at an offset,
+/// and what came through it cannot be read again. The spool's cap
+/// (`--spool-max`) ends an endless one such as `/dev/zero`.
 pub fn open_file(path: &Path, label: String) -> Result<SourceEntry, OpenError> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = std::fs::metadata(path)
+        .map_err(|e| io_error(path, &e))?
+        .file_type();
+    if kind.is_fifo() || kind.is_char_device() {
+        let what = if kind.is_fifo() { "pipe" } else { "device" };
+        return std::fs::File::open(path)
+            .and_then(|stream| spool::Spool::start(path.to_path_buf(), label, what, stream))
+            .and_then(spooled)
+            .map_err(|e| io_error(path, &e));
+    }
+    if !kind.is_file() {
+        // A socket cannot even be opened (ENXIO): say what it is instead.
+        return Err(OpenError::Special {
+            path: path.display().to_string(),
+            kind: super::file::kind_of(&kind),
+        });
+    }
     let source = FileSource::open(path)?;
     let compression = compressed::Compression::sniff(&source).map_err(|e| io_error(path, &e))?;
     if let Some(compression) = compression {

@@ -17,6 +17,26 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::{FileSource, FollowTarget, Growable, Health, Problem, Source, SourceEntry};
 
+/// Bytes one spool may take by default (`--spool-max`): above any log a
+/// task writes, below what fills a temp folder unnoticed.
+pub const DEFAULT_CAP: u64 = 8_000_000_000;
+
+static CAP: AtomicU64 = AtomicU64::new(DEFAULT_CAP);
+
+/// Sets the most bytes each spool of the process takes (`--spool-max`).
+pub fn set_cap(bytes: u64) {
+    CAP.store(bytes.max(1), Ordering::Relaxed);
+}
+
+/// A size as `--spool-max` takes it (decimal units): "8.0 GB", "5.0 MB".
+fn human(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1_000_000_000 => format!("{:.1} GB", b as f64 / 1e9),
+        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b => crate::source::count(b, "byte"),
+    }
+}
+
 /// A running spool.
 pub struct Spool {
     file: FileSource,
@@ -74,6 +94,7 @@ impl Spool {
         let file = FileSource::from_file(opened?)?;
         let written = Arc::new(AtomicU64::new(0));
         let (counter, reporter) = (written.clone(), health.clone());
+        let cap = CAP.load(Ordering::Relaxed);
         let handle = std::thread::Builder::new()
             .name(format!("spool-{what}"))
             .spawn(move || {
@@ -85,10 +106,24 @@ impl Spool {
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                         Err(e) => break Err(e),
                     };
-                    if let Err(e) = writer.write_all(&buf[..n]) {
+                    let at = counter.load(Ordering::Acquire);
+                    let room = cap.saturating_sub(at).min(n as u64) as usize;
+                    if let Err(e) = writer.write_all(&buf[..room]) {
                         break Err(e);
                     }
-                    counter.fetch_add(n as u64, Ordering::Release);
+                    counter.fetch_add(room as u64, Ordering::Release);
+                    if room < n {
+                        // The rest is not read: a decompression bomb or an
+                        // endless device stops here, the disk stays usable.
+                        reporter.report(
+                            Problem::new(format!(
+                                "{what} stopped at {}, the spool's limit; what came before is shown",
+                                human(cap)
+                            ))
+                            .with_tip("raise it with --spool-max SIZE (or LOGWEAVE_SPOOL_MAX)"),
+                        );
+                        break Ok(());
+                    }
                 };
                 if let Err(e) = &result {
                     let at = counter.load(Ordering::Acquire);
@@ -176,6 +211,38 @@ mod tests {
             self.0.drain(..n);
             Ok(n)
         }
+    }
+
+    /// An endless stream of zeros, like /dev/zero or a gzip bomb.
+    struct Endless;
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            buf.fill(b'0');
+            Ok(buf.len())
+        }
+    }
+
+    #[test]
+    fn a_stream_beyond_the_cap_stops_there_and_says_so() {
+        // The cap is process-wide: this is the only test that sets it.
+        set_cap(1_000_000);
+        let mut spool = Spool::start("z".into(), "z".into(), "device", Endless).unwrap();
+        set_cap(DEFAULT_CAP);
+        assert!(spool.wait().is_ok(), "stopping at the cap is not a failure");
+        let entry = spool.entry().unwrap();
+        assert_eq!(entry.source.len(), 1_000_000);
+        let problem = spool.health().problem().unwrap();
+        assert!(
+            problem
+                .to_string()
+                .contains("device stopped at 1.0 MB, the spool's limit"),
+            "{problem}"
+        );
+        assert!(
+            format!("{problem:?}").contains("--spool-max"),
+            "{problem:?}"
+        );
     }
 
     #[test]
