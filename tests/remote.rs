@@ -659,3 +659,41 @@ fn following_an_azure_blob_shows_what_it_gains_and_a_replaced_one_restarts() {
     tui.press("q");
     assert!(tui.wait_exit());
 }
+
+#[test]
+fn misbehaving_servers_fail_alone_with_a_clear_message_and_never_mislead() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "6MB");
+    let server = range_server(dir.path());
+    let other = dir.path().join("attempt=1.log.trigger.42.log");
+    let other_arg = other.display().to_string();
+    let others_only = std::fs::read(&other).unwrap();
+    let cases = [
+        // A login page instead of the log: not shown as if it were one.
+        ("html", "the server answered with an HTML page, not a log"),
+        // Another range than the one asked for: bytes from elsewhere in
+        // the file would be shown in the wrong place.
+        (
+            "shifted",
+            "the server answered bytes 1-262144 (262144 bytes) when asked for 0-262143",
+        ),
+        // A body cut short of its Content-Length, every time.
+        ("short", "end of file before message length reached"),
+    ];
+    for (mode, message) in cases {
+        let url = format!("{}/{mode}/attempt=1.log", server.url());
+        let out = logweave(&["--print", &url, &other_arg], &[]);
+        assert_eq!(out.status.code(), Some(1), "{mode}: {}", stderr(&out));
+        assert!(
+            out.stdout == others_only,
+            "{mode}: the other source is printed whole"
+        );
+        assert!(stderr(&out).contains(message), "{mode}: {}", stderr(&out));
+    }
+    // Every third connection dropped without an answer: retries make the
+    // output whole.
+    let url = format!("{}/reset/attempt=1.log", server.url());
+    let out = logweave(&["--print", &url], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout == std::fs::read(dir.path().join("attempt=1.log")).unwrap());
+}

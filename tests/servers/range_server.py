@@ -8,7 +8,11 @@ that dies part-way through a read (until POST /_heal), and at /cut/<path>
 with files over 64 KiB sent half-way and the connection then closed, like
 a server that drops a long answer mid-stream, and at /slow/<path> with
 files over 64 KiB answered only after 3 s, like Airflow reading a whole
-log before its first byte. A query string is ignored. GET /_stats returns
+log before its first byte. Misbehaving on purpose: /html/<path> answers
+every request `200` with an HTML login page, /shifted/<path> answers each
+range one byte later than asked (saying so in `Content-Range`), /short/<path> sends half of
+each range and closes the connection, /reset/<path> drops every third
+connection without an answer. A query string is ignored. GET /_stats returns
 the requests and body bytes served so far, and the most requests it had
 at once, as JSON; POST /_reset zeroes them.
 
@@ -75,11 +79,25 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def serve(self, head):
-        match = re.match(r"^/(files|whole|flaky|halfway|cut|slow)/([^?]*)", self.path)
+        match = re.match(
+            r"^/(files|whole|flaky|halfway|cut|slow|html|shifted|short|reset)/([^?]*)", self.path
+        )
         if not match:
             self.reply(404, b"not found")
             return
         mode, rel = match.groups()
+        if mode == "html":
+            page = b"<!DOCTYPE html><html><body><form>Sign in</form></body></html>"
+            self.reply(200, page, [("Content-Type", "text/html; charset=utf-8")])
+            return
+        if mode == "reset":
+            with LOCK:
+                FLAKY["n"] += 1
+                drop = FLAKY["n"] % 3 == 0
+            if drop:
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
         if mode == "flaky":
             with LOCK:
                 FLAKY["n"] += 1
@@ -105,6 +123,9 @@ class Handler(BaseHTTPRequestHandler):
                     self.reply(416, b"", [("Content-Range", f"bytes */{size}")])
                     return
                 status = 206
+                if mode == "shifted" and end < size:
+                    # Another range than asked for, said as such.
+                    start, end = start + 1, end + 1
                 if mode == "halfway" and start >= size // 2 and not HEALED["halfway"]:
                     self.reply(500, b"stopped answering")
                     return
@@ -130,6 +151,9 @@ class Handler(BaseHTTPRequestHandler):
                 ACTIVE["n"] -= 1
 
     def send_body(self, path, mode, start, end):
+        if mode == "short":
+            end = start + (end - start) // 2
+            self.close_connection = True
         if mode == "cut" and end - start > 64 * 1024:
             end = start + (end - start) // 2
             self.close_connection = True

@@ -113,6 +113,11 @@ impl HttpBackend {
                 len: total_len(response.headers()).unwrap_or(0),
                 version,
             })),
+            // A login page or a proxy's error page, not a log: showing it
+            // as one would hide what went wrong.
+            StatusCode::OK if is_html(response.headers()) => Err(RemoteError::Other(
+                "the server answered with an HTML page, not a log (a login or proxy page?)".into(),
+            )),
             StatusCode::OK => Ok(Probe::Whole(BodyReader {
                 response: Some(response),
                 pending: Bytes::new(),
@@ -143,11 +148,12 @@ impl RangeBackend for HttpBackend {
         let header = format!("bytes={}-{}", range.start, range.end - 1);
         let request = client().get(&self.url).headers(self.headers(&header)?);
         let wanted = (range.end - range.start) as usize;
-        let (status, body) = block_on(async move {
+        let (status, answered, body) = block_on(async move {
             let mut response = request.send().await?;
             let status = response.status();
+            let answered = content_range_span(response.headers());
             if status != StatusCode::PARTIAL_CONTENT {
-                return Ok((status, Bytes::new()));
+                return Ok((status, answered, Bytes::new()));
             }
             // Into one buffer of the size asked for: collecting the chunks
             // would hold them and a growing copy at once.
@@ -155,11 +161,31 @@ impl RangeBackend for HttpBackend {
             while let Some(chunk) = response.chunk().await? {
                 body.extend_from_slice(&chunk);
             }
-            Ok((status, body.freeze()))
+            Ok((status, answered, body.freeze()))
         })
         .map_err(transport)?;
         match status {
-            StatusCode::PARTIAL_CONTENT => Ok(body),
+            // Bytes from elsewhere in the file would be shown as if they
+            // were these: a server that answers another range than asked
+            // is an error, not data.
+            StatusCode::PARTIAL_CONTENT => match answered {
+                Some((from, to))
+                    if from == range.start
+                        && to < range.end
+                        && body.len() as u64 == to - from + 1 =>
+                {
+                    Ok(body)
+                }
+                Some((from, to)) => Err(RemoteError::Other(format!(
+                    "the server answered bytes {from}-{to} ({} bytes) when asked for {}-{}",
+                    body.len(),
+                    range.start,
+                    range.end - 1
+                ))),
+                None => Err(RemoteError::Other(
+                    "the server's partial answer has no valid Content-Range".into(),
+                )),
+            },
             // The object shrank below the range: nothing there any more.
             StatusCode::RANGE_NOT_SATISFIABLE => Ok(Bytes::new()),
             StatusCode::OK => Err(RemoteError::Other(
@@ -214,7 +240,28 @@ impl Read for BodyReader {
 
 /// `Content-Range: bytes 0-0/12345` (or `bytes */12345`) → 12345.
 fn total_len(headers: &HeaderMap) -> Option<u64> {
+    content_range_total(headers.get(CONTENT_RANGE)?.to_str().ok()?)
+}
+
+fn is_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"))
+}
+
+/// `Content-Range: bytes 100-199/12345` → (100, 199).
+fn content_range_span(headers: &HeaderMap) -> Option<(u64, u64)> {
     let value = headers.get(CONTENT_RANGE)?.to_str().ok()?;
+    let span = value.trim().strip_prefix("bytes ")?.split('/').next()?;
+    let (from, to) = span.split_once('-')?;
+    let (from, to) = (from.trim().parse().ok()?, to.trim().parse().ok()?);
+    (from <= to).then_some((from, to))
+}
+
+/// The total length a `Content-Range` value states (`bytes 0-0/12345` →
+/// 12345); `None` for `*` or anything else.
+pub fn content_range_total(value: &str) -> Option<u64> {
     value.rsplit('/').next()?.trim().parse().ok()
 }
 
