@@ -12,6 +12,7 @@ pub mod config;
 pub mod engine;
 pub mod follow;
 pub mod gen;
+pub mod invariants;
 pub mod merge;
 pub mod overview;
 pub mod print;

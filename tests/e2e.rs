@@ -909,3 +909,40 @@ fn a_stream_that_begins_after_the_viewer_opened_fills_the_screen_without_follow_
     });
     assert!(!tui.status().contains("FOLLOW"), "without follow mode");
 }
+
+/// What a terminal at 2 a.m. goes through: squeezed to one cell and back,
+/// a storm of resizes, a regex too big to compile, with a 1 MB line on
+/// screen. The viewer keeps answering.
+#[test]
+fn the_viewer_survives_tiny_terminals_resize_storms_and_hostile_regexes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::from("2024-12-20T10:00:00Z INFO before the long line\n");
+    text.push_str("2024-12-20T10:00:01Z ");
+    text.push_str(&"a".repeat(1 << 20));
+    text.push('\n');
+    text.push_str("2024-12-20T10:00:02Z INFO after the long line\n");
+    std::fs::write(dir.path().join("long.log"), &text).expect("write");
+    let mut tui = Tui::spawn(&[path(&dir.path().join("long.log"))], ROWS, COLS);
+    tui.wait_for_text("after the long line");
+
+    tui.resize(1, 1);
+    tui.settle();
+    for i in 0..20u16 {
+        tui.resize(5 + i, 20 + 4 * i);
+    }
+    tui.resize(ROWS, COLS);
+    tui.wait_for("a redraw at the full size", |t| {
+        t.text().contains("after the long line") && t.rows().len() == ROWS as usize
+    });
+
+    // Too big for the regex engine's size limit: said, not hung.
+    tui.send("/a{1000}{1000}{1000}\r");
+    tui.wait_for("the size limit", |t| t.status().contains("invalid regex"));
+
+    tui.send("/after the\r");
+    tui.wait_for("a later search to work", |t| {
+        t.status().contains("hit") || t.text().contains("after the long line")
+    });
+    tui.press("q");
+    assert!(tui.wait_exit());
+}

@@ -137,6 +137,9 @@ pub fn display_marked(
                     col += 2;
                 }
                 '\u{80}'..='\u{9f}'
+                // The Arabic letter mark is a bidi control too (found by
+                // the `terminal` fuzz target).
+                | '\u{61c}'
                 | '\u{200b}'..='\u{200f}'
                 | '\u{202a}'..='\u{202e}'
                 | '\u{2066}'..='\u{2069}' => {
@@ -362,6 +365,7 @@ mod tests {
         assert_eq!(plain(b"\x1b[31mred\x1b[0m"), "^[[31mred^[[0m");
         assert_eq!(plain(b"a\0b\x07c\x7f"), "a^@b^Gc^?");
         assert_eq!(plain("x\u{9b}y\u{202e}z".as_bytes()), "x<U+009B>y<U+202E>z");
+        assert_eq!(plain("a\u{61c}b".as_bytes()), "a<U+061C>b");
         assert_eq!(plain(b"bad \xff\xfe!"), "bad \u{fffd}\u{fffd}!");
         let styled = display(
             b"\x1b",
