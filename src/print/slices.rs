@@ -50,6 +50,8 @@ struct Shared {
     progress: Condvar,
     /// Output buffers handed back by the writer for reuse.
     pool: Mutex<Vec<Vec<u8>>>,
+    /// A stretch of the largest source without a record boundary inside.
+    span: Mutex<(u64, u64)>,
 }
 
 pub(super) fn print_parallel(
@@ -76,6 +78,7 @@ pub(super) fn print_parallel(
         written: Mutex::new(0),
         progress: Condvar::new(),
         pool: Mutex::new(Vec::new()),
+        span: Mutex::new((0, 0)),
     };
     let (send, receive) = mpsc::sync_channel::<io::Result<SliceOut>>(AHEAD + workers);
 
@@ -91,13 +94,13 @@ pub(super) fn print_parallel(
                     let result = (|| {
                         let bounds = if by_offset {
                             Bounds::Offsets(
-                                slice_offset(&mut boundary_reader, index)?,
-                                slice_offset(&mut boundary_reader, index + 1)?,
+                                slice_offset(&mut boundary_reader, &shared.span, index)?,
+                                slice_offset(&mut boundary_reader, &shared.span, index + 1)?,
                             )
                         } else {
                             Bounds::Times(
-                                slice_time(&mut boundary_reader, index, options)?,
-                                slice_time(&mut boundary_reader, index + 1, options)?,
+                                slice_time(&mut boundary_reader, &shared.span, index, options)?,
+                                slice_time(&mut boundary_reader, &shared.span, index + 1, options)?,
                             )
                         };
                         let mut buf = shared
@@ -143,6 +146,7 @@ fn claim(shared: &Shared, slices: usize) -> Option<usize> {
 /// `T_index`: the lower time bound of slice `index`.
 fn slice_time(
     reader: &mut crate::record::RecordReader,
+    span: &Mutex<(u64, u64)>,
     index: usize,
     options: &PrintOptions,
 ) -> io::Result<i64> {
@@ -150,7 +154,7 @@ fn slice_time(
     if index == 0 {
         return Ok(lowest);
     }
-    let boundary = reader.boundary_at_or_after(index as u64 * SLICE_BYTES)?;
+    let boundary = boundary_of(reader, span, index)?;
     let t = match reader.record_at(boundary)? {
         Some(record) => record.key_ts(),
         None => i64::MAX,
@@ -160,8 +164,36 @@ fn slice_time(
 
 /// `B_index`: where slice `index` of a lone source starts, a record
 /// boundary at or after byte `index × SLICE_BYTES`.
-fn slice_offset(reader: &mut crate::record::RecordReader, index: usize) -> io::Result<u64> {
-    reader.boundary_at_or_after(index as u64 * SLICE_BYTES)
+fn slice_offset(
+    reader: &mut crate::record::RecordReader,
+    span: &Mutex<(u64, u64)>,
+    index: usize,
+) -> io::Result<u64> {
+    boundary_of(reader, span, index)
+}
+
+/// The first record boundary at or after byte `index × SLICE_BYTES` of the
+/// largest source. `span` remembers the last stretch found to hold none
+/// (`from..to`: every offset in it has its boundary at `to`): inside one
+/// record of 1 GB, each of its ~1,000 slices would otherwise scan on to
+/// its end — a `--grep` over a 1 GB line took 181 s.
+fn boundary_of(
+    reader: &mut crate::record::RecordReader,
+    span: &Mutex<(u64, u64)>,
+    index: usize,
+) -> io::Result<u64> {
+    let offset = index as u64 * SLICE_BYTES;
+    let known = span.lock().map(|s| *s).unwrap_or((0, 0));
+    if known.0 <= offset && offset <= known.1 {
+        return Ok(known.1);
+    }
+    let boundary = reader.boundary_at_or_after(offset)?;
+    if boundary > offset + SLICE_BYTES {
+        if let Ok(mut span) = span.lock() {
+            *span = (offset, boundary);
+        }
+    }
+    Ok(boundary)
 }
 
 /// What a slice holds: the records with `from ≤ t < to`, or (one source)
