@@ -267,20 +267,25 @@ fn credentials_in_urls_never_reach_messages() {
     );
 }
 
-#[test]
-fn s3_objects_and_prefixes_read_through_ranged_gets() {
+/// An object store's bucket (`scheme://single/…`): one object byte for
+/// byte, and a prefix merged like the local folder. `put` uploads
+/// (key, file) pairs into the bucket `single`.
+fn objects_and_prefixes_read_through_ranged_gets(
+    scheme: &str,
+    put: impl Fn(&[(String, PathBuf)]),
+    env: &[(&str, String)],
+) {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), "4MB");
-    let server = s3_server();
-    let env = s3_env(server);
     let files = ["attempt=1.log", "attempt=1.log.trigger.42.log"];
     let objects: Vec<(String, PathBuf)> = files
         .iter()
         .map(|f| (format!("logs/one/{f}"), dir.path().join(f)))
         .collect();
-    s3_put("single", &objects);
+    put(&objects);
 
-    let out = logweave(&["--print", "s3://single/logs/one/attempt=1.log"], &env);
+    let one = format!("{scheme}://single/logs/one/attempt=1.log");
+    let out = logweave(&["--print", &one], env);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(out.stdout == std::fs::read(dir.path().join(files[0])).unwrap());
 
@@ -293,10 +298,16 @@ fn s3_objects_and_prefixes_read_through_ranged_gets() {
         ],
         &[],
     );
-    let listed = logweave(&["--print", "s3://single/logs/one/"], &env);
+    let prefix = format!("{scheme}://single/logs/one/");
+    let listed = logweave(&["--print", &prefix], env);
     assert!(listed.status.success(), "{}", stderr(&listed));
     assert!(listed.stdout == local.stdout, "prefix merge differs");
+}
 
+#[test]
+fn s3_objects_and_prefixes_read_through_ranged_gets() {
+    let env = s3_env(s3_server());
+    objects_and_prefixes_read_through_ranged_gets("s3", |o| s3_put("single", o), &env);
     let missing = logweave(&["--print", "s3://single/logs/none.log"], &env);
     assert_eq!(missing.status.code(), Some(2));
     assert!(stderr(&missing).contains("s3://single/logs/none.log"));
@@ -591,34 +602,8 @@ fn following_an_http_source_shows_what_it_gains_and_a_replaced_one_restarts() {
 
 #[test]
 fn azure_blobs_and_prefixes_read_through_ranged_gets_in_azurite() {
-    let dir = tempfile::tempdir().unwrap();
-    generate(dir.path(), "4MB");
-    let server = azure_server();
-    let env = azure_env(server);
-    let files = ["attempt=1.log", "attempt=1.log.trigger.42.log"];
-    let objects: Vec<(String, PathBuf)> = files
-        .iter()
-        .map(|f| (format!("logs/one/{f}"), dir.path().join(f)))
-        .collect();
-    azure_put("single", &objects);
-
-    let out = logweave(&["--print", "az://single/logs/one/attempt=1.log"], &env);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(out.stdout == std::fs::read(dir.path().join(files[0])).unwrap());
-
-    // A prefix opens every blob under it, merged like the local folder.
-    let local = logweave(
-        &[
-            "--print",
-            &dir.path().join(files[0]).display().to_string(),
-            &dir.path().join(files[1]).display().to_string(),
-        ],
-        &[],
-    );
-    let listed = logweave(&["--print", "az://single/logs/one/"], &env);
-    assert!(listed.status.success(), "{}", stderr(&listed));
-    assert!(listed.stdout == local.stdout, "prefix merge differs");
-
+    let env = azure_env(azure_server());
+    objects_and_prefixes_read_through_ranged_gets("az", |o| azure_put("single", o), &env);
     let missing = logweave(&["--print", "az://single/logs/none.log"], &env);
     assert_eq!(missing.status.code(), Some(2));
     let message = stderr(&missing);
