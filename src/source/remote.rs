@@ -695,12 +695,18 @@ mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
 
-    /// An in-memory backend that counts requests, to check the cache.
+    /// An in-memory backend that counts requests, bytes and requests at
+    /// once, to check the cache; optionally slow, optionally failing first.
+    #[derive(Default)]
     struct Counting {
         data: Vec<u8>,
         requests: AtomicUsize,
         bytes: AtomicUsize,
         fail_first: AtomicUsize,
+        /// Each request takes this long (requests in flight overlap).
+        delay: Duration,
+        active: AtomicUsize,
+        most: AtomicUsize,
     }
 
     impl RangeBackend for Counting {
@@ -719,6 +725,10 @@ mod tests {
                 self.fail_first.fetch_sub(1, Ordering::SeqCst);
                 return Err(RemoteError::Transient("connection reset".into()));
             }
+            let now = self.active.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(self.delay);
+            self.active.fetch_sub(1, Ordering::SeqCst);
             let data = &self.data[range.start as usize..range.end as usize];
             self.bytes.fetch_add(data.len(), Ordering::SeqCst);
             Ok(Bytes::copy_from_slice(data))
@@ -728,9 +738,8 @@ mod tests {
     fn source(len: usize, fail_first: usize) -> (Arc<Counting>, RemoteSource) {
         let backend = Arc::new(Counting {
             data: (0..len).map(|i| (i % 251) as u8).collect(),
-            requests: AtomicUsize::new(0),
-            bytes: AtomicUsize::new(0),
             fail_first: AtomicUsize::new(fail_first),
+            ..Counting::default()
         });
         let source = RemoteSource::open(backend.clone(), Arc::new(Health::default()))
             .expect("in-memory backend opens");
@@ -787,44 +796,13 @@ mod tests {
         assert!(source.lock_cache().len() <= CACHED_BLOCKS);
     }
 
-    /// A backend that takes a while per request and records how many
-    /// requests it had at once.
-    struct Slow {
-        data: Vec<u8>,
-        active: AtomicUsize,
-        most: AtomicUsize,
-        bytes: AtomicUsize,
-    }
-
-    impl RangeBackend for Slow {
-        fn location(&self) -> &str {
-            "mem://slow"
-        }
-        fn stat(&self) -> Result<Stat, RemoteError> {
-            Ok(Stat {
-                len: self.data.len() as u64,
-                version: None,
-            })
-        }
-        fn fetch(&self, range: Range<u64>) -> Result<Bytes, RemoteError> {
-            let now = self.active.fetch_add(1, Ordering::SeqCst) + 1;
-            self.most.fetch_max(now, Ordering::SeqCst);
-            std::thread::sleep(Duration::from_millis(5));
-            self.active.fetch_sub(1, Ordering::SeqCst);
-            let data = &self.data[range.start as usize..range.end as usize];
-            self.bytes.fetch_add(data.len(), Ordering::SeqCst);
-            Ok(Bytes::copy_from_slice(data))
-        }
-    }
-
     #[test]
     fn reading_straight_on_keeps_several_requests_in_flight_but_no_more_than_depth() {
         let len = 300 * BLOCK as usize + 77;
-        let backend = Arc::new(Slow {
+        let backend = Arc::new(Counting {
             data: (0..len).map(|i| (i % 253) as u8).collect(),
-            active: AtomicUsize::new(0),
-            most: AtomicUsize::new(0),
-            bytes: AtomicUsize::new(0),
+            delay: Duration::from_millis(5),
+            ..Counting::default()
         });
         let source = RemoteSource::open(backend.clone(), Arc::new(Health::default())).unwrap();
         let mut buf = vec![0u8; 64 * 1024];
@@ -888,11 +866,10 @@ mod tests {
     #[test]
     fn search_workers_going_backwards_over_chunks_fetch_each_byte_about_once() {
         let len = 96 * BLOCK as usize;
-        let backend = Arc::new(Slow {
+        let backend = Arc::new(Counting {
             data: vec![7u8; len],
-            active: AtomicUsize::new(0),
-            most: AtomicUsize::new(0),
-            bytes: AtomicUsize::new(0),
+            delay: Duration::from_millis(5),
+            ..Counting::default()
         });
         let source = RemoteSource::open(backend.clone(), Arc::new(Health::default())).unwrap();
         let chunk = 8 * BLOCK;
