@@ -258,6 +258,14 @@ pub struct OpenArgs {
     #[arg(long, value_name = "SIZE", env = "LOGWEAVE_SPOOL_MAX", value_parser = crate::gen::parse_size, help_heading = OUTPUT)]
     pub spool_max: Option<u64>,
 
+    /// How long a remote server may send nothing before its request is
+    /// retried (4 attempts, then the source shows an error) [default: 30s].
+    ///
+    /// Seconds, or a duration such as 500ms, 2m. A server that stalls
+    /// mid-answer is given up on after about four times this.
+    #[arg(long, value_name = "DURATION", env = "LOGWEAVE_REMOTE_TIMEOUT", value_parser = parse_timeout, help_heading = OUTPUT)]
+    pub remote_timeout: Option<std::time::Duration>,
+
     /// Only records at or after this time.
     ///
     /// RFC 3339 (2024-12-20T10:15:00Z), or 'YYYY-MM-DD HH:MM[:SS[.fff]]' in
@@ -319,6 +327,7 @@ impl OpenArgs {
         self.no_dedup |= outer.no_dedup;
         self.threads = self.threads.or(outer.threads);
         self.spool_max = self.spool_max.or(outer.spool_max);
+        self.remote_timeout = self.remote_timeout.or(outer.remote_timeout);
         self.since = self.since.take().or(outer.since);
         self.until = self.until.take().or(outer.until);
         self.tz = self.tz.take().or(outer.tz);
@@ -348,4 +357,20 @@ pub struct GenArgs {
     /// Seed: the same seed writes the same bytes.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+/// `--remote-timeout`: plain seconds ("30") or a duration ("500ms", "2m").
+fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    let duration = match s.trim().parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => {
+            std::time::Duration::from_secs_f64(seconds)
+        }
+        Ok(_) => return Err("a timeout is a positive number of seconds".into()),
+        Err(_) => humantime::parse_duration(s.trim())
+            .map_err(|e| format!("{e}: give seconds, or a duration such as 500ms or 2m"))?,
+    };
+    if duration.is_zero() {
+        return Err("a timeout of 0 would give up at once; give at least 1ms".into());
+    }
+    Ok(duration)
 }

@@ -653,6 +653,7 @@ fn misbehaving_servers_fail_alone_with_a_clear_message_and_never_mislead() {
     let other = dir.path().join("attempt=1.log.trigger.42.log");
     let other_arg = other.display().to_string();
     let others_only = std::fs::read(&other).unwrap();
+    let local_arg = dir.path().join("attempt=1.log").display().to_string();
     let cases = [
         // A login page instead of the log: not shown as if it were one.
         ("html", "the server answered with an HTML page, not a log"),
@@ -675,10 +676,64 @@ fn misbehaving_servers_fail_alone_with_a_clear_message_and_never_mislead() {
         );
         assert!(stderr(&out).contains(message), "{mode}: {}", stderr(&out));
     }
-    // Every third connection dropped without an answer: retries make the
-    // output whole.
-    let url = format!("{}/reset/attempt=1.log", server.url());
-    let out = logweave(&["--print", &url], &[]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(out.stdout == std::fs::read(dir.path().join("attempt=1.log")).unwrap());
+    // A server that stops sending mid-answer and holds the connection:
+    // given up on after the stated silence and 4 attempts, the part read
+    // before is printed, and so is every other source.
+    let url = format!("{}/stall/attempt=1.log", server.url());
+    let started = std::time::Instant::now();
+    let out = logweave(
+        &[
+            "--print",
+            "--tag",
+            "--remote-timeout",
+            "1s",
+            &url,
+            &other_arg,
+        ],
+        &[],
+    );
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(1), "stall: {}", stderr(&out));
+    assert!(
+        took < std::time::Duration::from_secs(20),
+        "4 attempts of 1 s and the waits between them, not the server's minute: {took:?}"
+    );
+    assert!(
+        stderr(&out).contains("nothing arrived for 1s (--remote-timeout)")
+            && stderr(&out).contains("are missing from the output"),
+        "stall: {}",
+        stderr(&out)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let of = |tag: &str| -> String {
+        let tag = format!("{tag}: ");
+        printed
+            .lines()
+            .filter_map(|line| line.strip_prefix(&tag))
+            .flat_map(|line| [line, "\n"])
+            .collect()
+    };
+    assert!(
+        of("attempt=1.log.trigger.42.log").as_bytes() == others_only,
+        "stall: the other source is printed whole"
+    );
+    let stalled = of(&url);
+    let whole = std::fs::read_to_string(dir.path().join("attempt=1.log")).unwrap();
+    assert!(
+        whole.starts_with(&stalled) && stalled.len() >= whole.len() / 2 - 256 * 1024,
+        "stall: what arrived before the stall is printed in order ({} of {} bytes)",
+        stalled.len(),
+        whole.len()
+    );
+
+    // Every third connection dropped without an answer, or 100 bytes more
+    // after every answer than its Content-Length said: retries make the
+    // output whole, and no stray byte shows.
+    for mode in ["reset", "long"] {
+        let url = format!("{}/{mode}/attempt=1.log", server.url());
+        let out = logweave(&["--print", "--threads", "1", &url, &other_arg], &[]);
+        assert!(out.status.success(), "{mode}: {}", stderr(&out));
+        let local = logweave(&["--print", "--threads", "1", &local_arg, &other_arg], &[]);
+        assert!(out.stdout == local.stdout, "{mode}: the output is whole");
+    }
 }

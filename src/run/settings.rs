@@ -82,6 +82,9 @@ impl Settings {
         // Every spool of the run obeys it, also those started before the
         // sources are gathered (an Airflow API download).
         crate::source::spool::set_cap(spool_max);
+        if let Some(timeout) = args.remote_timeout {
+            crate::source::remote::set_timeout(timeout);
+        }
         Ok(Settings {
             sources: args.sources.clone(),
             interactive,

@@ -60,6 +60,32 @@ const FAR: u64 = 2 * DEPTH as u64 * MAX_RUN;
 /// Attempts for one request before a transient failure becomes an error.
 const ATTEMPTS: u32 = 4;
 
+/// How long a server may send nothing before a request is given up and
+/// retried, unless `--remote-timeout` says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+static TIMEOUT_MS: AtomicU64 = AtomicU64::new(DEFAULT_TIMEOUT.as_millis() as u64);
+
+/// Sets the silence after which requests are retried (`--remote-timeout`).
+/// Takes effect for clients made afterwards: call it before opening sources.
+pub fn set_timeout(timeout: Duration) {
+    let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+    TIMEOUT_MS.store(ms.max(1), Ordering::Relaxed);
+}
+
+/// The silence after which requests are retried.
+pub fn timeout() -> Duration {
+    Duration::from_millis(TIMEOUT_MS.load(Ordering::Relaxed))
+}
+
+/// "timed out" in words a user can act on.
+fn timed_out() -> String {
+    format!(
+        "nothing arrived for {} (--remote-timeout)",
+        humantime::format_duration(timeout())
+    )
+}
+
 /// Why a request failed. The text never holds credentials: backends name
 /// objects by their redacted location.
 #[derive(Debug, Clone, thiserror::Error)]

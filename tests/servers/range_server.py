@@ -12,7 +12,10 @@ log before its first byte. Misbehaving on purpose: /html/<path> answers
 every request `200` with an HTML login page, /shifted/<path> answers each
 range one byte later than asked (saying so in `Content-Range`), /short/<path> sends half of
 each range and closes the connection, /reset/<path> drops every third
-connection without an answer. A query string is ignored. GET /_stats returns
+connection without an answer, /stall/<path> sends half of any range from
+the middle of the file on and then nothing more (holding the connection
+open for a minute), like a server that hangs mid-answer, and /long/<path>
+sends 100 bytes more than its Content-Length after each answer. A query string is ignored. GET /_stats returns
 the requests and body bytes served so far, and the most requests it had
 at once, as JSON; POST /_reset zeroes them.
 
@@ -80,7 +83,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def serve(self, head):
         match = re.match(
-            r"^/(files|whole|flaky|halfway|cut|slow|html|shifted|short|reset)/([^?]*)", self.path
+            r"^/(files|whole|flaky|halfway|cut|slow|html|shifted|short|reset|stall|long)/([^?]*)", self.path
         )
         if not match:
             self.reply(404, b"not found")
@@ -154,6 +157,9 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "short":
             end = start + (end - start) // 2
             self.close_connection = True
+        stall = mode == "stall" and start >= os.path.getsize(path) // 2
+        if stall:
+            end = start + (end - start) // 2
         if mode == "cut" and end - start > 64 * 1024:
             end = start + (end - start) // 2
             self.close_connection = True
@@ -178,6 +184,15 @@ class Handler(BaseHTTPRequestHandler):
                 left -= len(chunk)
                 with LOCK:
                     STATS["bytes"] += len(chunk)
+        if mode == "long":
+            try:
+                self.wfile.write(b"X" * 99 + b"\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        if stall:
+            self.wfile.flush()
+            time.sleep(60)
+            self.close_connection = True
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ fn client() -> &'static reqwest::Client {
     CLIENT.get_or_init(|| {
         reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
-            .read_timeout(Duration::from_secs(30))
+            .read_timeout(super::timeout())
             .build()
             // Only fails when the TLS backend cannot load at all.
             .unwrap_or_else(|_| reqwest::Client::new())
@@ -276,7 +276,7 @@ fn version_of(headers: &HeaderMap) -> Option<String> {
 fn transport(e: reqwest::Error) -> RemoteError {
     let retry = e.is_timeout() || e.is_connect() || e.is_request() || e.is_body();
     let reason = if e.is_timeout() {
-        "timed out".to_string()
+        super::timed_out()
     } else {
         root_cause(&e.without_url())
     };

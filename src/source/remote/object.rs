@@ -49,7 +49,9 @@ impl Bucket {
             .map_err(|e| RemoteError::Other(format!("not a valid URL: {e}")))?;
         let options = ClientOptions::new()
             .with_connect_timeout(Duration::from_secs(5))
-            .with_timeout(Duration::from_secs(60));
+            // object_store bounds a whole request, not a silence: twice
+            // the silence leaves a 4 MiB range time to arrive.
+            .with_timeout(2 * super::timeout());
         let retry = RetryConfig {
             max_retries: 3,
             retry_timeout: Duration::from_secs(60),
