@@ -347,6 +347,17 @@ impl Engine {
 
     /// Nothing arrived for a while: a job's progress, follow mode's look.
     fn on_idle(&mut self, publish: &Publish) {
+        if let Some(job) = self
+            .job
+            .take_if(|job| job.stalled_for() >= job::stall_limit())
+        {
+            // Its thread ends when the match it is in returns; its report
+            // is ignored.
+            job.stop();
+            self.message = Some(job.timed_out());
+            publish(self.frame(None));
+            return;
+        }
         if let Some(busy) = self.busy() {
             publish(self.frame(Some(busy)));
             if self.job.is_some() {

@@ -93,6 +93,7 @@ async fn event_loop(
                     let list = match ev {
                         Event::Key(key) if key.kind != KeyEventKind::Release => app.on_key(key),
                         Event::Mouse(mouse) => app.on_mouse(mouse),
+                        Event::Paste(text) => app.on_paste(&text),
                         Event::Resize(w, h) => {
                             guard.terminal.autoresize()?;
                             app.on_resize(w, h)

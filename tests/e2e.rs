@@ -946,3 +946,119 @@ fn the_viewer_survives_tiny_terminals_resize_storms_and_hostile_regexes() {
     tui.press("q");
     assert!(tui.wait_exit());
 }
+
+/// Text of `len` lower-case words, the same for the same `seed`.
+fn words(len: usize, seed: u64) -> String {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            match (state >> 59) as u8 {
+                n @ 0..=25 => (b'a' + n) as char,
+                _ => ' ',
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn pastes_of_100_kb_go_into_the_prompt_whole_and_never_act_as_keys() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("a.log");
+    let pasted = words(100_000, 7);
+    std::fs::write(
+        &log,
+        format!("2024-12-20T10:00:00Z INFO hello\n2024-12-20T10:00:01Z INFO {pasted}\n"),
+    )
+    .expect("write");
+    let mut tui = Tui::spawn(&[path(&log)], ROWS, COLS);
+    tui.wait_for_text("hello");
+    assert!(
+        tui.bracketed_paste(),
+        "the viewer asks the terminal to bracket pastes"
+    );
+
+    // A paste outside a prompt: its q is not a key, the viewer stays.
+    tui.send("\x1b[200~q\r:1\x1b[201~");
+    tui.wait_for("the note about pastes", |t| {
+        t.status().contains("a paste goes into a prompt")
+    });
+
+    // 100 KB pasted into the search prompt, as a terminal brackets it: one
+    // event, shown by its end, and a search for all of it finds the line.
+    tui.send("/");
+    tui.wait_for("the prompt", |t| t.status().starts_with('/'));
+    tui.send(&format!("\x1b[200~{pasted}\x1b[201~"));
+    let end: String = pasted
+        .chars()
+        .rev()
+        .take(20)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    tui.wait_for("the end of the paste in the prompt", |t| {
+        t.status().starts_with('…') && t.status().contains(end.trim())
+    });
+    tui.send("\r");
+    tui.wait_for("the search to find the line", |t| {
+        t.status().contains("hit 1 of 1")
+    });
+
+    // The same 100 KB from a terminal that does not bracket pastes: 100,000
+    // keys in one burst, all read (the input reader used to stop after the
+    // first 1 KiB until the next key), and Esc right after closes the prompt.
+    tui.send("/");
+    tui.wait_for("the prompt", |t| t.status().starts_with('/'));
+    tui.send(&pasted);
+    tui.send("\x1b");
+    tui.wait_for("Esc to close the prompt after the burst", |t| {
+        !t.status().starts_with('/') && !t.status().starts_with('…')
+    });
+    tui.press("q");
+    assert!(tui.wait_exit());
+}
+
+#[test]
+fn a_search_stuck_on_a_long_line_stops_at_its_timeout_and_says_why() {
+    // A regex of a long case-folded literal over a line of the same letter
+    // costs the pattern's length times the line's (minutes): the search
+    // says it makes no progress, stops at the timeout, and a literal
+    // search (Ctrl-r) finds the line at once.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("z.log");
+    let needle = "z".repeat(20_000);
+    std::fs::write(
+        &log,
+        format!(
+            "2024-12-20T10:00:00Z INFO hello\n2024-12-20T10:00:01Z INFO {}\n",
+            "z".repeat(200_000)
+        ),
+    )
+    .expect("write");
+    let mut tui = Tui::spawn_env(
+        &[path(&log)],
+        ROWS,
+        COLS,
+        &[("LOGWEAVE_SEARCH_TIMEOUT", "4")],
+    );
+    tui.wait_for_text("hello");
+    tui.send("/");
+    tui.wait_for("the prompt", |t| t.status().starts_with('/'));
+    tui.send(&format!("\x1b[200~{needle}\x1b[201~\r"));
+    tui.wait_for("the timeout", |t| {
+        t.status().contains("search stopped: no progress for 4 s")
+    });
+    tui.send("/");
+    tui.wait_for("the prompt", |t| t.status().starts_with('/'));
+    tui.send("\x12");
+    tui.wait_for("the literal prompt", |t| t.status().contains("literal"));
+    tui.send(&format!("\x1b[200~{needle}\x1b[201~\r"));
+    tui.wait_for("the literal search to find the line", |t| {
+        t.status().contains("hit 1 of 1")
+    });
+    tui.press("q");
+    assert!(tui.wait_exit());
+}

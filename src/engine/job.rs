@@ -5,10 +5,12 @@
 //! one, `Esc` or any other command stops the one running (gitui's
 //! `AsyncSingleJob` is the model).
 
+use std::cell::Cell;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use super::Event;
 use crate::merge::{Cursor, Merge};
@@ -49,6 +51,26 @@ pub(super) struct Job {
     progress: Arc<ScanProgress>,
     /// A job restarted after a source failed under it is not restarted again.
     pub retried: bool,
+    /// The progress last seen and when it was first seen: a search stuck
+    /// on one stretch (a costly pattern over a long line) says so, and
+    /// stops after [`stall_limit`].
+    last_move: Cell<(u64, Instant)>,
+}
+
+/// No progress for this long: the status bar says the search is stuck.
+const SLOW: Duration = Duration::from_secs(3);
+
+/// No progress for this long stops a search or level search:
+/// `LOGWEAVE_SEARCH_TIMEOUT` (seconds), 30 by default.
+pub fn stall_limit() -> Duration {
+    static LIMIT: OnceLock<Duration> = OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        std::env::var("LOGWEAVE_SEARCH_TIMEOUT")
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map_or(Duration::from_secs(30), Duration::from_secs_f64)
+    })
 }
 
 /// What a job looks for, and where from (to start it again).
@@ -72,18 +94,52 @@ impl Job {
             stop: Arc::new(AtomicBool::new(false)),
             progress: Arc::new(ScanProgress::default()),
             retried: false,
+            last_move: Cell::new((0, Instant::now())),
         }
+    }
+
+    /// How long the job has made no progress.
+    pub fn stalled_for(&self) -> Duration {
+        let done = self.progress.done();
+        let (seen, since) = self.last_move.get();
+        if done != seen {
+            self.last_move.set((done, Instant::now()));
+            return Duration::ZERO;
+        }
+        since.elapsed()
+    }
+
+    /// What the status bar says when it was stopped for making no progress.
+    pub fn timed_out(&self) -> String {
+        let what = match &self.kind {
+            JobKind::Search { .. } => "search".to_string(),
+            JobKind::Level { level, .. } => format!("search for {}", level.name()),
+        };
+        format!(
+            "{what} stopped: no progress for {} s (a costly pattern over long lines? a literal search, Ctrl-r in the prompt, is linear)",
+            stall_limit().as_secs()
+        )
     }
 
     /// The status bar's text while it runs.
     pub fn busy(&self) -> String {
         let percent = self.progress.percent().unwrap_or(0);
+        let stalled = self.stalled_for();
+        let cancel = if stalled >= SLOW {
+            format!(
+                "no progress for {} s, stops at {} (Esc cancels)",
+                stalled.as_secs(),
+                stall_limit().as_secs()
+            )
+        } else {
+            "(Esc cancels)".to_string()
+        };
         match &self.kind {
             JobKind::Search { matcher, .. } => {
-                format!("searching for {}… {percent}% (Esc cancels)", matcher.text())
+                format!("searching for {}… {percent}% {cancel}", matcher.shown())
             }
             JobKind::Level { level, .. } => {
-                format!("looking for {}… {percent}% (Esc cancels)", level.name())
+                format!("looking for {}… {percent}% {cancel}", level.name())
             }
         }
     }

@@ -63,7 +63,7 @@ impl Engine {
         let Some(search) = &self.search else {
             return Ok(());
         };
-        let (text, forward) = (search.matcher.text().to_string(), search.forward);
+        let (text, forward) = (search.matcher.shown().into_owned(), search.forward);
         match found {
             SearchOutcome::Cancelled => self.message = Some("search cancelled".into()),
             SearchOutcome::NotFound => {
@@ -230,13 +230,13 @@ impl Engine {
             .filter
             .includes
             .iter()
-            .map(|m| format!("&{}", m.text()))
+            .map(|m| format!("&{}", m.shown()))
             .collect();
         out.extend(
             self.filter
                 .excludes
                 .iter()
-                .map(|m| format!("&!{}", m.text())),
+                .map(|m| format!("&!{}", m.shown())),
         );
         if let Some(level) = self.filter.min_level {
             out.push(format!("≥{}", level.name()));
@@ -247,7 +247,7 @@ impl Engine {
     /// `hit N of M` (or progress) for the status bar.
     pub(super) fn search_summary(&self) -> Option<String> {
         let search = self.search.as_ref()?;
-        let text = search.matcher.text();
+        let text = search.matcher.shown();
         let Some(count) = search.count.as_ref() else {
             // Not counted (big remote sources): the pattern in force.
             return Some(format!("/{text}"));

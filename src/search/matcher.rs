@@ -24,6 +24,10 @@ pub struct Matcher {
 enum Engine {
     /// Case-sensitive literal: memchr's SIMD substring search.
     Literal(Box<memchr::memmem::Finder<'static>>),
+    /// ASCII literal, any case: Aho-Corasick, linear in the haystack
+    /// whatever the pattern (a regex of a long case-folded literal can take
+    /// the pattern's length times the line's).
+    AsciiCaseless(Box<aho_corasick::AhoCorasick>),
     Regex(Regex),
 }
 
@@ -43,6 +47,9 @@ impl Matcher {
             (PatternKind::Literal, false) => Engine::Literal(Box::new(
                 memchr::memmem::Finder::new(text.as_bytes()).into_owned(),
             )),
+            (PatternKind::Literal, true) if text.is_ascii() => {
+                Engine::AsciiCaseless(Box::new(caseless(text)?))
+            }
             (PatternKind::Literal, true) => Engine::Regex(build(&regex::escape(text), true)?),
             (PatternKind::Regex, _) => Engine::Regex(build(text, ignore_case)?),
         };
@@ -59,6 +66,30 @@ impl Matcher {
         &self.text
     }
 
+    /// The pattern for messages: a pasted 100 KB pattern would push what
+    /// the message says ("hit 3 of 12") off the status bar.
+    pub fn shown(&self) -> std::borrow::Cow<'_, str> {
+        const SHOWN: usize = 32;
+        match self.text.char_indices().nth(SHOWN) {
+            Some((cut, _)) => format!("{}…", &self.text[..cut]).into(),
+            None => self.text.as_str().into(),
+        }
+    }
+
+    /// [`find_all`](Self::find_all) for highlighting on screen, which must
+    /// not hold up a draw: a regex's worst case is its size times the
+    /// haystack's, so a long regex marks nothing in a long line (searching
+    /// still finds it, in a job that can time out).
+    pub fn highlights(&self, haystack: &[u8]) -> Vec<(usize, usize)> {
+        const BUDGET: usize = 1 << 24;
+        let costly = matches!(self.engine, Engine::Regex(_))
+            && self.text.len().saturating_mul(haystack.len()) > BUDGET;
+        if costly {
+            return Vec::new();
+        }
+        self.find_all(haystack)
+    }
+
     pub fn kind(&self) -> PatternKind {
         self.kind
     }
@@ -72,6 +103,7 @@ impl Matcher {
     pub fn is_match(&self, haystack: &[u8]) -> bool {
         match &self.engine {
             Engine::Literal(finder) => finder.find(haystack).is_some(),
+            Engine::AsciiCaseless(ac) => ac.is_match(haystack),
             Engine::Regex(re) => re.is_match(haystack),
         }
     }
@@ -83,6 +115,9 @@ impl Matcher {
             Engine::Literal(finder) => finder
                 .find(&haystack[at.min(haystack.len())..])
                 .map(|i| (at + i, at + i + finder.needle().len())),
+            Engine::AsciiCaseless(ac) => ac
+                .find(aho_corasick::Input::new(haystack).range(at.min(haystack.len())..))
+                .map(|m| (m.start(), m.end())),
             Engine::Regex(re) => re.find_at(haystack, at).map(|m| (m.start(), m.end())),
         }
     }
@@ -104,6 +139,17 @@ impl Matcher {
         }
         out
     }
+}
+
+fn caseless(literal: &str) -> Result<aho_corasick::AhoCorasick, String> {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        // Its DFA would take the pattern's length squared to build for a
+        // repetitive one ("zzz…"): 38 s for 100 KB.
+        .kind((literal.len() > 256).then_some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build([literal])
+        .map_err(|e| format!("pattern too large: {e}"))
 }
 
 fn build(pattern: &str, ignore_case: bool) -> Result<Regex, String> {
@@ -166,5 +212,35 @@ mod tests {
         let err = Matcher::new("a(b", PatternKind::Regex).expect_err("unbalanced");
         assert!(err.starts_with("invalid regex"), "{err}");
         assert!(Matcher::new("a(b", PatternKind::Literal).is_ok());
+    }
+
+    #[test]
+    fn a_long_caseless_literal_is_found_in_linear_time() {
+        // As a regex, 100 KB of "z" case-folded over a line of "z" took the
+        // pattern's length times the line's (35 s in a release build).
+        let needle = "z".repeat(100_000);
+        let m = Matcher::new(&needle, PatternKind::Literal).expect("compiles");
+        let mut line = b"x ".to_vec();
+        line.extend(std::iter::repeat_n(b'Z', 150_000));
+        assert_eq!(m.find_at(&line, 0), Some((2, 100_002)));
+        assert_eq!(m.find_at(&line, 50_003), None);
+    }
+
+    proptest::proptest! {
+        /// The Aho-Corasick literal finds what the case-folded regex finds,
+        /// from any offset, in ASCII text.
+        #[test]
+        fn a_caseless_literal_matches_as_the_regex_would(
+            needle in "[abAB.]{1,4}",
+            haystack in "[abAB. ]{0,40}",
+            at in 0usize..45,
+        ) {
+            let needle = needle.to_ascii_lowercase();
+            let fast = Matcher::new(&needle, PatternKind::Literal).expect("compiles");
+            let slow = build(&regex::escape(&needle), true).expect("compiles");
+            let at = at.min(haystack.len());
+            let expected = slow.find_at(haystack.as_bytes(), at).map(|m| (m.start(), m.end()));
+            proptest::prop_assert_eq!(fast.find_at(haystack.as_bytes(), at), expected);
+        }
     }
 }

@@ -45,6 +45,11 @@ impl ScanProgress {
         self.done.fetch_add(bytes, Ordering::Relaxed);
     }
 
+    /// Bytes (or records) done so far.
+    pub fn done(&self) -> u64 {
+        self.done.load(Ordering::Relaxed)
+    }
+
     /// Percent done, once something is known.
     pub fn percent(&self) -> Option<u8> {
         let total = self.total.load(Ordering::Relaxed);

@@ -60,6 +60,9 @@ impl PromptKind {
     }
 }
 
+/// The most a prompt holds, in bytes: a paste beyond it is cut.
+pub const PROMPT_MAX: usize = 1 << 20;
+
 /// A prompt being typed into.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Prompt {
@@ -535,7 +538,9 @@ impl App {
                     }
                 }
             }
-            KeyCode::Char(c) if !control => prompt.input.push(c),
+            KeyCode::Char(c) if !control && prompt.input.len() + c.len_utf8() <= PROMPT_MAX => {
+                prompt.input.push(c)
+            }
             _ => {}
         }
         self.mode = Mode::Prompt(prompt);
@@ -639,6 +644,37 @@ impl App {
                 Vec::new()
             }
         }
+    }
+
+    /// Applies a paste (bracketed by the terminal): text for an open prompt,
+    /// never keys to obey — a pasted log line must not quit or jump.
+    pub fn on_paste(&mut self, text: &str) -> Vec<Command> {
+        let Mode::Prompt(prompt) = &mut self.mode else {
+            self.note = Some("a paste goes into a prompt: open one first (/ ? & :)".into());
+            return Vec::new();
+        };
+        let room = PROMPT_MAX.saturating_sub(prompt.input.len());
+        let mut taken = 0;
+        for c in text.chars() {
+            // A prompt is one line: line breaks and tabs become spaces,
+            // other control characters are dropped.
+            let c = match c {
+                '\n' | '\r' | '\t' => ' ',
+                c if c.is_control() => continue,
+                c => c,
+            };
+            if taken + c.len_utf8() > room {
+                self.note = Some(format!(
+                    "the paste was cut to the prompt's {} KiB",
+                    PROMPT_MAX / 1024
+                ));
+                break;
+            }
+            taken += c.len_utf8();
+            prompt.input.push(c);
+        }
+        prompt.recall = None;
+        Vec::new()
     }
 
     /// Applies a mouse event: the wheel scrolls, a click on the timeline

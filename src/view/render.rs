@@ -208,6 +208,47 @@ mod tests {
     }
 
     #[test]
+    fn a_paste_is_one_line_of_a_prompt_and_a_long_prompt_shows_its_end() {
+        let mut app = app(airflow(), 40, 4);
+        // Outside a prompt a paste is not keys: nothing happens but a note.
+        assert!(app.on_paste("q:1\nG").is_empty());
+        assert_eq!(app.mode, Mode::Normal);
+        assert!(app.note.as_deref().is_some_and(|n| n.contains("prompt")));
+
+        app.mode = Mode::Prompt(crate::view::app::Prompt {
+            kind: crate::view::app::PromptKind::Search { forward: true },
+            input: String::new(),
+            pattern: crate::engine::PatternKind::Regex,
+            recall: None,
+            tags: false,
+        });
+        let pasted = format!("one\ntwo\r\n\x1b[31m\u{7}{}\u{202e}END", "x".repeat(200));
+        assert!(app.on_paste(&pasted).is_empty());
+        let Mode::Prompt(prompt) = &app.mode else {
+            panic!("the prompt stays open")
+        };
+        assert_eq!(
+            prompt.input,
+            format!("one two  [31m{}\u{202e}END", "x".repeat(200)),
+            "line breaks become spaces, ESC and BEL are dropped"
+        );
+        let screen = render(&mut app);
+        let bar = screen.lines().nth(3).expect("the bottom row");
+        assert!(
+            bar.starts_with("\"…xxxx") && bar.contains("<U+202E>END"),
+            "the end of the prompt is shown, the bidi override as text: {bar}"
+        );
+
+        // A paste past the prompt's limit is cut, and says so.
+        app.on_paste(&"y".repeat(crate::view::app::PROMPT_MAX));
+        let Mode::Prompt(prompt) = &app.mode else {
+            panic!("the prompt stays open")
+        };
+        assert!(prompt.input.len() <= crate::view::app::PROMPT_MAX);
+        assert!(app.note.as_deref().is_some_and(|n| n.contains("cut")));
+    }
+
+    #[test]
     fn timeline_strip() {
         let mut f = airflow();
         f.timeline = Some(Timeline {

@@ -1,10 +1,13 @@
-//! The terminal: raw mode, alternate screen and mouse in; all of it out again
+//! The terminal: raw mode, alternate screen, mouse and bracketed paste in
+//! (a paste arrives as one event, not as keys to obey); all of it out again
 //! on every way out — normal exit, error, panic, SIGTERM/SIGINT/SIGHUP.
 
 use std::io::{self, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
 use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
 };
@@ -37,6 +40,7 @@ impl TerminalGuard {
             stdout,
             EnterAlternateScreen,
             EnableMouseCapture,
+            EnableBracketedPaste,
             cursor::Hide
         ) {
             restore();
@@ -69,6 +73,7 @@ impl TerminalGuard {
             io::stdout(),
             EnterAlternateScreen,
             EnableMouseCapture,
+            EnableBracketedPaste,
             cursor::Hide
         )?;
         // The alternate screen comes back blank. A blank draw tells ratatui
@@ -94,6 +99,7 @@ pub fn restore() {
         let _ = execute!(
             stdout,
             DisableMouseCapture,
+            DisableBracketedPaste,
             LeaveAlternateScreen,
             cursor::Show
         );

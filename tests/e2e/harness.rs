@@ -152,6 +152,15 @@ impl Tui {
         parser.screen().rows(0, self.cols).collect()
     }
 
+    /// Whether the program asked the terminal to bracket pastes.
+    pub fn bracketed_paste(&self) -> bool {
+        self.parser
+            .lock()
+            .expect("parser")
+            .screen()
+            .bracketed_paste()
+    }
+
     /// The bottom row (the status bar).
     pub fn status(&self) -> String {
         self.rows().last().cloned().unwrap_or_default()

@@ -150,11 +150,14 @@ fn display_rows(app: &App, line: &FrameLine, max_cols: usize) -> Vec<Vec<Piece>>
     let json = app.frame.sources.get(line.source).is_some_and(|s| s.json);
     let base = line_style(app, line);
     let hit = theme.get("search-hit");
+    // Only what can show is looked at: a column takes at most 4 bytes
+    // (and a match running past the edge is marked up to it).
+    let shown_bytes = max_cols.saturating_mul(4).saturating_add(1024);
     let marks = |bytes: &[u8]| {
         app.frame
             .highlight
             .as_ref()
-            .map(|m| m.find_all(bytes))
+            .map(|m| m.highlights(&bytes[..bytes.len().min(shown_bytes)]))
             .unwrap_or_default()
     };
     let sgr = if theme.colour {

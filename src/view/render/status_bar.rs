@@ -9,6 +9,7 @@ use ratatui::Frame;
 use crate::engine::group;
 use crate::engine::PatternKind;
 use crate::view::app::{App, Mode, PromptKind};
+use crate::view::text;
 
 /// Draws the status bar, or the `:` prompt in its place.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
@@ -41,17 +42,28 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 "  a shell command (jq ., grep -c ERROR, less) — Enter, Esc".into()
             }
         };
-        let line = Line::from(vec![
-            Span::styled(prompt.clone(), theme.get("prompt")),
-            Span::styled(
-                hint,
-                theme.get("status-dim").remove_modifier(Modifier::REVERSED),
-            ),
-        ]);
-        frame.render_widget(Paragraph::new(line), area);
-        let x = area.x
-            + (unicode_width::UnicodeWidthStr::width(prompt.as_str()) as u16)
-                .min(area.width.saturating_sub(1));
+        // What was typed goes through the same escaping as log lines (a
+        // pasted bidi override or escape shows as text), and a prompt wider
+        // than the bar shows its end, where the cursor is.
+        let style = theme.get("prompt");
+        let pieces = text::display(prompt.as_bytes(), style, style, usize::MAX);
+        let typed = text::width(&pieces);
+        let room = usize::from(area.width.saturating_sub(1));
+        let mut spans = if typed <= room {
+            text::slice(&pieces, 0, typed)
+        } else if room < 2 {
+            Vec::new()
+        } else {
+            let mut tail = vec![Span::styled("…", style)];
+            tail.extend(text::slice(&pieces, typed + 1 - room, room - 1));
+            tail
+        };
+        spans.push(Span::styled(
+            hint,
+            theme.get("status-dim").remove_modifier(Modifier::REVERSED),
+        ));
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        let x = area.x + typed.min(room) as u16;
         frame.set_cursor_position((x, area.y));
         return;
     }
@@ -78,7 +90,16 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .or_else(|| app.frame.search.clone())
         .or_else(|| first_error(app));
     let right = match &note {
-        Some(note) => Span::styled(format!(" {note} "), theme.get("message")),
+        // Messages quote file names, patterns and servers' words: shown
+        // with the log's escaping, so none of them reaches the terminal raw.
+        Some(note) => {
+            let style = theme.get("message");
+            let safe: String = text::display(note.as_bytes(), style, style, usize::MAX)
+                .into_iter()
+                .map(|piece| piece.text)
+                .collect();
+            Span::styled(format!(" {safe} "), style)
+        }
         None => Span::styled(" ? help ", status),
     };
     // Narrow terminals: compact the source list, then drop the line count,
@@ -145,10 +166,13 @@ fn left_part(app: &App, compact: bool, with_lines: bool) -> Vec<Span<'static>> {
         None => {}
     }
     if !f.filters.is_empty() {
-        left.push(Span::styled(
-            format!("{} ", f.filters.join(" ")),
-            theme.get("message"),
-        ));
+        let style = theme.get("message");
+        let filters = f.filters.join(" ");
+        let safe: String = text::display(filters.as_bytes(), style, style, usize::MAX)
+            .into_iter()
+            .map(|piece| piece.text)
+            .collect();
+        left.push(Span::styled(format!("{safe} "), style));
     }
     for (i, source) in f.sources.iter().enumerate() {
         let (mark, style) = if source.error.is_some() {
