@@ -17,7 +17,7 @@ use std::sync::{mpsc, Arc};
 
 use crate::merge::{Cursor, Merge, MergeOptions};
 use crate::print::{write_record, PrintOptions};
-use crate::problem::Problem;
+use crate::problem::{printable, Problem};
 use crate::record::{RecordLayout, TimeOptions};
 use crate::source::follower::{Change, Follower};
 use crate::source::{FollowTarget, Health};
@@ -88,7 +88,7 @@ impl Reports {
     fn say(&mut self) {
         for (label, health, said) in &mut self.watched {
             if let Some(note) = health.take_note() {
-                eprintln!("logweave: {note}");
+                eprintln!("logweave: {}", printable(&note.to_string()));
             }
             let now = health.problem();
             if now.as_ref().map(Problem::what) != said.as_ref().map(Problem::what) {
@@ -161,14 +161,15 @@ fn wait_for_change(
         for change in changes {
             match change {
                 Change::Restarted(_, why) | Change::Gone(_, why) => {
-                    eprintln!("logweave: {why}");
+                    eprintln!("logweave: {}", printable(&why.to_string()));
                     changed = true;
                 }
                 Change::Back(_) => {}
             }
         }
         for file in joined {
-            eprintln!("logweave: {} joined", file.entry.path.display());
+            let path = file.entry.path.display().to_string();
+            eprintln!("logweave: {} joined", printable(&path));
             labels.push(file.entry.label);
         }
         for (_, f) in follower.files_mut() {

@@ -60,7 +60,10 @@ fn dispatch(cli: Cli) -> Result<Outcome, RunError> {
         command => {
             let config = Config::load(cli.config.as_deref())?;
             for warning in &config.warnings {
-                eprintln!("logweave: warning: {warning}");
+                eprintln!(
+                    "logweave: warning: {}",
+                    logweave::problem::printable(warning)
+                );
             }
             match command {
                 // Options given before a subcommand count as given after it.

@@ -62,7 +62,10 @@ impl RunError {
     pub fn for_stderr(&self) -> String {
         match self {
             RunError::Unreachable(problem) => problem.for_stderr(),
-            other => format!("logweave: {other}"),
+            other => format!(
+                "logweave: {}",
+                crate::problem::printable(&other.to_string())
+            ),
         }
     }
 }

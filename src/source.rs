@@ -356,9 +356,14 @@ impl OpenError {
             | OpenError::Many { problem, .. } => problem.tip(),
             _ => None,
         };
+        let what = self.to_string();
+        let what = crate::problem::printable(&what);
         match tip {
-            Some(tip) => format!("logweave: {self}\n  tip: {tip}"),
-            None => format!("logweave: {self}"),
+            Some(tip) => format!(
+                "logweave: {what}\n  tip: {}",
+                crate::problem::printable(tip)
+            ),
+            None => format!("logweave: {what}"),
         }
     }
 

@@ -263,20 +263,87 @@ fn missing_and_special_sources_are_reported_and_the_rest_is_merged() {
     let mut perms = fs::metadata(&unreadable).expect("meta").permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o000);
     fs::set_permissions(&unreadable, perms).expect("chmod");
-    // Root reads anything; the check only means something for other users.
-    if fs::read(&unreadable).is_err() {
-        let out = logweave()
-            .arg("--print")
-            .args([&unreadable, &good])
-            .output()
-            .expect("spawn");
-        assert_eq!(out.status.code(), Some(1));
-        let err = stderr(&out);
-        assert!(
-            err.contains("Permission denied\n  tip: check that you may read the file"),
-            "the tip says what to check, on its own line: {err}"
-        );
+    // Root reads anything: as root, the check runs as `nobody` (setpriv).
+    let mut as_user = logweave();
+    if fs::read(&unreadable).is_ok() {
+        let Some(nobody) = as_nobody(dir.path()) else {
+            eprintln!("skipped: root without setpriv cannot test an unreadable file");
+            return;
+        };
+        as_user = nobody;
     }
+    let out = as_user
+        .arg("--print")
+        .args([&unreadable, &good])
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "2024-12-20T10:00:00Z ok\n",
+        "the other is printed"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("Permission denied\n  tip: check that you may read the file"),
+        "the tip says what to check, on its own line: {err}"
+    );
+}
+
+/// logweave run as the unprivileged user `nobody`, when this is root and
+/// `setpriv` is there; `dir` is opened up for it to enter.
+fn as_nobody(dir: &Path) -> Option<Command> {
+    use std::os::unix::fs::PermissionsExt;
+    let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).ok()?;
+    let mut command = Command::new(setpriv);
+    command
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_logweave"));
+    Some(command)
+}
+
+#[test]
+fn names_with_newlines_escapes_spaces_and_invalid_utf8_are_read_and_shown_escaped() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let names: [&[u8]; 4] = [
+        b"new\nline.log",
+        b"esc\x1b]0;title\x07.log",
+        b"bad\xffutf8.log",
+        b"with space.log",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        let path = dir.path().join(OsStr::from_bytes(name));
+        fs::write(&path, format!("2024-12-20T10:00:0{i}Z line {i}\n")).expect("write");
+    }
+    let out = logweave()
+        .args(["--print", "--tag"])
+        .arg(dir.path())
+        .arg(
+            dir.path()
+                .join(OsStr::from_bytes(b"gone\x1b[2J\nlogweave: fake.log")),
+        )
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "new\\nline.log: 2024-12-20T10:00:00Z line 0\n\
+         esc\\u{1b}]0;title\\u{7}.log: 2024-12-20T10:00:01Z line 1\n\
+         bad\u{fffd}utf8.log: 2024-12-20T10:00:02Z line 2\n\
+         with space.log: 2024-12-20T10:00:03Z line 3\n",
+        "every file is read; a tag is one line and no escape reaches the output raw"
+    );
+    let err = stderr(&out);
+    assert!(
+        !err.contains('\x1b') && err.lines().count() == 1,
+        "the missing name is said on one line, escaped: {err:?}"
+    );
+    assert!(err.contains(r"gone\u{1b}[2J\nlogweave: fake.log"), "{err}");
 }
 
 #[test]

@@ -1062,3 +1062,97 @@ fn a_search_stuck_on_a_long_line_stops_at_its_timeout_and_says_why() {
     tui.press("q");
     assert!(tui.wait_exit());
 }
+
+#[test]
+fn hostile_escapes_names_and_wide_text_never_reach_the_terminal_raw() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    // What a log line may hold: an OSC 8 hyperlink, an OSC 52 clipboard
+    // write, a DCS string, a title, and a bidi override; and a name that
+    // would set the title.
+    std::fs::write(
+        dir.path().join("a.log"),
+        concat!(
+            "2024-12-20T10:00:00Z link \x1b]8;;http://evil.example/\x1b\\here\x1b]8;;\x1b\\ ok\n",
+            "2024-12-20T10:00:01Z clip \x1b]52;c;cm0gLXJmIH4=\x07 dcs \x1bP1$qm\x1b\\ end\n",
+            "2024-12-20T10:00:02Z bidi \u{202e}txt.exe\u{202c} done\n",
+        ),
+    )
+    .expect("write");
+    let odd = dir
+        .path()
+        .join(OsStr::from_bytes(b"odd\x1b]2;pwned\x07\nname.log"));
+    std::fs::write(&odd, "2024-12-20T10:00:03Z from the odd name\n").expect("write");
+    // Wide characters at every offset, for sideways scrolling.
+    let wide: String = (0..4)
+        .map(|i| {
+            format!(
+                "2024-12-20T10:00:0{}Z {}{}\n",
+                4 + i,
+                "x".repeat(i),
+                "日本語のログ".repeat(30)
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("wide.log"), wide).expect("write");
+
+    let mut tui = Tui::spawn(&[path(dir.path())], 14, 80);
+    tui.wait_for_text("from the odd name");
+    let text = tui.text();
+    for shown in [
+        "link ^[]8;;http://evil.example/^[\\here",
+        "clip ^[]52;c;cm0gLXJmIH4=^G dcs ^[P1$qm^[\\ end",
+        "bidi <U+202E>txt.exe<U+202C> done",
+    ] {
+        assert!(text.contains(shown), "{shown:?} is shown as text:\n{text}");
+    }
+    for raw in [
+        &b"\x1b]8;;http"[..],
+        b"\x1b]52;c;cm0g",
+        b"\x1bP1$q",
+        b"\x1b]2;pwned",
+        "\u{202e}".as_bytes(),
+    ] {
+        assert!(
+            !tui.wrote(raw),
+            "{:?} reached the terminal",
+            String::from_utf8_lossy(raw)
+        );
+    }
+    // The name's tag is escaped too (tags show with several sources).
+    assert!(text.contains("odd\\u{1b}]2;"), "{text}");
+
+    // Scrolled sideways (8 columns a step) over wide characters at odd and
+    // even offsets, one cut by either edge shows as spaces: no row is
+    // wider than the screen, and no glyph is half drawn in the last column.
+    tui.press("t");
+    for step in 1..=3 {
+        let before = tui.text();
+        tui.send("l");
+        tui.wait_for(&format!("the scroll by {}", 8 * step), |t| {
+            t.text() != before
+        });
+        tui.with_screen(|screen| {
+            for row in 0..13 {
+                let last = screen.cell(row, 79).expect("the last column");
+                assert!(
+                    !last.is_wide(),
+                    "row {row}: a wide glyph starts in the last column"
+                );
+                let line = screen.contents_between(row, 0, row, 80);
+                assert!(
+                    unicode_width::UnicodeWidthStr::width(line.as_str()) <= 80,
+                    "row {row} is wider than the screen: {line:?}"
+                );
+            }
+        });
+    }
+    assert!(
+        tui.text().contains("日本") && !tui.text().contains("2024-12-20T10:00:04Z"),
+        "scrolled: {}",
+        tui.text()
+    );
+    tui.press("q");
+    assert!(tui.wait_exit());
+}

@@ -143,7 +143,11 @@ fn print(settings: &Settings, opened: Vec<OpenedSource>) -> Result<Outcome, RunE
     let tags = settings.tag.then(|| {
         opened
             .iter()
-            .map(|s| s.tag.clone().unwrap_or_else(|| s.label.clone()))
+            .map(|s| {
+                let tag = s.tag.as_deref().unwrap_or(&s.label);
+                // A name's newline would split the line it prefixes.
+                crate::problem::printable(tag).into_owned()
+            })
             .collect()
     });
     let options = print_options(settings, tags, settings.threads);
@@ -206,6 +210,7 @@ fn view(
         if let Some(chosen) = &source.tag {
             tag.clone_from(chosen);
         }
+        *tag = crate::problem::printable(tag).into_owned();
     }
     let mut infos: Vec<SourceInfo> = opened
         .iter()

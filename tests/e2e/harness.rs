@@ -114,6 +114,13 @@ impl Tui {
         }
     }
 
+    /// Whether the program wrote `needle` to the terminal (in the last
+    /// [`RAW_KEPT`] bytes).
+    pub fn wrote(&self, needle: &[u8]) -> bool {
+        let raw = self.raw.lock().expect("raw");
+        raw.windows(needle.len()).any(|w| w == needle)
+    }
+
     /// The payloads of the OSC 52 clipboard writes seen so far, decoded.
     pub fn clipboard_writes(&self) -> Vec<Vec<u8>> {
         use base64::Engine as _;
