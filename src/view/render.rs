@@ -249,6 +249,20 @@ mod tests {
     }
 
     #[test]
+    fn messages_and_filters_in_the_status_bar_are_escaped() {
+        let mut f = airflow();
+        f.filters = vec!["&a\u{202e}b".into()];
+        let mut app = app(f, 100, 4);
+        app.note = Some("cannot open 'x\x1b]0;title\x07\ny.log'".into());
+        let screen = render(&mut app);
+        let bar = screen.lines().nth(3).expect("the bottom row");
+        assert!(
+            bar.contains("&a<U+202E>b") && bar.contains("x^[]0;title^G^Jy.log"),
+            "{bar}"
+        );
+    }
+
+    #[test]
     fn timeline_strip() {
         let mut f = airflow();
         f.timeline = Some(Timeline {

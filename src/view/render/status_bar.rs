@@ -92,14 +92,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let right = match &note {
         // Messages quote file names, patterns and servers' words: shown
         // with the log's escaping, so none of them reaches the terminal raw.
-        Some(note) => {
-            let style = theme.get("message");
-            let safe: String = text::display(note.as_bytes(), style, style, usize::MAX)
-                .into_iter()
-                .map(|piece| piece.text)
-                .collect();
-            Span::styled(format!(" {safe} "), style)
-        }
+        Some(note) => Span::styled(format!(" {} ", escaped(note)), theme.get("message")),
         None => Span::styled(" ? help ", status),
     };
     // Narrow terminals: compact the source list, then drop the line count,
@@ -123,6 +116,16 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     left.push(Span::styled(" ".repeat(fill), status));
     left.push(right);
     frame.render_widget(Paragraph::new(Line::from(left)), area);
+}
+
+/// `text` as the log pane would show it, control characters visible:
+/// messages quote file names, patterns and servers' words.
+fn escaped(text: &str) -> String {
+    let plain = ratatui::style::Style::default();
+    text::display(text.as_bytes(), plain, plain, usize::MAX)
+        .into_iter()
+        .map(|piece| piece.text)
+        .collect()
 }
 
 fn spans_width(spans: &[Span]) -> usize {
@@ -166,13 +169,10 @@ fn left_part(app: &App, compact: bool, with_lines: bool) -> Vec<Span<'static>> {
         None => {}
     }
     if !f.filters.is_empty() {
-        let style = theme.get("message");
-        let filters = f.filters.join(" ");
-        let safe: String = text::display(filters.as_bytes(), style, style, usize::MAX)
-            .into_iter()
-            .map(|piece| piece.text)
-            .collect();
-        left.push(Span::styled(format!("{safe} "), style));
+        left.push(Span::styled(
+            format!("{} ", escaped(&f.filters.join(" "))),
+            theme.get("message"),
+        ));
     }
     for (i, source) in f.sources.iter().enumerate() {
         let (mark, style) = if source.error.is_some() {
