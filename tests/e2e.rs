@@ -1085,14 +1085,14 @@ fn hostile_escapes_names_and_wide_text_never_reach_the_terminal_raw() {
         .path()
         .join(OsStr::from_bytes(b"odd\x1b]2;pwned\x07\nname.log"));
     std::fs::write(&odd, "2024-12-20T10:00:03Z from the odd name\n").expect("write");
-    // Wide characters at every offset, for sideways scrolling.
+    // Wide and combining characters at every offset, for sideways scrolling.
     let wide: String = (0..4)
         .map(|i| {
             format!(
                 "2024-12-20T10:00:0{}Z {}{}\n",
                 4 + i,
                 "x".repeat(i),
-                "日本語のログ".repeat(30)
+                "日本語のログe\u{301}".repeat(30)
             )
         })
         .collect();
