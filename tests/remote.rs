@@ -726,6 +726,25 @@ fn misbehaving_servers_fail_alone_with_a_clear_message_and_never_mislead() {
         whole.len()
     );
 
+    // Rewritten shorter between two ranged reads under the same ETag: the
+    // part read before is printed, and the change is said.
+    let url = format!("{}/changed/attempt=1.log", server.url());
+    let out = logweave(&["--print", &url], &[]);
+    assert_eq!(out.status.code(), Some(1), "changed: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the object is shorter than when opened"),
+        "changed: {}",
+        stderr(&out)
+    );
+    let whole = std::fs::read(dir.path().join("attempt=1.log")).unwrap();
+    let read = out.stdout.strip_suffix(b"\n").unwrap_or(&out.stdout);
+    assert!(
+        whole.starts_with(read) && read.len() >= whole.len() * 2 / 3 - 1,
+        "changed: what was read before is printed ({} of {} bytes)",
+        read.len(),
+        whole.len()
+    );
+
     // Every third connection dropped without an answer, or 100 bytes more
     // after every answer than its Content-Length said: retries make the
     // output whole, and no stray byte shows.

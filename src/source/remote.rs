@@ -433,7 +433,7 @@ impl RemoteSource {
         let full = (BLOCK * (within + 1)).min(self.stat.len - run.first * BLOCK) as usize;
         if data.len() < full {
             self.shared.health.report(Problem::new(format!(
-                "{}: object is shorter than when opened (replaced?)",
+                "{}: the object is shorter than when opened (rewritten or replaced while it was read); what came before is shown",
                 self.location()
             )));
         }
@@ -519,7 +519,7 @@ impl RemoteSource {
             // The object shrank or was replaced under us: what we have is
             // still right for the offsets it covers.
             self.shared.health.report(Problem::new(format!(
-                "{location}: object is shorter than when opened (replaced?)"
+                "{location}: the object is shorter than when opened (rewritten or replaced while it was read); what came before is shown"
             )));
         }
         let blocks: Vec<Bytes> = (0..count)

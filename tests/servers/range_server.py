@@ -15,7 +15,10 @@ each range and closes the connection, /reset/<path> drops every third
 connection without an answer, /stall/<path> sends half of any range from
 the middle of the file on and then nothing more (holding the connection
 open for a minute), like a server that hangs mid-answer, and /long/<path>
-sends 100 bytes more than its Content-Length after each answer. A query string is ignored. GET /_stats returns
+sends 100 bytes more than its Content-Length after each answer, and
+/changed/<path> answers the first request for the file as it is and every
+later one as if it had been rewritten to two thirds of its length, under the
+same ETag. A query string is ignored. GET /_stats returns
 the requests and body bytes served so far, and the most requests it had
 at once, as JSON; POST /_reset zeroes them.
 
@@ -43,6 +46,7 @@ ACTIVE = {"n": 0}
 LOCK = threading.Lock()
 FLAKY = {"n": 0}
 HEALED = {"halfway": False}
+CHANGED = {}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -83,7 +87,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def serve(self, head):
         match = re.match(
-            r"^/(files|whole|flaky|halfway|cut|slow|html|shifted|short|reset|stall|long)/([^?]*)", self.path
+            r"^/(files|whole|flaky|halfway|cut|slow|html|shifted|short|reset|stall|long|changed)/([^?]*)", self.path
         )
         if not match:
             self.reply(404, b"not found")
@@ -113,6 +117,12 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(404, b"not found")
             return
         size = os.path.getsize(path)
+        etag = f'"{int(os.path.getmtime(path) * 1e6)}-{size}"'
+        if mode == "changed":
+            with LOCK:
+                CHANGED[rel] = CHANGED.get(rel, 0) + 1
+                if CHANGED[rel] > 1:
+                    size = size * 2 // 3
         if mode == "slow" and size > 64 * 1024:
             time.sleep(3)
         start, end, status = 0, size, 200
@@ -136,7 +146,7 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(LATENCY)
         self.send_response(status)
         self.send_header("Content-Length", str(end - start))
-        self.send_header("ETag", f'"{int(os.path.getmtime(path) * 1e6)}-{size}"')
+        self.send_header("ETag", etag)
         self.send_header("Accept-Ranges", "none" if mode == "whole" else "bytes")
         if status == 206:
             self.send_header("Content-Range", f"bytes {start}-{end - 1}/{size}")
