@@ -636,12 +636,14 @@ struct Permit;
 
 impl Permit {
     fn try_take() -> Option<Permit> {
-        RUNS_IN_FLIGHT
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < TOTAL_IN_FLIGHT).then_some(n + 1)
-            })
-            .ok()
-            .map(|_| Permit)
+        // Taken, then given back if it was one too many: at most
+        // TOTAL_IN_FLIGHT takers ever keep one.
+        if RUNS_IN_FLIGHT.fetch_add(1, Ordering::AcqRel) < TOTAL_IN_FLIGHT {
+            Some(Permit)
+        } else {
+            RUNS_IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
+            None
+        }
     }
 }
 
