@@ -343,7 +343,7 @@ fn scan_chunk(
     let mut pos = task.lo;
     if pos > task.range_lo {
         // Lines starting before the chunk belong to the chunk before.
-        pos = match next_line_start(source, pos - 1, buf)? {
+        pos = match next_line_start(source, pos - 1, task.hi, buf)? {
             Some(p) => p,
             None => return Ok(None),
         };
@@ -377,9 +377,12 @@ fn scan_chunk(
             Some(nl) => (nl + 1, pos + nl as u64 + 1),
             None if at_end => (got, len),
             None => {
-                let end = match next_line_start(source, pos + got as u64, &mut Vec::new())? {
+                // The next line starting in this chunk, if any: a line
+                // longer than the chunk is another chunk's no further.
+                let end = match next_line_start(source, pos + got as u64, task.hi, &mut Vec::new())?
+                {
                     Some(p) => p,
-                    None => len,
+                    None => task.hi.min(len),
                 };
                 (got.min(LINE_MATCH_CAP), end)
             }
@@ -410,15 +413,20 @@ fn scan_chunk(
     Ok(last)
 }
 
-/// Start of the first line after the newline at or after `offset`.
+/// Start of the first line after the newline at or after `offset`, if that
+/// newline comes before `before`.
 fn next_line_start(
     source: &dyn Source,
     mut offset: u64,
+    before: u64,
     buf: &mut Vec<u8>,
 ) -> io::Result<Option<u64>> {
-    let len = source.len();
+    // A start at `before` or later is of no use to the caller: with a 1 GB
+    // line, every chunk of it used to read on to the line's end.
+    let len = source.len().min(before);
     while offset < len {
-        buf.resize(64 * 1024, 0);
+        let want = (len - offset).min(64 * 1024) as usize;
+        buf.resize(want, 0);
         let got = source.read_full_at(offset, buf)?;
         if got == 0 {
             return Ok(None);
@@ -525,6 +533,25 @@ mod tests {
         assert_eq!(
             first_and_last(source_with(at, &line, 3 * CHUNK as usize), "needle"),
             (None, None)
+        );
+    }
+
+    #[test]
+    fn a_line_over_several_chunks_leaves_the_next_line_to_its_chunk() {
+        // A needle in a line that begins 3 chunks after a 20 MiB line began:
+        // the chunks inside the long line find no line start of their own
+        // (they used to read on to its end, each of them), and the chunk
+        // where the next line starts finds it.
+        let mut line = format!("2024-12-20T10:00:01Z {}\n", "z".repeat(20 << 20));
+        let after = CHUNK as usize + line.len();
+        line.push_str("2024-12-20T10:00:02Z the needle\n");
+        let hit = Some(after as u64);
+        assert_eq!(
+            first_and_last(
+                source_with(CHUNK as usize, &line, 4 * CHUNK as usize),
+                "needle"
+            ),
+            (hit, hit)
         );
     }
 }
