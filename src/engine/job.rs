@@ -111,14 +111,16 @@ impl Job {
 
     /// What the status bar says when it was stopped for making no progress.
     pub fn timed_out(&self) -> String {
-        let what = match &self.kind {
-            JobKind::Search { .. } => "search".to_string(),
-            JobKind::Level { level, .. } => format!("search for {}", level.name()),
-        };
-        format!(
-            "{what} stopped: no progress for {} s (a costly pattern over long lines? a literal search, Ctrl-r in the prompt, is linear)",
-            stall_limit().as_secs()
-        )
+        let seconds = stall_limit().as_secs();
+        match &self.kind {
+            JobKind::Search { .. } => format!(
+                "search stopped: no progress for {seconds} s (a costly pattern over long lines? a literal search, Ctrl-r in the prompt, is linear)"
+            ),
+            JobKind::Level { level, .. } => format!(
+                "search for {} stopped: no progress for {seconds} s (a source that stopped answering?)",
+                level.name()
+            ),
+        }
     }
 
     /// The status bar's text while it runs.
