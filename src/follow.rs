@@ -15,9 +15,10 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc};
 
+use crate::escape::printable;
 use crate::merge::{Cursor, Merge, MergeOptions};
 use crate::print::{write_record, PrintOptions};
-use crate::problem::{printable, Problem};
+use crate::problem::Problem;
 use crate::record::{RecordLayout, TimeOptions};
 use crate::source::follower::{Change, Follower};
 use crate::source::{FollowTarget, Health};

@@ -10,6 +10,7 @@ pub mod airflow;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod escape;
 pub mod follow;
 pub mod gen;
 pub mod invariants;

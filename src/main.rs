@@ -62,7 +62,7 @@ fn dispatch(cli: Cli) -> Result<Outcome, RunError> {
             for warning in &config.warnings {
                 eprintln!(
                     "logweave: warning: {}",
-                    logweave::problem::printable(warning)
+                    logweave::escape::printable(warning)
                 );
             }
             match command {

@@ -11,30 +11,7 @@ use std::fmt;
 use std::io;
 use std::time::SystemTime;
 
-/// `text` as it may be written to a terminal or a line-based stream:
-/// control characters (newlines too) and bidi/invisible format characters,
-/// which a file name or a server's words may hold, are written as Rust
-/// escapes (`\n`, `\u{1b}`), so a message stays one line and can never
-/// set a title, move the cursor or reorder what follows.
-pub fn printable(text: &str) -> Cow<'_, str> {
-    fn hidden(c: char) -> bool {
-        c.is_control()
-            || matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'..='\u{206F}' | '\u{FEFF}')
-    }
-    if !text.chars().any(hidden) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if hidden(c) {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
+use crate::escape::printable;
 
 /// One source's problem.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

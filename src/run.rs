@@ -62,10 +62,7 @@ impl RunError {
     pub fn for_stderr(&self) -> String {
         match self {
             RunError::Unreachable(problem) => problem.for_stderr(),
-            other => format!(
-                "logweave: {}",
-                crate::problem::printable(&other.to_string())
-            ),
+            other => format!("logweave: {}", crate::escape::printable(&other.to_string())),
         }
     }
 }

@@ -357,12 +357,9 @@ impl OpenError {
             _ => None,
         };
         let what = self.to_string();
-        let what = crate::problem::printable(&what);
+        let what = crate::escape::printable(&what);
         match tip {
-            Some(tip) => format!(
-                "logweave: {what}\n  tip: {}",
-                crate::problem::printable(tip)
-            ),
+            Some(tip) => format!("logweave: {what}\n  tip: {}", crate::escape::printable(tip)),
             None => format!("logweave: {what}"),
         }
     }

@@ -146,7 +146,7 @@ fn print(settings: &Settings, opened: Vec<OpenedSource>) -> Result<Outcome, RunE
             .map(|s| {
                 let tag = s.tag.as_deref().unwrap_or(&s.label);
                 // A name's newline would split the line it prefixes.
-                crate::problem::printable(tag).into_owned()
+                crate::escape::printable(tag).into_owned()
             })
             .collect()
     });
@@ -210,7 +210,7 @@ fn view(
         if let Some(chosen) = &source.tag {
             tag.clone_from(chosen);
         }
-        *tag = crate::problem::printable(tag).into_owned();
+        *tag = crate::escape::printable(tag).into_owned();
     }
     let mut infos: Vec<SourceInfo> = opened
         .iter()

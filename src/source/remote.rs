@@ -86,6 +86,14 @@ fn timed_out() -> String {
     )
 }
 
+/// An object that answers shorter than it was when opened: changed under
+/// its reader.
+fn shrank(location: &str) -> Problem {
+    Problem::new(format!(
+        "{location}: the object is shorter than when opened (rewritten or replaced while it was read); what came before is shown"
+    ))
+}
+
 /// Why a request failed. The text never holds credentials: backends name
 /// objects by their redacted location.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -432,10 +440,7 @@ impl RemoteSource {
         let to = (((within + 1) * BLOCK) as usize).min(data.len());
         let full = (BLOCK * (within + 1)).min(self.stat.len - run.first * BLOCK) as usize;
         if data.len() < full {
-            self.shared.health.report(Problem::new(format!(
-                "{}: the object is shorter than when opened (rewritten or replaced while it was read); what came before is shown",
-                self.location()
-            )));
+            self.shared.health.report(shrank(self.location()));
         }
         // A copy, so that the run's buffer goes with its last block rather
         // than when the cache lets go of the last of its blocks.
@@ -518,9 +523,7 @@ impl RemoteSource {
         if (data.len() as u64) < end - first * BLOCK {
             // The object shrank or was replaced under us: what we have is
             // still right for the offsets it covers.
-            self.shared.health.report(Problem::new(format!(
-                "{location}: the object is shorter than when opened (rewritten or replaced while it was read); what came before is shown"
-            )));
+            self.shared.health.report(shrank(location));
         }
         let blocks: Vec<Bytes> = (0..count)
             .map(|i| {

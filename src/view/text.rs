@@ -136,13 +136,7 @@ pub fn display_marked(
                     push(&mut pieces, shown, 2, styled(at, control));
                     col += 2;
                 }
-                '\u{80}'..='\u{9f}'
-                // The Arabic letter mark is a bidi control too (found by
-                // the `terminal` fuzz target).
-                | '\u{61c}'
-                | '\u{200b}'..='\u{200f}'
-                | '\u{202a}'..='\u{202e}'
-                | '\u{2066}'..='\u{2069}' => {
+                c if ('\u{80}'..='\u{9f}').contains(&c) || crate::escape::reorders_or_hides(c) => {
                     // C1 controls and bidi/zero-width format characters: they
                     // can reorder or hide text on screen, so they are named.
                     let shown = format!("<U+{:04X}>", c as u32);
