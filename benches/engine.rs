@@ -31,10 +31,7 @@ fn sample(format: GenFormat, size: u64) -> (tempfile::TempDir, Vec<std::path::Pa
 }
 
 fn time() -> TimeOptions {
-    TimeOptions {
-        format: None,
-        clock: ZoneClock::new(Zone::Utc),
-    }
+    TimeOptions::new(None, ZoneClock::new(Zone::Utc))
 }
 
 fn layouts(files: &[std::path::PathBuf]) -> Vec<RecordLayout> {
@@ -147,7 +144,7 @@ fn merge(c: &mut Criterion) {
     group.bench_function("backward", |b| {
         b.iter(|| {
             let mut merge = Merge::new(layouts.clone(), MergeOptions::default());
-            merge.seek_end();
+            merge.seek_end().expect("end");
             let mut records = 0u64;
             while merge.prev_record().expect("read").is_some() {
                 records += 1;

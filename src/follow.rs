@@ -11,15 +11,16 @@
 //! and rotation restart a source from its beginning, announced on stderr.
 //! Memory does not grow with what went by.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc};
 
 use crate::escape::printable;
-use crate::merge::{Cursor, Merge, MergeOptions};
+use crate::merge::{Cursor, Merge, MergeOptions, MergedRecord};
 use crate::print::{write_record, PrintOptions};
 use crate::problem::Problem;
-use crate::record::{RecordLayout, TimeOptions};
+use crate::record::{Pos, RecordLayout, TimeOptions};
 use crate::source::follower::{Change, Follower};
 use crate::source::{FollowTarget, Health};
 
@@ -51,6 +52,7 @@ pub fn follow_print(
     });
     let want_levels = options.filter.is_some();
     let mut reports = Reports::new(watched);
+    let mut printed = HashMap::new();
     loop {
         let options = PrintOptions {
             tags: options.tags.as_ref().map(|_| labels.clone()),
@@ -58,6 +60,7 @@ pub fn follow_print(
         };
         print_round(
             &mut follower,
+            &mut printed,
             time,
             merge_options,
             &options,
@@ -103,8 +106,16 @@ impl Reports {
     }
 }
 
+/// Where print mode stands in one followed file: its latest layout (whose
+/// order's decisions carry over as it grows) and the position printed up to.
+struct Printed {
+    layout: RecordLayout,
+    cursor: Pos,
+}
+
 fn print_round(
     follower: &mut Follower,
+    printed: &mut HashMap<usize, Printed>,
     time: &TimeOptions,
     merge_options: MergeOptions,
     options: &PrintOptions,
@@ -112,12 +123,33 @@ fn print_round(
     out: &mut impl Write,
 ) -> io::Result<()> {
     let mut layouts = Vec::new();
-    let mut taken = Vec::new();
+    let mut cursor = Vec::new();
     let mut tags = Vec::new();
+    let mut late = Vec::new();
     for (i, f) in follower.files_mut() {
         let upto = f.ready()?;
-        layouts.push(RecordLayout::open(f.snapshot(upto), time, want_levels)?);
-        taken.push(f.taken);
+        let (layout, at) = match printed.remove(&i) {
+            // `taken` is what the round before took, unless the file restarted.
+            Some(p) if f.taken == p.layout.len() && upto >= f.taken => {
+                let grown = p.layout.grown(f.snapshot(upto))?;
+                if grown.is_timed() == p.layout.is_timed() {
+                    late.push((layouts.len(), p.layout.len(), p.cursor));
+                    (grown, p.cursor)
+                } else {
+                    // Timestamps came only now: what was printed is bytes.
+                    let at = position_at_byte(&grown, p.layout.len())?;
+                    (grown, at)
+                }
+            }
+            _ => {
+                let layout = RecordLayout::open(f.snapshot(upto), time, want_levels)?;
+                let at = position_at_byte(&layout, f.taken)?;
+                (layout, at)
+            }
+        };
+        f.taken = upto;
+        layouts.push(layout);
+        cursor.push(at);
         tags.push(i);
     }
     // Sources that cannot grow have no watched file: tags follow the files.
@@ -130,14 +162,82 @@ fn print_round(
     };
     let mut merge = Merge::new(layouts, merge_options);
     merge.set_predicate(options.filter.clone());
-    merge.seek(&Cursor(taken));
+    // Records that arrived after records later than them were printed
+    // (Airflow 3's logging records reach its file after stdout lines
+    // stamped later): they belong above the cursor, and are printed now,
+    // as they come, rather than never.
+    for (source, old_len, at) in late {
+        print_late(&mut merge, source, old_len, at, &options, out)?;
+    }
+    merge.seek(&Cursor(cursor));
     while let Some(record) = merge.next_record()? {
         write_record(&mut merge, &record, &options, out)?;
     }
-    for ((_, f), pos) in follower.files_mut().zip(merge.cursor().0) {
-        f.taken = pos;
+    for (&i, (pos, layout)) in tags
+        .iter()
+        .zip(merge.cursor().0.into_iter().zip(layouts_of(&merge)))
+    {
+        printed.insert(
+            i,
+            Printed {
+                layout,
+                cursor: pos,
+            },
+        );
     }
     Ok(())
+}
+
+fn layouts_of(merge: &Merge) -> Vec<RecordLayout> {
+    (0..merge.source_count())
+        .map(|i| merge.layout(i).clone())
+        .collect()
+}
+
+/// Prints the records of `source` that start at or after byte `from` but
+/// lie above `at` in its order: they arrived late.
+fn print_late(
+    merge: &mut Merge,
+    source: usize,
+    from: u64,
+    at: Pos,
+    options: &PrintOptions,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let mut reader = merge.layout(source).reader(64 * 1024);
+    let mut offset = reader.file().boundary_at_or_after(from)?;
+    while let Some(record) = reader.record_containing(offset)? {
+        if record.start < from {
+            offset = record.end;
+            continue;
+        }
+        offset = record.end;
+        if record.at() < at {
+            let merged = MergedRecord { source, record };
+            if merge.accepts(&merged)? {
+                write_record(merge, &merged, options, out)?;
+            }
+        }
+        if offset >= reader.len() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The position of the first record of `layout` starting at or after byte
+/// `offset`: where a file that restarted, or a rotation backup of a file
+/// printed before, goes on from.
+fn position_at_byte(layout: &RecordLayout, offset: u64) -> io::Result<Pos> {
+    if offset == 0 {
+        return Ok(Pos::START);
+    }
+    let mut reader = layout.reader(64 * 1024);
+    let boundary = reader.file().boundary_at_or_after(offset)?;
+    Ok(match reader.record_containing(boundary)? {
+        Some(record) if boundary < layout.len() => record.at(),
+        _ => reader.seek_end()?,
+    })
 }
 
 /// Waits until some source has new complete lines (or a quiet partial

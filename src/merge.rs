@@ -1,12 +1,15 @@
 //! The K-way merge of per-source record readers, in both directions, from any
 //! cursor (the order-key, dedup and cursor contracts in docs/ARCHITECTURE.md).
 //!
-//! Order key of a record: `(UTC ns, source rank, byte offset)`; untimed records
-//! sort first. A [`Cursor`] is one byte offset per source: records before it
-//! are "above", records from it on are "below". [`Merge::next_record`] yields the
-//! records below in key order and moves the cursor past each; [`Merge::prev_record`]
-//! yields the records above in reverse. Because the cursor partitions every
-//! source, each record is yielded exactly once whichever way one arrives.
+//! Each source is read in its canonical order (`record::order`: time order
+//! within the reorder window, file order beyond). Order key of a record:
+//! `(key, source rank, position in its source's order)`; untimed records
+//! sort first. A [`Cursor`] is one [`Pos`] per source: records before it are
+//! "above", records from it on are "below". [`Merge::next_record`] yields the
+//! records below in key order and moves the cursor past each;
+//! [`Merge::prev_record`] yields the records above in reverse. Because the
+//! cursor partitions every source, each record is yielded exactly once
+//! whichever way one arrives.
 
 mod dedup;
 mod heads;
@@ -17,13 +20,20 @@ use std::sync::Arc;
 
 use crate::record::split::{Line, PROBE_BLOCK, SCAN_BLOCK};
 use crate::record::timestamp::Nanos;
-use crate::record::{Record, RecordLayout, RecordReader};
+use crate::record::{Pos, Record, RecordLayout, RecordReader};
 use dedup::{GroupPlan, RunsFrom};
 use heads::Heads;
 
-/// One byte offset per source, each on a record boundary.
+/// One position per source in its canonical order.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Cursor(pub Vec<u64>);
+pub struct Cursor(pub Vec<Pos>);
+
+impl Cursor {
+    /// Above every record of `sources` sources.
+    pub fn start(sources: usize) -> Cursor {
+        Cursor(vec![Pos::START; sources])
+    }
+}
 
 impl Cursor {
     /// Componentwise `self ≤ other`: every record above `self` is above
@@ -43,7 +53,7 @@ pub struct MergedRecord {
 impl MergedRecord {
     /// The full order key.
     pub fn key(&self) -> (i64, usize, u64) {
-        (self.record.key_ts(), self.source, self.record.start)
+        (self.record.key, self.source, self.record.start)
     }
 }
 
@@ -90,7 +100,7 @@ pub struct Merge {
     probes: Vec<RecordReader>,
     enabled: Vec<bool>,
     options: MergeOptions,
-    pos: Vec<u64>,
+    pos: Vec<Pos>,
     direction: Option<Direction>,
     heads: Vec<Option<Record>>,
     queue: Heads,
@@ -105,13 +115,13 @@ pub struct Merge {
     predicate: Option<Arc<dyn RecordPredicate>>,
     /// Scratch buffers for planning, kept to avoid allocating per group.
     members: Vec<usize>,
-    anchors: Vec<u64>,
+    anchors: Vec<Pos>,
     /// Where the sources moved by the latest step stood before it, so that
     /// a failed step can be undone without saving a whole cursor (one
     /// offset per source) before every step. One entry per source at
     /// most: a step that skips millions of records (a filter matching
     /// nothing) must not remember each.
-    undo: Vec<(usize, u64)>,
+    undo: Vec<(usize, Pos)>,
     /// Which sources are in `undo`.
     in_undo: Vec<bool>,
 }
@@ -142,7 +152,7 @@ impl Merge {
             probes,
             enabled: vec![true; n],
             options,
-            pos: vec![0; n],
+            pos: vec![Pos::START; n],
             direction: None,
             heads: vec![None; n],
             queue: Heads::new(n, true),
@@ -167,7 +177,7 @@ impl Merge {
         self.probes.push(layout.reader(PROBE_BLOCK));
         self.layouts.push(layout);
         self.enabled.push(true);
-        self.pos.push(0);
+        self.pos.push(Pos::START);
         self.heads.push(None);
         self.in_undo.push(false);
         self.invalidate();
@@ -175,15 +185,17 @@ impl Merge {
     }
 
     /// Swaps in a new snapshot of source `i` (follow mode: the file grew, or
-    /// was truncated or rotated and starts again). Positions beyond the new
-    /// length are clamped.
+    /// was truncated or rotated and starts again). A position past the new
+    /// length (a file that shrank) moves below everything it holds.
     pub fn replace_layout(&mut self, i: usize, layout: RecordLayout) {
         if i >= self.layouts.len() {
             return;
         }
         self.readers[i] = layout.reader(scan_block(self.layouts.len()));
         self.probes[i] = layout.reader(PROBE_BLOCK);
-        self.pos[i] = self.pos[i].min(layout.len());
+        if self.pos[i].chunk > layout.len() || self.pos[i].offset > layout.len() {
+            self.pos[i] = Pos::chunk_start(layout.len());
+        }
         self.layouts[i] = layout;
         self.invalidate();
     }
@@ -217,17 +229,20 @@ impl Merge {
         self.enabled_sources().map(|i| self.layouts[i].len()).sum()
     }
 
-    /// Bytes above the cursor over all enabled sources.
+    /// Roughly the bytes above the cursor over all enabled sources.
     pub fn bytes_above(&self) -> u64 {
-        self.enabled_sources().map(|i| self.pos[i]).sum()
+        self.enabled_sources()
+            .map(|i| self.pos[i].bytes_hint().min(self.layouts[i].len()))
+            .sum()
     }
 
     fn enabled_sources(&self) -> impl Iterator<Item = usize> + '_ {
         (0..self.layouts.len()).filter(|&i| self.enabled[i])
     }
 
-    /// Hides or shows a source. The cursor keeps its offsets, so the merge
-    /// re-forms around the same position.
+    /// Hides or shows a source. The cursor keeps its positions, so the merge
+    /// re-forms around the same place; seeks leave a hidden source where it
+    /// was, so a source shown again wants a seek.
     pub fn set_enabled(&mut self, source: usize, enabled: bool) {
         if let Some(slot) = self.enabled.get_mut(source) {
             *slot = enabled;
@@ -239,6 +254,57 @@ impl Merge {
     pub fn set_predicate(&mut self, predicate: Option<Arc<dyn RecordPredicate>>) {
         self.predicate = predicate;
         self.invalidate();
+    }
+
+    /// `cursor` with each enabled source's position moved on to just above
+    /// its next record (or to its end): two cursors that leave the same
+    /// records above compare equal once normalized.
+    pub fn normalized(&mut self, cursor: &Cursor) -> io::Result<Cursor> {
+        let mut out = cursor.clone();
+        for (i, pos) in out.0.iter_mut().enumerate() {
+            if !self.is_enabled(i) {
+                continue;
+            }
+            *pos = match self.probes[i].record_at(*pos)? {
+                Some(record) => record.at(),
+                None => Pos::chunk_start(self.layouts[i].len()),
+            };
+        }
+        Ok(out)
+    }
+
+    /// `[start, end)` of the chunk of source `i` holding byte `offset`, and
+    /// whether its records are in another order than the file's.
+    pub fn chunk_of(&mut self, i: usize, offset: u64) -> io::Result<(u64, u64, bool)> {
+        let chunk = self.probes[i].chunk_at(offset)?;
+        Ok((chunk.start, chunk.end, chunk.reordered()))
+    }
+
+    /// A byte range of source `i` that holds every record between positions
+    /// `from` and `to` (whole chunks: records inside a chunk are not in file
+    /// order).
+    pub fn byte_span(&mut self, i: usize, from: Pos, to: Pos) -> io::Result<(u64, u64)> {
+        let len = self.layouts[i].len();
+        let end = if to.chunk >= len {
+            len
+        } else if to.key == i64::MIN && to.offset == 0 {
+            to.chunk
+        } else {
+            self.probes[i].chunk_span(to.chunk)?.1
+        };
+        Ok((from.chunk.min(len), end.max(from.chunk.min(len))))
+    }
+
+    /// Whether the predicate in force (if any) shows `record`.
+    pub fn accepts(&mut self, record: &MergedRecord) -> io::Result<bool> {
+        match &self.predicate {
+            Some(predicate) => predicate.accepts(
+                record.source,
+                &mut self.readers[record.source],
+                &record.record,
+            ),
+            None => Ok(true),
+        }
     }
 
     /// The predicate in force, if any.
@@ -259,31 +325,39 @@ impl Merge {
     /// Moves to `cursor`, which must come from this merge (or be all zeros /
     /// all lengths).
     pub fn seek(&mut self, cursor: &Cursor) {
-        for (pos, (&want, layout)) in self.pos.iter_mut().zip(cursor.0.iter().zip(&self.layouts)) {
-            *pos = want.min(layout.len());
+        for (pos, &want) in self.pos.iter_mut().zip(&cursor.0) {
+            *pos = want;
         }
         self.invalidate();
     }
 
     /// Moves above every record.
     pub fn seek_start(&mut self) {
-        self.pos.iter_mut().for_each(|p| *p = 0);
+        self.pos.iter_mut().for_each(|p| *p = Pos::START);
         self.invalidate();
     }
 
     /// Moves below every record.
-    pub fn seek_end(&mut self) {
-        for (pos, layout) in self.pos.iter_mut().zip(&self.layouts) {
-            *pos = layout.len();
+    pub fn seek_end(&mut self) -> io::Result<()> {
+        // A hidden source keeps its place: it is read no more (a server
+        // that failed would fail again), and showing it seeks anew.
+        for i in 0..self.layouts.len() {
+            if self.enabled[i] {
+                self.pos[i] = self.probes[i].seek_end()?;
+            }
         }
         self.invalidate();
+        Ok(())
     }
 
-    /// Moves so that each source's first record with time ≥ `t` is the first
-    /// below the cursor: O(log size) block reads per source, no index.
+    /// Moves so that each source's first record with key ≥ `t` is the first
+    /// below the cursor: O(log size) small reads per source and the chunk
+    /// around the place, no index.
     pub fn seek_time(&mut self, t: Nanos) -> io::Result<()> {
         for i in 0..self.layouts.len() {
-            self.pos[i] = seek::first_at_or_after(&mut self.probes[i], t)?;
+            if self.enabled[i] {
+                self.pos[i] = self.probes[i].seek_time(t)?;
+            }
         }
         self.invalidate();
         Ok(())
@@ -298,8 +372,7 @@ impl Merge {
             return Ok(());
         }
         if fraction >= 1.0 {
-            self.seek_end();
-            return Ok(());
+            return self.seek_end();
         }
         let target = (self.total_len() as f64 * fraction) as u64;
         let enabled: Vec<usize> = self.enabled_sources().collect();
@@ -328,7 +401,7 @@ impl Merge {
     /// the cursor moves back before it, so the next call returns it again.
     pub fn unread(&mut self, record: &MergedRecord) {
         if let Some(pos) = self.pos.get_mut(record.source) {
-            *pos = record.record.start;
+            *pos = record.record.at();
             self.invalidate();
         }
     }
@@ -386,8 +459,8 @@ impl Merge {
                 self.undo.push((source, self.pos[source]));
             }
             self.pos[source] = match direction {
-                Direction::Forward => record.end,
-                Direction::Backward => record.start,
+                Direction::Forward => record.after(),
+                Direction::Backward => record.at(),
             };
             self.pending_refill = Some(source);
             if self.options.dedup && self.is_duplicate(source, &record, direction)? {
@@ -425,7 +498,7 @@ impl Merge {
             None => None,
         };
         if let Some(record) = head {
-            let key = (record.key_ts(), source, record.start);
+            let key = (record.key, source, record.start);
             self.queue.push(key);
         }
         self.heads[source] = head;
@@ -440,10 +513,11 @@ impl Merge {
         record: &Record,
         direction: Direction,
     ) -> io::Result<bool> {
-        let Some(ts) = record.ts else {
+        if record.ts.is_none() {
             self.fresh = false;
             return Ok(false);
-        };
+        }
+        let ts = record.key;
         if self.group.as_ref().map(GroupPlan::ts) != Some(ts) {
             let look_across = std::mem::replace(&mut self.fresh, false);
             let mut members = std::mem::take(&mut self.members);
@@ -456,7 +530,7 @@ impl Merge {
                     if other == source || !self.enabled[other] {
                         continue;
                     }
-                    let head_here = self.heads[other].and_then(|h| h.ts) == Some(ts);
+                    let head_here = self.heads[other].is_some_and(|h| h.key == ts);
                     let across = self.planner.touches_across(
                         &mut self.readers[other],
                         self.pos[other],
@@ -486,13 +560,13 @@ impl Merge {
                     (false, Direction::Backward) => RunsFrom::End,
                 };
                 // Only members' anchors are read: copy those, not all K.
-                self.anchors.resize(self.pos.len(), 0);
+                self.anchors.resize(self.pos.len(), Pos::START);
                 for &m in &members {
                     self.anchors[m] = self.pos[m];
                 }
                 match runs {
-                    RunsFrom::Start => self.anchors[source] = record.start,
-                    RunsFrom::End => self.anchors[source] = record.end,
+                    RunsFrom::Start => self.anchors[source] = record.at(),
+                    RunsFrom::End => self.anchors[source] = record.after(),
                     RunsFrom::Around => {}
                 }
                 self.planner
@@ -515,7 +589,7 @@ impl Merge {
         record: &MergedRecord,
         sink: impl FnMut(&[u8], bool) -> io::Result<()>,
     ) -> io::Result<()> {
-        self.readers[record.source].for_each_line_piece(
+        self.readers[record.source].file().for_each_line_piece(
             record.record.start,
             record.record.end,
             sink,
@@ -618,7 +692,7 @@ mod tests {
         merge.undo_step();
         assert_eq!(
             merge.pos,
-            vec![0, 0],
+            vec![Pos::START, Pos::START],
             "undo returns to where the step began"
         );
     }

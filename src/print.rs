@@ -115,41 +115,81 @@ pub fn print_merge(
 const COPY_CHUNK: usize = 1024 * 1024;
 
 /// Print mode of one source with nothing to filter, cut or tag: the merge
-/// of one source is its records in file order, and dedup never looks
-/// within a source, so the output is its bytes with CRLF made LF and a
-/// final newline — copied without splitting lines or reading timestamps,
-/// at the speed of the disk or the network (`logweave --print s3://…`).
-/// The property tests hold it to the merge's output.
+/// of one source is its records in canonical order, and dedup never looks
+/// within a source, so the output is its bytes (CRLF made LF, a final
+/// newline) wherever a chunk is in file order — copied without splitting
+/// lines again, at the speed of the disk or the network (`logweave --print
+/// s3://…`) — and a reordered chunk's records in order. The property tests
+/// hold it to the merge's output.
 fn copy_source(layout: &RecordLayout, out: impl Write) -> io::Result<PrintStats> {
     let source = layout.source();
     let mut out = io::BufWriter::with_capacity(OUT_BUFFER, out);
     let mut crlf = CrlfToLf::default();
     let mut buf = vec![0u8; COPY_CHUNK];
     let mut stats = PrintStats::default();
+    let mut reader = layout.reader(SCAN_BLOCK);
     let mut at = 0;
+    let mut last_time = None;
+    let failed = |reader: &mut crate::record::RecordReader, at: u64| DroppedSource {
+        source: 0,
+        after: reader
+            .file()
+            .record_before(at)
+            .ok()
+            .flatten()
+            .and_then(|record| record.ts),
+    };
     while at < layout.len() {
-        let want = COPY_CHUNK.min((layout.len() - at) as usize);
-        match source.read_full_at(at, &mut buf[..want]) {
-            Ok(0) => break,
-            Ok(n) => {
-                crlf.write(&buf[..n], &mut out)?;
-                at += n as u64;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+        let chunk = match reader.chunk_at(at) {
+            Ok(chunk) => chunk,
             // Its server stopped answering: what was read stays printed,
             // and the caller says from when the rest is missing.
             Err(_) if source.failure().is_some() => {
-                let after = layout
-                    .reader(SCAN_BLOCK)
-                    .record_before(at)
-                    .ok()
-                    .flatten()
-                    .and_then(|record| record.ts);
-                stats.dropped.push(DroppedSource { source: 0, after });
+                stats.dropped.push(DroppedSource {
+                    source: 0,
+                    after: last_time,
+                });
                 break;
             }
             Err(e) => return Err(e),
+        };
+        if chunk.reordered() {
+            for i in 0..chunk.len() {
+                let record = chunk.record(i);
+                reader
+                    .lines()
+                    .for_each_chunk(record.start, record.end, |piece| {
+                        crlf.write(piece, &mut out)
+                    })?;
+                // Its last line may have been the file's unterminated last.
+                crlf.end_line(&mut out)?;
+                last_time = record.ts.or(last_time);
+            }
+            at = chunk.end;
+            continue;
         }
+        while at < chunk.end {
+            let want = COPY_CHUNK.min((chunk.end - at) as usize);
+            match source.read_full_at(at, &mut buf[..want]) {
+                Ok(0) => {
+                    at = layout.len();
+                    break;
+                }
+                Ok(n) => {
+                    crlf.write(&buf[..n], &mut out)?;
+                    at += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) if source.failure().is_some() => {
+                    stats.dropped.push(failed(&mut reader, at));
+                    crlf.end_line(&mut out)?;
+                    out.flush()?;
+                    return Ok(stats);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        last_time = chunk.max_key().or(last_time);
     }
     if at > 0 {
         crlf.finish(&mut out)?;
@@ -243,7 +283,7 @@ fn print_from_cursor(
             };
             // The records above `end` are a prefix of the merge from a
             // cursor above it: the first one at or past it ends the range.
-            if end.is_some_and(|end| record.record.start >= end.0[record.source]) {
+            if end.is_some_and(|end| record.record.at() >= end.0[record.source]) {
                 return Ok(false);
             }
             if wanted(&record, options) {
@@ -408,6 +448,18 @@ impl CrlfToLf {
         Ok(())
     }
 
+    /// Ends the line written last, if it has no newline yet (a record
+    /// that was the file's unterminated last, written before others).
+    fn end_line(&mut self, out: &mut impl Write) -> io::Result<()> {
+        // A `\r` right before the end is a CR line ending: dropped.
+        self.held_cr = false;
+        if self.last.is_some_and(|b| b != b'\n') {
+            out.write_all(b"\n")?;
+            self.last = Some(b'\n');
+        }
+        Ok(())
+    }
+
     fn finish(self, out: &mut impl Write) -> io::Result<()> {
         // A trailing `\r` without newline is a CR line ending cut by EOF: it
         // is dropped like any other line's `\r`.
@@ -476,10 +528,7 @@ mod tests {
                 failing.push_str(&format!("    failing frame {i}.{j} {}\n", "x".repeat(80)));
             }
         }
-        let time = TimeOptions {
-            format: None,
-            clock: ZoneClock::new(Zone::Utc),
-        };
+        let time = TimeOptions::new(None, ZoneClock::new(Zone::Utc));
         let print = |reads_left: usize| {
             let source = Arc::new(FailingSource {
                 data: failing.clone().into_bytes(),

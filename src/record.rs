@@ -1,23 +1,30 @@
-//! Records: a timestamped line plus the untimestamped lines after it.
+//! Records: a timestamped line plus the untimestamped lines after it, in a
+//! source's canonical order.
 //!
-//! A [`RecordReader`] reads records forward from, or backward to, any record
-//! boundary of one source. Lines before a source's first timestamp belong to
-//! its first record; a source without any timestamp is a single record whose
-//! time is unknown (it sorts before every timed record).
+//! [`file_order`] splits a source into records in file order, in either
+//! direction, from any record boundary. [`order`] puts them in the source's
+//! canonical order (time order within the reorder window, file order beyond)
+//! and reads them in that order from any [`Pos`]. Lines before a source's
+//! first timestamp belong to its first record; a source without any
+//! timestamp is a single record whose time is unknown (it sorts before every
+//! timed record).
 
+pub mod file_order;
 pub mod format;
 pub mod level;
+pub mod order;
 pub mod split;
 pub mod timestamp;
 
-use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
 
 use crate::source::Source;
+pub use file_order::{FileReader, FileRecord};
 use format::{sniff, TsFormat, TsParser};
 pub use level::Level;
-use split::{BlockReader, Line, SCAN_BLOCK};
+pub use order::{OrderParams, OrderState, Pos, RecordReader};
+use split::{BlockReader, SCAN_BLOCK};
 use timestamp::{Nanos, ZoneClock};
 
 /// How many bytes of a line the timestamp and level parsers may look at.
@@ -27,13 +34,24 @@ const LINE_HEAD: usize = 640;
 const SNIFF_BYTES: usize = 64 * 1024;
 const SNIFF_LINES: usize = 400;
 
-/// One record of one source: the byte range `[start, end)` where `end` is the
-/// start of the next record (so it includes the final newline, if any).
+/// How much of a source's start is read to measure its disorder.
+const DISORDER_SAMPLE: u64 = 256 * 1024;
+
+/// One record of one source, as the merge sees it: the byte range
+/// `[start, end)` (where `end` is the start of the next record in the file,
+/// so it includes the final newline, if any) and its place in the source's
+/// canonical order.
 #[derive(Clone, Copy, Debug)]
 pub struct Record {
     /// UTC nanoseconds of its first timestamped line; `None` only for a source
     /// that has no timestamps at all.
     pub ts: Option<Nanos>,
+    /// The time it is ordered and merged by: its own time, or for a record
+    /// kept in file order beyond the reorder window (`late`), the latest time
+    /// before it; `i64::MIN` for an untimed source.
+    pub key: i64,
+    /// Start offset of its chunk.
+    pub chunk: u64,
     pub start: u64,
     pub end: u64,
     /// Severity of the timestamped line (`Unknown` unless the reader was asked
@@ -44,14 +62,26 @@ pub struct Record {
     /// is a promise that they are the same, which lets the common case be
     /// copied and compared as raw bytes.
     pub crlf: bool,
+    /// It is more than the reorder window earlier than a record above it (or
+    /// a spike far later than the records around it), so it keeps its place
+    /// in the file: `key` is not its time.
+    pub late: bool,
 }
 
 /// Records are equal when they are the same record; `crlf` is only a hint
 /// about its bytes and may differ between two reads of it.
 impl PartialEq for Record {
     fn eq(&self, other: &Self) -> bool {
-        (self.ts, self.start, self.end, self.level)
-            == (other.ts, other.start, other.end, other.level)
+        (
+            self.ts, self.key, self.chunk, self.start, self.end, self.level,
+        ) == (
+            other.ts,
+            other.key,
+            other.chunk,
+            other.start,
+            other.end,
+            other.level,
+        )
     }
 }
 
@@ -61,7 +91,27 @@ impl Record {
     /// The time part of the order key: untimed records sort first.
     #[inline]
     pub fn key_ts(&self) -> i64 {
-        self.ts.unwrap_or(i64::MIN)
+        self.key
+    }
+
+    /// The position just above this record.
+    #[inline]
+    pub fn at(&self) -> Pos {
+        Pos {
+            chunk: self.chunk,
+            key: self.key,
+            offset: self.start,
+        }
+    }
+
+    /// The position just below this record.
+    #[inline]
+    pub fn after(&self) -> Pos {
+        Pos {
+            chunk: self.chunk,
+            key: self.key,
+            offset: self.start + 1,
+        }
     }
 
     /// Size in bytes, including newlines.
@@ -75,8 +125,9 @@ impl Record {
     }
 }
 
-/// What is known about how one source splits into records: its bytes, the
-/// length snapshot, the timestamp parser, and where the first timestamp is.
+/// What is known about how one source splits into records and how they are
+/// ordered: its bytes, the length snapshot, the timestamp parser, where the
+/// first timestamp is, and the order's state (shared by every reader).
 /// Cheap to clone, so several readers (merge, dedup planner, bisection probe)
 /// can work on one source without disturbing each other's block.
 #[derive(Clone)]
@@ -87,21 +138,52 @@ pub struct RecordLayout {
     /// Offset of the first timestamped line, `None` for an untimed source.
     first_timed: Option<u64>,
     want_levels: bool,
+    order: Arc<OrderState>,
+    disorder: Disorder,
 }
 
-/// How a source's timestamps are to be read.
+/// How a source's timestamps are to be read and its records ordered.
 #[derive(Clone, Debug)]
 pub struct TimeOptions {
     /// A forced format (`--ts-format`); sniffed per source when `None`.
     pub format: Option<TsFormat>,
     /// Zone of naive readings (`--tz`).
     pub clock: ZoneClock,
+    /// Records later than this behind a record above them keep their place
+    /// in the file instead of being sorted in (`--reorder-window`).
+    pub reorder_window: Nanos,
+}
+
+impl TimeOptions {
+    /// Times read by `format` (sniffed when `None`) in `clock`, with the
+    /// default reorder window.
+    pub fn new(format: Option<TsFormat>, clock: ZoneClock) -> Self {
+        Self {
+            format,
+            clock,
+            reorder_window: order::DEFAULT_WINDOW,
+        }
+    }
+}
+
+/// The disorder measured in the first part of a source, which sets how far
+/// its order looks for a place to cut.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Disorder {
+    /// Records earlier than a record above them.
+    pub late: u64,
+    /// By how much the latest of them is earlier.
+    pub most_late: Nanos,
+    /// The longest distance in bytes between such a record and the first
+    /// record above it that is later.
+    pub reach: u64,
+    /// Records sampled.
+    pub records: u64,
 }
 
 impl RecordLayout {
-    /// Sniffs the source's format from its first lines and finds its first
-    /// timestamp. Reads one block, plus a forward scan only when the first
-    /// timestamp is further in (or absent).
+    /// Sniffs the source's format from its first lines, finds its first
+    /// timestamp and measures the disorder of its first records.
     pub fn open(
         source: Arc<dyn Source>,
         time: &TimeOptions,
@@ -118,21 +200,64 @@ impl RecordLayout {
             parser: TsParser::new(format, time.clock.clone()),
             first_timed: None,
             want_levels,
+            order: OrderState::new(OrderParams {
+                window: time.reorder_window,
+                reach: order::MIN_REACH,
+            }),
+            disorder: Disorder::default(),
         };
-        layout.first_timed = layout.reader(SCAN_BLOCK).find_first_timed()?;
+        layout.first_timed = layout.file_reader(SCAN_BLOCK).find_first_timed()?;
+        if layout.first_timed.is_some() {
+            layout.disorder = layout.measure_disorder()?;
+            layout.order = OrderState::new(OrderParams {
+                window: time.reorder_window,
+                reach: reach_for(&layout.disorder),
+            });
+        }
         Ok(layout)
     }
 
-    /// A reader over this layout with its own block of `block` bytes.
-    pub fn reader(&self, block: usize) -> RecordReader {
-        RecordReader {
-            lines: BlockReader::new(self.source.clone(), self.len, block),
-            parser: self.parser.clone(),
-            first_timed: self.first_timed,
-            want_levels: self.want_levels,
-            lookahead: None,
-            recent: VecDeque::with_capacity(RECENT_RECORDS),
+    /// The same source grown to `source`'s length (a followed file that was
+    /// appended to): format, disorder and the order's decisions carry over,
+    /// so records already read keep their place. A source that had no
+    /// timestamps yet (it was empty, or began with untimed lines) is sniffed
+    /// again, and ordered afresh once it has some.
+    pub fn grown(&self, source: Arc<dyn Source>) -> io::Result<Self> {
+        let mut layout = Self {
+            len: source.len(),
+            source,
+            ..self.clone()
+        };
+        if layout.first_timed.is_none() {
+            if layout.parser.format().is_none() {
+                let format = sniff_source(&layout.source, layout.len)?;
+                layout.parser = TsParser::new(format, self.parser.clock().clone());
+            }
+            layout.first_timed = layout.file_reader(SCAN_BLOCK).find_first_timed()?;
+            if layout.first_timed.is_some() {
+                layout.disorder = layout.measure_disorder()?;
+                layout.order = OrderState::new(OrderParams {
+                    window: self.order.params().window,
+                    reach: reach_for(&layout.disorder),
+                });
+            }
         }
+        Ok(layout)
+    }
+
+    /// A reader in canonical order with its own block of `block` bytes.
+    pub fn reader(&self, block: usize) -> RecordReader {
+        RecordReader::new(self.file_reader(block), self.order.clone(), self.is_timed())
+    }
+
+    /// A reader in file order with its own block of `block` bytes.
+    pub fn file_reader(&self, block: usize) -> FileReader {
+        FileReader::new(
+            BlockReader::new(self.source.clone(), self.len, block),
+            self.parser.clone(),
+            self.first_timed,
+            self.want_levels,
+        )
     }
 
     /// Length snapshot in bytes.
@@ -159,6 +284,87 @@ impl RecordLayout {
     pub fn is_timed(&self) -> bool {
         self.first_timed.is_some()
     }
+
+    /// How the source is ordered.
+    pub fn order_params(&self) -> OrderParams {
+        self.order.params()
+    }
+
+    /// The disorder measured in the source's first records.
+    pub fn disorder(&self) -> Disorder {
+        self.disorder
+    }
+
+    /// Reads the records of the first [`DISORDER_SAMPLE`] bytes and measures
+    /// how far they are from time order.
+    fn measure_disorder(&self) -> io::Result<Disorder> {
+        let sample = self.len.min(DISORDER_SAMPLE);
+        let mut reader = FileReader::new(
+            BlockReader::new(self.source.clone(), sample, SCAN_BLOCK),
+            self.parser.clone(),
+            self.first_timed,
+            false,
+        );
+        // Prefix maxima: (time, start of the first record that reached it).
+        let mut maxima: Vec<(Nanos, u64)> = Vec::new();
+        let mut disorder = Disorder::default();
+        let mut at = 0;
+        while let Some(record) = reader.record_at(at)? {
+            at = record.end;
+            disorder.records += 1;
+            let Some(t) = record.ts else { continue };
+            match maxima.last() {
+                Some(&(latest, _)) if t < latest => {
+                    disorder.late += 1;
+                    disorder.most_late = disorder.most_late.max(latest - t);
+                    // The first record above that is later than this one.
+                    let first = maxima.partition_point(|&(m, _)| m <= t);
+                    disorder.reach = disorder.reach.max(record.start - maxima[first].1);
+                }
+                Some(&(latest, _)) if t == latest => {}
+                _ => maxima.push((t, record.start)),
+            }
+        }
+        Ok(disorder)
+    }
+}
+
+/// How far a source's natural cuts look on each side: four times the
+/// farthest a record sat from its place in the sample, within bounds.
+fn reach_for(disorder: &Disorder) -> u64 {
+    disorder
+        .reach
+        .saturating_mul(4)
+        .clamp(order::MIN_REACH, order::MAX_REACH)
+}
+
+/// The byte offset of the first record boundary whose record has time ≥ `t`,
+/// by bisection over raw times in file order (O(log size) small reads).
+/// Exact for a sorted source; for one that is not, a boundary near where the
+/// times cross `t`.
+pub fn bytes_for_time(reader: &mut FileReader, t: Nanos) -> io::Result<u64> {
+    // Invariant: every record starting before `lo` is earlier than `t`, no
+    // boundary lies in [hi, best), and the record at `best` (if any) is ≥ t.
+    let mut lo = 0u64;
+    let mut hi = reader.len();
+    let mut best = reader.len();
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let boundary = reader.boundary_at_or_after(mid)?;
+        if boundary >= hi {
+            hi = mid;
+            continue;
+        }
+        match reader.record_at(boundary)? {
+            Some(record) if record.ts.unwrap_or(i64::MIN) < t => lo = record.end,
+            Some(_) => {
+                best = boundary;
+                hi = mid;
+            }
+            None => hi = mid,
+        }
+    }
+    Ok(best)
 }
 
 fn sniff_source(source: &Arc<dyn Source>, len: u64) -> io::Result<Option<TsFormat>> {
@@ -172,280 +378,10 @@ fn sniff_source(source: &Arc<dyn Source>, len: u64) -> io::Result<Option<TsForma
     Ok(sniff(lines))
 }
 
-/// A line together with what its head says.
-#[derive(Clone, Copy, Debug)]
-struct ParsedLine {
-    line: Line,
-    ts: Option<Nanos>,
-    level: Level,
-}
-
-/// Reads records of one source in either direction. Keeps one block.
-pub struct RecordReader {
-    lines: BlockReader,
-    parser: TsParser,
-    first_timed: Option<u64>,
-    want_levels: bool,
-    /// The last line parsed while looking for a record's end is the next
-    /// record's first line: remembered so forward reading parses each line once.
-    lookahead: Option<ParsedLine>,
-    /// The last records read forward, contiguous. The dedup planner reads a
-    /// timestamp group's run ahead of the merge; the merge then finds those
-    /// records here instead of parsing them again.
-    recent: VecDeque<Record>,
-}
-
-/// How many recently read records a reader remembers.
-const RECENT_RECORDS: usize = 32;
-
-impl RecordReader {
-    /// Length snapshot in bytes.
-    pub fn len(&self) -> u64 {
-        self.lines.len()
-    }
-
-    /// `true` for an empty source.
-    pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
-    }
-
-    /// The underlying line reader, for streaming a record's bytes.
-    pub fn lines(&mut self) -> &mut BlockReader {
-        &mut self.lines
-    }
-
-    fn parse_line(&mut self, line: Line) -> io::Result<ParsedLine> {
-        let head = self
-            .lines
-            .peek(line.start, (line.len() as usize).min(LINE_HEAD))?;
-        let ts = self.parser.parse(head);
-        let level = if ts.is_some() && self.want_levels {
-            level::sniff_level(self.parser.format(), head)
-        } else {
-            Level::Unknown
-        };
-        Ok(ParsedLine { line, ts, level })
-    }
-
-    fn parsed_line_at(&mut self, start: u64) -> io::Result<Option<ParsedLine>> {
-        if let Some(cached) = self.lookahead {
-            if cached.line.start == start {
-                return Ok(Some(cached));
-            }
-        }
-        match self.lines.line_at(start)? {
-            Some(line) => self.parse_line(line).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    fn find_first_timed(&mut self) -> io::Result<Option<u64>> {
-        let mut at = 0;
-        while let Some(parsed) = self.parsed_line_at(at)? {
-            if parsed.ts.is_some() {
-                return Ok(Some(at));
-            }
-            at = parsed.line.next;
-        }
-        Ok(None)
-    }
-
-    /// Whether a timestamped line at `start` begins a record. The first one
-    /// does not: it belongs to the record at offset 0 with any lines before it.
-    fn opens_record(&self, parsed: &ParsedLine) -> bool {
-        parsed.ts.is_some() && Some(parsed.line.start) != self.first_timed
-    }
-
-    /// The record that starts at the boundary `pos`, or `None` at the end.
-    pub fn record_at(&mut self, pos: u64) -> io::Result<Option<Record>> {
-        while let Some(front) = self.recent.front() {
-            if front.start >= pos {
-                break;
-            }
-            self.recent.pop_front();
-        }
-        if let Some(known) = self.recent.front().filter(|r| r.start == pos) {
-            return Ok(Some(*known));
-        }
-        let record = self.read_record_at(pos)?;
-        if let Some(record) = record {
-            if self
-                .recent
-                .back()
-                .is_some_and(|last| last.end != record.start)
-            {
-                self.recent.clear();
-            }
-            if self.recent.len() == RECENT_RECORDS {
-                self.recent.pop_front();
-            }
-            self.recent.push_back(record);
-        }
-        Ok(record)
-    }
-
-    fn read_record_at(&mut self, pos: u64) -> io::Result<Option<Record>> {
-        let Some(mut head) = self.parsed_line_at(pos)? else {
-            return Ok(None);
-        };
-        if pos == 0 && head.ts.is_none() {
-            match self.first_timed {
-                Some(first) => {
-                    if let Some(first) = self.parsed_line_at(first)? {
-                        head = first;
-                    }
-                }
-                None => {
-                    return Ok(Some(Record {
-                        ts: None,
-                        start: 0,
-                        end: self.len(),
-                        level: Level::Unknown,
-                        crlf: true,
-                    }))
-                }
-            }
-        }
-        // Lines before the head (a preamble) were not checked for CR.
-        let mut crlf = head.line.cr || pos == 0;
-        let mut end = head.line.next;
-        while let Some(parsed) = self.parsed_line_at(end)? {
-            if self.opens_record(&parsed) {
-                self.lookahead = Some(parsed);
-                break;
-            }
-            crlf |= parsed.line.cr;
-            end = parsed.line.next;
-        }
-        crlf |= end == self.len();
-        Ok(Some(Record {
-            ts: head.ts,
-            start: pos,
-            end,
-            level: head.level,
-            crlf,
-        }))
-    }
-
-    /// The record that ends at the boundary `pos`, or `None` when `pos` is 0.
-    pub fn record_before(&mut self, pos: u64) -> io::Result<Option<Record>> {
-        let mut at = pos;
-        let mut crlf = pos >= self.len();
-        let head = loop {
-            let Some(line) = self.lines.line_before(at)? else {
-                return Ok(None);
-            };
-            crlf |= line.cr;
-            if line.start == 0 || Some(line.start) == self.first_timed {
-                break None;
-            }
-            let parsed = self.parse_line(line)?;
-            if parsed.ts.is_some() {
-                break Some(parsed);
-            }
-            at = line.start;
-        };
-        let (start, head) = match head {
-            Some(head) => (head.line.start, Some(head)),
-            None => {
-                // The first record may hold a preamble not checked for CR.
-                crlf = true;
-                let first = match self.first_timed {
-                    Some(first) => self.parsed_line_at(first)?,
-                    None => None,
-                };
-                (0, first)
-            }
-        };
-        Ok(Some(Record {
-            ts: head.and_then(|h| h.ts),
-            start,
-            end: pos,
-            level: head.map(|h| h.level).unwrap_or_default(),
-            crlf,
-        }))
-    }
-
-    /// The record that contains the line starting at `line_start`.
-    pub fn record_containing(&mut self, line_start: u64) -> io::Result<Option<Record>> {
-        if self.first_timed.is_none_or(|first| line_start <= first) {
-            // An untimed source is one record; a preamble belongs to the first.
-            return self.record_at(0);
-        }
-        let mut at = line_start;
-        loop {
-            let Some(parsed) = self.parsed_line_at(at)? else {
-                return Ok(None);
-            };
-            if self.opens_record(&parsed) || at == 0 {
-                return self.record_at(at);
-            }
-            match self.lines.line_before(at)? {
-                Some(line) => at = line.start,
-                None => return self.record_at(0),
-            }
-        }
-    }
-
-    /// The first record boundary at or after `offset` (the length when none):
-    /// how an arbitrary byte offset becomes a valid cursor position.
-    pub fn boundary_at_or_after(&mut self, offset: u64) -> io::Result<u64> {
-        if offset == 0 {
-            return Ok(0);
-        }
-        let mut at = self.lines.line_start_at_or_after(offset)?;
-        while let Some(parsed) = self.parsed_line_at(at)? {
-            if self.opens_record(&parsed) {
-                return Ok(at);
-            }
-            at = parsed.line.next;
-        }
-        Ok(self.len())
-    }
-
-    /// Calls `sink` for each line of `[start, end)` with the line's bytes in
-    /// block-sized pieces; `sink`'s second argument is `true` on the last piece
-    /// of a line. The trailing `\r` of CRLF endings is not passed on.
-    pub fn for_each_line_piece(
-        &mut self,
-        start: u64,
-        end: u64,
-        mut sink: impl FnMut(&[u8], bool) -> io::Result<()>,
-    ) -> io::Result<()> {
-        let mut at = start;
-        while at < end {
-            let Some(line) = self.lines.line_at(at)? else {
-                break;
-            };
-            let content_end = line.end.min(end);
-            self.lines
-                .for_each_chunk(line.start, content_end, |chunk| {
-                    let chunk_end = at + chunk.len() as u64;
-                    at = chunk_end;
-                    match chunk.split_last() {
-                        // CRLF → LF: the `\r` right before the newline is not content.
-                        Some((b'\r', body))
-                            if chunk_end == content_end && content_end == line.end =>
-                        {
-                            sink(body, false)
-                        }
-                        _ => sink(chunk, false),
-                    }
-                })?;
-            sink(&[], true)?;
-            at = line.next;
-        }
-        Ok(())
-    }
-}
-
 /// A layout over `text` in memory, times in UTC: for unit tests.
 #[cfg(test)]
 pub(crate) fn in_memory(text: &str) -> RecordLayout {
-    let time = TimeOptions {
-        format: None,
-        clock: timestamp::ZoneClock::new(timestamp::Zone::Utc),
-    };
+    let time = TimeOptions::new(None, timestamp::ZoneClock::new(timestamp::Zone::Utc));
     RecordLayout::open(
         std::sync::Arc::new(crate::source::MemSource(text.as_bytes().to_vec())),
         &time,
@@ -460,129 +396,26 @@ mod tests {
     use crate::record::timestamp::Zone;
     use crate::source::MemSource;
 
-    fn layout(text: &[u8]) -> RecordLayout {
-        let time = TimeOptions {
-            format: None,
-            clock: ZoneClock::new(Zone::Utc),
-        };
-        RecordLayout::open(Arc::new(MemSource(text.to_vec())), &time, true).expect("mem source")
-    }
-
-    fn forward(layout: &RecordLayout, block: usize) -> Vec<Record> {
-        let mut reader = layout.reader(block);
-        let mut out = Vec::new();
-        let mut at = 0;
-        while let Some(rec) = reader.record_at(at).expect("read") {
-            assert!(rec.end > rec.start, "progress at {at}");
-            at = rec.end;
-            out.push(rec);
-        }
-        out
-    }
-
-    fn backward(layout: &RecordLayout, block: usize) -> Vec<Record> {
-        let mut reader = layout.reader(block);
-        let mut out = Vec::new();
-        let mut at = layout.len();
-        while let Some(rec) = reader.record_before(at).expect("read") {
-            at = rec.start;
-            out.push(rec);
-        }
-        out.reverse();
-        out
-    }
-
-    const SAMPLE: &[u8] = b"preamble without time\n\
-[2024-12-20T10:00:00.000+0000] {a.py:1} INFO - one\n\
-[2024-12-20T10:00:01.000+0000] {a.py:1} ERROR - two\n\
-Traceback (most recent call last):\n\
-  File \"x.py\", line 1, in <module>\n\
-\n\
-ValueError: boom\n\
-[2024-12-20T10:00:02.000+0000] {a.py:1} INFO - three";
-
-    #[test]
-    fn records_group_continuations_both_ways() {
-        let l = layout(SAMPLE);
-        for block in [64, 100, 4096] {
-            let fwd = forward(&l, block);
-            assert_eq!(fwd.len(), 3, "block {block}");
-            assert_eq!(fwd[0].start, 0, "preamble belongs to the first record");
-            assert_eq!(fwd[1].level, Level::Error);
-            assert_eq!(fwd[2].end, SAMPLE.len() as u64);
-            assert_eq!(backward(&l, block), fwd, "block {block}");
-        }
+    fn layout(text: &str) -> RecordLayout {
+        let time = TimeOptions::new(None, ZoneClock::new(Zone::Utc));
+        RecordLayout::open(Arc::new(MemSource(text.as_bytes().to_vec())), &time, false)
+            .expect("mem source")
     }
 
     #[test]
-    fn untimed_source_is_one_record() {
-        let l = layout(b"just\ntext\n");
-        let fwd = forward(&l, 64);
+    fn disorder_is_measured_in_records_time_and_bytes() {
+        let text = "2024-01-01T00:00:01Z a\n2024-01-01T00:00:03Z b\n2024-01-01T00:00:02Z c\n2024-01-01T00:00:04Z d\n";
+        let d = layout(text).disorder();
+        assert_eq!(d.records, 4);
+        assert_eq!(d.late, 1);
+        assert_eq!(d.most_late, 1_000_000_000);
+        // c (at 46) is earlier than b (at 23), the first record above it that is later.
+        assert_eq!(d.reach, 23 * 2 - 23);
         assert_eq!(
-            fwd,
-            vec![Record {
-                ts: None,
-                start: 0,
-                end: 10,
-                level: Level::Unknown,
-                crlf: true
-            }]
+            layout("2024-01-01T00:00:01Z a\n2024-01-01T00:00:02Z b\n")
+                .disorder()
+                .late,
+            0
         );
-        assert_eq!(backward(&l, 64), fwd);
-    }
-
-    #[test]
-    fn boundaries_snap_forward() {
-        let l = layout(SAMPLE);
-        let recs = forward(&l, 4096);
-        let mut reader = l.reader(64);
-        assert_eq!(reader.boundary_at_or_after(0).expect("snap"), 0);
-        // Anywhere inside the first record (including its timed line) snaps to the second.
-        for off in 1..recs[1].start + 1 {
-            assert_eq!(
-                reader.boundary_at_or_after(off).expect("snap"),
-                recs[1].start,
-                "{off}"
-            );
-        }
-        for off in recs[1].start + 1..=recs[2].start {
-            assert_eq!(
-                reader.boundary_at_or_after(off).expect("snap"),
-                recs[2].start,
-                "{off}"
-            );
-        }
-        assert_eq!(
-            reader
-                .boundary_at_or_after(recs[2].start + 1)
-                .expect("snap"),
-            l.len()
-        );
-    }
-
-    #[test]
-    fn line_pieces_drop_cr_and_stream_long_lines() {
-        let mut text = b"[2024-12-20T10:00:00.000+0000] a\r\n".to_vec();
-        text.extend(std::iter::repeat_n(b'x', 1000));
-        text.extend(b"\r\n\r\n");
-        let l = layout(&text);
-        let mut reader = l.reader(64);
-        let mut out = Vec::new();
-        let mut pieces = 0;
-        reader
-            .for_each_line_piece(0, text.len() as u64, |piece, last| {
-                out.extend_from_slice(piece);
-                pieces += 1;
-                if last {
-                    out.push(b'\n');
-                }
-                Ok(())
-            })
-            .expect("stream");
-        let mut want = b"[2024-12-20T10:00:00.000+0000] a\n".to_vec();
-        want.extend(std::iter::repeat_n(b'x', 1000));
-        want.extend(b"\n\n");
-        assert_eq!(out, want);
-        assert!(pieces > 10, "a long line arrives in block-sized pieces");
     }
 }

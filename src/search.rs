@@ -123,7 +123,7 @@ fn find_by_merge(
     } else if forward {
         merge.seek_start();
     } else {
-        merge.seek_end();
+        merge.seek_end()?;
     }
     let until = match from {
         From::EdgeUntil(p) => Some(p),

@@ -12,6 +12,7 @@ use std::io;
 
 use crate::merge::{Cursor, Merge, MergedRecord};
 use crate::record::timestamp::Nanos;
+use crate::record::Pos;
 
 /// Lines longer than this are kept for display only up to it and marked cut;
 /// the source still has them whole.
@@ -106,7 +107,7 @@ pub struct Position {
 impl Window {
     /// A window over `merge`, at the start of the stream.
     pub fn new(merge: Merge) -> Self {
-        let zero = Cursor(vec![0; merge.source_count()]);
+        let zero = Cursor::start(merge.source_count());
         Self {
             merge,
             lines: VecDeque::new(),
@@ -165,7 +166,11 @@ impl Window {
     /// Drops everything loaded and stands at `cursor` (the first screen
     /// starts with the first record below it).
     pub fn jump_to_cursor(&mut self, cursor: &Cursor) -> io::Result<()> {
-        self.reset(cursor.clone());
+        // A time's position names a time, not a record: held at the
+        // records themselves, it also says how much of each source lies
+        // above (the position percentage).
+        let cursor = self.merge.normalized(cursor)?;
+        self.reset(cursor);
         self.settle()
     }
 
@@ -178,42 +183,30 @@ impl Window {
         record: MergedRecord,
         line_start: u64,
     ) -> io::Result<()> {
-        self.reset(cursor.clone());
+        let cursor = self.merge.normalized(cursor)?;
+        self.reset(cursor);
         if line_start > record.record.start && line_start < record.record.end {
             self.top_partial = Some((record, line_start));
             self.bottom_partial = Some((record, line_start));
-            self.bottom.0[record.source] = record.record.end;
+            self.bottom.0[record.source] = record.record.after();
         }
         self.settle()
     }
 
-    /// Follow mode: loads what the sources gained at the bottom, in arrival
-    /// order — a late record (older than what is shown) lands at the bottom
-    /// too, and takes its place in time only when the window is read again —
-    /// and shows the last screen. Falls back to [`jump_end`](Self::jump_end)
-    /// after more than `max_lines` new lines.
-    pub fn pull_to_end(&mut self, max_lines: usize) -> io::Result<()> {
+    /// Follow mode: shows the last screen as the sources hold it now. It is
+    /// read again rather than extended, because a record may arrive after
+    /// records later than it (Airflow 3 writes logging records after stdout
+    /// lines stamped later): it takes its place in time, above the newest.
+    pub fn pull_to_end(&mut self) -> io::Result<()> {
         self.sources_changed();
-        let mut pulled = 0;
-        while pulled < max_lines && self.extend_down()? {
-            pulled += 1;
-            if self.lines.len() > MAX_LINES {
-                self.evict_top();
-            }
-        }
-        if !self.at_end {
-            return self.jump_end();
-        }
-        self.viewport = self.lines.len().saturating_sub(self.height);
-        self.focus = self.lines.len().saturating_sub(1);
-        self.settle()
+        self.jump_end()
     }
 
     /// A source was added to the merge: none of its records is loaded yet,
     /// so all of them count as below the window.
     pub fn source_added(&mut self) {
-        self.top.0.push(0);
-        self.bottom.0.push(0);
+        self.top.0.push(Pos::START);
+        self.bottom.0.push(Pos::START);
         self.sources_changed();
     }
 
@@ -240,7 +233,7 @@ impl Window {
 
     /// The last screen of the stream (like `G` in less).
     pub fn jump_end(&mut self) -> io::Result<()> {
-        self.merge.seek_end();
+        self.merge.seek_end()?;
         let cursor = self.merge.cursor();
         self.reset(cursor);
         self.at_end = true;
@@ -299,17 +292,17 @@ impl Window {
         for line in self.lines.iter().take(index) {
             if let Some(prev) = previous {
                 if !prev.same_record(line) {
-                    cursor.0[prev.record.source] = prev.record.record.end;
+                    cursor.0[prev.record.source] = prev.record.record.after();
                 }
             }
             previous = Some(line);
         }
         if let Some(prev) = previous {
             if !prev.same_record(target) {
-                cursor.0[prev.record.source] = prev.record.record.end;
+                cursor.0[prev.record.source] = prev.record.record.after();
             }
         }
-        cursor.0[target.record.source] = target.record.record.start;
+        cursor.0[target.record.source] = target.record.record.at();
         Some(cursor)
     }
 
@@ -447,8 +440,8 @@ impl Window {
 
     /// The screen starting with `record`, focused.
     pub fn jump_to_record(&mut self, record: MergedRecord) -> io::Result<()> {
-        let mut cursor = Cursor(vec![0; self.merge.source_count()]);
-        cursor.0[record.source] = record.record.start;
+        let mut cursor = Cursor::start(self.merge.source_count());
+        cursor.0[record.source] = record.record.at();
         let cursor = self.lasting(cursor, record);
         self.jump_to_cursor(&cursor)
     }
@@ -483,14 +476,15 @@ impl Window {
                 0
             };
         };
-        let Some(mut cursor) = self.cursor_at_row(0) else {
+        let Some(cursor) = self.cursor_at_row(0) else {
             return 0;
         };
-        cursor.0[line.record.source] = line.start;
+        let in_line = line.start.saturating_sub(line.record.record.start);
         (0..cursor.0.len())
             .filter(|&i| self.merge.is_enabled(i))
-            .map(|i| cursor.0[i])
-            .sum()
+            .map(|i| cursor.0[i].bytes_hint().min(self.merge.layout(i).len()))
+            .sum::<u64>()
+            + in_line
     }
 
     fn reset(&mut self, cursor: Cursor) {
@@ -651,7 +645,7 @@ impl Window {
                 self.top_partial = Some((line.record, next.start))
             }
             _ => {
-                self.top.0[line.record.source] = line.record.record.end;
+                self.top.0[line.record.source] = line.record.record.after();
                 self.top_partial = None;
             }
         }
@@ -671,7 +665,7 @@ impl Window {
                 self.bottom_partial = Some((line.record, line.start))
             }
             _ => {
-                self.bottom.0[line.record.source] = line.record.record.start;
+                self.bottom.0[line.record.source] = line.record.record.at();
                 self.bottom_partial = None;
             }
         }

@@ -27,10 +27,7 @@ const DEADLINE: Duration = Duration::from_secs(20);
 const ROWS: u16 = 24;
 
 fn time() -> TimeOptions {
-    TimeOptions {
-        format: None,
-        clock: ZoneClock::new(Zone::Utc),
-    }
+    TimeOptions::new(None, ZoneClock::new(Zone::Utc))
 }
 
 fn layouts(sources: &[Arc<dyn Source>]) -> Vec<RecordLayout> {

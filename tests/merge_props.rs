@@ -1,6 +1,11 @@
-//! Property tests for the merge contracts (order key, cursors, exactly once): forward equals an
-//! obviously-correct reference, backward is its reverse, and any cursor
-//! splits the stream so that every record shows exactly once.
+//! Property tests for the merge contracts (canonical order, order key,
+//! cursors, exactly once): forward equals an obviously-correct reference —
+//! each source put in its canonical order the slow way (keys by the
+//! definition in `record::order`, then a stable sort), then a stable sort of
+//! everything by (key, rank, place in its source) — backward is its
+//! reverse, and any cursor splits the stream so that every record shows
+//! exactly once, on sorted sources and on sources with bounded disorder,
+//! clock steps, spikes and copies of one another.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -35,6 +40,8 @@ type Id = (usize, u64, u64);
 struct Known {
     id: Id,
     ts: Option<i64>,
+    /// The key the reference gives it (ms; `i64::MIN` untimed).
+    key: i64,
     content: String,
 }
 
@@ -77,6 +84,7 @@ fn render(src: &Src) -> (Vec<u8>, Vec<Known>, usize) {
         known.push(Known {
             id: (0, start as u64, 0),
             ts: rec.ts_ms,
+            key: 0,
             content: content.clone(),
         });
     }
@@ -89,6 +97,7 @@ fn render(src: &Src) -> (Vec<u8>, Vec<Known>, usize) {
         known.push(Known {
             id: (0, 0, len),
             ts: None,
+            key: 0,
             content,
         });
     }
@@ -107,10 +116,7 @@ fn ns(ms: i64) -> i64 {
 }
 
 fn build(sources: &[Src], dedup: bool) -> (Merge, Vec<Vec<Known>>) {
-    let time = TimeOptions {
-        format: None,
-        clock: ZoneClock::new(Zone::Utc),
-    };
+    let time = TimeOptions::new(None, ZoneClock::new(Zone::Utc));
     let mut layouts = Vec::new();
     let mut all = Vec::new();
     for (i, src) in sources.iter().enumerate() {
@@ -124,32 +130,85 @@ fn build(sources: &[Src], dedup: bool) -> (Merge, Vec<Vec<Known>>) {
             known = vec![Known {
                 id: (i, 0, text.len() as u64),
                 ts: None,
+                key: 0,
                 content,
             }];
         }
         layouts.push(RecordLayout::open(Arc::new(MemSource(text)), &time, false).expect("mem"));
-        all.push(known);
+        all.push(canonical(known));
     }
     (Merge::new(layouts, MergeOptions { dedup }), all)
 }
 
-/// The reference merge: repeatedly take the smallest head by
-/// (time, rank, offset), untimed first — a K-way merge written the slow,
-/// obvious way — then the dedup rule applied per run of equal times.
-fn reference(all: &[Vec<Known>], dedup: bool) -> Vec<Id> {
-    let mut heads = vec![0usize; all.len()];
-    let mut merged: Vec<&Known> = Vec::new();
-    loop {
-        let best = (0..all.len())
-            .filter(|&s| heads[s] < all[s].len())
-            .min_by_key(|&s| {
-                let k = &all[s][heads[s]];
-                (k.ts.map(ns).unwrap_or(i64::MIN), s, k.id.1)
-            });
-        let Some(s) = best else { break };
-        merged.push(&all[s][heads[s]]);
-        heads[s] += 1;
+/// The reorder window (`record::order::DEFAULT_WINDOW`) in ms.
+const WINDOW_MS: i64 = 3_000;
+
+/// A source's records in its canonical order, the slow way, by the
+/// definition (the test's sources are far smaller than a chunk): a record
+/// is kept in file order at the latest time before it (its key) when it is
+/// more than the window earlier than that time, or is part of a spike (a
+/// run of at most 8 records each more than the window later than the
+/// records on both sides); else its key is its time. Then a stable sort by key.
+fn canonical(mut known: Vec<Known>) -> Vec<Known> {
+    if known.iter().any(|k| k.ts.is_none()) {
+        for k in &mut known {
+            k.key = i64::MIN;
+        }
+        return known;
     }
+    let t: Vec<i64> = known.iter().map(|k| k.ts.unwrap_or(0)).collect();
+    let n = t.len();
+    let mut spike = vec![false; n];
+    let mut a = 1;
+    while a + 1 < n {
+        if t[a] <= t[a - 1] + WINDOW_MS {
+            a += 1;
+            continue;
+        }
+        let mut end = None;
+        for b in a..(a + 8).min(n - 1) {
+            let run_min = *t[a..=b].iter().min().expect("a run");
+            if run_min <= t[a - 1] + WINDOW_MS {
+                break;
+            }
+            if run_min > t[b + 1] + WINDOW_MS {
+                end = Some(b);
+                break;
+            }
+        }
+        match end {
+            Some(b) => {
+                spike[a..=b].iter_mut().for_each(|s| *s = true);
+                a = b + 1;
+            }
+            None => a += 1,
+        }
+    }
+    let mut latest: Option<i64> = None;
+    for (i, k) in known.iter_mut().enumerate() {
+        k.key = match latest {
+            Some(l) if spike[i] || t[i] < l - WINDOW_MS => l,
+            _ => {
+                latest = Some(latest.map_or(t[i], |l| l.max(t[i])));
+                t[i]
+            }
+        };
+    }
+    known.sort_by_key(|k| k.key);
+    known
+}
+
+/// The reference merge: a stable sort of all records by (key, rank,
+/// place in the source's canonical order) — untimed first — then the dedup
+/// rule applied per run of equal keys.
+fn reference(all: &[Vec<Known>], dedup: bool) -> Vec<Id> {
+    let mut merged: Vec<(i64, usize, usize, &Known)> = all
+        .iter()
+        .enumerate()
+        .flat_map(|(s, known)| known.iter().enumerate().map(move |(i, k)| (k.key, s, i, k)))
+        .collect();
+    merged.sort_by_key(|&(key, s, i, _)| (key, s, i));
+    let merged: Vec<&Known> = merged.into_iter().map(|(_, _, _, k)| k).collect();
     if !dedup {
         return merged.iter().map(|k| k.id).collect();
     }
@@ -157,7 +216,7 @@ fn reference(all: &[Vec<Known>], dedup: bool) -> Vec<Id> {
     let mut i = 0;
     while i < merged.len() {
         let mut j = i + 1;
-        while j < merged.len() && merged[j].ts.is_some() && merged[j].ts == merged[i].ts {
+        while j < merged.len() && merged[j].ts.is_some() && merged[j].key == merged[i].key {
             j += 1;
         }
         let group = &merged[i..j];
@@ -324,12 +383,85 @@ fn untimed_source() -> impl Strategy<Value = Src> {
     })
 }
 
+/// A source as Airflow 3 writes one: records in arrival order, some
+/// ("logging records") stamped up to 2 s before the clock when they arrive,
+/// the others ("stdout") stamped at it; equal times are common.
+fn disordered_source() -> impl Strategy<Value = Src> {
+    (
+        prop::collection::vec((0i64..300, record(0), 0i64..2_000, any::<bool>()), 0..30),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(items, crlf, final_newline)| {
+            let mut clock = 2_000;
+            let records = items
+                .into_iter()
+                .map(|(dt, mut rec, lag, late)| {
+                    clock += dt;
+                    rec.ts_ms = Some(if late { clock - lag } else { clock });
+                    rec
+                })
+                .collect();
+            Src {
+                preamble: Vec::new(),
+                records,
+                crlf,
+                final_newline,
+            }
+        })
+}
+
+/// A disordered source whose clock stepped back by far more than the
+/// reorder window — for a burst of records or for good — or with a spike
+/// (records dated far ahead of the ones around them).
+fn stepped_source() -> impl Strategy<Value = Src> {
+    (disordered_source(), any::<(u8, u8, u8)>()).prop_map(|(mut src, (at, len, kind))| {
+        let n = src.records.len();
+        if n == 0 {
+            return src;
+        }
+        let at = at as usize % n;
+        let end = match kind % 3 {
+            0 => n,                                   // stepped back for good
+            _ => (at + 1 + len as usize % 12).min(n), // for a burst (or a spike)
+        };
+        for r in &mut src.records[at..end] {
+            let t = r.ts_ms.unwrap_or(0) + 30_000;
+            r.ts_ms = Some(match kind % 3 {
+                2 => t.min(59_999),       // a spike, dated ahead
+                _ => t - 30_000 - 25_000, // dated back (kept ≥ 0 below)
+            });
+        }
+        for r in &mut src.records {
+            r.ts_ms = r.ts_ms.map(|t| t.clamp(0, 59_999));
+        }
+        src
+    })
+}
+
+/// `srcs` and, sometimes, a copy of the first as another store holds it:
+/// the same records in the same order (a remote copy), or sorted by time
+/// (what Airflow's API answers).
+fn with_any_copy(srcs: impl Strategy<Value = Vec<Src>>) -> impl Strategy<Value = Vec<Src>> {
+    (srcs, 0u8..3).prop_map(|(mut srcs, kind)| {
+        if kind > 0 {
+            let mut copy = srcs[0].clone();
+            copy.preamble.clear();
+            if kind == 2 {
+                copy.records.sort_by_key(|r| r.ts_ms);
+            }
+            srcs.push(copy);
+        }
+        srcs
+    })
+}
+
 /// Forward equals the reference; backward from the end is its reverse.
 fn check_both_ways(srcs: &[Src], dedup: bool) -> Result<(), TestCaseError> {
     let (mut merge, all) = build(srcs, dedup);
     let fwd = forward(&mut merge);
     prop_assert_eq!(&fwd, &reference(&all, dedup));
-    merge.seek_end();
+    merge.seek_end().expect("end");
     let mut bwd = backward(&mut merge);
     bwd.reverse();
     prop_assert_eq!(bwd, fwd);
@@ -422,6 +554,75 @@ proptest! {
     }
 
     #[test]
+    fn disordered_sources_merge_in_time_order_the_same_both_ways(
+        srcs in with_any_copy(prop::collection::vec(disordered_source(), 1..4)),
+        dedup in any::<bool>(),
+    ) {
+        check_both_ways(&srcs, dedup)?;
+    }
+
+    #[test]
+    fn clock_steps_and_spikes_keep_file_order_the_same_both_ways(
+        srcs in with_any_copy(prop::collection::vec(stepped_source(), 1..3)),
+        dedup in any::<bool>(),
+    ) {
+        check_both_ways(&srcs, dedup)?;
+    }
+
+    #[test]
+    fn a_copy_of_a_disordered_source_shows_each_record_once(
+        src in disordered_source(),
+        sorted_copy in any::<bool>(),
+    ) {
+        let mut copy = src.clone();
+        if sorted_copy {
+            copy.records.sort_by_key(|r| r.ts_ms);
+        }
+        let (mut merge, all) = build(&[src, copy], true);
+        let shown = forward(&mut merge);
+        prop_assert!(shown.iter().all(|id| id.0 == 0), "the copy's records are all dropped");
+        prop_assert_eq!(shown.len(), all[0].len());
+    }
+
+    #[test]
+    fn any_cursor_splits_disordered_and_stepped_streams_exactly(
+        srcs in with_any_copy(prop::collection::vec(prop_oneof![disordered_source(), stepped_source()], 1..4)),
+        dedup in any::<bool>(),
+        walk in prop::collection::vec(any::<(bool, u8)>(), 1..6),
+        at_ms in 0i64..60_000,
+    ) {
+        let (mut merge, all) = build(&srcs, dedup);
+        let full = forward(&mut merge);
+        merge.seek_start();
+        for (down, steps) in walk {
+            for _ in 0..steps % 8 {
+                let moved = if down { merge.next_record() } else { merge.prev_record() };
+                if moved.expect("read").is_none() {
+                    break;
+                }
+            }
+        }
+        for seek in 0..2 {
+            if seek == 1 {
+                merge.seek_time(ns(at_ms)).expect("seek");
+            }
+            let cursor = merge.cursor();
+            let mut above = backward(&mut merge);
+            above.reverse();
+            merge.seek(&cursor);
+            let below = forward(&mut merge);
+            if seek == 1 {
+                // By key: everything below is at or after the time, everything above before it.
+                let key_of = |id: &Id| all[id.0].iter().find(|k| k.id == *id).map(|k| k.key);
+                prop_assert!(below.iter().all(|id| key_of(id).is_some_and(|k| k == i64::MIN || k >= at_ms)));
+                prop_assert!(above.iter().all(|id| key_of(id).is_some_and(|k| k < at_ms)));
+            }
+            above.extend(below);
+            prop_assert_eq!(&above, &full);
+        }
+    }
+
+    #[test]
     fn unsorted_sources_show_every_record_exactly_once(
         srcs in prop::collection::vec(unsorted_source(), 1..4),
         untimed in prop::option::of(untimed_source()),
@@ -429,6 +630,7 @@ proptest! {
     ) {
         let mut srcs = srcs;
         srcs.extend(untimed);
+        check_both_ways(&srcs, false)?;
         let (mut merge, all) = build(&srcs, false);
         let fwd = forward(&mut merge);
         prop_assert_eq!(&fwd, &reference(&all, false));

@@ -13,10 +13,7 @@ use logweave::window::Window;
 type LineId = (usize, u64);
 
 fn layouts_of(sources: Vec<Arc<dyn Source>>) -> Vec<RecordLayout> {
-    let time = TimeOptions {
-        format: None,
-        clock: ZoneClock::new(Zone::Utc),
-    };
+    let time = TimeOptions::new(None, ZoneClock::new(Zone::Utc));
     sources
         .into_iter()
         .map(|s| RecordLayout::open(s, &time, true).expect("layout"))

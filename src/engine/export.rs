@@ -219,11 +219,11 @@ impl Engine {
         let focused = || self.focused_record();
         let through = |cursor: &Cursor, record: crate::merge::MergedRecord| {
             let mut end = cursor.clone();
-            end.0[record.source] = record.record.end;
+            end.0[record.source] = record.record.after();
             end
         };
         match range {
-            Range::All => Ok((Cursor(vec![0; self.window.merge().source_count()]), None)),
+            Range::All => Ok((Cursor::start(self.window.merge().source_count()), None)),
             Range::Focused => {
                 let (cursor, record) = focused().ok_or("nothing on screen")?;
                 let end = through(&cursor, record);
@@ -274,8 +274,9 @@ impl Engine {
         let span: u64 = (0..merge.source_count())
             .filter(|&i| merge.is_enabled(i))
             .map(|i| {
-                let last = end.as_ref().map_or(merge.layout(i).len(), |e| e.0[i]);
-                last.saturating_sub(from.0[i])
+                let len = merge.layout(i).len();
+                let last = end.as_ref().map_or(len, |e| e.0[i].bytes_hint().min(len));
+                last.saturating_sub(from.0[i].bytes_hint())
             })
             .sum();
         let (out, (what, did), to_file) = match destination {
@@ -457,7 +458,7 @@ fn write_out(
     options: &PrintOptions,
     mut out: Counting<Target>,
 ) -> io::Result<(u64, u64)> {
-    let whole = end.is_none() && from.0.iter().all(|&o| o == 0);
+    let whole = end.is_none() && from.0.iter().all(|&p| p == crate::record::Pos::START);
     let stats = if whole {
         // All cores, as --print does.
         print_merged(merge, options, &mut out)?
@@ -576,7 +577,7 @@ mod tests {
         };
         write_out(
             merge(text),
-            &Cursor(vec![0]),
+            &Cursor::start(1),
             None,
             &PrintOptions::default(),
             out,

@@ -186,7 +186,7 @@ fn first_line(layout: &RecordLayout, start: u64, buf: &mut [u8]) -> io::Result<u
 
 /// Reads ahead from a header record for its group's end.
 fn scan_group(layout: &RecordLayout, header: &Record, name: String) -> io::Result<Group> {
-    let mut reader = layout.reader(64 * 1024);
+    let mut reader = layout.file_reader(64 * 1024);
     let mut buf = vec![0u8; MARKER_SCAN];
     let reach = if layout.source().is_remote() {
         REMOTE_FOLD_REACH
@@ -405,7 +405,10 @@ mod tests {
                     2024-12-20T10:00:06Z after\n";
         let layout = layout(text);
         let mut reader = layout.reader(4096);
-        let header = reader.record_at(0).expect("read").expect("a record");
+        let header = reader
+            .record_at(crate::record::Pos::START)
+            .expect("read")
+            .expect("a record");
         let group = scan_group(&layout, &header, "Outer".into()).expect("scan");
         let end = text.find("2024-12-20T10:00:06Z").expect("after") as u64;
         assert_eq!(group.end, Some(end));
@@ -419,7 +422,7 @@ mod tests {
         let layout = self::layout(open);
         let header = layout
             .reader(4096)
-            .record_at(0)
+            .record_at(crate::record::Pos::START)
             .expect("read")
             .expect("a record");
         assert_eq!(
@@ -439,6 +442,9 @@ mod tests {
         };
         let record = |start, end| Record {
             ts: Some(0),
+            key: 0,
+            chunk: 0,
+            late: false,
             start,
             end,
             level: crate::record::Level::Unknown,

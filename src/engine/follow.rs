@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::io;
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::{Engine, Event};
@@ -16,10 +17,6 @@ use crate::problem::Problem;
 use crate::record::{RecordLayout, TimeOptions};
 use crate::source::follower::{Change, Follower};
 use crate::source::{FollowTarget, Source};
-
-/// New lines taken into the window one by one per look; beyond that (a big
-/// burst) the window is read afresh at the end.
-const PULL_MAX_LINES: usize = 5_000;
 
 /// What follow mode knows.
 pub struct Follow {
@@ -136,7 +133,8 @@ impl Engine {
         let mut changed = false;
         let mut reset = false;
         let mut notes = Vec::new();
-        let mut swaps: Vec<(usize, RecordLayout)> = Vec::new();
+        // Sources that grew (`false`) or started again (`true`), with their new snapshot.
+        let mut swaps: Vec<(usize, Arc<dyn crate::source::Source>, bool)> = Vec::new();
         let mut states: Vec<(usize, Option<Problem>)> = Vec::new();
         let (found, joined_files) = follow.follower.look()?;
         let mut restarted = HashSet::new();
@@ -178,10 +176,7 @@ impl Engine {
             let upto = w.ready()?;
             if upto > w.taken || restarted.contains(&i) {
                 w.taken = upto;
-                swaps.push((
-                    i,
-                    RecordLayout::open(w.snapshot(upto), &follow.time, follow.want_levels)?,
-                ));
+                swaps.push((i, w.snapshot(upto), restarted.contains(&i)));
             }
         }
         let following = follow.following;
@@ -202,7 +197,18 @@ impl Engine {
         if !changed {
             return Ok(false);
         }
-        for (i, layout) in swaps {
+        let (time, want_levels) = match &self.follow {
+            Some(follow) => (follow.time.clone(), follow.want_levels),
+            None => return Ok(false),
+        };
+        for (i, snapshot, restarted) in swaps {
+            // A file that grew keeps its order's decisions, so what was
+            // shown keeps its place; one that started again is new.
+            let layout = if restarted || i >= self.window.merge().source_count() {
+                RecordLayout::open(snapshot, &time, want_levels)?
+            } else {
+                self.window.merge().layout(i).grown(snapshot)?
+            };
             self.window.merge_mut().replace_layout(i, layout);
         }
         // Line counts of the overview no longer hold.
@@ -214,7 +220,7 @@ impl Engine {
             self.window.merge_mut().set_predicate(predicate);
             self.window.jump_end()?;
         } else if following {
-            self.window.pull_to_end(PULL_MAX_LINES)?;
+            self.window.pull_to_end()?;
         } else {
             self.window.sources_grew()?;
         }

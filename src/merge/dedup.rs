@@ -7,9 +7,11 @@
 //! source order) of content `c` in source `s` is dropped iff some lower-ranked
 //! source holds more than `j` copies of `c`.
 //!
-//! The decision depends only on the full runs of records at that timestamp in
-//! each source, never on where a cursor happens to stand, so forward and
-//! backward merges from any cursor agree (for sorted sources). A plan reads
+//! Records are grouped by their key (their time, or for a record kept in
+//! file order beyond the reorder window, the time it is kept at). The
+//! decision depends only on the full runs of records with that key in each
+//! source's canonical order, never on where a cursor happens to stand, so
+//! forward and backward merges from any cursor agree. A plan reads
 //! those runs through the merge's own readers, hashes only records whose
 //! length another member shares, and remembers only what it drops.
 
@@ -20,7 +22,7 @@ use std::io;
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::record::timestamp::Nanos;
-use crate::record::{Record, RecordReader};
+use crate::record::{Pos, Record, RecordReader};
 
 /// Records larger than this are never dropped, so no record ever has to be
 /// hashed whole beyond this size: a record may be huge (a source without
@@ -122,7 +124,7 @@ impl Planner {
     pub fn touches_across(
         &mut self,
         reader: &mut RecordReader,
-        pos: u64,
+        pos: Pos,
         ts: Nanos,
         forward: bool,
     ) -> io::Result<bool> {
@@ -131,7 +133,7 @@ impl Planner {
         } else {
             reader.record_at(pos)?
         };
-        Ok(across.is_some_and(|r| r.ts == Some(ts)))
+        Ok(across.is_some_and(|r| r.ts.is_some() && r.key == ts))
     }
 
     /// Plans the group at `ts` over `members` (ascending ranks), whose runs
@@ -142,7 +144,7 @@ impl Planner {
         readers: &mut [RecordReader],
         ts: Nanos,
         members: &[usize],
-        anchors: &[u64],
+        anchors: &[Pos],
         runs: RunsFrom,
     ) -> io::Result<GroupPlan> {
         let mut plan = GroupPlan::single(ts);
@@ -155,10 +157,10 @@ impl Planner {
             if runs != RunsFrom::Start {
                 let mut at = anchors[source];
                 while let Some(r) = reader.record_before(at)? {
-                    if r.ts != Some(ts) {
+                    if r.ts.is_none() || r.key != ts {
                         break;
                     }
-                    at = r.start;
+                    at = r.at();
                     if self.group.len() == DEDUP_MAX_GROUP {
                         return Ok(plan);
                     }
@@ -169,10 +171,10 @@ impl Planner {
             if runs != RunsFrom::End {
                 let mut at = anchors[source];
                 while let Some(r) = reader.record_at(at)? {
-                    if r.ts != Some(ts) {
+                    if r.ts.is_none() || r.key != ts {
                         break;
                     }
-                    at = r.end;
+                    at = r.after();
                     if self.group.len() == DEDUP_MAX_GROUP {
                         return Ok(plan);
                     }
@@ -260,13 +262,15 @@ fn fold_into(most_below: &mut HashCounts, copies: &mut HashCounts) {
 fn content_hash(reader: &mut RecordReader, record: &Record) -> io::Result<u128> {
     let mut hasher = Xxh3::new();
     if record.crlf {
-        reader.for_each_line_piece(record.start, record.end, |piece, last| {
-            hasher.update(piece);
-            if last {
-                hasher.update(b"\n");
-            }
-            Ok(())
-        })?;
+        reader
+            .file()
+            .for_each_line_piece(record.start, record.end, |piece, last| {
+                hasher.update(piece);
+                if last {
+                    hasher.update(b"\n");
+                }
+                Ok(())
+            })?;
     } else {
         let mut last = None;
         reader

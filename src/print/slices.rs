@@ -19,6 +19,7 @@ use std::sync::{mpsc, Condvar, Mutex};
 use super::{print_from_cursor, wanted, write_record, PrintOptions, PrintStats};
 use crate::merge::{Cursor, Merge};
 use crate::record::split::SCAN_BLOCK;
+use crate::record::Pos;
 use crate::search::scan::any_match;
 
 /// Bytes of the largest source per slice: small enough that the buffers in
@@ -143,7 +144,8 @@ fn claim(shared: &Shared, slices: usize) -> Option<usize> {
     (!shared.stop.load(Ordering::SeqCst)).then_some(index)
 }
 
-/// `T_index`: the lower time bound of slice `index`.
+/// `T_index`: the lower time bound of slice `index`, the first key of the
+/// largest source's chunk at or after byte `index × SLICE_BYTES`.
 fn slice_time(
     reader: &mut crate::record::RecordReader,
     span: &Mutex<(u64, u64)>,
@@ -155,14 +157,14 @@ fn slice_time(
         return Ok(lowest);
     }
     let boundary = boundary_of(reader, span, index)?;
-    let t = match reader.record_at(boundary)? {
-        Some(record) => record.key_ts(),
-        None => i64::MAX,
+    let t = match reader.record_at(Pos::chunk_start(boundary))? {
+        Some(record) if boundary < reader.len() => record.key_ts(),
+        _ => i64::MAX,
     };
     Ok(t.max(lowest))
 }
 
-/// `B_index`: where slice `index` of a lone source starts, a record
+/// `B_index`: where slice `index` of a lone source starts, the first chunk
 /// boundary at or after byte `index × SLICE_BYTES`.
 fn slice_offset(
     reader: &mut crate::record::RecordReader,
@@ -172,8 +174,8 @@ fn slice_offset(
     boundary_of(reader, span, index)
 }
 
-/// The first record boundary at or after byte `index × SLICE_BYTES` of the
-/// largest source. `span` remembers the last stretch found to hold none
+/// The first chunk boundary at or after byte `index × SLICE_BYTES` of the
+/// largest source (a chunk is where its canonical order may be cut). `span` remembers the last stretch found to hold none
 /// (`from..to`: every offset in it has its boundary at `to`): inside one
 /// record of 1 GB, each of its ~1,000 slices would otherwise scan on to
 /// its end — a `--grep` over a 1 GB line took 181 s.
@@ -187,7 +189,7 @@ fn boundary_of(
     if known.0 <= offset && offset <= known.1 {
         return Ok(known.1);
     }
-    let boundary = reader.boundary_at_or_after(offset)?;
+    let boundary = reader.chunk_start_at_or_after(offset)?;
     if boundary > offset + SLICE_BYTES {
         if let Ok(mut span) = span.lock() {
             *span = (offset, boundary);
@@ -196,8 +198,8 @@ fn boundary_of(
     Ok(boundary)
 }
 
-/// What a slice holds: the records with `from ≤ t < to`, or (one source)
-/// the records starting in `from..to`.
+/// What a slice holds: the records with `from ≤ key < to`, or (one source)
+/// the records of the chunks starting in `from..to`.
 #[derive(Clone, Copy)]
 enum Bounds {
     Times(i64, i64),
@@ -221,7 +223,7 @@ fn run_slice(
             (to.min(options.until.unwrap_or(i64::MAX)), None)
         }
         Bounds::Offsets(from, to) => {
-            merge.seek(&Cursor(vec![from]));
+            merge.seek(&Cursor(vec![Pos::chunk_start(from)]));
             (i64::MAX, Some(to))
         }
     };
@@ -230,15 +232,18 @@ fn run_slice(
         // `--grep`: a slice whose bytes hold no matching line at all prints
         // nothing, and is not merged (a SIMD scan instead of a merge).
         match end_offset {
-            Some(to) => merge.seek(&Cursor(vec![to])),
+            Some(to) => merge.seek(&Cursor(vec![Pos::chunk_start(to)])),
             None => merge.seek_time(limit)?,
         }
         let end = merge.cursor();
         let mut any = false;
         for s in 0..merge.source_count() {
             let source = merge.layout(s).source().clone();
-            if merge.is_enabled(s) && any_match(&*source, start.0[s], end.0[s], &options.prefilter)?
-            {
+            if !merge.is_enabled(s) {
+                continue;
+            }
+            let (from, to) = merge.byte_span(s, start.0[s], end.0[s])?;
+            if any_match(&*source, from, to, &options.prefilter)? {
                 any = true;
                 break;
             }
@@ -246,8 +251,8 @@ fn run_slice(
         if !any {
             return Ok(SliceOut {
                 index,
-                start,
-                end,
+                start: merge.normalized(&start)?,
+                end: merge.normalized(&end)?,
                 bytes,
                 complete: true,
                 stats: PrintStats::default(),
@@ -258,7 +263,7 @@ fn run_slice(
     let mut stats = PrintStats::default();
     let mut complete = true;
     while let Some(record) = merge.next_record_before(limit)? {
-        if end_offset.is_some_and(|to| record.record.start >= to) {
+        if end_offset.is_some_and(|to| record.record.chunk >= to) {
             merge.unread(&record);
             break;
         }
@@ -273,10 +278,11 @@ fn run_slice(
             stats.records += 1;
         }
     }
+    let end = merge.cursor();
     Ok(SliceOut {
         index,
-        start,
-        end: merge.cursor(),
+        start: merge.normalized(&start)?,
+        end: merge.normalized(&end)?,
         bytes,
         complete,
         stats,

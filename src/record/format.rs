@@ -118,6 +118,11 @@ impl TsParser {
     }
 
     /// The format in use, if any.
+    pub fn clock(&self) -> &ZoneClock {
+        &self.clock
+    }
+
+    /// The format in use, if any.
     pub fn format(&self) -> Option<&TsFormat> {
         self.format.as_ref()
     }

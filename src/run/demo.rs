@@ -82,13 +82,10 @@ pub fn demo(mut args: DemoArgs, config: &Config) -> Result<Outcome, RunError> {
 /// UTC nanoseconds of the last record of a log, if it has one.
 fn last_time(path: &Path) -> Option<i64> {
     let source = crate::source::FileSource::open(path).ok()?;
-    let time = TimeOptions {
-        format: None,
-        clock: ZoneClock::new(Zone::Utc),
-    };
+    let time = TimeOptions::new(None, ZoneClock::new(Zone::Utc));
     let layout = RecordLayout::open(Arc::new(source), &time, false).ok()?;
     let len = layout.len();
-    layout.reader(4096).record_before(len).ok()??.ts
+    layout.file_reader(4096).record_before(len).ok()??.ts
 }
 
 fn cache_dir() -> PathBuf {

@@ -62,10 +62,7 @@ impl Settings {
         };
         let since = parse_time(&args.since)?;
         let until = parse_time(&args.until)?;
-        let time = TimeOptions {
-            format: args.ts_format.clone().map(TsFormat::Strftime),
-            clock,
-        };
+        let time = TimeOptions::new(args.ts_format.clone().map(TsFormat::Strftime), clock);
         let filter = record_filter(args).map_err(RunError::Usage)?;
         let interactive = !args.print && io::stdout().is_terminal();
         if args.follow && !interactive && (since.is_some() || until.is_some()) {

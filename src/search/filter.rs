@@ -54,16 +54,18 @@ impl RecordPredicate for RecordFilter {
         }
         let mut line = Vec::new();
         let mut keep = true;
-        reader.for_each_line_piece(record.start, record.end, |piece, last| {
-            if line.len() < MATCH_CAP {
-                line.extend_from_slice(&piece[..piece.len().min(MATCH_CAP - line.len())]);
-            }
-            if last {
-                keep &= self.text_matches(&line, &mut included);
-                line.clear();
-            }
-            Ok(())
-        })?;
+        reader
+            .file()
+            .for_each_line_piece(record.start, record.end, |piece, last| {
+                if line.len() < MATCH_CAP {
+                    line.extend_from_slice(&piece[..piece.len().min(MATCH_CAP - line.len())]);
+                }
+                if last {
+                    keep &= self.text_matches(&line, &mut included);
+                    line.clear();
+                }
+                Ok(())
+            })?;
         Ok(keep && included)
     }
 }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use super::{From, Hit};
 use crate::merge::Merge;
-use crate::record::Record;
+use crate::record::{Pos, Record};
 use crate::search::matcher::Matcher;
 use crate::source::Source;
 
@@ -57,7 +57,13 @@ impl ScanProgress {
     }
 }
 
-/// Finds the next hit by scanning sources separately (sorted sources).
+/// Finds the next hit by scanning sources separately.
+///
+/// Each source's bytes are scanned from its cursor's chunk on (a chunk
+/// whose records are reordered is scanned whole, since its records below
+/// the cursor lie anywhere in it); a hit is then placed in the source's
+/// canonical order, and the next hit in merged order is the smallest key
+/// among the sources' first hits (backward: the largest).
 pub fn find_by_sources(
     merge: &mut Merge,
     from: &From,
@@ -67,69 +73,70 @@ pub fn find_by_sources(
     stop: &AtomicBool,
 ) -> io::Result<Option<Hit>> {
     let n = merge.source_count();
-    // The byte range of each source still to search: [lo, hi).
-    let mut ranges: Vec<(u64, u64)> = (0..n)
-        .map(|s| {
-            if !merge.is_enabled(s) {
-                return (0, 0);
-            }
-            let len = merge.layout(s).len();
-            match (from, forward) {
-                (From::Edge, _) => (0, len),
-                (From::Line(p), true) => (p.cursor.0[s], len),
-                (From::Line(p), false) => (0, p.cursor.0[s]),
-                // What the search from `Line(p)` did not cover.
-                (From::EdgeUntil(p), true) => (0, p.cursor.0[s]),
-                (From::EdgeUntil(p), false) => (p.cursor.0[s], len),
+    let mut bounds: Vec<Bound> = (0..n)
+        .map(|s| match from {
+            From::Edge => Bound::any(),
+            From::Line(p) | From::EdgeUntil(p) => {
+                let line = (s == p.source).then_some(p.line_start);
+                let inclusive = matches!(from, From::EdgeUntil(_));
+                Bound {
+                    pos: Some(p.cursor.0[s]),
+                    line,
+                    // `Line`: strictly after (before) the start; `EdgeUntil`:
+                    // the other side of it, the start line included.
+                    below: forward != inclusive,
+                    inclusive,
+                }
             }
         })
         .collect();
-    if let From::Line(p) | From::EdgeUntil(p) = from {
-        if merge.is_enabled(p.source) {
-            // Inside the starting line's record: strictly after (before)
-            // the line, or, wrapped, up to (from) the line itself.
-            let after_line = |merge: &mut Merge| -> io::Result<u64> {
-                Ok(merge
-                    .line_at(p.source, p.line_start)?
-                    .map_or(p.line_start, |l| l.next))
-            };
-            let hi = ranges[p.source].1;
-            ranges[p.source] = match (from, forward) {
-                (From::Line(_), true) => (after_line(merge)?, hi),
-                (From::Line(_), false) => (0, p.line_start),
-                (_, true) => (0, after_line(merge)?),
-                (_, false) => (p.line_start, hi),
-            };
-        }
+    let mut ranges: Vec<(u64, u64)> = Vec::with_capacity(n);
+    for (s, bound) in bounds.iter().enumerate() {
+        ranges.push(if merge.is_enabled(s) {
+            byte_range(merge, s, bound)?
+        } else {
+            (0, 0)
+        });
     }
     let sources: Vec<Arc<dyn Source>> = (0..n).map(|s| merge.layout(s).source().clone()).collect();
     let total: u64 = ranges.iter().map(|(lo, hi)| hi.saturating_sub(*lo)).sum();
     progress.set(0, total.max(1));
 
     let mut hits: Vec<Option<u64>> = scan_all(&sources, &ranges, forward, matcher, progress, stop)?;
+    // Each source's first hit in its canonical order, once placed.
+    let mut placed: Vec<Option<(Record, u64)>> = vec![None; n];
     loop {
         if stop.load(Ordering::Relaxed) {
             return Ok(None);
         }
-        // Each source's hit, as a record with its key.
+        for s in 0..n {
+            if placed[s].is_none() && hits[s].is_some() {
+                placed[s] = place(
+                    merge,
+                    s,
+                    &sources,
+                    &mut ranges[s],
+                    &bounds[s],
+                    hits[s],
+                    forward,
+                    matcher,
+                    stop,
+                )?;
+                hits[s] = None;
+            }
+        }
         let mut best: Option<(usize, Record, u64)> = None;
-        for (s, hit) in hits.iter().enumerate() {
-            let Some(line) = *hit else { continue };
-            let Some(record) = merge.record_containing(s, line)? else {
+        for (s, candidate) in placed.iter().enumerate() {
+            let Some((record, line)) = *candidate else {
                 continue;
             };
-            let key = (record.key_ts(), s, record.start);
-            let better = match &best {
-                None => true,
-                Some((bs, br, _)) => {
-                    let best_key = (br.key_ts(), *bs, br.start);
-                    if forward {
-                        key < best_key
-                    } else {
-                        key > best_key
-                    }
+            let better = best.is_none_or(|(bs, br, _)| {
+                if forward {
+                    (record.key, s) < (br.key, bs)
+                } else {
+                    (record.key, s) > (br.key, bs)
                 }
-            };
+            });
             if better {
                 best = Some((s, record, line));
             }
@@ -146,33 +153,194 @@ pub fn find_by_sources(
             }));
         }
         // A dropped copy or a filtered record: look past it in that source.
-        ranges[source] = if forward {
-            (record.end, ranges[source].1)
-        } else {
-            (ranges[source].0, record.start)
+        bounds[source] = Bound {
+            pos: Some(if forward { record.after() } else { record.at() }),
+            line: None,
+            below: forward,
+            inclusive: false,
         };
+        ranges[source] = byte_range(merge, source, &bounds[source])?;
+        placed[source] = None;
         let mut only = vec![(0, 0); n];
         only[source] = ranges[source];
         hits[source] = scan_all(&sources, &only, forward, matcher, progress, stop)?[source];
     }
 }
 
+/// Which records of a source a search may stop at: those on one side of
+/// `pos` (all of them without one). In the record at `pos`, the source of
+/// the line the search starts from, `line` decides instead.
+struct Bound {
+    pos: Option<Pos>,
+    /// The start line (only for its own source).
+    line: Option<u64>,
+    /// Hits must lie below `pos` (else above it).
+    below: bool,
+    /// The start line itself qualifies.
+    inclusive: bool,
+}
+
+impl Bound {
+    fn any() -> Self {
+        Bound {
+            pos: None,
+            line: None,
+            below: true,
+            inclusive: false,
+        }
+    }
+
+    fn admits(&self, record: &Record, line: u64) -> bool {
+        let Some(pos) = self.pos else { return true };
+        let at = record.at();
+        if at == pos {
+            if let Some(start) = self.line {
+                return match (self.below, self.inclusive) {
+                    (true, false) => line > start,
+                    (false, false) => line < start,
+                    (true, true) => line >= start,
+                    (false, true) => line <= start,
+                };
+            }
+        }
+        if self.below {
+            at >= pos
+        } else {
+            at < pos
+        }
+    }
+}
+
+/// The bytes of source `s` that may hold a record `bound` admits: from the
+/// chunk of its position on (below it) or up to that chunk's end (above).
+/// A chunk in file order starts at the position's record itself.
+fn byte_range(merge: &mut Merge, s: usize, bound: &Bound) -> io::Result<(u64, u64)> {
+    let len = merge.layout(s).len();
+    let Some(pos) = bound.pos else {
+        return Ok((0, len));
+    };
+    if pos.chunk >= len {
+        return Ok(if bound.below { (len, len) } else { (0, len) });
+    }
+    let (start, end, reordered) = merge.chunk_of(s, pos.chunk)?;
+    Ok(if bound.below {
+        let lo = if reordered {
+            start
+        } else {
+            pos.offset.max(start)
+        };
+        (lo, len)
+    } else {
+        (0, end)
+    })
+}
+
+/// The first hit of source `s` in its canonical order (backward: the
+/// last), starting from the byte-order hit `hit`: in a chunk that is in
+/// file order that is the hit itself, once `bound` admits it; in a
+/// reordered chunk every hit in the chunk is looked at.
+#[allow(clippy::too_many_arguments)]
+fn place(
+    merge: &mut Merge,
+    s: usize,
+    sources: &[Arc<dyn Source>],
+    range: &mut (u64, u64),
+    bound: &Bound,
+    mut hit: Option<u64>,
+    forward: bool,
+    matcher: &Matcher,
+    stop: &AtomicBool,
+) -> io::Result<Option<(Record, u64)>> {
+    let quiet = ScanProgress::default();
+    let one = |range: (u64, u64), stop: &AtomicBool| -> io::Result<Option<u64>> {
+        let mut ranges = vec![(0, 0); sources.len()];
+        ranges[s] = range;
+        Ok(scan_all(sources, &ranges, forward, matcher, &quiet, stop)?[s])
+    };
+    while let Some(line) = hit {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let Some(record) = merge.record_containing(s, line)? else {
+            return Ok(None);
+        };
+        let (chunk_start, chunk_end, reordered) = merge.chunk_of(s, record.start)?;
+        if !reordered {
+            if bound.admits(&record, line) {
+                return Ok(Some((record, line)));
+            }
+            *range = if forward {
+                (next_line(merge, s, line)?, range.1)
+            } else {
+                (range.0, line)
+            };
+        } else {
+            // Every hit of the chunk, placed in order.
+            let mut best: Option<(Record, u64)> = None;
+            let mut at = (chunk_start.max(range.0), chunk_end.min(range.1));
+            let forward_scan = |at: (u64, u64)| {
+                let mut ranges = vec![(0, 0); sources.len()];
+                ranges[s] = at;
+                scan_all(sources, &ranges, true, matcher, &quiet, stop).map(|h| h[s])
+            };
+            while let Some(found) = forward_scan(at)? {
+                if let Some(r) = merge.record_containing(s, found)? {
+                    if bound.admits(&r, found) {
+                        let better = best.is_none_or(|(b, bl)| {
+                            let (key, bkey) = ((r.at(), found), (b.at(), bl));
+                            if forward {
+                                key < bkey
+                            } else {
+                                key > bkey
+                            }
+                        });
+                        if better {
+                            best = Some((r, found));
+                        }
+                    }
+                }
+                at = (next_line(merge, s, found)?, at.1);
+                if at.0 >= at.1 || stop.load(Ordering::Relaxed) {
+                    break;
+                }
+            }
+            if best.is_some() {
+                return Ok(best);
+            }
+            *range = if forward {
+                (chunk_end, range.1)
+            } else {
+                (range.0, chunk_start)
+            };
+        }
+        if range.0 >= range.1 {
+            return Ok(None);
+        }
+        hit = one(*range, stop)?;
+    }
+    Ok(None)
+}
+
+/// Where the line after the one starting at `line` starts.
+fn next_line(merge: &mut Merge, s: usize, line: u64) -> io::Result<u64> {
+    Ok(merge
+        .line_at(s, line)?
+        .map_or(line.saturating_add(1), |l| l.next.max(line + 1)))
+}
+
 /// The cursor above `record` if the merge shows it (not a dropped copy, not
-/// filtered out), found by seeking to its time and stepping through its group.
+/// filtered out), found by seeking to its key and stepping through its group.
 fn visible(
     merge: &mut Merge,
     source: usize,
     record: &Record,
 ) -> io::Result<Option<crate::merge::Cursor>> {
-    let limit = match record.ts {
-        Some(t) => {
-            merge.seek_time(t)?;
-            t.saturating_add(1)
-        }
-        None => {
-            merge.seek_start();
-            i64::MIN + 1
-        }
+    let limit = if record.ts.is_some() {
+        merge.seek_time(record.key)?;
+        record.key.saturating_add(1)
+    } else {
+        merge.seek_start();
+        i64::MIN + 1
     };
     while let Some(r) = merge.next_record_before(limit)? {
         if r.source == source && r.record.start == record.start {

@@ -1,0 +1,428 @@
+//! A source's canonical order: its records in time order wherever they are
+//! out of order by at most the reorder window, in file order beyond it.
+//!
+//! Airflow 3 writes a task's file in arrival order: stdout lines stamped when
+//! the supervisor read them, logging records stamped when they were emitted
+//! and arriving later. Such a file is never far from time order (hundreds of
+//! milliseconds, a few hundred records) but is almost never in it, and
+//! boundaries where everything before is earlier than everything after are
+//! megabytes apart. So the order is defined chunk by chunk:
+//!
+//! * **Chunks.** The file is cut into chunks at record boundaries. Each cell
+//!   of [`CELL`] bytes holds at most one chunk boundary: the first *natural
+//!   cut* in it (a boundary where no record in the `reach` bytes before is
+//!   later than a record in the `reach` bytes after), or, in every
+//!   [`FORCED_EVERY`]th cell that has none, its first record boundary. A
+//!   cell's decision depends only on the bytes around it, and once made it is
+//!   kept for the source (a followed file decides its last cells with what
+//!   it holds then), so existing records never change chunk.
+//! * **Keys.** Inside a chunk a record's key is its time, unless it is more
+//!   than the reorder window earlier than a record before it in the chunk (or
+//!   in the [`TAIL`] bytes before the chunk), or is part of a short run
+//!   of records far later than the records on both sides of it (a
+//!   *spike*: a printed line with a date that is not the log's): then it is
+//!   *late*, and its key is the latest time before it, which keeps it in
+//!   file order.
+//! * **Order.** Chunks follow each other in file order; inside a chunk,
+//!   records are sorted by `(key, byte offset)`.
+//!
+//! A position ([`Pos`]) is a chunk and a threshold `(key, offset)` inside it,
+//! so a cursor partitions every source exactly whatever its disorder, and the
+//! same records lie above it whichever way one arrived. Keys rise through a
+//! chunk and, across natural cuts, from one chunk to the next; only after a
+//! clock stepped back for longer than a chunk, or at a forced cut inside
+//! disorder, can a key be lower than the one before it.
+
+mod chunk;
+
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use super::file_order::FileReader;
+use super::split::BlockReader;
+use super::timestamp::Nanos;
+use super::Record;
+pub use chunk::Chunk;
+
+/// Bytes per cell: at most one chunk boundary is looked for in each.
+pub const CELL: u64 = 1 << 20;
+
+/// Every this many cells a chunk starts even without a natural cut, which
+/// bounds a chunk (and what sorting it holds) in a log that is never in order.
+pub const FORCED_EVERY: u64 = 16;
+
+/// Bytes before a chunk whose records' times its records are kept after.
+pub const TAIL: u64 = 64 * 1024;
+
+/// The reorder window when none is configured: Airflow 3's logging records
+/// were seen up to 1.8 s late on a loaded worker.
+pub const DEFAULT_WINDOW: Nanos = 3_000_000_000;
+
+/// Bounds of the natural-cut reach, which a source's measured disorder sets.
+pub const MIN_REACH: u64 = 16 * 1024;
+pub const MAX_REACH: u64 = 2 << 20;
+
+/// Chunks kept per source for other readers (the overview, a search).
+const CACHED_CHUNKS: usize = 4;
+
+/// A place in a source's canonical order: the records of chunks before
+/// `chunk`, and those of `chunk` ordered before `(key, offset)`, lie above it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Pos {
+    /// Start offset of the chunk.
+    pub chunk: u64,
+    pub key: i64,
+    pub offset: u64,
+}
+
+impl Pos {
+    /// Above every record.
+    pub const START: Pos = Pos {
+        chunk: 0,
+        key: i64::MIN,
+        offset: 0,
+    };
+
+    /// The position of a chunk's start.
+    pub fn chunk_start(chunk: u64) -> Pos {
+        Pos {
+            chunk,
+            key: i64::MIN,
+            offset: 0,
+        }
+    }
+
+    /// Roughly how many bytes of the source lie above: for a position taken
+    /// at a record, its offset; for a time inside a chunk, the chunk's start.
+    pub fn bytes_hint(&self) -> u64 {
+        if self.offset > 0 {
+            self.offset
+        } else {
+            self.chunk
+        }
+    }
+}
+
+/// How a source is put in order. Fixed when the source is opened.
+#[derive(Clone, Copy, Debug)]
+pub struct OrderParams {
+    /// Records later than this behind a record above them are kept in file
+    /// order instead of being sorted.
+    pub window: Nanos,
+    /// How far the natural-cut test looks on each side of a boundary.
+    pub reach: u64,
+}
+
+/// What is known of one source's order, shared by every reader of it (and
+/// kept across the snapshots of a followed file).
+pub struct OrderState {
+    params: OrderParams,
+    inner: Mutex<Known>,
+}
+
+#[derive(Default)]
+struct Known {
+    /// Cell index → its chunk boundary, once decided.
+    cells: HashMap<u64, Option<u64>>,
+    /// Recently built chunks, most recent last, keyed by `(start, end)`.
+    chunks: VecDeque<Arc<Chunk>>,
+}
+
+impl OrderState {
+    /// A fresh state for a source ordered with `params`.
+    pub fn new(params: OrderParams) -> Arc<Self> {
+        Arc::new(Self {
+            params,
+            inner: Mutex::new(Known::default()),
+        })
+    }
+
+    /// The parameters in force.
+    pub fn params(&self) -> OrderParams {
+        self.params
+    }
+
+    fn known(&self) -> std::sync::MutexGuard<'_, Known> {
+        // A reader that panicked while holding the lock left at worst a
+        // decision missing, never a wrong one.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn cell(&self, k: u64) -> Option<Option<u64>> {
+        self.known().cells.get(&k).copied()
+    }
+
+    /// Records a decision; the first one made stands.
+    fn decide(&self, k: u64, boundary: Option<u64>) -> Option<u64> {
+        *self.known().cells.entry(k).or_insert(boundary)
+    }
+
+    fn cached_chunk(&self, start: u64, end: u64) -> Option<Arc<Chunk>> {
+        let known = self.known();
+        known
+            .chunks
+            .iter()
+            .rev()
+            .find(|c| c.start == start && c.end == end)
+            .cloned()
+    }
+
+    fn keep_chunk(&self, chunk: &Arc<Chunk>) {
+        let mut known = self.known();
+        if known.chunks.len() == CACHED_CHUNKS {
+            known.chunks.pop_front();
+        }
+        known.chunks.push_back(chunk.clone());
+    }
+}
+
+/// Reads one source's records in canonical order, in either direction, from
+/// any position. Keeps one block and the chunk it is in.
+pub struct RecordReader {
+    file: FileReader,
+    state: Arc<OrderState>,
+    /// Whether the source has timestamps at all (an untimed source is one record).
+    timed: bool,
+    chunk: Option<Arc<Chunk>>,
+    /// Index in `chunk` just after the last record returned going forward,
+    /// so that reading on needs no search.
+    next_index: usize,
+}
+
+impl RecordReader {
+    pub(super) fn new(file: FileReader, state: Arc<OrderState>, timed: bool) -> Self {
+        Self {
+            file,
+            state,
+            timed,
+            chunk: None,
+            next_index: 0,
+        }
+    }
+
+    /// Length snapshot in bytes.
+    pub fn len(&self) -> u64 {
+        self.file.len()
+    }
+
+    /// `true` for an empty source.
+    pub fn is_empty(&self) -> bool {
+        self.file.is_empty()
+    }
+
+    /// The underlying line reader, for streaming a record's bytes.
+    pub fn lines(&mut self) -> &mut BlockReader {
+        self.file.lines()
+    }
+
+    /// The file-order reader underneath.
+    pub fn file(&mut self) -> &mut FileReader {
+        &mut self.file
+    }
+
+    /// The first record at or after `pos` (going down), or `None` below the last.
+    pub fn record_at(&mut self, pos: Pos) -> io::Result<Option<Record>> {
+        if pos.chunk >= self.len() {
+            return Ok(None);
+        }
+        if let Some(chunk) = &self.chunk {
+            if chunk.start == pos.chunk {
+                // Reading on from the record just returned: no search.
+                let i = self.next_index;
+                if i > 0 && i <= chunk.len() && chunk.pos_of(i - 1) < pos {
+                    if let Some(found) = chunk.first_at_or_after_from(pos, i) {
+                        self.next_index = found + 1;
+                        return Ok(Some(chunk.record(found)));
+                    }
+                }
+            }
+        }
+        let mut chunk = self.chunk_at(pos.chunk)?;
+        loop {
+            if let Some(i) = chunk.first_at_or_after(pos) {
+                self.next_index = i + 1;
+                let record = chunk.record(i);
+                self.chunk = Some(chunk);
+                return Ok(Some(record));
+            }
+            if chunk.end >= self.len() {
+                return Ok(None);
+            }
+            chunk = self.chunk_at(chunk.end)?;
+        }
+    }
+
+    /// The last record before `pos` (going up), or `None` above the first.
+    pub fn record_before(&mut self, pos: Pos) -> io::Result<Option<Record>> {
+        if self.is_empty() {
+            return Ok(None);
+        }
+        let mut chunk = if pos.chunk >= self.len() {
+            self.chunk_at(self.len() - 1)?
+        } else {
+            self.chunk_at(pos.chunk)?
+        };
+        loop {
+            if let Some(i) = chunk.last_before(pos) {
+                self.next_index = i + 1;
+                let record = chunk.record(i);
+                self.chunk = Some(chunk);
+                return Ok(Some(record));
+            }
+            if chunk.start == 0 {
+                return Ok(None);
+            }
+            chunk = self.chunk_at(chunk.start - 1)?;
+        }
+    }
+
+    /// The record that contains the line starting at `line_start`.
+    pub fn record_containing(&mut self, line_start: u64) -> io::Result<Option<Record>> {
+        let Some(found) = self.file.record_containing(line_start)? else {
+            return Ok(None);
+        };
+        let chunk = self.chunk_at(found.start)?;
+        let record = chunk.find(found.start).map(|i| chunk.record(i));
+        self.chunk = Some(chunk);
+        self.next_index = 0;
+        Ok(record)
+    }
+
+    /// The first position whose records have keys ≥ `t`: O(log size) small
+    /// reads to find the place, then the chunk (or two) around it.
+    pub fn seek_time(&mut self, t: Nanos) -> io::Result<Pos> {
+        if !self.timed || self.is_empty() {
+            return Ok(if self.timed {
+                Pos::START
+            } else {
+                self.seek_end()?
+            });
+        }
+        let near = super::bytes_for_time(&mut self.file, t)?;
+        let mut chunk = self.chunk_at(near.min(self.len() - 1))?;
+        // The bisection read raw times; keys may differ near it. Keys rise
+        // from chunk to chunk except after a long clock step, so a step or
+        // two settles it.
+        while chunk.start > 0 && chunk.min_key().is_none_or(|k| k >= t) {
+            let before = self.chunk_at(chunk.start - 1)?;
+            if before.max_key().is_some_and(|k| k < t) {
+                break;
+            }
+            chunk = before;
+        }
+        while chunk.max_key().is_some_and(|k| k < t) && chunk.end < self.len() {
+            chunk = self.chunk_at(chunk.end)?;
+        }
+        let pos = Pos {
+            chunk: chunk.start,
+            key: t,
+            offset: 0,
+        };
+        self.chunk = Some(chunk);
+        self.next_index = 0;
+        Ok(pos)
+    }
+
+    /// The position below every record of this snapshot.
+    pub fn seek_end(&mut self) -> io::Result<Pos> {
+        if self.is_empty() {
+            return Ok(Pos::START);
+        }
+        let chunk = self.chunk_at(self.len() - 1)?;
+        let end = match chunk.len() {
+            0 => Pos::chunk_start(chunk.end),
+            n => chunk.record(n - 1).after(),
+        };
+        self.chunk = Some(chunk);
+        Ok(end)
+    }
+
+    /// The start of the first chunk starting at or after byte `offset`
+    /// (the length when none does).
+    pub fn chunk_start_at_or_after(&mut self, offset: u64) -> io::Result<u64> {
+        if offset >= self.len() {
+            return Ok(self.len());
+        }
+        let (start, end) = self.chunk_bounds(offset)?;
+        Ok(if start == offset { start } else { end })
+    }
+
+    /// `[start, end)` of the chunk holding byte `offset`.
+    pub fn chunk_span(&mut self, offset: u64) -> io::Result<(u64, u64)> {
+        self.chunk_bounds(offset)
+    }
+
+    /// The chunk holding byte `offset`, its records in canonical order.
+    pub fn chunk_at(&mut self, offset: u64) -> io::Result<Arc<Chunk>> {
+        if let Some(chunk) = &self.chunk {
+            if chunk.start <= offset && offset < chunk.end.max(chunk.start + 1) {
+                return Ok(chunk.clone());
+            }
+        }
+        let (start, end) = self.chunk_bounds(offset)?;
+        if let Some(chunk) = self.state.cached_chunk(start, end) {
+            return Ok(chunk);
+        }
+        let chunk = Arc::new(Chunk::build(
+            &mut self.file,
+            start,
+            end,
+            self.timed,
+            self.state.params.window,
+        )?);
+        self.state.keep_chunk(&chunk);
+        Ok(chunk)
+    }
+
+    /// `[start, end)` of the chunk holding byte `offset`.
+    fn chunk_bounds(&mut self, offset: u64) -> io::Result<(u64, u64)> {
+        let len = self.len();
+        if !self.timed || len == 0 {
+            return Ok((0, len));
+        }
+        let offset = offset.min(len - 1);
+        let here = offset / CELL;
+        let mut start = 0;
+        let mut k = here;
+        while k > 0 {
+            if let Some(b) = self.boundary_in(k)? {
+                if b <= offset {
+                    start = b;
+                    break;
+                }
+            }
+            k -= 1;
+        }
+        let mut end = len;
+        let mut k = here;
+        loop {
+            if k > 0 {
+                if let Some(b) = self.boundary_in(k)? {
+                    if b > offset {
+                        end = b;
+                        break;
+                    }
+                }
+            }
+            k += 1;
+            if k.saturating_mul(CELL) >= len {
+                break;
+            }
+        }
+        Ok((start, end.min(len)))
+    }
+
+    /// The chunk boundary of cell `k ≥ 1`, deciding it if nobody has.
+    fn boundary_in(&mut self, k: u64) -> io::Result<Option<u64>> {
+        if let Some(known) = self.state.cell(k) {
+            return Ok(known);
+        }
+        let params = self.state.params;
+        match chunk::decide_cell(&mut self.file, k, params.reach)? {
+            Some(decision) => Ok(self.state.decide(k, decision)),
+            // Nothing written in or after the cell yet: undecided.
+            None => Ok(None),
+        }
+    }
+}

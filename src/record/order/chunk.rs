@@ -1,0 +1,435 @@
+//! Chunks: where a source's canonical order is cut, and each chunk's records
+//! with their keys, in order.
+
+use std::collections::VecDeque;
+use std::io;
+
+use super::super::file_order::{FileReader, FileRecord};
+use super::super::timestamp::Nanos;
+use super::super::{Level, Record};
+use super::{Pos, CELL, FORCED_EVERY, TAIL};
+
+/// Longest run of records that counts as a spike (and is kept in file order
+/// instead of lifting the level of every record after it).
+const SPIKE_RUN: usize = 8;
+
+/// Decides cell `k ≥ 1`: `Some(boundary)` once it can be decided (the
+/// boundary itself, or `None` for a cell without one), `None` while nothing
+/// is written in or after the cell.
+pub(super) fn decide_cell(
+    file: &mut FileReader,
+    k: u64,
+    reach: u64,
+) -> io::Result<Option<Option<u64>>> {
+    let len = file.len();
+    let cell = k * CELL;
+    if cell >= len {
+        return Ok(None);
+    }
+    let first = file.boundary_at_or_after(cell)?;
+    if first >= len {
+        return Ok(None);
+    }
+    if let Some(cut) = natural_cut(file, cell, cell + CELL, reach)? {
+        return Ok(Some(Some(cut)));
+    }
+    Ok(Some((k % FORCED_EVERY == 0).then_some(first)))
+}
+
+/// The first record boundary in `[from, to)` where no record starting in the
+/// `reach` bytes before is later than a record starting in the `reach` bytes
+/// after.
+fn natural_cut(file: &mut FileReader, from: u64, to: u64, reach: u64) -> io::Result<Option<u64>> {
+    let len = file.len();
+    // Records as (start, time), in file order, from `reach` before `from`.
+    let mut records: VecDeque<(u64, i64)> = VecDeque::new();
+    let mut read_to = file.boundary_at_or_after(from.saturating_sub(reach))?;
+    // `base` is the sequence number of `records[0]`; the deques hold
+    // sequence numbers. Behind: decreasing times (front = max); ahead:
+    // increasing times (front = min).
+    let mut base = 0usize;
+    let mut behind: VecDeque<usize> = VecDeque::new();
+    let mut ahead: VecDeque<usize> = VecDeque::new();
+    // Sequence number of the candidate boundary's record.
+    let mut candidate = 0usize;
+    let mut read = |records: &mut VecDeque<(u64, i64)>, read_to: &mut u64| -> io::Result<bool> {
+        if *read_to >= len {
+            return Ok(false);
+        }
+        match file.record_at(*read_to)? {
+            Some(r) => {
+                records.push_back((r.start, r.ts.unwrap_or(i64::MIN)));
+                *read_to = r.end;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    };
+    // Records before `from` go behind.
+    loop {
+        if candidate - base >= records.len() && !read(&mut records, &mut read_to)? {
+            return Ok(None);
+        }
+        let (start, time) = records[candidate - base];
+        if start >= from {
+            break;
+        }
+        while behind.back().is_some_and(|&b| records[b - base].1 <= time) {
+            behind.pop_back();
+        }
+        behind.push_back(candidate);
+        candidate += 1;
+    }
+    let mut ahead_end = candidate;
+    loop {
+        let (b, _) = records[candidate - base];
+        if b >= to {
+            return Ok(None);
+        }
+        // Fill ahead with the records starting in [b, b + reach).
+        loop {
+            if ahead_end - base >= records.len() && !read(&mut records, &mut read_to)? {
+                break;
+            }
+            let (start, time) = records[ahead_end - base];
+            if start >= b.saturating_add(reach) {
+                break;
+            }
+            while ahead.back().is_some_and(|&a| records[a - base].1 >= time) {
+                ahead.pop_back();
+            }
+            ahead.push_back(ahead_end);
+            ahead_end += 1;
+        }
+        while behind
+            .front()
+            .is_some_and(|&i| records[i - base].0 < b.saturating_sub(reach))
+        {
+            behind.pop_front();
+        }
+        let latest_before = behind.front().map(|&i| records[i - base].1);
+        let earliest_after = ahead.front().map(|&i| records[i - base].1);
+        match (latest_before, earliest_after) {
+            (Some(before), Some(after)) if before > after => {}
+            _ => return Ok(Some(b)),
+        }
+        // Move the candidate's record from ahead to behind.
+        if ahead.front() == Some(&candidate) {
+            ahead.pop_front();
+        }
+        let time = records[candidate - base].1;
+        while behind.back().is_some_and(|&i| records[i - base].1 <= time) {
+            behind.pop_back();
+        }
+        behind.push_back(candidate);
+        candidate += 1;
+        if candidate - base >= records.len() && !read(&mut records, &mut read_to)? {
+            return Ok(None);
+        }
+        if candidate > ahead_end {
+            ahead_end = candidate;
+        }
+        // Forget what no window can reach any more.
+        let keep_from = behind.front().copied().unwrap_or(candidate).min(candidate);
+        while base < keep_from {
+            records.pop_front();
+            base += 1;
+        }
+    }
+}
+
+/// One record of a chunk as the order needs it.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    key: i64,
+    /// Its own time (`i64::MIN` for an untimed source).
+    ts: i64,
+    start: u64,
+    end: u64,
+    level: Level,
+    crlf: bool,
+    late: bool,
+}
+
+/// The records of one chunk, in canonical order.
+pub struct Chunk {
+    pub start: u64,
+    pub end: u64,
+    entries: Vec<Entry>,
+    /// Indices of `entries` by file order, when that differs from canonical order.
+    by_start: Option<Vec<u32>>,
+}
+
+impl Chunk {
+    /// Reads the records of `[start, end)` and puts them in order.
+    pub(super) fn build(
+        file: &mut FileReader,
+        start: u64,
+        end: u64,
+        timed: bool,
+        window: Nanos,
+    ) -> io::Result<Chunk> {
+        let mut records: Vec<FileRecord> = Vec::new();
+        let mut at = start;
+        while at < end {
+            let Some(r) = file.record_at(at)? else { break };
+            at = r.end;
+            records.push(r);
+        }
+        if !timed {
+            let entries = records
+                .iter()
+                .map(|r| Entry::of(r, i64::MIN, false))
+                .collect();
+            return Ok(Chunk {
+                start,
+                end,
+                entries,
+                by_start: None,
+            });
+        }
+        // Times around the chunk: the tail before it (whose latest record
+        // the chunk's first records are kept after) and the record after it
+        // (which tells whether the chunk ends in a spike).
+        let mut times: Vec<i64> = Vec::with_capacity(records.len() + 64);
+        if start > 0 {
+            let mut at = file.boundary_at_or_after(start.saturating_sub(TAIL))?;
+            while at < start {
+                let Some(r) = file.record_at(at)? else { break };
+                times.push(r.ts.unwrap_or(i64::MIN));
+                at = r.end;
+            }
+        }
+        let tail = times.len();
+        times.extend(records.iter().map(|r| r.ts.unwrap_or(i64::MIN)));
+        if end < file.len() {
+            if let Some(next) = file.record_at(end)? {
+                times.push(next.ts.unwrap_or(i64::MIN));
+            }
+        }
+        let spike = spikes(&times, window);
+        let mut level = times[..tail]
+            .iter()
+            .zip(&spike)
+            .filter(|(_, &s)| !s)
+            .map(|(&t, _)| t)
+            .max()
+            .unwrap_or(i64::MIN);
+        let mut entries = Vec::with_capacity(records.len());
+        for (i, r) in records.iter().enumerate() {
+            let t = times[tail + i];
+            let entry =
+                if level != i64::MIN && (spike[tail + i] || t < level.saturating_sub(window)) {
+                    Entry::of(r, level, true)
+                } else {
+                    level = level.max(t);
+                    Entry::of(r, t, false)
+                };
+            entries.push(entry);
+        }
+        let in_order = entries.windows(2).all(|w| w[0].key <= w[1].key);
+        let by_start = if in_order {
+            None
+        } else {
+            entries.sort_by_key(|e| (e.key, e.start));
+            let mut by_start: Vec<u32> = (0..entries.len() as u32).collect();
+            by_start.sort_by_key(|&i| entries[i as usize].start);
+            Some(by_start)
+        };
+        Ok(Chunk {
+            start,
+            end,
+            entries,
+            by_start,
+        })
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// `true` for a chunk without records.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The `i`-th record in canonical order.
+    pub fn record(&self, i: usize) -> Record {
+        let e = &self.entries[i];
+        Record {
+            ts: (e.ts != i64::MIN).then_some(e.ts),
+            key: e.key,
+            chunk: self.start,
+            start: e.start,
+            end: e.end,
+            level: e.level,
+            crlf: e.crlf,
+            late: e.late,
+        }
+    }
+
+    /// The position just above the `i`-th record.
+    pub fn pos_of(&self, i: usize) -> Pos {
+        let e = &self.entries[i];
+        Pos {
+            chunk: self.start,
+            key: e.key,
+            offset: e.start,
+        }
+    }
+
+    /// Index of the first record at or after `pos`.
+    pub fn first_at_or_after(&self, pos: Pos) -> Option<usize> {
+        if pos.chunk > self.start {
+            return None;
+        }
+        let i = if pos.chunk < self.start {
+            0
+        } else {
+            self.entries
+                .partition_point(|e| (e.key, e.start) < (pos.key, pos.offset))
+        };
+        (i < self.entries.len()).then_some(i)
+    }
+
+    /// [`first_at_or_after`](Self::first_at_or_after), trying index `hint` first.
+    pub fn first_at_or_after_from(&self, pos: Pos, hint: usize) -> Option<usize> {
+        if hint < self.entries.len()
+            && self.pos_of(hint) >= pos
+            && (hint == 0 || self.pos_of(hint - 1) < pos)
+        {
+            return Some(hint);
+        }
+        self.first_at_or_after(pos)
+    }
+
+    /// Index of the last record before `pos`.
+    pub fn last_before(&self, pos: Pos) -> Option<usize> {
+        if pos.chunk < self.start {
+            return None;
+        }
+        let i = if pos.chunk > self.start {
+            self.entries.len()
+        } else {
+            self.entries
+                .partition_point(|e| (e.key, e.start) < (pos.key, pos.offset))
+        };
+        i.checked_sub(1)
+    }
+
+    /// Index of the record starting at byte `start`.
+    pub fn find(&self, start: u64) -> Option<usize> {
+        match &self.by_start {
+            None => self.entries.binary_search_by_key(&start, |e| e.start).ok(),
+            Some(by_start) => by_start
+                .binary_search_by_key(&start, |&i| self.entries[i as usize].start)
+                .ok()
+                .map(|j| by_start[j] as usize),
+        }
+    }
+
+    /// The smallest key, if the chunk has records.
+    pub fn min_key(&self) -> Option<i64> {
+        self.entries.first().map(|e| e.key)
+    }
+
+    /// The largest key, if the chunk has records.
+    pub fn max_key(&self) -> Option<i64> {
+        self.entries.last().map(|e| e.key)
+    }
+
+    /// Whether canonical order differs from file order here.
+    pub fn reordered(&self) -> bool {
+        self.by_start.is_some()
+    }
+
+    /// Records kept in file order beyond the reorder window, and by how much
+    /// the latest is earlier than its key.
+    pub fn late(&self) -> (usize, i64) {
+        self.entries
+            .iter()
+            .filter(|e| e.late)
+            .fold((0, 0), |(n, most), e| (n + 1, most.max(e.key - e.ts)))
+    }
+}
+
+impl Entry {
+    fn of(r: &FileRecord, key: i64, late: bool) -> Self {
+        Entry {
+            key,
+            ts: r.ts.unwrap_or(i64::MIN),
+            start: r.start,
+            end: r.end,
+            level: r.level,
+            crlf: r.crlf,
+            late,
+        }
+    }
+}
+
+/// Marks the records of `times` that belong to a spike: a run of at most
+/// [`SPIKE_RUN`] records, each more than `window` later than the record
+/// before the run and the record after it.
+fn spikes(times: &[i64], window: Nanos) -> Vec<bool> {
+    let mut spike = vec![false; times.len()];
+    let n = times.len();
+    let mut a = 1;
+    while a + 1 < n {
+        let before = times[a - 1];
+        if times[a] <= before.saturating_add(window) {
+            a += 1;
+            continue;
+        }
+        let mut run_min = i64::MAX;
+        let mut found = None;
+        for b in a..(a + SPIKE_RUN).min(n - 1) {
+            run_min = run_min.min(times[b]);
+            if run_min <= before.saturating_add(window) {
+                break;
+            }
+            if run_min > times[b + 1].saturating_add(window) {
+                found = Some(b);
+                break;
+            }
+        }
+        match found {
+            Some(b) => {
+                spike[a..=b].iter_mut().for_each(|s| *s = true);
+                a = b + 1;
+            }
+            None => a += 1,
+        }
+    }
+    spike
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000_000;
+
+    #[test]
+    fn spikes_are_short_runs_far_above_both_sides() {
+        let w = 3 * S;
+        let t = |v: &[i64]| v.iter().map(|x| x * S).collect::<Vec<_>>();
+        assert_eq!(
+            spikes(&t(&[1, 2, 1000, 3, 4]), w),
+            vec![false, false, true, false, false]
+        );
+        assert_eq!(
+            spikes(&t(&[1, 2, 1000, 1001, 3, 4]), w),
+            vec![false, false, true, true, false, false]
+        );
+        // A step that stays up is no spike.
+        assert_eq!(spikes(&t(&[1, 2, 1000, 1001, 1002]), w), vec![false; 5]);
+        // Within the window, nothing is a spike.
+        assert_eq!(spikes(&t(&[1, 3, 2, 4]), w), vec![false; 4]);
+        // A run longer than SPIKE_RUN is a step.
+        let mut long = vec![1, 2];
+        long.extend(std::iter::repeat_n(1000, SPIKE_RUN + 1));
+        long.extend([3, 4]);
+        assert!(spikes(&t(&long), w).iter().all(|s| !s));
+    }
+}
