@@ -6,6 +6,7 @@ tests/servers/airflow_run_dags/.
     python3 airflow_run.py serve HOME       # prepare HOME, start, wait for stdin EOF
     python3 airflow_run.py trigger HOME DAG [CONF_JSON]   # prints the run id
     python3 airflow_run.py wait HOME DAG RUN SECONDS      # prints the run's final state
+    python3 airflow_run.py state HOME DAG RUN TASK [MAP_INDEX]  # prints "STATE TRY_NUMBER"
     python3 airflow_run.py get HOME PATH ACCEPT           # GET /api/v2/PATH as admin
 
 Run it with the Python of the venv that has Airflow 3 (target/test-venv).
@@ -16,7 +17,9 @@ prints one JSON line once the API answers and the scheduler and triggerer
 are heartbeating: {"ready": true, "api": URL, "log_server": PORT, ...}.
 It stops the components when its stdin reaches EOF (the test process that
 started it ended) or when one of them exits (it then prints that and exits
-non-zero). HOME/ports.json keeps the ports for the other commands.
+non-zero); after a clean stop it removes HOME unless LOGWEAVE_KEEP_AIRFLOW
+is set.
+HOME/ports.json keeps the ports for the other commands.
 """
 
 import json
@@ -30,6 +33,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -216,6 +220,9 @@ def serve(home):
             ended.wait(0.3)
     finally:
         stop(children)
+        # A deployment that failed keeps its home: its logs say why.
+        if status == 0 and not os.environ.get("LOGWEAVE_KEEP_AIRFLOW"):
+            shutil.rmtree(home, ignore_errors=True)
         sys.exit(status)
 
 
@@ -259,6 +266,7 @@ def wait(home, dag, run, seconds):
     """Waits for the run to end; prints its state, or exits 1 on timeout."""
     deadline = time.monotonic() + float(seconds)
     quoted = urllib.parse.quote(run, safe="")
+    state = None
     while time.monotonic() < deadline:
         state = json.loads(call(home, "GET", f"dags/{dag}/dagRuns/{quoted}"))["state"]
         if state in ("success", "failed"):
@@ -269,13 +277,21 @@ def wait(home, dag, run, seconds):
     sys.exit(1)
 
 
+def state(home, dag, run, task, map_index="-1"):
+    """The task instance's state (`none` before it has one) and try number."""
+    quoted = urllib.parse.quote(run, safe="")
+    path = f"dags/{dag}/dagRuns/{quoted}/taskInstances/{task}"
+    if map_index != "-1":
+        path += f"/{map_index}"
+    ti = json.loads(call(home, "GET", path))
+    print(ti["state"] or "none", ti["try_number"])
+
+
 def get(home, path, accept):
     sys.stdout.buffer.write(call(home, "GET", path, accept=accept))
 
 
 if __name__ == "__main__":
-    import urllib.parse
-
     command, home, *args = sys.argv[1:]
     home = os.path.abspath(home)
-    {"serve": serve, "trigger": trigger, "wait": wait, "get": get}[command](home, *args)
+    {"serve": serve, "trigger": trigger, "wait": wait, "state": state, "get": get}[command](home, *args)

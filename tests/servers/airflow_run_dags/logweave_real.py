@@ -6,8 +6,9 @@ records stamped when emitted and arriving later through the log socket,
 all written in arrival order.
 
 * `chatty` mixes print(), print(file=sys.stderr) and logging at a high
-  rate, multi-line messages and tracebacks, `params.mb` MB per try (a run's
-  conf may change it); it fails on try 1 and succeeds on try 2.
+  rate, multi-line messages and tracebacks, about `params.mb` MB of file
+  per try (a run's conf may change it); it fails on try 1 and succeeds on
+  try 2.
 * `deferred` logs, defers to a DateTimeTrigger (the triggerer writes its
   own sub-log), and resumes and logs again.
 * `orders` is mapped over three regions; its last print() comes after its
@@ -67,12 +68,16 @@ with DAG(
     start_date=datetime(2024, 12, 1),
     schedule=None,
     catchup=False,
-    params={"mb": 4, "defer_seconds": 5},
+    params={"mb": 6, "defer_seconds": 5},
     default_args={"retries": 1, "retry_delay": timedelta(seconds=2)},
 ):
 
     @task
     def chatty(params=None, ti=None):
+        # What each kind of record costs in the file, besides its message:
+        # a stdout/stderr line's JSON frame, a logging record's fields (ids,
+        # logger, filename), a traceback's error_detail.
+        stdio_cost, logging_cost, traceback_cost = 75, 330, 2500
         target = float(params["mb"]) * 1_000_000
         rng = random.Random(ti.try_number)
         written = 0
@@ -85,33 +90,38 @@ with DAG(
             if kind < 0.30:
                 line = f"Processing batch {n}: {sentence(rng, rng.randint(4, 20))}"
                 print(line)
+                written += len(line) + stdio_cost
             elif kind < 0.40:
                 line = f"stderr: batch {n} slow: {sentence(rng, rng.randint(3, 12))}"
                 print(line, file=sys.stderr)
+                written += len(line) + stdio_cost
             elif kind < 0.45:
-                line = f"multi-line stdout for batch {n}:\n" + "\n".join(
+                lines = [f"multi-line stdout for batch {n}:"] + [
                     f"    row {r}: {sentence(rng, 6)}" for r in range(rng.randint(2, 5))
-                )
-                print(line)
+                ]
+                print("\n".join(lines))  # one stdout record per line
+                written += sum(len(line) + stdio_cost for line in lines)
             elif kind < 0.85:
                 line = f"Processed batch {n} in {rng.random():.3f}s: {sentence(rng, rng.randint(4, 16))}"
                 log.info(line)
+                written += len(line) + logging_cost
             elif kind < 0.93:
                 line = f"batch {n} warning:\n" + "\n".join(
                     f"  detail {r}: {sentence(rng, 5)}" for r in range(rng.randint(2, 4))
                 )
-                log.warning(line)
+                log.warning(line)  # one record, its event spans lines
+                written += len(line) + logging_cost
             elif kind < 0.995:
                 line = f"batch {n} skipped: {sentence(rng, 8)}"
                 log.error(line)
+                written += len(line) + logging_cost
             else:
                 try:
                     fail_deep(rng.randint(1, 4), n)
                 except ValueError:
                     log.exception("batch %d failed, going on", n)
-                line = " " * 400  # about what a traceback costs
-            written += len(line) + 60
-        log.info("try %d: %d records in %.1f s", ti.try_number, n, time.monotonic() - started)
+                written += traceback_cost
+        log.info("try %d: %d batches in %.1f s", ti.try_number, n, time.monotonic() - started)
         print(f"try {ti.try_number} done writing", flush=True)
         if ti.try_number == 1:
             raise RuntimeError("try 1 fails on purpose: the next try succeeds")
