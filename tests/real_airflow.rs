@@ -13,7 +13,7 @@ mod servers;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use airflow_run::{airflow, TaskState, FOLLOW_DAG};
+use airflow_run::{airflow, TaskState, FOLLOW_DAG, SECRET_KEY};
 
 /// Each record's time (µs since the epoch) and logger, in the order of an
 /// Airflow 3 task file or an ndjson answer of the API (entries without a
@@ -133,6 +133,36 @@ fn the_chatty_task_fails_once_and_its_real_files_are_out_of_time_order() {
         printed.len(),
         written.len()
     );
+
+    // The worker's log server serves try 1 as written (no local folder).
+    let nothing_local = tempfile::tempdir().expect("an empty log folder");
+    let out = Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .args([
+            "airflow", "--dag", &run.dag, "--run", &run.id, "--task", "chatty", "--try", "1",
+        ])
+        .arg("--base-log-folder")
+        .arg(nothing_local.path())
+        .args(["--log-server", &airflow.log_server_url(), "--print"])
+        .env("AIRFLOW__API__SECRET_KEY", SECRET_KEY)
+        .env("TZ", "UTC")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run logweave");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut served = lines(&out.stdout);
+    let mut written = lines(&try1);
+    served.sort_unstable();
+    written.sort_unstable();
+    assert!(
+        served == written,
+        "served {} of {} lines",
+        served.len(),
+        written.len()
+    );
 }
 
 #[test]
@@ -155,6 +185,7 @@ fn the_mapped_and_deferred_tasks_have_their_files_and_answers() {
     assert_eq!(files.len(), 2, "{files:?}");
     let sub_log = files[1].file_name().and_then(|n| n.to_str()).unwrap_or("");
     assert!(sub_log.starts_with("attempt=1.log.trigger."), "{sub_log}");
+    assert!(airflow.trigger_job(run, "deferred", None, 1).is_some());
     let answer = airflow.get(
         &airflow.log_path(run, "deferred", None, 1),
         "application/x-ndjson",

@@ -82,7 +82,8 @@ pub struct Airflow {
     pub trigger_log_server: u16,
     /// The run of [`DAG`] made at start, finished.
     pub first_run: Run,
-    /// From the start of the script to the components being ready.
+    /// From the start of the script to the components being ready (a
+    /// migrated database is kept in target/airflow-run-db for the next start).
     pub ready_after: Duration,
     /// From the start of the script to the first run's end.
     pub first_run_after: Duration,
@@ -117,6 +118,10 @@ fn start() -> Airflow {
         .arg(script())
         .arg("serve")
         .arg(&home)
+        .env(
+            "LOGWEAVE_AIRFLOW_DB_CACHE",
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/airflow-run-db"),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(stderr)
@@ -278,6 +283,29 @@ impl Airflow {
             .unwrap_or_default();
         files.sort();
         files
+    }
+
+    /// The triggerer job whose sub-log the attempt has (`--trigger-job`),
+    /// from the sub-log's name in the log folder.
+    pub fn trigger_job(
+        &self,
+        run: &Run,
+        task: &str,
+        map_index: Option<u32>,
+        try_number: u32,
+    ) -> Option<u32> {
+        let prefix = format!("attempt={try_number}.log.trigger.");
+        self.attempt_files(run, task, map_index, try_number)
+            .iter()
+            .filter_map(|p| {
+                p.file_name()?
+                    .to_str()?
+                    .strip_prefix(&prefix)?
+                    .strip_suffix(".log")?
+                    .parse()
+                    .ok()
+            })
+            .next()
     }
 
     /// Starts a run of `dag` with `conf` (a JSON object: the DAG's params).

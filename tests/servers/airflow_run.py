@@ -11,10 +11,11 @@ tests/servers/airflow_run_dags/.
 
 Run it with the Python of the venv that has Airflow 3 (target/test-venv).
 
-`serve` migrates the database, serializes the DAGs, starts the components
-(each in its own process group, its output in HOME/<component>.log), and
-prints one JSON line once the API answers and the scheduler and triggerer
-are heartbeating: {"ready": true, "api": URL, "log_server": PORT, ...}.
+`serve` migrates the database, starts the components (each in its own
+process group, its output in HOME/<component>.log), and prints one JSON
+line once the API answers, the scheduler, dag-processor and triggerer are
+heartbeating and the dag-processor has stored the DAGs:
+{"ready": true, "api": URL, "log_server": PORT, ...}.
 It stops the components when its stdin reaches EOF (the test process that
 started it ended) or when one of them exits (it then prints that and exits
 non-zero); after a clean stop it removes HOME unless LOGWEAVE_KEEP_AIRFLOW
@@ -101,9 +102,7 @@ def environment(home):
 
 
 def prepare(home):
-    """A fresh home: ports, users, DAGs, a migrated database with the DAGs
-    serialized (so the scheduler has them before the dag-processor's first
-    parse)."""
+    """A fresh home: ports, users, DAGs, a migrated database."""
     os.makedirs(home, exist_ok=True)
     ports = {"api": free_port(), "log_server": free_port(), "trigger_log_server": free_port()}
     with open(os.path.join(home, "ports.json"), "w") as f:
@@ -115,10 +114,36 @@ def prepare(home):
     with open(os.path.join(home, "pylib", "logweave_hostname.py"), "w") as f:
         f.write('def name():\n    return "127.0.0.1"\n')
     env = environment(home)
-    for args in (["db", "migrate"], ["dags", "reserialize"]):
-        with open(os.path.join(home, "prepare.log"), "ab") as log:
-            subprocess.run([AIRFLOW, *args], check=True, stdout=log, stderr=log, env=env)
+    migrated_database(home, env)
     return ports, env
+
+
+def migrated_database(home, env):
+    """Migrates HOME's database, or copies one migrated before: a fresh
+    migrated SQLite database holds nothing of its home, and migrating takes
+    5-10 s of the start. The copy is kept in LOGWEAVE_AIRFLOW_DB_CACHE (a
+    folder), one per Airflow version."""
+    cache = os.environ.get("LOGWEAVE_AIRFLOW_DB_CACHE")
+    database = os.path.join(home, "airflow.db")
+    if cache:
+        from importlib.metadata import version
+
+        cached = os.path.join(cache, f"airflow-{version('apache-airflow-core')}.db")
+        if os.path.exists(cached):
+            shutil.copyfile(cached, database)
+            return
+    with open(os.path.join(home, "prepare.log"), "ab") as log:
+        subprocess.run([AIRFLOW, "db", "migrate"], check=True, stdout=log, stderr=log, env=env)
+    if cache:
+        os.makedirs(cache, exist_ok=True)
+        db = sqlite3.connect(database)
+        try:  # one file: nothing left in a WAL beside it
+            db.execute("pragma wal_checkpoint(truncate)")
+        finally:
+            db.close()
+        partial = f"{cached}.{os.getpid()}"
+        shutil.copyfile(database, partial)
+        os.replace(partial, cached)  # whole or absent, with other test binaries at it
 
 
 def die_with_parent():
@@ -150,17 +175,23 @@ def stop(children):
             pass
 
 
-def jobs_alive(home, job_types):
-    """Whether each job type has a running job that heartbeat lately."""
+def jobs_and_dags_ready(home):
+    """Whether the scheduler, dag-processor and triggerer heartbeat and the
+    DAGs of airflow_run_dags/ are stored (the dag-processor parses them as
+    it starts)."""
+    dags = {name[:-3] for name in os.listdir(os.path.join(HERE, "airflow_run_dags")) if name.endswith(".py")}
     try:
         with sqlite3.connect(os.path.join(home, "airflow.db"), timeout=5) as db:
-            rows = db.execute(
+            jobs = db.execute(
                 "select job_type from job where state = 'running' "
                 "and latest_heartbeat > datetime('now', '-30 seconds')"
             ).fetchall()
+            stored = db.execute("select dag_id from serialized_dag").fetchall()
     except sqlite3.Error:
         return False
-    return set(job_types) <= {row[0] for row in rows}
+    return {"SchedulerJob", "TriggererJob", "DagProcessorJob"} <= {row[0] for row in jobs} and dags <= {
+        row[0] for row in stored
+    }
 
 
 def api_up(url):
@@ -196,7 +227,7 @@ def serve(home):
                     status = 1
                     return
             if not ready:
-                if api_up(url) and jobs_alive(home, ["SchedulerJob", "TriggererJob", "DagProcessorJob"]):
+                if jobs_and_dags_ready(home) and api_up(url):
                     ready = True
                     print(
                         json.dumps(
@@ -223,7 +254,10 @@ def serve(home):
         # A deployment that failed keeps its home: its logs say why.
         if status == 0 and not os.environ.get("LOGWEAVE_KEEP_AIRFLOW"):
             shutil.rmtree(home, ignore_errors=True)
-        sys.exit(status)
+        sys.stdout.flush()
+        # Not sys.exit: the thread blocked reading stdin would abort the
+        # interpreter's shutdown.
+        os._exit(status)
 
 
 def token(home):
