@@ -77,6 +77,16 @@ impl FileReader {
         }
     }
 
+    /// Another reader over the same snapshot, with a block of its own.
+    pub fn another(&self, block: usize) -> FileReader {
+        FileReader::new(
+            BlockReader::new(self.lines.source().clone(), self.lines.len(), block),
+            self.parser.clone(),
+            self.first_timed,
+            self.want_levels,
+        )
+    }
+
     /// The offset of the first timestamped line, if any.
     pub(super) fn find_first_timed(&mut self) -> io::Result<Option<u64>> {
         let mut at = 0;

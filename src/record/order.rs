@@ -181,6 +181,10 @@ impl OrderState {
 /// any position. Keeps one block and the chunk it is in.
 pub struct RecordReader {
     file: FileReader,
+    /// Reads whole chunks and decides cells, with a sequential block of its
+    /// own: a probe's small block stays where it is, and the reader's own
+    /// block stays on the records being read.
+    builder: Option<FileReader>,
     state: Arc<OrderState>,
     /// Whether the source has timestamps at all (an untimed source is one record).
     timed: bool,
@@ -194,6 +198,7 @@ impl RecordReader {
     pub(super) fn new(file: FileReader, state: Arc<OrderState>, timed: bool) -> Self {
         Self {
             file,
+            builder: None,
             state,
             timed,
             chunk: None,
@@ -228,13 +233,11 @@ impl RecordReader {
         }
         if let Some(chunk) = &self.chunk {
             if chunk.start == pos.chunk {
-                // Reading on from the record just returned: no search.
-                let i = self.next_index;
-                if i > 0 && i <= chunk.len() && chunk.pos_of(i - 1) < pos {
-                    if let Some(found) = chunk.first_at_or_after_from(pos, i) {
-                        self.next_index = found + 1;
-                        return Ok(Some(chunk.record(found)));
-                    }
+                // Near the record returned last (reading on, or a dedup
+                // plan that read a little ahead): a short search from there.
+                if let Some(found) = chunk.first_at_or_after_from(pos, self.next_index) {
+                    self.next_index = found + 1;
+                    return Ok(Some(chunk.record(found)));
                 }
             }
         }
@@ -257,6 +260,18 @@ impl RecordReader {
     pub fn record_before(&mut self, pos: Pos) -> io::Result<Option<Record>> {
         if self.is_empty() {
             return Ok(None);
+        }
+        if let Some(chunk) = &self.chunk {
+            if chunk.start == pos.chunk {
+                // Near the record returned last: a short search from there.
+                let at = chunk
+                    .first_at_or_after_from(pos, self.next_index.saturating_sub(1))
+                    .unwrap_or(chunk.len());
+                if at > 0 {
+                    self.next_index = at;
+                    return Ok(Some(chunk.record(at - 1)));
+                }
+            }
         }
         let mut chunk = if pos.chunk >= self.len() {
             self.chunk_at(self.len() - 1)?
@@ -364,12 +379,16 @@ impl RecordReader {
         if let Some(chunk) = self.state.cached_chunk(start, end) {
             return Ok(chunk);
         }
+        let (timed, window) = (self.timed, self.state.params.window);
+        // Reading on from the chunk before: its records are the tail.
+        let previous = self.chunk.clone().filter(|c| c.end == start);
         let chunk = Arc::new(Chunk::build(
-            &mut self.file,
+            self.builder(),
             start,
             end,
-            self.timed,
-            self.state.params.window,
+            timed,
+            window,
+            previous.as_deref(),
         )?);
         self.state.keep_chunk(&chunk);
         Ok(chunk)
@@ -413,13 +432,19 @@ impl RecordReader {
         Ok((start, end.min(len)))
     }
 
+    fn builder(&mut self) -> &mut FileReader {
+        let file = &self.file;
+        self.builder
+            .get_or_insert_with(|| file.another(super::split::SCAN_BLOCK))
+    }
+
     /// The chunk boundary of cell `k ≥ 1`, deciding it if nobody has.
     fn boundary_in(&mut self, k: u64) -> io::Result<Option<u64>> {
         if let Some(known) = self.state.cell(k) {
             return Ok(known);
         }
         let params = self.state.params;
-        match chunk::decide_cell(&mut self.file, k, params.reach)? {
+        match chunk::decide_cell(self.builder(), k, params.reach)? {
             Some(decision) => Ok(self.state.decide(k, decision)),
             // Nothing written in or after the cell yet: undecided.
             None => Ok(None),

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::io;
 
-use super::super::file_order::{FileReader, FileRecord};
+use super::super::file_order::FileReader;
 use super::super::timestamp::Nanos;
 use super::super::{Level, Record};
 use super::{Pos, CELL, FORCED_EVERY, TAIL};
@@ -138,110 +138,160 @@ fn natural_cut(file: &mut FileReader, from: u64, to: u64, reach: u64) -> io::Res
     }
 }
 
-/// One record of a chunk as the order needs it.
+/// One record of a chunk as the order needs it (32 bytes: a chunk of 1 MiB
+/// holds a few thousand).
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     key: i64,
-    /// Its own time (`i64::MIN` for an untimed source).
-    ts: i64,
     start: u64,
     end: u64,
     level: Level,
-    crlf: bool,
-    late: bool,
+    flags: u8,
 }
+
+const CRLF: u8 = 1;
+/// Kept in file order: `key` is not its time (see `Chunk::late_times`).
+const LATE: u8 = 2;
 
 /// The records of one chunk, in canonical order.
 pub struct Chunk {
     pub start: u64,
     pub end: u64,
+    /// The source has timestamps (else its one record has none).
+    timed: bool,
     entries: Vec<Entry>,
     /// Indices of `entries` by file order, when that differs from canonical order.
     by_start: Option<Vec<u32>>,
+    /// `(start, own time)` of the late records, by start.
+    late_times: Vec<(u64, i64)>,
 }
 
 impl Chunk {
     /// Reads the records of `[start, end)` and puts them in order.
+    /// `previous`, the chunk that ends where this one starts, spares
+    /// reading its tail again.
     pub(super) fn build(
         file: &mut FileReader,
         start: u64,
         end: u64,
         timed: bool,
         window: Nanos,
+        previous: Option<&Chunk>,
     ) -> io::Result<Chunk> {
-        let mut records: Vec<FileRecord> = Vec::new();
+        // Records of a chunk are about 100 bytes at least in practice.
+        let guess = ((end - start) / 128).min(1 << 16) as usize;
+        let mut entries: Vec<Entry> = Vec::with_capacity(guess);
         let mut at = start;
         while at < end {
             let Some(r) = file.record_at(at)? else { break };
             at = r.end;
-            records.push(r);
-        }
-        if !timed {
-            let entries = records
-                .iter()
-                .map(|r| Entry::of(r, i64::MIN, false))
-                .collect();
-            return Ok(Chunk {
-                start,
-                end,
-                entries,
-                by_start: None,
+            entries.push(Entry {
+                // Its own time for now; its key below.
+                key: r.ts.unwrap_or(i64::MIN),
+                start: r.start,
+                end: r.end,
+                level: r.level,
+                flags: if r.crlf { CRLF } else { 0 },
             });
+        }
+        let mut chunk = Chunk {
+            start,
+            end,
+            timed,
+            entries,
+            by_start: None,
+            late_times: Vec::new(),
+        };
+        if !timed {
+            return Ok(chunk);
         }
         // Times around the chunk: the tail before it (whose latest record
         // the chunk's first records are kept after) and the record after it
         // (which tells whether the chunk ends in a spike).
-        let mut times: Vec<i64> = Vec::with_capacity(records.len() + 64);
-        if start > 0 {
-            let mut at = file.boundary_at_or_after(start.saturating_sub(TAIL))?;
-            while at < start {
-                let Some(r) = file.record_at(at)? else { break };
-                times.push(r.ts.unwrap_or(i64::MIN));
-                at = r.end;
+        let tail_from = start.saturating_sub(TAIL);
+        let mut around: Vec<i64> = match previous.filter(|p| p.end == start && p.start <= tail_from)
+        {
+            Some(previous) => previous.times_from(tail_from),
+            None if start > 0 => {
+                let mut times = Vec::new();
+                let mut at = file.boundary_at_or_after(tail_from)?;
+                while at < start {
+                    let Some(r) = file.record_at(at)? else { break };
+                    times.push(r.ts.unwrap_or(i64::MIN));
+                    at = r.end;
+                }
+                times
             }
-        }
-        let tail = times.len();
-        times.extend(records.iter().map(|r| r.ts.unwrap_or(i64::MIN)));
-        if end < file.len() {
-            if let Some(next) = file.record_at(end)? {
-                times.push(next.ts.unwrap_or(i64::MIN));
+            None => Vec::new(),
+        };
+        let tail = around.len();
+        let next = if end < file.len() {
+            file.record_at(end)?.map(|r| r.ts.unwrap_or(i64::MIN))
+        } else {
+            None
+        };
+        let n = chunk.entries.len();
+        let time = |i: usize| -> i64 {
+            if i < tail {
+                around[i]
+            } else if i < tail + n {
+                chunk.entries[i - tail].key
+            } else {
+                next.unwrap_or(i64::MIN)
             }
-        }
-        let spike = spikes(&times, window);
-        let mut level = times[..tail]
-            .iter()
-            .zip(&spike)
-            .filter(|(_, &s)| !s)
-            .map(|(&t, _)| t)
+        };
+        let spike = spikes(tail + n + usize::from(next.is_some()), time, window);
+        let mut level = (0..tail)
+            .filter(|&i| !spike[i])
+            .map(&time)
             .max()
             .unwrap_or(i64::MIN);
-        let mut entries = Vec::with_capacity(records.len());
-        for (i, r) in records.iter().enumerate() {
-            let t = times[tail + i];
-            let entry =
-                if level != i64::MIN && (spike[tail + i] || t < level.saturating_sub(window)) {
-                    Entry::of(r, level, true)
-                } else {
-                    level = level.max(t);
-                    Entry::of(r, t, false)
-                };
-            entries.push(entry);
+        around.clear();
+        for (i, e) in chunk.entries.iter_mut().enumerate() {
+            let t = e.key;
+            if level != i64::MIN && (spike[tail + i] || t < level.saturating_sub(window)) {
+                e.key = level;
+                e.flags |= LATE;
+                chunk.late_times.push((e.start, t));
+            } else {
+                level = level.max(t);
+            }
         }
-        let in_order = entries.windows(2).all(|w| w[0].key <= w[1].key);
-        let by_start = if in_order {
-            None
-        } else {
-            entries.sort_by_key(|e| (e.key, e.start));
-            let mut by_start: Vec<u32> = (0..entries.len() as u32).collect();
-            by_start.sort_by_key(|&i| entries[i as usize].start);
-            Some(by_start)
+        let in_order = chunk.entries.windows(2).all(|w| w[0].key <= w[1].key);
+        if !in_order {
+            chunk.entries.sort_by_key(|e| (e.key, e.start));
+            let mut by_start: Vec<u32> = (0..chunk.entries.len() as u32).collect();
+            by_start.sort_by_key(|&i| chunk.entries[i as usize].start);
+            chunk.by_start = Some(by_start);
+        }
+        Ok(chunk)
+    }
+
+    /// The own times of the records starting at or after byte `from`, in
+    /// file order.
+    fn times_from(&self, from: u64) -> Vec<i64> {
+        let own = |e: &Entry| {
+            if e.flags & LATE == 0 {
+                e.key
+            } else {
+                self.late_times
+                    .binary_search_by_key(&e.start, |&(s, _)| s)
+                    .map_or(e.key, |i| self.late_times[i].1)
+            }
         };
-        Ok(Chunk {
-            start,
-            end,
-            entries,
-            by_start,
-        })
+        match &self.by_start {
+            None => {
+                let first = self.entries.partition_point(|e| e.start < from);
+                self.entries[first..].iter().map(own).collect()
+            }
+            Some(by_start) => {
+                let first = by_start.partition_point(|&i| self.entries[i as usize].start < from);
+                by_start[first..]
+                    .iter()
+                    .map(|&i| own(&self.entries[i as usize]))
+                    .collect()
+            }
+        }
     }
 
     /// Number of records.
@@ -257,15 +307,26 @@ impl Chunk {
     /// The `i`-th record in canonical order.
     pub fn record(&self, i: usize) -> Record {
         let e = &self.entries[i];
+        let late = e.flags & LATE != 0;
+        let ts = if !self.timed {
+            None
+        } else if late {
+            self.late_times
+                .binary_search_by_key(&e.start, |&(s, _)| s)
+                .ok()
+                .map(|j| self.late_times[j].1)
+        } else {
+            Some(e.key)
+        };
         Record {
-            ts: (e.ts != i64::MIN).then_some(e.ts),
+            ts,
             key: e.key,
             chunk: self.start,
             start: e.start,
             end: e.end,
             level: e.level,
-            crlf: e.crlf,
-            late: e.late,
+            crlf: e.flags & CRLF != 0,
+            late,
         }
     }
 
@@ -293,15 +354,52 @@ impl Chunk {
         (i < self.entries.len()).then_some(i)
     }
 
-    /// [`first_at_or_after`](Self::first_at_or_after), trying index `hint` first.
+    /// [`first_at_or_after`](Self::first_at_or_after), searching outward
+    /// from index `hint` (readers ask near where they last were: O(log d)
+    /// for a distance d).
     pub fn first_at_or_after_from(&self, pos: Pos, hint: usize) -> Option<usize> {
-        if hint < self.entries.len()
-            && self.pos_of(hint) >= pos
-            && (hint == 0 || self.pos_of(hint - 1) < pos)
-        {
-            return Some(hint);
+        if pos.chunk != self.start {
+            return self.first_at_or_after(pos);
         }
-        self.first_at_or_after(pos)
+        let n = self.entries.len();
+        let below = |i: usize| self.pos_of(i) < pos;
+        let hint = hint.min(n);
+        let (mut lo, mut hi) = if hint < n && below(hint) {
+            // The answer is after `hint`.
+            let mut step = 1;
+            let mut lo = hint + 1;
+            loop {
+                let probe = hint + step;
+                if probe >= n || !below(probe) {
+                    break (lo, probe.min(n));
+                }
+                lo = probe + 1;
+                step *= 2;
+            }
+        } else {
+            // The answer is at or before `hint`.
+            let mut step = 1;
+            let mut hi = hint;
+            loop {
+                let Some(probe) = hint.checked_sub(step) else {
+                    break (0, hi);
+                };
+                if below(probe) {
+                    break (probe + 1, hi);
+                }
+                hi = probe;
+                step *= 2;
+            }
+        };
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if below(mid) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        (lo < n).then_some(lo)
     }
 
     /// Index of the last record before `pos`.
@@ -347,48 +445,36 @@ impl Chunk {
     /// Records kept in file order beyond the reorder window, and by how much
     /// the latest is earlier than its key.
     pub fn late(&self) -> (usize, i64) {
-        self.entries
+        let most = self
+            .late_times
             .iter()
-            .filter(|e| e.late)
-            .fold((0, 0), |(n, most), e| (n + 1, most.max(e.key - e.ts)))
+            .filter_map(|&(start, t)| self.find(start).map(|i| self.entries[i].key - t))
+            .max()
+            .unwrap_or(0);
+        (self.late_times.len(), most)
     }
 }
 
-impl Entry {
-    fn of(r: &FileRecord, key: i64, late: bool) -> Self {
-        Entry {
-            key,
-            ts: r.ts.unwrap_or(i64::MIN),
-            start: r.start,
-            end: r.end,
-            level: r.level,
-            crlf: r.crlf,
-            late,
-        }
-    }
-}
-
-/// Marks the records of `times` that belong to a spike: a run of at most
-/// [`SPIKE_RUN`] records, each more than `window` later than the record
-/// before the run and the record after it.
-fn spikes(times: &[i64], window: Nanos) -> Vec<bool> {
-    let mut spike = vec![false; times.len()];
-    let n = times.len();
+/// Marks which of the `n` records (times by `time(i)`) belong to a spike:
+/// a run of at most [`SPIKE_RUN`] records, each more than `window` later
+/// than the record before the run and the record after it.
+fn spikes(n: usize, time: impl Fn(usize) -> i64, window: Nanos) -> Vec<bool> {
+    let mut spike = vec![false; n];
     let mut a = 1;
     while a + 1 < n {
-        let before = times[a - 1];
-        if times[a] <= before.saturating_add(window) {
+        let before = time(a - 1);
+        if time(a) <= before.saturating_add(window) {
             a += 1;
             continue;
         }
         let mut run_min = i64::MAX;
         let mut found = None;
         for b in a..(a + SPIKE_RUN).min(n - 1) {
-            run_min = run_min.min(times[b]);
+            run_min = run_min.min(time(b));
             if run_min <= before.saturating_add(window) {
                 break;
             }
-            if run_min > times[b + 1].saturating_add(window) {
+            if run_min > time(b + 1).saturating_add(window) {
                 found = Some(b);
                 break;
             }
@@ -414,22 +500,23 @@ mod tests {
     fn spikes_are_short_runs_far_above_both_sides() {
         let w = 3 * S;
         let t = |v: &[i64]| v.iter().map(|x| x * S).collect::<Vec<_>>();
+        let spikes = |times: Vec<i64>, w| spikes(times.len(), |i| times[i], w);
         assert_eq!(
-            spikes(&t(&[1, 2, 1000, 3, 4]), w),
+            spikes(t(&[1, 2, 1000, 3, 4]), w),
             vec![false, false, true, false, false]
         );
         assert_eq!(
-            spikes(&t(&[1, 2, 1000, 1001, 3, 4]), w),
+            spikes(t(&[1, 2, 1000, 1001, 3, 4]), w),
             vec![false, false, true, true, false, false]
         );
         // A step that stays up is no spike.
-        assert_eq!(spikes(&t(&[1, 2, 1000, 1001, 1002]), w), vec![false; 5]);
+        assert_eq!(spikes(t(&[1, 2, 1000, 1001, 1002]), w), vec![false; 5]);
         // Within the window, nothing is a spike.
-        assert_eq!(spikes(&t(&[1, 3, 2, 4]), w), vec![false; 4]);
+        assert_eq!(spikes(t(&[1, 3, 2, 4]), w), vec![false; 4]);
         // A run longer than SPIKE_RUN is a step.
         let mut long = vec![1, 2];
         long.extend(std::iter::repeat_n(1000, SPIKE_RUN + 1));
         long.extend([3, 4]);
-        assert!(spikes(&t(&long), w).iter().all(|s| !s));
+        assert!(spikes(t(&long), w).iter().all(|s| !s));
     }
 }
