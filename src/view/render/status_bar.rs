@@ -26,7 +26,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 "  time (10:15, 2024-12-20 10:15:30), +5m/-1h, 50% or line — Enter, Esc".to_string()
             }
             PromptKind::Search { forward } if p.input.is_empty() => format!(
-                "  pattern to search {} — Enter alone: help, Esc: cancel",
+                "  [{pattern}, Ctrl-r toggles] search {} — Enter alone: help, Esc: cancel",
                 if forward { "down" } else { "up" }
             ),
             PromptKind::Search { .. } => {
