@@ -74,9 +74,12 @@ pub enum Command {
     Airflow(Box<AirflowArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     ///
-    /// bash: `logweave completions bash > ~/.local/share/bash-completion/completions/logweave`;
-    /// zsh: `logweave completions zsh > ~/.zfunc/_logweave` (with `fpath+=~/.zfunc`
-    /// before `compinit`); fish: `logweave completions fish > ~/.config/fish/completions/logweave.fish`.
+    /// Create the folder first (`mkdir -p`). bash (with the bash-completion
+    /// package, which loads it): `logweave completions bash >
+    /// ~/.local/share/bash-completion/completions/logweave`; zsh: `logweave
+    /// completions zsh > ~/.zfunc/_logweave`, with `fpath=(~/.zfunc $fpath)`
+    /// in ~/.zshrc before `compinit`; fish: `logweave completions fish >
+    /// ~/.config/fish/completions/logweave.fish`.
     Completions(CompletionsArgs),
     /// Write the man pages (logweave.1 and one per subcommand) into a folder.
     #[command(hide = true)]

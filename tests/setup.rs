@@ -253,12 +253,12 @@ fn config_errors_name_the_file_line_and_key_and_exit_2() {
         stderr(&out)
     );
     fs::remove_file(&file).expect("rm");
-    assert!(home
+    let out = home
         .logweave()
         .args(["--print", path(&naive)])
-        .status()
-        .expect("run")
-        .success());
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
 }
 
 #[test]

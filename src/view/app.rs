@@ -268,17 +268,13 @@ impl App {
         match std::mem::replace(&mut self.mode, Mode::Normal) {
             Mode::Normal => self.normal_key(key),
             Mode::Help { scroll } => {
-                // Moving keys scroll; any other closes help; q also quits
-                // from there, as in less.
+                // Moving keys scroll; any other closes help, q included
+                // (as in less, whose q leaves its help, not the file).
                 let step = match self.keymap.action(&key) {
                     Some(Action::Down | Action::FocusDown) => 1,
                     Some(Action::Up | Action::FocusUp) => -1,
                     Some(Action::PageDown | Action::HalfDown) => 10,
                     Some(Action::PageUp | Action::HalfUp) => -10,
-                    Some(Action::Quit) => {
-                        self.quit = true;
-                        return vec![Command::Quit];
-                    }
                     _ => return Vec::new(),
                 };
                 let scroll = scroll.saturating_add_signed(step).min(self.help_lines());
@@ -576,13 +572,12 @@ impl App {
             }
             PromptKind::Goto if text.is_empty() => Vec::new(),
             PromptKind::Goto => vec![Command::Goto(Goto::Text(text))],
-            // An empty `?` is how the keys are asked for; an empty `/` repeats.
-            PromptKind::Search { forward: false } if text.is_empty() => {
+            // `?` stays less's search up. Confirmed empty, it (and `/`)
+            // shows the keys: where a newcomer who pressed `?` for help
+            // lands. `n` repeats a search.
+            PromptKind::Search { .. } if text.is_empty() => {
                 self.mode = Mode::Help { scroll: 0 };
                 Vec::new()
-            }
-            PromptKind::Search { .. } if text.is_empty() => {
-                vec![Command::SearchAgain { reverse: false }]
             }
             PromptKind::Search { forward } => vec![Command::Search {
                 pattern: text,

@@ -113,8 +113,8 @@ impl Action {
             Action::Right => "scroll right",
             Action::Wrap => "wrap long lines on/off",
             Action::Goto => "go to time, +5m/-1h, 50% or line",
-            Action::Search => "search down (regex; Ctrl-r: literal)",
-            Action::SearchBack => "search up (alone: this help)",
+            Action::Search => "search down (regex; Ctrl-r: literal; Enter alone: this help)",
+            Action::SearchBack => "search up, as in less (Enter alone: this help)",
             Action::SearchNext => "next hit",
             Action::SearchPrev => "previous hit",
             Action::Filter => "&pat only matching, &!pat hide, & clear",
@@ -139,7 +139,7 @@ impl Action {
             Action::Pipe => "| + letter/./%: pipe them to a shell command",
             Action::Edit => "open the focused line's file in $VISUAL/$EDITOR",
             Action::Fold => "z + a/o/c/R/M: toggle, open, close a ::group::; all open/folded",
-            Action::Help => "this help",
+            Action::Help => "this help (any other key closes it)",
             Action::Quit => "quit",
         }
     }
@@ -230,6 +230,17 @@ impl Keymap {
             other => (other, shift),
         };
         self.bindings.get(&(code, control, shift)).copied()
+    }
+
+    /// The key the status bar names for help: one that opens it directly,
+    /// a typed character if there is one (terminals keep F1 for their own
+    /// help), else the first; `None` when help has no key.
+    pub fn help_key(&self) -> Option<&str> {
+        let (_, keys) = self.listing.iter().find(|(a, _)| *a == Action::Help)?;
+        keys.iter()
+            .find(|k| k.chars().count() == 1)
+            .or(keys.first())
+            .map(String::as_str)
     }
 
     /// Every action with its keys, for the help screen.
@@ -370,5 +381,11 @@ mod tests {
             .listing()
             .iter()
             .any(|(a, keys)| *a == Action::Help && keys == &["F1", "H"]));
+        // The status bar names H: terminals may keep F1 for themselves.
+        assert_eq!(map.help_key(), Some("H"));
+        let f1_only = Keymap::load().with_overrides(&[("help".into(), "F1".into())]);
+        assert_eq!(f1_only.help_key(), Some("F1"));
+        let none = Keymap::load().with_overrides(&[("help".into(), "".into())]);
+        assert_eq!(none.help_key(), None);
     }
 }

@@ -9,7 +9,7 @@ mod timeline;
 
 use ratatui::Frame;
 
-use super::app::{App, Mode, Pending, PromptKind};
+use super::app::{App, Mode, Pending};
 
 /// Draws everything; changes nothing (what paging needs to know of the
 /// layout, [`fitted_lines`], is asked of the same functions).
@@ -20,14 +20,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     log_pane::draw(frame, app, areas.pane);
     status_bar::draw(frame, app, areas.status);
-    let asking_for_keys = matches!(
-        &app.mode,
-        Mode::Prompt(p) if p.kind == PromptKind::Search { forward: false } && p.input.is_empty()
-    );
-    match app.mode {
-        Mode::Help { scroll } => help::draw(frame, app, areas.pane, scroll),
-        _ if asking_for_keys => help::draw(frame, app, areas.pane, 0),
-        _ => {}
+    if let Mode::Help { scroll } = app.mode {
+        help::draw(frame, app, areas.pane, scroll);
     }
     if app.mode == Mode::Pending(Pending::GotoMark) {
         marks::draw(frame, app, areas.pane);

@@ -270,6 +270,11 @@ impl Tui {
         panic!("logweave did not exit; screen:\n{}", self.text());
     }
 
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Resizes the terminal (the program gets SIGWINCH).
     pub fn resize(&self, rows: u16, cols: u16) {
         self.master

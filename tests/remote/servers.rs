@@ -2,10 +2,10 @@
 //! HTTP file server (tests/servers/range_server.py), moto's S3-compatible
 //! server, and Airflow's own worker log server (serve_logs under uvicorn).
 //!
-//! Their Python packages go into `target/test-venv` (pinned in
-//! tests/servers/requirements.txt) the first time they are needed; `.ci/run`
-//! does it ahead. Each server runs under tests/servers/supervise.py, which
-//! stops it when the test process ends.
+//! What they run on (Python venvs, Azurite) is installed into `target/` the
+//! first time it is needed (tests/remote/install.rs); `.ci/run` does it
+//! ahead. Each server runs under tests/servers/supervise.py, which stops it
+//! when the test process ends.
 
 #![allow(dead_code)]
 
@@ -18,93 +18,13 @@ use std::time::{Duration, Instant};
 
 const STARTUP: Duration = Duration::from_secs(90);
 
+#[path = "install.rs"]
+mod install;
+use install::azurite_bin;
+pub use install::{python, python_airflow2};
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The test venv's Python, installed on first use (once per process).
-pub fn python() -> PathBuf {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON
-        .get_or_init(|| venv("target/test-venv", "tests/servers/requirements.txt"))
-        .clone()
-}
-
-/// The Python of a venv with Airflow 2 (its webserver serves /api/v1),
-/// installed on first use.
-pub fn python_airflow2() -> PathBuf {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON
-        .get_or_init(|| {
-            venv(
-                "target/test-venv-airflow2",
-                "tests/servers/requirements-airflow2.txt",
-            )
-        })
-        .clone()
-}
-
-/// The Python of the venv at `dir` with `requirements` installed; installs
-/// them when the venv's marker says otherwise.
-fn venv(dir: &str, requirements: &str) -> PathBuf {
-    let venv = root().join(dir);
-    let requirements = root().join(requirements);
-    let wanted = std::fs::read_to_string(&requirements).expect("requirements file");
-    let marker = venv.join("installed.txt");
-    let python = venv.join("bin/python");
-    if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
-        // Several test binaries may get here at once: one installs.
-        let lock = venv.with_extension("lock");
-        let _guard = FileLock::take(&lock);
-        if std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
-            let ok = Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&venv)
-                .status()
-                .is_ok_and(|s| s.success())
-                && Command::new(&python)
-                    .args(["-m", "pip", "install", "-q", "-r"])
-                    .arg(&requirements)
-                    .status()
-                    .is_ok_and(|s| s.success());
-            assert!(
-                ok,
-                "cannot install the test servers into {}",
-                venv.display()
-            );
-            std::fs::write(&marker, &wanted).expect("write the venv marker");
-        }
-    }
-    python
-}
-
-/// An exclusive lock file held while it lives (`create_new` as the lock).
-struct FileLock(PathBuf);
-
-impl FileLock {
-    fn take(path: &Path) -> FileLock {
-        let start = Instant::now();
-        loop {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-            {
-                Ok(_) => return FileLock(path.to_path_buf()),
-                // A lock older than the install can take is left from a crash.
-                Err(_) if start.elapsed() > Duration::from_secs(600) => {
-                    let _ = std::fs::remove_file(path);
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(200)),
-            }
-        }
-    }
-}
-
-impl Drop for FileLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 /// A free port on 127.0.0.1 (free when asked; servers bind it right after).
@@ -276,8 +196,12 @@ pub fn s3_put(bucket: &str, objects: &[(String, PathBuf)]) {
     for (k, v) in s3_env(server) {
         command.env(k, v);
     }
-    let status = command.status().expect("run s3_put.py");
-    assert!(status.success(), "upload to the S3 server failed");
+    let out = command.output().expect("run s3_put.py");
+    assert!(
+        out.status.success(),
+        "upload to the S3 server failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Airflow's worker log server (serve_logs) over `base`, with `secret`.
@@ -493,38 +417,6 @@ fn airflow_api_helper(
     out
 }
 
-/// Azurite, the Azure Blob emulator (npm, pinned here), installed into
-/// `target/azurite` on first use.
-const AZURITE: &str = "azurite@3.37.0";
-
-fn azurite_bin() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let dir = root().join("target/azurite");
-        let bin = dir.join("node_modules/.bin/azurite-blob");
-        let marker = dir.join("installed.txt");
-        if std::fs::read_to_string(&marker).ok().as_deref() != Some(AZURITE) {
-            std::fs::create_dir_all(&dir).expect("create target/azurite");
-            let _guard = FileLock::take(&dir.with_extension("lock"));
-            if std::fs::read_to_string(&marker).ok().as_deref() != Some(AZURITE) {
-                let ok = Command::new("npm")
-                    .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
-                    .arg(&dir)
-                    .arg(AZURITE)
-                    .status()
-                    .is_ok_and(|s| s.success());
-                assert!(
-                    ok,
-                    "cannot install {AZURITE} with npm (is Node.js installed?)"
-                );
-                std::fs::write(&marker, AZURITE).expect("write the azurite marker");
-            }
-        }
-        bin
-    })
-    .clone()
-}
-
 /// Azurite's blob service, shared by the tests of a process, storing its
 /// blobs under a temporary folder.
 pub fn azure_server() -> &'static Server {
@@ -575,6 +467,10 @@ pub fn azure_put(container: &str, objects: &[(String, PathBuf)]) {
     for (name, path) in objects {
         command.arg(format!("{name}::{}", path.display()));
     }
-    let status = command.status().expect("run azure_put.py");
-    assert!(status.success(), "upload to Azurite failed");
+    let out = command.output().expect("run azure_put.py");
+    assert!(
+        out.status.success(),
+        "upload to Azurite failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -1,5 +1,6 @@
-//! The help screen (`F1`, `H`, `?` alone): every key, from the keymap
-//! itself; it scrolls when the screen is shorter than the list.
+//! The help screen (`F1`, `H`, or Enter on an empty `?` or `/` prompt):
+//! every key, from the keymap itself; it scrolls when the screen is shorter
+//! than the list, and any other key closes it.
 
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;

@@ -25,9 +25,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             PromptKind::Goto => {
                 "  time (10:15, 2024-12-20 10:15:30), +5m/-1h, 50% or line — Enter, Esc".to_string()
             }
-            PromptKind::Search { forward: false } if p.input.is_empty() => {
-                "  pattern to search up — Enter alone: keys, Esc".to_string()
-            }
+            PromptKind::Search { forward } if p.input.is_empty() => format!(
+                "  [{pattern}, Ctrl-r toggles] search {} — Enter alone: help, Esc: cancel",
+                if forward { "down" } else { "up" }
+            ),
             PromptKind::Search { .. } => {
                 format!("  [{pattern}, Ctrl-r toggles] ↑↓ history — Enter, Esc")
             }
@@ -93,7 +94,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         // Messages quote file names, patterns and servers' words: shown
         // with the log's escaping, so none of them reaches the terminal raw.
         Some(note) => Span::styled(format!(" {} ", escaped(note)), theme.get("message")),
-        None => Span::styled(" ? help ", status),
+        None => match app.keymap.help_key() {
+            Some(key) => Span::styled(format!(" {key} help "), status),
+            None => Span::raw(""),
+        },
     };
     // Narrow terminals: compact the source list, then drop the line count,
     // before anything that says where you are.
