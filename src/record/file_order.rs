@@ -77,6 +77,16 @@ impl FileReader {
         }
     }
 
+    /// Where the source's first timestamped line starts, if it has one.
+    pub fn first_timed(&self) -> Option<u64> {
+        self.first_timed
+    }
+
+    /// Whether the source is JSON lines.
+    pub fn is_json(&self) -> bool {
+        matches!(self.parser.format(), Some(super::format::TsFormat::Json))
+    }
+
     /// Another reader over the same snapshot, with a block of its own.
     pub fn another(&self, block: usize) -> FileReader {
         FileReader::new(

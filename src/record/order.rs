@@ -221,6 +221,16 @@ impl RecordReader {
         self.file.lines()
     }
 
+    /// Where the source's first timestamped line starts, if it has one.
+    pub fn first_timed(&self) -> Option<u64> {
+        self.file.first_timed()
+    }
+
+    /// Whether the source is JSON lines.
+    pub fn is_json(&self) -> bool {
+        self.file.is_json()
+    }
+
     /// The file-order reader underneath.
     pub fn file(&mut self) -> &mut FileReader {
         &mut self.file
