@@ -51,6 +51,8 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
         triggerer_log_server,
         trigger_jobs: args.trigger_job.clone(),
         secret_key,
+        // The viewer follows a store read as a stream; print mode with -f.
+        follow: settings.follow || settings.interactive,
     };
     super::open(settings, Some(airflow::open_attempt(&id, &places)))
 }
