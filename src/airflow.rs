@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod discover;
+pub mod elastic;
 pub mod picker;
 pub mod token;
 
@@ -79,6 +80,8 @@ pub struct Places {
     pub trigger_jobs: Vec<u64>,
     /// The shared secret that signs log server requests.
     pub secret_key: Option<String>,
+    /// Elasticsearch or OpenSearch, where the handler ships each line.
+    pub search: Option<elastic::SearchStore>,
     /// Stores read as streams (CloudWatch, Elasticsearch) are asked again
     /// for what comes after their end.
     pub follow: bool,
@@ -228,6 +231,7 @@ pub fn open_attempt(id: &AttemptId, places: &Places) -> (Vec<SourceEntry>, Vec<O
         }
         // Nothing local is normal when the logs are remote or served.
         _ if places.remote.is_some()
+            || places.search.is_some()
             || places.log_server.is_some()
             || places.triggerer_log_server.is_some() => {}
         Some(Err(e)) => errors.push(crate::source::io_error(&local, &e)),
@@ -251,6 +255,13 @@ pub fn open_attempt(id: &AttemptId, places: &Places) -> (Vec<SourceEntry>, Vec<O
         let (found, failed) = open_remote(base, &relative);
         opened.extend(found);
         errors.extend(failed);
+    }
+
+    if let Some(store) = &places.search {
+        match elastic::open(store, id, places.follow) {
+            Ok(entry) => opened.push(entry),
+            Err(e) => errors.push(e),
+        }
     }
 
     let secret = places.secret_key.as_deref();

@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use harness::Tui;
-use servers::{cloudwatch_put, moto_refusing, s3_env, s3_server};
+use servers::{
+    cloudwatch_put, moto_refusing, s3_env, s3_server, search_put, search_put_docs, search_server,
+    Search,
+};
 
 fn logweave(args: &[&str], env: &[(&str, String)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_logweave"));
@@ -325,4 +328,183 @@ fn airflow_remote_cloudwatch_finds_the_attempts_streams_and_dedups_against_the_l
         "{}",
         stderr(&missing)
     );
+}
+
+/// `logweave airflow` for attempt 1 of `etl`/`extract` in run `r1`, with
+/// the search server of `kind`, printing, then `extra`.
+fn searched<'a>(kind: Search, base: &'a str, url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let flag = match kind {
+        Search::Elasticsearch => "--elasticsearch",
+        Search::OpenSearch => "--opensearch",
+    };
+    let mut args = vec![
+        "airflow",
+        "--base-log-folder",
+        base,
+        "--dag",
+        "etl",
+        "--run",
+        "r1",
+        "--task",
+        "extract",
+        "--try",
+        "1",
+        flag,
+        url,
+        "--print",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// Both search servers: an attempt's documents byte for byte in offset
+/// order (over 10,000 of them, beyond what `from` reaches), another try's
+/// documents beside them left out, merged with the local copy and
+/// deduplicated, and what is missing named.
+#[test]
+fn airflow_elasticsearch_and_opensearch_give_the_attempts_documents_in_offset_order() {
+    for kind in [Search::Elasticsearch, Search::OpenSearch] {
+        let root = tempfile::tempdir().unwrap();
+        let gen = root.path().join("gen");
+        generate(&gen, "2MB");
+        let log = gen.join("attempt=1.log");
+        let index = "airflow-logs-1";
+        search_put(kind, index, "etl-extract-r1--1-1", &log, 1);
+        let other = root.path().join("other.log");
+        std::fs::write(&other, airflow_line(1, "try 2")).unwrap();
+        search_put(kind, index, "etl-extract-r1--1-2", &other, 1);
+        let url = search_server(kind).url();
+        let nowhere = root.path().join("nowhere").display().to_string();
+
+        let out = logweave(&searched(kind, &nowhere, &url, &[]), &[]);
+        assert!(out.status.success(), "{kind:?}: {}", stderr(&out));
+        let want = std::fs::read(&log).unwrap();
+        assert!(
+            String::from_utf8_lossy(&want).lines().count() > 10_000,
+            "more documents than `from` reaches"
+        );
+        assert!(
+            out.stdout == want,
+            "{kind:?}: the documents are the file's records"
+        );
+
+        // Beside the local copy: tagged, and each copy shown once.
+        let base = root.path().join("logs");
+        let task = base.join("dag_id=etl/run_id=r1/task_id=extract");
+        std::fs::create_dir_all(&task).unwrap();
+        std::fs::copy(&log, task.join("attempt=1.log")).unwrap();
+        let base = base.display().to_string();
+        let tagged = logweave(&searched(kind, &base, &url, &["--tag", "--no-dedup"]), &[]);
+        let counts = lines_per_tag(&tagged);
+        let name = format!("{kind:?}").to_lowercase();
+        let tags: Vec<&str> = counts.iter().map(|(t, _)| t.as_str()).collect();
+        assert!(
+            tags.len() == 2 && tags.contains(&"local") && tags.contains(&name.as_str()),
+            "{counts:?}"
+        );
+        assert_eq!(counts[0].1, counts[1].1, "{counts:?}");
+        let deduped = logweave(&searched(kind, &base, &url, &[]), &[]);
+        assert!(deduped.stdout == want, "{kind:?}: dedup left copies");
+
+        // What is missing is named.
+        let out = logweave(
+            &searched(kind, &nowhere, &url, &["--index-patterns", "nothere"]),
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).contains("no index matches 'nothere'"),
+            "{}",
+            stderr(&out)
+        );
+        let mut args = searched(kind, &nowhere, &url, &[]);
+        let at = args.iter().position(|a| *a == "1").unwrap();
+        args[at] = "3";
+        let out = logweave(&args, &[]);
+        assert_eq!(out.status.code(), Some(2));
+        let said = stderr(&out);
+        assert!(
+            said.contains("no documents with log_id 'etl-extract-r1--1-3'")
+                && said.contains("--log-id-template"),
+            "{said}"
+        );
+    }
+}
+
+/// Documents of JSON mode go through the log format with their traceback
+/// kept; Airflow 3's are JSON lines with their exception; a log_id
+/// template of the deployment's own is followed.
+#[test]
+fn search_documents_are_rendered_as_airflow_renders_them_without_losing_exceptions() {
+    let kind = Search::OpenSearch;
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs.ndjson");
+    let lines = [
+        r#"{"log_id":"etl_extract_r1_1","offset":2,"asctime":"2024-12-19T10:00:01.000+0000","filename":"task.py","lineno":42,"levelname":"ERROR","message":"Task failed","exc_text":"Traceback (most recent call last):\n  File \"task.py\", line 42, in run\nValueError: boom"}"#,
+        r#"{"log_id":"etl_extract_r1_1","offset":1,"asctime":"2024-12-19T10:00:00.000+0000","filename":"task.py","lineno":7,"levelname":"INFO","message":"Starting"}"#,
+        r#"{"log_id":"etl_extract_r1_2","offset":1,"timestamp":"2025-01-01T00:00:00.123456Z","event":"Task failed","level":"error","logger":"task","error_detail":[{"exc_type":"ValueError","exc_value":"boom"}],"host":"worker-1"}"#,
+    ];
+    std::fs::write(&docs, lines.join("\n")).unwrap();
+    search_put_docs(kind, "json-logs", &docs);
+    let url = search_server(kind).url();
+    let nowhere = dir.path().join("nowhere").display().to_string();
+    let template = [
+        "--log-id-template",
+        "{dag_id}_{task_id}_{run_id}_{try_number}",
+    ];
+    let out = logweave(&searched(kind, &nowhere, &url, &template), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "[2024-12-19T10:00:00.000+0000] {task.py:7} INFO - Starting\n\
+         [2024-12-19T10:00:01.000+0000] {task.py:42} ERROR - Task failed\n\
+         Traceback (most recent call last):\n  File \"task.py\", line 42, in run\n\
+         ValueError: boom\n"
+    );
+    let mut args = searched(kind, &nowhere, &url, &template);
+    let at = args.iter().position(|a| *a == "1").unwrap();
+    args[at] = "2";
+    let out = logweave(&args, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        r#"{"timestamp":"2025-01-01T00:00:00.123456Z","event":"Task failed","level":"error","logger":"task","error_detail":[{"exc_type":"ValueError","exc_value":"boom"}]}"#
+            .to_string()
+            + "\n"
+    );
+}
+
+#[test]
+fn following_search_documents_shows_those_with_a_higher_offset() {
+    let kind = Search::Elasticsearch;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.log");
+    std::fs::write(
+        &file,
+        (0..5)
+            .map(|i| airflow_line(i, "document"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    // Its own log_id: the server is shared with the other tests.
+    search_put(kind, "follow-logs", "follow-1", &file, 1);
+    let url = search_server(kind).url();
+    let nowhere = dir.path().join("nowhere").display().to_string();
+    let template = ["--log-id-template", "follow-{try_number}"];
+    let mut args = searched(kind, &nowhere, &url, &template);
+    args.retain(|a| *a != "--print");
+    args.push("-f");
+    let mut tui = Tui::spawn_env(&args, 24, 100, &[]);
+    tui.wait_for_text("document 4");
+    std::fs::write(
+        &file,
+        (5..8)
+            .map(|i| airflow_line(i, "document"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    search_put(kind, "follow-logs", "follow-1", &file, 6);
+    tui.wait_for_text("document 7");
+    tui.press("q");
+    assert!(tui.wait_exit());
 }

@@ -5,6 +5,7 @@ use std::io::{self, IsTerminal};
 use std::path::Path;
 
 use super::{Outcome, RunError, Settings};
+use crate::airflow::elastic::{Flavor, SearchStore};
 use crate::airflow::picker::{PartialId, Picker, Step};
 use crate::airflow::{self, AttemptId, Places};
 use crate::cli::AirflowArgs;
@@ -21,14 +22,15 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
         args.base_log_folder.as_deref(),
         preset.base_log_folder.as_deref(),
     );
-    let remote = args.remote.clone().or(preset.remote);
-    let log_server = args.log_server.clone().or(preset.log_server);
+    let remote = args.remote.clone().or(preset.remote.clone());
+    let log_server = args.log_server.clone().or(preset.log_server.clone());
     let triggerer_log_server = args
         .triggerer_log_server
         .clone()
-        .or(preset.triggerer_log_server);
+        .or(preset.triggerer_log_server.clone());
     // Checked before anything is opened (or picked).
     let settings = Settings::resolve(&args.open, config)?;
+    let search = search_store(args, &preset)?;
     if let Some(url) = args.api.clone().or(preset.api.clone()) {
         let user = args.api_user.clone().or(preset.api_user.clone());
         return super::api::run(args, &url, user.as_deref(), settings);
@@ -36,7 +38,7 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
     let interactive = !args.open.print && io::stdout().is_terminal() && io::stdin().is_terminal();
     let elsewhere = Elsewhere {
         remote: remote.as_deref(),
-        servers: log_server.is_some() || triggerer_log_server.is_some(),
+        servers: log_server.is_some() || triggerer_log_server.is_some() || search.is_some(),
     };
     let Some(id) = attempt(args, &base, elsewhere, interactive, &settings.view)? else {
         return Ok(Outcome::Complete);
@@ -45,6 +47,7 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
         profile.map_or(Ok(None), |p| p.secret_key())
     })?;
     let places = Places {
+        search,
         base,
         remote,
         log_server,
@@ -55,6 +58,43 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
         follow: settings.follow || settings.interactive,
     };
     super::open(settings, Some(airflow::open_attempt(&id, &places)))
+}
+
+/// `--elasticsearch`/`--opensearch` (or the profile's) with the index
+/// patterns, log_id template and log format of the flags, the environment
+/// or the profile.
+fn search_store(
+    args: &AirflowArgs,
+    preset: &crate::config::AirflowProfile,
+) -> Result<Option<SearchStore>, RunError> {
+    let flavor_url = match (&args.elasticsearch, &args.opensearch) {
+        (Some(url), _) => Some((Flavor::Elasticsearch, url)),
+        (None, Some(url)) => Some((Flavor::OpenSearch, url)),
+        (None, None) => match (&preset.elasticsearch, &preset.opensearch) {
+            (Some(url), _) => Some((Flavor::Elasticsearch, url)),
+            (None, Some(url)) => Some((Flavor::OpenSearch, url)),
+            (None, None) => None,
+        },
+    };
+    let Some((flavor, url)) = flavor_url else {
+        return Ok(None);
+    };
+    let mut store = SearchStore::new(flavor, url).map_err(RunError::Usage)?;
+    let pick = |flag: &Option<String>, profile: &Option<String>| {
+        flag.clone()
+            .or_else(|| profile.clone())
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(patterns) = pick(&args.index_patterns, &preset.index_patterns) {
+        store.index_patterns = patterns;
+    }
+    if let Some(template) = pick(&args.log_id_template, &preset.log_id_template) {
+        store.log_id_template = template;
+    }
+    if let Some(format) = pick(&args.log_format, &preset.log_format) {
+        store.log_format = format;
+    }
+    Ok(Some(store))
 }
 
 /// Where else than the log folder the attempt's logs may be.

@@ -335,7 +335,7 @@ impl StreamPages {
             .map_err(aws::Call::into_store_error)?;
         let mut bytes = Vec::new();
         for event in &answer.events {
-            events::push_event(&mut bytes, &event.message, event.timestamp);
+            events::push_event(&mut bytes, &event.message, Some(event.timestamp));
         }
         // The end: the token sent comes back (an empty page alone is not
         // the end, CloudWatch may return some before it).

@@ -201,21 +201,24 @@ pub fn open<P: Pages>(
 /// Appends one event as lines: its message as written when its first line
 /// has a timestamp logweave reads (an Airflow 2 line, an Airflow 3 JSON
 /// line, an ISO one), so a copy of a local line stays the same bytes and
-/// dedup finds it; else the event's own time is added as Airflow's own
-/// readers add it — a `"timestamp"` key first in a JSON object, a
-/// `[2024-12-19T10:00:00.123+0000] ` prefix before text. A message that
-/// holds line breaks stays as its lines (one record).
-pub fn push_event(out: &mut Vec<u8>, message: &str, millis: i64) {
+/// dedup finds it; else the event's own time (when it has one) is added as
+/// Airflow's own readers add it — a `"timestamp"` key first in a JSON
+/// object, a `[2024-12-19T10:00:00.123+0000] ` prefix before text. A
+/// message that holds line breaks stays as its lines (one record).
+pub fn push_event(out: &mut Vec<u8>, message: &str, millis: Option<i64>) {
     let message = message.strip_suffix('\n').unwrap_or(message);
     let message = message.strip_suffix('\r').unwrap_or(message);
     let first = message.lines().next().unwrap_or("").as_bytes();
     let timed = [TsFormat::Bracketed, TsFormat::Json, TsFormat::Iso]
         .iter()
         .any(|format| format.parse(first).is_some());
-    let time = chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default();
-    if timed {
+    let time = millis.and_then(chrono::DateTime::from_timestamp_millis);
+    let Some(time) = time.filter(|_| !timed) else {
         out.extend_from_slice(message.as_bytes());
-    } else if let Some(rest) = message.trim_start().strip_prefix('{') {
+        out.push(b'\n');
+        return;
+    };
+    if let Some(rest) = message.trim_start().strip_prefix('{') {
         let stamp = time.format("%Y-%m-%dT%H:%M:%S%.6f+00:00");
         let rest_trimmed = rest.trim_start();
         let comma = if rest_trimmed.starts_with('}') {
@@ -239,7 +242,7 @@ mod tests {
 
     fn event(message: &str, millis: i64) -> String {
         let mut out = Vec::new();
-        push_event(&mut out, message, millis);
+        push_event(&mut out, message, Some(millis));
         String::from_utf8(out).unwrap()
     }
 
@@ -250,6 +253,9 @@ mod tests {
         let json = r#"{"timestamp":"2024-12-19T10:00:00.123456Z","event":"hi"}"#;
         assert_eq!(event(json, 0), format!("{json}\n"));
         assert_eq!(event("line\n", 0), "[1970-01-01T00:00:00.000+0000] line\n");
+        let mut out = Vec::new();
+        push_event(&mut out, "no time anywhere", None);
+        assert_eq!(out, b"no time anywhere\n");
     }
 
     #[test]
