@@ -14,8 +14,8 @@ use std::process::{Command, Output};
 
 use harness::Tui;
 use servers::{
-    cloudwatch_put, moto_refusing, s3_env, s3_server, search_put, search_put_docs, search_server,
-    Search,
+    cloudwatch_put, gcs_env, gcs_put, gcs_server, moto_refusing, s3_env, s3_server, search_put,
+    search_put_docs, search_server, Search,
 };
 
 fn logweave(args: &[&str], env: &[(&str, String)]) -> Output {
@@ -505,6 +505,94 @@ fn following_search_documents_shows_those_with_a_higher_offset() {
     .unwrap();
     search_put(kind, "follow-logs", "follow-1", &file, 6);
     tui.wait_for_text("document 7");
+    tui.press("q");
+    assert!(tui.wait_exit());
+}
+
+#[test]
+fn gcs_objects_and_prefixes_read_back_byte_for_byte_from_fake_gcs_server() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "4MB");
+    let files = ["attempt=1.log", TRIGGER_LOG];
+    let objects: Vec<(String, PathBuf)> = files
+        .iter()
+        .map(|f| (format!("logs/one/{f}"), dir.path().join(f)))
+        .collect();
+    gcs_put("single", &objects);
+    let env = gcs_env(gcs_server());
+
+    let out = logweave(&["--print", "gs://single/logs/one/attempt=1.log"], &env);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout == std::fs::read(dir.path().join(files[0])).unwrap());
+
+    let local = logweave(
+        &[
+            "--print",
+            &dir.path().join(files[0]).display().to_string(),
+            &dir.path().join(files[1]).display().to_string(),
+        ],
+        &[],
+    );
+    let listed = logweave(&["--print", "gs://single/logs/one/"], &env);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert!(listed.stdout == local.stdout, "the prefix's merge differs");
+
+    let missing = logweave(&["--print", "gs://single/logs/none.log"], &env);
+    assert_eq!(missing.status.code(), Some(2));
+    let said = stderr(&missing);
+    assert!(
+        said.contains("'gs://single/logs/none.log'") && said.contains("no object"),
+        "{said}"
+    );
+
+    // Airflow's remote base on GCS: the attempt's object and its trigger
+    // sub-log, tagged by place.
+    let root = tempfile::tempdir().unwrap();
+    let base = root.path().join("logs");
+    let (relative, task) = airflow_folder(&base);
+    let objects: Vec<(String, PathBuf)> = files
+        .iter()
+        .map(|f| (format!("airflow/{relative}/{f}"), task.join(f)))
+        .collect();
+    gcs_put("remote-logs", &objects);
+    let base_arg = base.display().to_string();
+    let tagged = logweave(
+        &attempt_args(
+            &base_arg,
+            &[
+                "--remote",
+                "gs://remote-logs/airflow",
+                "--tag",
+                "--no-dedup",
+            ],
+        ),
+        &env,
+    );
+    assert!(tagged.status.success(), "{}", stderr(&tagged));
+    let counts = lines_per_tag(&tagged);
+    let tags: Vec<&str> = counts.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(tags, ["gs", "gs.trigger.42", "local", "trigger.42"]);
+    assert_eq!(counts[0].1, counts[2].1);
+}
+
+#[test]
+fn following_a_gcs_object_shows_what_it_gains_and_a_replaced_one_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("attempt=1.log");
+    let put = |text: String| {
+        std::fs::write(&file, text).unwrap();
+        gcs_put("follow", &[("attempt=1.log".into(), file.clone())]);
+    };
+    put((0..5).map(|i| airflow_line(i, "gcs line")).collect());
+    let env = gcs_env(gcs_server());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut tui = Tui::spawn_env(&["-f", "gs://follow/attempt=1.log"], 24, 100, &env);
+    tui.wait_for_text("gcs line 4");
+    // Objects are replaced whole, as Airflow's GCS handler uploads them.
+    put((0..8).map(|i| airflow_line(i, "gcs line")).collect());
+    tui.wait_for_text("gcs line 7");
+    put(airflow_line(59, "a new object"));
+    tui.wait_for_text("a new object 59");
     tui.press("q");
     assert!(tui.wait_exit());
 }
