@@ -309,12 +309,11 @@ fn refusal(
         401 | 403 => {
             let from = credentials.unwrap_or_else(|| "none were given".into());
             let keys = key_var.map_or(String::new(), |k| format!(", or {k}"));
-            StoreError::Failed(
-                Problem::new(format!("HTTP {status}: {reason} (credentials: {from})"))
-                    .with_tip(format!(
-                    "set {user_var} and {password_var}{keys}, for a user who may read '{patterns}'"
-                )),
-            )
+            let tip = format!(
+                "set {user_var} and {password_var}{keys}, for a user who may read '{patterns}'"
+            );
+            let what = format!("HTTP {status}: {reason} (credentials: {from})");
+            StoreError::Failed(Problem::new(what).with_tip(tip))
         }
         404 if kind == "index_not_found_exception" => {
             StoreError::Missing(format!("no index matches '{patterns}' ({reason})"))
