@@ -190,16 +190,16 @@ pub struct AirflowArgs {
     #[arg(long, value_name = "URL", help_heading = SEARCH)]
     pub opensearch: Option<String>,
 
-    /// Indices to search ([elasticsearch] index_patterns) [default: _all].
+    /// Indices to search (Airflow's elasticsearch.index_patterns) [default: _all].
     #[arg(long, value_name = "PATTERNS", env = "AIRFLOW__ELASTICSEARCH__INDEX_PATTERNS", help_heading = SEARCH)]
     pub index_patterns: Option<String>,
 
-    /// The documents' log_id ([elasticsearch] log_id_template) [default:
+    /// The documents' log_id (Airflow's elasticsearch.log_id_template) [default:
     /// {dag_id}-{task_id}-{run_id}-{map_index}-{try_number}].
     #[arg(long, value_name = "TEMPLATE", env = "AIRFLOW__ELASTICSEARCH__LOG_ID_TEMPLATE", help_heading = SEARCH)]
     pub log_id_template: Option<String>,
 
-    /// How JSON-mode documents become lines ([logging] log_format) [default:
+    /// How JSON-mode documents become lines (Airflow's logging.log_format) [default:
     /// [%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s].
     #[arg(long, value_name = "FORMAT", env = "AIRFLOW__LOGGING__LOG_FORMAT", help_heading = SEARCH)]
     pub log_format: Option<String>,
