@@ -6,7 +6,7 @@
 //! Documents are read in pages of [`PAGE`] sorted by `offset` and then
 //! `_doc`, each page after the last one's sort values (`search_after`: a
 //! `from` stops at 10,000 documents), into a spool
-//! ([`events`](crate::source::events)), so the first screen shows at once
+//! (`source::events`), so the first screen shows at once
 //! and memory holds one page. `log_id` is matched as Airflow matches it
 //! (`match_phrase`), and then exactly. Followed, the last sort values are
 //! asked again for documents with a higher offset. Credentials come from

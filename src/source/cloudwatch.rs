@@ -3,7 +3,7 @@
 //! an ARN, `cloudwatch://arn:aws:logs:REGION:ACCOUNT:log-group:GROUP[:log-stream:STREAM]`.
 //!
 //! A stream is read with `GetLogEvents` from its head, one page (up to 1
-//! MB) at a time, into a spool ([`events`](super::events)): each event's
+//! MB) at a time, into a spool (`source::events`): each event's
 //! message is a line (a message with line breaks stays as its lines), in
 //! the order CloudWatch returns them; the read ends when the forward token
 //! comes back unchanged. Followed, the same token is asked again for what
@@ -201,7 +201,7 @@ pub fn open_prefix(
 }
 
 /// The names of `group`'s streams that begin with `prefix`, in name order
-/// (at most one more than [`MOST_STREAMS`]). A missing group is named.
+/// (at most one more than the 200 opened). A missing group is named.
 pub fn list_streams(
     client: &LogsClient,
     group: &str,
