@@ -3,9 +3,9 @@
 //! keep it — one document per line, found by `log_id` (the handler's
 //! `log_id_template`), ordered by `offset`.
 //!
-//! Documents are read in pages of [`PAGE`] sorted by `offset` and then
-//! `_doc`, each page after the last one's sort values (`search_after`: a
-//! `from` stops at 10,000 documents), into a spool
+//! Documents are read in pages sorted by `offset` and then `_doc`, each
+//! page after the last one's sort values (`search_after`: a `from` stops at
+//! 10,000 documents), into a spool
 //! (`source::events`), so the first screen shows at once
 //! and memory holds one page. `log_id` is matched as Airflow matches it
 //! (`match_phrase`), and then exactly. Followed, the last sort values are
@@ -26,8 +26,14 @@ use crate::source::remote::block_on;
 use crate::source::remote::http::{client, transport_failure};
 use crate::source::{Health, OpenError, SourceEntry};
 
-/// Documents asked for at once (as Airflow's handler asks).
+/// Documents asked for first (as Airflow's handler asks); then as many as
+/// make about [`PAGE_BYTES`], between [`PAGE_MIN`] and [`PAGE_MAX`] (the
+/// most a search returns): a server's cost is per search as much as per
+/// document, and memory holds one page.
 pub const PAGE: usize = 1000;
+pub const PAGE_BYTES: usize = 4 << 20;
+pub const PAGE_MIN: usize = 100;
+pub const PAGE_MAX: usize = 10_000;
 
 /// Airflow's default `[elasticsearch] log_id_template`.
 pub const DEFAULT_LOG_ID_TEMPLATE: &str = "{dag_id}-{task_id}-{run_id}-{map_index}-{try_number}";
@@ -152,6 +158,7 @@ pub fn open(store: &SearchStore, id: &AttemptId, follow: bool) -> Result<SourceE
         store: store.clone(),
         log_id: log_id.clone(),
         after: None,
+        size: PAGE,
     };
     let failed = |problem: Problem| OpenError::Remote {
         path: store.shown(&log_id),
@@ -188,6 +195,8 @@ struct Documents {
     log_id: String,
     /// The sort values of the last document read.
     after: Option<Box<RawValue>>,
+    /// Documents to ask for next.
+    size: usize,
 }
 
 #[derive(Deserialize)]
@@ -219,13 +228,18 @@ impl Pages for Documents {
                 {"offset": {"order": "asc", "unmapped_type": "long"}},
                 {"_doc": "asc"}
             ],
-            "size": PAGE,
+            "size": self.size,
         });
         if let Some(after) = &self.after {
             query["search_after"] = serde_json::from_str(after.get()).unwrap_or_default();
         }
-        let answer: Answer = self.search(query)?;
-        let caught_up = answer.hits.hits.len() < PAGE;
+        let (answer, answer_bytes): (Answer, usize) = self.search(query)?;
+        let found = answer.hits.hits.len();
+        let caught_up = found < self.size;
+        if found > 0 {
+            let per_document = (answer_bytes / found).max(1);
+            self.size = (PAGE_BYTES / per_document).clamp(PAGE_MIN, PAGE_MAX);
+        }
         let mut bytes = Vec::new();
         for hit in answer.hits.hits {
             self.after = hit.sort.or(self.after.take());
@@ -244,7 +258,7 @@ impl Documents {
     fn search<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         query: serde_json::Value,
-    ) -> Result<T, StoreError> {
+    ) -> Result<(T, usize), StoreError> {
         let url = format!("{}/{}/_search", self.store.url, self.store.index_patterns);
         let authorization = self.store.authorization();
         let flavor = self.store.flavor;
@@ -265,12 +279,13 @@ impl Documents {
             let status = response.status().as_u16();
             let body = response.bytes().await.map_err(transport)?;
             if (200..300).contains(&status) {
-                return serde_json::from_slice(&body).map_err(|e| {
+                let answer = serde_json::from_slice(&body).map_err(|e| {
                     StoreError::Failed(Problem::new(format!(
                         "not an answer of {}'s search API: {e}",
                         flavor.name()
                     )))
-                });
+                })?;
+                return Ok((answer, body.len()));
             }
             Err(refusal(
                 status,
