@@ -388,6 +388,13 @@ fn airflow_elasticsearch_and_opensearch_give_the_attempts_documents_in_offset_or
             "{kind:?}: the documents are the file's records"
         );
 
+        // Without --try and nothing local: the latest try with documents.
+        let mut latest = searched(kind, &nowhere, &url, &[]);
+        latest.retain(|a| *a != "--try" && *a != "1");
+        let out = logweave(&latest, &[]);
+        assert!(out.status.success(), "{kind:?}: {}", stderr(&out));
+        assert!(out.stdout == std::fs::read(&other).unwrap(), "{kind:?}: try 2");
+
         // Beside the local copy: tagged, and each copy shown once.
         let base = root.path().join("logs");
         let task = base.join("dag_id=etl/run_id=r1/task_id=extract");

@@ -189,6 +189,36 @@ pub fn open(store: &SearchStore, id: &AttemptId, follow: bool) -> Result<SourceE
     events::open(pages, first, label, tag, follow).map_err(|e| failed(Problem::io(&e)))
 }
 
+/// The latest try of `id`'s task instance with documents (for when the
+/// log folder has none): tries 1, 2, … are asked for one document each
+/// until one has none (at most 100).
+pub fn latest_try(store: &SearchStore, id: &AttemptId) -> Result<Option<u32>, StoreError> {
+    let mut latest = None;
+    for try_number in 1..=100 {
+        let log_id = store.log_id(&AttemptId {
+            try_number,
+            ..id.clone()
+        });
+        let mut probe = Documents {
+            store: store.clone(),
+            log_id,
+            after: None,
+            size: PAGE_MIN,
+        };
+        let found = loop {
+            let page = probe.next_page()?;
+            if !page.bytes.is_empty() || page.caught_up {
+                break !page.bytes.is_empty();
+            }
+        };
+        if !found {
+            break;
+        }
+        latest = Some(try_number);
+    }
+    Ok(latest)
+}
+
 /// An attempt's documents, page after page.
 struct Documents {
     store: SearchStore,

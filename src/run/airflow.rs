@@ -38,7 +38,8 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
     let interactive = !args.open.print && io::stdout().is_terminal() && io::stdin().is_terminal();
     let elsewhere = Elsewhere {
         remote: remote.as_deref(),
-        servers: log_server.is_some() || triggerer_log_server.is_some() || search.is_some(),
+        search: search.as_ref(),
+        servers: log_server.is_some() || triggerer_log_server.is_some(),
     };
     let Some(id) = attempt(args, &base, elsewhere, interactive, &settings.view)? else {
         return Ok(Outcome::Complete);
@@ -101,6 +102,7 @@ fn search_store(
 #[derive(Clone, Copy)]
 struct Elsewhere<'a> {
     remote: Option<&'a str>,
+    search: Option<&'a SearchStore>,
     servers: bool,
 }
 
@@ -157,7 +159,8 @@ fn attempt(
         return Ok(Some(id));
     }
     // `--try` defaults to the latest try in the folder, else the latest
-    // remote one: a webserver often has no local logs.
+    // remote one, else the latest with documents: a webserver often has
+    // no local logs.
     let dir = base.join(id.relative_path());
     let dir = dir.parent().unwrap_or(base);
     let latest = airflow::discover::latest_try(dir)
@@ -165,6 +168,11 @@ fn attempt(
         .flatten()
         .or_else(|| {
             airflow::latest_remote_try(elsewhere.remote?, &id)
+                .ok()
+                .flatten()
+        })
+        .or_else(|| {
+            airflow::elastic::latest_try(elsewhere.search?, &id)
                 .ok()
                 .flatten()
         });
@@ -176,15 +184,21 @@ fn attempt(
         None if interactive => {
             pick(base, &known, view).map_err(|e| RunError::Failed(format!("terminal error: {e}")))
         }
-        None if elsewhere.remote.is_some() || elsewhere.servers => Err(RunError::Usage(format!(
-            "no tries of this task in '{}'{}: give --try",
-            dir.display(),
-            if elsewhere.remote.is_some() {
-                " nor under --remote"
-            } else {
-                ""
-            }
-        ))),
+        None if elsewhere.remote.is_some() || elsewhere.search.is_some() || elsewhere.servers => {
+            Err(RunError::Usage(format!(
+                "no tries of this task in '{}'{}{}: give --try",
+                dir.display(),
+                if elsewhere.remote.is_some() {
+                    " nor under --remote"
+                } else {
+                    ""
+                },
+                match elsewhere.search {
+                    Some(store) => format!(" nor in {}", store.flavor.name()),
+                    None => String::new(),
+                }
+            )))
+        }
         None => Err(RunError::Usage(format!(
             "no tries of this task in '{}'",
             dir.display()
