@@ -266,9 +266,8 @@ impl Pages for Documents {
         let (answer, answer_bytes): (Answer, usize) = self.search(query)?;
         let found = answer.hits.hits.len();
         let caught_up = found < self.size;
-        if found > 0 {
-            let per_document = (answer_bytes / found).max(1);
-            self.size = (PAGE_BYTES / per_document).clamp(PAGE_MIN, PAGE_MAX);
+        if let Some(per_document) = answer_bytes.checked_div(found) {
+            self.size = (PAGE_BYTES / per_document.max(1)).clamp(PAGE_MIN, PAGE_MAX);
         }
         let mut bytes = Vec::new();
         for hit in answer.hits.hits {
