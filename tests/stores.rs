@@ -8,14 +8,17 @@
 mod harness;
 #[path = "remote/servers.rs"]
 mod servers;
+#[path = "remote/stores.rs"]
+mod store_servers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use harness::Tui;
-use servers::{
-    cloudwatch_put, gcs_env, gcs_put, gcs_server, moto_refusing, s3_env, s3_server, search_put,
-    search_put_docs, search_server, Search,
+use servers::{s3_env, s3_server};
+use store_servers::{
+    cloudwatch_put, gcs_env, gcs_put, gcs_server, moto_refusing, search_put, search_put_docs,
+    search_server, Search,
 };
 
 fn logweave(args: &[&str], env: &[(&str, String)]) -> Output {
@@ -393,7 +396,10 @@ fn airflow_elasticsearch_and_opensearch_give_the_attempts_documents_in_offset_or
         latest.retain(|a| *a != "--try" && *a != "1");
         let out = logweave(&latest, &[]);
         assert!(out.status.success(), "{kind:?}: {}", stderr(&out));
-        assert!(out.stdout == std::fs::read(&other).unwrap(), "{kind:?}: try 2");
+        assert!(
+            out.stdout == std::fs::read(&other).unwrap(),
+            "{kind:?}: try 2"
+        );
 
         // Beside the local copy: tagged, and each copy shown once.
         let base = root.path().join("logs");
