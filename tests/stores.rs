@@ -165,6 +165,41 @@ fn a_missing_group_or_stream_is_named_and_refused_credentials_say_where_they_cam
     assert!(stderr(&out).contains("set AWS_REGION"), "{}", stderr(&out));
 }
 
+#[test]
+fn cloudwatch_messages_without_a_time_of_their_own_get_the_events_time() {
+    // Airflow 3's CloudWatch handler sends each record as JSON without its
+    // "timestamp" (the event carries the time).
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.log");
+    let records = [
+        r#"{"event": "first", "level": "info"}"#,
+        r#"{"event": "second", "level": "error"}"#,
+    ];
+    std::fs::write(&file, records.join("\n") + "\n").unwrap();
+    cloudwatch_put("json-Task", "attempt=1.log", &file);
+    let out = logweave(
+        &["--print", "cloudwatch://json-Task/attempt=1.log"],
+        &s3_env(s3_server()),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines.len(), 2, "{printed}");
+    for (line, record) in lines.iter().zip(records) {
+        let (stamp, rest) =
+            line.split_at(r#"{"timestamp": "2026-12-07T10:00:00.000000+00:00", "#.len());
+        assert!(
+            stamp.starts_with(r#"{"timestamp": "20"#) && stamp.ends_with(r#"+00:00", "#),
+            "{line}"
+        );
+        assert_eq!(rest, &record[1..], "the message's own bytes follow");
+    }
+    assert!(
+        lines[0] < lines[1],
+        "in the events' order, a millisecond apart"
+    );
+}
+
 fn airflow_line(i: u32, text: &str) -> String {
     format!("[2024-12-19T10:00:{i:02}.000+0000] {{x.py:1}} INFO - {text} {i}\n")
 }

@@ -4,7 +4,8 @@ event per record, as Airflow's CloudWatch handler does.
     python3 cloudwatch_put.py GROUP STREAM FILE
 
 A record is a line that begins with a timestamp (`[2024-…` or `2024-…`)
-and the lines after it that do not: a traceback stays one event. Events
+or is a JSON object, and the lines after it that do not: a traceback stays
+one event. Events
 get recent, increasing times (moto, like CloudWatch, refuses events older
 than 14 days), one millisecond apart, ending now. The group and stream
 are created if missing. Endpoint and credentials come from
@@ -18,7 +19,7 @@ import time
 
 import boto3
 
-RECORD = re.compile(rb"^\[?\d{4}-\d\d-\d\d")
+RECORD = re.compile(rb"^(\[?\d{4}-\d\d-\d\d|\{)")
 MOST_EVENTS = 10_000
 MOST_BYTES = 1_000_000  # of 1,048,576, with 26 bytes counted per event
 
