@@ -22,6 +22,7 @@ const FILTERS: &str = "Filters";
 const TIME: &str = "Time";
 const OUTPUT: &str = "Output";
 const SETUP: &str = "Setup";
+const SEARCH: &str = "Elasticsearch/OpenSearch";
 
 /// Open many timestamped logs (an Airflow task attempt's worker log, trigger
 /// sub-logs, remote copies, …) as one time-ordered stream.
@@ -179,6 +180,32 @@ pub struct AirflowArgs {
     /// or remotely).
     #[arg(long, value_name = "ID", requires = "triggerer_log_server")]
     pub trigger_job: Vec<u64>,
+
+    /// Elasticsearch holding the task logs (Airflow's Elasticsearch task
+    /// handler), e.g. http://es:9200: the attempt's documents by log_id,
+    /// in offset order. Credentials from ELASTICSEARCH_API_KEY, else
+    /// ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD.
+    #[arg(long, value_name = "URL", conflicts_with = "opensearch", help_heading = SEARCH)]
+    pub elasticsearch: Option<String>,
+
+    /// OpenSearch holding the task logs (Airflow's OpenSearch task handler);
+    /// credentials from OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD.
+    #[arg(long, value_name = "URL", help_heading = SEARCH)]
+    pub opensearch: Option<String>,
+
+    /// Indices to search (Airflow's elasticsearch.index_patterns) [default: _all].
+    #[arg(long, value_name = "PATTERNS", env = "AIRFLOW__ELASTICSEARCH__INDEX_PATTERNS", help_heading = SEARCH)]
+    pub index_patterns: Option<String>,
+
+    /// The documents' log_id (Airflow's elasticsearch.log_id_template) [default:
+    /// {dag_id}-{task_id}-{run_id}-{map_index}-{try_number}].
+    #[arg(long, value_name = "TEMPLATE", env = "AIRFLOW__ELASTICSEARCH__LOG_ID_TEMPLATE", help_heading = SEARCH)]
+    pub log_id_template: Option<String>,
+
+    /// How JSON-mode documents become lines (Airflow's logging.log_format) [default:
+    /// [%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s].
+    #[arg(long, value_name = "FORMAT", env = "AIRFLOW__LOGGING__LOG_FORMAT", help_heading = SEARCH)]
+    pub log_format: Option<String>,
 
     /// Shared secret for the log server (default: AIRFLOW__API__SECRET_KEY,
     /// else AIRFLOW__WEBSERVER__SECRET_KEY, else the profile's, else

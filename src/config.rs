@@ -24,6 +24,10 @@
 //! log_server = "worker-1"
 //! triggerer_log_server = "triggerer-1"
 //! secret_key_env = "AIRFLOW_PROD_SECRET_KEY"   # or secret_key_command, or secret_key
+//! elasticsearch = "https://es.internal:9200"   # or opensearch = "…" (credentials
+//! index_patterns = "airflow-logs-*"            # from the environment only);
+//! log_id_template = "{dag_id}-{task_id}-{run_id}-{map_index}-{try_number}"
+//! log_format = "[%(asctime)s] %(levelname)s - %(message)s"   # JSON-mode documents
 //! ```
 //!
 //! Every error names the file and the line, and the key or the text there.
@@ -97,6 +101,13 @@ pub struct AirflowProfile {
     /// The secret key itself: the file must then be readable by its owner
     /// only (logweave warns otherwise).
     pub secret_key: Option<String>,
+    // Elasticsearch/OpenSearch task handlers (issue 29): --elasticsearch,
+    // --opensearch, --index-patterns, --log-id-template, --log-format.
+    pub elasticsearch: Option<String>,
+    pub opensearch: Option<String>,
+    pub index_patterns: Option<String>,
+    pub log_id_template: Option<String>,
+    pub log_format: Option<String>,
 }
 
 /// The settings of a config file (empty when there is none).

@@ -8,7 +8,8 @@ use super::{Found, Settings};
 use crate::record::{RecordLayout, TimeOptions};
 use crate::source::spool::Spool;
 use crate::source::{
-    remote, spooled, summarize, FollowTarget, Health, OpenError, Opener, Problem, SourceEntry,
+    cloudwatch, remote, spooled, summarize, FollowTarget, Health, OpenError, Opener, Problem,
+    SourceEntry,
 };
 
 /// A source that could not be opened or read: where, and why.
@@ -48,6 +49,9 @@ pub(super) fn gather(settings: &Settings, found: Option<Found>) -> Gathered {
                     }],
                 ),
             }
+        } else if cloudwatch::is_cloudwatch_url(&text) {
+            // The viewer follows a stream as it grows; print mode with -f.
+            cloudwatch::open_url(&text, settings.follow || settings.interactive)
         } else if remote::is_url(&text) {
             remote::open_url(&text)
         } else {
