@@ -21,7 +21,6 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 
-
 use crate::record::timestamp::Nanos;
 use crate::record::{Pos, Record, RecordReader};
 
@@ -205,8 +204,7 @@ impl Planner {
             let source = members[slot];
             let reader = &mut readers[source];
             let json = reader.is_json();
-            let hash =
-                content::content_hash(reader, from, r.end, r.crlf, json, &mut self.scratch)?;
+            let hash = content::content_hash(reader, from, r.end, r.crlf, json, &mut self.scratch)?;
             let copy_index = copies.entry(hash).or_insert(0);
             if *copy_index < most_below.get(&hash).copied().unwrap_or(0) {
                 plan.dropped.push((source, r.start));
@@ -247,7 +245,9 @@ impl Planner {
                 r.end - from <= DEDUP_MAX_RECORD
                     && (r.crlf
                         || others_crlf
-                        || lengths.get(&(r.end - from)).is_some_and(|&(_, shared)| shared))
+                        || lengths
+                            .get(&(r.end - from))
+                            .is_some_and(|&(_, shared)| shared))
             }));
         }
         self.comparable.iter().any(|&c| c)

@@ -25,13 +25,15 @@ pub fn content_hash(
 ) -> io::Result<u128> {
     if json {
         scratch.clear();
-        reader.file().for_each_line_piece(from, end, |piece, last| {
-            scratch.extend_from_slice(piece);
-            if last {
-                scratch.push(b'\n');
-            }
-            Ok(())
-        })?;
+        reader
+            .file()
+            .for_each_line_piece(from, end, |piece, last| {
+                scratch.extend_from_slice(piece);
+                if last {
+                    scratch.push(b'\n');
+                }
+                Ok(())
+            })?;
         let mut hasher = Xxh3::new();
         for line in scratch.split_inclusive(|&b| b == b'\n') {
             let text = line.strip_suffix(b"\n").unwrap_or(line);
@@ -45,13 +47,15 @@ pub fn content_hash(
     }
     let mut hasher = Xxh3::new();
     if crlf {
-        reader.file().for_each_line_piece(from, end, |piece, last| {
-            hasher.update(piece);
-            if last {
-                hasher.update(b"\n");
-            }
-            Ok(())
-        })?;
+        reader
+            .file()
+            .for_each_line_piece(from, end, |piece, last| {
+                hasher.update(piece);
+                if last {
+                    hasher.update(b"\n");
+                }
+                Ok(())
+            })?;
     } else {
         let mut last = None;
         reader.lines().for_each_chunk(from, end, |chunk| {
@@ -104,7 +108,10 @@ fn members_hash(line: &[u8]) -> Option<u128> {
 }
 
 fn skip_space(b: &[u8], mut i: usize) -> usize {
-    while b.get(i).is_some_and(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')) {
+    while b
+        .get(i)
+        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+    {
         i += 1;
     }
     i
