@@ -8,6 +8,7 @@
 //! tz = "Europe/Berlin"          # like --tz / LOGWEAVE_TZ
 //! display_tz = "local"          # like --display-tz / LOGWEAVE_DISPLAY_TZ
 //! threads = 2                   # like --threads / LOGWEAVE_THREADS
+//! reorder_window = "5s"         # like --reorder-window / LOGWEAVE_REORDER_WINDOW
 //! profile = "prod"              # the deployment `logweave airflow` uses by default
 //!
 //! [theme]                       # lines of assets/theme.txt: element = "style"
@@ -70,6 +71,7 @@ struct RawConfig {
     tz: Option<Spanned<String>>,
     display_tz: Option<Spanned<String>>,
     threads: Option<usize>,
+    reorder_window: Option<Spanned<String>>,
     profile: Option<Spanned<String>>,
     #[serde(default)]
     theme: BTreeMap<String, Spanned<String>>,
@@ -120,6 +122,8 @@ pub struct Config {
     /// Default for `--display-tz` (already checked to be a zone).
     pub display_tz: Option<String>,
     pub threads: Option<usize>,
+    /// Default for `--reorder-window` (already checked).
+    pub reorder_window: Option<std::time::Duration>,
     /// Theme lines (`element`, `style`), after the built-in theme.
     pub theme: Vec<(String, String)>,
     /// Key bindings (`action`, `keys`) that replace the built-in ones.
@@ -194,6 +198,13 @@ impl Config {
                 }
             }
         }
+        let reorder_window = match &raw.reorder_window {
+            Some(window) => Some(
+                crate::cli::parse_window(window.get_ref())
+                    .map_err(|e| invalid(Some(window.span()), format!("reorder_window: {e}")))?,
+            ),
+            None => None,
+        };
         for (element, style) in &raw.theme {
             crate::view::theme::check(element, style.get_ref())
                 .map_err(|e| invalid(Some(style.span()), format!("theme.{element}: {e}")))?;
@@ -215,6 +226,7 @@ impl Config {
             tz: raw.tz.map(Spanned::into_inner),
             display_tz: raw.display_tz.map(Spanned::into_inner),
             threads: raw.threads,
+            reorder_window,
             theme: pairs(raw.theme),
             keys: pairs(raw.keys),
             default_profile: raw.profile.map(Spanned::into_inner),

@@ -62,7 +62,10 @@ impl Settings {
         };
         let since = parse_time(&args.since)?;
         let until = parse_time(&args.until)?;
-        let time = TimeOptions::new(args.ts_format.clone().map(TsFormat::Strftime), clock);
+        let mut time = TimeOptions::new(args.ts_format.clone().map(TsFormat::Strftime), clock);
+        if let Some(window) = args.reorder_window.or(config.reorder_window) {
+            time.reorder_window = window.as_nanos().min(i64::MAX as u128) as Nanos;
+        }
         let filter = record_filter(args).map_err(RunError::Usage)?;
         let interactive = !args.print && io::stdout().is_terminal();
         if args.follow && !interactive && (since.is_some() || until.is_some()) {

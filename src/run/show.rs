@@ -167,6 +167,21 @@ fn print(settings: &Settings, opened: Vec<OpenedSource>) -> Result<Outcome, RunE
             )))
         }
     };
+    // Records a clock stepping back put out of time order, said once.
+    for (i, late) in stats.late.iter().enumerate() {
+        if late.records > 0 {
+            let label = watched.get(i).map_or("?", |(_, label)| label.as_str());
+            eprintln!(
+                "logweave: {}: {}",
+                crate::escape::printable(label),
+                crate::record::order::describe_late(
+                    late.records,
+                    late.most,
+                    settings.time.reorder_window
+                )
+            );
+        }
+    }
     // Sources whose reads failed after retries, said once at the end.
     let mut outcome = Outcome::Complete;
     for (i, (health, label)) in watched.iter().enumerate() {
