@@ -1218,7 +1218,7 @@ fn a_clock_step_back_is_kept_in_file_order_marked_and_said_and_disorder_within_t
          2024-12-20T10:00:07Z stdout d\n",
     )
     .expect("write");
-    let mut tui = Tui::spawn(&[log.to_str().expect("utf-8")], 12, 100);
+    let tui = Tui::spawn(&[log.to_str().expect("utf-8")], 12, 100);
     tui.wait_ready();
     tui.wait_for("the records in order, the stepped ones marked", |t| {
         let rows: Vec<String> = t.rows().iter().map(|r| r.trim_end().to_string()).collect();
