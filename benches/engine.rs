@@ -31,10 +31,7 @@ fn sample(format: GenFormat, size: u64) -> (tempfile::TempDir, Vec<std::path::Pa
 }
 
 fn time() -> TimeOptions {
-    TimeOptions {
-        format: None,
-        clock: ZoneClock::new(Zone::Utc),
-    }
+    TimeOptions::default()
 }
 
 fn layouts(files: &[std::path::PathBuf]) -> Vec<RecordLayout> {
@@ -83,17 +80,17 @@ fn timestamps(c: &mut Criterion) {
     let lines: [(&str, TsFormat, &[u8]); 3] = [
         (
             "airflow2",
-            TsFormat::Bracketed,
+            TsFormat::airflow_text(),
             b"[2024-12-20T10:00:00.123+0000] {taskinstance.py:1157} INFO - Dependencies all met",
         ),
         (
             "json",
-            TsFormat::Json,
+            TsFormat::airflow_json(),
             br#"{"timestamp":"2025-06-01T10:00:00.104512Z","level":"info","event":"Task started"}"#,
         ),
         (
             "python",
-            TsFormat::Iso,
+            TsFormat::iso(),
             b"2024-12-20 10:00:00,123 INFO worker: ready",
         ),
     ];
@@ -113,7 +110,7 @@ fn timestamps(c: &mut Criterion) {
         })
     });
     group.bench_function("continuation line", |b| {
-        let mut parser = TsParser::new(Some(TsFormat::Bracketed), ZoneClock::new(Zone::Utc));
+        let mut parser = TsParser::new(Some(TsFormat::airflow_text()), ZoneClock::new(Zone::Utc));
         b.iter(|| {
             black_box(parser.parse(black_box(b"  File \"/opt/airflow/dags/etl.py\", line 42")))
         })

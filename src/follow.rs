@@ -116,7 +116,8 @@ fn print_round(
     let mut tags = Vec::new();
     for (i, f) in follower.files_mut() {
         let upto = f.ready()?;
-        layouts.push(RecordLayout::open(f.snapshot(upto), time, want_levels)?);
+        let time = time.for_source(f.path.as_deref().unwrap_or(std::path::Path::new("-")));
+        layouts.push(RecordLayout::open(f.snapshot(upto), &time, want_levels)?);
         taken.push(f.taken);
         tags.push(i);
     }

@@ -88,10 +88,7 @@ pub fn timestamps(data: &[u8]) {
 /// and two copies of it merge without losing or inventing a byte of
 /// either beyond dedup.
 pub fn records(data: &[u8]) {
-    let time = TimeOptions {
-        format: None,
-        clock: ZoneClock::new(Zone::Utc),
-    };
+    let time = TimeOptions::default();
     let layout = RecordLayout::open(Arc::new(MemSource(data.to_vec())), &time, false)
         .expect("a layout in memory");
     let options = PrintOptions {

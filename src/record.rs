@@ -9,23 +9,19 @@ pub mod format;
 pub mod level;
 pub mod split;
 pub mod timestamp;
+mod timing;
 
 use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
 
 use crate::source::Source;
-use format::{sniff, TsFormat, TsParser};
+use format::{TsFormat, TsParser};
 pub use level::Level;
 use split::{BlockReader, Line, SCAN_BLOCK};
-use timestamp::{Nanos, ZoneClock};
-
-/// How many bytes of a line the timestamp and level parsers may look at.
-const LINE_HEAD: usize = 640;
-
-/// How much of a source's start is sampled to pick its timestamp format.
-const SNIFF_BYTES: usize = 64 * 1024;
-const SNIFF_LINES: usize = 400;
+use timestamp::Nanos;
+use timing::sniff_source;
+pub use timing::{Found, TimeOptions};
 
 /// One record of one source: the byte range `[start, end)` where `end` is the
 /// start of the next record (so it includes the final newline, if any).
@@ -87,15 +83,9 @@ pub struct RecordLayout {
     /// Offset of the first timestamped line, `None` for an untimed source.
     first_timed: Option<u64>,
     want_levels: bool,
-}
-
-/// How a source's timestamps are to be read.
-#[derive(Clone, Debug)]
-pub struct TimeOptions {
-    /// A forced format (`--ts-format`); sniffed per source when `None`.
-    pub format: Option<TsFormat>,
-    /// Zone of naive readings (`--tz`).
-    pub clock: ZoneClock,
+    /// How the format was found: how many lines were looked at, whether
+    /// the user gave it, where a year-less date's year comes from.
+    found: Found,
 }
 
 impl RecordLayout {
@@ -108,18 +98,31 @@ impl RecordLayout {
         want_levels: bool,
     ) -> io::Result<Self> {
         let len = source.len();
-        let format = match &time.format {
-            Some(format) => Some(format.clone()),
+        let (format, lines) = match &time.format {
+            Some(format) => (Some(format.clone()), 0),
             None => sniff_source(&source, len)?,
         };
+        let year = format
+            .as_ref()
+            .is_some_and(TsFormat::is_yearless)
+            .then_some(time.year.evidence);
+        let format = format.map(|f| f.with_year(time.year.rule));
+        let timed = format.is_some();
         let mut layout = Self {
             source,
             len,
             parser: TsParser::new(format, time.clock.clone()),
             first_timed: None,
             want_levels,
+            found: Found {
+                lines,
+                given: time.format.is_some(),
+                year,
+            },
         };
-        layout.first_timed = layout.reader(SCAN_BLOCK).find_first_timed()?;
+        if timed {
+            layout.first_timed = layout.reader(SCAN_BLOCK).find_first_timed()?;
+        }
         Ok(layout)
     }
 
@@ -159,17 +162,6 @@ impl RecordLayout {
     pub fn is_timed(&self) -> bool {
         self.first_timed.is_some()
     }
-}
-
-fn sniff_source(source: &Arc<dyn Source>, len: u64) -> io::Result<Option<TsFormat>> {
-    let mut head = vec![0u8; (len as usize).min(SNIFF_BYTES)];
-    let got = source.read_full_at(0, &mut head)?;
-    head.truncate(got);
-    let lines = head
-        .split(|&b| b == b'\n')
-        .take(SNIFF_LINES)
-        .map(|l| &l[..l.len().min(LINE_HEAD)]);
-    Ok(sniff(lines))
 }
 
 /// A line together with what its head says.
@@ -215,15 +207,9 @@ impl RecordReader {
     }
 
     fn parse_line(&mut self, line: Line) -> io::Result<ParsedLine> {
-        let head = self
-            .lines
-            .peek(line.start, (line.len() as usize).min(LINE_HEAD))?;
-        let ts = self.parser.parse(head);
-        let level = if ts.is_some() && self.want_levels {
-            level::sniff_level(self.parser.format(), head)
-        } else {
-            Level::Unknown
-        };
+        let (ts, level) = self
+            .parser
+            .read_line(&mut self.lines, &line, self.want_levels)?;
         Ok(ParsedLine { line, ts, level })
     }
 
@@ -442,10 +428,7 @@ impl RecordReader {
 /// A layout over `text` in memory, times in UTC: for unit tests.
 #[cfg(test)]
 pub(crate) fn in_memory(text: &str) -> RecordLayout {
-    let time = TimeOptions {
-        format: None,
-        clock: timestamp::ZoneClock::new(timestamp::Zone::Utc),
-    };
+    let time = TimeOptions::default();
     RecordLayout::open(
         std::sync::Arc::new(crate::source::MemSource(text.as_bytes().to_vec())),
         &time,
@@ -457,14 +440,10 @@ pub(crate) fn in_memory(text: &str) -> RecordLayout {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::timestamp::Zone;
     use crate::source::MemSource;
 
     fn layout(text: &[u8]) -> RecordLayout {
-        let time = TimeOptions {
-            format: None,
-            clock: ZoneClock::new(Zone::Utc),
-        };
+        let time = TimeOptions::default();
         RecordLayout::open(Arc::new(MemSource(text.to_vec())), &time, true).expect("mem source")
     }
 

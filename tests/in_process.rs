@@ -27,10 +27,7 @@ const DEADLINE: Duration = Duration::from_secs(20);
 const ROWS: u16 = 24;
 
 fn time() -> TimeOptions {
-    TimeOptions {
-        format: None,
-        clock: ZoneClock::new(Zone::Utc),
-    }
+    TimeOptions::default()
 }
 
 fn layouts(sources: &[Arc<dyn Source>]) -> Vec<RecordLayout> {
@@ -54,6 +51,7 @@ impl Viewer {
                 label: format!("source-{i}.log"),
                 tag: format!("s{i}"),
                 json: false,
+                format: String::new(),
                 file: None,
                 enabled: true,
                 error: None,

@@ -6,7 +6,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use logweave::merge::{Merge, MergeOptions};
-use logweave::record::timestamp::{Zone, ZoneClock};
 use logweave::record::{RecordLayout, TimeOptions};
 use logweave::source::MemSource;
 use proptest::prelude::*;
@@ -107,10 +106,7 @@ fn ns(ms: i64) -> i64 {
 }
 
 fn build(sources: &[Src], dedup: bool) -> (Merge, Vec<Vec<Known>>) {
-    let time = TimeOptions {
-        format: None,
-        clock: ZoneClock::new(Zone::Utc),
-    };
+    let time = TimeOptions::default();
     let mut layouts = Vec::new();
     let mut all = Vec::new();
     for (i, src) in sources.iter().enumerate() {

@@ -83,6 +83,7 @@ impl Engine {
         layout: RecordLayout,
     ) -> io::Result<()> {
         let json = super::is_json(layout.format());
+        let format = layout.describe();
         let index = self.window.merge_mut().add_source(layout);
         self.window.source_added();
         let mut tag = crate::source::short_tags(std::slice::from_ref(&entry.label)).remove(0);
@@ -94,6 +95,7 @@ impl Engine {
             label: entry.label,
             tag,
             json,
+            format,
             enabled: true,
             error: None,
             warning: None,
@@ -164,8 +166,8 @@ impl Engine {
         // A joined file comes in whole: all of its bytes are merged now.
         let mut joined = Vec::new();
         for file in joined_files {
-            let layout =
-                RecordLayout::open(file.entry.source.clone(), &follow.time, follow.want_levels)?;
+            let time = follow.time.for_source(&file.entry.path);
+            let layout = RecordLayout::open(file.entry.source.clone(), &time, follow.want_levels)?;
             if let Some(w) = follow.follower.file_mut(file.index) {
                 w.taken = layout.len();
             }
@@ -178,9 +180,12 @@ impl Engine {
             let upto = w.ready()?;
             if upto > w.taken || restarted.contains(&i) {
                 w.taken = upto;
+                let time = follow
+                    .time
+                    .for_source(w.path.as_deref().unwrap_or(std::path::Path::new("-")));
                 swaps.push((
                     i,
-                    RecordLayout::open(w.snapshot(upto), &follow.time, follow.want_levels)?,
+                    RecordLayout::open(w.snapshot(upto), &time, follow.want_levels)?,
                 ));
             }
         }

@@ -4,7 +4,9 @@
 use std::io;
 use std::sync::Arc;
 
-use super::sources::{file_name, open_layouts, settle, Failure, Gathered, OpenedSource};
+use super::sources::{
+    file_name, open_layouts, settle, timing_note, Failure, Gathered, OpenedSource,
+};
 use super::{Outcome, RunError, Settings};
 use crate::engine::{self, Engine, SourceInfo};
 use crate::merge::{Merge, RecordPredicate};
@@ -60,6 +62,16 @@ pub(super) fn show(settings: Settings, gathered: Gathered) -> Result<Outcome, Ru
         }
     }
     failures.extend(unreadable);
+    // A source without timestamps is shown first, unmerged: said, never silent.
+    for source in &opened {
+        if let Some(note) = timing_note(source) {
+            if interactive {
+                notices.push(note.one_line());
+            } else {
+                say(note);
+            }
+        }
+    }
     if opened.is_empty() {
         if interactive {
             for Failure { path, problem } in &failures {
@@ -219,6 +231,7 @@ fn view(
             label: source.label.clone(),
             tag: tag.clone(),
             json: engine::is_json(source.layout.format()),
+            format: source.layout.describe(),
             file: source.follow.as_ref().and_then(|f| f.local_file()),
             enabled: true,
             error: None,
@@ -230,6 +243,7 @@ fn view(
             label: file_name(&failure.path),
             tag: tag.clone(),
             json: false,
+            format: String::new(),
             file: None,
             enabled: false,
             error: Some(failure.problem.clone()),

@@ -1,0 +1,141 @@
+//! Picking a source's format from its first lines: a container prefix that
+//! most lines carry, then the candidate that reads a time on the most lines
+//! (ties go to the more specific, earlier candidate; formats that write a
+//! year before those that do not), then the level syntax that reads a level
+//! on the most of its timed lines.
+
+use super::{json, logfmt, Locate, Syntax, TsFormat, Wrap};
+use crate::record::level::{all_syntaxes, sniff_syntax, LevelSyntax};
+use crate::record::timestamp::MinuteCache;
+
+/// The text candidates, most specific first.
+fn text_candidates() -> Vec<TsFormat> {
+    let f = |at, syntax| TsFormat::new(Wrap::None, at, syntax, LevelSyntax::Words);
+    let mut all = vec![
+        f(Locate::Bracket, Syntax::Iso),
+        f(Locate::Cri, Syntax::Iso),
+        f(Locate::Rfc5424, Syntax::Iso),
+        f(Locate::Start, Syntax::Iso),
+        f(Locate::AfterField, Syntax::Iso),
+        f(Locate::Start, Syntax::Slash),
+        f(Locate::Start, Syntax::ShortSlash),
+        f(Locate::Start, Syntax::DayMonthYear),
+        f(Locate::AfterField, Syntax::DayMonthYear),
+        f(Locate::Bracket, Syntax::Ctime),
+        f(Locate::Start, Syntax::Ctime),
+        f(Locate::FirstBracket, Syntax::Clf),
+    ];
+    all.extend(
+        logfmt::TIME_KEYS
+            .iter()
+            .map(|&key| f(Locate::Logfmt(key), Syntax::Iso)),
+    );
+    all.push(f(Locate::Priority, Syntax::Syslog));
+    all.push(f(Locate::Start, Syntax::Klog));
+    all
+}
+
+/// How many lines must carry a wrap for it to be taken: half of the
+/// non-empty ones.
+fn wrap_of(lines: &[&[u8]]) -> Wrap {
+    let non_empty = lines.iter().filter(|l| !l.is_empty()).count();
+    for wrap in [Wrap::Kubectl, Wrap::Compose] {
+        let probe = TsFormat::iso().wrapped(wrap);
+        let wrapped = lines
+            .iter()
+            .filter(|l| probe.unwrap_line(l).is_some())
+            .count();
+        if non_empty > 0 && wrapped * 2 >= non_empty {
+            return wrap;
+        }
+    }
+    Wrap::None
+}
+
+/// Picks the format that reads a time on the most of the sample lines;
+/// `None` when no candidate reads any.
+pub fn sniff<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Option<TsFormat> {
+    let lines: Vec<&[u8]> = lines.into_iter().collect();
+    let wrap = wrap_of(&lines);
+    let contents: Vec<&[u8]> = lines
+        .iter()
+        .filter_map(|l| match wrap {
+            Wrap::None => Some(*l),
+            _ => TsFormat::iso().wrapped(wrap).unwrap_line(l),
+        })
+        .collect();
+    let candidates = text_candidates();
+    let mut hits = vec![0usize; candidates.len()];
+    let mut json_hits = [0usize; json::TIME_KEYS.len()];
+    let mut cache = MinuteCache::default();
+    for line in &contents {
+        if line.trim_ascii_start().first() == Some(&b'{') {
+            json::walk(line, |key, value| {
+                if let Some(k) = json::TIME_KEYS.iter().position(|k| k.as_bytes() == key) {
+                    if json::read_time(value, &mut cache).is_some() {
+                        json_hits[k] += 1;
+                    }
+                }
+                false
+            });
+            continue;
+        }
+        for (hit, format) in hits.iter_mut().zip(&candidates) {
+            if format.read(line, &mut cache).is_some() {
+                *hit += 1;
+            }
+        }
+    }
+    let best_text = best(&hits);
+    let best_json = best(&json_hits);
+    let format = match (best_text, best_json) {
+        (Some((_, th)), Some((j, jh))) if jh > th => json_format(j),
+        (Some((t, _)), _) => candidates[t].clone(),
+        (None, Some((j, _))) => json_format(j),
+        (None, None) => return None,
+    }
+    .wrapped(wrap);
+    let timed: Vec<(&[u8], usize)> = contents
+        .iter()
+        .filter_map(|line| {
+            let (_, end) = format.read(line, &mut cache)?;
+            let content = match format.at {
+                Locate::Cri => super::cri_content(line).unwrap_or(line),
+                _ => line,
+            };
+            Some((content, end))
+        })
+        .take(400)
+        .collect();
+    let levels = match format.at {
+        Locate::Json(_) => {
+            let mut json_syntaxes: Vec<LevelSyntax> = all_syntaxes()
+                .into_iter()
+                .filter(|s| matches!(s, LevelSyntax::Json(_)))
+                .collect();
+            json_syntaxes.push(LevelSyntax::Words);
+            sniff_syntax(&json_syntaxes, timed)
+        }
+        _ => sniff_syntax(&all_syntaxes(), timed),
+    };
+    Some(format.with_levels(levels))
+}
+
+fn json_format(key: usize) -> TsFormat {
+    let key = json::TIME_KEYS[key];
+    TsFormat::new(
+        Wrap::None,
+        Locate::Json(key),
+        Syntax::Iso,
+        LevelSyntax::Json("level"),
+    )
+}
+
+/// The index with the most hits (the earliest among equals), if any hit.
+fn best(hits: &[usize]) -> Option<(usize, usize)> {
+    hits.iter()
+        .enumerate()
+        .filter(|(_, &h)| h > 0)
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)))
+        .map(|(i, &h)| (i, h))
+}
