@@ -186,6 +186,7 @@ impl LevelSyntax {
                 let head = &line[..line.len().min(640)];
                 Level::from_word(logfmt::value_of(head, key)?)
             }
+            LevelSyntax::Klog if !is_klog(line) => None,
             LevelSyntax::Klog => match line.first()? {
                 b'I' => Some(Level::Info),
                 b'W' => Some(Level::Warning),
@@ -237,6 +238,11 @@ fn words(head: &[u8]) -> Option<Level> {
         start += len + 1;
     }
     None
+}
+
+/// `I1220 ` and the like: a klog header, not a word that starts with I.
+fn is_klog(line: &[u8]) -> bool {
+    line.len() > 6 && line[1..5].iter().all(u8::is_ascii_digit) && line[5] == b' '
 }
 
 fn first_word(b: &[u8]) -> Option<&[u8]> {
