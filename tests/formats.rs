@@ -348,3 +348,19 @@ fn a_format_and_a_zone_for_one_source_leave_the_others_sniffed() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), printed);
 }
+
+#[test]
+fn the_parts_of_a_cri_partial_line_are_one_record() {
+    // A hit on the last part prints the whole logical line, and the merge
+    // never puts another source's record between its parts.
+    let out = logweave(
+        &["--print", "--grep", "the last part"],
+        &[corpus("airflow.log"), corpus("cri.log")],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "2024-12-20T10:00:03.700000000Z stdout P a line longer than 16 KiB arrives in parts true=10:00:03.700, \n\
+         2024-12-20T10:00:03.700010000Z stdout P a middle part, \n\
+         2024-12-20T10:00:03.700020000Z stdout F the last part\n"
+    );
+}

@@ -475,6 +475,14 @@ impl TsParser {
         Some(self.clock.to_utc(t))
     }
 
+    /// Whether a line may continue the one before it (CRI's `P` lines): the
+    /// record reader then asks [`LineHead::partial`] of the line before a
+    /// timestamped one.
+    #[inline]
+    pub fn joins_partial_lines(&self) -> bool {
+        self.format.as_ref().is_some_and(|f| f.at == Locate::Cri)
+    }
+
     /// The time and (when `want_level`) the level of `line`, peeking as much
     /// of it as the format needs: its head, and for a JSON line whose time
     /// is written last (Docker's json-file), its end.
@@ -484,7 +492,7 @@ impl TsParser {
         lines: &mut BlockReader,
         line: &Line,
         want_level: bool,
-    ) -> io::Result<(Option<Nanos>, Level)> {
+    ) -> io::Result<LineHead> {
         let json_key = match self.format.as_ref().map(|f| f.at) {
             Some(Locate::Json(key)) => Some(key),
             _ => None,
@@ -496,6 +504,7 @@ impl TsParser {
         };
         let head = lines.peek(line.start, (line.len() as usize).min(head_len))?;
         let mut ts = self.parse(head);
+        let partial = ts.is_some() && self.joins_partial_lines() && cri_is_partial(head);
         let from_end = ts.is_none() && json_key.is_some() && line.len() as usize > head_len;
         let mut level = match (&self.format, want_level && (ts.is_some() || from_end)) {
             (Some(format), true) => format.level(head),
@@ -508,8 +517,39 @@ impl TsParser {
                 None => level = Level::Unknown,
             }
         }
-        Ok((ts, level))
+        Ok(LineHead { ts, level, partial })
     }
+}
+
+/// What a line's head says.
+#[derive(Clone, Copy, Debug)]
+pub struct LineHead {
+    /// UTC nanoseconds of its timestamp; `None` for a continuation line.
+    pub ts: Option<Nanos>,
+    pub level: Level,
+    /// A CRI `P` line: its logical line goes on in the next line.
+    pub partial: bool,
+}
+
+/// Whether a CRI line is a partial one (`<time> stdout P …`).
+fn cri_is_partial(line: &[u8]) -> bool {
+    let Some(space) = memchr::memchr(b' ', &line[..line.len().min(48)]) else {
+        return false;
+    };
+    matches!(
+        &line[space + 1..],
+        [
+            b's',
+            b't',
+            b'd',
+            b'o' | b'e',
+            b'u' | b'r',
+            b't' | b'r',
+            b' ',
+            b'P',
+            ..
+        ]
+    )
 }
 
 #[cfg(test)]
