@@ -1,5 +1,5 @@
 //! Timestamp parsing: a hand-written fast path for the ISO shapes logs use,
-//! chrono for zones and user-given strftime patterns.
+//! and chrono for zones (user patterns: `format::pattern`).
 //!
 //! Parsing is strict and anchored: a timestamp must start where the format
 //! says (line start, after `[`, or as the JSON `"timestamp"` value), carry a
@@ -479,38 +479,6 @@ pub fn format_utc(ns: Nanos) -> String {
     }
 }
 
-/// Parses a strftime pattern anchored at the start of `line`. Patterns with an
-/// offset (`%z`, `%:z`) yield aware readings; others are naive.
-pub fn parse_strftime_prefix(line: &[u8], pattern: &str) -> Option<WallTime> {
-    let head = &line[..line.len().min(256)];
-    let text = match std::str::from_utf8(head) {
-        Ok(t) => t,
-        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
-    };
-    if let Ok((t, rest)) = DateTime::parse_and_remainder(text, pattern) {
-        if !boundary(rest.as_bytes(), 0) {
-            return None;
-        }
-        let offset = t.offset().local_minus_utc();
-        let naive = t.naive_local().and_utc();
-        return Some(WallTime {
-            secs: naive.timestamp(),
-            nanos: naive.timestamp_subsec_nanos(),
-            offset: Some(offset),
-        });
-    }
-    let (t, rest) = NaiveDateTime::parse_and_remainder(text, pattern).ok()?;
-    if !boundary(rest.as_bytes(), 0) {
-        return None;
-    }
-    let t = t.and_utc();
-    Some(WallTime {
-        secs: t.timestamp(),
-        nanos: t.timestamp_subsec_nanos(),
-        offset: None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -657,17 +625,5 @@ mod tests {
         );
         assert!(parse_user_time("yesterday", &mut clock).is_err());
         assert!(parse_user_time("2024-12-20 10:15 trailing", &mut clock).is_err());
-    }
-
-    #[test]
-    fn strftime_patterns() {
-        let t = parse_strftime_prefix(b"20/12/2024 10:00:05 worker started", "%d/%m/%Y %H:%M:%S")
-            .expect("parses");
-        let mut clock = ZoneClock::new(Zone::Utc);
-        assert_eq!(clock.to_utc(t), reference("2024-12-20T10:00:05Z"));
-        assert!(parse_strftime_prefix(b"hello", "%d/%m/%Y %H:%M:%S").is_none());
-        let aware = parse_strftime_prefix(b"2024-12-20 10:00:05 +0200 x", "%Y-%m-%d %H:%M:%S %z")
-            .expect("parses");
-        assert_eq!(clock.to_utc(aware), reference("2024-12-20T08:00:05Z"));
     }
 }
