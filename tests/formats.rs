@@ -364,3 +364,132 @@ fn the_parts_of_a_cri_partial_line_are_one_record() {
          2024-12-20T10:00:03.700020000Z stdout F the last part\n"
     );
 }
+
+/// Excerpts of lnav's own test logs (`tests/formats/lnav/README.md`): the
+/// format each is sniffed as, and the times and levels of its records.
+#[test]
+fn real_world_lines_from_lnavs_tests_are_read() {
+    let cases: &[(&str, &str, i32, &[&str], &str)] = &[
+        (
+            "glog.log",
+            "klog",
+            2024,
+            &[
+                "2024-05-17T15:04:22.619632Z",
+                "2024-05-17T15:04:22.619642Z",
+                "2024-05-17T15:04:22.619740Z",
+                "2024-05-17T15:04:22.619751Z",
+            ],
+            "EIIW",
+        ),
+        (
+            "haproxy.log",
+            "RFC 3164",
+            2019,
+            &[
+                "2019-02-25T16:19:38Z",
+                "2019-02-25T16:19:38Z",
+                "2019-02-25T16:20:12Z",
+            ],
+            "---",
+        ),
+        (
+            "with_zones.log",
+            "ISO 8601",
+            2022,
+            &[
+                "2022-08-27T14:22:01.613Z",
+                "2022-08-27T14:22:01.694554Z",
+                "2022-08-27T14:22:01.888Z",
+            ],
+            "I-I",
+        ),
+        (
+            "docker_compose_with_ts.log",
+            "docker compose, ISO 8601",
+            2024,
+            &[
+                "2024-04-25T05:32:35.584725130Z",
+                "2024-04-25T05:32:35.600215839Z",
+                "2024-04-25T05:32:35.019607672Z",
+                "2024-04-25T05:32:35.023599380Z",
+            ],
+            "-W--",
+        ),
+        (
+            "logfmt.log",
+            "logfmt time=",
+            2021,
+            &[
+                "2021-09-15T21:17:10.220731Z",
+                "2021-09-15T21:17:11.674149Z",
+                "2021-09-15T21:17:11.678991Z",
+            ],
+            "EWI",
+        ),
+        (
+            "pino.log",
+            "JSON \"time\"",
+            2025,
+            &["2025-04-24T22:08:37.537Z"],
+            "I",
+        ),
+        (
+            "access_log.log",
+            "access log",
+            2009,
+            &["2009-07-20T22:59:26Z", "2009-07-20T22:59:29Z"],
+            "--",
+        ),
+        (
+            "syslog.log",
+            "RFC 3164",
+            2024,
+            &[
+                "2024-11-03T09:23:38Z",
+                "2024-11-03T09:23:38Z",
+                "2024-11-03T09:47:02Z",
+            ],
+            "---",
+        ),
+    ];
+    for &(name, called, year, times, levels) in cases {
+        let path = corpus("lnav").join(name);
+        let reference = chrono::NaiveDate::from_ymd_opt(year, 6, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .expect("a date")
+            .and_utc()
+            .timestamp();
+        let time = TimeOptions {
+            year: YearGuess {
+                rule: YearRule::Nearest(reference),
+                evidence: YearEvidence::OtherSources,
+            },
+            ..TimeOptions::default()
+        };
+        let source: Arc<dyn Source> = Arc::new(FileSource::open(&path).expect("open"));
+        let layout = RecordLayout::open(source, &time, true).expect("layout");
+        assert!(
+            layout.describe().contains(called),
+            "{name}: {}",
+            layout.describe()
+        );
+        let mut reader = layout.reader(4096);
+        let (mut at, mut read, mut seen) = (0, Vec::new(), String::new());
+        while let Some(record) = reader.record_at(at).expect("read") {
+            read.push(record.ts);
+            seen.push(level_letter(record.level));
+            at = record.end;
+        }
+        let want: Vec<Option<i64>> = times
+            .iter()
+            .map(|t| {
+                chrono::DateTime::parse_from_rfc3339(t)
+                    .ok()
+                    .and_then(|t| t.timestamp_nanos_opt())
+            })
+            .collect();
+        assert_eq!(read, want, "{name}");
+        assert_eq!(seen, levels, "{name}");
+    }
+}
