@@ -62,8 +62,13 @@ pub(super) fn show(settings: Settings, gathered: Gathered) -> Result<Outcome, Ru
         }
     }
     failures.extend(unreadable);
-    // A source without timestamps is shown first, unmerged: said, never silent.
-    for source in &opened {
+    // A source without timestamps is shown first, unmerged: said, never
+    // silent, and before what is said of years (the status bar may cut it).
+    let untimed_first = opened
+        .iter()
+        .filter(|s| !s.layout.is_timed())
+        .chain(opened.iter().filter(|s| s.layout.is_timed()));
+    for source in untimed_first {
         if let Some(note) = timing_note(source) {
             if interactive {
                 notices.push(note.one_line());
