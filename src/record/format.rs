@@ -102,9 +102,9 @@ pub struct TsFormat {
     year: YearRule,
 }
 
-/// How many bytes of a JSON line are walked for its keys: a time or level
-/// key after a long message is still found.
-const JSON_HEAD: usize = 4096;
+/// How many bytes of a JSON line are walked for its keys when its first
+/// 640 did not hold its time: a key after a long message is still found.
+const JSON_HEAD: usize = 2048;
 
 /// How many bytes of a line's end are read for a time written last
 /// (Docker's json-file).
@@ -493,29 +493,37 @@ impl TsParser {
         line: &Line,
         want_level: bool,
     ) -> io::Result<LineHead> {
-        let json_key = match self.format.as_ref().map(|f| f.at) {
-            Some(Locate::Json(key)) => Some(key),
-            _ => None,
-        };
-        let head_len = if json_key.is_some() {
-            JSON_HEAD
-        } else {
-            LINE_HEAD
-        };
-        let head = lines.peek(line.start, (line.len() as usize).min(head_len))?;
-        let mut ts = self.parse(head);
+        let len = line.len() as usize;
+        let head = lines.peek(line.start, len.min(LINE_HEAD))?;
+        let ts = self.parse(head);
         let partial = ts.is_some() && self.joins_partial_lines() && cri_is_partial(head);
-        let from_end = ts.is_none() && json_key.is_some() && line.len() as usize > head_len;
-        let mut level = match (&self.format, want_level && (ts.is_some() || from_end)) {
+        let json_key = match self.format.as_ref().map(|f| f.at) {
+            Some(Locate::Json(key)) if ts.is_none() && len > LINE_HEAD => key,
+            _ => {
+                let level = match (&self.format, ts.is_some() && want_level) {
+                    (Some(format), true) => format.level(head),
+                    _ => Level::Unknown,
+                };
+                return Ok(LineHead { ts, level, partial });
+            }
+        };
+        // A JSON line longer than the head, its key not in it: more of its
+        // head (half a probe block, so a probe reads it in one go), then
+        // its end.
+        let head = lines.peek(line.start, len.min(JSON_HEAD))?;
+        let mut ts = self.parse(head);
+        let mut level = match (&self.format, want_level) {
             (Some(format), true) => format.level(head),
             _ => Level::Unknown,
         };
-        if let (true, Some(key)) = (from_end, json_key) {
+        if ts.is_none() && len > JSON_HEAD {
             let tail = lines.peek(line.end - JSON_TAIL as u64, JSON_TAIL)?;
-            match json::time_at_end(tail, key, &mut self.cache) {
-                Some(t) => ts = Some(self.clock.to_utc(t)),
-                None => level = Level::Unknown,
+            if let Some(t) = json::time_at_end(tail, json_key, &mut self.cache) {
+                ts = Some(self.clock.to_utc(t));
             }
+        }
+        if ts.is_none() {
+            level = Level::Unknown;
         }
         Ok(LineHead { ts, level, partial })
     }
