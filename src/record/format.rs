@@ -26,7 +26,7 @@ use super::timestamp::{
     parse_iso_prefix, parse_iso_prefix_cached, MinuteCache, Nanos, WallTime, ZoneClock,
 };
 pub use pattern::Pattern;
-pub use sniff::sniff;
+pub use sniff::{first_timed_line, sniff};
 use text::Reading;
 pub use year::{YearEvidence, YearGuess, YearRule};
 

@@ -179,7 +179,7 @@ pub(super) fn sniff_source(
     let looked = far.len();
     // Sniff from the first line that has a time, so that a long preamble
     // does not outvote the lines after it.
-    let first = far.iter().position(|l| sniff([*l]).is_some());
+    let first = format::first_timed_line(&far);
     Ok(match first {
         Some(first) => (
             sniff(far[first..].iter().copied().take(SNIFF_LINES)),

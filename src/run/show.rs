@@ -5,7 +5,7 @@ use std::io;
 use std::sync::Arc;
 
 use super::sources::{
-    file_name, open_layouts, settle, timing_note, Failure, Gathered, OpenedSource,
+    file_name, layout_note, open_layouts, settle, timing_note, Failure, Gathered, OpenedSource,
 };
 use super::{Outcome, RunError, Settings};
 use crate::engine::{self, Engine, SourceInfo};
@@ -124,6 +124,18 @@ fn follow_print(
         return Err(RunError::Usage(
             "nothing to follow: no source could be opened".into(),
         ));
+    }
+    // What is there to begin with is sniffed once here to say what cannot
+    // be merged; each round sniffs again (a source may gain its times).
+    for entry in &entries {
+        let time = settings.time.for_source(&entry.path);
+        if let Ok(layout) = crate::record::RecordLayout::open(entry.source.clone(), &time, false) {
+            if let Some(note) =
+                layout_note(&layout, &entry.label, &entry.path.display().to_string())
+            {
+                say(note);
+            }
+        }
     }
     let options = print_options(&settings, settings.tag.then(Vec::new), 1);
     let watched: Vec<(String, Arc<crate::source::Health>)> = entries

@@ -167,11 +167,15 @@ fn settle_years(opened: &mut [OpenedSource]) {
 /// (it is shown first, unmerged), or where a year-less format's year came
 /// from. `None` when there is nothing to say.
 pub(super) fn timing_note(source: &OpenedSource) -> Option<Problem> {
-    let layout = &source.layout;
+    layout_note(&source.layout, &source.label, &source.shown)
+}
+
+/// [`timing_note`] of a layout that goes by `label` and is shown as `shown`.
+pub(super) fn layout_note(layout: &RecordLayout, label: &str, shown: &str) -> Option<Problem> {
     if layout.is_empty() {
         return None;
     }
-    let name = file_name(&source.shown);
+    let name = file_name(shown);
     let found = layout.found();
     if !layout.is_timed() {
         let problem = match layout.format() {
@@ -189,7 +193,7 @@ pub(super) fn timing_note(source: &OpenedSource) -> Option<Problem> {
                 glob_for(&name)
             )),
         };
-        return Some(problem.about(&source.label, &name));
+        return Some(problem.about(label, &name));
     }
     let evidence = found.year?;
     let year = layout
@@ -202,7 +206,7 @@ pub(super) fn timing_note(source: &OpenedSource) -> Option<Problem> {
             "its timestamps have no year: read as {year} from {}",
             evidence.describe()
         ))
-        .about(&source.label, &name),
+        .about(label, &name),
     )
 }
 

@@ -52,6 +52,32 @@ fn wrap_of(lines: &[&[u8]]) -> Wrap {
     Wrap::None
 }
 
+/// How often candidates that read no line yet are dropped.
+const PRUNE_EVERY: usize = 64;
+
+/// The index of the first line any candidate reads a time in (where a long
+/// preamble ends), if any.
+pub fn first_timed_line(lines: &[&[u8]]) -> Option<usize> {
+    let candidates = text_candidates();
+    let mut cache = MinuteCache::default();
+    lines.iter().position(|line| {
+        let content = TsFormat::iso()
+            .wrapped(Wrap::Kubectl)
+            .unwrap_line(line)
+            .or_else(|| TsFormat::iso().wrapped(Wrap::Compose).unwrap_line(line))
+            .unwrap_or(line);
+        if content.trim_ascii_start().first() == Some(&b'{') {
+            return json::walk(content, |key, value| {
+                json::TIME_KEYS.iter().any(|k| k.as_bytes() == key)
+                    && json::read_time(value, &mut cache).is_some()
+            });
+        }
+        candidates
+            .iter()
+            .any(|format| format.read(content, &mut cache).is_some())
+    })
+}
+
 /// Picks the format that reads a time on the most of the sample lines;
 /// `None` when no candidate reads any.
 pub fn sniff<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Option<TsFormat> {
@@ -66,9 +92,17 @@ pub fn sniff<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Option<TsFormat> 
         .collect();
     let candidates = text_candidates();
     let mut hits = vec![0usize; candidates.len()];
+    let mut live = vec![true; candidates.len()];
     let mut json_hits = [0usize; json::TIME_KEYS.len()];
     let mut cache = MinuteCache::default();
-    for line in &contents {
+    for (i, line) in contents.iter().enumerate() {
+        if i > 0 && i % PRUNE_EVERY == 0 && hits.iter().any(|&h| h > 0) {
+            // A candidate that has read none of the lines so far while
+            // another has will not win: only the contenders go on.
+            for (alive, &hit) in live.iter_mut().zip(&hits) {
+                *alive &= hit > 0;
+            }
+        }
         if line.trim_ascii_start().first() == Some(&b'{') {
             json::walk(line, |key, value| {
                 if let Some(k) = json::TIME_KEYS.iter().position(|k| k.as_bytes() == key) {
@@ -80,7 +114,12 @@ pub fn sniff<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Option<TsFormat> 
             });
             continue;
         }
-        for (hit, format) in hits.iter_mut().zip(&candidates) {
+        for ((hit, format), _) in hits
+            .iter_mut()
+            .zip(&candidates)
+            .zip(&live)
+            .filter(|(_, &alive)| alive)
+        {
             if format.read(line, &mut cache).is_some() {
                 *hit += 1;
             }
