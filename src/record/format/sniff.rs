@@ -52,6 +52,10 @@ fn wrap_of(lines: &[&[u8]]) -> Wrap {
     Wrap::None
 }
 
+/// How many timed lines the level syntax is picked from: enough to see
+/// which syntax a source writes, few enough to cost little per source.
+const LEVEL_SAMPLE: usize = 100;
+
 /// How often candidates that read no line yet are dropped.
 const PRUNE_EVERY: usize = 64;
 
@@ -144,7 +148,7 @@ pub fn sniff<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Option<TsFormat> 
             };
             Some((content, end))
         })
-        .take(400)
+        .take(LEVEL_SAMPLE)
         .collect();
     let levels = match format.at {
         Locate::Json(_) => {
