@@ -440,8 +440,42 @@ fn compose_content(line: &[u8]) -> Option<&[u8]> {
 #[derive(Clone, Debug)]
 pub struct TsParser {
     format: Option<TsFormat>,
+    /// The format's shape when it is one of the common ones, read without
+    /// going through the general dispatch (the print path's hot loop).
+    fast: Fast,
+    /// CRI: a line may continue the one before it.
+    joins: bool,
     clock: ZoneClock,
     cache: MinuteCache,
+}
+
+/// The shapes [`TsParser`] reads directly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fast {
+    /// No timestamps.
+    Untimed,
+    /// `[ISO…]` at the start: Airflow 2 and its neighbours.
+    Bracket,
+    /// ISO 8601 at the start.
+    IsoStart,
+    /// JSON lines under `"timestamp"` (Airflow 3).
+    JsonTimestamp,
+    /// Anything else, through [`TsFormat::parse_cached`].
+    General,
+}
+
+impl Fast {
+    fn of(format: Option<&TsFormat>) -> Fast {
+        let Some(f) = format else {
+            return Fast::Untimed;
+        };
+        match (f.wrap, f.at, &f.syntax) {
+            (Wrap::None, Locate::Bracket, Syntax::Iso) => Fast::Bracket,
+            (Wrap::None, Locate::Start, Syntax::Iso) => Fast::IsoStart,
+            (Wrap::None, Locate::Json("timestamp"), _) => Fast::JsonTimestamp,
+            _ => Fast::General,
+        }
+    }
 }
 
 /// How many bytes of a line the timestamp and level parsers look at.
@@ -451,6 +485,8 @@ impl TsParser {
     /// A parser for `format`; `None` means the source has no timestamps.
     pub fn new(format: Option<TsFormat>, clock: ZoneClock) -> Self {
         Self {
+            fast: Fast::of(format.as_ref()),
+            joins: format.as_ref().is_some_and(|f| f.at == Locate::Cri),
             format,
             clock,
             cache: MinuteCache::default(),
@@ -471,7 +507,22 @@ impl TsParser {
     /// one (a continuation line).
     #[inline]
     pub fn parse(&mut self, line: &[u8]) -> Option<Nanos> {
-        let t = self.format.as_ref()?.parse_cached(line, &mut self.cache)?;
+        let t = match self.fast {
+            Fast::Bracket => {
+                if line.first() != Some(&b'[') {
+                    return None;
+                }
+                let (t, used) = parse_iso_prefix_cached(&line[1..], &mut self.cache)?;
+                if !matches!(line.get(1 + used), Some(b']' | b':')) {
+                    return None;
+                }
+                t
+            }
+            Fast::IsoStart => parse_iso_prefix_cached(line, &mut self.cache)?.0,
+            Fast::JsonTimestamp => json::time_of(line, "timestamp", &mut self.cache)?,
+            Fast::General => self.format.as_ref()?.parse_cached(line, &mut self.cache)?,
+            Fast::Untimed => return None,
+        };
         Some(self.clock.to_utc(t))
     }
 
@@ -480,7 +531,7 @@ impl TsParser {
     /// timestamped one.
     #[inline]
     pub fn joins_partial_lines(&self) -> bool {
-        self.format.as_ref().is_some_and(|f| f.at == Locate::Cri)
+        self.joins
     }
 
     /// The time and (when `want_level`) the level of `line`, peeking as much
@@ -496,6 +547,15 @@ impl TsParser {
         let len = line.len() as usize;
         let head = lines.peek(line.start, len.min(LINE_HEAD))?;
         let ts = self.parse(head);
+        if matches!(self.fast, Fast::Bracket | Fast::IsoStart) || ts.is_some() && !want_level {
+            // The common case: nothing more to read of the line.
+            let level = match (&self.format, ts.is_some() && want_level) {
+                (Some(format), true) => format.level(head),
+                _ => Level::Unknown,
+            };
+            let partial = ts.is_some() && self.joins_partial_lines() && cri_is_partial(head);
+            return Ok(LineHead { ts, level, partial });
+        }
         let partial = ts.is_some() && self.joins_partial_lines() && cri_is_partial(head);
         let json_key = match self.format.as_ref().map(|f| f.at) {
             Some(Locate::Json(key)) if ts.is_none() && len > LINE_HEAD => key,
