@@ -260,19 +260,26 @@ pub fn sniff_syntax<'a>(
     candidates: &[LevelSyntax],
     lines: impl IntoIterator<Item = (&'a [u8], usize)>,
 ) -> LevelSyntax {
-    let mut hits = vec![0usize; candidates.len()];
-    for (line, after_time) in lines {
-        for (hit, syntax) in hits.iter_mut().zip(candidates) {
+    let lines: Vec<(&[u8], usize)> = lines.into_iter().collect();
+    // Syntax by syntax, most specific first: one that can no longer beat the
+    // best so far (ties go to the earlier) stops reading.
+    let mut best: Option<(LevelSyntax, usize)> = None;
+    for &syntax in candidates {
+        let to_beat = best.map_or(0, |(_, hits)| hits);
+        let mut hits = 0;
+        for (i, &(line, after_time)) in lines.iter().enumerate() {
+            if hits + (lines.len() - i) <= to_beat {
+                break;
+            }
             if syntax.strict(line, after_time).is_some() {
-                *hit += 1;
+                hits += 1;
             }
         }
+        if hits > to_beat {
+            best = Some((syntax, hits));
+        }
     }
-    hits.iter()
-        .enumerate()
-        .filter(|(_, &h)| h > 0)
-        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)))
-        .map_or(LevelSyntax::Words, |(i, _)| candidates[i])
+    best.map_or(LevelSyntax::Words, |(syntax, _)| syntax)
 }
 
 /// Every level syntax, most specific first (ties go to the earlier).

@@ -56,9 +56,6 @@ fn wrap_of(lines: &[&[u8]]) -> Wrap {
 /// which syntax a source writes, few enough to cost little per source.
 const LEVEL_SAMPLE: usize = 100;
 
-/// How often candidates that read no line yet are dropped.
-const PRUNE_EVERY: usize = 64;
-
 /// The index of the first line any candidate reads a time in (where a long
 /// preamble ends), if any.
 pub fn first_timed_line(lines: &[&[u8]]) -> Option<usize> {
@@ -95,18 +92,10 @@ pub fn sniff<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Option<TsFormat> 
         })
         .collect();
     let candidates = text_candidates();
-    let mut hits = vec![0usize; candidates.len()];
-    let mut live = vec![true; candidates.len()];
     let mut json_hits = [0usize; json::TIME_KEYS.len()];
     let mut cache = MinuteCache::default();
-    for (i, line) in contents.iter().enumerate() {
-        if i > 0 && i % PRUNE_EVERY == 0 && hits.iter().any(|&h| h > 0) {
-            // A candidate that has read none of the lines so far while
-            // another has will not win: only the contenders go on.
-            for (alive, &hit) in live.iter_mut().zip(&hits) {
-                *alive &= hit > 0;
-            }
-        }
+    let mut text_lines = Vec::with_capacity(contents.len());
+    for line in &contents {
         if line.trim_ascii_start().first() == Some(&b'{') {
             json::walk(line, |key, value| {
                 if let Some(k) = json::TIME_KEYS.iter().position(|k| k.as_bytes() == key) {
@@ -116,20 +105,28 @@ pub fn sniff<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Option<TsFormat> 
                 }
                 false
             });
-            continue;
-        }
-        for ((hit, format), _) in hits
-            .iter_mut()
-            .zip(&candidates)
-            .zip(&live)
-            .filter(|(_, &alive)| alive)
-        {
-            if format.read(line, &mut cache).is_some() {
-                *hit += 1;
-            }
+        } else {
+            text_lines.push(*line);
         }
     }
-    let best_text = best(&hits);
+    // Candidate by candidate, most preferred first: one that can no longer
+    // beat the best so far (ties go to the earlier) stops reading.
+    let mut best_text: Option<(usize, usize)> = None;
+    for (c, format) in candidates.iter().enumerate() {
+        let to_beat = best_text.map_or(0, |(_, hits)| hits);
+        let mut hits = 0;
+        for (i, line) in text_lines.iter().enumerate() {
+            if hits + (text_lines.len() - i) <= to_beat {
+                break;
+            }
+            if format.read(line, &mut cache).is_some() {
+                hits += 1;
+            }
+        }
+        if hits > to_beat {
+            best_text = Some((c, hits));
+        }
+    }
     let best_json = best(&json_hits);
     let format = match (best_text, best_json) {
         (Some((_, th)), Some((j, jh))) if jh > th => json_format(j),
