@@ -310,9 +310,11 @@ pub struct OpenArgs {
     /// Zone of times written without an offset [default: UTC].
     ///
     /// Applies to timestamps in the logs and to --since/--until: UTC, local,
-    /// +05:30, or an IANA name such as Europe/Berlin.
-    #[arg(long, value_name = "ZONE", env = "LOGWEAVE_TZ", help_heading = TIME)]
-    pub tz: Option<String>,
+    /// +05:30, or an IANA name such as Europe/Berlin. GLOB=ZONE
+    /// ('syslog*=Europe/Berlin') is for the sources whose file name (or,
+    /// with a /, path) the glob matches; repeatable.
+    #[arg(long, value_name = "[GLOB=]ZONE", env = "LOGWEAVE_TZ", help_heading = TIME)]
+    pub tz: Vec<String>,
 
     /// Zone the viewer shows times in, and reads `:` jumps in [default: the
     /// --tz zone, else UTC].
@@ -333,12 +335,16 @@ pub struct OpenArgs {
     #[arg(long, value_name = "DURATION", env = "LOGWEAVE_REORDER_WINDOW", value_parser = parse_window, help_heading = TIME)]
     pub reorder_window: Option<std::time::Duration>,
 
-    /// Timestamp format at line start, as a strftime pattern.
+    /// Timestamp format, as a strftime pattern [default: sniffed per source].
     ///
     /// For logs whose timestamps logweave does not recognise (e.g.
-    /// '%d/%m/%Y %H:%M:%S'); sniffed per source when not given.
-    #[arg(long, value_name = "STRFTIME", help_heading = TIME)]
-    pub ts_format: Option<String>,
+    /// '%d/%m/%Y %H:%M:%S'; '%s' reads epoch seconds, milliseconds or
+    /// nanoseconds). Read at line start, else where it first fits in the
+    /// line. GLOB=PATTERN ('pod*.log=%d/%b/%Y:%H:%M:%S %z') is for the
+    /// sources whose file name (or, with a /, path) the glob matches, the
+    /// others are sniffed; repeatable.
+    #[arg(long, value_name = "[GLOB=]STRFTIME", help_heading = TIME)]
+    pub ts_format: Vec<String>,
 
     /// Only records with a line matching REGEX (repeatable: any of them).
     ///
@@ -371,9 +377,13 @@ impl OpenArgs {
         self.remote_timeout = self.remote_timeout.or(outer.remote_timeout);
         self.since = self.since.take().or(outer.since);
         self.until = self.until.take().or(outer.until);
-        self.tz = self.tz.take().or(outer.tz);
+        if self.tz.is_empty() {
+            self.tz = outer.tz;
+        }
         self.display_tz = self.display_tz.take().or(outer.display_tz);
-        self.ts_format = self.ts_format.take().or(outer.ts_format);
+        if self.ts_format.is_empty() {
+            self.ts_format = outer.ts_format;
+        }
         self.reorder_window = self.reorder_window.or(outer.reorder_window);
         self.grep.extend(outer.grep);
         self.grep_v.extend(outer.grep_v);

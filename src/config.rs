@@ -17,6 +17,11 @@
 //! [keys]                        # lines of assets/keymap.txt: action = "keys"
 //! quit = "q C-c"
 //!
+//! [[format]]                    # like --ts-format / --tz GLOB=…
+//! glob = "pod*.log"
+//! pattern = "%d/%b/%Y:%H:%M:%S %z"
+//! tz = "Europe/Berlin"
+//!
 //! [airflow.prod]                # logweave airflow --profile prod
 //! api = "https://airflow.example.com"          # read through the REST API, as
 //! api_user = "jane"                            # --api / --api-user
@@ -79,6 +84,18 @@ struct RawConfig {
     keys: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     airflow: BTreeMap<String, AirflowProfile>,
+    #[serde(default)]
+    format: Vec<Spanned<RawFormat>>,
+}
+
+/// A `[[format]]` entry: the timestamp pattern and/or zone of the sources a
+/// glob names.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFormat {
+    glob: String,
+    pattern: Option<String>,
+    tz: Option<String>,
 }
 
 /// A named Airflow deployment: what `logweave airflow --profile NAME`
@@ -133,6 +150,8 @@ pub struct Config {
     profiles: BTreeMap<String, AirflowProfile>,
     /// Said on stderr once the file is read (a secret in a file others can read).
     pub warnings: Vec<String>,
+    /// `[[format]]` entries: patterns and zones for some sources, checked.
+    pub formats: Vec<crate::record::format::rules::FormatRule>,
 }
 
 impl Config {
@@ -213,6 +232,34 @@ impl Config {
             crate::view::keymap::check(action, keys.get_ref())
                 .map_err(|e| invalid(Some(keys.span()), format!("keys.{action}: {e}")))?;
         }
+        let mut formats = Vec::new();
+        for entry in &raw.format {
+            let span = Some(entry.span());
+            let entry = entry.get_ref();
+            let pattern = entry
+                .pattern
+                .as_deref()
+                .map(crate::record::format::Pattern::new)
+                .transpose()
+                .map_err(|e| invalid(span.clone(), format!("format.pattern: {e}")))?;
+            let zone = entry
+                .tz
+                .as_deref()
+                .map(crate::record::timestamp::Zone::parse)
+                .transpose()
+                .map_err(|e| invalid(span.clone(), format!("format.tz: {e}")))?;
+            if pattern.is_none() && zone.is_none() {
+                return Err(invalid(
+                    span,
+                    format!("format '{}': give a pattern, a tz or both", entry.glob),
+                ));
+            }
+            formats.push(crate::record::format::rules::FormatRule {
+                glob: Some(crate::record::format::rules::Glob::new(&entry.glob)),
+                pattern: pattern.map(std::sync::Arc::new),
+                zone,
+            });
+        }
         if let Some(profile) = &raw.profile {
             if !raw.airflow.contains_key(profile.get_ref()) {
                 return Err(invalid(
@@ -232,6 +279,7 @@ impl Config {
             default_profile: raw.profile.map(Spanned::into_inner),
             profiles: raw.airflow,
             warnings: Vec::new(),
+            formats,
         })
     }
 

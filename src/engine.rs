@@ -686,7 +686,7 @@ pub fn short_time(ns: Nanos, zone: &Zone) -> String {
 
 /// Whether a source's lines are Airflow 3 JSON.
 pub fn is_json(format: Option<&TsFormat>) -> bool {
-    matches!(format, Some(TsFormat::Json))
+    format.is_some_and(TsFormat::is_airflow_json)
 }
 
 /// Starts the overview for the engine's sources, if there is anything to count.

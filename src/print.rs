@@ -514,7 +514,6 @@ impl CrlfToLf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::timestamp::{Zone, ZoneClock};
     use crate::record::TimeOptions;
     use crate::source::{MemSource, Source};
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -569,7 +568,7 @@ mod tests {
                 failing.push_str(&format!("    failing frame {i}.{j} {}\n", "x".repeat(80)));
             }
         }
-        let time = TimeOptions::new(None, ZoneClock::new(Zone::Utc));
+        let time = TimeOptions::default();
         let print = |reads_left: usize| {
             let source = Arc::new(FailingSource {
                 data: failing.clone().into_bytes(),

@@ -1283,3 +1283,30 @@ fn paging_down_and_up_from_the_end_show_one_order_on_sources_out_of_time_order()
     }
     assert!(tui.status().contains("line 1 of 9"), "{}", tui.status());
 }
+
+/// A source without timestamps is said in the status bar, and the help
+/// (`H`) lists each source with the format it was read in.
+#[test]
+fn an_untimed_source_is_said_and_the_help_lists_each_sources_format() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("a.log"),
+        "Dec 20 10:00:01 web-1 sshd[1]: accepted\nDec 20 10:00:02 web-1 sshd[1]: closed\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("pod.log"), "starting\nready\n").expect("write");
+    let mut tui = Tui::spawn(&[path(dir.path())], ROWS, COLS);
+    tui.wait_for("the notice", |t| {
+        t.status()
+            .contains("pod.log: no timestamps found in the first 2 lines; shown first")
+    });
+    tui.press("H");
+    tui.wait_for("the help", |t| t.text().contains("logweave keys"));
+    // The sources come after the keys: page down to them.
+    tui.press("     ");
+    tui.wait_for("the sources in the help", |t| {
+        t.text().contains("syslog (RFC 3164) / journalctl; year")
+            && t.text()
+                .contains("no timestamps found in the first 2 lines")
+    });
+}

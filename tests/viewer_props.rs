@@ -210,6 +210,7 @@ impl Viewer {
                 label: format!("source-{i}.log"),
                 tag: format!("s{i}"),
                 json: false,
+                format: String::new(),
                 file: None,
                 enabled: true,
                 error: None,
