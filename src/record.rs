@@ -217,7 +217,9 @@ impl RecordLayout {
             ..self.clone()
         };
         if layout.first_timed.is_none() {
-            if layout.parser.format().is_none() {
+            // What the last look saw held no timestamp; a look again only
+            // sees more while the sniffing's reach is not yet filled.
+            if layout.parser.format().is_none() && self.len < timing::SNIFF_FAR_BYTES as u64 {
                 let (format, lines) = sniff_source(&layout.source, layout.len)?;
                 layout.parser = TsParser::new(format, self.parser.clock().clone());
                 layout.found.lines = lines;

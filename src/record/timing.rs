@@ -17,7 +17,7 @@ use crate::source::Source;
 /// log may start with a banner, a config dump or a stack of warnings).
 const SNIFF_BYTES: usize = 64 * 1024;
 const SNIFF_LINES: usize = 400;
-const SNIFF_FAR_BYTES: usize = 1024 * 1024;
+pub(super) const SNIFF_FAR_BYTES: usize = 1024 * 1024;
 const SNIFF_FAR_LINES: usize = 10_000;
 
 /// What the sniffing did for a source, for the sources listing and the
