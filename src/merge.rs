@@ -273,11 +273,16 @@ impl Merge {
         Ok(out)
     }
 
-    /// `[start, end)` of the chunk of source `i` holding byte `offset`, and
-    /// whether its records are in another order than the file's.
+    /// The bytes the records of the chunk of source `i` starting at or
+    /// holding byte `offset` span (a record's chunk is `record.chunk`), and
+    /// whether they are other than the chunk's bytes in file order.
     pub fn chunk_of(&mut self, i: usize, offset: u64) -> io::Result<(u64, u64, bool)> {
         let chunk = self.probes[i].chunk_at(offset)?;
-        Ok((chunk.start, chunk.end, chunk.reordered()))
+        Ok(if chunk.reordered() {
+            (chunk.lo.min(chunk.start), chunk.hi.max(chunk.end), true)
+        } else {
+            (chunk.start, chunk.end, false)
+        })
     }
 
     /// A byte range of source `i` that holds every record between positions
@@ -288,11 +293,20 @@ impl Merge {
         let end = if to.chunk >= len {
             len
         } else if to.key == i64::MIN && to.offset == 0 {
-            to.chunk
+            // Up to the chunk's start: the chunk before may reach past it.
+            match to.chunk.checked_sub(1) {
+                Some(last) => self.probes[i].chunk_extent(last)?.1.max(to.chunk),
+                None => 0,
+            }
         } else {
-            self.probes[i].chunk_span(to.chunk)?.1
+            self.probes[i].chunk_extent(to.chunk)?.1
         };
-        Ok((from.chunk.min(len), end.max(from.chunk.min(len))))
+        let start = if from.chunk >= len {
+            len
+        } else {
+            self.probes[i].chunk_extent(from.chunk)?.0.min(from.chunk)
+        };
+        Ok((start, end.max(start)))
     }
 
     /// Whether the predicate in force (if any) shows `record`.

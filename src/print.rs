@@ -312,12 +312,16 @@ fn print_from_cursor(
     end: Option<&Cursor>,
     out: &mut impl Write,
 ) -> io::Result<PrintStats> {
-    let limit = options.until.unwrap_or(i64::MAX);
     let mut stats = PrintStats::default();
     let mut out = LastByte::new(out);
     let mut last_time = None;
     loop {
-        let step = merge.next_record_before(limit).and_then(|record| {
+        // `--until` does not stop the merge: records are merged by their
+        // keys, and one late by more than the reorder window (a clock
+        // stepped back) has a key later than its own time, so a record
+        // stamped before `--until` may lie anywhere after it. The merge
+        // reads on to the end and prints what `wanted` keeps.
+        let step = merge.next_record().and_then(|record| {
             let Some(record) = record else {
                 return Ok(false);
             };
@@ -404,8 +408,16 @@ impl<W: Write> Write for LastByte<'_, W> {
 
 /// Time filtering beyond the cursor and the limit: an untimed source has no
 /// place inside a time range.
+/// Whether `--since/--until` keep `record`, by its own time: a record a
+/// clock stepping back left in file order (`late`) is placed by a later key
+/// than its time, and is printed where it stands when its time is in range.
 fn wanted(record: &MergedRecord, options: &PrintOptions) -> bool {
-    record.record.ts.is_some() || (options.since.is_none() && options.until.is_none())
+    if options.since.is_none() && options.until.is_none() {
+        return true;
+    }
+    record.record.ts.is_some_and(|t| {
+        options.since.is_none_or(|since| t >= since) && options.until.is_none_or(|until| t < until)
+    })
 }
 
 /// Writes one record as print mode does (raw bytes, CRLF → LF, tags).

@@ -857,6 +857,31 @@ fn records_out_of_order_within_the_window_are_sorted_and_beyond_it_kept_in_file_
     // clock step in, and 0 keeps the file's order.
     let since = run(&["--print", "--since", "2024-12-20T10:00:01.2Z", log]);
     assert!(stdout(&since).starts_with("2024-12-20T10:00:01.500Z logging late"));
+    // --since/--until go by each record's own time: the records of the
+    // hour the clock stepped back are found after the ones around them,
+    // and not printed by a range they are not in.
+    let before_step = run(&["--print", "--until", "2024-12-20T09:30:00Z", log]);
+    assert_eq!(
+        stdout(&before_step),
+        "2024-12-20T09:00:05Z stepped back one\n\
+         2024-12-20T09:00:06Z stepped back two\n"
+    );
+    let one = run(&[
+        "--print",
+        "--since",
+        "2024-12-20T09:00:05Z",
+        "--until",
+        "2024-12-20T09:00:06Z",
+        log,
+    ]);
+    assert_eq!(stdout(&one), "2024-12-20T09:00:05Z stepped back one\n");
+    let after = run(&["--print", "--since", "2024-12-20T09:30:00Z", log]);
+    assert!(
+        !stdout(&after).contains("stepped back"),
+        "{}",
+        stdout(&after)
+    );
+    assert!(stdout(&after).contains("stdout d"));
     let wide = run(&["--print", "--reorder-window", "2h", log]);
     assert!(stdout(&wide).starts_with("2024-12-20T09:00:05Z stepped back one\n"));
     assert!(!stderr(&wide).contains("out of time order"));

@@ -220,7 +220,7 @@ fn run_slice(
             } else {
                 merge.seek_time(from)?;
             }
-            (to.min(options.until.unwrap_or(i64::MAX)), None)
+            (to, None)
         }
         Bounds::Offsets(from, to) => {
             merge.seek(&Cursor(vec![Pos::chunk_start(from)]));

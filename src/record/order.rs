@@ -12,7 +12,9 @@
 //!   of [`CELL`] bytes holds at most one chunk boundary: the first *natural
 //!   cut* in it (a boundary where no record in the `reach` bytes before is
 //!   later than a record in the `reach` bytes after), or, in every
-//!   [`FORCED_EVERY`]th cell that has none, its first record boundary. A
+//!   [`FORCED_EVERY`]th cell that has none (after one without a cut), its
+//!   first record boundary, where records near it change sides by their
+//!   time (an [`Exchange`]). A
 //!   cell's decision depends only on the bytes around it, and once made it is
 //!   kept for the source (a followed file decides its last cells with what
 //!   it holds then), so existing records never change chunk.
@@ -139,6 +141,50 @@ pub fn describe_late(records: u64, most: Nanos, window: Nanos) -> String {
     )
 }
 
+/// A chunk boundary as a cell decided it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Cut {
+    /// The byte where the chunk after it starts.
+    pub at: u64,
+    /// At a forced cut, how records near it change sides.
+    pub exchange: Option<Exchange>,
+}
+
+/// The records a forced cut moves across itself, so that the records of the
+/// chunk before are no later than those of the chunk after wherever the
+/// disorder is at most `reach` bytes: a record starting in `[from, at)` later
+/// than `time` (the cut's first record's time) belongs to the chunk after,
+/// and one starting in `[at, to)` earlier than `time` to the chunk before.
+/// Without this, a log that is never in time order (Airflow 3's) would show
+/// a few hundred records out of order at every forced cut, and a sorted
+/// copy of it (the API's) twice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Exchange {
+    pub time: i64,
+    pub from: u64,
+    pub to: u64,
+}
+
+/// A chunk's boundaries: `[start, end)` holds the bytes of the records that
+/// are its own unless an exchange at either end moves them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ChunkBounds {
+    pub start: u64,
+    pub end: u64,
+    pub at_start: Option<Exchange>,
+    pub at_end: Option<Exchange>,
+}
+
+impl ChunkBounds {
+    /// The bytes that may hold its records.
+    pub fn extent(&self) -> (u64, u64) {
+        (
+            self.at_start.map_or(self.start, |x| x.from),
+            self.at_end.map_or(self.end, |x| x.to.max(self.end)),
+        )
+    }
+}
+
 /// How a source is put in order. Fixed when the source is opened.
 #[derive(Clone, Copy, Debug)]
 pub struct OrderParams {
@@ -161,7 +207,7 @@ pub struct OrderState {
 #[derive(Default)]
 struct Known {
     /// Cell index → its chunk boundary, once decided.
-    cells: HashMap<u64, Option<u64>>,
+    cells: HashMap<u64, Option<Cut>>,
     /// Recently built chunks, most recent last, keyed by `(start, end)`.
     chunks: VecDeque<Arc<Chunk>>,
     /// Chunks readers may still stand in: a worker of a parallel print finds
@@ -170,8 +216,13 @@ struct Known {
     /// Chunks some reader is building, by `(start, end)`: others wait for
     /// it rather than build the same chunk at the same time (the workers
     /// of a parallel print reach each slice boundary together).
-    building: Vec<(u64, u64)>,
+    building: Vec<ChunkKey>,
 }
+
+/// A built chunk's identity: its `[start, end)` and how far its reader read
+/// (a reader of an older snapshot of a followed file reads less of an
+/// exchange after it).
+type ChunkKey = (u64, u64, u64);
 
 /// A chunk found built, or the duty to build it.
 enum Lookup<'a> {
@@ -183,12 +234,12 @@ enum Lookup<'a> {
 /// readers waiting for it go on.
 struct BuildClaim<'a> {
     state: &'a OrderState,
-    bounds: (u64, u64),
+    key: ChunkKey,
 }
 
 impl Drop for BuildClaim<'_> {
     fn drop(&mut self) {
-        self.state.known().building.retain(|b| *b != self.bounds);
+        self.state.known().building.retain(|b| *b != self.key);
         self.state.built.notify_all();
     }
 }
@@ -214,19 +265,19 @@ impl OrderState {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn cell(&self, k: u64) -> Option<Option<u64>> {
+    fn cell(&self, k: u64) -> Option<Option<Cut>> {
         self.known().cells.get(&k).copied()
     }
 
     /// Records a decision; the first one made stands.
-    fn decide(&self, k: u64, boundary: Option<u64>) -> Option<u64> {
+    fn decide(&self, k: u64, boundary: Option<Cut>) -> Option<Cut> {
         *self.known().cells.entry(k).or_insert(boundary)
     }
 
-    /// The chunk `[start, end)` if some reader has it, else the claim to
-    /// build it — after waiting out a build of it already under way.
-    fn lookup(&self, start: u64, end: u64) -> Lookup<'_> {
-        let hit = |c: &Arc<Chunk>| c.start == start && c.end == end;
+    /// The chunk `key` if some reader has it, else the claim to build it —
+    /// after waiting out a build of it already under way.
+    fn lookup(&self, key: ChunkKey) -> Lookup<'_> {
+        let hit = |c: &Arc<Chunk>| c.key() == key;
         let mut known = self.known();
         loop {
             let found = known
@@ -245,12 +296,9 @@ impl OrderState {
             if let Some(chunk) = found {
                 return Lookup::Found(chunk);
             }
-            if !known.building.contains(&(start, end)) {
-                known.building.push((start, end));
-                return Lookup::Build(BuildClaim {
-                    state: self,
-                    bounds: (start, end),
-                });
+            if !known.building.contains(&key) {
+                known.building.push(key);
+                return Lookup::Build(BuildClaim { state: self, key });
             }
             known = self.built.wait(known).unwrap_or_else(|e| e.into_inner());
         }
@@ -401,7 +449,19 @@ impl RecordReader {
         let Some(found) = self.file.record_containing(line_start)? else {
             return Ok(None);
         };
-        let chunk = self.chunk_at(found.start)?;
+        let mut chunk = self.chunk_at(found.start)?;
+        if chunk.find(found.start).is_none() {
+            // Moved across a forced cut by its exchange.
+            if chunk.start > 0 {
+                let before = self.chunk_at(chunk.start - 1)?;
+                if before.find(found.start).is_some() {
+                    chunk = before;
+                }
+            }
+            if chunk.find(found.start).is_none() && chunk.end < self.len() {
+                chunk = self.chunk_at(chunk.end)?;
+            }
+        }
         let record = chunk.find(found.start).map(|i| chunk.record(i));
         self.chunk = Some(chunk);
         self.next_index = 0;
@@ -463,35 +523,42 @@ impl RecordReader {
         if offset >= self.len() {
             return Ok(self.len());
         }
-        let (start, end) = self.chunk_bounds(offset)?;
-        Ok(if start == offset { start } else { end })
+        let bounds = self.chunk_bounds(offset)?;
+        Ok(if bounds.start == offset {
+            bounds.start
+        } else {
+            bounds.end
+        })
     }
 
-    /// `[start, end)` of the chunk holding byte `offset`.
-    pub fn chunk_span(&mut self, offset: u64) -> io::Result<(u64, u64)> {
-        self.chunk_bounds(offset)
+    /// The bytes that may hold the records of the chunk holding byte
+    /// `offset`: its `[start, end)` and the exchanges at its ends.
+    pub fn chunk_extent(&mut self, offset: u64) -> io::Result<(u64, u64)> {
+        let (from, to) = self.chunk_bounds(offset)?.extent();
+        Ok((from, to.min(self.len())))
     }
 
-    /// The chunk holding byte `offset`, its records in canonical order.
+    /// The chunk holding byte `offset` (the one whose `[start, end)` holds
+    /// it), its records in canonical order.
     pub fn chunk_at(&mut self, offset: u64) -> io::Result<Arc<Chunk>> {
         if let Some(chunk) = &self.chunk {
             if chunk.start <= offset && offset < chunk.end.max(chunk.start + 1) {
                 return Ok(chunk.clone());
             }
         }
-        let (start, end) = self.chunk_bounds(offset)?;
+        let bounds = self.chunk_bounds(offset)?;
+        let read_to = bounds.extent().1.min(self.len());
         let state = self.state.clone();
-        let claim = match state.lookup(start, end) {
+        let claim = match state.lookup((bounds.start, bounds.end, read_to)) {
             Lookup::Found(chunk) => return Ok(chunk),
             Lookup::Build(claim) => claim,
         };
         let (timed, window) = (self.timed, self.state.params.window);
         // Reading on from the chunk before: its records are the tail.
-        let previous = self.chunk.clone().filter(|c| c.end == start);
+        let previous = self.chunk.clone().filter(|c| c.end == bounds.start);
         let chunk = Arc::new(Chunk::build(
             self.builder(),
-            start,
-            end,
+            bounds,
             timed,
             window,
             previous.as_deref(),
@@ -501,32 +568,40 @@ impl RecordReader {
         Ok(chunk)
     }
 
-    /// `[start, end)` of the chunk holding byte `offset`.
-    fn chunk_bounds(&mut self, offset: u64) -> io::Result<(u64, u64)> {
+    /// The chunk holding byte `offset`: its `[start, end)` and exchanges.
+    fn chunk_bounds(&mut self, offset: u64) -> io::Result<ChunkBounds> {
         let len = self.len();
+        let mut bounds = ChunkBounds {
+            start: 0,
+            end: len,
+            at_start: None,
+            at_end: None,
+        };
         if !self.timed || len == 0 {
-            return Ok((0, len));
+            return Ok(bounds);
         }
         let offset = offset.min(len - 1);
         let here = offset / CELL;
-        let mut start = 0;
         let mut k = here;
         while k > 0 {
-            if let Some(b) = self.boundary_in(k)? {
-                if b <= offset {
-                    start = b;
+            if let Some(cut) = self.boundary_in(k)? {
+                if cut.at <= offset {
+                    bounds.start = cut.at;
+                    bounds.at_start = cut.exchange;
                     break;
                 }
             }
             k -= 1;
         }
-        let mut end = len;
         let mut k = here;
         loop {
             if k > 0 {
-                if let Some(b) = self.boundary_in(k)? {
-                    if b > offset {
-                        end = b;
+                if let Some(cut) = self.boundary_in(k)? {
+                    if cut.at > offset {
+                        if cut.at < len {
+                            bounds.end = cut.at;
+                            bounds.at_end = cut.exchange;
+                        }
                         break;
                     }
                 }
@@ -536,7 +611,7 @@ impl RecordReader {
                 break;
             }
         }
-        Ok((start, end.min(len)))
+        Ok(bounds)
     }
 
     fn builder(&mut self) -> &mut FileReader {
@@ -546,12 +621,15 @@ impl RecordReader {
     }
 
     /// The chunk boundary of cell `k ≥ 1`, deciding it if nobody has.
-    fn boundary_in(&mut self, k: u64) -> io::Result<Option<u64>> {
+    fn boundary_in(&mut self, k: u64) -> io::Result<Option<Cut>> {
         if let Some(known) = self.state.cell(k) {
             return Ok(known);
         }
+        // A forced cut follows a cell without a cut, so that its exchange
+        // (at most a cell before it) stays inside the chunk before.
+        let may_force = k % FORCED_EVERY == 0 && k >= 2 && self.boundary_in(k - 1)?.is_none();
         let params = self.state.params;
-        match chunk::decide_cell(self.builder(), k, params.reach)? {
+        match chunk::decide_cell(self.builder(), k, params.reach, may_force)? {
             Some(decision) => Ok(self.state.decide(k, decision)),
             // Nothing written in or after the cell yet: undecided.
             None => Ok(None),

@@ -264,7 +264,7 @@ fn place(
         let Some(record) = merge.record_containing(s, line)? else {
             return Ok(None);
         };
-        let (chunk_start, chunk_end, reordered) = merge.chunk_of(s, record.start)?;
+        let (chunk_start, chunk_end, reordered) = merge.chunk_of(s, record.chunk)?;
         if !reordered {
             if bound.admits(&record, line) {
                 return Ok(Some((record, line)));

@@ -7,7 +7,7 @@ use std::io;
 use super::super::file_order::FileReader;
 use super::super::timestamp::Nanos;
 use super::super::{Level, Record};
-use super::{Pos, CELL, FORCED_EVERY, TAIL};
+use super::{ChunkBounds, Cut, Exchange, Pos, CELL, TAIL};
 
 /// Longest run of records that counts as a spike (and is kept in file order
 /// instead of lifting the level of every record after it).
@@ -15,12 +15,14 @@ const SPIKE_RUN: usize = 8;
 
 /// Decides cell `k ≥ 1`: `Some(boundary)` once it can be decided (the
 /// boundary itself, or `None` for a cell without one), `None` while nothing
-/// is written in or after the cell.
+/// is written in or after the cell. Without a natural cut, a cell that
+/// `may_force` is cut at its first record boundary, with an exchange.
 pub(super) fn decide_cell(
     file: &mut FileReader,
     k: u64,
     reach: u64,
-) -> io::Result<Option<Option<u64>>> {
+    may_force: bool,
+) -> io::Result<Option<Option<Cut>>> {
     let len = file.len();
     let cell = k * CELL;
     if cell >= len {
@@ -31,9 +33,37 @@ pub(super) fn decide_cell(
         return Ok(None);
     }
     if let Some(cut) = natural_cut(file, cell, cell + CELL, reach)? {
-        return Ok(Some(Some(cut)));
+        return Ok(Some(Some(Cut {
+            at: cut,
+            exchange: None,
+        })));
     }
-    Ok(Some((k % FORCED_EVERY == 0).then_some(first)))
+    if !may_force {
+        return Ok(Some(None));
+    }
+    // The exchange stays inside the cell before (which has no cut) and
+    // this cell (the next cut is in a later one), and inside what is
+    // written now: a followed file's later records stay where they are.
+    // As wide as it can be (the cell before and the rest of this one): the
+    // reach sampled at the start of the source says little of the disorder
+    // here, and an exchange costs only reading its bytes again. Its ends
+    // are record boundaries, so that its bytes hold whole records.
+    let time = match file.record_at(first)? {
+        Some(record) if first < cell + CELL => record.ts,
+        _ => None,
+    };
+    let exchange = match time {
+        Some(time) => Some(Exchange {
+            time,
+            from: file.boundary_at_or_after(first - CELL)?,
+            to: file.boundary_at_or_after(cell + CELL)?.min(len),
+        }),
+        None => None,
+    };
+    Ok(Some(Some(Cut {
+        at: first,
+        exchange,
+    })))
 }
 
 /// The first record boundary in `[from, to)` where no record starting in the
@@ -155,8 +185,15 @@ const LATE: u8 = 2;
 
 /// The records of one chunk, in canonical order.
 pub struct Chunk {
+    /// Where its records' bytes begin, unless an exchange moved some in or
+    /// out: every record starting in `[start, end)` is its own but those.
     pub start: u64,
     pub end: u64,
+    /// How far its builder read (with `start` and `end`, its identity).
+    read_to: u64,
+    /// The bytes its records span.
+    pub lo: u64,
+    pub hi: u64,
     /// The source has timestamps (else its one record has none).
     timed: bool,
     entries: Vec<Entry>,
@@ -164,27 +201,60 @@ pub struct Chunk {
     by_start: Option<Vec<u32>>,
     /// `(start, own time)` of the late records, by start.
     late_times: Vec<(u64, i64)>,
+    /// An exchange moved records in or out: its records are not the bytes
+    /// `[start, end)`.
+    exchanged: bool,
 }
 
 impl Chunk {
-    /// Reads the records of `[start, end)` and puts them in order.
-    /// `previous`, the chunk that ends where this one starts, spares
-    /// reading its tail again.
+    /// Reads the records of `bounds` and puts them in order. `previous`,
+    /// the chunk that ends where this one starts, spares reading its tail
+    /// again.
     pub(super) fn build(
         file: &mut FileReader,
-        start: u64,
-        end: u64,
+        bounds: ChunkBounds,
         timed: bool,
         window: Nanos,
         previous: Option<&Chunk>,
     ) -> io::Result<Chunk> {
-        // Records of a chunk are about 100 bytes at least in practice.
-        let guess = ((end - start) / 128).min(1 << 16) as usize;
+        let ChunkBounds {
+            start,
+            end,
+            at_start,
+            at_end,
+        } = bounds;
+        let (read_from, read_to) = bounds.extent();
+        let read_to = read_to.min(file.len());
+        // Whether the record starting at `b` with time `ts` is this chunk's.
+        let own = |b: u64, ts: Option<i64>| -> bool {
+            if b < start {
+                at_start.is_some_and(|x| ts.is_some_and(|t| t > x.time))
+            } else if b >= end {
+                at_end.is_some_and(|x| ts.is_some_and(|t| t < x.time))
+            } else {
+                let moves_back =
+                    at_start.is_some_and(|x| b < x.to && ts.is_some_and(|t| t < x.time));
+                let moves_on =
+                    at_end.is_some_and(|x| b >= x.from && ts.is_some_and(|t| t > x.time));
+                !moves_back && !moves_on
+            }
+        };
+        // Records are about 100 bytes at least in practice.
+        let guess = ((read_to - read_from.min(read_to)) / 128).min(1 << 16) as usize;
         let mut entries: Vec<Entry> = Vec::with_capacity(guess);
-        let mut at = start;
-        while at < end {
+        // Per record read, in file order: whether it is this chunk's. The
+        // records of an exchange that are not still count among the
+        // neighbours whose times decide which records are late.
+        let mut member: Vec<bool> = Vec::with_capacity(guess);
+        let mut at = if read_from < start {
+            file.boundary_at_or_after(read_from)?
+        } else {
+            start
+        };
+        while at < read_to {
             let Some(r) = file.record_at(at)? else { break };
             at = r.end;
+            member.push(own(r.start, r.ts));
             entries.push(Entry {
                 // Its own time for now; its key below.
                 key: r.ts.unwrap_or(i64::MIN),
@@ -194,28 +264,40 @@ impl Chunk {
                 flags: if r.crlf { CRLF } else { 0 },
             });
         }
+        let read_end = at;
+        let exchanged = entries
+            .iter()
+            .zip(&member)
+            .any(|(e, &m)| m != (start <= e.start && e.start < end));
         let mut chunk = Chunk {
             start,
             end,
+            read_to,
+            lo: start,
+            hi: start,
             timed,
             entries,
             by_start: None,
             late_times: Vec::new(),
+            exchanged,
         };
         if !timed {
+            chunk.hi = chunk.entries.last().map_or(start, |e| e.end);
             return Ok(chunk);
         }
         // Times around the chunk: the tail before it (whose latest record
         // the chunk's first records are kept after) and the record after it
         // (which tells whether the chunk ends in a spike).
-        let tail_from = start.saturating_sub(TAIL);
-        let mut around: Vec<i64> = match previous.filter(|p| p.end == start && p.start <= tail_from)
-        {
+        let tail_from = read_from.saturating_sub(TAIL);
+        let previous = previous.filter(|p| {
+            p.end == start && p.start <= tail_from && at_start.is_none() && !p.exchanged
+        });
+        let mut around: Vec<i64> = match previous {
             Some(previous) => previous.times_from(tail_from),
-            None if start > 0 => {
+            None if read_from > 0 => {
                 let mut times = Vec::new();
                 let mut at = file.boundary_at_or_after(tail_from)?;
-                while at < start {
+                while at < read_from {
                     let Some(r) = file.record_at(at)? else { break };
                     times.push(r.ts.unwrap_or(i64::MIN));
                     at = r.end;
@@ -225,8 +307,8 @@ impl Chunk {
             None => Vec::new(),
         };
         let tail = around.len();
-        let next = if end < file.len() {
-            file.record_at(end)?.map(|r| r.ts.unwrap_or(i64::MIN))
+        let next = if read_end < file.len() {
+            file.record_at(read_end)?.map(|r| r.ts.unwrap_or(i64::MIN))
         } else {
             None
         };
@@ -252,11 +334,21 @@ impl Chunk {
             if level != i64::MIN && (spike[tail + i] || t < level.saturating_sub(window)) {
                 e.key = level;
                 e.flags |= LATE;
-                chunk.late_times.push((e.start, t));
+                if member[i] {
+                    chunk.late_times.push((e.start, t));
+                }
             } else {
                 level = level.max(t);
             }
         }
+        if member.iter().any(|&m| !m) {
+            let mut own = member.iter();
+            chunk
+                .entries
+                .retain(|_| own.next().copied().unwrap_or(false));
+        }
+        chunk.lo = chunk.entries.first().map_or(start, |e| e.start);
+        chunk.hi = chunk.entries.last().map_or(start, |e| e.end);
         let in_order = chunk.entries.windows(2).all(|w| w[0].key <= w[1].key);
         if !in_order {
             chunk.entries.sort_by_key(|e| (e.key, e.start));
@@ -437,9 +529,15 @@ impl Chunk {
         self.entries.last().map(|e| e.key)
     }
 
-    /// Whether canonical order differs from file order here.
+    /// Whether its records differ from the bytes `[start, end)` in file
+    /// order: reordered, or moved in or out by an exchange.
     pub fn reordered(&self) -> bool {
-        self.by_start.is_some()
+        self.by_start.is_some() || self.exchanged
+    }
+
+    /// Its identity in the cache of built chunks.
+    pub(super) fn key(&self) -> super::ChunkKey {
+        (self.start, self.end, self.read_to)
     }
 
     /// Records kept in file order beyond the reorder window, and by how much

@@ -1,0 +1,215 @@
+//! The canonical order across chunk boundaries, on sources large enough to
+//! have many: a log that is never in time order for long (Airflow 3's: stdout
+//! lines stamped when read, logging records arriving up to a few hundred
+//! milliseconds later) has no natural cut for megabytes, so it is cut by
+//! force every 16 MiB. Its records are in time order across those cuts too,
+//! a sorted copy of it (the API's answer) merges with it record for record,
+//! and any position splits it the same way going down and up.
+//!
+//! The property tests (`merge_props`) cover the order inside a chunk on
+//! small sources; these cover the cuts.
+
+use std::sync::Arc;
+
+use logweave::merge::{Merge, MergeOptions};
+use logweave::record::{RecordLayout, TimeOptions};
+use logweave::source::MemSource;
+
+/// One record: its time (µs from the base) and its number (its text).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Rec {
+    us: i64,
+    n: u64,
+}
+
+fn line(r: Rec) -> String {
+    let (s, us) = (r.us / 1_000_000, r.us % 1_000_000);
+    format!(
+        "2026-12-07T04:{:02}:{:02}.{us:06}Z INFO record {:08} {}\n",
+        8 + s / 60,
+        s % 60,
+        r.n,
+        "x".repeat(60 + (r.n % 50) as usize)
+    )
+}
+
+/// The time `us` after 04:08:00 as the merge counts it.
+fn nanos(us: i64) -> i64 {
+    chrono::DateTime::parse_from_rfc3339("2026-12-07T04:08:00Z")
+        .expect("base")
+        .timestamp_nanos_opt()
+        .expect("in range")
+        + us * 1_000
+}
+
+/// About `bytes` of records in arrival order: a printed line every 40 µs on
+/// time, and every third one a logging record emitted then but written up
+/// to `lag_us` later (a random walk, so the lag changes slowly, as a
+/// loaded worker's does).
+fn arrival_order(bytes: usize, lag_us: i64) -> Vec<Rec> {
+    let mut out: Vec<Rec> = Vec::new();
+    let mut pending: std::collections::VecDeque<Rec> = Default::default();
+    let (mut t, mut n, mut size, mut lag) = (0i64, 0u64, 0usize, lag_us / 2);
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    while size < bytes {
+        t += 40;
+        lag = (lag + (next() % 21) as i64 - 10).clamp(0, lag_us);
+        let rec = Rec { us: t, n };
+        n += 1;
+        size += 135;
+        if n % 3 == 0 {
+            pending.push_back(rec);
+        } else {
+            out.push(rec);
+        }
+        while pending.front().is_some_and(|p| p.us + lag <= t) {
+            out.extend(pending.pop_front());
+        }
+    }
+    out.extend(pending);
+    out
+}
+
+fn layout(records: &[Rec]) -> RecordLayout {
+    let text: String = records.iter().map(|&r| line(r)).collect();
+    RecordLayout::open(
+        Arc::new(MemSource(text.into_bytes())),
+        &TimeOptions::default(),
+        false,
+    )
+    .expect("a source in memory")
+}
+
+fn number(merge: &mut Merge, record: &logweave::merge::MergedRecord) -> u64 {
+    let mut text = Vec::new();
+    merge
+        .for_each_line_piece(record, |piece, _| {
+            text.extend_from_slice(piece);
+            Ok(())
+        })
+        .expect("read");
+    let text = String::from_utf8(text).expect("utf-8");
+    text.split_whitespace()
+        .nth(3)
+        .and_then(|n| n.parse().ok())
+        .expect("a record number")
+}
+
+fn forward(merge: &mut Merge) -> Vec<u64> {
+    merge.seek_start();
+    let mut out = Vec::new();
+    while let Some(r) = merge.next_record().expect("read") {
+        out.push(number(merge, &r));
+    }
+    out
+}
+
+fn backward(merge: &mut Merge) -> Vec<u64> {
+    merge.seek_end().expect("end");
+    let mut out = Vec::new();
+    while let Some(r) = merge.prev_record().expect("read") {
+        out.push(number(merge, &r));
+    }
+    out.reverse();
+    out
+}
+
+/// Asserts `got == want`, showing where they part (the lists are long).
+fn same(got: &[u64], want: &[u64], what: &str) {
+    if let Some(i) = (0..got.len().max(want.len())).find(|&i| got.get(i) != want.get(i)) {
+        let around = |v: &[u64]| v[i.saturating_sub(3)..(i + 4).min(v.len())].to_vec();
+        panic!(
+            "{what}: record {i} of {} (want {}) differs: got {:?}, want {:?}",
+            got.len(),
+            want.len(),
+            around(got),
+            around(want)
+        );
+    }
+}
+
+/// The records in time order, ties in file order.
+fn time_order(records: &[Rec]) -> Vec<u64> {
+    let mut sorted = records.to_vec();
+    sorted.sort_by_key(|r| r.us);
+    sorted.iter().map(|r| r.n).collect()
+}
+
+#[test]
+fn a_log_never_in_order_is_in_time_order_across_its_forced_cuts_both_ways() {
+    // 40 MB: two forced cuts (16 and 32 MiB), and no natural one.
+    let records = arrival_order(40 << 20, 60_000);
+    let mut merge = Merge::new(vec![layout(&records)], MergeOptions { dedup: true });
+    let expected = time_order(&records);
+    let down = forward(&mut merge);
+    assert_eq!(down.len(), expected.len(), "every record once");
+    same(&down, &expected, "time order going down");
+    same(&backward(&mut merge), &expected, "the same going up");
+}
+
+#[test]
+fn a_sorted_copy_merges_with_it_record_for_record_and_any_cursor_splits_both() {
+    let records = arrival_order(36 << 20, 60_000);
+    let mut sorted = records.clone();
+    sorted.sort_by_key(|r| r.us);
+    let mut merge = Merge::new(
+        vec![layout(&records), layout(&sorted)],
+        MergeOptions { dedup: true },
+    );
+    let expected = time_order(&records);
+    assert_eq!(
+        forward(&mut merge),
+        expected,
+        "each record once, in time order"
+    );
+    // Positions at and around the forced cut at 16 MiB: the records above
+    // and below any of them are the stream's prefix and suffix.
+    let mut bytes = 0;
+    let at_cut = records
+        .iter()
+        .find(|&&r| {
+            bytes += line(r).len();
+            bytes > 16 << 20
+        })
+        .expect("a record past 16 MiB")
+        .us;
+    for t_us in [
+        1_000_000,
+        at_cut - 300_000,
+        at_cut - 1_000,
+        at_cut,
+        at_cut + 1_000,
+        at_cut + 300_000,
+    ] {
+        let t = nanos(t_us);
+        merge.seek_time(t).expect("seek");
+        let cursor = merge.cursor();
+        let mut below = Vec::new();
+        while let Some(r) = merge.next_record().expect("read") {
+            below.push(number(&mut merge, &r));
+        }
+        merge.seek(&cursor);
+        let mut above = Vec::new();
+        while let Some(r) = merge.prev_record().expect("read") {
+            above.push(number(&mut merge, &r));
+        }
+        above.reverse();
+        assert_eq!(above.len() + below.len(), expected.len(), "at {t_us} µs");
+        same(
+            &above,
+            &expected[..above.len()],
+            &format!("above {t_us} µs"),
+        );
+        same(
+            &below,
+            &expected[above.len()..],
+            &format!("below {t_us} µs"),
+        );
+    }
+}
