@@ -14,7 +14,7 @@
 //!   later than a record in the `reach` bytes after), or, in every
 //!   [`FORCED_EVERY`]th cell that has none (after one without a cut), its
 //!   first record boundary, where records near it change sides by their
-//!   time (an [`Exchange`]). A
+//!   time (an exchange). A
 //!   cell's decision depends only on the bytes around it, and once made it is
 //!   kept for the source (a followed file decides its last cells with what
 //!   it holds then), so existing records never change chunk.
