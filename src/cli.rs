@@ -353,13 +353,41 @@ pub struct GenArgs {
     #[arg(long, default_value = "50MB", value_parser = crate::gen::parse_size)]
     pub size: u64,
 
-    /// Airflow 2 text lines or Airflow 3 JSON lines.
+    /// Airflow 2 text lines, in time order, or Airflow 3 JSON lines as
+    /// Airflow 3's supervisor writes them: printed lines stamped when read,
+    /// logging records when emitted, written as they arrive.
     #[arg(long, value_enum, default_value_t = GenFormat::Text)]
     pub format: GenFormat,
 
     /// Seed: the same seed writes the same bytes.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+
+    /// Write logging records up to this late: after printed lines stamped
+    /// up to DURATION later, as a busy Airflow 3 supervisor does (mostly
+    /// under 0.3 s, now and then up to DURATION). 0 keeps time order.
+    /// [default: 2s for json, 0 for text]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub late: Option<std::time::Duration>,
+
+    /// Step the worker's clock back by DURATION halfway through its log, as
+    /// an NTP correction does: the records after it are that much earlier
+    /// than the ones before.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub clock_step: Option<std::time::Duration>,
+}
+
+/// `--late`, `--clock-step`: plain seconds ("2", "0.5") or a duration
+/// ("300ms", "1h").
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => {
+            Ok(std::time::Duration::from_secs_f64(seconds))
+        }
+        Ok(_) => Err("give a duration of 0 or more".into()),
+        Err(_) => humantime::parse_duration(s.trim())
+            .map_err(|e| format!("{e}: give seconds, or a duration such as 300ms or 1h")),
+    }
 }
 
 /// `--remote-timeout`: plain seconds ("30") or a duration ("500ms", "2m").
