@@ -11,8 +11,10 @@
 //!   for, byte for byte what earlier versions wrote.
 //! * Airflow 3 JSON ([`airflow3`]): the fields and the disorder of the files
 //!   Airflow 3.3.2 writes — printed lines stamped when the supervisor reads
-//!   them, logging records stamped when emitted and arriving up to a
-//!   lateness later ([`arrival`]), all in arrival order.
+//!   them, logging records stamped when emitted and reaching it later
+//!   through the log socket, all written in the order it processes them.
+//!   Airflow 2 text with a lateness gets the same two channels, more
+//!   simply ([`arrival`]).
 //!
 //! Either may have the worker's clock step back once, halfway.
 

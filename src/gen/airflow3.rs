@@ -4,84 +4,58 @@
 //! The task is simulated in its own time: it prints lines (stdout, stderr)
 //! and logs records at a bursty pace. What reaches the file, and when:
 //!
-//! * stdout is block-buffered in the task: printed lines go to the pipe in
-//!   blocks of [`STDOUT_BLOCK`] bytes (or when flushed); the supervisor
+//! * stdout is block-buffered in the task: printed lines go to its socket
+//!   in blocks of [`STDOUT_BLOCK`] bytes (or when flushed); the supervisor
 //!   stamps each line as it processes it. A multi-line print is one record
 //!   per line.
-//! * stderr is line-buffered: each line goes to the pipe at once, and is
+//! * stderr is line-buffered: each line goes to its socket at once, and is
 //!   stamped when processed too.
 //! * a logging record is stamped when the task emits it and goes through
 //!   the log socket; a multi-line message stays one record, a traceback is
 //!   its `error_detail`.
 //!
-//! The [`Supervisor`] reads the three behind a backlog ([`Backlog`]) and
-//! writes in the order it processes. The triggerer writes its sub-log
-//! itself, in time order, on the same clock.
+//! The [`Supervisor`] reads the three and writes in the order it processes;
+//! when it falls behind, the task blocks on a full socket. The triggerer
+//! writes its sub-log itself, in time order, on the same clock.
 
+mod messages;
 mod records;
 mod supervisor;
+mod triggerer;
 
 use std::io;
 
 use super::airflow2::{ClockStep, TABLES};
-use super::arrival::Backlog;
 use super::fmt::push_num;
 use super::rng::Rng;
 use super::{Plan, Sink};
 pub use records::Records;
 use records::{Exception, Frame, Ids, DAG_FILE, RUNNER_FRAMES};
-use supervisor::Supervisor;
+use supervisor::{Supervisor, LOGS, STDERR, STDOUT};
+pub use triggerer::trigger_record;
 
-/// Bytes the task's stdout holds before it writes them to the pipe
+/// Bytes the task's stdout holds before it writes them to its socket
 /// (Python's text layer flushes its 8 KB of pending text).
 pub const STDOUT_BLOCK: usize = 8192;
 
-const WORDS: &[&str] = &[
-    "batch",
-    "shard",
-    "offset",
-    "partition",
-    "checkpoint",
-    "upstream",
-    "downstream",
-    "watermark",
-    "commit",
-    "rollback",
-    "schema",
-    "column",
-    "merge",
-    "ingest",
-    "flush",
-    "retry",
-    "backoff",
-    "latency",
-    "throughput",
-    "bucket",
-    "region",
-    "replica",
-    "lease",
-    "snapshot",
-    "compaction",
-];
-
 /// Writes the worker and triggerer logs of a JSON attempt.
 pub(super) fn write_attempt(plan: &Plan, worker: &mut Sink, trigger: &mut Sink) -> io::Result<()> {
-    let mut task = Task::new(plan);
+    let mut task = Task::new(plan, worker);
     let mut next_long_line = plan.long_line_every / 2;
     let mut trigger_line = Vec::with_capacity(64 * 1024);
-    task.pre_execute(worker)?;
-    while worker.bytes + trigger.bytes < plan.live_target {
-        let written = worker.bytes + trigger.bytes;
+    task.pre_execute()?;
+    while task.worker.bytes + trigger.bytes < plan.live_target {
+        let written = task.worker.bytes + trigger.bytes;
         let long = written >= next_long_line;
         if long {
             next_long_line += plan.long_line_every;
         }
         // One long line in three is the triggerer's.
         let long_trigger = long && task.rng.below(3) == 0;
-        task.act(long && !long_trigger, worker)?;
+        task.act(long && !long_trigger)?;
         // The triggerer keeps its share of the bytes, on the same clock: its
         // records may share a timestamp with the task's logging records.
-        if long_trigger || trigger.bytes * 60 < worker.bytes * 25 {
+        if long_trigger || trigger.bytes * 60 < task.worker.bytes * 25 {
             trigger_line.clear();
             let (records, rng) = (&mut task.records, &mut task.rng);
             trigger_record(
@@ -95,7 +69,7 @@ pub(super) fn write_attempt(plan: &Plan, worker: &mut Sink, trigger: &mut Sink) 
             trigger.write(&trigger_line)?;
         }
     }
-    task.post_execute(worker)
+    task.post_execute()
 }
 
 /// Printed lines not yet written to the pipe.
@@ -110,14 +84,14 @@ struct Printed {
 }
 
 /// The task, its pipes and the supervisor reading them.
-struct Task {
+struct Task<'a> {
+    worker: &'a mut Sink,
     rng: Rng,
     records: Records,
     /// Task time, µs (true time: a clock step changes only what is shown).
     clock: i64,
     /// The task's batch counter, in its messages.
     batch: u64,
-    backlog: Backlog,
     supervisor: Supervisor,
     printed: Printed,
     step: Option<ClockStep>,
@@ -125,14 +99,14 @@ struct Task {
     msg: Vec<u8>,
 }
 
-impl Task {
-    fn new(plan: &Plan) -> Self {
+impl<'a> Task<'a> {
+    fn new(plan: &Plan, worker: &'a mut Sink) -> Self {
         Self {
+            worker,
             rng: Rng::new(plan.seed ^ 0x6169_7266_6C6F_7733),
             records: Records::new(),
             clock: plan.start,
             batch: 0,
-            backlog: Backlog::new(plan.seed, plan.late, plan.start),
             supervisor: Supervisor::new(plan.seed, plan.late, plan.start),
             printed: Printed::default(),
             step: plan.clock_step.map(|by| ClockStep {
@@ -155,13 +129,13 @@ impl Task {
         let rng = &mut self.rng;
         match rng.below(10_000) {
             0..=4 => rng.between(50_000, 400_000),
-            5..=204 => rng.between(1_000, 15_000),
+            5..=34 => rng.between(1_000, 15_000),
             _ => rng.between(35, 90),
         }
     }
 
     /// Airflow's records before the task's code runs, as a group.
-    fn pre_execute(&mut self, worker: &mut Sink) -> io::Result<()> {
+    fn pre_execute(&mut self) -> io::Result<()> {
         let runner = Some("task");
         self.airflow(
             "info",
@@ -170,7 +144,7 @@ impl Task {
             Ids::None,
             runner,
             ("task_runner.py", 2412),
-        );
+        )?;
         // Starting the process and importing Airflow takes seconds.
         self.clock += self.rng.between(4_500_000, 5_500_000);
         self.airflow(
@@ -180,7 +154,7 @@ impl Task {
             Ids::Task,
             Some("airflow.dag_processing.bundles.manager.DagBundlesManager"),
             ("manager.py", 304),
-        );
+        )?;
         self.clock += self.rng.between(20_000, 80_000);
         self.airflow(
             "info",
@@ -189,7 +163,7 @@ impl Task {
             Ids::Task,
             Some("airflow.dag_processing.dagbag.BundleDagBag"),
             ("dagbag.py", 460),
-        );
+        )?;
         let parse_ms = self.rng.between(150, 500);
         self.clock += parse_ms * 1000;
         let mut extra = b",\"bundle_name\":\"dags-folder\",\"bundle_version\":null,\"dag_file\":\"etl_daily.py\",\"dag_id\":\"etl_daily\",\"bundle_prepare_ms\":".to_vec();
@@ -203,7 +177,7 @@ impl Task {
             Ids::TaskButDag,
             runner,
             ("task_runner.py", 1073),
-        );
+        )?;
         self.clock += self.rng.between(50_000, 250_000);
         self.airflow(
             "info",
@@ -212,33 +186,33 @@ impl Task {
             Ids::Task,
             runner,
             ("task_runner.py", 2232),
-        );
+        )?;
         self.clock += self.rng.between(1_000, 20_000);
         self.module(
             "info",
             b"Extracting 2024-12-19 from s3://data-lake/raw/ (48 partitions)",
             84,
             &[],
-        );
-        self.supervise(worker)
+        )?;
+        self.supervise()
     }
 
     /// The task's last words, its failure, and Airflow's closing group.
-    fn post_execute(&mut self, worker: &mut Sink) -> io::Result<()> {
+    fn post_execute(&mut self) -> io::Result<()> {
         self.clock += self.pace();
         let mut text = b"extract: ".to_vec();
         push_num(&mut text, self.batch);
         text.extend_from_slice(b" batches written");
         // print(…, flush=True)
-        self.print(&text, false);
-        self.flush_stdout();
+        self.print(&text, false)?;
+        self.flush_stdout()?;
         self.clock += self.pace();
         self.module(
             "warning",
             b"extract: 3 partitions could not be read",
             128,
             &[],
-        );
+        )?;
         self.clock += self.rng.between(100, 400);
         let chain = [
             Exception {
@@ -270,7 +244,7 @@ impl Task {
             site,
             &chain,
         );
-        self.log_line();
+        self.log_line()?;
         self.clock += self.rng.between(100, 400);
         self.airflow(
             "info",
@@ -279,7 +253,7 @@ impl Task {
             Ids::Task,
             runner,
             ("task_runner.py", 1677),
-        );
+        )?;
         self.clock += self.rng.between(50_000, 200_000);
         self.airflow(
             "info",
@@ -288,22 +262,29 @@ impl Task {
             Ids::Task,
             runner,
             ("task_runner.py", 2379),
-        );
-        self.supervisor.finish(self.step.as_ref(), worker)
+        )?;
+        self.supervisor.finish(self.step.as_ref(), self.worker)
     }
 
     /// One thing the task does; `long` makes it a 10–50 KB line.
-    fn act(&mut self, long: bool, worker: &mut Sink) -> io::Result<()> {
+    fn act(&mut self, long: bool) -> io::Result<()> {
         self.clock += self.pace();
         if let Some(step) = &mut self.step {
-            if step.from.is_none() && worker.bytes >= step.after {
+            if step.from.is_none() && self.worker.bytes >= step.after {
                 step.from = Some(self.clock);
             }
         }
         self.batch += 1;
-        let n = self.batch;
         let mut msg = std::mem::take(&mut self.msg);
         msg.clear();
+        let done = self.action(long, &mut msg, self.batch);
+        self.msg = msg;
+        done?;
+        self.supervise()
+    }
+
+    /// What the task does: print, log, now and then fail on a batch.
+    fn action(&mut self, long: bool, msg: &mut Vec<u8>, n: u64) -> io::Result<()> {
         if long {
             let print = self.rng.below(2) == 0;
             msg.extend_from_slice(if print {
@@ -314,173 +295,102 @@ impl Task {
             let size = 10_000 + self.rng.below(40_000) as usize;
             while msg.len() < size {
                 msg.extend_from_slice(b"{\"id\":");
-                push_num(&mut msg, self.rng.below(1_000_000));
+                push_num(msg, self.rng.below(1_000_000));
                 msg.extend_from_slice(b",\"v\":\"abcdefghij\"},");
             }
             if print {
-                self.print(&msg, false);
+                self.print(msg, false)?;
             } else {
-                self.module("debug", &msg, 102, &[]);
+                self.module("debug", msg, 102, &[])?;
             }
         } else {
             match self.rng.below(1000) {
                 0..=279 => {
-                    self.stdout_message(&mut msg, n);
+                    messages::stdout_message(&mut self.rng, msg, n);
                     // A task that prints the same line twice: both show.
                     let twice = self.rng.chance(4);
-                    self.print(&msg, false);
+                    self.print(msg, false)?;
                     if twice {
-                        self.print(&msg, true);
+                        self.print(msg, true)?;
                     }
                 }
                 280..=369 => {
-                    self.stderr_message(&mut msg, n);
-                    self.stderr(&[&msg]);
+                    messages::stderr_message(&mut self.rng, msg, n);
+                    self.stderr(&[msg])?;
                 }
                 370..=409 => {
                     // A printed table: one record per line.
                     for row in self.rng.pick(TABLES).lines() {
-                        self.print(row.as_bytes(), false);
+                        self.print(row.as_bytes(), false)?;
                     }
                 }
                 410..=809 => {
-                    self.info_message(&mut msg, n);
-                    self.module("info", &msg, 98, &[]);
+                    messages::info_message(&mut self.rng, msg, n);
+                    self.module("info", msg, 98, &[])?;
                 }
                 810..=834 => {
                     msg.extend_from_slice(b"Uploading s3://data-lake/clean/part-");
-                    push_num(&mut msg, n % 10_000);
+                    push_num(msg, n % 10_000);
                     msg.extend_from_slice(b".parquet (");
-                    push_num(&mut msg, 1_000 + self.rng.below(9_000_000));
+                    push_num(msg, 1_000 + self.rng.below(9_000_000));
                     msg.extend_from_slice(b" bytes)");
                     let hook = Some(records::S3_HOOK_LOGGER);
-                    self.airflow("info", &msg, b"", Ids::Task, hook, ("s3.py", 1045));
+                    self.airflow("info", msg, b"", Ids::Task, hook, ("s3.py", 1045))?;
                 }
                 835..=914 => {
                     // A multi-line message stays one record.
                     msg.extend_from_slice(b"batch ");
-                    push_num(&mut msg, n);
+                    push_num(msg, n);
                     msg.extend_from_slice(b" warning:");
                     for detail in 0..2 + self.rng.below(3) {
                         msg.extend_from_slice(b"\n  detail ");
-                        push_num(&mut msg, detail);
+                        push_num(msg, detail);
                         msg.extend_from_slice(b": ");
-                        self.words(&mut msg, 5);
+                        messages::words(&mut self.rng, msg, 5);
                     }
-                    self.module("warning", &msg, 103, &[]);
+                    self.module("warning", msg, 103, &[])?;
                 }
                 915..=954 => {
                     msg.extend_from_slice(b"batch ");
-                    push_num(&mut msg, n);
+                    push_num(msg, n);
                     msg.extend_from_slice(b" skipped: ");
-                    self.words(&mut msg, 8);
-                    self.module("error", &msg, 106, &[]);
+                    messages::words(&mut self.rng, msg, 8);
+                    self.module("error", msg, 106, &[])?;
                 }
-                955..=959 => self.log_exception(&mut msg, n),
-                960..=962 => self.print_traceback(n),
+                955..=959 => self.log_exception(msg, n)?,
+                960..=962 => self.print_traceback(n)?,
                 _ => {
                     msg.extend_from_slice(b"Heartbeat: task is alive, memory_rss=");
-                    push_num(&mut msg, 200 + self.rng.below(800));
+                    push_num(msg, 200 + self.rng.below(800));
                     msg.extend_from_slice(b"MiB");
-                    self.print(&msg, false);
+                    self.print(msg, false)?;
                 }
             }
         }
-        self.msg = msg;
-        self.supervise(worker)
+        Ok(())
     }
 
     /// Lets the supervisor catch up with the task.
-    fn supervise(&mut self, worker: &mut Sink) -> io::Result<()> {
-        self.supervisor.run(self.clock, self.step.as_ref(), worker)
+    fn supervise(&mut self) -> io::Result<()> {
+        self.supervisor
+            .run(self.clock, self.step.as_ref(), self.worker)
     }
 
-    /// When the supervisor can read what the task writes now.
-    fn readable_at(&mut self) -> i64 {
-        self.clock + self.backlog.at(self.clock)
-    }
-
-    fn words(&mut self, out: &mut Vec<u8>, count: u64) {
-        for i in 0..count {
-            if i > 0 {
-                out.push(b' ');
-            }
-            out.extend_from_slice(self.rng.pick(WORDS).as_bytes());
+    /// Blocks the task until a write of `bytes` to `channel` fits in its
+    /// socket.
+    fn make_room(&mut self, channel: usize, bytes: usize) -> io::Result<()> {
+        if self.supervisor.full(channel, bytes) {
+            let step = self.step.as_ref();
+            self.supervisor
+                .make_room(channel, bytes, step, self.worker)?;
+            self.clock = self.clock.max(self.supervisor.clock());
         }
-    }
-
-    fn stdout_message(&mut self, msg: &mut Vec<u8>, n: u64) {
-        match self.rng.below(5) {
-            0 => {
-                msg.extend_from_slice(b"Fetched ");
-                push_num(msg, self.rng.below(100_000));
-                msg.extend_from_slice(b" rows from s3://data-lake/raw/part-");
-                push_num(msg, n % 10_000);
-                msg.extend_from_slice(b".parquet in 0.");
-                push_num(msg, 100 + self.rng.below(900));
-                msg.extend_from_slice(b"s");
-            }
-            1 => {
-                msg.extend_from_slice("Writing partition région=Île-de-France ✓ rows=".as_bytes());
-                push_num(msg, self.rng.below(50_000));
-            }
-            2 => {
-                msg.extend_from_slice("顧客データを読み込みました: ".as_bytes());
-                push_num(msg, self.rng.below(10_000));
-                msg.extend_from_slice("件 🚀".as_bytes());
-            }
-            _ => {
-                msg.extend_from_slice(b"Processing batch ");
-                push_num(msg, n);
-                msg.extend_from_slice(b": ");
-                let count = 4 + self.rng.below(16);
-                self.words(msg, count);
-            }
-        }
-    }
-
-    fn stderr_message(&mut self, msg: &mut Vec<u8>, n: u64) {
-        if self.rng.below(2) == 0 {
-            msg.extend_from_slice(b"/opt/airflow/dags/lib/io.py:57: UserWarning: batch ");
-            push_num(msg, n);
-            msg.extend_from_slice(b" has ");
-            push_num(msg, 1 + self.rng.below(500));
-            msg.extend_from_slice(b" rows with null keys");
-        } else {
-            msg.extend_from_slice(b"stderr: batch ");
-            push_num(msg, n);
-            msg.extend_from_slice(b" slow: ");
-            let count = 3 + self.rng.below(10);
-            self.words(msg, count);
-        }
-    }
-
-    fn info_message(&mut self, msg: &mut Vec<u8>, n: u64) {
-        match self.rng.below(4) {
-            0 => {
-                msg.extend_from_slice(b"Pushing xcom key=partition_");
-                push_num(msg, n % 48);
-            }
-            1 => {
-                msg.extend_from_slice(b"Retrying request to s3 in ");
-                push_num(msg, 1 + self.rng.below(30));
-                msg.extend_from_slice(b"s");
-            }
-            _ => {
-                msg.extend_from_slice(b"Processed batch ");
-                push_num(msg, n);
-                msg.extend_from_slice(b" in 0.");
-                push_num(msg, 100 + self.rng.below(900));
-                msg.extend_from_slice(b"s: ");
-                let count = 4 + self.rng.below(12);
-                self.words(msg, count);
-            }
-        }
+        Ok(())
     }
 
     /// `log.exception(…)`: the message, and the traceback as `error_detail`,
     /// sometimes with the exception it was raised from.
-    fn log_exception(&mut self, msg: &mut Vec<u8>, n: u64) {
+    fn log_exception(&mut self, msg: &mut Vec<u8>, n: u64) -> io::Result<()> {
         msg.extend_from_slice(b"batch ");
         push_num(msg, n);
         msg.extend_from_slice(b" failed, going on");
@@ -510,14 +420,14 @@ impl Task {
                 is_cause: true,
                 frames: &[IO_FETCH, IO_GET],
             };
-            self.module("error", msg, 111, &[raised, cause]);
+            self.module("error", msg, 111, &[raised, cause])
         } else {
-            self.module("error", msg, 111, &[raised]);
+            self.module("error", msg, 111, &[raised])
         }
     }
 
     /// A library's `traceback.print_exc()`: stderr lines, one record each.
-    fn print_traceback(&mut self, n: u64) {
+    fn print_traceback(&mut self, n: u64) -> io::Result<()> {
         let mut last = b"ConnectionError: timeout after 30s (batch ".to_vec();
         push_num(&mut last, n);
         last.push(b')');
@@ -528,16 +438,22 @@ impl Task {
             b"  File \"/opt/airflow/dags/lib/io.py\", line 41, in get",
             b"    raise ConnectionError(f\"timeout after {timeout}s\")",
             &last,
-        ]);
+        ])
     }
 
     /// A record of the DAG module's logger, stamped now.
-    fn module(&mut self, level: &str, event: &[u8], lineno: u64, error: &[Exception]) {
+    fn module(
+        &mut self,
+        level: &str,
+        event: &[u8],
+        lineno: u64,
+        error: &[Exception],
+    ) -> io::Result<()> {
         self.line.clear();
         let shown = self.shown(self.clock);
         self.records
             .module(&mut self.line, shown, level, event, lineno, error);
-        self.log_line();
+        self.log_line()
     }
 
     /// A record of one of Airflow's loggers, stamped now.
@@ -549,168 +465,61 @@ impl Task {
         ids: Ids,
         logger: Option<&str>,
         site: (&str, u64),
-    ) {
+    ) -> io::Result<()> {
         self.line.clear();
         let shown = self.shown(self.clock);
         let line = &mut self.line;
         self.records
             .airflow(line, shown, level, event, extra, ids, logger, site, &[]);
-        self.log_line();
+        self.log_line()
     }
 
     /// Sends the logging record in `line` through the log socket.
-    fn log_line(&mut self) {
-        let avail = self.readable_at();
-        self.supervisor.log(self.clock, avail, &self.line);
+    fn log_line(&mut self) -> io::Result<()> {
+        self.make_room(LOGS, self.line.len())?;
+        self.supervisor.log(self.clock, &self.line);
+        Ok(())
     }
 
     /// `print(text)`: into stdout's buffer, to the pipe when it is full.
-    fn print(&mut self, text: &[u8], same_read: bool) {
+    fn print(&mut self, text: &[u8], same_read: bool) -> io::Result<()> {
         let printed = &mut self.printed;
         printed.text.extend_from_slice(text);
         printed.ends.push((printed.text.len(), same_read));
         printed.bytes += text.len() + 1;
         if printed.bytes >= STDOUT_BLOCK {
-            self.flush_stdout();
+            self.flush_stdout()?;
         }
+        Ok(())
     }
 
-    /// Writes stdout's buffer to the pipe.
-    fn flush_stdout(&mut self) {
+    /// Writes stdout's buffer to its socket.
+    fn flush_stdout(&mut self) -> io::Result<()> {
         if self.printed.ends.is_empty() {
-            return;
+            return Ok(());
         }
-        let avail = self.readable_at();
+        self.make_room(STDOUT, self.printed.bytes)?;
         let printed = &mut self.printed;
-        self.supervisor.stdout(avail, &printed.text, &printed.ends);
+        self.supervisor
+            .stdout(self.clock, &printed.text, &printed.ends);
         printed.text.clear();
         printed.ends.clear();
         printed.bytes = 0;
+        Ok(())
     }
 
     /// Lines written to stderr now (line-buffered: each at once).
-    fn stderr(&mut self, lines: &[&[u8]]) {
-        let avail = self.readable_at();
+    fn stderr(&mut self, lines: &[&[u8]]) -> io::Result<()> {
         for text in lines {
-            self.supervisor.stderr(avail, text);
+            self.make_room(STDERR, text.len() + 1)?;
+            self.supervisor.stderr(self.clock, text);
         }
+        Ok(())
     }
 }
 
 const IO_FETCH: Frame = ("/opt/airflow/dags/lib/io.py", 57, "fetch");
 const IO_GET: Frame = ("/opt/airflow/dags/lib/io.py", 41, "get");
-
-/// A record of the triggerer's sub-log at `us` (its own clock, in order).
-pub fn trigger_record(
-    records: &mut Records,
-    rng: &mut Rng,
-    out: &mut Vec<u8>,
-    us: i64,
-    n: u64,
-    long: bool,
-) {
-    let trigger = Some(records::S3_TRIGGER_LOGGER);
-    let hook = Some(records::S3_HOOK_LOGGER);
-    let level = if rng.chance(20) { "warning" } else { "info" };
-    let mut msg = Vec::with_capacity(200);
-    if long {
-        msg.extend_from_slice(b"trigger kwargs: ");
-        let size = 10_000 + rng.below(40_000) as usize;
-        while msg.len() < size {
-            msg.extend_from_slice(b"'bucket_key': 's3://landing/incoming/file-");
-            push_num(&mut msg, rng.below(1_000_000));
-            msg.extend_from_slice(b".csv', ");
-        }
-        records.airflow(
-            out,
-            us,
-            level,
-            &msg,
-            b"",
-            Ids::Trigger,
-            trigger,
-            ("s3.py", 64),
-            &[],
-        );
-        return;
-    }
-    match rng.below(1000) {
-        0..=39 => {
-            let chain = [Exception {
-                exc_type: "ConnectionError",
-                exc_value: b"timeout after 30s",
-                is_cause: false,
-                frames: &[
-                    ("/usr/local/lib/python3.12/site-packages/airflow/providers/amazon/aws/triggers/s3.py", 102, "run"),
-                    ("/usr/local/lib/python3.12/site-packages/airflow/providers/amazon/aws/hooks/s3.py", 117, "check_key_async"),
-                ],
-            }];
-            let site = ("triggerer_job_runner.py", 600);
-            records.airflow(
-                out,
-                us,
-                "error",
-                b"Trigger failed; will retry",
-                b"",
-                Ids::Trigger,
-                None,
-                site,
-                &chain,
-            );
-        }
-        40..=49 => {
-            let extra = b",\"name\":\"etl_daily/scheduled__2024-12-19T00:00:00+00:00/extract/-1/1 (ID 42)\",\"result\":\"TriggerEvent<{'status': 'running', 'files': 1}>\"";
-            let site = ("triggerer_job_runner.py", 1629);
-            records.airflow(
-                out,
-                us,
-                "info",
-                b"Trigger fired event",
-                extra,
-                Ids::Trigger,
-                None,
-                site,
-                &[],
-            );
-        }
-        50..=379 => {
-            let event = b"trigger etl_daily/scheduled__2024-12-19T00:00:00+00:00/extract/-1/1 (ID 42) starting";
-            let site = ("triggerer_job_runner.py", 1591);
-            records.airflow(out, us, level, event, b"", Ids::Trigger, None, site, &[]);
-        }
-        380..=699 => {
-            msg.extend_from_slice(b"Poking for key : s3://landing/incoming/file-");
-            push_num(&mut msg, n % 1000);
-            msg.extend_from_slice(b".csv");
-            records.airflow(
-                out,
-                us,
-                level,
-                &msg,
-                b"",
-                Ids::Trigger,
-                hook,
-                ("s3.py", 117),
-                &[],
-            );
-        }
-        _ => {
-            msg.extend_from_slice(b"Sleeping for 5.0 seconds; triggers running: ");
-            push_num(&mut msg, 1 + rng.below(20));
-            records.airflow(
-                out,
-                us,
-                level,
-                &msg,
-                b"",
-                Ids::Trigger,
-                trigger,
-                ("s3.py", 72),
-                &[],
-            );
-        }
-    }
-}
 
 /// A worker record at `us`, in time order (`logweave demo --live`).
 pub fn live_record(records: &mut Records, out: &mut Vec<u8>, rng: &mut Rng, us: i64, seq: u64) {

@@ -44,7 +44,7 @@ impl Backlog {
     /// A backlog never above `most` µs, its first episode after `from`.
     pub fn new(seed: u64, most: i64, from: i64) -> Self {
         let mut backlog = Self {
-            rng: Rng::new(seed ^ 0x6261_636B_6C6F_67),
+            rng: Rng::new(seed ^ 0x0062_6163_6B6C_6F67),
             most: most.max(0),
             base_from: (from, BASE.0),
             base_to: (from, BASE.0),

@@ -59,8 +59,11 @@ pub fn base_micros() -> i64 {
 
 /// A JSON string's content, escaped as msgspec (Airflow 3) writes it:
 /// UTF-8 as is, quotes, backslashes and control characters escaped.
-pub fn push_json_escaped(out: &mut Vec<u8>, s: &[u8]) {
-    for &c in s {
+pub fn push_json_escaped(out: &mut Vec<u8>, mut s: &[u8]) {
+    while let Some(at) = s.iter().position(|&c| c < 0x20 || c == b'"' || c == b'\\') {
+        out.extend_from_slice(&s[..at]);
+        let c = s[at];
+        s = &s[at + 1..];
         match c {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
@@ -75,6 +78,7 @@ pub fn push_json_escaped(out: &mut Vec<u8>, s: &[u8]) {
             _ => out.push(c),
         }
     }
+    out.extend_from_slice(s);
 }
 
 fn push_hex_digit(out: &mut Vec<u8>, d: u8) {

@@ -1,35 +1,52 @@
 //! Airflow 3's supervisor, simulated: the process that reads a task's
-//! stdout and stderr pipes and its log socket and writes the task's file.
+//! stdout and stderr sockets and its log socket and writes the task's file.
 //!
 //! It loops: wait until something is readable, then read each readable
-//! channel once, [`READ`] bytes at most, and process what the read
-//! completed — a stdout/stderr line is stamped with the supervisor's clock
-//! as it is processed; a logging record keeps the time the task stamped it.
-//! Each costs it some tens of µs. What the task writes becomes readable
-//! after the supervisor's [`Backlog`], so logging records are written after
-//! lines stamped later than they are, never more than the most lateness:
-//! a line is not stamped while a record that much older waits.
+//! channel once, [`READ`] bytes at most (its `BUFFER_SIZE`), and process the
+//! lines and records the read completed — a stdout/stderr line is stamped
+//! with the supervisor's clock as it is processed; a logging record keeps
+//! the time the task stamped it. Each costs it tens of µs, more while the
+//! machine is loaded ([`Backlog`] says how far behind that leaves it). When
+//! it is behind, the channels fill up to what a socket holds and the task
+//! blocks writing to them; the records waiting in the log socket are then
+//! older than the lines read meanwhile. That is all of Airflow 3's disorder:
+//! lines in order, records in order, records late among the lines by at
+//! most what fits in the socket — and never by more than the most lateness
+//! allowed: a line is not stamped while a record that much older waits.
 
 use std::collections::VecDeque;
 use std::io;
 
 use super::super::airflow2::ClockStep;
+use super::super::arrival::Backlog;
 use super::super::rng::Rng;
 use super::super::Sink;
 use super::records::Records;
 
-/// Bytes the supervisor reads from a pipe or socket at a time (its
-/// `BUFFER_SIZE`).
+/// Bytes the supervisor reads from a socket at a time.
 pub const READ: usize = 4096;
 
-/// The supervisor's three channels, in the order of `Supervisor::channels`.
-const STDOUT: usize = 0;
-const STDERR: usize = 1;
-const LOGS: usize = 2;
+/// The channels, in the order of `Supervisor::channels`.
+pub const STDOUT: usize = 0;
+pub const STDERR: usize = 1;
+pub const LOGS: usize = 2;
+
+/// What a socket holds before a write blocks: a Unix stream socket's 208 KiB
+/// of buffer, of which each write takes about 1.3 KB besides its bytes
+/// (so: ~160 records or lines, or ~200 KB of 8 KB stdout blocks).
+const SOCKET_BUFFER: usize = 212_992;
+const PER_WRITE: usize = 1_280;
+
+/// The supervisor's backlog, µs, when it processes at full speed: the
+/// backlog the task's bursts leave it with by themselves.
+const FULL_SPEED_BACKLOG: i64 = 60_000;
 
 pub struct Supervisor {
     rng: Rng,
     most_late: i64,
+    /// How far behind the machine's load leaves the supervisor: its costs
+    /// scale with `backlog / FULL_SPEED_BACKLOG`.
+    backlog: Backlog,
     /// The supervisor's clock, µs.
     clock: i64,
     channels: [Channel; 3],
@@ -54,18 +71,22 @@ struct Channel {
     items: VecDeque<Item>,
     /// Bytes of the first item already read (a read ended inside it).
     carry: usize,
-    last_avail: i64,
+    /// What the socket holds, as it counts: bytes and writes.
+    held: usize,
 }
 
 #[derive(Clone, Copy)]
 struct Item {
-    /// When the supervisor can read it.
-    avail: i64,
+    /// When the task wrote it.
+    written: i64,
     /// A record's own time (true time); unused for lines.
     stamp: i64,
     /// Offset in the channel's stream just after it.
     end: usize,
-    /// The second of a line printed twice in a row: read in the same µs.
+    /// What it takes of the socket's buffer (the first item of a write
+    /// carries the write's cost).
+    held: usize,
+    /// The second of a line printed twice in a row: stamped with its twin.
     same: bool,
 }
 
@@ -77,25 +98,20 @@ impl Channel {
             head: 0,
             items: VecDeque::new(),
             carry: 0,
-            last_avail: i64::MIN,
+            held: 0,
         }
     }
 
-    fn push(&mut self, avail: i64, stamp: i64, content: &[u8], same: bool) {
+    fn push(&mut self, item: Item, content: &[u8]) {
         if self.items.is_empty() {
             self.bytes.clear();
             self.base = self.head;
         }
-        // A pipe or socket keeps the order things were written in.
-        let avail = avail.max(self.last_avail);
-        self.last_avail = avail;
         self.bytes.extend_from_slice(content);
-        let end = self.base + self.bytes.len();
+        self.held += item.held;
         self.items.push_back(Item {
-            avail,
-            stamp,
-            end,
-            same,
+            end: self.base + self.bytes.len(),
+            ..item
         });
     }
 
@@ -103,25 +119,18 @@ impl Channel {
         self.items.front().copied()
     }
 
-    /// Bytes of the first item (and its newline, for a line).
+    /// Bytes of the first item.
     fn front_len(&self) -> usize {
         self.items.front().map_or(0, |item| item.end - self.head)
     }
 
     /// Removes the first item and returns its content.
-    fn pop(&mut self) -> (Item, &[u8]) {
+    fn pop(&mut self) -> &[u8] {
         let Some(item) = self.items.pop_front() else {
-            return (
-                Item {
-                    avail: 0,
-                    stamp: 0,
-                    end: self.head,
-                    same: false,
-                },
-                &[],
-            );
+            return &[];
         };
         self.carry = 0;
+        self.held -= item.held;
         // Drop processed bytes once they are most of the buffer.
         let processed = self.head - self.base;
         if processed > 1 << 20 && processed > self.bytes.len() / 2 {
@@ -130,15 +139,18 @@ impl Channel {
         }
         let from = self.head - self.base;
         self.head = item.end;
-        (item, &self.bytes[from..item.end - self.base])
+        &self.bytes[from..item.end - self.base]
     }
 }
 
 impl Supervisor {
+    /// A supervisor from `start` on whose records are at most `most_late`
+    /// µs late.
     pub fn new(seed: u64, most_late: i64, start: i64) -> Self {
         Self {
             rng: Rng::new(seed ^ 0x7375_7065_7276),
             most_late: most_late.max(0),
+            backlog: Backlog::new(seed, most_late, start),
             clock: start,
             channels: [Channel::new(), Channel::new(), Channel::new()],
             turn: None,
@@ -148,81 +160,133 @@ impl Supervisor {
         }
     }
 
-    /// Lines the task's stdout wrote to the pipe at once, readable at `avail`.
-    pub fn stdout(&mut self, avail: i64, text: &[u8], ends: &[(usize, bool)]) {
+    /// The supervisor's clock.
+    pub fn clock(&self) -> i64 {
+        self.clock
+    }
+
+    /// Whether a write of `bytes` to `channel` would block.
+    pub fn full(&self, channel: usize, bytes: usize) -> bool {
+        let held = self.channels[channel].held;
+        held > 0 && held + bytes + PER_WRITE > SOCKET_BUFFER
+    }
+
+    /// Lines the task's stdout wrote at `t` in one write.
+    pub fn stdout(&mut self, t: i64, text: &[u8], ends: &[(usize, bool)]) {
         let mut start = 0;
-        for &(end, same) in ends {
-            self.channels[STDOUT].push(avail, 0, &text[start..end], same);
+        for (i, &(end, same)) in ends.iter().enumerate() {
+            let held = end - start + 1 + if i == 0 { PER_WRITE } else { 0 };
+            let item = Item {
+                written: t,
+                stamp: 0,
+                end: 0,
+                held,
+                same,
+            };
+            self.channels[STDOUT].push(item, &text[start..end]);
             start = end;
         }
     }
 
-    /// A line the task wrote to stderr, readable at `avail`.
-    pub fn stderr(&mut self, avail: i64, text: &[u8]) {
-        self.channels[STDERR].push(avail, 0, text, false);
+    /// A line the task wrote to stderr at `t`.
+    pub fn stderr(&mut self, t: i64, text: &[u8]) {
+        let held = text.len() + 1 + PER_WRITE;
+        let item = Item {
+            written: t,
+            stamp: 0,
+            end: 0,
+            held,
+            same: false,
+        };
+        self.channels[STDERR].push(item, text);
     }
 
-    /// A logging record stamped `stamp`, readable at `avail` (at most the
-    /// most lateness after its stamp).
-    pub fn log(&mut self, stamp: i64, avail: i64, record: &[u8]) {
-        let avail = avail.min(stamp.saturating_add(self.most_late)).max(stamp);
-        self.channels[LOGS].push(avail, stamp, record, false);
+    /// A logging record the task stamped and sent at `t`.
+    pub fn log(&mut self, t: i64, record: &[u8]) {
+        let held = record.len() + PER_WRITE;
+        let item = Item {
+            written: t,
+            stamp: t,
+            end: 0,
+            held,
+            same: false,
+        };
+        self.channels[LOGS].push(item, record);
     }
 
     /// Runs the supervisor up to task time `now`: it never gets ahead of
     /// the task, whose later writes it cannot have seen.
     pub fn run(&mut self, now: i64, step: Option<&ClockStep>, sink: &mut Sink) -> io::Result<()> {
-        while self.clock <= now {
-            let Some((first, read, budget)) = self.turn else {
-                // Wait until something is readable.
-                let next = self
-                    .channels
-                    .iter()
-                    .filter_map(|c| c.front().map(|i| i.avail))
-                    .min();
-                match next {
-                    None => return Ok(()),
-                    Some(avail) if avail > now => return Ok(()),
-                    Some(avail) => self.clock = self.clock.max(avail),
-                }
-                self.turn = Some((self.rng.below(3) as usize, 0, READ));
-                continue;
-            };
-            if read == 3 {
-                self.turn = None;
-                continue;
-            }
-            let which = (first + read) % 3;
-            let channel = &self.channels[which];
-            let readable = channel.front().is_some_and(|i| i.avail <= self.clock);
-            if !readable || budget == 0 {
-                self.turn = Some((first, read + 1, READ));
-                continue;
-            }
-            let newline = usize::from(which != LOGS);
-            let need = channel.front_len() + newline - channel.carry;
-            if need > budget {
-                // The read ends inside this item; the next one goes on.
-                self.channels[which].carry += budget;
-                self.turn = Some((first, read + 1, READ));
-                continue;
-            }
-            if which != LOGS && self.write_overdue_record(sink)? {
-                continue;
-            }
-            self.turn = Some((first, read, budget - need));
-            if which == LOGS {
-                self.write_record(sink)?;
-            } else {
-                self.write_line(which, step, sink)?;
-            }
-        }
+        while self.clock <= now && self.step(now, step, sink)? {}
+        Ok(())
+    }
+
+    /// Runs the supervisor, the task blocked, until a write of `bytes` to
+    /// `channel` fits.
+    pub fn make_room(
+        &mut self,
+        channel: usize,
+        bytes: usize,
+        step: Option<&ClockStep>,
+        sink: &mut Sink,
+    ) -> io::Result<()> {
+        while self.full(channel, bytes) && self.step(i64::MAX, step, sink)? {}
         Ok(())
     }
 
     /// Writes everything left, as the supervisor does before the try ends.
     pub fn finish(&mut self, step: Option<&ClockStep>, sink: &mut Sink) -> io::Result<()> {
         self.run(i64::MAX, step, sink)
+    }
+
+    /// Does one thing: starts a loop turn, moves on to the next channel of
+    /// the turn, or processes a line or record. `false` when nothing is
+    /// readable before `now`.
+    fn step(&mut self, now: i64, step: Option<&ClockStep>, sink: &mut Sink) -> io::Result<bool> {
+        let Some((first, read, budget)) = self.turn else {
+            // Wait until something is readable.
+            let next = self
+                .channels
+                .iter()
+                .filter_map(|c| c.front())
+                .map(|i| i.written)
+                .min();
+            match next {
+                Some(written) if written <= now => self.clock = self.clock.max(written),
+                _ => return Ok(false),
+            }
+            self.turn = Some((self.rng.below(3) as usize, 0, READ));
+            return Ok(true);
+        };
+        if read == 3 {
+            self.turn = None;
+            return Ok(true);
+        }
+        let which = (first + read) % 3;
+        let channel = &self.channels[which];
+        let readable = channel.front().is_some_and(|i| i.written <= self.clock);
+        if !readable || budget == 0 {
+            self.turn = Some((first, read + 1, READ));
+            return Ok(true);
+        }
+        let newline = usize::from(which != LOGS);
+        let need = channel.front_len() + newline - channel.carry;
+        if need > budget {
+            // The read ends inside this item; a later one goes on.
+            self.channels[which].carry += budget;
+            self.turn = Some((first, read + 1, READ));
+            return Ok(true);
+        }
+        if which != LOGS && self.write_overdue_record(sink)? {
+            return Ok(true);
+        }
+        self.turn = Some((first, read, budget - need));
+        if which == LOGS {
+            self.write_record(sink)?;
+        } else {
+            self.write_line(which, step, sink)?;
+        }
+        Ok(true)
     }
 
     /// Writes the first waiting record if a line stamped now would be more
@@ -237,11 +301,17 @@ impl Supervisor {
         Ok(overdue)
     }
 
+    /// How much slower than at full speed the machine's load makes it now.
+    fn slowdown(&mut self) -> i64 {
+        (self.backlog.at(self.clock) / FULL_SPEED_BACKLOG).max(1)
+    }
+
     fn write_record(&mut self, sink: &mut Sink) -> io::Result<()> {
-        let (_, record) = self.channels[LOGS].pop();
-        sink.write(record)?;
+        sink.write(self.channels[LOGS].pop())?;
         self.last_stamp = None;
-        self.clock += self.rng.between(20, 45);
+        // Decoding the record and logging it again through structlog.
+        let cost = self.rng.between(300, 500) * self.slowdown();
+        self.clock += cost;
         Ok(())
     }
 
@@ -260,18 +330,19 @@ impl Supervisor {
         };
         self.last_stamp = Some(stamp);
         let shown = step.map_or(stamp, |s| s.shown(stamp));
-        let (_, text) = self.channels[which].pop();
+        let text = self.channels[which].pop();
         self.line.clear();
         self.records
             .stdio(&mut self.line, shown, which == STDERR, text);
         sink.write(&self.line)?;
         if !same {
             // Now and then two lines are stamped in the same µs.
-            self.clock += if self.rng.below(1500) == 0 {
+            let cost = if self.rng.below(1500) == 0 {
                 0
             } else {
-                self.rng.between(40, 75)
+                self.rng.between(40, 75) * self.slowdown()
             };
+            self.clock += cost;
         }
         Ok(())
     }
