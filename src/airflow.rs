@@ -13,12 +13,14 @@
 
 pub mod api;
 pub mod discover;
+pub mod elastic;
 pub mod picker;
 pub mod token;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::source::cloudwatch::{self, aws::LogsClient};
 use crate::source::remote::http::HttpBackend;
 use crate::source::remote::object::{is_object_url, Bucket};
 use crate::source::remote::{self, RemoteError};
@@ -66,7 +68,8 @@ impl std::fmt::Display for AttemptId {
 #[derive(Debug, Clone, Default)]
 pub struct Places {
     pub base: PathBuf,
-    /// `s3://bucket/prefix`, `gs://…`, `az://…` or an HTTP(S) folder.
+    /// `s3://bucket/prefix`, `gs://…`, `az://…`, an HTTP(S) folder, or a
+    /// CloudWatch log group (`cloudwatch://arn:aws:logs:…:log-group:NAME`).
     pub remote: Option<String>,
     /// `http://worker:8793` (or a bare host name: see [`server_url`]).
     pub log_server: Option<String>,
@@ -77,6 +80,11 @@ pub struct Places {
     pub trigger_jobs: Vec<u64>,
     /// The shared secret that signs log server requests.
     pub secret_key: Option<String>,
+    /// Elasticsearch or OpenSearch, where the handler ships each line.
+    pub search: Option<elastic::SearchStore>,
+    /// Stores read as streams (CloudWatch, Elasticsearch) are asked again
+    /// for what comes after their end.
+    pub follow: bool,
 }
 
 /// The base log folder: `--base-log-folder`, else
@@ -223,6 +231,7 @@ pub fn open_attempt(id: &AttemptId, places: &Places) -> (Vec<SourceEntry>, Vec<O
         }
         // Nothing local is normal when the logs are remote or served.
         _ if places.remote.is_some()
+            || places.search.is_some()
             || places.log_server.is_some()
             || places.triggerer_log_server.is_some() => {}
         Some(Err(e)) => errors.push(crate::source::io_error(&local, &e)),
@@ -234,10 +243,25 @@ pub fn open_attempt(id: &AttemptId, places: &Places) -> (Vec<SourceEntry>, Vec<O
         }),
     }
 
-    if let Some(base) = &places.remote {
+    if let Some(base) = places
+        .remote
+        .as_deref()
+        .filter(|b| cloudwatch::is_cloudwatch_url(b))
+    {
+        let (found, failed) = open_cloudwatch(base, &relative, places.follow);
+        opened.extend(found);
+        errors.extend(failed);
+    } else if let Some(base) = &places.remote {
         let (found, failed) = open_remote(base, &relative);
         opened.extend(found);
         errors.extend(failed);
+    }
+
+    if let Some(store) = &places.search {
+        match elastic::open(store, id, places.follow) {
+            Ok(entry) => opened.push(entry),
+            Err(e) => errors.push(e),
+        }
     }
 
     let secret = places.secret_key.as_deref();
@@ -318,11 +342,28 @@ fn trigger_jobs_of(entries: &[SourceEntry]) -> Vec<u64> {
 /// The latest try of `id`'s task under the remote base (for when the log
 /// folder has none): the highest `N` among its `attempt=N.log*` objects.
 pub fn latest_remote_try(base: &str, id: &AttemptId) -> Result<Option<u32>, RemoteError> {
+    let relative = id.relative_path();
+    let folder = relative.rsplit_once('/').map_or("", |(dir, _)| dir);
+    if cloudwatch::is_cloudwatch_url(base) {
+        let prefix = format!("{}/", stream_name(folder));
+        let streams = cloudwatch::parse(base)
+            .map_err(RemoteError::Other)
+            .and_then(|target| {
+                let client = LogsClient::new(target.group.region.as_deref())
+                    .map_err(|e| RemoteError::Other(e.problem().what().to_string()))?;
+                cloudwatch::list_streams(&client, &target.group.name, &prefix)
+                    .map_err(|e| RemoteError::Other(e.problem().what().to_string()))
+            })?;
+        return Ok(streams
+            .iter()
+            .filter_map(|stream| stream.strip_prefix(&prefix))
+            .filter_map(discover::try_of)
+            .map(|(number, _)| number)
+            .max());
+    }
     if !is_object_url(base) {
         return Ok(None);
     }
-    let relative = id.relative_path();
-    let folder = relative.rsplit_once('/').map_or("", |(dir, _)| dir);
     let url = format!("{}/{folder}/", base.trim_end_matches('/'));
     let (bucket, path) = Bucket::for_url(&url)?;
     let prefix = format!("{}/", path.as_ref());
@@ -333,6 +374,42 @@ pub fn latest_remote_try(base: &str, id: &AttemptId) -> Result<Option<u32>, Remo
         .filter_map(discover::try_of)
         .map(|(number, _)| number)
         .max())
+}
+
+/// The CloudWatch stream Airflow's handler writes a log file's path to
+/// (log stream names may not hold `:`).
+fn stream_name(relative: &str) -> String {
+    relative.replace(':', "_")
+}
+
+/// The attempt's stream in the log group `base` names (an ARN, as in
+/// `remote_base_log_folder`), and its trigger sub-logs' streams beside it.
+fn open_cloudwatch(base: &str, relative: &str, follow: bool) -> (Vec<SourceEntry>, Vec<OpenError>) {
+    let failed = |problem: Problem| {
+        (
+            Vec::new(),
+            vec![OpenError::Remote {
+                path: remote::redact(base),
+                problem,
+            }],
+        )
+    };
+    let target = match cloudwatch::parse(base) {
+        Ok(target) => target,
+        Err(why) => return failed(Problem::new(why)),
+    };
+    let client = match LogsClient::new(target.group.region.as_deref()) {
+        Ok(client) => client,
+        Err(e) => return failed(e.problem()),
+    };
+    let stream = stream_name(relative);
+    cloudwatch::open_prefix(
+        &client,
+        &target.group.name,
+        &stream,
+        |suffix| Some(tag_for_suffix(suffix, "cloudwatch")),
+        follow,
+    )
 }
 
 /// Every object under `{base}/{relative}` (trigger sub-logs are stored

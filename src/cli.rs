@@ -22,6 +22,7 @@ const FILTERS: &str = "Filters";
 const TIME: &str = "Time";
 const OUTPUT: &str = "Output";
 const SETUP: &str = "Setup";
+const SEARCH: &str = "Elasticsearch/OpenSearch";
 
 /// Open many timestamped logs (an Airflow task attempt's worker log, trigger
 /// sub-logs, remote copies, …) as one time-ordered stream.
@@ -196,6 +197,32 @@ pub struct AirflowArgs {
     #[arg(long, value_name = "ID", requires = "triggerer_log_server")]
     pub trigger_job: Vec<u64>,
 
+    /// Elasticsearch holding the task logs (Airflow's Elasticsearch task
+    /// handler), e.g. http://es:9200: the attempt's documents by log_id,
+    /// in offset order. Credentials from ELASTICSEARCH_API_KEY, else
+    /// ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD.
+    #[arg(long, value_name = "URL", conflicts_with = "opensearch", help_heading = SEARCH)]
+    pub elasticsearch: Option<String>,
+
+    /// OpenSearch holding the task logs (Airflow's OpenSearch task handler);
+    /// credentials from OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD.
+    #[arg(long, value_name = "URL", help_heading = SEARCH)]
+    pub opensearch: Option<String>,
+
+    /// Indices to search (Airflow's elasticsearch.index_patterns) [default: _all].
+    #[arg(long, value_name = "PATTERNS", env = "AIRFLOW__ELASTICSEARCH__INDEX_PATTERNS", help_heading = SEARCH)]
+    pub index_patterns: Option<String>,
+
+    /// The documents' log_id (Airflow's elasticsearch.log_id_template) [default:
+    /// {dag_id}-{task_id}-{run_id}-{map_index}-{try_number}].
+    #[arg(long, value_name = "TEMPLATE", env = "AIRFLOW__ELASTICSEARCH__LOG_ID_TEMPLATE", help_heading = SEARCH)]
+    pub log_id_template: Option<String>,
+
+    /// How JSON-mode documents become lines (Airflow's logging.log_format) [default:
+    /// [%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s].
+    #[arg(long, value_name = "FORMAT", env = "AIRFLOW__LOGGING__LOG_FORMAT", help_heading = SEARCH)]
+    pub log_format: Option<String>,
+
     /// Shared secret for the log server (default: AIRFLOW__API__SECRET_KEY,
     /// else AIRFLOW__WEBSERVER__SECRET_KEY, else the profile's, else
     /// airflow.cfg). Prefer the environment or a profile: command lines are
@@ -299,9 +326,11 @@ pub struct OpenArgs {
     /// Zone of times written without an offset [default: UTC].
     ///
     /// Applies to timestamps in the logs and to --since/--until: UTC, local,
-    /// +05:30, or an IANA name such as Europe/Berlin.
-    #[arg(long, value_name = "ZONE", env = "LOGWEAVE_TZ", help_heading = TIME)]
-    pub tz: Option<String>,
+    /// +05:30, or an IANA name such as Europe/Berlin. GLOB=ZONE
+    /// ('syslog*=Europe/Berlin') is for the sources whose file name (or,
+    /// with a /, path) the glob matches; repeatable.
+    #[arg(long, value_name = "[GLOB=]ZONE", env = "LOGWEAVE_TZ", help_heading = TIME)]
+    pub tz: Vec<String>,
 
     /// Zone the viewer shows times in, and reads `:` jumps in [default: the
     /// --tz zone, else UTC].
@@ -311,12 +340,27 @@ pub struct OpenArgs {
     #[arg(long, value_name = "ZONE", env = "LOGWEAVE_DISPLAY_TZ", help_heading = TIME)]
     pub display_tz: Option<String>,
 
-    /// Timestamp format at line start, as a strftime pattern.
+    /// How far out of time order a source's records may be and still be put
+    /// in order [default: 3s].
+    ///
+    /// Airflow 3 writes logging records after stdout lines stamped later
+    /// (up to about 2 s behind on a busy worker): within this window
+    /// records are shown by their time; a record further behind (a clock
+    /// stepped back) keeps its place in the file, marked and counted. 0
+    /// keeps every source in file order wherever it goes back in time.
+    #[arg(long, value_name = "DURATION", env = "LOGWEAVE_REORDER_WINDOW", value_parser = parse_window, help_heading = TIME)]
+    pub reorder_window: Option<std::time::Duration>,
+
+    /// Timestamp format, as a strftime pattern [default: sniffed per source].
     ///
     /// For logs whose timestamps logweave does not recognise (e.g.
-    /// '%d/%m/%Y %H:%M:%S'); sniffed per source when not given.
-    #[arg(long, value_name = "STRFTIME", help_heading = TIME)]
-    pub ts_format: Option<String>,
+    /// '%d/%m/%Y %H:%M:%S'; '%s' reads epoch seconds, milliseconds or
+    /// nanoseconds). Read at line start, else where it first fits in the
+    /// line. GLOB=PATTERN ('pod*.log=%d/%b/%Y:%H:%M:%S %z') is for the
+    /// sources whose file name (or, with a /, path) the glob matches, the
+    /// others are sniffed; repeatable.
+    #[arg(long, value_name = "[GLOB=]STRFTIME", help_heading = TIME)]
+    pub ts_format: Vec<String>,
 
     /// Only records with a line matching REGEX (repeatable: any of them).
     ///
@@ -349,9 +393,14 @@ impl OpenArgs {
         self.remote_timeout = self.remote_timeout.or(outer.remote_timeout);
         self.since = self.since.take().or(outer.since);
         self.until = self.until.take().or(outer.until);
-        self.tz = self.tz.take().or(outer.tz);
+        if self.tz.is_empty() {
+            self.tz = outer.tz;
+        }
         self.display_tz = self.display_tz.take().or(outer.display_tz);
-        self.ts_format = self.ts_format.take().or(outer.ts_format);
+        if self.ts_format.is_empty() {
+            self.ts_format = outer.ts_format;
+        }
+        self.reorder_window = self.reorder_window.or(outer.reorder_window);
         self.grep.extend(outer.grep);
         self.grep_v.extend(outer.grep_v);
         self.level = self.level.take().or(outer.level);
@@ -415,6 +464,29 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 }
 
 /// `--remote-timeout`: plain seconds ("30") or a duration ("500ms", "2m").
+/// A reorder window: seconds or a duration, at most a day.
+pub fn parse_window(s: &str) -> Result<std::time::Duration, String> {
+    let duration = match s.trim().parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => {
+            std::time::Duration::from_secs_f64(seconds)
+        }
+        Ok(_) => return Err("a window is a number of seconds, 0 or more".into()),
+        Err(_) => humantime::parse_duration(s.trim())
+            .map_err(|e| format!("{e}: give seconds, or a duration such as 500ms or 10s"))?,
+    };
+    if duration > MAX_WINDOW {
+        return Err(format!(
+            "{} is more than the {} a window may be: past that a clock stepped back, and its records keep their place",
+            humantime::format_duration(duration),
+            humantime::format_duration(MAX_WINDOW)
+        ));
+    }
+    Ok(duration)
+}
+
+/// The largest reorder window.
+const MAX_WINDOW: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
     let duration = match s.trim().parse::<f64>() {
         Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => {

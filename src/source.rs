@@ -5,8 +5,10 @@
 //! need. Local files use positional reads rather than mmap, because a log that
 //! is truncated under an mmap kills the process with SIGBUS.
 
+pub mod cloudwatch;
 pub mod compressed;
 pub mod descriptors;
+pub mod events;
 mod file;
 pub mod follower;
 mod open;

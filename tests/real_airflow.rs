@@ -219,3 +219,183 @@ fn a_triggered_run_can_be_watched_through_its_retry_and_deferral() {
     assert!(text.contains("try 2: followed done"), "the resumed part");
     assert!(airflow.attempt(&run, "followed", None, 1).exists());
 }
+
+fn logweave(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .args(args)
+        .env("TZ", "UTC")
+        .env("AIRFLOW__API__SECRET_KEY", SECRET_KEY)
+        .env_remove("AIRFLOW_API_URL")
+        .env("AIRFLOW_API_USER", airflow_run::ADMIN.0)
+        .env("AIRFLOW_API_PASSWORD", airflow_run::ADMIN.1)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run logweave")
+}
+
+fn printed(args: &[&std::ffi::OsStr]) -> Vec<u8> {
+    let out = logweave(args);
+    assert!(
+        out.status.success(),
+        "logweave {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The file's lines in time order: a stable sort by timestamp (µs), ties
+/// in file order — what logweave's canonical order is on Airflow 3's
+/// bounded disorder, and what Airflow's UI shows (it sorts by the
+/// millisecond; this sorts within it too).
+fn time_ordered(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut keyed: Vec<(i64, &[u8])> = lines(bytes)
+        .into_iter()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_slice(line).expect("a JSON line");
+            let when = value["timestamp"]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map_or(i64::MIN, |t| t.timestamp_micros());
+            (when, line)
+        })
+        .collect();
+    keyed.sort_by_key(|&(when, _)| when);
+    keyed.into_iter().map(|(_, line)| line).collect()
+}
+
+#[test]
+fn what_airflow_wrote_is_shown_in_time_order_each_record_once_from_every_copy() {
+    let airflow = airflow();
+    let run = &airflow.first_run;
+    let file = airflow.attempt(run, "chatty", None, 1);
+    let written = std::fs::read(&file).expect("try 1");
+
+    // One source: its records in time order, every one of them.
+    let alone = printed(&[file.as_os_str(), "--print".as_ref()]);
+    assert!(
+        lines(&alone) == time_ordered(&written),
+        "--print of the real file is not the file in time order"
+    );
+
+    // The API's answer (what the Airflow UI shows) re-sorted by the
+    // microsecond is the same sequence, and so is logweave's order of it.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let api_copy = dir.path().join("answer.ndjson");
+    std::fs::write(
+        &api_copy,
+        airflow.get(
+            &airflow.log_path(run, "chatty", None, 1),
+            "application/x-ndjson",
+        ),
+    )
+    .expect("write the answer");
+    let answer = std::fs::read(&api_copy).expect("read");
+    let as_answered = printed(&[api_copy.as_os_str(), "--print".as_ref()]);
+    let key = |line: &[u8]| -> String {
+        let value: serde_json::Value = serde_json::from_slice(line).expect("json");
+        format!("{} {}", value["timestamp"], value["event"])
+    };
+    let ours: Vec<String> = lines(&alone).into_iter().map(key).collect();
+    let theirs: Vec<String> = time_ordered(&answer)
+        .into_iter()
+        .filter(|l| !l.starts_with(br#"{"timestamp":null"#))
+        .map(key)
+        .collect();
+    assert_eq!(ours, theirs, "the UI's records, in time order");
+    let answered: Vec<String> = lines(&as_answered)
+        .into_iter()
+        .filter(|l| !l.starts_with(br#"{"timestamp":null"#))
+        .map(key)
+        .collect();
+    assert_eq!(
+        ours, answered,
+        "logweave orders the API's answer the same way"
+    );
+
+    // The file, a copy of it, and the API's answer: each record once.
+    let copy = dir.path().join("copy.log");
+    std::fs::copy(&file, &copy).expect("copy");
+    let merged = printed(&[
+        file.as_os_str(),
+        copy.as_os_str(),
+        api_copy.as_os_str(),
+        "--print".as_ref(),
+    ]);
+    assert_eq!(
+        lines(&merged).len(),
+        lines(&written).len(),
+        "copies of a file written out of time order are shown once"
+    );
+
+    // Local, served and API copies through `logweave airflow`.
+    let served = printed(&[
+        "airflow".as_ref(),
+        "--dag".as_ref(),
+        run.dag.as_ref(),
+        "--run".as_ref(),
+        run.id.as_ref(),
+        "--task".as_ref(),
+        "chatty".as_ref(),
+        "--try".as_ref(),
+        "1".as_ref(),
+        "--base-log-folder".as_ref(),
+        airflow.logs.as_os_str(),
+        "--log-server".as_ref(),
+        airflow.log_server_url().as_ref(),
+        "--print".as_ref(),
+    ]);
+    assert!(
+        lines(&served) == time_ordered(&written),
+        "local and served copies: {} lines for {}",
+        lines(&served).len(),
+        lines(&written).len()
+    );
+
+    // The mapped task's file twice (its last print sits among earlier logging).
+    let mapped = airflow.attempt(run, "orders", Some(0), 1);
+    let twice = printed(&[mapped.as_os_str(), mapped.as_os_str(), "--print".as_ref()]);
+    let mapped_bytes = std::fs::read(&mapped).expect("mapped");
+    assert!(lines(&twice) == time_ordered(&mapped_bytes));
+}
+
+#[test]
+fn since_and_until_find_every_record_of_a_window_of_what_airflow_wrote() {
+    let airflow = airflow();
+    let run = &airflow.first_run;
+    let file = airflow.attempt(run, "chatty", None, 2);
+    let written = std::fs::read(&file).expect("try 2");
+    let all = records(&written);
+    let (first, last) = (all.iter().map(|r| r.0).min(), all.iter().map(|r| r.0).max());
+    let (Some(first), Some(last)) = (first, last) else {
+        panic!("no records")
+    };
+    // Windows across the try: each prints exactly the records stamped in it.
+    for share in [0.1, 0.37, 0.5, 0.83] {
+        let from = first + ((last - first) as f64 * share) as i64;
+        let to = from + 700_000;
+        let stamp = |us: i64| {
+            chrono::DateTime::from_timestamp_micros(us)
+                .expect("a time")
+                .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+                .to_string()
+        };
+        let out = printed(&[
+            "--print".as_ref(),
+            "--since".as_ref(),
+            stamp(from).as_ref(),
+            "--until".as_ref(),
+            stamp(to).as_ref(),
+            file.as_os_str(),
+        ]);
+        let got = records(&out);
+        let want = all.iter().filter(|r| r.0 >= from && r.0 < to).count();
+        assert_eq!(
+            got.len(),
+            want,
+            "records stamped in [{}, {})",
+            stamp(from),
+            stamp(to)
+        );
+        assert!(got.windows(2).all(|w| w[0].0 <= w[1].0), "in time order");
+    }
+}

@@ -37,8 +37,12 @@ When set and not empty, the viewer uses no colours.
 \fBAIRFLOW__LOGGING__BASE_LOG_FOLDER\fR, \fBAIRFLOW__API__SECRET_KEY\fR, \fBAIRFLOW__WEBSERVER__SECRET_KEY\fR, \fBAIRFLOW_HOME\fR
 Read by \fBlogweave airflow\fR as Airflow reads them.
 .TP
-\fBAWS_*\fR, \fBGOOGLE_*\fR, \fBAZURE_*\fR
-Credentials and endpoints for s3://, gs:// and az:// sources.
+\fBAWS_*\fR, \fBGOOGLE_*\fR, \fBAZURE_*\fR, \fBSTORAGE_EMULATOR_HOST\fR
+Credentials and endpoints for s3://, gs://, az:// and cloudwatch:// sources
+(\fBAWS_ENDPOINT_URL_LOGS\fR for CloudWatch Logs alone).
+.TP
+\fBELASTICSEARCH_API_KEY\fR, \fBELASTICSEARCH_USERNAME\fR, \fBELASTICSEARCH_PASSWORD\fR, \fBOPENSEARCH_USERNAME\fR, \fBOPENSEARCH_PASSWORD\fR
+Credentials for \fBlogweave airflow \-\-elasticsearch\fR and \fB\-\-opensearch\fR (never on the command line).
 .SH FILES
 .TP
 \fI$XDG_CONFIG_HOME/logweave/config.toml\fR (else \fI~/.config/logweave/config.toml\fR)
@@ -56,12 +60,21 @@ error = "light\-red bold"
 [keys]
 quit = "q C\-c"
 
+[[format]]
+glob = "pod*.log"
+pattern = "%d/%b/%Y:%H:%M:%S %z"
+tz = "America/New_York"
+
 [airflow.prod]
 base_log_folder = "/opt/airflow/logs"
 remote = "s3://airflow\-logs/prod"
 log_server = "worker\-1"
 secret_key_env = "AIRFLOW_PROD_SECRET_KEY"
 .fi
+.PP
+A \fB[[format]]\fR entry gives the sources whose file name (or, with a /,
+path) its glob matches a timestamp pattern, a zone or both, as
+\fB\-\-ts\-format\fR and \fB\-\-tz\fR GLOB=... do; flags win.
 .PP
 A profile's secret key comes from \fBsecret_key_env\fR (a variable's name),
 \fBsecret_key_command\fR (run with sh \-c) or \fBsecret_key\fR itself, in which

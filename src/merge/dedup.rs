@@ -15,11 +15,11 @@
 //! those runs through the merge's own readers, hashes only records whose
 //! length another member shares, and remembers only what it drops.
 
+mod content;
+
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
-
-use xxhash_rust::xxh3::Xxh3;
 
 use crate::record::timestamp::Nanos;
 use crate::record::{Pos, Record, RecordReader};
@@ -109,8 +109,11 @@ const SMALL_GROUP: usize = 24;
 pub struct Planner {
     most_below: HashCounts,
     copies: HashCounts,
-    /// The group's records as `(member slot, record)`, members in rank order.
-    group: Vec<(usize, Record)>,
+    /// The group's records as `(member slot, record, where its comparable
+    /// content starts)`, members in rank order.
+    group: Vec<(usize, Record, u64)>,
+    /// A JSON record's bytes while it is hashed.
+    scratch: Vec<u8>,
     /// Per record of `group`: could it be a copy of a record of another member?
     comparable: Vec<bool>,
     /// Per record length: the first member holding a record of that length,
@@ -164,7 +167,7 @@ impl Planner {
                     if self.group.len() == DEDUP_MAX_GROUP {
                         return Ok(plan);
                     }
-                    self.group.push((slot, r));
+                    self.group.push((slot, r, comparable_from(reader, &r)));
                 }
                 self.group[first..].reverse();
             }
@@ -178,7 +181,7 @@ impl Planner {
                     if self.group.len() == DEDUP_MAX_GROUP {
                         return Ok(plan);
                     }
-                    self.group.push((slot, r));
+                    self.group.push((slot, r, comparable_from(reader, &r)));
                 }
             }
         }
@@ -190,7 +193,7 @@ impl Planner {
         most_below.clear();
         copies.clear();
         let mut current_slot = 0;
-        for (&(slot, r), &comparable) in self.group.iter().zip(&self.comparable) {
+        for (&(slot, r, from), &comparable) in self.group.iter().zip(&self.comparable) {
             if slot != current_slot {
                 fold_into(most_below, copies);
                 current_slot = slot;
@@ -199,7 +202,9 @@ impl Planner {
                 continue;
             }
             let source = members[slot];
-            let hash = content_hash(&mut readers[source], &r)?;
+            let reader = &mut readers[source];
+            let json = reader.is_json();
+            let hash = content::content_hash(reader, from, r.end, r.crlf, json, &mut self.scratch)?;
             let copy_index = copies.entry(hash).or_insert(0);
             if *copy_index < most_below.get(&hash).copied().unwrap_or(0) {
                 plan.dropped.push((source, r.start));
@@ -215,32 +220,34 @@ impl Planner {
         let group = &self.group;
         self.comparable.clear();
         if group.len() <= SMALL_GROUP {
-            self.comparable.extend(group.iter().map(|&(slot, r)| {
-                r.len() <= DEDUP_MAX_RECORD
-                    && group.iter().any(|&(other, o)| {
-                        other != slot && (r.crlf || o.crlf || o.len() == r.len())
+            self.comparable.extend(group.iter().map(|&(slot, r, from)| {
+                r.end - from <= DEDUP_MAX_RECORD
+                    && group.iter().any(|&(other, o, o_from)| {
+                        other != slot && (r.crlf || o.crlf || o.end - o_from == r.end - from)
                     })
             }));
         } else {
             self.lengths.clear();
             let mut crlf_slots = Vec::new();
-            for &(slot, r) in group {
+            for &(slot, r, from) in group {
                 if r.crlf {
                     if crlf_slots.last() != Some(&slot) {
                         crlf_slots.push(slot);
                     }
                 } else {
-                    let entry = self.lengths.entry(r.len()).or_insert((slot, false));
+                    let entry = self.lengths.entry(r.end - from).or_insert((slot, false));
                     entry.1 |= entry.0 != slot;
                 }
             }
             let lengths = &self.lengths;
-            self.comparable.extend(group.iter().map(|&(slot, r)| {
+            self.comparable.extend(group.iter().map(|&(slot, r, from)| {
                 let others_crlf = crlf_slots.iter().any(|&s| s != slot);
-                r.len() <= DEDUP_MAX_RECORD
+                r.end - from <= DEDUP_MAX_RECORD
                     && (r.crlf
                         || others_crlf
-                        || lengths.get(&r.len()).is_some_and(|&(_, shared)| shared))
+                        || lengths
+                            .get(&(r.end - from))
+                            .is_some_and(|&(_, shared)| shared))
             }));
         }
         self.comparable.iter().any(|&c| c)
@@ -257,32 +264,13 @@ fn fold_into(most_below: &mut HashCounts, copies: &mut HashCounts) {
     copies.clear();
 }
 
-/// Hash of a record's lines as shown: each line without its CR, plus `\n`
-/// (so CRLF and LF copies, and a last line without newline, hash alike).
-fn content_hash(reader: &mut RecordReader, record: &Record) -> io::Result<u128> {
-    let mut hasher = Xxh3::new();
-    if record.crlf {
-        reader
-            .file()
-            .for_each_line_piece(record.start, record.end, |piece, last| {
-                hasher.update(piece);
-                if last {
-                    hasher.update(b"\n");
-                }
-                Ok(())
-            })?;
-    } else {
-        let mut last = None;
-        reader
-            .lines()
-            .for_each_chunk(record.start, record.end, |chunk| {
-                hasher.update(chunk);
-                last = chunk.last().copied().or(last);
-                Ok(())
-            })?;
-        if last != Some(b'\n') {
-            hasher.update(b"\n");
-        }
+/// Where a record's content to compare starts: the first record's lines
+/// before the source's first timestamp (a preamble: the "Log message source
+/// details" that Airflow's API puts before a task's records) are not part
+/// of what copies share.
+fn comparable_from(reader: &RecordReader, record: &Record) -> u64 {
+    match reader.first_timed() {
+        Some(first) if record.start == 0 && first < record.end => first,
+        _ => record.start,
     }
-    Ok(hasher.digest128())
 }

@@ -5,6 +5,7 @@ use std::io::{self, IsTerminal};
 use std::path::Path;
 
 use super::{Outcome, RunError, Settings};
+use crate::airflow::elastic::{Flavor, SearchStore};
 use crate::airflow::picker::{PartialId, Picker, Step};
 use crate::airflow::{self, AttemptId, Places};
 use crate::cli::AirflowArgs;
@@ -21,14 +22,15 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
         args.base_log_folder.as_deref(),
         preset.base_log_folder.as_deref(),
     );
-    let remote = args.remote.clone().or(preset.remote);
-    let log_server = args.log_server.clone().or(preset.log_server);
+    let remote = args.remote.clone().or(preset.remote.clone());
+    let log_server = args.log_server.clone().or(preset.log_server.clone());
     let triggerer_log_server = args
         .triggerer_log_server
         .clone()
-        .or(preset.triggerer_log_server);
+        .or(preset.triggerer_log_server.clone());
     // Checked before anything is opened (or picked).
     let settings = Settings::resolve(&args.open, config)?;
+    let search = search_store(args, &preset)?;
     if let Some(url) = args.api.clone().or(preset.api.clone()) {
         let user = args.api_user.clone().or(preset.api_user.clone());
         return super::api::run(args, &url, user.as_deref(), settings);
@@ -36,6 +38,7 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
     let interactive = !args.open.print && io::stdout().is_terminal() && io::stdin().is_terminal();
     let elsewhere = Elsewhere {
         remote: remote.as_deref(),
+        search: search.as_ref(),
         servers: log_server.is_some() || triggerer_log_server.is_some(),
     };
     let Some(id) = attempt(args, &base, elsewhere, interactive, &settings.view)? else {
@@ -45,20 +48,61 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
         profile.map_or(Ok(None), |p| p.secret_key())
     })?;
     let places = Places {
+        search,
         base,
         remote,
         log_server,
         triggerer_log_server,
         trigger_jobs: args.trigger_job.clone(),
         secret_key,
+        // The viewer follows a store read as a stream; print mode with -f.
+        follow: settings.follow || settings.interactive,
     };
     super::open(settings, Some(airflow::open_attempt(&id, &places)))
+}
+
+/// `--elasticsearch`/`--opensearch` (or the profile's) with the index
+/// patterns, log_id template and log format of the flags, the environment
+/// or the profile.
+fn search_store(
+    args: &AirflowArgs,
+    preset: &crate::config::AirflowProfile,
+) -> Result<Option<SearchStore>, RunError> {
+    let flavor_url = match (&args.elasticsearch, &args.opensearch) {
+        (Some(url), _) => Some((Flavor::Elasticsearch, url)),
+        (None, Some(url)) => Some((Flavor::OpenSearch, url)),
+        (None, None) => match (&preset.elasticsearch, &preset.opensearch) {
+            (Some(url), _) => Some((Flavor::Elasticsearch, url)),
+            (None, Some(url)) => Some((Flavor::OpenSearch, url)),
+            (None, None) => None,
+        },
+    };
+    let Some((flavor, url)) = flavor_url else {
+        return Ok(None);
+    };
+    let mut store = SearchStore::new(flavor, url).map_err(RunError::Usage)?;
+    let pick = |flag: &Option<String>, profile: &Option<String>| {
+        flag.clone()
+            .or_else(|| profile.clone())
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(patterns) = pick(&args.index_patterns, &preset.index_patterns) {
+        store.index_patterns = patterns;
+    }
+    if let Some(template) = pick(&args.log_id_template, &preset.log_id_template) {
+        store.log_id_template = template;
+    }
+    if let Some(format) = pick(&args.log_format, &preset.log_format) {
+        store.log_format = format;
+    }
+    Ok(Some(store))
 }
 
 /// Where else than the log folder the attempt's logs may be.
 #[derive(Clone, Copy)]
 struct Elsewhere<'a> {
     remote: Option<&'a str>,
+    search: Option<&'a SearchStore>,
     servers: bool,
 }
 
@@ -115,7 +159,8 @@ fn attempt(
         return Ok(Some(id));
     }
     // `--try` defaults to the latest try in the folder, else the latest
-    // remote one: a webserver often has no local logs.
+    // remote one, else the latest with documents: a webserver often has
+    // no local logs.
     let dir = base.join(id.relative_path());
     let dir = dir.parent().unwrap_or(base);
     let latest = airflow::discover::latest_try(dir)
@@ -123,6 +168,11 @@ fn attempt(
         .flatten()
         .or_else(|| {
             airflow::latest_remote_try(elsewhere.remote?, &id)
+                .ok()
+                .flatten()
+        })
+        .or_else(|| {
+            airflow::elastic::latest_try(elsewhere.search?, &id)
                 .ok()
                 .flatten()
         });
@@ -134,15 +184,21 @@ fn attempt(
         None if interactive => {
             pick(base, &known, view).map_err(|e| RunError::Failed(format!("terminal error: {e}")))
         }
-        None if elsewhere.remote.is_some() || elsewhere.servers => Err(RunError::Usage(format!(
-            "no tries of this task in '{}'{}: give --try",
-            dir.display(),
-            if elsewhere.remote.is_some() {
-                " nor under --remote"
-            } else {
-                ""
-            }
-        ))),
+        None if elsewhere.remote.is_some() || elsewhere.search.is_some() || elsewhere.servers => {
+            Err(RunError::Usage(format!(
+                "no tries of this task in '{}'{}{}: give --try",
+                dir.display(),
+                if elsewhere.remote.is_some() {
+                    " nor under --remote"
+                } else {
+                    ""
+                },
+                match elsewhere.search {
+                    Some(store) => format!(" nor in {}", store.flavor.name()),
+                    None => String::new(),
+                }
+            )))
+        }
         None => Err(RunError::Usage(format!(
             "no tries of this task in '{}'",
             dir.display()

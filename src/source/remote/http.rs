@@ -21,7 +21,8 @@ pub type Authorizer = Arc<dyn Fn() -> Result<String, String> + Send + Sync>;
 /// What a `403` means for this server, told to the user as is.
 pub type DeniedHint = &'static str;
 
-fn client() -> &'static reqwest::Client {
+/// The HTTP client of remote reads (also CloudWatch's and Elasticsearch's).
+pub(crate) fn client() -> &'static reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT.get_or_init(|| {
         reqwest::Client::builder()
@@ -274,17 +275,24 @@ fn version_of(headers: &HeaderMap) -> Option<String> {
 /// A transport failure in words, without the URL (which may carry
 /// credentials): the innermost cause, e.g. "Connection refused".
 fn transport(e: reqwest::Error) -> RemoteError {
+    let (retry, reason) = transport_failure(e);
+    if retry {
+        RemoteError::Transient(reason)
+    } else {
+        RemoteError::Other(reason)
+    }
+}
+
+/// A transport failure in words, without the URL, and whether it is worth
+/// retrying (a timeout, a refused connection, a body cut off).
+pub(crate) fn transport_failure(e: reqwest::Error) -> (bool, String) {
     let retry = e.is_timeout() || e.is_connect() || e.is_request() || e.is_body();
     let reason = if e.is_timeout() {
         super::timed_out()
     } else {
         root_cause(&e.without_url())
     };
-    if retry {
-        RemoteError::Transient(reason)
-    } else {
-        RemoteError::Other(reason)
-    }
+    (retry, reason)
 }
 
 /// The last error in a chain, with the "(os error N)" suffix dropped.
