@@ -7,14 +7,14 @@
 //! multi-line output, lines printed twice on purpose, UTF-8 beyond ASCII and
 //! a few 10–50 KB lines. Same seed, same bytes.
 //!
-//! * Airflow 2 text ([`airflow2`]): in time order unless a lateness is asked
+//! * Airflow 2 text (`gen::airflow2`): in time order unless a lateness is asked
 //!   for, byte for byte what earlier versions wrote.
-//! * Airflow 3 JSON ([`airflow3`]): the fields and the disorder of the files
+//! * Airflow 3 JSON (`gen::airflow3`): the fields and the disorder of the files
 //!   Airflow 3.3.2 writes — printed lines stamped when the supervisor reads
 //!   them, logging records stamped when emitted and reaching it later
 //!   through the log socket, all written in the order it processes them.
 //!   Airflow 2 text with a lateness gets the same two channels, more
-//!   simply ([`arrival`]).
+//!   simply (`gen::arrival`).
 //!
 //! Either may have the worker's clock step back once, halfway.
 
