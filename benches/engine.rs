@@ -21,10 +21,8 @@ const MB: u64 = 1_000_000;
 fn sample(format: GenFormat, size: u64) -> (tempfile::TempDir, Vec<std::path::PathBuf>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let files = generate(&GenSpec {
-        out: dir.path().to_path_buf(),
-        size,
-        format,
         seed: 3,
+        ..GenSpec::new(dir.path(), size, format)
     })
     .expect("generate");
     (dir, files.into_iter().map(|f| f.path).collect())

@@ -63,6 +63,22 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write a realistic, deterministic Airflow task attempt (for demos and benchmarks).
+    ///
+    /// Three files in --out: the worker log `attempt=1.log` (60% of the
+    /// bytes), the triggerer's sub-log `attempt=1.log.trigger.42.log` (25%)
+    /// and `remote/attempt=1.log`, a copy of a slice of the worker log (15%).
+    /// The same options write the same bytes.
+    ///
+    /// `--format text` is Airflow 2's, in time order. `--format json` is
+    /// Airflow 3.3.2's, out of time order as it writes a task's file: the
+    /// supervisor stamps a printed line when it reads it, while a logging
+    /// record keeps the time it was emitted and reaches the supervisor later
+    /// through the log socket, so records land after lines stamped later
+    /// (half of them, by up to --late; none more than a few hundred
+    /// records, ~100 KB, from its place in time order, as in the real
+    /// files). The
+    /// lines are in order among themselves, and so are the records; the
+    /// triggerer's sub-log is in order.
     Gen(GenArgs),
     /// Open a generated Airflow task attempt (written once to a cache folder).
     Demo(Box<DemoArgs>),
@@ -393,6 +409,12 @@ impl OpenArgs {
 
 /// `logweave gen`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    logweave gen --out /tmp/text --size 830MB                  # Airflow 2 text, in time order\n  \
+    logweave gen --out /tmp/json --size 830MB --format json    # Airflow 3 JSON, records up to 2 s late\n  \
+    logweave gen --out /tmp/idle --format json --late 260ms    # as late as an idle worker's supervisor\n  \
+    logweave gen --out /tmp/sorted --format json --late 0      # Airflow 3 JSON in time order\n  \
+    logweave gen --out /tmp/step --format json --clock-step 1h # the worker's clock set back an hour")]
 pub struct GenArgs {
     /// Folder to write the attempt into (created if missing).
     #[arg(long, value_name = "DIR")]
@@ -402,13 +424,43 @@ pub struct GenArgs {
     #[arg(long, default_value = "50MB", value_parser = crate::gen::parse_size)]
     pub size: u64,
 
-    /// Airflow 2 text lines or Airflow 3 JSON lines.
+    /// Airflow 2 text lines, in time order, or Airflow 3 JSON lines as
+    /// Airflow 3's supervisor writes them: printed lines stamped when read,
+    /// logging records when emitted, written as they arrive (out of order).
     #[arg(long, value_enum, default_value_t = GenFormat::Text)]
     pub format: GenFormat,
 
     /// Seed: the same seed writes the same bytes.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+
+    /// Write logging records up to this late: after printed lines stamped
+    /// up to DURATION later, as a busy Airflow 3 supervisor does (mostly
+    /// under 0.3 s, now and then up to DURATION; 260ms is what an idle
+    /// 2-core worker showed, 2s what a loaded one did). 0 keeps time order.
+    /// With text, the same two channels, more simply.
+    /// [default: 2s for json, 0 for text]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub late: Option<std::time::Duration>,
+
+    /// Step the worker's clock back by DURATION halfway through its log, as
+    /// an NTP correction does: the records after it are that much earlier
+    /// than the ones before.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub clock_step: Option<std::time::Duration>,
+}
+
+/// `--late`, `--clock-step`: plain seconds ("2", "0.5") or a duration
+/// ("300ms", "1h").
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => {
+            Ok(std::time::Duration::from_secs_f64(seconds))
+        }
+        Ok(_) => Err("give a duration of 0 or more".into()),
+        Err(_) => humantime::parse_duration(s.trim())
+            .map_err(|e| format!("{e}: give seconds, or a duration such as 300ms or 1h")),
+    }
 }
 
 /// `--remote-timeout`: plain seconds ("30") or a duration ("500ms", "2m").

@@ -639,7 +639,11 @@ fn demo_prints_its_attempt_when_stdout_is_a_pipe_and_reuses_it() {
         "{}",
         &text[..80.min(text.len())]
     );
-    let folder = cache.path().join("logweave/demo-200000-text-1");
+    // Named after the generator's version (a newer one writes other bytes).
+    let folder = cache.path().join(format!(
+        "logweave/demo-v{}-200000-text-1",
+        logweave::gen::VERSION
+    ));
     let written = fs::metadata(folder.join("attempt=1.log"))
         .and_then(|m| m.modified())
         .expect("demo file");

@@ -135,10 +135,8 @@ impl Drop for Viewer {
 
 fn generated(dir: &Path) -> Vec<Arc<dyn Source>> {
     let spec = GenSpec {
-        out: dir.to_path_buf(),
-        size: 400_000,
-        format: GenFormat::Text,
         seed: 7,
+        ..GenSpec::new(dir, 400_000, GenFormat::Text)
     };
     gen::generate(&spec)
         .expect("gen")

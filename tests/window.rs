@@ -22,10 +22,8 @@ fn layouts_of(sources: Vec<Arc<dyn Source>>) -> Vec<RecordLayout> {
 fn generated(size: u64) -> (tempfile::TempDir, Vec<RecordLayout>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let files = generate(&GenSpec {
-        out: dir.path().to_path_buf(),
-        size,
-        format: GenFormat::Text,
         seed: 11,
+        ..GenSpec::new(dir.path(), size, GenFormat::Text)
     })
     .expect("generate");
     let sources = files

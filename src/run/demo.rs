@@ -17,6 +17,8 @@ pub fn generate(args: &GenArgs) -> Result<Outcome, RunError> {
         size: args.size,
         format: args.format,
         seed: args.seed,
+        late: args.late,
+        clock_step: args.clock_step,
     };
     let files = gen::generate(&spec).map_err(|e| {
         RunError::Failed(format!(
@@ -40,7 +42,13 @@ pub fn demo(mut args: DemoArgs, config: &Config) -> Result<Outcome, RunError> {
     };
     // A live demo grows its files: it gets a folder of its own, written anew.
     let kind = if args.live { "demo-live" } else { "demo" };
-    let name = format!("{kind}-{}-{format}-{}", args.size, args.seed);
+    // Named after the generator's version: a newer one writes other bytes.
+    let name = format!(
+        "{kind}-v{}-{}-{format}-{}",
+        gen::VERSION,
+        args.size,
+        args.seed
+    );
     let dir = cache_dir().join(&name);
     // The marker sits beside the folder: everything inside it is a source.
     let done = cache_dir().join(format!("{name}.complete"));
@@ -49,10 +57,8 @@ pub fn demo(mut args: DemoArgs, config: &Config) -> Result<Outcome, RunError> {
     }
     if !done.exists() {
         let spec = GenSpec {
-            out: dir.clone(),
-            size: args.size,
-            format: args.format,
             seed: args.seed,
+            ..GenSpec::new(dir.clone(), args.size, args.format)
         };
         gen::generate(&spec)
             .and_then(|_| std::fs::write(&done, b""))
