@@ -58,7 +58,7 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
         // The viewer follows a store read as a stream; print mode with -f.
         follow: settings.follow || settings.interactive,
     };
-    super::open(settings, Some(airflow::open_attempt(&id, &places)))
+    super::open(settings, Some(airflow::open_attempt(&id, &places).into()))
 }
 
 /// `--elasticsearch`/`--opensearch` (or the profile's) with the index

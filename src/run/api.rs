@@ -34,7 +34,7 @@ pub fn run(
         Ok(entry) => (vec![entry], Vec::new()),
         Err(e) => (Vec::new(), vec![e]),
     };
-    super::open(settings, Some(found))
+    super::open(settings, Some(found.into()))
 }
 
 /// The login: a token (`--api-token`, `AIRFLOW_API_TOKEN`), else a user
