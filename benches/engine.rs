@@ -10,7 +10,7 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use logweave::gen::{generate, GenFormat, GenSpec};
 use logweave::merge::{Merge, MergeOptions};
-use logweave::record::format::{TsFormat, TsParser};
+use logweave::record::format::{sniff, TsFormat, TsParser};
 use logweave::record::split::{BlockReader, SCAN_BLOCK};
 use logweave::record::timestamp::{parse_iso_prefix, Zone, ZoneClock};
 use logweave::record::{RecordLayout, TimeOptions};
@@ -31,7 +31,7 @@ fn sample(format: GenFormat, size: u64) -> (tempfile::TempDir, Vec<std::path::Pa
 }
 
 fn time() -> TimeOptions {
-    TimeOptions::new(None, ZoneClock::new(Zone::Utc))
+    TimeOptions::default()
 }
 
 fn layouts(files: &[std::path::PathBuf]) -> Vec<RecordLayout> {
@@ -77,26 +77,43 @@ fn split(c: &mut Criterion) {
 }
 
 fn timestamps(c: &mut Criterion) {
+    let sniffed = |line: &[u8]| sniff([line]).expect("a format");
+    let syslog = b"Dec 20 10:00:32 web-1 sshd[812]: Accepted publickey for deploy";
+    let klog = b"I1220 10:00:17.120000       1 controller.go:123] \"Reconciling\" pod=\"web-0\"";
+    let access =
+        br#"203.0.113.7 - - [20/Dec/2024:10:00:28 +0000] "GET /api/v1/health HTTP/1.1" 200 612"#;
+    let logfmt = br#"ts=2024-12-20T10:00:35.500Z caller=main.go:40 level=info msg="served""#;
+    let zap = br#"{"level":"info","ts":1734688842.5,"caller":"server/main.go:42","msg":"served"}"#;
+    let docker = br#"{"log":"2024/12/20 10:00:01 app said hello
+","stream":"stdout","time":"2024-12-20T10:00:01.333333333Z"}"#;
+    let others: [(&str, TsFormat, &[u8]); 6] = [
+        ("syslog", sniffed(syslog), syslog),
+        ("klog", sniffed(klog), klog),
+        ("access-log", sniffed(access), access),
+        ("logfmt", sniffed(logfmt), logfmt),
+        ("json-epoch", sniffed(zap), zap),
+        ("docker-json", sniffed(docker), docker),
+    ];
     let lines: [(&str, TsFormat, &[u8]); 3] = [
         (
             "airflow2",
-            TsFormat::Bracketed,
+            TsFormat::airflow_text(),
             b"[2024-12-20T10:00:00.123+0000] {taskinstance.py:1157} INFO - Dependencies all met",
         ),
         (
             "json",
-            TsFormat::Json,
+            TsFormat::airflow_json(),
             br#"{"timestamp":"2025-06-01T10:00:00.104512Z","level":"info","event":"Task started"}"#,
         ),
         (
             "python",
-            TsFormat::Iso,
+            TsFormat::iso(),
             b"2024-12-20 10:00:00,123 INFO worker: ready",
         ),
     ];
     let mut group = c.benchmark_group("timestamp");
     group.throughput(Throughput::Elements(1));
-    for (name, format, line) in lines {
+    for (name, format, line) in lines.into_iter().chain(others) {
         let mut parser = TsParser::new(Some(format), ZoneClock::new(Zone::Utc));
         group.bench_with_input(BenchmarkId::new("cached", name), line, |b, line| {
             b.iter(|| black_box(parser.parse(black_box(line))))
@@ -110,11 +127,54 @@ fn timestamps(c: &mut Criterion) {
         })
     });
     group.bench_function("continuation line", |b| {
-        let mut parser = TsParser::new(Some(TsFormat::Bracketed), ZoneClock::new(Zone::Utc));
+        let mut parser = TsParser::new(Some(TsFormat::airflow_text()), ZoneClock::new(Zone::Utc));
         b.iter(|| {
             black_box(parser.parse(black_box(b"  File \"/opt/airflow/dags/etl.py\", line 42")))
         })
     });
+    group.finish();
+}
+
+/// What sniffing costs per source: `RecordLayout::open` on a file of each
+/// kind (the first 400 lines / 64 KiB), and on one without timestamps, which
+/// is looked at up to 10,000 lines / 1 MiB before it is given up on.
+fn sniffing(c: &mut Criterion) {
+    let (_dir, files) = sample(GenFormat::Text, 4 * MB);
+    let airflow = std::fs::read(&files[0]).expect("read");
+    let syslog: Vec<u8> = (0..20_000)
+        .flat_map(|i| {
+            format!(
+                "Dec 20 10:{:02}:{:02} web-1 sshd[812]: session {i} opened\n",
+                i / 60 % 60,
+                i % 60
+            )
+            .into_bytes()
+        })
+        .collect();
+    let json: Vec<u8> = (0..20_000)
+        .flat_map(|i| {
+            format!(
+                "{{\"level\":\"info\",\"ts\":{}.5,\"msg\":\"served {i}\"}}\n",
+                1_734_688_800 + i
+            )
+            .into_bytes()
+        })
+        .collect();
+    let untimed: Vec<u8> = (0..40_000)
+        .flat_map(|i| format!("a line of a log without any timestamps, number {i}\n").into_bytes())
+        .collect();
+    let mut group = c.benchmark_group("sniff");
+    for (name, bytes) in [
+        ("airflow-text", airflow),
+        ("syslog", syslog),
+        ("json-epoch", json),
+        ("untimed-1MiB", untimed),
+    ] {
+        let source: Arc<dyn Source> = Arc::new(MemSource(bytes));
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(RecordLayout::open(source.clone(), &time(), true).expect("open")))
+        });
+    }
     group.finish();
 }
 
@@ -176,5 +236,5 @@ fn merge(c: &mut Criterion) {
     seeks.finish();
 }
 
-criterion_group!(benches, split, timestamps, merge);
+criterion_group!(benches, split, timestamps, sniffing, merge);
 criterion_main!(benches);

@@ -310,9 +310,11 @@ pub struct OpenArgs {
     /// Zone of times written without an offset [default: UTC].
     ///
     /// Applies to timestamps in the logs and to --since/--until: UTC, local,
-    /// +05:30, or an IANA name such as Europe/Berlin.
-    #[arg(long, value_name = "ZONE", env = "LOGWEAVE_TZ", help_heading = TIME)]
-    pub tz: Option<String>,
+    /// +05:30, or an IANA name such as Europe/Berlin. GLOB=ZONE
+    /// ('syslog*=Europe/Berlin') is for the sources whose file name (or,
+    /// with a /, path) the glob matches; repeatable.
+    #[arg(long, value_name = "[GLOB=]ZONE", env = "LOGWEAVE_TZ", help_heading = TIME)]
+    pub tz: Vec<String>,
 
     /// Zone the viewer shows times in, and reads `:` jumps in [default: the
     /// --tz zone, else UTC].
@@ -322,12 +324,27 @@ pub struct OpenArgs {
     #[arg(long, value_name = "ZONE", env = "LOGWEAVE_DISPLAY_TZ", help_heading = TIME)]
     pub display_tz: Option<String>,
 
-    /// Timestamp format at line start, as a strftime pattern.
+    /// How far out of time order a source's records may be and still be put
+    /// in order [default: 3s].
+    ///
+    /// Airflow 3 writes logging records after stdout lines stamped later
+    /// (up to about 2 s behind on a busy worker): within this window
+    /// records are shown by their time; a record further behind (a clock
+    /// stepped back) keeps its place in the file, marked and counted. 0
+    /// keeps every source in file order wherever it goes back in time.
+    #[arg(long, value_name = "DURATION", env = "LOGWEAVE_REORDER_WINDOW", value_parser = parse_window, help_heading = TIME)]
+    pub reorder_window: Option<std::time::Duration>,
+
+    /// Timestamp format, as a strftime pattern [default: sniffed per source].
     ///
     /// For logs whose timestamps logweave does not recognise (e.g.
-    /// '%d/%m/%Y %H:%M:%S'); sniffed per source when not given.
-    #[arg(long, value_name = "STRFTIME", help_heading = TIME)]
-    pub ts_format: Option<String>,
+    /// '%d/%m/%Y %H:%M:%S'; '%s' reads epoch seconds, milliseconds or
+    /// nanoseconds). Read at line start, else where it first fits in the
+    /// line. GLOB=PATTERN ('pod*.log=%d/%b/%Y:%H:%M:%S %z') is for the
+    /// sources whose file name (or, with a /, path) the glob matches, the
+    /// others are sniffed; repeatable.
+    #[arg(long, value_name = "[GLOB=]STRFTIME", help_heading = TIME)]
+    pub ts_format: Vec<String>,
 
     /// Only records with a line matching REGEX (repeatable: any of them).
     ///
@@ -360,9 +377,14 @@ impl OpenArgs {
         self.remote_timeout = self.remote_timeout.or(outer.remote_timeout);
         self.since = self.since.take().or(outer.since);
         self.until = self.until.take().or(outer.until);
-        self.tz = self.tz.take().or(outer.tz);
+        if self.tz.is_empty() {
+            self.tz = outer.tz;
+        }
         self.display_tz = self.display_tz.take().or(outer.display_tz);
-        self.ts_format = self.ts_format.take().or(outer.ts_format);
+        if self.ts_format.is_empty() {
+            self.ts_format = outer.ts_format;
+        }
+        self.reorder_window = self.reorder_window.or(outer.reorder_window);
         self.grep.extend(outer.grep);
         self.grep_v.extend(outer.grep_v);
         self.level = self.level.take().or(outer.level);
@@ -390,6 +412,29 @@ pub struct GenArgs {
 }
 
 /// `--remote-timeout`: plain seconds ("30") or a duration ("500ms", "2m").
+/// A reorder window: seconds or a duration, at most a day.
+pub fn parse_window(s: &str) -> Result<std::time::Duration, String> {
+    let duration = match s.trim().parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => {
+            std::time::Duration::from_secs_f64(seconds)
+        }
+        Ok(_) => return Err("a window is a number of seconds, 0 or more".into()),
+        Err(_) => humantime::parse_duration(s.trim())
+            .map_err(|e| format!("{e}: give seconds, or a duration such as 500ms or 10s"))?,
+    };
+    if duration > MAX_WINDOW {
+        return Err(format!(
+            "{} is more than the {} a window may be: past that a clock stepped back, and its records keep their place",
+            humantime::format_duration(duration),
+            humantime::format_duration(MAX_WINDOW)
+        ));
+    }
+    Ok(duration)
+}
+
+/// The largest reorder window.
+const MAX_WINDOW: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
     let duration = match s.trim().parse::<f64>() {
         Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => {

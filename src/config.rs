@@ -8,6 +8,7 @@
 //! tz = "Europe/Berlin"          # like --tz / LOGWEAVE_TZ
 //! display_tz = "local"          # like --display-tz / LOGWEAVE_DISPLAY_TZ
 //! threads = 2                   # like --threads / LOGWEAVE_THREADS
+//! reorder_window = "5s"         # like --reorder-window / LOGWEAVE_REORDER_WINDOW
 //! profile = "prod"              # the deployment `logweave airflow` uses by default
 //!
 //! [theme]                       # lines of assets/theme.txt: element = "style"
@@ -15,6 +16,11 @@
 //!
 //! [keys]                        # lines of assets/keymap.txt: action = "keys"
 //! quit = "q C-c"
+//!
+//! [[format]]                    # like --ts-format / --tz GLOB=…
+//! glob = "pod*.log"
+//! pattern = "%d/%b/%Y:%H:%M:%S %z"
+//! tz = "Europe/Berlin"
 //!
 //! [airflow.prod]                # logweave airflow --profile prod
 //! api = "https://airflow.example.com"          # read through the REST API, as
@@ -70,6 +76,7 @@ struct RawConfig {
     tz: Option<Spanned<String>>,
     display_tz: Option<Spanned<String>>,
     threads: Option<usize>,
+    reorder_window: Option<Spanned<String>>,
     profile: Option<Spanned<String>>,
     #[serde(default)]
     theme: BTreeMap<String, Spanned<String>>,
@@ -77,6 +84,18 @@ struct RawConfig {
     keys: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     airflow: BTreeMap<String, AirflowProfile>,
+    #[serde(default)]
+    format: Vec<Spanned<RawFormat>>,
+}
+
+/// A `[[format]]` entry: the timestamp pattern and/or zone of the sources a
+/// glob names.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFormat {
+    glob: String,
+    pattern: Option<String>,
+    tz: Option<String>,
 }
 
 /// A named Airflow deployment: what `logweave airflow --profile NAME`
@@ -120,6 +139,8 @@ pub struct Config {
     /// Default for `--display-tz` (already checked to be a zone).
     pub display_tz: Option<String>,
     pub threads: Option<usize>,
+    /// Default for `--reorder-window` (already checked).
+    pub reorder_window: Option<std::time::Duration>,
     /// Theme lines (`element`, `style`), after the built-in theme.
     pub theme: Vec<(String, String)>,
     /// Key bindings (`action`, `keys`) that replace the built-in ones.
@@ -129,6 +150,8 @@ pub struct Config {
     profiles: BTreeMap<String, AirflowProfile>,
     /// Said on stderr once the file is read (a secret in a file others can read).
     pub warnings: Vec<String>,
+    /// `[[format]]` entries: patterns and zones for some sources, checked.
+    pub formats: Vec<crate::record::format::rules::FormatRule>,
 }
 
 impl Config {
@@ -194,6 +217,13 @@ impl Config {
                 }
             }
         }
+        let reorder_window = match &raw.reorder_window {
+            Some(window) => Some(
+                crate::cli::parse_window(window.get_ref())
+                    .map_err(|e| invalid(Some(window.span()), format!("reorder_window: {e}")))?,
+            ),
+            None => None,
+        };
         for (element, style) in &raw.theme {
             crate::view::theme::check(element, style.get_ref())
                 .map_err(|e| invalid(Some(style.span()), format!("theme.{element}: {e}")))?;
@@ -201,6 +231,34 @@ impl Config {
         for (action, keys) in &raw.keys {
             crate::view::keymap::check(action, keys.get_ref())
                 .map_err(|e| invalid(Some(keys.span()), format!("keys.{action}: {e}")))?;
+        }
+        let mut formats = Vec::new();
+        for entry in &raw.format {
+            let span = Some(entry.span());
+            let entry = entry.get_ref();
+            let pattern = entry
+                .pattern
+                .as_deref()
+                .map(crate::record::format::Pattern::new)
+                .transpose()
+                .map_err(|e| invalid(span.clone(), format!("format.pattern: {e}")))?;
+            let zone = entry
+                .tz
+                .as_deref()
+                .map(crate::record::timestamp::Zone::parse)
+                .transpose()
+                .map_err(|e| invalid(span.clone(), format!("format.tz: {e}")))?;
+            if pattern.is_none() && zone.is_none() {
+                return Err(invalid(
+                    span,
+                    format!("format '{}': give a pattern, a tz or both", entry.glob),
+                ));
+            }
+            formats.push(crate::record::format::rules::FormatRule {
+                glob: Some(crate::record::format::rules::Glob::new(&entry.glob)),
+                pattern: pattern.map(std::sync::Arc::new),
+                zone,
+            });
         }
         if let Some(profile) = &raw.profile {
             if !raw.airflow.contains_key(profile.get_ref()) {
@@ -215,11 +273,13 @@ impl Config {
             tz: raw.tz.map(Spanned::into_inner),
             display_tz: raw.display_tz.map(Spanned::into_inner),
             threads: raw.threads,
+            reorder_window,
             theme: pairs(raw.theme),
             keys: pairs(raw.keys),
             default_profile: raw.profile.map(Spanned::into_inner),
             profiles: raw.airflow,
             warnings: Vec::new(),
+            formats,
         })
     }
 

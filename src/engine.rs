@@ -50,8 +50,8 @@ pub struct FrameLine {
     pub first: bool,
     pub level: Level,
     pub ts: Option<Nanos>,
-    /// Arrived after records with later times (follow mode): shown at the
-    /// bottom now, in time order once the window is read again.
+    /// Out of time order by more than the reorder window (a clock stepped
+    /// back): kept in file order, and marked so.
     pub late: bool,
     /// The mark on this record, on its first line.
     pub mark: Option<char>,
@@ -131,6 +131,9 @@ pub struct Engine {
     /// The last message and when it was first shown: it stays a few seconds
     /// (frames come often while following) or until the next key.
     shown_message: Option<(String, Instant)>,
+    /// Whether the records the overview found out of time order beyond the
+    /// reorder window were said.
+    said_late: bool,
     search: Option<search::ActiveSearch>,
     filter: crate::search::filter::RecordFilter,
     follow: Option<follow::Follow>,
@@ -191,6 +194,7 @@ impl Engine {
             events: None,
             start_at: None,
             shown_message: None,
+            said_late: false,
             search: None,
             filter: crate::search::filter::RecordFilter::default(),
             follow: None,
@@ -261,6 +265,30 @@ impl Engine {
         follow.engaged = now;
         self.follow = Some(follow);
         self
+    }
+
+    /// Opens the first screen and returns its frame, on the caller's
+    /// thread: with [`step`](Self::step), how tests walk the viewer key by
+    /// key in process without waiting on a channel (no overview, no
+    /// follow; commands that start background work belong to [`run`](Self::run)).
+    pub fn open_now(&mut self) -> Arc<Frame> {
+        let opened = match self.start_at {
+            Some(t) => self.window.jump_time(t),
+            None => self.window.jump_start(),
+        };
+        if let Err(e) = opened {
+            self.read_failed(e);
+        }
+        self.fold_new_groups();
+        self.frame(None)
+    }
+
+    /// Applies `command` as [`run`](Self::run) applies a batch of one, and
+    /// returns the frame after it.
+    pub fn step(&mut self, command: Command) -> Arc<Frame> {
+        self.apply_surviving_failures(command);
+        self.fold_new_groups();
+        self.frame(None)
     }
 
     /// Runs until `Quit` or until every [`Commands`] handle is gone: waits
@@ -670,7 +698,7 @@ pub fn short_time(ns: Nanos, zone: &Zone) -> String {
 
 /// Whether a source's lines are Airflow 3 JSON.
 pub fn is_json(format: Option<&TsFormat>) -> bool {
-    matches!(format, Some(TsFormat::Json))
+    format.is_some_and(TsFormat::is_airflow_json)
 }
 
 /// Starts the overview for the engine's sources, if there is anything to count.

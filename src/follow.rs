@@ -216,7 +216,8 @@ fn print_round(
                 }
             }
             _ => {
-                let layout = RecordLayout::open(f.snapshot(upto), time, want_levels)?;
+                let time = time.for_source(f.path.as_deref().unwrap_or(std::path::Path::new("-")));
+                let layout = RecordLayout::open(f.snapshot(upto), &time, want_levels)?;
                 let at = position_at_byte(&layout, f.taken)?;
                 (layout, at)
             }

@@ -11,6 +11,7 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::merge::{Merge, MergeOptions};
 use crate::print::{print_merge, print_merged, PrintOptions};
+use crate::record::format::{self, Pattern, YearRule};
 use crate::record::split::BlockReader;
 use crate::record::timestamp::{self, Zone, ZoneClock};
 use crate::record::{RecordLayout, TimeOptions};
@@ -67,20 +68,43 @@ pub fn timestamps(data: &[u8]) {
             "a timestamp prefix lies within its line"
         );
     }
+    let year = YearRule::Nearest(1_734_688_800);
     for pattern in [
         "%d/%m/%Y %H:%M:%S",
         "%Y-%m-%dT%H:%M:%S%.f%z",
         "%b %e %H:%M:%S",
+        "%s",
     ] {
-        let _ = timestamp::parse_strftime_prefix(data, pattern);
+        let _ = Pattern::new(pattern)
+            .expect("a valid pattern")
+            .parse(data, year);
+    }
+    // Every family's parser over the input's lines, as sniffed and as each
+    // JSON and logfmt key reads them.
+    let lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
+    if let Some(format) = format::sniff(lines.iter().copied()) {
+        for line in &lines {
+            let _ = format.parse(line);
+            let _ = format.level(line);
+        }
+    }
+    let mut cache = timestamp::MinuteCache::default();
+    for key in format::json::TIME_KEYS {
+        let _ = format::json::time_of(data, key, &mut cache);
+        let _ = format::json::time_at_end(data, key, &mut cache);
+    }
+    for key in format::logfmt::TIME_KEYS {
+        let _ = format::logfmt::value_of(data, key);
     }
     let text = String::from_utf8_lossy(data);
     if let Ok(zone) = Zone::parse(&text) {
         let _ = timestamp::format_in(0, &zone);
     }
     let _ = timestamp::parse_user_time(&text, &mut ZoneClock::new(Zone::Utc));
-    // As a pattern: a user's --ts-format over the input.
-    let _ = timestamp::parse_strftime_prefix(b"2024-12-20 10:00:00 x", &text);
+    // As a pattern: a user's --ts-format over a line.
+    if let Ok(pattern) = Pattern::new(&text) {
+        let _ = pattern.parse(b"2024-12-20 10:00:00 x", year);
+    }
 }
 
 /// Record grouping and printing: the merge of a lone source prints what
@@ -88,7 +112,7 @@ pub fn timestamps(data: &[u8]) {
 /// and two copies of it merge without losing or inventing a byte of
 /// either beyond dedup.
 pub fn records(data: &[u8]) {
-    let time = TimeOptions::new(None, ZoneClock::new(Zone::Utc));
+    let time = TimeOptions::default();
     let layout = RecordLayout::open(Arc::new(MemSource(data.to_vec())), &time, false)
         .expect("a layout in memory");
     let options = PrintOptions {

@@ -48,6 +48,9 @@ struct State {
     failed: Option<String>,
     /// Some source has a record earlier than the one before it.
     unsorted: bool,
+    /// Per source: records kept in file order beyond the reorder window,
+    /// and by how much the furthest is out of time order.
+    late: Vec<(u64, i64)>,
 }
 
 /// Records and errors per time bucket, per source, for the timeline strip.
@@ -206,6 +209,7 @@ fn scan(
     let mut interval: Option<Interval> = None;
     let mut last_ts = vec![i64::MIN; sources];
     let mut unsorted = false;
+    let mut late = vec![(0u64, 0i64); sources];
     lock(state).checkpoints.push(Checkpoint {
         cursor: merge.cursor(),
         lines: 0,
@@ -218,6 +222,12 @@ fn scan(
         let key = record.record.key_ts();
         unsorted |= key < last_ts[record.source];
         last_ts[record.source] = key;
+        if record.record.late {
+            let (count, most) = &mut late[record.source];
+            *count += 1;
+            let by = record.record.ts.map_or(0, |t| key.abs_diff(t));
+            *most = (*most).max(by.min(i64::MAX as u64) as i64);
+        }
         bytes_since += record.record.len();
         interval_bytes += record.record.len();
         if let Some(ts) = record.record.ts {
@@ -255,6 +265,7 @@ fn scan(
     st.bytes_done = merge.bytes_above();
     st.total_lines = Some(lines);
     st.unsorted = unsorted;
+    st.late = late;
     Ok(())
 }
 
@@ -323,6 +334,14 @@ impl OverviewHandle {
     pub fn sorted(&self) -> Option<bool> {
         let st = lock(&self.state);
         st.total_lines.map(|_| !st.unsorted)
+    }
+
+    /// Once the pass is done: per source, the records it found kept in file
+    /// order beyond the reorder window, and how far the furthest was out of
+    /// time order.
+    pub fn late(&self) -> Option<Vec<(u64, i64)>> {
+        let st = lock(&self.state);
+        st.total_lines.map(|_| st.late.clone())
     }
 
     /// Total lines of the merged stream, once counted.

@@ -57,6 +57,17 @@ pub struct PrintStats {
     /// Sources left out part-way because their reads failed for good (a
     /// server that stopped answering), in the order they failed.
     pub dropped: Vec<DroppedSource>,
+    /// Per source (by index): records printed in file order beyond the
+    /// reorder window (`Record::late`), and how far the latest of them
+    /// was behind the time it is kept at.
+    pub late: Vec<Late>,
+}
+
+/// Records kept in file order beyond the reorder window, in one source.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Late {
+    pub records: u64,
+    pub most: Nanos,
 }
 
 /// A source whose records stop part-way in the output.
@@ -73,6 +84,31 @@ impl PrintStats {
     fn add(&mut self, other: PrintStats) {
         self.records += other.records;
         self.dropped.extend(other.dropped);
+        for (i, late) in other.late.into_iter().enumerate() {
+            if late.records > 0 {
+                self.count_late(i, late.records, late.most);
+            }
+        }
+    }
+
+    /// Counts `records` late records of `source`, the latest `most` behind.
+    fn count_late(&mut self, source: usize, records: u64, most: Nanos) {
+        if self.late.len() <= source {
+            self.late.resize(source + 1, Late::default());
+        }
+        let late = &mut self.late[source];
+        late.records += records;
+        late.most = late.most.max(most);
+    }
+
+    /// Counts `record` if it is late.
+    pub(crate) fn saw(&mut self, record: &MergedRecord) {
+        if record.record.late {
+            let most = record.record.ts.map_or(0, |t| {
+                record.record.key.abs_diff(t).min(i64::MAX as u64) as Nanos
+            });
+            self.count_late(record.source, 1, most);
+        }
     }
 }
 
@@ -153,6 +189,10 @@ fn copy_source(layout: &RecordLayout, out: impl Write) -> io::Result<PrintStats>
             }
             Err(e) => return Err(e),
         };
+        let (late, most) = chunk.late();
+        if late > 0 {
+            stats.count_late(0, late as u64, most);
+        }
         if chunk.reordered() {
             for i in 0..chunk.len() {
                 let record = chunk.record(i);
@@ -289,6 +329,7 @@ fn print_from_cursor(
             if wanted(&record, options) {
                 write_record(merge, &record, options, &mut out)?;
                 stats.records += 1;
+                stats.saw(&record);
                 last_time = record.record.ts.or(last_time);
             }
             Ok(true)
@@ -473,7 +514,6 @@ impl CrlfToLf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::timestamp::{Zone, ZoneClock};
     use crate::record::TimeOptions;
     use crate::source::{MemSource, Source};
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -528,7 +568,7 @@ mod tests {
                 failing.push_str(&format!("    failing frame {i}.{j} {}\n", "x".repeat(80)));
             }
         }
-        let time = TimeOptions::new(None, ZoneClock::new(Zone::Utc));
+        let time = TimeOptions::default();
         let print = |reads_left: usize| {
             let source = Arc::new(FailingSource {
                 data: failing.clone().into_bytes(),

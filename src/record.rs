@@ -15,24 +15,20 @@ pub mod level;
 pub mod order;
 pub mod split;
 pub mod timestamp;
+mod timing;
 
 use std::io;
 use std::sync::Arc;
 
 use crate::source::Source;
 pub use file_order::{FileReader, FileRecord};
-use format::{sniff, TsFormat, TsParser};
+use format::{TsFormat, TsParser};
 pub use level::Level;
 pub use order::{OrderParams, OrderState, Pos, RecordReader};
 use split::{BlockReader, SCAN_BLOCK};
-use timestamp::{Nanos, ZoneClock};
-
-/// How many bytes of a line the timestamp and level parsers may look at.
-const LINE_HEAD: usize = 640;
-
-/// How much of a source's start is sampled to pick its timestamp format.
-const SNIFF_BYTES: usize = 64 * 1024;
-const SNIFF_LINES: usize = 400;
+use timestamp::Nanos;
+use timing::sniff_source;
+pub use timing::{Found, TimeOptions};
 
 /// How much of a source's start is read to measure its disorder.
 const DISORDER_SAMPLE: u64 = 256 * 1024;
@@ -140,30 +136,9 @@ pub struct RecordLayout {
     want_levels: bool,
     order: Arc<OrderState>,
     disorder: Disorder,
-}
-
-/// How a source's timestamps are to be read and its records ordered.
-#[derive(Clone, Debug)]
-pub struct TimeOptions {
-    /// A forced format (`--ts-format`); sniffed per source when `None`.
-    pub format: Option<TsFormat>,
-    /// Zone of naive readings (`--tz`).
-    pub clock: ZoneClock,
-    /// Records later than this behind a record above them keep their place
-    /// in the file instead of being sorted in (`--reorder-window`).
-    pub reorder_window: Nanos,
-}
-
-impl TimeOptions {
-    /// Times read by `format` (sniffed when `None`) in `clock`, with the
-    /// default reorder window.
-    pub fn new(format: Option<TsFormat>, clock: ZoneClock) -> Self {
-        Self {
-            format,
-            clock,
-            reorder_window: order::DEFAULT_WINDOW,
-        }
-    }
+    /// How the format was found: how many lines were looked at, whether
+    /// the user gave it, where a year-less date's year comes from.
+    found: Found,
 }
 
 /// The disorder measured in the first part of a source, which sets how far
@@ -190,10 +165,16 @@ impl RecordLayout {
         want_levels: bool,
     ) -> io::Result<Self> {
         let len = source.len();
-        let format = match &time.format {
-            Some(format) => Some(format.clone()),
+        let (format, lines) = match &time.format {
+            Some(format) => (Some(format.clone()), 0),
             None => sniff_source(&source, len)?,
         };
+        let year = format
+            .as_ref()
+            .is_some_and(TsFormat::is_yearless)
+            .then_some(time.year.evidence);
+        let format = format.map(|f| f.with_year(time.year.rule));
+        let timed = format.is_some();
         let mut layout = Self {
             source,
             len,
@@ -205,8 +186,15 @@ impl RecordLayout {
                 reach: order::MIN_REACH,
             }),
             disorder: Disorder::default(),
+            found: Found {
+                lines,
+                given: time.format.is_some(),
+                year,
+            },
         };
-        layout.first_timed = layout.file_reader(SCAN_BLOCK).find_first_timed()?;
+        if timed {
+            layout.first_timed = layout.file_reader(SCAN_BLOCK).find_first_timed()?;
+        }
         if layout.first_timed.is_some() {
             layout.disorder = layout.measure_disorder()?;
             layout.order = OrderState::new(OrderParams {
@@ -229,9 +217,12 @@ impl RecordLayout {
             ..self.clone()
         };
         if layout.first_timed.is_none() {
-            if layout.parser.format().is_none() {
-                let format = sniff_source(&layout.source, layout.len)?;
+            // What the last look saw held no timestamp; a look again only
+            // sees more while the sniffing's reach is not yet filled.
+            if layout.parser.format().is_none() && self.len < timing::SNIFF_FAR_BYTES as u64 {
+                let (format, lines) = sniff_source(&layout.source, layout.len)?;
                 layout.parser = TsParser::new(format, self.parser.clock().clone());
+                layout.found.lines = lines;
             }
             layout.first_timed = layout.file_reader(SCAN_BLOCK).find_first_timed()?;
             if layout.first_timed.is_some() {
@@ -367,21 +358,10 @@ pub fn bytes_for_time(reader: &mut FileReader, t: Nanos) -> io::Result<u64> {
     Ok(best)
 }
 
-fn sniff_source(source: &Arc<dyn Source>, len: u64) -> io::Result<Option<TsFormat>> {
-    let mut head = vec![0u8; (len as usize).min(SNIFF_BYTES)];
-    let got = source.read_full_at(0, &mut head)?;
-    head.truncate(got);
-    let lines = head
-        .split(|&b| b == b'\n')
-        .take(SNIFF_LINES)
-        .map(|l| &l[..l.len().min(LINE_HEAD)]);
-    Ok(sniff(lines))
-}
-
 /// A layout over `text` in memory, times in UTC: for unit tests.
 #[cfg(test)]
 pub(crate) fn in_memory(text: &str) -> RecordLayout {
-    let time = TimeOptions::new(None, timestamp::ZoneClock::new(timestamp::Zone::Utc));
+    let time = TimeOptions::default();
     RecordLayout::open(
         std::sync::Arc::new(crate::source::MemSource(text.as_bytes().to_vec())),
         &time,
@@ -393,11 +373,10 @@ pub(crate) fn in_memory(text: &str) -> RecordLayout {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::timestamp::Zone;
     use crate::source::MemSource;
 
     fn layout(text: &str) -> RecordLayout {
-        let time = TimeOptions::new(None, ZoneClock::new(Zone::Utc));
+        let time = TimeOptions::default();
         RecordLayout::open(Arc::new(MemSource(text.as_bytes().to_vec())), &time, false)
             .expect("mem source")
     }

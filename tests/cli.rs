@@ -813,3 +813,61 @@ fn spools_leave_nothing_in_tmpdir_while_running_or_after_sigterm_and_sighup() {
         );
     }
 }
+
+#[test]
+fn records_out_of_order_within_the_window_are_sorted_and_beyond_it_kept_in_file_order_and_said() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Stdout lines stamped when read and logging records arriving up to
+    // 2 s later, as Airflow 3 writes them; then a clock stepped back an
+    // hour for two records, and back again.
+    let log = write(
+        dir.path(),
+        "task.log",
+        b"2024-12-20T10:00:01Z stdout a\n\
+          2024-12-20T10:00:03Z stdout b\n\
+          2024-12-20T10:00:01.500Z logging late by 1.5 s\n\
+          2024-12-20T10:00:04Z stdout c\n\
+          2024-12-20T09:00:05Z stepped back one\n\
+          2024-12-20T09:00:06Z stepped back two\n\
+          2024-12-20T10:00:07Z stdout d\n",
+    );
+    let log = log.to_str().expect("utf-8");
+    let out = run(&["--print", log]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "2024-12-20T10:00:01Z stdout a\n\
+         2024-12-20T10:00:01.500Z logging late by 1.5 s\n\
+         2024-12-20T10:00:03Z stdout b\n\
+         2024-12-20T10:00:04Z stdout c\n\
+         2024-12-20T09:00:05Z stepped back one\n\
+         2024-12-20T09:00:06Z stepped back two\n\
+         2024-12-20T10:00:07Z stdout d\n"
+    );
+    let said = stderr(&out);
+    assert!(
+        said.contains("task.log: 2 records out of time order by up to 60 min")
+            && said.contains("kept in file order")
+            && said.contains("--reorder-window"),
+        "{said}"
+    );
+    assert_eq!(said.matches("task.log").count(), 1, "said once: {said}");
+
+    // --since finds the late logging record; a window of 2 hours sorts the
+    // clock step in, and 0 keeps the file's order.
+    let since = run(&["--print", "--since", "2024-12-20T10:00:01.2Z", log]);
+    assert!(stdout(&since).starts_with("2024-12-20T10:00:01.500Z logging late"));
+    let wide = run(&["--print", "--reorder-window", "2h", log]);
+    assert!(stdout(&wide).starts_with("2024-12-20T09:00:05Z stepped back one\n"));
+    assert!(!stderr(&wide).contains("out of time order"));
+    let none = run(&["--print", "--reorder-window", "0", log]);
+    assert!(stdout(&none).starts_with("2024-12-20T10:00:01Z stdout a\n2024-12-20T10:00:03Z"));
+    assert!(stderr(&none).contains("records out of time order"));
+    let bad = run(&["--print", "--reorder-window", "2 weeks", log]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("more than the 1day"),
+        "{}",
+        stderr(&bad)
+    );
+}

@@ -1201,3 +1201,112 @@ fn hostile_escapes_names_and_wide_text_never_reach_the_terminal_raw() {
     tui.press("q");
     assert!(tui.wait_exit());
 }
+
+#[test]
+fn a_clock_step_back_is_kept_in_file_order_marked_and_said_and_disorder_within_the_window_is_sorted(
+) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("task.log");
+    std::fs::write(
+        &log,
+        "2024-12-20T10:00:01Z stdout a\n\
+         2024-12-20T10:00:03Z stdout b\n\
+         2024-12-20T10:00:01.500Z logging late by 1.5 s\n\
+         2024-12-20T10:00:04Z stdout c\n\
+         2024-12-20T09:00:05Z stepped back one\n\
+         2024-12-20T09:00:06Z stepped back two\n\
+         2024-12-20T10:00:07Z stdout d\n",
+    )
+    .expect("write");
+    let tui = Tui::spawn(&[log.to_str().expect("utf-8")], 12, 100);
+    tui.wait_ready();
+    tui.wait_for("the records in order, the stepped ones marked", |t| {
+        let rows: Vec<String> = t.rows().iter().map(|r| r.trim_end().to_string()).collect();
+        rows.len() > 7
+            && rows[0].ends_with("stdout a")
+            && rows[1].ends_with("logging late by 1.5 s")
+            && !rows[1].contains("late 2024")
+            && rows[2].ends_with("stdout b")
+            && rows[4].contains("late 2024-12-20T09:00:05Z stepped back one")
+            && rows[5].contains("late 2024-12-20T09:00:06Z")
+            && rows[6].ends_with("stdout d")
+    });
+    tui.wait_for("the status bar to say so", |t| {
+        t.status()
+            .contains("2 records out of time order by up to 60 min")
+    });
+}
+
+#[test]
+fn paging_down_and_up_from_the_end_show_one_order_on_sources_out_of_time_order() {
+    // A sorted a.log beside b.log written 04.5, 02.5, 01.5 (out of order
+    // by up to 3 s: within the reorder window).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a: String = (1..=6)
+        .map(|s| format!("2024-12-20T10:00:0{s}Z a{s}\n"))
+        .collect();
+    std::fs::write(dir.path().join("a.log"), a).expect("write");
+    std::fs::write(
+        dir.path().join("b.log"),
+        "2024-12-20T10:00:04.5Z b-4.5\n2024-12-20T10:00:02.5Z b-2.5\n2024-12-20T10:00:01.5Z b-1.5\n",
+    )
+    .expect("write");
+    let reference = printed(&[path(dir.path())]);
+    assert_eq!(reference.len(), 9);
+    let time = |l: &String| {
+        chrono::DateTime::parse_from_rfc3339(l.split(' ').next().unwrap_or("")).expect("a time")
+    };
+    assert!(
+        reference.windows(2).all(|w| time(&w[0]) <= time(&w[1])),
+        "{reference:#?}"
+    );
+    // Three lines a screen, tags off: down from the top, then up from G.
+    let mut tui = Tui::spawn(&[path(dir.path())], 4, 60);
+    tui.wait_ready();
+    tui.press("t");
+    let screen = |t: &Tui| pane(t)[..3].to_vec();
+    for page in 0..3 {
+        let want = reference[page * 3..page * 3 + 3].to_vec();
+        tui.wait_for(&format!("page {page} going down"), |t| screen(t) == want);
+        if page < 2 {
+            tui.press(" ");
+        }
+    }
+    tui.press("g");
+    tui.press("G");
+    for page in (0..3).rev() {
+        let want = reference[page * 3..page * 3 + 3].to_vec();
+        tui.wait_for(&format!("page {page} going up"), |t| screen(t) == want);
+        if page > 0 {
+            tui.press("b");
+        }
+    }
+    assert!(tui.status().contains("line 1 of 9"), "{}", tui.status());
+}
+
+/// A source without timestamps is said in the status bar, and the help
+/// (`H`) lists each source with the format it was read in.
+#[test]
+fn an_untimed_source_is_said_and_the_help_lists_each_sources_format() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("a.log"),
+        "Dec 20 10:00:01 web-1 sshd[1]: accepted\nDec 20 10:00:02 web-1 sshd[1]: closed\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("pod.log"), "starting\nready\n").expect("write");
+    let mut tui = Tui::spawn(&[path(dir.path())], ROWS, COLS);
+    tui.wait_for("the notice", |t| {
+        t.status()
+            .contains("pod.log: no timestamps found in the first 2 lines; shown first")
+    });
+    tui.press("H");
+    tui.wait_for("the help", |t| t.text().contains("logweave keys"));
+    // The sources come after the keys: page down to them.
+    tui.press("     ");
+    tui.wait_for("the sources in the help", |t| {
+        t.text().contains("syslog (RFC 3164) / journalctl; year")
+            && t.text()
+                .contains("no timestamps found in the first 2 lines")
+    });
+}

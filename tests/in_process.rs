@@ -15,6 +15,7 @@ use logweave::engine::{Command, Commands, Engine, Frame, Inbox, SourceInfo};
 use logweave::gen::{self, GenFormat, GenSpec};
 use logweave::merge::{Merge, MergeOptions};
 use logweave::print::{print_merge, PrintOptions};
+use logweave::record::format::{YearEvidence, YearGuess, YearRule};
 use logweave::record::timestamp::{Zone, ZoneClock};
 use logweave::record::{RecordLayout, TimeOptions};
 use logweave::source::{FileSource, MemSource, Source};
@@ -27,7 +28,7 @@ const DEADLINE: Duration = Duration::from_secs(20);
 const ROWS: u16 = 24;
 
 fn time() -> TimeOptions {
-    TimeOptions::new(None, ZoneClock::new(Zone::Utc))
+    TimeOptions::default()
 }
 
 fn layouts(sources: &[Arc<dyn Source>]) -> Vec<RecordLayout> {
@@ -46,18 +47,23 @@ struct Viewer {
 
 impl Viewer {
     fn open(sources: Vec<Arc<dyn Source>>) -> Self {
-        let infos = (0..sources.len())
+        Self::open_layouts(layouts(&sources))
+    }
+
+    fn open_layouts(layouts: Vec<RecordLayout>) -> Self {
+        let infos = (0..layouts.len())
             .map(|i| SourceInfo {
                 label: format!("source-{i}.log"),
                 tag: format!("s{i}"),
                 json: false,
+                format: String::new(),
                 file: None,
                 enabled: true,
                 error: None,
                 warning: None,
             })
             .collect();
-        let window = Window::new(Merge::new(layouts(&sources), MergeOptions { dedup: true }));
+        let window = Window::new(Merge::new(layouts, MergeOptions { dedup: true }));
         let engine = Engine::new(window, infos, ZoneClock::new(Zone::Utc), None);
         let inbox = Inbox::new();
         let commands = inbox.commands();
@@ -307,4 +313,91 @@ fn a_save_shows_progress_goes_on_while_scrolling_and_esc_stops_it_leaving_nothin
         "nothing under the name, no temporary file: {:?}",
         left()
     );
+}
+
+#[test]
+fn next_error_stops_on_every_sources_syntax_and_l_keeps_lines_without_a_level() {
+    let text = |lines: &[&str]| -> Arc<dyn Source> {
+        Arc::new(MemSource(
+            lines
+                .iter()
+                .map(|l| format!("{l}\n"))
+                .collect::<String>()
+                .into_bytes(),
+        ))
+    };
+    // Enough lines after the errors for each jump to put its error on top.
+    let mut logfmt = vec![
+        "ts=2024-12-20T10:00:00Z level=info msg=start".to_string(),
+        "ts=2024-12-20T10:00:03Z level=error msg=\"logfmt failed\"".to_string(),
+        "ts=2024-12-20T10:00:06Z level=warn msg=slow".to_string(),
+    ];
+    logfmt.extend((10..70).map(|s| format!("ts=2024-12-20T10:00:{s:02}Z level=info msg=more")));
+    let logfmt: Vec<&str> = logfmt.iter().map(String::as_str).collect();
+    let sources = [
+        text(&logfmt),
+        text(&[
+            "I1220 10:00:01.000000 1 c.go:1] fine",
+            "E1220 10:00:04.000000 1 c.go:2] klog failed",
+        ]),
+        text(&[
+            "2024/12/20 10:00:02 [notice] 1#1: started",
+            "2024/12/20 10:00:05 [error] 1#1: nginx failed",
+        ]),
+        text(&[r#"{"time":"2024-12-20T10:00:02.500Z","level":"warn","msg":"json slow"}"#]),
+        text(&["2024-12-20T10:00:07Z plain line without a level"]),
+    ];
+    // klog writes no year: the other sources' (what `logweave` gives it).
+    let time = TimeOptions {
+        year: YearGuess {
+            rule: YearRule::Nearest(1_734_688_800),
+            evidence: YearEvidence::OtherSources,
+        },
+        ..TimeOptions::default()
+    };
+    let layouts = sources
+        .iter()
+        .map(|s| RecordLayout::open(s.clone(), &time, true).expect("layout"))
+        .collect();
+    let mut viewer = Viewer::open_layouts(layouts);
+    let mut stops = Vec::new();
+    for _ in 0..3 {
+        viewer.press("]");
+        let frame = viewer.wait_for("the next error", |f| {
+            f.focus
+                .and_then(|i| f.lines.get(i))
+                .is_some_and(|l| l.text.windows(6).any(|w| w == b"failed"))
+                && !stops.iter().any(|s: &String| {
+                    f.focus
+                        .and_then(|i| f.lines.get(i))
+                        .is_some_and(|l| String::from_utf8_lossy(&l.text) == *s)
+                })
+        });
+        let focused = &frame.lines[frame.focus.expect("focus")];
+        stops.push(String::from_utf8_lossy(&focused.text).into_owned());
+    }
+    assert!(stops[0].contains("logfmt failed"), "{stops:?}");
+    assert!(stops[1].contains("klog failed"), "{stops:?}");
+    assert!(stops[2].contains("nginx failed"), "{stops:?}");
+    // L to ERROR: the errors stay, and so does the line nobody can grade.
+    viewer.press("g");
+    viewer.press("LLL");
+    let frame = viewer.wait_for("errors and ungraded lines only", |f| {
+        f.filters.iter().any(|x| x.contains("ERROR"))
+            && Viewer::lines(f).iter().all(|l| !l.contains("level=info"))
+            && !f.lines.is_empty()
+    });
+    let shown = Viewer::lines(&frame);
+    assert!(
+        shown
+            .iter()
+            .any(|l| l.contains("plain line without a level")),
+        "{shown:?}"
+    );
+    assert_eq!(
+        shown.iter().filter(|l| l.contains("failed")).count(),
+        3,
+        "{shown:?}"
+    );
+    assert!(!shown.iter().any(|l| l.contains("slow")), "{shown:?}");
 }

@@ -8,7 +8,6 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use logweave::merge::{Cursor, Merge, MergeOptions, RecordPredicate};
-use logweave::record::timestamp::{Zone, ZoneClock};
 use logweave::record::{RecordLayout, TimeOptions};
 use logweave::search::filter::RecordFilter;
 use logweave::search::matcher::{Matcher, PatternKind};
@@ -28,7 +27,7 @@ struct Shown {
 }
 
 fn layouts(texts: &[String]) -> Vec<RecordLayout> {
-    let time = TimeOptions::new(None, ZoneClock::new(Zone::Utc));
+    let time = TimeOptions::default();
     texts
         .iter()
         .map(|t| {

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use logweave::gen::{generate, GenFormat, GenSpec};
 use logweave::merge::{Merge, MergeOptions};
-use logweave::record::timestamp::{Zone, ZoneClock};
 use logweave::record::{RecordLayout, TimeOptions};
 use logweave::source::{FileSource, MemSource, Source};
 use logweave::window::Window;
@@ -13,7 +12,7 @@ use logweave::window::Window;
 type LineId = (usize, u64);
 
 fn layouts_of(sources: Vec<Arc<dyn Source>>) -> Vec<RecordLayout> {
-    let time = TimeOptions::new(None, ZoneClock::new(Zone::Utc));
+    let time = TimeOptions::default();
     sources
         .into_iter()
         .map(|s| RecordLayout::open(s, &time, true).expect("layout"))

@@ -60,12 +60,21 @@ error = "light\-red bold"
 [keys]
 quit = "q C\-c"
 
+[[format]]
+glob = "pod*.log"
+pattern = "%d/%b/%Y:%H:%M:%S %z"
+tz = "America/New_York"
+
 [airflow.prod]
 base_log_folder = "/opt/airflow/logs"
 remote = "s3://airflow\-logs/prod"
 log_server = "worker\-1"
 secret_key_env = "AIRFLOW_PROD_SECRET_KEY"
 .fi
+.PP
+A \fB[[format]]\fR entry gives the sources whose file name (or, with a /,
+path) its glob matches a timestamp pattern, a zone or both, as
+\fB\-\-ts\-format\fR and \fB\-\-tz\fR GLOB=... do; flags win.
 .PP
 A profile's secret key comes from \fBsecret_key_env\fR (a variable's name),
 \fBsecret_key_command\fR (run with sh \-c) or \fBsecret_key\fR itself, in which

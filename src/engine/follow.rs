@@ -83,6 +83,7 @@ impl Engine {
     /// bar, and watches its health.
     fn add_followed_source(&mut self, entry: SourceEntry, layout: RecordLayout) -> io::Result<()> {
         let json = super::is_json(layout.format());
+        let format = layout.describe();
         let index = self.window.merge_mut().add_source(layout);
         self.window.source_added();
         let mut tag = match &entry.tag {
@@ -100,6 +101,7 @@ impl Engine {
             label: entry.label,
             tag,
             json,
+            format,
             enabled: true,
             error: None,
             warning: None,
@@ -143,7 +145,7 @@ impl Engine {
         let mut reset = false;
         let mut notes = Vec::new();
         // Sources that grew (`false`) or started again (`true`), with their new snapshot.
-        let mut swaps: Vec<(usize, Arc<dyn crate::source::Source>, bool)> = Vec::new();
+        let mut swaps: Vec<(usize, Arc<dyn crate::source::Source>, bool, TimeOptions)> = Vec::new();
         let mut states: Vec<(usize, Option<Problem>)> = Vec::new();
         let (found, joined_files) = follow.follower.look()?;
         let mut restarted = HashSet::new();
@@ -171,8 +173,8 @@ impl Engine {
         // A joined file comes in whole: all of its bytes are merged now.
         let mut joined = Vec::new();
         for file in joined_files {
-            let layout =
-                RecordLayout::open(file.entry.source.clone(), &follow.time, follow.want_levels)?;
+            let time = follow.time.for_source(&file.entry.path);
+            let layout = RecordLayout::open(file.entry.source.clone(), &time, follow.want_levels)?;
             if let Some(w) = follow.follower.file_mut(file.index) {
                 w.taken = layout.len();
             }
@@ -185,7 +187,10 @@ impl Engine {
             let upto = w.ready()?;
             if upto > w.taken || restarted.contains(&i) {
                 w.taken = upto;
-                swaps.push((i, w.snapshot(upto), restarted.contains(&i)));
+                let time = follow
+                    .time
+                    .for_source(w.path.as_deref().unwrap_or(std::path::Path::new("-")));
+                swaps.push((i, w.snapshot(upto), restarted.contains(&i), time));
             }
         }
         let following = follow.following;
@@ -209,11 +214,8 @@ impl Engine {
         if !changed {
             return Ok(false);
         }
-        let (time, want_levels) = match &self.follow {
-            Some(follow) => (follow.time.clone(), follow.want_levels),
-            None => return Ok(false),
-        };
-        for (i, snapshot, restarted) in swaps {
+        let want_levels = self.follow.as_ref().is_some_and(|f| f.want_levels);
+        for (i, snapshot, restarted, time) in swaps {
             // A file that grew keeps its order's decisions, so what was
             // shown keeps its place; one that started again is new.
             let layout = if restarted || i >= self.window.merge().source_count() {

@@ -10,13 +10,13 @@ impl Engine {
     /// The frame of the engine's state now.
     pub(super) fn frame(&mut self, busy: Option<String>) -> Arc<Frame> {
         self.generation += 1;
+        self.say_late_records();
         let (loaded, viewport) = self.window.loaded();
-        let mut latest = i64::MIN;
         let mut lines = Vec::with_capacity(self.height);
         for (i, l) in loaded.iter().enumerate().take(viewport + self.height) {
             let ts = l.record.record.ts;
-            let late = ts.is_some_and(|t| t < latest);
-            latest = latest.max(ts.unwrap_or(i64::MIN));
+            // Out of time order beyond the reorder window: kept in file order.
+            let late = l.record.record.late && l.is_record_start();
             if i >= viewport {
                 lines.push(FrameLine {
                     source: l.record.source,
@@ -101,6 +101,37 @@ impl Engine {
             effect: self.effect.clone(),
             generation: self.generation,
         })
+    }
+
+    /// Once the overview has been through the sources: which of them hold
+    /// records kept in file order beyond the reorder window, said once.
+    fn say_late_records(&mut self) {
+        if self.said_late || self.message.is_some() {
+            return;
+        }
+        let Some(late) = self.overview.as_ref().and_then(|o| o.late()) else {
+            return;
+        };
+        self.said_late = true;
+        let window = (0..self.window.merge().source_count())
+            .map(|i| self.window.merge().layout(i).order_params().window)
+            .max()
+            .unwrap_or(crate::record::order::DEFAULT_WINDOW);
+        let said: Vec<String> = late
+            .iter()
+            .enumerate()
+            .filter(|(_, &(records, _))| records > 0)
+            .map(|(i, &(records, most))| {
+                let name = self.sources.get(i).map_or("?", |s| s.tag.as_str());
+                format!(
+                    "{name}: {}",
+                    crate::record::order::describe_late(records, most, window)
+                )
+            })
+            .collect();
+        if !said.is_empty() {
+            self.message = Some(said.join("; "));
+        }
     }
 
     /// The message to show now: a new one, or the last one for a while.

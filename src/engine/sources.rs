@@ -22,6 +22,9 @@ pub struct SourceInfo {
     pub tag: String,
     /// Lines are Airflow 3 JSON and can be rendered as text.
     pub json: bool,
+    /// How its times and levels are read, and where a year-less date's
+    /// year came from (the help screen's list of sources).
+    pub format: String,
     /// The local file it reads, for an editor (`v`); `None` for remote
     /// objects, streams and compressed files.
     pub file: Option<std::path::PathBuf>,

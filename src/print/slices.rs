@@ -276,6 +276,7 @@ fn run_slice(
         if wanted(&record, options) {
             write_record(merge, &record, options, &mut bytes)?;
             stats.records += 1;
+            stats.saw(&record);
         }
     }
     let end = merge.cursor();

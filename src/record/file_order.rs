@@ -10,10 +10,9 @@ use std::collections::VecDeque;
 use std::io;
 
 use super::format::TsParser;
-use super::level::{self, Level};
+use super::level::Level;
 use super::split::{BlockReader, Line};
 use super::timestamp::Nanos;
-use super::LINE_HEAD;
 
 /// One record of one source in file order: the byte range `[start, end)`,
 /// where `end` is the start of the next record (so it includes the final
@@ -84,7 +83,9 @@ impl FileReader {
 
     /// Whether the source is JSON lines.
     pub fn is_json(&self) -> bool {
-        matches!(self.parser.format(), Some(super::format::TsFormat::Json))
+        self.parser
+            .format()
+            .is_some_and(super::format::TsFormat::is_json)
     }
 
     /// Another reader over the same snapshot, with a block of its own.
@@ -116,6 +117,8 @@ struct ParsedLine {
     line: Line,
     ts: Option<Nanos>,
     level: Level,
+    /// A CRI `P` line: the logical line goes on in the next one.
+    partial: bool,
 }
 
 /// Reads the records of one source in file order, in either direction.
@@ -155,15 +158,14 @@ impl FileReader {
 
     fn parse_line(&mut self, line: Line) -> io::Result<ParsedLine> {
         let head = self
-            .lines
-            .peek(line.start, (line.len() as usize).min(LINE_HEAD))?;
-        let ts = self.parser.parse(head);
-        let level = if ts.is_some() && self.want_levels {
-            level::sniff_level(self.parser.format(), head)
-        } else {
-            Level::Unknown
-        };
-        Ok(ParsedLine { line, ts, level })
+            .parser
+            .read_line(&mut self.lines, &line, self.want_levels)?;
+        Ok(ParsedLine {
+            line,
+            ts: head.ts,
+            level: head.level,
+            partial: head.partial,
+        })
     }
 
     fn parsed_line_at(&mut self, start: u64) -> io::Result<Option<ParsedLine>> {
@@ -179,9 +181,20 @@ impl FileReader {
     }
 
     /// Whether a timestamped line at `start` begins a record. The first one
-    /// does not: it belongs to the record at offset 0 with any lines before it.
-    fn opens_record(&self, parsed: &ParsedLine) -> bool {
-        parsed.ts.is_some() && Some(parsed.line.start) != self.first_timed
+    /// does not: it belongs to the record at offset 0 with any lines before
+    /// it; nor does one that continues a CRI partial line (`P`) before it, so
+    /// the pieces of a long line move, print and match as one record.
+    fn opens_record(&mut self, parsed: &ParsedLine) -> io::Result<bool> {
+        if parsed.ts.is_none() || Some(parsed.line.start) == self.first_timed {
+            return Ok(false);
+        }
+        if !self.parser.joins_partial_lines() {
+            return Ok(true);
+        }
+        let Some(before) = self.lines.line_before(parsed.line.start)? else {
+            return Ok(true);
+        };
+        Ok(!self.parse_line(before)?.partial)
     }
 
     /// The record that starts at the boundary `pos`, or `None` at the end.
@@ -238,7 +251,7 @@ impl FileReader {
         let mut crlf = head.line.cr || pos == 0;
         let mut end = head.line.next;
         while let Some(parsed) = self.parsed_line_at(end)? {
-            if self.opens_record(&parsed) {
+            if self.opens_record(&parsed)? {
                 self.lookahead = Some(parsed);
                 break;
             }
@@ -268,7 +281,7 @@ impl FileReader {
                 break None;
             }
             let parsed = self.parse_line(line)?;
-            if parsed.ts.is_some() {
+            if self.opens_record(&parsed)? {
                 break Some(parsed);
             }
             at = line.start;
@@ -305,7 +318,7 @@ impl FileReader {
             let Some(parsed) = self.parsed_line_at(at)? else {
                 return Ok(None);
             };
-            if self.opens_record(&parsed) || at == 0 {
+            if at == 0 || self.opens_record(&parsed)? {
                 return self.record_at(at);
             }
             match self.lines.line_before(at)? {
@@ -323,7 +336,7 @@ impl FileReader {
         }
         let mut at = self.lines.line_start_at_or_after(offset)?;
         while let Some(parsed) = self.parsed_line_at(at)? {
-            if self.opens_record(&parsed) {
+            if self.opens_record(&parsed)? {
                 return Ok(at);
             }
             at = parsed.line.next;
@@ -370,13 +383,12 @@ impl FileReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::timestamp::{Zone, ZoneClock};
     use crate::record::{RecordLayout, TimeOptions};
     use crate::source::MemSource;
     use std::sync::Arc;
 
     fn layout(text: &[u8]) -> RecordLayout {
-        let time = TimeOptions::new(None, ZoneClock::new(Zone::Utc));
+        let time = TimeOptions::default();
         RecordLayout::open(Arc::new(MemSource(text.to_vec())), &time, true).expect("mem source")
     }
 
@@ -423,6 +435,31 @@ ValueError: boom\n\
             assert_eq!(fwd[1].level, Level::Error);
             assert_eq!(fwd[2].end, SAMPLE.len() as u64);
             assert_eq!(backward(&l, block), fwd, "block {block}");
+        }
+    }
+
+    #[test]
+    fn cri_partial_lines_join_into_one_record_both_ways() {
+        let text = b"2024-12-20T10:00:01.0Z stdout F one\n\
+2024-12-20T10:00:02.0Z stdout P two begins, \n\
+2024-12-20T10:00:02.1Z stdout P goes on, \n\
+2024-12-20T10:00:02.2Z stdout F and ends\n\
+2024-12-20T10:00:03.0Z stderr F three\n";
+        let l = layout(text);
+        for block in [48, 64, 4096] {
+            let fwd = forward(&l, block);
+            let starts: Vec<u64> = fwd.iter().map(|r| r.start).collect();
+            assert_eq!(starts, [0, 36, 164], "block {block}");
+            assert_eq!(fwd[1].ts, Some(1_734_688_802_000_000_000));
+            assert_eq!(backward(&l, block), fwd, "block {block}");
+            let mut reader = l.file_reader(block);
+            for off in 37..=164 {
+                assert_eq!(
+                    reader.boundary_at_or_after(off).expect("snap"),
+                    164,
+                    "{off}"
+                );
+            }
         }
     }
 

@@ -1,9 +1,15 @@
-//! Severity levels, sniffed from the same lines as the timestamps.
+//! Severity levels, read per source in the syntax its first lines use
+//! (found by the same sniffing as the timestamps): Airflow's `} LEVEL - `,
+//! a JSON key, logfmt's `level=`, klog's letter, syslog's priority, Redis's
+//! mark, or a level word near the start.
+//!
+//! A record whose level cannot be read is `Unknown`, and a minimum level
+//! never hides it: a line nobody can grade is no less important.
 
-use super::format::TsFormat;
+use super::format::{json, logfmt};
 
-/// A record's severity. `Unknown` sorts lowest so "at least WARNING" filters
-/// keep only records that say so.
+/// A record's severity. `Unknown` sorts lowest, but filters let it through
+/// (see [`Level::passes`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
     #[default]
@@ -28,47 +34,215 @@ impl Level {
         }
     }
 
-    /// Parses a level word in any case (`warn`, `Warning`, `FATAL`, …).
+    /// Whether a record of this level is shown at minimum level `min`: a
+    /// record without a readable level always is.
+    pub fn passes(self, min: Level) -> bool {
+        self == Level::Unknown || self >= min
+    }
+
+    /// Parses a level word in any case (`warn`, `Warning`, `FATAL`, `SEVERE`, …).
     pub fn from_word(word: &[u8]) -> Option<Level> {
-        if word.len() > 8 {
+        if word.len() > 9 {
             return None;
         }
-        let mut upper = [0u8; 8];
+        let mut upper = [0u8; 9];
         for (u, c) in upper.iter_mut().zip(word) {
             *u = c.to_ascii_uppercase();
         }
         Some(match &upper[..word.len()] {
-            b"DEBUG" | b"TRACE" => Level::Debug,
-            b"INFO" | b"NOTICE" => Level::Info,
-            b"WARN" | b"WARNING" => Level::Warning,
-            b"ERROR" | b"ERR" | b"EXCEPTION" => Level::Error,
-            b"CRITICAL" | b"FATAL" | b"CRIT" => Level::Critical,
+            b"DEBUG" | b"TRACE" | b"FINE" | b"FINER" | b"FINEST" | b"VERBOSE" | b"DBG" => {
+                Level::Debug
+            }
+            b"INFO" | b"NOTICE" | b"INF" | b"DEFAULT" => Level::Info,
+            b"WARN" | b"WARNING" | b"WRN" => Level::Warning,
+            b"ERROR" | b"ERR" | b"EXCEPTION" | b"SEVERE" => Level::Error,
+            b"CRITICAL" | b"FATAL" | b"CRIT" | b"ALERT" | b"EMERG" | b"EMERGENCY" | b"PANIC" => {
+                Level::Critical
+            }
+            _ => return None,
+        })
+    }
+
+    /// A syslog severity (0 emergency … 7 debug), as in `<PRI>` and
+    /// journald's `PRIORITY`.
+    pub fn from_syslog(severity: u32) -> Level {
+        match severity {
+            0..=2 => Level::Critical,
+            3 => Level::Error,
+            4 => Level::Warning,
+            5 | 6 => Level::Info,
+            _ => Level::Debug,
+        }
+    }
+
+    /// pino's and bunyan's numbers: 10 trace, 20 debug, 30 info, 40 warn,
+    /// 50 error, 60 fatal.
+    pub fn from_pino(n: u32) -> Option<Level> {
+        Some(match n {
+            10 | 20 => Level::Debug,
+            30 => Level::Info,
+            40 => Level::Warning,
+            50 => Level::Error,
+            60 => Level::Critical,
             _ => return None,
         })
     }
 }
 
+/// Where a source's lines say their level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LevelSyntax {
+    /// Airflow 2: `[ts] {file.py:12} LEVEL - msg`, else a level word.
+    Airflow,
+    /// A top-level JSON key: a word, a pino/bunyan number, or journald's
+    /// syslog `PRIORITY`.
+    Json(&'static str),
+    /// logfmt's `level=`, `lvl=` or `severity=`.
+    Logfmt(&'static str),
+    /// klog/glog: the line's first letter (I, W, E, F).
+    Klog,
+    /// syslog's `<PRI>` at the start: its severity.
+    SyslogPriority,
+    /// Redis: `.` `-` `*` `#` after the time.
+    Redis,
+    /// The first level word near the start: upper case anywhere (`ERROR`,
+    /// Celery's `INFO/MainProcess`), any case in brackets (nginx's
+    /// `[error]`, Apache's `[core:warn]`).
+    Words,
+}
+
+/// JSON keys a level is looked for under.
+pub const JSON_KEYS: [&str; 7] = [
+    "level",
+    "severity",
+    "log.level",
+    "lvl",
+    "levelname",
+    "loglevel",
+    "PRIORITY",
+];
+
+/// logfmt keys a level is looked for under.
+pub const LOGFMT_KEYS: [&str; 3] = ["level", "lvl", "severity"];
+
 /// How far into a line a level word is looked for.
 const LEVEL_WINDOW: usize = 160;
 
-/// The level of a timestamped line, or `Unknown`.
-pub fn sniff_level(format: Option<&TsFormat>, line: &[u8]) -> Level {
-    let head = &line[..line.len().min(LEVEL_WINDOW)];
-    if matches!(format, Some(TsFormat::Json)) {
-        return json_level(head).unwrap_or_default();
-    }
-    // Airflow 2: `[ts] {file.py:12} LEVEL - msg`.
-    if let Some(brace) = memchr::memmem::find(head, b"} ") {
-        if let Some(level) = first_word(&head[brace + 2..]).and_then(Level::from_word) {
-            return level;
+impl LevelSyntax {
+    /// How the sources listing names it.
+    pub fn describe(self) -> String {
+        match self {
+            LevelSyntax::Airflow => "Airflow's `} LEVEL -`".into(),
+            LevelSyntax::Json(key) => format!("JSON \"{key}\""),
+            LevelSyntax::Logfmt(key) => format!("logfmt {key}="),
+            LevelSyntax::Klog => "klog's letter".into(),
+            LevelSyntax::SyslogPriority => "syslog priority".into(),
+            LevelSyntax::Redis => "Redis's mark".into(),
+            LevelSyntax::Words => "level words".into(),
         }
     }
-    // Elsewhere: the first upper-case level word near the start. Lower-case
-    // words are prose ("no error found"), not levels.
-    head.split(|c| !c.is_ascii_alphabetic())
-        .filter(|w| w.len() >= 3 && w.iter().all(|c| c.is_ascii_uppercase()))
-        .find_map(Level::from_word)
-        .unwrap_or_default()
+
+    /// The level of `line` (its content, after any container prefix;
+    /// `after_time` is where its timestamp ended, when known), or `Unknown`.
+    pub fn read(self, line: &[u8], after_time: usize) -> Level {
+        self.try_read(line, after_time).unwrap_or_default()
+    }
+
+    fn try_read(self, line: &[u8], after_time: usize) -> Option<Level> {
+        let level = self.strict(line, after_time);
+        if self == LevelSyntax::Airflow && level.is_none() {
+            // Airflow's own lines say it after the brace; what its tasks
+            // print may say it elsewhere.
+            return words(&line[..line.len().min(LEVEL_WINDOW)]);
+        }
+        level
+    }
+
+    /// The level as this syntax alone writes it (what sniffing counts).
+    fn strict(self, line: &[u8], after_time: usize) -> Option<Level> {
+        match self {
+            LevelSyntax::Airflow => {
+                let head = &line[..line.len().min(LEVEL_WINDOW)];
+                memchr::memmem::find(head, b"} ")
+                    .and_then(|brace| first_word(&head[brace + 2..]))
+                    .and_then(Level::from_word)
+            }
+            LevelSyntax::Json(key) => match json::value_of(line, key)? {
+                json::Value::Str(word) if key == "PRIORITY" => Some(Level::from_syslog(
+                    std::str::from_utf8(word).ok()?.parse().ok()?,
+                )),
+                json::Value::Str(word) => Level::from_word(word),
+                json::Value::Scalar(n) => {
+                    let n: u32 = std::str::from_utf8(n).ok()?.parse().ok()?;
+                    if key == "PRIORITY" {
+                        Some(Level::from_syslog(n))
+                    } else {
+                        Level::from_pino(n)
+                    }
+                }
+                json::Value::Nested(_) => None,
+            },
+            LevelSyntax::Logfmt(key) => {
+                let head = &line[..line.len().min(640)];
+                Level::from_word(logfmt::value_of(head, key)?)
+            }
+            LevelSyntax::Klog if !is_klog(line) => None,
+            LevelSyntax::Klog => match line.first()? {
+                b'I' => Some(Level::Info),
+                b'W' => Some(Level::Warning),
+                b'E' => Some(Level::Error),
+                b'F' => Some(Level::Critical),
+                _ => None,
+            },
+            LevelSyntax::SyslogPriority => {
+                let rest = line.strip_prefix(b"<")?;
+                let close = rest.iter().take(4).position(|&c| c == b'>')?;
+                let pri: u32 = std::str::from_utf8(&rest[..close]).ok()?.parse().ok()?;
+                Some(Level::from_syslog(pri & 7))
+            }
+            LevelSyntax::Redis => match line.get(after_time..)? {
+                [b' ', mark, b' ', ..] => match mark {
+                    b'.' | b'-' => Some(Level::Debug),
+                    b'*' => Some(Level::Info),
+                    b'#' => Some(Level::Warning),
+                    _ => None,
+                },
+                _ => None,
+            },
+            LevelSyntax::Words => words(&line[..line.len().min(LEVEL_WINDOW)]),
+        }
+    }
+}
+
+/// The first level word: an upper-case one anywhere, or one of any case
+/// alone in brackets (`[error]`, `[core:warn]`, `[INFO]`). Lower-case words
+/// outside brackets are prose ("no error found"), not levels.
+fn words(head: &[u8]) -> Option<Level> {
+    let mut start = 0;
+    while start < head.len() {
+        let len = head[start..]
+            .iter()
+            .position(|c| !c.is_ascii_alphabetic())
+            .unwrap_or(head.len() - start);
+        if len >= 3 {
+            let word = &head[start..start + len];
+            let bracketed = start > 0
+                && matches!(head[start - 1], b'[' | b':')
+                && head.get(start + len) == Some(&b']');
+            if bracketed || word.iter().all(u8::is_ascii_uppercase) {
+                if let Some(level) = Level::from_word(word) {
+                    return Some(level);
+                }
+            }
+        }
+        start += len + 1;
+    }
+    None
+}
+
+/// `I1220 ` and the like: a klog header, not a word that starts with I.
+fn is_klog(line: &[u8]) -> bool {
+    line.len() > 6 && line[1..5].iter().all(u8::is_ascii_digit) && line[5] == b' '
 }
 
 fn first_word(b: &[u8]) -> Option<&[u8]> {
@@ -79,17 +253,47 @@ fn first_word(b: &[u8]) -> Option<&[u8]> {
     (end > 0).then(|| &b[..end])
 }
 
-fn json_level(head: &[u8]) -> Option<Level> {
-    let key = memchr::memmem::find(head, b"\"level\"")?;
-    let rest = &head[key + 7..];
-    let open = memchr::memchr(b'"', rest)?;
-    // Only spaces and a colon may stand between the key and its value.
-    if !rest[..open].iter().all(|&c| c == b':' || c == b' ') {
-        return None;
+/// The syntax that reads a level on the most of `lines` (timestamped lines
+/// of one source, after any container prefix, each with where its time
+/// ended); `Words` when none reads any.
+pub fn sniff_syntax<'a>(
+    candidates: &[LevelSyntax],
+    lines: impl IntoIterator<Item = (&'a [u8], usize)>,
+) -> LevelSyntax {
+    let lines: Vec<(&[u8], usize)> = lines.into_iter().collect();
+    // Syntax by syntax, most specific first: one that can no longer beat the
+    // best so far (ties go to the earlier) stops reading.
+    let mut best: Option<(LevelSyntax, usize)> = None;
+    for &syntax in candidates {
+        let to_beat = best.map_or(0, |(_, hits)| hits);
+        let mut hits = 0;
+        for (i, &(line, after_time)) in lines.iter().enumerate() {
+            if hits + (lines.len() - i) <= to_beat {
+                break;
+            }
+            if syntax.strict(line, after_time).is_some() {
+                hits += 1;
+            }
+        }
+        if hits > to_beat {
+            best = Some((syntax, hits));
+        }
     }
-    let value = &rest[open + 1..];
-    let close = memchr::memchr(b'"', value)?;
-    Level::from_word(&value[..close])
+    best.map_or(LevelSyntax::Words, |(syntax, _)| syntax)
+}
+
+/// Every level syntax, most specific first (ties go to the earlier).
+pub fn all_syntaxes() -> Vec<LevelSyntax> {
+    let mut all = vec![
+        LevelSyntax::Airflow,
+        LevelSyntax::Klog,
+        LevelSyntax::SyslogPriority,
+    ];
+    all.extend(JSON_KEYS.iter().map(|&k| LevelSyntax::Json(k)));
+    all.extend(LOGFMT_KEYS.iter().map(|&k| LevelSyntax::Logfmt(k)));
+    all.push(LevelSyntax::Redis);
+    all.push(LevelSyntax::Words);
+    all
 }
 
 #[cfg(test)]
@@ -97,38 +301,107 @@ mod tests {
     use super::*;
 
     #[test]
-    fn levels_in_each_format() {
-        let text = Some(&TsFormat::Bracketed);
+    fn levels_in_each_syntax() {
+        let read = |s: LevelSyntax, line: &str| s.read(line.as_bytes(), 0);
         assert_eq!(
-            sniff_level(
-                text,
-                b"[2024-12-20T10:00:00.123+0000] {x.py:1} ERROR - boom"
+            read(
+                LevelSyntax::Airflow,
+                "[2024-12-20T10:00:00.123+0000] {x.py:1} ERROR - boom"
             ),
             Level::Error
         );
         assert_eq!(
-            sniff_level(
-                text,
-                b"[2024-12-20T10:00:00.123+0000] {x.py:1} INFO - no ERROR here"
+            read(
+                LevelSyntax::Airflow,
+                "[2024-12-20T10:00:00.123+0000] {x.py:1} INFO - no ERROR"
             ),
             Level::Info
         );
-        let json = Some(&TsFormat::Json);
         assert_eq!(
-            sniff_level(
-                json,
-                br#"{"timestamp":"2025-06-01T10:00:00Z","level":"warning"}"#
+            read(LevelSyntax::Json("level"), r#"{"level":"warn","msg":"x"}"#),
+            Level::Warning
+        );
+        assert_eq!(
+            read(LevelSyntax::Json("level"), r#"{"level":50,"time":1}"#),
+            Level::Error
+        );
+        assert_eq!(
+            read(
+                LevelSyntax::Json("level"),
+                r#"{"ctx":{"level":"error"},"msg":"x"}"#
+            ),
+            Level::Unknown,
+            "nested keys are not the line's level"
+        );
+        assert_eq!(
+            read(LevelSyntax::Json("PRIORITY"), r#"{"PRIORITY":"3"}"#),
+            Level::Error
+        );
+        assert_eq!(
+            read(LevelSyntax::Json("log.level"), r#"{"log.level":"error"}"#),
+            Level::Error
+        );
+        assert_eq!(
+            read(LevelSyntax::Logfmt("level"), "ts=1 level=error msg=x"),
+            Level::Error
+        );
+        assert_eq!(
+            read(LevelSyntax::Klog, "E1220 10:00:17.120000 1 c.go:1] x"),
+            Level::Error
+        );
+        assert_eq!(
+            read(LevelSyntax::SyslogPriority, "<11>Dec 20 10:00:00 h p: x"),
+            Level::Error
+        );
+        assert_eq!(
+            read(
+                LevelSyntax::Words,
+                "2024/12/20 10:00:29 [error] 12#0: *1 open()"
+            ),
+            Level::Error
+        );
+        assert_eq!(
+            read(
+                LevelSyntax::Words,
+                "[Fri Dec 20 10:00:50 2024] [core:warn] [pid 1] x"
             ),
             Level::Warning
         );
-        let iso = Some(&TsFormat::Iso);
         assert_eq!(
-            sniff_level(iso, b"2024-12-20 10:00:00,123 CRITICAL db down"),
-            Level::Critical
+            read(
+                LevelSyntax::Words,
+                "[2024-12-20 10:00:09,064: WARNING/MainProcess] x"
+            ),
+            Level::Warning
         );
         assert_eq!(
-            sniff_level(iso, b"2024-12-20 10:00:00,123 no error found"),
+            read(LevelSyntax::Words, "2024-12-20 10:00:00 no error found"),
             Level::Unknown
         );
+        assert_eq!(
+            LevelSyntax::Redis.read(b"1:M 20 Dec 2024 10:00:48.123 # oom", 28),
+            Level::Warning
+        );
+    }
+
+    #[test]
+    fn unknown_levels_pass_every_minimum() {
+        assert!(Level::Unknown.passes(Level::Critical));
+        assert!(Level::Error.passes(Level::Warning));
+        assert!(!Level::Info.passes(Level::Warning));
+    }
+
+    #[test]
+    fn the_syntax_most_lines_use_is_picked() {
+        let lines = [
+            (&b"ts=1 level=info msg=\"an ERROR was seen\""[..], 0),
+            (b"ts=2 level=warn msg=x", 0),
+        ];
+        assert_eq!(
+            sniff_syntax(&all_syntaxes(), lines),
+            LevelSyntax::Logfmt("level")
+        );
+        let plain = [(&b"2024-12-20 10:00:00 started"[..], 19)];
+        assert_eq!(sniff_syntax(&all_syntaxes(), plain), LevelSyntax::Words);
     }
 }

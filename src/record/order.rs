@@ -104,6 +104,36 @@ impl Pos {
     }
 }
 
+/// A span of time as a person reads it: `0.4 s`, `12 s`, `5 min`, `1 h`,
+/// `3 days` (for how far records were out of order).
+pub fn describe_span(span: Nanos) -> String {
+    let seconds = span as f64 / 1e9;
+    if seconds < 10.0 {
+        format!("{seconds:.1} s")
+    } else if seconds < 120.0 {
+        format!("{seconds:.0} s")
+    } else if seconds < 7200.0 {
+        format!("{:.0} min", seconds / 60.0)
+    } else if seconds < 2.0 * 86400.0 {
+        format!("{:.0} h", seconds / 3600.0)
+    } else {
+        format!("{:.0} days", seconds / 86400.0)
+    }
+}
+
+/// What to say about a source with `records` records out of time order by
+/// more than the reorder window (a clock stepped back, or a stamp far from
+/// those around it), the furthest by `most`.
+pub fn describe_late(records: u64, most: Nanos, window: Nanos) -> String {
+    let many = if records == 1 { "record" } else { "records" };
+    format!(
+        "{records} {many} out of time order by up to {} (more than the {} reorder window), \
+         kept in file order; --reorder-window sorts them in",
+        describe_span(most),
+        describe_span(window)
+    )
+}
+
 /// How a source is put in order. Fixed when the source is opened.
 #[derive(Clone, Copy, Debug)]
 pub struct OrderParams {

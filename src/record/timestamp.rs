@@ -1,5 +1,5 @@
 //! Timestamp parsing: a hand-written fast path for the ISO shapes logs use,
-//! chrono for zones and user-given strftime patterns.
+//! and chrono for zones (user patterns: `format::pattern`).
 //!
 //! Parsing is strict and anchored: a timestamp must start where the format
 //! says (line start, after `[`, or as the JSON `"timestamp"` value), carry a
@@ -65,6 +65,9 @@ fn parse_iso_shape(
     shape: Shape,
     cache: Option<&mut MinuteCache>,
 ) -> Option<(WallTime, usize)> {
+    if b.len() > 12 && b[10] == b',' && b[11] == b' ' {
+        return parse_comma_separated(b, shape);
+    }
     let minute_secs = match cache {
         Some(cache) if cache.valid && b.len() >= 16 && b[..16] == cache.prefix => cache.minute_secs,
         cache => {
@@ -124,6 +127,14 @@ fn parse_iso_shape(
                     i += 1 + used;
                 }
             }
+            // An offset or a zone's name after a space (gunicorn's
+            // `10:00:10 +0000`, the Airflow UI's `10:00:04 UTC`).
+            b' ' => {
+                if let Some((secs, used)) = spaced_zone(&b[i + 1..]) {
+                    offset = Some(secs);
+                    i += 1 + used;
+                }
+            }
             _ => {}
         }
     }
@@ -138,6 +149,44 @@ fn parse_iso_shape(
         },
         i,
     ))
+}
+
+/// The Airflow UI's copied form, `2024-12-20, 10:00:04 UTC`: read as if
+/// the comma were not there (rare enough to go without the minute cache).
+fn parse_comma_separated(b: &[u8], shape: Shape) -> Option<(WallTime, usize)> {
+    let mut joined = [0u8; 64];
+    let tail = &b[11..b.len().min(11 + joined.len() - 10)];
+    joined[..10].copy_from_slice(&b[..10]);
+    joined[10..10 + tail.len()].copy_from_slice(tail);
+    let (t, used) = parse_iso_shape(&joined[..10 + tail.len()], shape, None)?;
+    (used > 10).then_some((t, used + 1))
+}
+
+/// `+0530`, `-08:00` or a zone's abbreviation (`UTC`, `CET`, `PDT`) written
+/// after a space: its offset and the bytes it took. A signed offset needs
+/// four digits here, so `10:00:00 -1 retries` is not read as one.
+fn spaced_zone(b: &[u8]) -> Option<(i32, usize)> {
+    match b.first()? {
+        &sign @ (b'+' | b'-') => {
+            let (secs, used) = parse_offset(&b[1..])?;
+            if used < 4 || !boundary(b, 1 + used) {
+                return None;
+            }
+            Some((if sign == b'-' { -secs } else { secs }, 1 + used))
+        }
+        c if c.is_ascii_uppercase() => {
+            let len = b
+                .iter()
+                .take(6)
+                .take_while(|c| c.is_ascii_uppercase())
+                .count();
+            if !boundary(b, len) {
+                return None;
+            }
+            crate::record::format::zones::abbreviation(&b[..len]).map(|secs| (secs, len))
+        }
+        _ => None,
+    }
 }
 
 /// `YYYY-MM-DD?HH:MM` (or, where the shape allows, a bare date): the seconds
@@ -167,7 +216,7 @@ fn parse_date_hour_minute(b: &[u8], shape: Shape) -> Option<(i64, usize)> {
 }
 
 /// `HH:MM`, `HHMM` or `HH` after the sign; returns seconds and bytes used.
-fn parse_offset(b: &[u8]) -> Option<(i32, usize)> {
+pub(crate) fn parse_offset(b: &[u8]) -> Option<(i32, usize)> {
     let hours = digits(b, 0, 2)? as i32;
     let (minutes, used) = if b.len() >= 5 && b[2] == b':' {
         (digits(b, 3, 2)? as i32, 5)
@@ -184,11 +233,11 @@ fn parse_offset(b: &[u8]) -> Option<(i32, usize)> {
 
 /// A timestamp must end at the end of input or before a non-alphanumeric
 /// byte: `10:00:00Zulu` is not a time.
-fn boundary(b: &[u8], i: usize) -> bool {
+pub(crate) fn boundary(b: &[u8], i: usize) -> bool {
     b.get(i).is_none_or(|c| !c.is_ascii_alphanumeric())
 }
 
-fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
+pub(crate) fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
     let s = b.get(at..at + n)?;
     let mut v = 0u32;
     for &c in s {
@@ -204,7 +253,7 @@ fn is_leap(y: i64) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
 
-fn days_in_month(y: i64, m: u32) -> u32 {
+pub(crate) fn days_in_month(y: i64, m: u32) -> u32 {
     match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -430,38 +479,6 @@ pub fn format_utc(ns: Nanos) -> String {
     }
 }
 
-/// Parses a strftime pattern anchored at the start of `line`. Patterns with an
-/// offset (`%z`, `%:z`) yield aware readings; others are naive.
-pub fn parse_strftime_prefix(line: &[u8], pattern: &str) -> Option<WallTime> {
-    let head = &line[..line.len().min(256)];
-    let text = match std::str::from_utf8(head) {
-        Ok(t) => t,
-        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
-    };
-    if let Ok((t, rest)) = DateTime::parse_and_remainder(text, pattern) {
-        if !boundary(rest.as_bytes(), 0) {
-            return None;
-        }
-        let offset = t.offset().local_minus_utc();
-        let naive = t.naive_local().and_utc();
-        return Some(WallTime {
-            secs: naive.timestamp(),
-            nanos: naive.timestamp_subsec_nanos(),
-            offset: Some(offset),
-        });
-    }
-    let (t, rest) = NaiveDateTime::parse_and_remainder(text, pattern).ok()?;
-    if !boundary(rest.as_bytes(), 0) {
-        return None;
-    }
-    let t = t.and_utc();
-    Some(WallTime {
-        secs: t.timestamp(),
-        nanos: t.timestamp_subsec_nanos(),
-        offset: None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -608,17 +625,5 @@ mod tests {
         );
         assert!(parse_user_time("yesterday", &mut clock).is_err());
         assert!(parse_user_time("2024-12-20 10:15 trailing", &mut clock).is_err());
-    }
-
-    #[test]
-    fn strftime_patterns() {
-        let t = parse_strftime_prefix(b"20/12/2024 10:00:05 worker started", "%d/%m/%Y %H:%M:%S")
-            .expect("parses");
-        let mut clock = ZoneClock::new(Zone::Utc);
-        assert_eq!(clock.to_utc(t), reference("2024-12-20T10:00:05Z"));
-        assert!(parse_strftime_prefix(b"hello", "%d/%m/%Y %H:%M:%S").is_none());
-        let aware = parse_strftime_prefix(b"2024-12-20 10:00:05 +0200 x", "%Y-%m-%d %H:%M:%S %z")
-            .expect("parses");
-        assert_eq!(clock.to_utc(aware), reference("2024-12-20T08:00:05Z"));
     }
 }

@@ -7,7 +7,6 @@ use super::{Outcome, RunError, Settings};
 use crate::cli::{DemoArgs, GenArgs};
 use crate::config::Config;
 use crate::gen::{self, GenSpec};
-use crate::record::timestamp::{Zone, ZoneClock};
 use crate::record::{RecordLayout, TimeOptions};
 use crate::source::describe_io_error;
 
@@ -82,7 +81,7 @@ pub fn demo(mut args: DemoArgs, config: &Config) -> Result<Outcome, RunError> {
 /// UTC nanoseconds of the last record of a log, if it has one.
 fn last_time(path: &Path) -> Option<i64> {
     let source = crate::source::FileSource::open(path).ok()?;
-    let time = TimeOptions::new(None, ZoneClock::new(Zone::Utc));
+    let time = TimeOptions::default();
     let layout = RecordLayout::open(Arc::new(source), &time, false).ok()?;
     let len = layout.len();
     layout.file_reader(4096).record_before(len).ok()??.ts

@@ -8,7 +8,7 @@ use super::RunError;
 use crate::cli::OpenArgs;
 use crate::config::Config;
 use crate::merge::MergeOptions;
-use crate::record::format::TsFormat;
+use crate::record::format::rules::{parse_ts_format, parse_tz, FormatRule};
 use crate::record::timestamp::{parse_user_time, Nanos, Zone, ZoneClock};
 use crate::record::{Level, TimeOptions};
 use crate::search::filter::RecordFilter;
@@ -45,8 +45,28 @@ impl Settings {
     /// Resolves `args` over `config`: a flag or its environment variable
     /// (clap), else the config file, else the default.
     pub fn resolve(args: &OpenArgs, config: &Config) -> Result<Settings, RunError> {
-        let zone_name = args.tz.as_deref().or(config.tz.as_deref()).unwrap_or("UTC");
-        let zone = Zone::parse(zone_name).map_err(RunError::Usage)?;
+        let mut rules = Vec::new();
+        let mut zone = None;
+        for text in &args.tz {
+            match parse_tz(text).map_err(|e| RunError::Usage(format!("--tz: {e}")))? {
+                (Some(glob), zone) => rules.push(FormatRule {
+                    glob: Some(glob),
+                    pattern: None,
+                    zone: Some(zone),
+                }),
+                (None, given) => zone = Some(given),
+            }
+        }
+        let zone = match zone {
+            Some(zone) => zone,
+            None => Zone::parse(config.tz.as_deref().unwrap_or("UTC")).map_err(RunError::Usage)?,
+        };
+        for text in &args.ts_format {
+            rules.push(
+                parse_ts_format(text).map_err(|e| RunError::Usage(format!("--ts-format: {e}")))?,
+            );
+        }
+        rules.extend(config.formats.iter().cloned());
         let display_zone = match args.display_tz.as_deref().or(config.display_tz.as_deref()) {
             Some(name) => {
                 Zone::parse(name).map_err(|e| RunError::Usage(format!("--display-tz: {e}")))?
@@ -62,7 +82,14 @@ impl Settings {
         };
         let since = parse_time(&args.since)?;
         let until = parse_time(&args.until)?;
-        let time = TimeOptions::new(args.ts_format.clone().map(TsFormat::Strftime), clock);
+        let mut time = TimeOptions {
+            clock,
+            rules: rules.into(),
+            ..TimeOptions::default()
+        };
+        if let Some(window) = args.reorder_window.or(config.reorder_window) {
+            time.reorder_window = window.as_nanos().min(i64::MAX as u128) as Nanos;
+        }
         let filter = record_filter(args).map_err(RunError::Usage)?;
         let interactive = !args.print && io::stdout().is_terminal();
         if args.follow && !interactive && (since.is_some() || until.is_some()) {

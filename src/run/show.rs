@@ -4,7 +4,9 @@
 use std::io;
 use std::sync::Arc;
 
-use super::sources::{file_name, open_layouts, settle, Failure, Gathered, OpenedSource};
+use super::sources::{
+    file_name, layout_note, open_layouts, settle, timing_note, Failure, Gathered, OpenedSource,
+};
 use super::{Arrivals, Outcome, RunError, Settings};
 use crate::engine::{self, Engine, SourceInfo};
 use crate::merge::{Merge, RecordPredicate};
@@ -61,6 +63,21 @@ pub(super) fn show(settings: Settings, gathered: Gathered) -> Result<Outcome, Ru
         }
     }
     failures.extend(unreadable);
+    // A source without timestamps is shown first, unmerged: said, never
+    // silent, and before what is said of years (the status bar may cut it).
+    let untimed_first = opened
+        .iter()
+        .filter(|s| !s.layout.is_timed())
+        .chain(opened.iter().filter(|s| s.layout.is_timed()));
+    for source in untimed_first {
+        if let Some(note) = timing_note(source) {
+            if interactive {
+                notices.push(note.one_line());
+            } else {
+                say(note);
+            }
+        }
+    }
     if opened.is_empty() {
         if interactive {
             for Failure { path, problem } in &failures {
@@ -110,6 +127,18 @@ fn follow_print(
         return Err(RunError::Usage(
             "nothing to follow: no source could be opened".into(),
         ));
+    }
+    // What is there to begin with is sniffed once here to say what cannot
+    // be merged; each round sniffs again (a source may gain its times).
+    for entry in &entries {
+        let time = settings.time.for_source(&entry.path);
+        if let Ok(layout) = crate::record::RecordLayout::open(entry.source.clone(), &time, false) {
+            if let Some(note) =
+                layout_note(&layout, &entry.label, &entry.path.display().to_string())
+            {
+                say(note);
+            }
+        }
     }
     let options = print_options(&settings, settings.tag.then(Vec::new), 1);
     let watched: Vec<(String, Arc<crate::source::Health>)> = entries
@@ -179,6 +208,21 @@ fn print(settings: &Settings, opened: Vec<OpenedSource>) -> Result<Outcome, RunE
             )))
         }
     };
+    // Records a clock stepping back put out of time order, said once.
+    for (i, late) in stats.late.iter().enumerate() {
+        if late.records > 0 {
+            let label = watched.get(i).map_or("?", |(_, label)| label.as_str());
+            eprintln!(
+                "logweave: {}: {}",
+                crate::escape::printable(label),
+                crate::record::order::describe_late(
+                    late.records,
+                    late.most,
+                    settings.time.reorder_window
+                )
+            );
+        }
+    }
     // Sources whose reads failed after retries, said once at the end.
     let mut outcome = Outcome::Complete;
     for (i, (health, label)) in watched.iter().enumerate() {
@@ -232,6 +276,7 @@ fn view(
             label: source.label.clone(),
             tag: tag.clone(),
             json: engine::is_json(source.layout.format()),
+            format: source.layout.describe(),
             file: source.follow.as_ref().and_then(|f| f.local_file()),
             enabled: true,
             error: None,
@@ -243,6 +288,7 @@ fn view(
             label: file_name(&failure.path),
             tag: tag.clone(),
             json: false,
+            format: String::new(),
             file: None,
             enabled: false,
             error: Some(failure.problem.clone()),

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::{Arrivals, Found, Settings};
+use crate::record::format::{YearEvidence, YearGuess, YearRule};
 use crate::record::{RecordLayout, TimeOptions};
 use crate::source::spool::Spool;
 use crate::source::{
@@ -114,7 +115,9 @@ pub(super) struct OpenedSource {
     pub shown: String,
 }
 
-/// Sniffs each entry's format; those that cannot be read become failures.
+/// Sniffs each entry's format (or takes the one the rules give it); those
+/// that cannot be read become failures. A year-less format takes its year
+/// from the other sources' times when there are any.
 pub(super) fn open_layouts(
     entries: Vec<SourceEntry>,
     time: &TimeOptions,
@@ -124,7 +127,8 @@ pub(super) fn open_layouts(
     let mut failures = Vec::new();
     for entry in entries {
         let shown = entry.path.display().to_string();
-        match RecordLayout::open(entry.source, time, want_levels) {
+        let time = time.for_source(&entry.path);
+        match RecordLayout::open(entry.source, &time, want_levels) {
             Ok(layout) => opened.push(OpenedSource {
                 layout,
                 label: entry.label,
@@ -139,7 +143,91 @@ pub(super) fn open_layouts(
             }),
         }
     }
+    settle_years(&mut opened);
     (opened, failures)
+}
+
+/// Gives year-less sources (syslog, klog) the year nearest to the other
+/// sources' times: the middle of their span.
+fn settle_years(opened: &mut [OpenedSource]) {
+    let yearless = |s: &OpenedSource| s.layout.format().is_some_and(|f| f.is_yearless());
+    if !opened.iter().any(yearless) {
+        return;
+    }
+    let span = opened
+        .iter()
+        .filter(|s| !yearless(s))
+        .filter_map(|s| Some((s.layout.first_ts()?, s.layout.last_ts()?)))
+        .fold(None, |span: Option<(i64, i64)>, (first, last)| {
+            Some(span.map_or((first, last), |(a, b)| (a.min(first), b.max(last))))
+        });
+    let Some((first, last)) = span else {
+        return;
+    };
+    let middle = (first / 2 + last / 2).div_euclid(1_000_000_000);
+    let guess = YearGuess {
+        rule: YearRule::Nearest(middle),
+        evidence: YearEvidence::OtherSources,
+    };
+    for source in opened.iter_mut().filter(|s| yearless(s)) {
+        source.layout = source.layout.clone().with_year(guess);
+    }
+}
+
+/// What is to be said about how a source's times are read: that it has none
+/// (it is shown first, unmerged), or where a year-less format's year came
+/// from. `None` when there is nothing to say.
+pub(super) fn timing_note(source: &OpenedSource) -> Option<Problem> {
+    layout_note(&source.layout, &source.label, &source.shown)
+}
+
+/// [`timing_note`] of a layout that goes by `label` and is shown as `shown`.
+pub(super) fn layout_note(layout: &RecordLayout, label: &str, shown: &str) -> Option<Problem> {
+    if layout.is_empty() {
+        return None;
+    }
+    let name = file_name(shown);
+    let found = layout.found();
+    if !layout.is_timed() {
+        let problem = match layout.format() {
+            Some(format) => Problem::new(format!(
+                "no line matches its timestamp format ({}); shown first, unmerged",
+                format.describe()
+            ))
+            .with_tip("check --ts-format / the [[format]] entry for it"),
+            None => Problem::new(format!(
+                "no timestamps found in the first {} lines; shown first, unmerged",
+                crate::source::group(found.lines as u64)
+            ))
+            .with_tip(format!(
+                "give its format as a strftime pattern: --ts-format '{}=%d/%m/%Y %H:%M:%S' (or a [[format]] entry in the config)",
+                glob_for(&name)
+            )),
+        };
+        return Some(problem.about(label, &name));
+    }
+    let evidence = found.year?;
+    let year = layout
+        .first_ts()
+        .and_then(|t| chrono::DateTime::from_timestamp(t.div_euclid(1_000_000_000), 0))
+        .map(|t| chrono::Datelike::year(&t).to_string())
+        .unwrap_or_default();
+    Some(
+        Problem::new(format!(
+            "its timestamps have no year: read as {year} from {}",
+            evidence.describe()
+        ))
+        .about(label, &name),
+    )
+}
+
+/// A glob that names this file alone, as `--ts-format` takes it.
+fn glob_for(name: &str) -> String {
+    if name.contains(['*', '?', '[', '.', '/']) {
+        name.to_string()
+    } else {
+        format!("*{name}")
+    }
 }
 
 /// The name a failed source goes by on screen: its file name (the full

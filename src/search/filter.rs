@@ -1,6 +1,6 @@
 //! Record filters: `&pattern` / `&!pattern` in the view, `--grep`,
 //! `--grep-v` and `--level` in print mode. A record is kept when its level is
-//! high enough, some line matches one of the include patterns (if any), and
+//! high enough (or cannot be read), some line matches one of the include patterns (if any), and
 //! no line matches an exclude pattern. A hit on a traceback line keeps (or
 //! drops) the whole record.
 
@@ -38,7 +38,8 @@ impl RecordFilter {
 
 impl RecordPredicate for RecordFilter {
     fn accepts(&self, _: usize, reader: &mut RecordReader, record: &Record) -> io::Result<bool> {
-        if self.min_level.is_some_and(|min| record.level < min) {
+        // A record whose level cannot be read is never hidden by a minimum.
+        if self.min_level.is_some_and(|min| !record.level.passes(min)) {
             return Ok(false);
         }
         if self.includes.is_empty() && self.excludes.is_empty() {

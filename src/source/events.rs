@@ -209,9 +209,13 @@ pub fn push_event(out: &mut Vec<u8>, message: &str, millis: Option<i64>) {
     let message = message.strip_suffix('\n').unwrap_or(message);
     let message = message.strip_suffix('\r').unwrap_or(message);
     let first = message.lines().next().unwrap_or("").as_bytes();
-    let timed = [TsFormat::Bracketed, TsFormat::Json, TsFormat::Iso]
-        .iter()
-        .any(|format| format.parse(first).is_some());
+    let timed = [
+        TsFormat::airflow_text(),
+        TsFormat::airflow_json(),
+        TsFormat::iso(),
+    ]
+    .iter()
+    .any(|format| format.parse(first).is_some());
     let time = millis.and_then(chrono::DateTime::from_timestamp_millis);
     let Some(time) = time.filter(|_| !timed) else {
         out.extend_from_slice(message.as_bytes());
@@ -274,9 +278,9 @@ mod tests {
             "[2024-12-19T10:00:00.123+0000] Traceback:\n  File x\nValueError\n"
         );
         let stamped = event(r#"{"event": "hi"}"#, t);
-        assert!(TsFormat::Json.parse(stamped.as_bytes()).is_some());
+        assert!(TsFormat::airflow_json().parse(stamped.as_bytes()).is_some());
         let stamped = event("plain", t);
-        assert!(TsFormat::Bracketed.parse(stamped.as_bytes()).is_some());
+        assert!(TsFormat::airflow_text().parse(stamped.as_bytes()).is_some());
     }
 
     struct Counted {

@@ -206,7 +206,11 @@ impl App {
 
     /// Lines of the help screen beyond the first: how far it scrolls.
     fn help_lines(&self) -> usize {
-        self.keymap.listing().len() + super::render::HELP_EXTRA_LINES
+        let sources = match self.frame.sources.len() {
+            0 => 0,
+            n => n + 2,
+        };
+        self.keymap.listing().len() + super::render::HELP_EXTRA_LINES + sources
     }
 
     /// Where everything goes on a screen of the current size.

@@ -61,6 +61,11 @@ mod tests {
             label: format!("{tag}.log"),
             tag: tag.into(),
             json,
+            format: if json {
+                "JSON \"timestamp\"; levels: JSON \"level\"".into()
+            } else {
+                "[ISO 8601] (Airflow 2, Celery, gunicorn); levels: Airflow's `} LEVEL -`".into()
+            },
             file: None,
             enabled: true,
             error: None,

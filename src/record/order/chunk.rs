@@ -448,7 +448,10 @@ impl Chunk {
         let most = self
             .late_times
             .iter()
-            .filter_map(|&(start, t)| self.find(start).map(|i| self.entries[i].key - t))
+            .filter_map(|&(start, t)| {
+                self.find(start)
+                    .map(|i| self.entries[i].key.abs_diff(t).min(i64::MAX as u64) as i64)
+            })
             .max()
             .unwrap_or(0);
         (self.late_times.len(), most)

@@ -1,6 +1,7 @@
 //! The help screen (`F1`, `H`, or Enter on an empty `?` or `/` prompt):
-//! every key, from the keymap itself; it scrolls when the screen is shorter
-//! than the list, and any other key closes it.
+//! every key, from the keymap itself, then each source with how its times
+//! and levels are read; it scrolls when the screen is shorter than the
+//! list, and any other key closes it.
 
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
@@ -35,6 +36,27 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, scroll: usize) {
         })
         .collect();
     lines.extend(EXTRA.iter().map(|l| Line::from(*l)));
+    // How each source's times and levels are read (what the sniffing found).
+    if !app.frame.sources.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(" sources", key_style)));
+        for (i, source) in app.frame.sources.iter().enumerate() {
+            let format = crate::view::text::display(
+                source.format.as_bytes(),
+                Default::default(),
+                Default::default(),
+                usize::MAX,
+            )
+            .into_iter()
+            .map(|piece| piece.text)
+            .collect::<String>();
+            lines.push(Line::from(format!(
+                " {} {:<10} {format}",
+                i + 1,
+                source.tag
+            )));
+        }
+    }
     lines.push(Line::from(""));
     let total = lines.len();
     let height = (total as u16 + 3).min(area.height);

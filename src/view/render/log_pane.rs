@@ -12,7 +12,8 @@ use crate::view::app::App;
 use crate::view::json;
 use crate::view::text::{self, Piece};
 
-/// Marker before a record that arrived after later ones (follow mode).
+/// Marker before a record kept in file order although it is out of time
+/// order by more than the reorder window.
 const LATE_MARKER: &str = "late ";
 
 /// Marker before a line cut at the display cap.

@@ -1,0 +1,384 @@
+//! The viewer against a reference model, in process: random sources
+//! (sorted, out of order within the reorder window as Airflow 3 writes,
+//! clock steps, copies of one another sorted or not, equal timestamps,
+//! continuation lines), a random walk of keys (`j k Space b d u g G`, jumps
+//! by time, hiding and showing a source) at a random height; after every
+//! key the screen is a run of consecutive lines of what `--print` writes
+//! for the sources shown, and at the end the lines seen going down from the
+//! top and going up from `G` are exactly that stream, each line once, the
+//! same lines reversed. Keys go through the real `App` into the real engine
+//! (synchronously, `Engine::step`); the pty tests cover the binary.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use proptest::prelude::*;
+
+use logweave::engine::{Engine, Frame, SourceInfo};
+use logweave::merge::{Merge, MergeOptions};
+use logweave::print::{print_merge, PrintOptions};
+use logweave::record::timestamp::{Zone, ZoneClock};
+use logweave::record::{RecordLayout, TimeOptions};
+use logweave::source::{MemSource, Source};
+use logweave::view::app::App;
+use logweave::view::keymap::Keymap;
+use logweave::view::theme::Theme;
+use logweave::window::Window;
+
+/// A record: time (ms after 10:00), its word, continuation lines.
+#[derive(Clone, Debug)]
+struct Rec {
+    ms: i64,
+    word: &'static str,
+    continuation: usize,
+}
+
+fn render(records: &[Rec], name: usize) -> Vec<u8> {
+    let mut text = String::new();
+    for (i, r) in records.iter().enumerate() {
+        let ms = r.ms.clamp(0, 3_599_999);
+        text.push_str(&format!(
+            "2024-12-20T10:{:02}:{:02}.{:03}Z {} {}\n",
+            ms / 60_000,
+            ms / 1000 % 60,
+            ms % 1000,
+            r.word,
+            // Copies keep the words of what they copy; sources differ by name.
+            if r.word == "copy" { i } else { name * 1000 + i }
+        ));
+        for c in 0..r.continuation {
+            text.push_str(&format!("  at line {c}\n"));
+        }
+    }
+    text.into_bytes()
+}
+
+fn word() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec!["alpha", "beta", "copy", "gamma"])
+}
+
+/// Records with times as one of the shapes real logs have.
+fn source() -> impl Strategy<Value = Vec<Rec>> {
+    (
+        prop::collection::vec(
+            (0i64..800, word(), 0usize..3, 0i64..2_500, any::<bool>()),
+            0..40,
+        ),
+        0u8..4,
+        any::<(u8, u8)>(),
+    )
+        .prop_map(|(items, shape, (at, len))| {
+            let mut clock = 600_000;
+            let mut records: Vec<Rec> = items
+                .into_iter()
+                .map(|(dt, word, continuation, lag, late)| {
+                    clock += dt;
+                    let ms = match shape {
+                        // Sorted, many equal times (dt is often small).
+                        0 => clock - clock % 500,
+                        // Airflow 3: logging records up to 2.5 s behind stdout.
+                        1 | 2 if late => clock - lag,
+                        _ => clock,
+                    };
+                    Rec {
+                        ms,
+                        word,
+                        continuation,
+                    }
+                })
+                .collect();
+            if shape == 2 && !records.is_empty() {
+                // A clock stepped back ten minutes: for a burst, or for good.
+                let n = records.len();
+                let from = at as usize % n;
+                let to = if len % 2 == 0 {
+                    n
+                } else {
+                    (from + 1 + len as usize % 8).min(n)
+                };
+                for r in &mut records[from..to] {
+                    r.ms -= 600_000;
+                }
+            }
+            records
+        })
+}
+
+/// Sources, and sometimes a copy of the first (as another store holds it,
+/// sorted by time as Airflow's API answers, or as written).
+fn sources() -> impl Strategy<Value = Vec<Vec<u8>>> {
+    (prop::collection::vec(source(), 1..4), 0u8..3).prop_map(|(sources, copy)| {
+        let mut texts: Vec<Vec<u8>> = sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| render(s, i))
+            .collect();
+        if copy > 0 {
+            let mut first = sources[0].clone();
+            if copy == 2 {
+                first.sort_by_key(|r| r.ms);
+                // Sorted by its own numbering too, so the copy's lines are
+                // the same lines.
+                let mut text = String::from_utf8(texts[0].clone()).expect("utf-8");
+                let mut records: Vec<(String, String)> = Vec::new();
+                for line in text.lines() {
+                    if line.starts_with("2024") {
+                        records.push((line[..24].to_string(), format!("{line}\n")));
+                    } else if let Some(last) = records.last_mut() {
+                        last.1.push_str(&format!("{line}\n"));
+                    }
+                }
+                records.sort_by(|a, b| a.0.cmp(&b.0));
+                text = records.into_iter().map(|(_, r)| r).collect();
+                texts.push(text.into_bytes());
+            } else {
+                texts.push(texts[0].clone());
+            }
+        }
+        texts
+    })
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Key {
+    Press(char),
+    /// `:` and a time in ms after 10:00.
+    Jump(i64),
+    /// Hide or show source n (its digit).
+    Toggle(usize),
+}
+
+fn key() -> impl Strategy<Value = Key> {
+    prop_oneof![
+        5 => prop::sample::select(vec!['j', 'k', ' ', 'b', 'd', 'u', 'g', 'G']).prop_map(Key::Press),
+        1 => (550_000i64..700_000).prop_map(Key::Jump),
+        1 => (0usize..4).prop_map(Key::Toggle),
+    ]
+}
+
+fn time() -> TimeOptions {
+    TimeOptions::new(None, ZoneClock::new(Zone::Utc))
+}
+
+fn layouts(texts: &[Vec<u8>]) -> Vec<RecordLayout> {
+    texts
+        .iter()
+        .map(|t| {
+            let source: Arc<dyn Source> = Arc::new(MemSource(t.clone()));
+            RecordLayout::open(source, &time(), true).expect("layout")
+        })
+        .collect()
+}
+
+/// What `--print` writes for the sources `shown`, line by line.
+fn printed(texts: &[Vec<u8>], shown: &[bool]) -> Vec<String> {
+    let picked: Vec<Vec<u8>> = texts
+        .iter()
+        .zip(shown)
+        .filter(|(_, &on)| on)
+        .map(|(t, _)| t.clone())
+        .collect();
+    let mut out = Vec::new();
+    let options = PrintOptions {
+        threads: 1,
+        ..PrintOptions::default()
+    };
+    print_merge(
+        layouts(&picked),
+        MergeOptions { dedup: true },
+        &options,
+        &mut out,
+    )
+    .expect("print");
+    String::from_utf8_lossy(&out)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The viewer in process: the real `App`, the real engine, stepped.
+struct Viewer {
+    app: App,
+    engine: Engine,
+}
+
+impl Viewer {
+    fn open(texts: &[Vec<u8>], rows: u16) -> Self {
+        let infos = (0..texts.len())
+            .map(|i| SourceInfo {
+                label: format!("source-{i}.log"),
+                tag: format!("s{i}"),
+                json: false,
+                format: String::new(),
+                file: None,
+                enabled: true,
+                error: None,
+                warning: None,
+            })
+            .collect();
+        let window = Window::new(Merge::new(layouts(texts), MergeOptions { dedup: true }));
+        let mut engine = Engine::new(window, infos, ZoneClock::new(Zone::Utc), None);
+        let mut app = App::new(Keymap::load(), Theme::load(true), (200, rows));
+        engine.step(app.resize_command());
+        app.frame = engine.open_now();
+        Self { app, engine }
+    }
+
+    fn press(&mut self, keys: &str) {
+        for c in keys.chars() {
+            let code = match c {
+                '\n' => KeyCode::Enter,
+                c => KeyCode::Char(c),
+            };
+            for command in self.app.on_key(KeyEvent::new(code, KeyModifiers::NONE)) {
+                self.app.frame = self.engine.step(command);
+            }
+        }
+    }
+
+    fn frame(&self) -> &Frame {
+        &self.app.frame
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.frame()
+            .lines
+            .iter()
+            .map(|l| String::from_utf8_lossy(&l.text).into_owned())
+            .collect()
+    }
+}
+
+/// Where `screen` sits in `stream` as consecutive lines, if it does.
+fn place(stream: &[String], screen: &[String]) -> Option<usize> {
+    if screen.is_empty() {
+        return stream.is_empty().then_some(0);
+    }
+    (0..stream.len())
+        .filter(|&i| stream[i] == screen[0])
+        .find(|&i| stream[i..].starts_with(screen))
+}
+
+fn check(texts: &[Vec<u8>], rows: u16, walk: &[Key]) -> Result<(), TestCaseError> {
+    let height = (rows - 1) as usize;
+    let mut viewer = Viewer::open(texts, rows);
+    let mut shown = vec![true; texts.len()];
+    let mut streams: HashMap<Vec<bool>, Vec<String>> = HashMap::new();
+    for &key in walk {
+        match key {
+            Key::Press(c) => viewer.press(&c.to_string()),
+            Key::Jump(ms) => viewer.press(&format!(
+                ":10:{:02}:{:02}.{:03}\n",
+                ms / 60_000,
+                ms / 1000 % 60,
+                ms % 1000
+            )),
+            Key::Toggle(i) if i < texts.len() => {
+                // Never hide the last source shown.
+                if shown[i] && shown.iter().filter(|&&on| on).count() == 1 {
+                    continue;
+                }
+                viewer.press(&(i + 1).to_string());
+                shown[i] = !shown[i];
+            }
+            Key::Toggle(_) => continue,
+        }
+        let stream = streams
+            .entry(shown.clone())
+            .or_insert_with(|| printed(texts, &shown));
+        let screen = viewer.lines();
+        prop_assert!(
+            place(stream, &screen).is_some(),
+            "after {key:?} the screen is not consecutive lines of the stream:\n{screen:#?}\nstream:\n{stream:#?}"
+        );
+        prop_assert!(
+            screen.len() == height.min(stream.len()),
+            "after {key:?}: {} lines on a screen of {height} ({} in the stream)",
+            screen.len(),
+            stream.len()
+        );
+    }
+    // Every source shown again: down from the top a page at a time, and up
+    // from the end a line at a time, see the stream exactly.
+    for (i, on) in shown.iter_mut().enumerate() {
+        if !*on {
+            viewer.press(&(i + 1).to_string());
+            *on = true;
+        }
+    }
+    let stream = printed(texts, &shown);
+    let h = height.min(stream.len());
+    let last = stream.len() - h;
+    viewer.press("g");
+    let mut top = 0;
+    loop {
+        prop_assert_eq!(
+            viewer.lines(),
+            stream[top..top + h].to_vec(),
+            "going down, at line {}",
+            top
+        );
+        if top == last {
+            break;
+        }
+        viewer.press(" ");
+        top = (top + height).min(last);
+    }
+    // And back up a page at a time, over lines loaded and dropped going down.
+    loop {
+        viewer.press("b");
+        top = top.saturating_sub(height);
+        prop_assert_eq!(
+            viewer.lines(),
+            stream[top..top + h].to_vec(),
+            "back up, at line {}",
+            top
+        );
+        if top == 0 {
+            break;
+        }
+    }
+    viewer.press("G");
+    let mut top = last;
+    loop {
+        prop_assert_eq!(
+            viewer.lines(),
+            stream[top..top + h].to_vec(),
+            "going up from G, at line {}",
+            top
+        );
+        if top == 0 {
+            break;
+        }
+        viewer.press("k");
+        top -= 1;
+    }
+    // And back down a line at a time.
+    while top < last {
+        viewer.press("j");
+        top += 1;
+        prop_assert_eq!(
+            viewer.lines(),
+            stream[top..top + h].to_vec(),
+            "back down, at line {}",
+            top
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256)
+    ))]
+
+    #[test]
+    fn the_viewer_shows_the_printed_stream_whichever_way_it_is_walked(
+        texts in sources(),
+        rows in 3u16..30,
+        walk in prop::collection::vec(key(), 1..40),
+    ) {
+        check(&texts, rows, &walk)?;
+    }
+}
