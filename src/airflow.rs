@@ -14,6 +14,7 @@
 pub mod api;
 pub mod discover;
 pub mod elastic;
+pub mod next_try;
 pub mod picker;
 pub mod token;
 
