@@ -608,6 +608,13 @@ fn print_follow_writes_what_a_running_task_adds_once_and_says_when_it_ended() {
     });
     let _ = child.kill();
     let _ = child.wait();
+    // Airflow could not reach the worker's log server while the task ran:
+    // said, with the host the try ran on (the task instance's history).
+    let said = errors.lock().expect("lock").clone();
+    assert!(
+        said.contains("could not read all of the log") && said.contains(" ran on "),
+        "{said}"
+    );
     let printed = lines.lock().expect("lock").clone();
     for n in 0..=2 {
         let step = format!("printed step {n}\"");

@@ -466,6 +466,20 @@ fn airflow_log_server_serves_the_attempt_with_a_signed_token() {
     );
     assert!(only_served.status.success(), "{}", stderr(&only_served));
     assert!(only_served.stdout == std::fs::read(task.join("attempt=1.log")).unwrap());
+    // A try this worker did not run: said, with where to look.
+    let elsewhere = logweave(
+        &attempt_args(
+            &root.path().join("elsewhere").display().to_string(),
+            &["--try", "9", "--log-server", &url],
+        ),
+        &[("AIRFLOW__API__SECRET_KEY", "the-shared-secret".into())],
+    );
+    assert!(!elsewhere.status.success());
+    assert!(
+        stderr(&elsewhere).contains("may have run on another worker"),
+        "{}",
+        stderr(&elsewhere)
+    );
 
     // The triggerer's own log server (a bare host:port) serves the trigger
     // sub-log; its job id comes from the local sub-log's name, or is given.

@@ -204,8 +204,28 @@ impl Read for ApiLog {
         self.health.clear_status();
         self.done = n == 0;
         if let Some(problem) = self.details.scan(&buf[..n]) {
-            self.health.report(problem);
+            self.health
+                .report(where_it_ran(&self.api, &self.id, problem));
         }
         Ok(n)
+    }
+}
+
+/// `problem` (the server could not read a place of the try's log) with
+/// where the try ran, from the task instance's history: that worker's log
+/// server has its file, which `--log-server` reads.
+pub(super) fn where_it_ran(api: &Api, id: &AttemptId, problem: Problem) -> Problem {
+    let host = super::listing::attempt(api, id)
+        .ok()
+        .and_then(|t| t.hostname)
+        .filter(|h| !h.trim().is_empty());
+    match host {
+        Some(host) => problem.with_tip(format!(
+            "try {} ran on {host}: its worker's log server there has the file — \
+             `logweave airflow --log-server {host} --dag … --run … --task … --try {}` reads it \
+             (with the deployment's secret key)",
+            id.try_number, id.try_number
+        )),
+        None => problem,
     }
 }

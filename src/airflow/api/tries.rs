@@ -23,7 +23,7 @@ use serde_json::value::RawValue;
 
 use super::details::SourceDetails;
 use super::listing::{self, TaskInstance};
-use super::log::{ask, endpoint, spool, try_tag};
+use super::log::{ask, endpoint, spool, try_tag, where_it_ran};
 use super::shown::{AskEarlier, Reconciler, Request};
 use super::text::{content_text, ends_the_log, TextLines};
 use super::{Api, ApiError, Generation};
@@ -200,7 +200,8 @@ impl TryLog {
         })?;
         let took = asked.elapsed();
         if let Some(problem) = self.details.scan(&bytes) {
-            self.health.report(problem);
+            self.health
+                .report(where_it_ran(&self.api, &self.id, problem));
         }
         // A slow server is asked less often; so is a quiet log, a little.
         let base = (took * 2).clamp(POLL_EVERY, POLL_AT_MOST_EVERY);
@@ -316,7 +317,8 @@ impl Read for TryLog {
                     }
                     self.phase = Phase::Streaming(body);
                     if let Some(problem) = self.details.scan(&buf[..got]) {
-                        self.health.report(problem);
+                        self.health
+                            .report(where_it_ran(&self.api, &self.id, problem));
                     }
                     return Ok(got);
                 }
