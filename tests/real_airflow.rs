@@ -11,6 +11,8 @@ mod airflow_run;
 mod cpu;
 #[path = "real_airflow/follow.rs"]
 mod follow;
+#[path = "e2e/harness.rs"]
+mod harness;
 #[path = "remote/servers.rs"]
 mod servers;
 

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::airflow_run::{self, airflow, Airflow, Run, FOLLOW_DAG, SECRET_KEY};
 use super::cpu;
+use super::harness::Tui;
 
 /// What a child wrote to one of its pipes so far, read as it comes.
 #[derive(Clone, Default)]
@@ -99,7 +100,7 @@ fn answered_try(airflow: &Airflow, run: &Run, task: &str, try_number: u32) -> Ve
 fn the_api_follows_a_task_from_before_its_first_try_through_retry_and_deferral() {
     let airflow = airflow();
     // `warm_up` holds `followed` back long enough to measure the wait.
-    let run = airflow.trigger(FOLLOW_DAG, r#"{"start_delay": 12, "seconds": 4}"#);
+    let run = airflow.trigger(FOLLOW_DAG, r#"{"start_delay": 20, "seconds": 4}"#);
     let started = Instant::now();
     let (mut child, out, err) = follow(airflow, &run, "followed");
     let minute = Duration::from_secs(60);
@@ -114,6 +115,33 @@ fn the_api_follows_a_task_from_before_its_first_try_through_retry_and_deferral()
     } else {
         eprintln!("the idle wait was not measured: followed is {state:?} already");
     }
+
+    // The viewer follows the same task meanwhile, from before try 1 too
+    // (F: stay at the end).
+    let viewer = [
+        "airflow",
+        "--api",
+        &airflow.api,
+        "--dag",
+        &run.dag,
+        "--run",
+        &run.id,
+        "--task",
+        "followed",
+    ];
+    let mut tui = Tui::spawn_env(
+        &viewer,
+        30,
+        220,
+        &[
+            ("AIRFLOW_API_USER", airflow_run::ADMIN.0),
+            ("AIRFLOW_API_PASSWORD", airflow_run::ADMIN.1),
+        ],
+    );
+    tui.wait_for("the viewer saying it waits for try 1", |t| {
+        t.status().contains("waiting for try 1")
+    });
+    tui.press("F");
 
     // Try 1 fails: said, and try 2 is followed through its deferral.
     wait_for("try 1's failure said", 3 * minute, &err, || {
@@ -146,6 +174,29 @@ fn the_api_follows_a_task_from_before_its_first_try_through_retry_and_deferral()
         said.contains("the task is success: following stopped"),
         "{said}"
     );
+
+    // The viewer went on to try 2 (each line marked with its try), through
+    // its deferral, to the end, and said so.
+    let shown_until = Instant::now() + minute;
+    while !tui
+        .status()
+        .contains("the task is success: following stopped")
+    {
+        assert!(
+            Instant::now() < shown_until,
+            "the viewer did not follow to the end of the task:\n{}",
+            tui.text()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let status = tui.status();
+    assert!(
+        status.contains("try1") && status.contains("try2"),
+        "{status}"
+    );
+    assert!(tui.text().contains("try2 {"), "try 2's lines are marked");
+    tui.press("q");
+    assert!(tui.wait_exit());
 
     // Each try's records, each once, as the finished try's answer has them.
     for try_number in [1, 2] {
@@ -182,5 +233,99 @@ fn the_api_follows_a_task_from_before_its_first_try_through_retry_and_deferral()
     assert!(
         !printed.contains(r#"{"timestamp":null,"event":"{"#),
         "a half-written line was shown"
+    );
+}
+
+/// A process's resident memory now (KiB), from `/proc/<pid>/status`.
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Soak (not a test: run by `SOAK_API=1 scripts/soak.sh`): `--print -f
+/// --try 1` through the API while the task writes for `SOAK_SECONDS`
+/// (default 600) at `SOAK_RATE` records a second (default 300), its RSS
+/// printed every 10 s; memory must not grow with the log. At the end the
+/// records printed are counted against the finished try's answer.
+#[test]
+#[ignore = "soak: run by SOAK_API=1 scripts/soak.sh"]
+fn soak_api_follow_memory_stays_flat() {
+    let seconds: u64 = std::env::var("SOAK_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600);
+    let rate: u64 = std::env::var("SOAK_RATE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    let airflow = airflow();
+    let conf = format!(
+        r#"{{"start_delay": 1, "seconds": {seconds}, "rate": 10, "burst": {}}}"#,
+        (rate / 10).max(1)
+    );
+    let run = airflow.trigger(FOLLOW_DAG, &conf);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .args(["airflow", "--api", &airflow.api, "--dag", &run.dag])
+        .args(["--run", &run.id, "--task", "followed", "--try", "1"])
+        .args(["--print", "-f"])
+        .env("AIRFLOW_API_USER", airflow_run::ADMIN.0)
+        .env("AIRFLOW_API_PASSWORD", airflow_run::ADMIN.1)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start logweave");
+    let printed = Arc::new(Mutex::new(0usize));
+    let count = printed.clone();
+    let stdout = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if is_timed(&line) {
+                *count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+            }
+        }
+    });
+    let err = Collected::pump(child.stderr.take().expect("stderr"));
+    let start = Instant::now();
+    let mut samples = Vec::new();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if let Some(kib) = rss_kib(child.id()) {
+            let records = *printed.lock().unwrap_or_else(|e| e.into_inner());
+            println!(
+                "RSS t={:>5}s rss={kib} KiB records={records}",
+                start.elapsed().as_secs()
+            );
+            samples.push(kib);
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(seconds * 3 + 600),
+            "the follow did not end; stderr:\n{}",
+            err.text()
+        );
+        std::thread::sleep(Duration::from_secs(10));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let answered = answered_try(airflow, &run, "followed", 1).len();
+    let records = *printed.lock().unwrap_or_else(|e| e.into_inner());
+    let half = samples.len() / 2;
+    let early = samples[..half].iter().max().copied().unwrap_or(0);
+    let late = samples[half..].iter().max().copied().unwrap_or(0);
+    println!(
+        "SOAK seconds={seconds} rate={rate} records printed={records} answered={answered} \
+         rss first half max={early} KiB, second half max={late} KiB"
+    );
+    assert_eq!(
+        records,
+        answered,
+        "each record once; stderr:\n{}",
+        err.text()
+    );
+    assert!(
+        late <= early + early / 4,
+        "RSS grew: {early} KiB in the first half, {late} KiB in the second"
     );
 }
