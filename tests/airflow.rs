@@ -379,6 +379,14 @@ fn following_the_task_through_the_log_folder_goes_on_with_its_next_try() {
         .path()
         .join(format!("dag_id=etl/run_id={RUN}/task_id=extract"));
     write(&task.join("attempt=1.log"), &[(1, "try one runs")]);
+    /// Ends the follower however the test ends.
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_logweave"))
         .args(["airflow", "--base-log-folder"])
         .arg(dir.path())
@@ -389,8 +397,9 @@ fn following_the_task_through_the_log_folder_goes_on_with_its_next_try() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawn");
-    let (send, lines) = std::sync::mpsc::channel();
     let stdout = child.stdout.take().expect("stdout");
+    let _follower = Killed(child);
+    let (send, lines) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if send.send(line).is_err() {
@@ -423,6 +432,4 @@ fn following_the_task_through_the_log_folder_goes_on_with_its_next_try() {
         trigger.starts_with("attempt=2.log.trigger.7.log: "),
         "{trigger}"
     );
-    let _ = child.kill();
-    let _ = child.wait();
 }

@@ -34,8 +34,18 @@ impl Collected {
     }
 }
 
+/// A child process ended however the test ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `logweave airflow --api … --print -f --tag` on `task` of `run`.
-fn follow(airflow: &Airflow, run: &Run, task: &str) -> (Child, Collected, Collected) {
+fn follow(airflow: &Airflow, run: &Run, task: &str) -> (Running, Collected, Collected) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_logweave"))
         .args(["airflow", "--api", &airflow.api, "--dag", &run.dag])
         .args(["--run", &run.id, "--task", task, "--print", "-f", "--tag"])
@@ -50,7 +60,7 @@ fn follow(airflow: &Airflow, run: &Run, task: &str) -> (Child, Collected, Collec
         .expect("start logweave");
     let out = Collected::pump(child.stdout.take().expect("stdout"));
     let err = Collected::pump(child.stderr.take().expect("stderr"));
-    (child, out, err)
+    (Running(child), out, err)
 }
 
 /// Polls `what` until it holds; panics with `err` after `timeout`.
@@ -102,7 +112,8 @@ fn the_api_follows_a_task_from_before_its_first_try_through_retry_and_deferral()
     // `warm_up` holds `followed` back long enough to measure the wait.
     let run = airflow.trigger(FOLLOW_DAG, r#"{"start_delay": 20, "seconds": 4}"#);
     let started = Instant::now();
-    let (mut child, out, err) = follow(airflow, &run, "followed");
+    let (mut running, out, err) = follow(airflow, &run, "followed");
+    let child = &mut running.0;
     let minute = Duration::from_secs(60);
 
     // Before the first try: said, and waiting costs nothing.
@@ -153,7 +164,6 @@ fn the_api_follows_a_task_from_before_its_first_try_through_retry_and_deferral()
             break status;
         }
         if Instant::now() > deadline {
-            let _ = child.kill();
             panic!(
                 "--print -f did not end with the task; stderr:\n{}",
                 err.text()
@@ -265,7 +275,7 @@ fn soak_api_follow_memory_stays_flat() {
         (rate / 10).max(1)
     );
     let run = airflow.trigger(FOLLOW_DAG, &conf);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_logweave"))
+    let child = Command::new(env!("CARGO_BIN_EXE_logweave"))
         .args(["airflow", "--api", &airflow.api, "--dag", &run.dag])
         .args(["--run", &run.id, "--task", "followed", "--try", "1"])
         .args(["--print", "-f"])
@@ -276,6 +286,8 @@ fn soak_api_follow_memory_stays_flat() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start logweave");
+    let mut running = Running(child);
+    let child = &mut running.0;
     let printed = Arc::new(Mutex::new(0usize));
     let count = printed.clone();
     let stdout = child.stdout.take().expect("stdout");
