@@ -131,12 +131,21 @@ fn answer(file: &File, heap: usize, request: &Request) -> (Vec<String>, Option<S
     (records, Some(token(merged.len())))
 }
 
+thread_local! {
+    /// Requests made from the start after the first one (the whole log
+    /// again), by this test's thread.
+    static FROM_THE_START_AGAIN: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
 /// Polls until the answer is accepted, as the follower does.
 fn poll(reconciler: &mut Reconciler, file: &File, heap: usize, live: bool) -> (Vec<u8>, u32) {
     let mut request = reconciler.request();
     let mut asks = 0;
     loop {
         asks += 1;
+        if request.token.is_none() && reconciler.end > reconciler.overlap {
+            FROM_THE_START_AGAIN.with(|n| n.set(n.get() + 1));
+        }
         let (records, next) = answer(file, heap, &request);
         let raw: Vec<Box<RawValue>> = records
             .iter()
@@ -268,9 +277,13 @@ fn polls_ask_again_only_when_records_may_hide_before_the_answer() {
         asks += poll(&mut reconciler, &file, 40, true).1;
     }
     assert_eq!(asks, 50);
-    // Late records on every poll still cost few asks again.
+    // Late records on every poll still cost few asks again, and those
+    // step back a little: none asks for the whole log again.
+    let before = FROM_THE_START_AGAIN.with(|n| n.get());
     let (_, _, asks) = follow(7, 50, 40, 80, 30);
     assert!(asks < 80, "{asks} requests for 51 polls");
+    let again = FROM_THE_START_AGAIN.with(|n| n.get()) - before;
+    assert_eq!(again, 0, "requests for the whole log again");
 }
 
 #[test]
