@@ -14,6 +14,7 @@
 pub mod api;
 pub mod discover;
 pub mod elastic;
+pub mod next_try;
 pub mod picker;
 pub mod token;
 
@@ -484,9 +485,22 @@ fn open_served(
         "check that the secret key (AIRFLOW__API__SECRET_KEY) is the workers' and that \
          the clocks are in sync",
     );
-    remote::open_http(backend, shown.clone(), Some(tag)).map_err(|e| OpenError::Remote {
-        path: shown,
-        problem: e.problem(),
+    remote::open_http(backend, shown.clone(), Some(tag)).map_err(|e| {
+        let problem = match e {
+            // Each worker serves the tries it ran: an earlier try may have
+            // run on another one.
+            remote::RemoteError::NotFound => Problem::new(format!("{server} has no {relative}"))
+                .with_tip(
+                    "the try may have run on another worker: its host is in the task instance's \
+                 history (the UI's task details for that try; `--api` reads it) — give that \
+                 worker's log server with --log-server",
+                ),
+            other => other.problem(),
+        };
+        OpenError::Remote {
+            path: shown,
+            problem,
+        }
     })
 }
 

@@ -78,6 +78,9 @@ pub struct Frame {
     pub at_end: bool,
     /// A one-off message (jump wrapped, invalid input, …).
     pub message: Option<String>,
+    /// What a source's background work is doing while it lasts (waiting
+    /// for a server to answer, for a task's next try).
+    pub activity: Option<String>,
     /// Long work in progress (with percentage), e.g. a scan for errors.
     pub busy: Option<String>,
     /// Per-bucket record and error counts for the timeline strip.
@@ -136,6 +139,9 @@ pub struct Engine {
     follow: Option<follow::Follow>,
     /// Problems of each source's background work (remote reads, spools).
     healths: Vec<Option<Arc<crate::source::Health>>>,
+    /// What a source's background work is doing now, once it has lasted a
+    /// moment (waiting for a server, for a task's next try).
+    activity: Option<String>,
     marks: marks::Marks,
     /// The save or pipe being written.
     export: Option<export::Export>,
@@ -193,6 +199,7 @@ impl Engine {
             filter: crate::search::filter::RecordFilter::default(),
             follow: None,
             healths: Vec::new(),
+            activity: None,
             marks: marks::Marks::default(),
             export: None,
             effect: None,
@@ -239,16 +246,21 @@ impl Engine {
 
     /// Watches the files behind the sources (`targets`, one per source in
     /// merge order, `None` where there is no file) for follow mode; with
-    /// `now`, starts following at once (`-f`).
+    /// `now`, starts following at once (`-f`). New files in `folders` join,
+    /// and so do the sources sent on `arrivals` (a task's next try).
     pub fn following(
         mut self,
         targets: Vec<Option<crate::source::FollowTarget>>,
         time: crate::record::TimeOptions,
         now: bool,
         folders: Vec<std::path::PathBuf>,
+        arrivals: Option<std::sync::mpsc::Receiver<crate::source::SourceEntry>>,
     ) -> Self {
         let mut follow = follow::Follow::new(targets, time, true);
         follow.join_new_files_in(folders);
+        if let Some(arrivals) = arrivals {
+            follow.join_from(arrivals);
+        }
         follow.following = now;
         follow.engaged = now;
         self.follow = Some(follow);

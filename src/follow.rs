@@ -7,14 +7,22 @@
 //! [`Follower`] as the viewer: files that
 //! appear in a followed folder join, and so do rotation backups beside a
 //! followed file (from where their old self was printed, so a line written
-//! to a log after it was rotated away is not lost). Truncation, rewriting
-//! and rotation restart a source from its beginning, announced on stderr.
+//! to a log after it was rotated away is not lost), and so do sources that
+//! arrive later (an Airflow task's next try). Truncation, rewriting and
+//! rotation restart a source from its beginning, announced on stderr.
 //! Memory does not grow with what went by.
+//!
+//! It sleeps until the follower's watchers or streams wake it (or its poll
+//! interval passes), and ends, like `tail --pid`, once every source has
+//! ended for good: a pipe closed, a followed Airflow task finished, and
+//! nothing else (a file, a folder) is followed.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::escape::printable;
 use crate::merge::{Cursor, Merge, MergeOptions, MergedRecord};
@@ -22,30 +30,57 @@ use crate::print::{write_record, PrintOptions};
 use crate::problem::Problem;
 use crate::record::{Pos, RecordLayout, TimeOptions};
 use crate::source::follower::{Change, Follower};
-use crate::source::{FollowTarget, Health};
+use crate::source::{FollowTarget, Health, SourceEntry};
 
 pub use crate::source::follower::POLL;
 
 /// How long after an inotify wake-up the files are looked at.
 const SETTLE: std::time::Duration = std::time::Duration::from_millis(20);
 
-/// Prints the merge of `targets` and then everything they gain (and what
-/// files joining from `folders` or beside them hold), until the output
-/// closes or an error occurs. What the `watched` sources' background work
-/// reports (a problem, a followed task that ended) goes to stderr.
+/// How long a source's status (waiting for a server, for a task's next
+/// try) lasts before print mode says it on stderr.
+const STATUS_AFTER: Duration = Duration::from_secs(1);
+
+/// What print mode follows.
+pub struct Followed {
+    /// Each source that may grow, with its label.
+    pub targets: Vec<(FollowTarget, String)>,
+    /// Sources whose background work reports (a problem, a status, a
+    /// followed task that ended), with their labels.
+    pub watched: Vec<(String, Arc<Health>)>,
+    /// Folders whose new files join.
+    pub folders: Vec<PathBuf>,
+    /// Sources that arrive later (an Airflow task's next try).
+    pub arrivals: Option<mpsc::Receiver<SourceEntry>>,
+}
+
+/// Prints the merge of the followed sources and then everything they gain
+/// (and what files joining from folders or beside them hold, and sources
+/// that arrive), until every source has ended for good, the output closes
+/// or an error occurs. What the sources' background work reports goes to
+/// stderr. Returns `true` when it ended without any source reporting a
+/// problem.
 pub fn follow_print(
-    targets: Vec<(FollowTarget, String)>,
-    watched: Vec<(String, Arc<Health>)>,
-    folders: Vec<PathBuf>,
+    followed: Followed,
     time: &TimeOptions,
     merge_options: MergeOptions,
     options: &PrintOptions,
     out: impl Write,
-) -> io::Result<()> {
+) -> io::Result<bool> {
+    let Followed {
+        targets,
+        watched,
+        folders,
+        arrivals,
+    } = followed;
     let mut out = io::BufWriter::with_capacity(256 * 1024, out);
     let mut labels: Vec<String> = targets.iter().map(|(_, label)| label.clone()).collect();
     let mut follower = Follower::new(targets.into_iter().map(|(t, _)| (Some(t), 0)).collect());
     follower.join_new_files_in(folders);
+    if let Some(arrivals) = arrivals {
+        follower.join_from(arrivals);
+    }
+    // The follower keeps the waker, and with it this channel, while it lives.
     let (wake, woken) = mpsc::channel();
     follower.wake_on_changes(move || {
         let _ = wake.send(());
@@ -69,40 +104,79 @@ pub fn follow_print(
         )?;
         out.flush()?;
         reports.say();
-        wait_for_change(&mut follower, &mut labels, &woken, &mut reports)?;
+        if follower.finished()
+            || !wait_for_change(&mut follower, &mut labels, &woken, &mut reports)?
+        {
+            reports.say();
+            return Ok(!reports.any_problem());
+        }
     }
+}
+
+/// A source whose health is said on stderr, and what was last said of it.
+struct Reported {
+    label: String,
+    health: Arc<Health>,
+    problem: Option<Problem>,
+    status: Option<String>,
 }
 
 /// The sources' health as last said on stderr, to say each change once.
 struct Reports {
-    watched: Vec<(String, Arc<Health>, Option<Problem>)>,
+    watched: Vec<Reported>,
 }
 
 impl Reports {
     fn new(watched: Vec<(String, Arc<Health>)>) -> Self {
-        Self {
-            watched: watched
-                .into_iter()
-                .map(|(label, health)| (label, health, None))
-                .collect(),
+        let mut reports = Self {
+            watched: Vec::new(),
+        };
+        for (label, health) in watched {
+            reports.watch(label, health);
         }
+        reports
     }
 
-    /// Writes new notes and problems to stderr.
+    /// Says what `health` reports from now on too (a source that joined).
+    fn watch(&mut self, label: String, health: Arc<Health>) {
+        self.watched.push(Reported {
+            label,
+            health,
+            problem: None,
+            status: None,
+        });
+    }
+
+    /// Writes new notes, problems and statuses that lasted to stderr.
     fn say(&mut self) {
-        for (label, health, said) in &mut self.watched {
+        for reported in &mut self.watched {
+            let health = &reported.health;
             if let Some(note) = health.take_note() {
                 eprintln!("logweave: {}", printable(&note.to_string()));
+                // What the note said needs no status after it.
+                reported.status = Some(note);
             }
             let now = health.problem();
-            if now.as_ref().map(Problem::what) != said.as_ref().map(Problem::what) {
+            if now.as_ref().map(Problem::what) != reported.problem.as_ref().map(Problem::what) {
                 if let Some(problem) = &now {
+                    let label = &reported.label;
                     let shown = format!("'{label}'");
                     eprintln!("{}", problem.clone().about(label, &shown).for_stderr());
                 }
-                *said = now;
+                reported.problem = now;
+            }
+            if let Some((status, lasted)) = health.status() {
+                if lasted >= STATUS_AFTER && reported.status.as_ref() != Some(&status) {
+                    eprintln!("logweave: {}", printable(&status));
+                    reported.status = Some(status);
+                }
             }
         }
+    }
+
+    /// Some source reports a problem now.
+    fn any_problem(&self) -> bool {
+        self.watched.iter().any(|r| r.health.problem().is_some())
     }
 }
 
@@ -242,20 +316,28 @@ fn position_at_byte(layout: &RecordLayout, offset: u64) -> io::Result<Pos> {
 }
 
 /// Waits until some source has new complete lines (or a quiet partial
-/// one), was truncated, rewritten or rotated, or a file joined.
+/// one), was truncated, rewritten or rotated, or a source joined; `false`
+/// when, instead, every source has ended for good.
 fn wait_for_change(
     follower: &mut Follower,
     labels: &mut Vec<String>,
     woken: &mpsc::Receiver<()>,
     reports: &mut Reports,
-) -> io::Result<()> {
+) -> io::Result<bool> {
     loop {
         reports.say();
-        // A wake-up from inotify, or the polling interval. A wake-up is
-        // often the first of a burst (`>` truncates, then writes): a moment
-        // later the look sees a rewritten file rather than an empty one.
-        if woken.recv_timeout(follower.poll_interval()).is_ok() {
-            std::thread::sleep(SETTLE);
+        if follower.finished() {
+            return Ok(false);
+        }
+        // A wake-up from inotify or a stream, or the polling interval. A
+        // wake-up is often the first of a burst (`>` truncates, then
+        // writes): a moment later the look sees a rewritten file rather
+        // than an empty one.
+        match woken.recv_timeout(follower.poll_interval()) {
+            Ok(()) => std::thread::sleep(SETTLE),
+            Err(RecvTimeoutError::Timeout) => {}
+            // Cannot happen while the follower keeps its waker; never spin.
+            Err(RecvTimeoutError::Disconnected) => std::thread::sleep(follower.poll_interval()),
         }
         while woken.try_recv().is_ok() {}
         let (changes, joined) = follower.look()?;
@@ -270,15 +352,21 @@ fn wait_for_change(
             }
         }
         for file in joined {
-            let path = file.entry.path.display().to_string();
-            eprintln!("logweave: {} joined", printable(&path));
-            labels.push(file.entry.label);
+            if file.appeared {
+                let path = file.entry.path.display().to_string();
+                eprintln!("logweave: {} joined", printable(&path));
+            }
+            if let Some(health) = &file.entry.health {
+                reports.watch(file.entry.label.clone(), health.clone());
+            }
+            // `--tag` names it by the tag its opener chose, if any.
+            labels.push(file.entry.tag.unwrap_or(file.entry.label));
         }
         for (_, f) in follower.files_mut() {
             changed |= f.ready()? > f.taken;
         }
         if changed {
-            return Ok(());
+            return Ok(true);
         }
     }
 }

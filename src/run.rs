@@ -67,9 +67,28 @@ impl RunError {
     }
 }
 
+/// Sources that join while they are followed (an Airflow task's next try),
+/// as they come.
+pub type Arrivals = std::sync::mpsc::Receiver<SourceEntry>;
+
 /// Sources a subcommand found (Airflow discovery), with the errors of those
-/// it could not open.
-pub type Found = (Vec<SourceEntry>, Vec<OpenError>);
+/// it could not open, and the sources that may join later.
+#[derive(Default)]
+pub struct Found {
+    pub entries: Vec<SourceEntry>,
+    pub errors: Vec<OpenError>,
+    pub arrivals: Option<Arrivals>,
+}
+
+impl From<(Vec<SourceEntry>, Vec<OpenError>)> for Found {
+    fn from((entries, errors): (Vec<SourceEntry>, Vec<OpenError>)) -> Self {
+        Found {
+            entries,
+            errors,
+            arrivals: None,
+        }
+    }
+}
 
 /// Opens `found` and the sources `settings` names, then shows, prints or
 /// follows them as `settings` says.

@@ -19,6 +19,7 @@ pub mod watch;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 pub use crate::problem::{describe_io_error, Problem};
 pub use file::{FileSource, MemSource};
@@ -78,6 +79,10 @@ pub struct Health {
     problem: Mutex<Option<Problem>>,
     /// News that is no problem (a followed task ended), said once.
     note: Mutex<Option<String>>,
+    /// What the work is doing now that takes a while (waiting for a server
+    /// to answer, for a task's next try), and since when: shown while it
+    /// lasts, so that a screen is never left without a word.
+    status: Mutex<Option<(String, Instant)>>,
 }
 
 impl Health {
@@ -111,6 +116,30 @@ impl Health {
     /// The news left since the last call.
     pub fn take_note(&self) -> Option<String> {
         self.note.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    /// Says what the work is doing now (the time it began is kept while the
+    /// text stays the same).
+    pub fn set_status(&self, text: impl Into<String>) {
+        let text = text.into();
+        let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        if status.as_ref().is_none_or(|(now, _)| *now != text) {
+            *status = Some((text, Instant::now()));
+        }
+    }
+
+    /// The work is no longer waiting for anything.
+    pub fn clear_status(&self) {
+        *self.status.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// What the work is doing now, and for how long it has been.
+    pub fn status(&self) -> Option<(String, Duration)> {
+        self.status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|(text, since)| (text.clone(), since.elapsed()))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Problem>> {
@@ -185,17 +214,19 @@ impl FollowTarget {
     pub fn local_file(&self) -> Option<PathBuf> {
         match self.file {
             Growable::File(_) => self.path.clone(),
-            Growable::Remote(_) => None,
+            Growable::Stream(..) | Growable::Remote(_) => None,
         }
     }
 }
 
-/// Bytes that may grow: an open local file, or a remote object whose server
-/// is asked for its length (ETag/Last-Modified tell a replaced object from
-/// a grown one).
+/// Bytes that may grow: an open local file, a stream being spooled (which
+/// says when it has ended and wakes its followers), or a remote object
+/// whose server is asked for its length (ETag/Last-Modified tell a
+/// replaced object from a grown one).
 #[derive(Clone)]
 pub enum Growable {
     File(FileSource),
+    Stream(FileSource, Arc<spool::Feed>),
     Remote(remote::RemoteSource),
 }
 
@@ -204,6 +235,7 @@ impl Growable {
     pub fn current_len(&self) -> io::Result<u64> {
         match self {
             Growable::File(file) => file.current_len(),
+            Growable::Stream(_, feed) => Ok(feed.written()),
             Growable::Remote(object) => Ok(object.current_stat().len),
         }
     }
@@ -212,6 +244,7 @@ impl Growable {
     pub fn with_len(&self, len: u64) -> Growable {
         match self {
             Growable::File(file) => Growable::File(file.with_len(len)),
+            Growable::Stream(file, feed) => Growable::Stream(file.with_len(len), feed.clone()),
             Growable::Remote(object) => Growable::Remote(object.with_len(len)),
         }
     }
@@ -220,14 +253,22 @@ impl Growable {
     pub fn identity(&self) -> Option<(u64, u64)> {
         match self {
             Growable::File(file) => Some(file.identity()),
-            Growable::Remote(_) => None,
+            Growable::Stream(..) | Growable::Remote(_) => None,
+        }
+    }
+
+    /// The stream behind a spool, which knows its end.
+    pub fn feed(&self) -> Option<&Arc<spool::Feed>> {
+        match self {
+            Growable::Stream(_, feed) => Some(feed),
+            Growable::File(_) | Growable::Remote(_) => None,
         }
     }
 
     /// `true` when a remote object's version changed since this snapshot.
     pub fn replaced(&self) -> bool {
         match self {
-            Growable::File(_) => false,
+            Growable::File(_) | Growable::Stream(..) => false,
             Growable::Remote(object) => {
                 let now = object.current_stat();
                 now.version.is_some() && now.version != object.stat().version
@@ -245,7 +286,7 @@ impl Growable {
     /// A remote object read afresh from its start (nothing cached).
     pub fn restarted(&self) -> Option<Growable> {
         match self {
-            Growable::File(_) => None,
+            Growable::File(_) | Growable::Stream(..) => None,
             Growable::Remote(object) => {
                 object.forget();
                 let len = object.current_stat().len;
@@ -257,7 +298,7 @@ impl Growable {
     /// How to name it in messages.
     pub fn describe(&self) -> Option<&str> {
         match self {
-            Growable::File(_) => None,
+            Growable::File(_) | Growable::Stream(..) => None,
             Growable::Remote(object) => Some(object.location()),
         }
     }
@@ -266,14 +307,14 @@ impl Growable {
 impl Source for Growable {
     fn len(&self) -> u64 {
         match self {
-            Growable::File(file) => file.len(),
+            Growable::File(file) | Growable::Stream(file, _) => file.len(),
             Growable::Remote(object) => object.len(),
         }
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            Growable::File(file) => file.read_at(offset, buf),
+            Growable::File(file) | Growable::Stream(file, _) => file.read_at(offset, buf),
             Growable::Remote(object) => object.read_at(offset, buf),
         }
     }
@@ -284,7 +325,7 @@ impl Source for Growable {
 
     fn failure(&self) -> Option<Problem> {
         match self {
-            Growable::File(_) => None,
+            Growable::File(_) | Growable::Stream(..) => None,
             Growable::Remote(object) => object.failure(),
         }
     }

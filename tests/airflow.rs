@@ -369,3 +369,67 @@ fn a_compressed_file_is_browsable_in_the_viewer() {
     tui.press("q");
     assert!(tui.wait_exit());
 }
+
+#[test]
+fn following_the_task_through_the_log_folder_goes_on_with_its_next_try() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let task = dir
+        .path()
+        .join(format!("dag_id=etl/run_id={RUN}/task_id=extract"));
+    write(&task.join("attempt=1.log"), &[(1, "try one runs")]);
+    /// Ends the follower however the test ends.
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .args(["airflow", "--base-log-folder"])
+        .arg(dir.path())
+        .args(["--dag", "etl", "--run", RUN, "--task", "extract"])
+        .args(["--print", "-f", "--tag"])
+        .env("TZ", "UTC")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let _follower = Killed(child);
+    let (send, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let wait_for = |what: &str| -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) if line.contains(what) => return line,
+                Ok(_) => {}
+                Err(e) => panic!("no line with {what:?}: {e}"),
+            }
+        }
+    };
+    assert!(wait_for("try one runs").starts_with("local: "));
+    // Try 1 fails; the retry starts, and later defers to a triggerer.
+    write(&task.join("attempt=2.log"), &[(30, "try two runs")]);
+    assert!(wait_for("try two runs").starts_with("try2: "));
+    write(
+        &task.join("attempt=2.log.trigger.7.log"),
+        &[(31, "trigger fired")],
+    );
+    // A file that appears beside a followed one joins under its name.
+    let trigger = wait_for("trigger fired");
+    assert!(
+        trigger.starts_with("attempt=2.log.trigger.7.log: "),
+        "{trigger}"
+    );
+}

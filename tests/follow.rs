@@ -1,6 +1,9 @@
 //! `logweave --print -f`: appends show up, truncation and rotation are
 //! survived and announced, a partial line waits for its newline, a closed
-//! pipe ends it.
+//! pipe ends it, and waiting costs no CPU.
+
+#[path = "e2e/cpu.rs"]
+mod cpu;
 
 use std::fs::{self, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
@@ -238,6 +241,72 @@ fn stdin_is_a_source_in_print_and_follow_modes() {
     assert_eq!(
         lines.next().and_then(Result::ok).as_deref(),
         Some("2024-12-20T10:00:01Z two")
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn following_an_idle_pipe_costs_no_cpu_and_ends_when_the_pipe_closes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.log");
+    fs::write(&a, "2024-12-20T10:00:00Z a file beside the pipe\n").expect("write");
+    // Only the pipe: it ends for good when its writer closes it.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .args(["--print", "-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut input = child.stdin.take().expect("stdin");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    input
+        .write_all(b"2024-12-20T10:00:00Z one\n")
+        .expect("write");
+    input.flush().expect("flush");
+    assert_eq!(
+        lines.next().and_then(Result::ok).as_deref(),
+        Some("2024-12-20T10:00:00Z one")
+    );
+    cpu::assert_idle(child.id(), "--print -f of an idle pipe");
+    input
+        .write_all(b"2024-12-20T10:00:01Z two\n")
+        .expect("write");
+    drop(input);
+    assert_eq!(
+        lines.next().and_then(Result::ok).as_deref(),
+        Some("2024-12-20T10:00:01Z two")
+    );
+    // The pipe closed and nothing else is followed: it ends, like tail --pid.
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "logweave -f - did not end after its pipe closed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+
+    // A file beside the pipe may still grow: following goes on.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .args(["--print", "-f", "-"])
+        .arg(&a)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    drop(child.stdin.take());
+    assert!(lines.next().is_some());
+    cpu::assert_idle(child.id(), "--print -f of a closed pipe and an idle file");
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "a followed file keeps it going"
     );
     let _ = child.kill();
     let _ = child.wait();

@@ -7,6 +7,12 @@
 
 #[path = "remote/airflow_run.rs"]
 mod airflow_run;
+#[path = "e2e/cpu.rs"]
+mod cpu;
+#[path = "real_airflow/follow.rs"]
+mod follow;
+#[path = "e2e/harness.rs"]
+mod harness;
 #[path = "remote/servers.rs"]
 mod servers;
 

@@ -4,6 +4,8 @@
 //! The first run installs the servers' Python packages (see
 //! tests/remote/servers.rs); later runs reuse them.
 
+#[path = "e2e/cpu.rs"]
+mod cpu;
 #[path = "e2e/harness.rs"]
 mod harness;
 #[path = "remote/servers.rs"]
@@ -464,6 +466,20 @@ fn airflow_log_server_serves_the_attempt_with_a_signed_token() {
     );
     assert!(only_served.status.success(), "{}", stderr(&only_served));
     assert!(only_served.stdout == std::fs::read(task.join("attempt=1.log")).unwrap());
+    // A try this worker did not run: said, with where to look.
+    let elsewhere = logweave(
+        &attempt_args(
+            &root.path().join("elsewhere").display().to_string(),
+            &["--try", "9", "--log-server", &url],
+        ),
+        &[("AIRFLOW__API__SECRET_KEY", "the-shared-secret".into())],
+    );
+    assert!(!elsewhere.status.success());
+    assert!(
+        stderr(&elsewhere).contains("may have run on another worker"),
+        "{}",
+        stderr(&elsewhere)
+    );
 
     // The triggerer's own log server (a bare host:port) serves the trigger
     // sub-log; its job id comes from the local sub-log's name, or is given.
@@ -600,6 +616,42 @@ fn following_an_http_source_shows_what_it_gains_and_a_replaced_one_restarts() {
     )
     .unwrap();
     tui.wait_for_text("a new object");
+    tui.press("q");
+    assert!(tui.wait_exit());
+}
+
+#[test]
+fn following_an_idle_url_costs_no_cpu_in_print_mode_or_the_viewer() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("attempt=1.log");
+    std::fs::write(
+        &file,
+        "[2024-12-19T00:00:00.000+0000] {x.py:1} INFO - an object that does not change\n",
+    )
+    .unwrap();
+    let server = range_server(dir.path());
+    let url = format!("{}/files/attempt=1.log", server.url());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .args(["--print", "-f", &url])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = String::new();
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    std::io::BufRead::read_line(&mut out, &mut first).expect("the first line");
+    assert!(first.contains("does not change"), "{first}");
+    cpu::assert_idle(child.id(), "--print -f of an idle URL");
+    // An object may always grow: following goes on.
+    assert!(child.try_wait().expect("wait").is_none());
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let mut tui = Tui::spawn(&["-f", &url], 24, 100);
+    tui.wait_for_text("does not change");
+    cpu::assert_idle(
+        tui.pid().expect("the viewer's pid"),
+        "the viewer following an idle URL",
+    );
     tui.press("q");
     assert!(tui.wait_exit());
 }

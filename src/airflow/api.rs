@@ -13,6 +13,9 @@ mod details;
 pub mod listing;
 pub mod log;
 pub mod picker;
+pub mod shown;
+mod text;
+mod tries;
 
 use std::sync::Mutex;
 use std::time::Duration;

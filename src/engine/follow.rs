@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::io;
 use std::path::PathBuf;
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -16,7 +16,7 @@ use super::{Engine, Event};
 use crate::problem::Problem;
 use crate::record::{RecordLayout, TimeOptions};
 use crate::source::follower::{Change, Follower};
-use crate::source::{FollowTarget, Source};
+use crate::source::{FollowTarget, Source, SourceEntry};
 
 /// What follow mode knows.
 pub struct Follow {
@@ -65,6 +65,12 @@ impl Follow {
         self.follower.join_new_files_in(folders);
     }
 
+    /// Sources sent on `arrivals` (an Airflow task's next try) join the
+    /// merge as they come.
+    pub fn join_from(&mut self, arrivals: Receiver<SourceEntry>) {
+        self.follower.join_from(arrivals);
+    }
+
     /// How long the engine may wait for a command before looking again.
     pub fn poll_interval(&self) -> Duration {
         self.follower.poll_interval()
@@ -72,21 +78,24 @@ impl Follow {
 }
 
 impl Engine {
-    /// Adds a source that appeared in a followed folder to the merge, the
-    /// window and the status bar.
-    fn add_followed_source(
-        &mut self,
-        entry: crate::source::SourceEntry,
-        layout: RecordLayout,
-    ) -> io::Result<()> {
+    /// Adds a source that joined (it appeared in a followed folder, or
+    /// arrived: a task's next try) to the merge, the window and the status
+    /// bar, and watches its health.
+    fn add_followed_source(&mut self, entry: SourceEntry, layout: RecordLayout) -> io::Result<()> {
         let json = super::is_json(layout.format());
         let format = layout.describe();
         let index = self.window.merge_mut().add_source(layout);
         self.window.source_added();
-        let mut tag = crate::source::short_tags(std::slice::from_ref(&entry.label)).remove(0);
+        let mut tag = match &entry.tag {
+            Some(chosen) => crate::escape::printable(chosen).into_owned(),
+            None => crate::source::short_tags(std::slice::from_ref(&entry.label)).remove(0),
+        };
         if self.sources.iter().any(|s| s.tag == tag) {
             tag = format!("{tag}~{}", index + 1);
         }
+        // Health is kept for the sources of the merge, in its order.
+        let at = index.min(self.healths.len());
+        self.healths.insert(at, entry.health.clone());
         let info = super::SourceInfo {
             file: entry.follow.as_ref().and_then(|f| f.local_file()),
             label: entry.label,
@@ -169,7 +178,7 @@ impl Engine {
             if let Some(w) = follow.follower.file_mut(file.index) {
                 w.taken = layout.len();
             }
-            joined.push((file.entry, layout));
+            joined.push((file.entry, layout, file.appeared));
         }
         for (i, w) in follow.follower.files_mut() {
             if gone.contains(&i) {
@@ -191,9 +200,12 @@ impl Engine {
                 info.error = state;
             }
         }
-        for (entry, layout) in joined {
+        for (entry, layout, appeared) in joined {
             self.add_followed_source(entry, layout)?;
-            notes.push("a new file joined the merge".into());
+            // A source that arrived says itself what it is (its health).
+            if appeared {
+                notes.push("a new file joined the merge".into());
+            }
             changed = true;
         }
         if let Some(note) = notes.pop() {

@@ -85,6 +85,7 @@ impl Engine {
             at_start: self.window.shows_start(),
             at_end: self.window.shows_end(),
             message: self.current_message(),
+            activity: self.activity.clone(),
             busy,
             timeline,
             highlight: self.search.as_ref().map(|s| s.matcher.clone()),

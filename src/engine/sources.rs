@@ -9,6 +9,10 @@ use super::{start_overview, Command, Engine};
 use crate::problem::Problem;
 use crate::source::Health;
 
+/// How long a source's status lasts before the status bar shows it: a
+/// server that answers at once does not make it flicker.
+const STATUS_AFTER: std::time::Duration = std::time::Duration::from_millis(400);
+
 /// What the view needs to know about a source.
 #[derive(Clone, Debug)]
 pub struct SourceInfo {
@@ -56,9 +60,21 @@ impl Engine {
         self
     }
 
-    /// Copies health reports into the source list; `true` if one changed.
+    /// Copies health reports into the source list (and a status that has
+    /// lasted a moment into the status bar); `true` if one changed.
     pub(super) fn check_health(&mut self) -> bool {
         let mut changed = false;
+        let activity = self
+            .healths
+            .iter()
+            .flatten()
+            .filter_map(|health| health.status())
+            .find(|(_, lasted)| *lasted >= STATUS_AFTER)
+            .map(|(text, _)| text);
+        if activity != self.activity {
+            self.activity = activity;
+            changed = true;
+        }
         for (info, health) in self.sources.iter_mut().zip(&self.healths) {
             let Some(health) = health else { continue };
             let now = health.problem();

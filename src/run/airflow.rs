@@ -58,7 +58,12 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
         // The viewer follows a store read as a stream; print mode with -f.
         follow: settings.follow || settings.interactive,
     };
-    super::open(settings, Some(airflow::open_attempt(&id, &places)))
+    let mut found: super::Found = airflow::open_attempt(&id, &places).into();
+    // Following the task (no --try): its next tries join as they start.
+    if places.follow && args.try_number.is_none() {
+        found.arrivals = Some(airflow::next_try::watch(&id, &places));
+    }
+    super::open(settings, Some(found))
 }
 
 /// `--elasticsearch`/`--opensearch` (or the profile's) with the index

@@ -5,7 +5,8 @@
 use std::io::{self, IsTerminal};
 use std::sync::Arc;
 
-use super::{Outcome, RunError, Settings};
+use super::{Found, Outcome, RunError, Settings};
+use crate::airflow::api::log::Following;
 use crate::airflow::api::picker::{ApiPicker, Step};
 use crate::airflow::api::{self, listing, Api, ApiError, Credentials};
 use crate::airflow::AttemptId;
@@ -28,11 +29,20 @@ pub fn run(
         return Ok(Outcome::Complete);
     };
     // The viewer follows a running task as it writes (F); print mode only
-    // when asked to (-f).
-    let follow = settings.follow || interactive;
-    let found = match api::log::open(api, &id, follow) {
-        Ok(entry) => (vec![entry], Vec::new()),
-        Err(e) => (Vec::new(), vec![e]),
+    // when asked to (-f). Without --try, the task is followed from try to
+    // try; with it, that try.
+    let following = match (settings.follow || interactive, args.try_number) {
+        (false, _) => Following::No,
+        (true, Some(_)) => Following::Try,
+        (true, None) => Following::Task,
+    };
+    let found = match api::log::open(api, &id, following) {
+        Ok(opened) => Found {
+            entries: vec![opened.entry],
+            errors: Vec::new(),
+            arrivals: opened.arrivals,
+        },
+        Err(e) => (Vec::new(), vec![e]).into(),
     };
     super::open(settings, Some(found))
 }

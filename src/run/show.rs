@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::sources::{
     file_name, layout_note, open_layouts, settle, timing_note, Failure, Gathered, OpenedSource,
 };
-use super::{Outcome, RunError, Settings};
+use super::{Arrivals, Outcome, RunError, Settings};
 use crate::engine::{self, Engine, SourceInfo};
 use crate::merge::{Merge, RecordPredicate};
 use crate::print::{print_merge, PrintOptions};
@@ -21,6 +21,7 @@ pub(super) fn show(settings: Settings, gathered: Gathered) -> Result<Outcome, Ru
     let Gathered {
         mut entries,
         errors,
+        arrivals,
     } = gathered;
     let interactive = settings.interactive;
     let broken = settle(&mut entries, !(settings.follow || interactive));
@@ -45,7 +46,7 @@ pub(super) fn show(settings: Settings, gathered: Gathered) -> Result<Outcome, Ru
         }
     }
     if settings.follow && !interactive {
-        return follow_print(settings, entries);
+        return follow_print(settings, entries, arrivals);
     }
     // Levels are sniffed when something shows or filters by them.
     let want_levels = interactive
@@ -90,7 +91,7 @@ pub(super) fn show(settings: Settings, gathered: Gathered) -> Result<Outcome, Ru
         ));
     }
     if interactive {
-        return view(settings, opened, failures, notices);
+        return view(settings, opened, failures, notices, arrivals);
     }
     let outcome = print(&settings, opened)?;
     Ok(if failures.is_empty() && broken.is_empty() {
@@ -115,10 +116,12 @@ fn print_options(settings: &Settings, tags: Option<Vec<String>>, threads: usize)
     }
 }
 
-/// `--print -f`: prints the merge, then what the sources gain.
+/// `--print -f`: prints the merge, then what the sources gain, until
+/// every source has ended for good (exit 0, or 1 if one reports a problem).
 fn follow_print(
     settings: Settings,
     entries: Vec<crate::source::SourceEntry>,
+    arrivals: Option<Arrivals>,
 ) -> Result<Outcome, RunError> {
     if entries.is_empty() {
         return Err(RunError::Usage(
@@ -142,20 +145,29 @@ fn follow_print(
         .iter()
         .filter_map(|e| Some((e.label.clone(), e.health.clone()?)))
         .collect();
+    // `--tag` names each source as print mode does: by its opener's tag.
     let targets = entries
         .into_iter()
-        .filter_map(|e| Some((e.follow?, e.label)))
+        .filter_map(|e| {
+            let name = e.tag.unwrap_or(e.label);
+            Some((e.follow?, crate::escape::printable(&name).into_owned()))
+        })
         .collect();
-    match crate::follow::follow_print(
+    let followed = crate::follow::Followed {
         targets,
         watched,
-        settings.folders(),
+        folders: settings.folders(),
+        arrivals,
+    };
+    match crate::follow::follow_print(
+        followed,
         &settings.time,
         settings.merge,
         &options,
         io::stdout().lock(),
     ) {
-        Ok(()) => Ok(Outcome::Complete),
+        Ok(true) => Ok(Outcome::Complete),
+        Ok(false) => Ok(Outcome::Partial),
         // `| head` closed the pipe: the reader has what it wanted.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(Outcome::Complete),
         Err(e) => Err(RunError::Failed(format!(
@@ -246,6 +258,7 @@ fn view(
     opened: Vec<OpenedSource>,
     failures: Vec<Failure>,
     notices: Vec<String>,
+    arrivals: Option<Arrivals>,
 ) -> Result<Outcome, RunError> {
     let mut labels: Vec<String> = opened.iter().map(|s| s.label.clone()).collect();
     labels.extend(failures.iter().map(|f| file_name(&f.path)));
@@ -303,7 +316,13 @@ fn view(
         .filtered(settings.filter)
         .saying((!notices.is_empty()).then(|| notices.join("; ")))
         .starting_at(settings.since)
-        .following(follow_targets, settings.time, settings.follow, folders);
+        .following(
+            follow_targets,
+            settings.time,
+            settings.follow,
+            folders,
+            arrivals,
+        );
     std::thread::Builder::new()
         .name("engine".into())
         .spawn(move || {

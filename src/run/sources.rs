@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{Found, Settings};
+use super::{Arrivals, Found, Settings};
 use crate::record::format::{YearEvidence, YearGuess, YearRule};
 use crate::record::{RecordLayout, TimeOptions};
 use crate::source::spool::Spool;
@@ -25,13 +25,19 @@ pub(super) struct Gathered {
     pub entries: Vec<SourceEntry>,
     /// Failures and notices (a skipped loop), each kind said once.
     pub errors: Vec<OpenError>,
+    /// Sources that join later (an Airflow task's next try).
+    pub arrivals: Option<Arrivals>,
 }
 
 /// Opens `found` and then the settings' SOURCE arguments in the order given:
 /// `-` is stdin (spooled to a file), URLs are remote sources, anything else
 /// a file or folder.
 pub(super) fn gather(settings: &Settings, found: Option<Found>) -> Gathered {
-    let (mut entries, mut errors) = found.unwrap_or_default();
+    let Found {
+        mut entries,
+        mut errors,
+        arrivals,
+    } = found.unwrap_or_default();
     let mut opener = Opener::knowing(&entries);
     let mut stdin_taken = false;
     for arg in &settings.sources {
@@ -64,6 +70,7 @@ pub(super) fn gather(settings: &Settings, found: Option<Found>) -> Gathered {
     Gathered {
         entries,
         errors: summarize(errors),
+        arrivals,
     }
 }
 

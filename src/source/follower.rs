@@ -7,13 +7,23 @@
 //! and gets what changed (a file restarted, vanished, came back) and the
 //! files that joined, and reads each [`WatchedFile`] up to what is
 //! [`ready`](WatchedFile::ready).
+//!
+//! Waiting costs nothing: inotify wakes the mode for files, a spooled
+//! stream (a pipe, a download, an API log) wakes it as bytes arrive, and
+//! sources that arrive later (an Airflow task's next try) come through a
+//! channel. Polling stays as the fallback, fast only for files no watcher
+//! covers. A follower whose sources have all ended for good — streams that
+//! ended, no folder or channel that could bring more — is
+//! [`finished`](Follower::finished).
 
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
+use super::spool::Waker;
 use super::watch::{Event, Retired, WatchedFile};
 use super::{FollowTarget, SourceEntry};
 
@@ -21,7 +31,9 @@ use super::{FollowTarget, SourceEntry};
 /// (a filesystem without inotify events, or the watcher failed to start).
 pub const POLL: Duration = Duration::from_millis(50);
 
-/// How often they are looked at anyway while a watcher reports changes.
+/// How often they are looked at anyway while watchers report changes (and
+/// streams and remote objects, which wake the follower or are asked at
+/// most once a second, are all there is).
 pub const WATCHED_POLL: Duration = Duration::from_millis(500);
 
 /// How often followed folders are listed for new files: listing a folder
@@ -51,6 +63,9 @@ pub struct Joined {
     pub index: usize,
     pub entry: SourceEntry,
     pub already_taken: u64,
+    /// It appeared in a folder (worth saying); a source that arrived
+    /// through a channel says itself what it is.
+    pub appeared: bool,
 }
 
 /// The followed files and what else may join them.
@@ -69,6 +84,11 @@ pub struct Follower {
     /// inotify on the folders of the followed files; kept alive here.
     /// `None` means polling only.
     watcher: Option<notify::RecommendedWatcher>,
+    /// What wakes the mode: given to streams as they join.
+    wake: Option<Waker>,
+    /// Sources that arrive later (an Airflow task's next try); `None` once
+    /// their sender is gone.
+    arrivals: Option<Receiver<SourceEntry>>,
 }
 
 impl Follower {
@@ -85,7 +105,23 @@ impl Follower {
             listed: None,
             retired: Vec::new(),
             watcher: None,
+            wake: None,
+            arrivals: None,
         }
+    }
+
+    /// Sources sent on `arrivals` join as they come (after the others).
+    pub fn join_from(&mut self, arrivals: Receiver<SourceEntry>) {
+        self.arrivals = Some(arrivals);
+    }
+
+    /// Every source ended for good and nothing more can join: streams that
+    /// ended and were read to their end, no followed folder, no channel
+    /// that may still bring a source. Files never end.
+    pub fn finished(&self) -> bool {
+        self.folders.is_empty()
+            && self.arrivals.is_none()
+            && self.files.iter().flatten().all(WatchedFile::ended)
     }
 
     /// Files that appear in `folders` (recursively, like at start) join;
@@ -97,10 +133,16 @@ impl Follower {
         self.ignored = self.siblings().into_iter().collect();
     }
 
-    /// Calls `wake` whenever something changes in a followed file's folder.
-    /// Without a watcher (no inotify), polling covers it.
-    pub fn wake_on_changes(&mut self, wake: impl Fn() + Send + 'static) {
+    /// Calls `wake` whenever something changes in a followed file's folder
+    /// or a stream gains bytes or ends. Without a watcher (no inotify),
+    /// polling covers the files.
+    pub fn wake_on_changes(&mut self, wake: impl Fn() + Send + Sync + 'static) {
         use notify::Watcher;
+        let wake: Waker = std::sync::Arc::new(wake);
+        for feed in self.files.iter().flatten().filter_map(|w| w.file.feed()) {
+            feed.wake_with(wake.clone());
+        }
+        self.wake = Some(wake.clone());
         let handler = move |event: notify::Result<notify::Event>| {
             // Opening and reading a file is no change, and logweave opens
             // and reads the files it watches: waking on that would loop.
@@ -139,12 +181,14 @@ impl Follower {
         }
     }
 
-    /// How long to wait before looking again.
+    /// How long to wait before looking again: quickly only when a local
+    /// file has no watcher to say that it changed.
     pub fn poll_interval(&self) -> Duration {
-        if self.watcher.is_some() {
-            WATCHED_POLL
-        } else {
+        let unwatched = self.files.iter().flatten().any(|w| w.path.is_some());
+        if self.watcher.is_none() && (unwatched || !self.folders.is_empty()) {
             POLL
+        } else {
+            WATCHED_POLL
         }
     }
 
@@ -183,8 +227,43 @@ impl Follower {
                 Event::Back => changes.push(Change::Back(i)),
             }
         }
-        let joined = self.new_files();
+        let mut joined = self.new_files();
+        joined.extend(self.arrived());
         Ok((changes, joined))
+    }
+
+    /// Sources that came through the channel since the last look.
+    fn arrived(&mut self) -> Vec<Joined> {
+        let mut joined = Vec::new();
+        while let Some(arrivals) = &self.arrivals {
+            match arrivals.try_recv() {
+                Ok(entry) => joined.push(self.add(entry, 0, false)),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => self.arrivals = None,
+            }
+        }
+        joined
+    }
+
+    /// Watches `entry` (woken by its stream, if it is one) as the next source.
+    fn add(&mut self, entry: SourceEntry, already_taken: u64, appeared: bool) -> Joined {
+        let watched = entry
+            .follow
+            .clone()
+            .map(|target| WatchedFile::new(target, already_taken));
+        if let (Some(feed), Some(wake)) = (
+            watched.as_ref().and_then(|w| w.file.feed()),
+            self.wake.as_ref(),
+        ) {
+            feed.wake_with(wake.clone());
+        }
+        self.files.push(watched);
+        Joined {
+            index: self.files.len() - 1,
+            entry,
+            already_taken,
+            appeared,
+        }
     }
 
     /// Files that appeared in the followed folders or beside followed files
@@ -240,17 +319,7 @@ impl Follower {
                 // folder and beside a followed file).
                 known_paths.insert(entry.path.clone());
                 known_files.extend(opened);
-                self.files.push(
-                    entry
-                        .follow
-                        .clone()
-                        .map(|target| WatchedFile::new(target, already_taken)),
-                );
-                joined.push(Joined {
-                    index: self.files.len() - 1,
-                    entry,
-                    already_taken,
-                });
+                joined.push(self.add(entry, already_taken, true));
             }
         }
         joined

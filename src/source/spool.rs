@@ -5,17 +5,73 @@
 //! (`kubectl logs -f pod | logweave - worker.log`).
 //!
 //! The spool file grows like a followed log: readers take length snapshots,
-//! and follow mode (which every viewer runs) swaps in longer ones.
+//! and follow mode (which every viewer runs) swaps in longer ones. Its
+//! [`Feed`] says how far the stream has come and whether it has ended, and
+//! wakes followers when it moves, so that they sleep while nothing comes.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::{FileSource, FollowTarget, Growable, Health, Problem, Source, SourceEntry};
+
+/// Something to call when a followed source moves (it wakes a follower).
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// Where a stream being spooled stands, shared by its writer thread and
+/// whoever follows it: the bytes written, whether it has ended for good,
+/// and the wakers to call when either changes.
+#[derive(Default)]
+pub struct Feed {
+    written: AtomicU64,
+    ended: AtomicBool,
+    wakers: Mutex<Vec<Waker>>,
+}
+
+impl Feed {
+    /// Bytes in the spool file.
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::Acquire)
+    }
+
+    /// The stream ended (its end, an error or the cap): nothing more comes.
+    pub fn ended(&self) -> bool {
+        self.ended.load(Ordering::Acquire)
+    }
+
+    /// Calls `waker` whenever bytes arrive or the stream ends.
+    pub fn wake_with(&self, waker: Waker) {
+        self.wakers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(waker);
+    }
+
+    fn wrote(&self, bytes: u64) {
+        self.written.fetch_add(bytes, Ordering::Release);
+        self.wake();
+    }
+
+    fn end(&self) {
+        self.ended.store(true, Ordering::Release);
+        self.wake();
+    }
+
+    fn wake(&self) {
+        let wakers = self
+            .wakers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for waker in wakers {
+            waker();
+        }
+    }
+}
 
 /// Bytes one spool may take by default (`--spool-max`): above any log a
 /// task writes, below what fills a temp folder unnoticed.
@@ -41,8 +97,9 @@ fn human(bytes: u64) -> String {
 pub struct Spool {
     file: FileSource,
     writer: Option<JoinHandle<io::Result<()>>>,
-    /// Bytes written so far (cheaper to ask than the file's metadata).
-    written: Arc<AtomicU64>,
+    /// Bytes written so far (cheaper to ask than the file's metadata) and
+    /// whether the stream ended.
+    feed: Arc<Feed>,
     health: Arc<Health>,
     path: PathBuf,
     label: String,
@@ -92,8 +149,8 @@ impl Spool {
         let opened = File::open(&temp);
         let _ = std::fs::remove_file(&temp);
         let file = FileSource::from_file(opened?)?;
-        let written = Arc::new(AtomicU64::new(0));
-        let (counter, reporter) = (written.clone(), health.clone());
+        let feed = Arc::new(Feed::default());
+        let (counter, reporter) = (feed.clone(), health.clone());
         let cap = CAP.load(Ordering::Relaxed);
         let handle = std::thread::Builder::new()
             .name(format!("spool-{what}"))
@@ -106,12 +163,12 @@ impl Spool {
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                         Err(e) => break Err(e),
                     };
-                    let at = counter.load(Ordering::Acquire);
+                    let at = counter.written();
                     let room = cap.saturating_sub(at).min(n as u64) as usize;
                     if let Err(e) = writer.write_all(&buf[..room]) {
                         break Err(e);
                     }
-                    counter.fetch_add(room as u64, Ordering::Release);
+                    counter.wrote(room as u64);
                     if room < n {
                         // The rest is not read: a decompression bomb or an
                         // endless device stops here, the disk stays usable.
@@ -126,18 +183,22 @@ impl Spool {
                     }
                 };
                 if let Err(e) = &result {
-                    let at = counter.load(Ordering::Acquire);
+                    let at = counter.written();
                     reporter.report(
                         Problem::io(e)
                             .map_what(|e| format!("{what} stopped after {at} bytes: {e}")),
                     );
                 }
+                // The reader goes first: what it holds (a channel a
+                // follower listens to) is let go before the end is said.
+                drop(reader);
+                counter.end();
                 result
             })?;
         Ok(Spool {
             file,
             writer: Some(handle),
-            written,
+            feed,
             health,
             path,
             label,
@@ -159,7 +220,7 @@ impl Spool {
     /// passed: enough to sniff the format before the viewer opens.
     pub fn wait_for(&self, bytes: u64, timeout: Duration) {
         let deadline = Instant::now() + timeout;
-        while self.written.load(Ordering::Acquire) < bytes
+        while self.feed.written() < bytes
             && self.writer.as_ref().is_some_and(|h| !h.is_finished())
             && Instant::now() < deadline
         {
@@ -173,9 +234,9 @@ impl Spool {
     }
 
     /// The source as it stands now, with a follow target so that viewers
-    /// see it grow.
+    /// see it grow (and followers know when it ends).
     pub fn entry(&self) -> io::Result<SourceEntry> {
-        let now = self.file.with_len(self.written.load(Ordering::Acquire));
+        let now = self.file.with_len(self.feed.written());
         Ok(SourceEntry {
             path: self.path.clone(),
             label: self.label.clone(),
@@ -183,7 +244,7 @@ impl Spool {
             source: Arc::new(now.clone()) as Arc<dyn Source>,
             follow: Some(FollowTarget {
                 path: None,
-                file: Growable::File(now),
+                file: Growable::Stream(now, self.feed.clone()),
             }),
             health: Some(self.health.clone()),
             filling: None,

@@ -109,7 +109,7 @@ impl WatchedFile {
         // A remote object is compared only when its version changed (then
         // its cached blocks are stale); the new version becomes the known one.
         let compare = match &self.file {
-            Growable::File(_) => true,
+            Growable::File(_) | Growable::Stream(..) => true,
             remote => {
                 let replaced = remote.replaced();
                 if replaced {
@@ -177,6 +177,14 @@ impl WatchedFile {
             (None, None) => "the source".to_string(),
         };
         Ok(Event::Restarted(format!("{name} {why}")))
+    }
+
+    /// Nothing more will come and everything was handed on: a stream (a
+    /// pipe, a download, a followed API log) that ended. Files never end.
+    pub fn ended(&self) -> bool {
+        self.file
+            .feed()
+            .is_some_and(|feed| feed.ended() && self.taken >= feed.written())
     }
 
     /// The first bytes of the file as known (up to 64).

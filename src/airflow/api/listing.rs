@@ -48,6 +48,9 @@ pub struct TaskInstance {
     pub state: Option<String>,
     #[serde(default)]
     pub start_date: Option<String>,
+    /// Where its latest try ran (its worker's log server is there).
+    #[serde(default)]
+    pub hostname: Option<String>,
 }
 
 fn unmapped() -> i64 {
@@ -131,6 +134,26 @@ pub fn task_instance(api: &Api, id: &AttemptId) -> Result<TaskInstance, ApiError
     if let Some(index) = &index {
         segments.push(index);
     }
+    api.get_json(&segments, &[])
+}
+
+/// One try of a task instance as it was (its state when it ended, where it
+/// ran): Airflow keeps earlier tries in its history.
+pub fn attempt(api: &Api, id: &AttemptId) -> Result<TaskInstance, ApiError> {
+    let index = id.map_index.filter(|&i| i >= 0).map(|i| i.to_string());
+    let try_number = id.try_number.to_string();
+    let mut segments = vec![
+        "dags",
+        id.dag.as_str(),
+        "dagRuns",
+        id.run.as_str(),
+        "taskInstances",
+        id.task.as_str(),
+    ];
+    if let Some(index) = &index {
+        segments.push(index);
+    }
+    segments.extend(["tries", try_number.as_str()]);
     api.get_json(&segments, &[])
 }
 

@@ -89,6 +89,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .or_else(|| app.note.clone())
         .or_else(|| app.frame.message.clone())
         .or_else(|| app.frame.search.clone())
+        .or_else(|| app.frame.activity.clone())
         .or_else(|| first_error(app));
     let right = match &note {
         // Messages quote file names, patterns and servers' words: shown
