@@ -9,6 +9,7 @@
 //! display_tz = "local"          # like --display-tz / LOGWEAVE_DISPLAY_TZ
 //! threads = 2                   # like --threads / LOGWEAVE_THREADS
 //! reorder_window = "5s"         # like --reorder-window / LOGWEAVE_REORDER_WINDOW
+//! dedup = "copies"              # or "always" (--dedup), "never" (--no-dedup)
 //! profile = "prod"              # the deployment `logweave airflow` uses by default
 //!
 //! [theme]                       # lines of assets/theme.txt: element = "style"
@@ -77,6 +78,7 @@ struct RawConfig {
     display_tz: Option<Spanned<String>>,
     threads: Option<usize>,
     reorder_window: Option<Spanned<String>>,
+    dedup: Option<Spanned<String>>,
     profile: Option<Spanned<String>>,
     #[serde(default)]
     theme: BTreeMap<String, Spanned<String>>,
@@ -141,6 +143,8 @@ pub struct Config {
     pub threads: Option<usize>,
     /// Default for `--reorder-window` (already checked).
     pub reorder_window: Option<std::time::Duration>,
+    /// Which sources dedup joins when neither `--dedup` nor `--no-dedup` is given.
+    pub dedup: Option<crate::merge::copies::DedupMode>,
     /// Theme lines (`element`, `style`), after the built-in theme.
     pub theme: Vec<(String, String)>,
     /// Key bindings (`action`, `keys`) that replace the built-in ones.
@@ -224,6 +228,14 @@ impl Config {
             ),
             None => None,
         };
+        let dedup = match &raw.dedup {
+            Some(mode) => Some(
+                mode.get_ref()
+                    .parse()
+                    .map_err(|e| invalid(Some(mode.span()), format!("dedup: {e}")))?,
+            ),
+            None => None,
+        };
         for (element, style) in &raw.theme {
             crate::view::theme::check(element, style.get_ref())
                 .map_err(|e| invalid(Some(style.span()), format!("theme.{element}: {e}")))?;
@@ -274,6 +286,7 @@ impl Config {
             display_tz: raw.display_tz.map(Spanned::into_inner),
             threads: raw.threads,
             reorder_window,
+            dedup,
             theme: pairs(raw.theme),
             keys: pairs(raw.keys),
             default_profile: raw.profile.map(Spanned::into_inner),

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::{mpsc, Arc};
 
 use crate::escape::printable;
-use crate::merge::{Cursor, Merge, MergeOptions, MergedRecord};
+use crate::merge::{CopyCounts, Cursor, Merge, MergeOptions, MergedRecord};
 use crate::print::{write_record, PrintOptions};
 use crate::problem::Problem;
 use crate::record::{Pos, RecordLayout, TimeOptions};
@@ -32,7 +32,9 @@ const SETTLE: std::time::Duration = std::time::Duration::from_millis(20);
 /// Prints the merge of `targets` and then everything they gain (and what
 /// files joining from `folders` or beside them hold), until the output
 /// closes or an error occurs. What the `watched` sources' background work
-/// reports (a problem, a followed task that ended) goes to stderr.
+/// reports (a problem, a followed task that ended) goes to stderr, and so
+/// does, once per pair of sources, that records were shown once as copies.
+/// `merge_options` are by followed file, in the order of `targets`.
 pub fn follow_print(
     targets: Vec<(FollowTarget, String)>,
     watched: Vec<(String, Arc<Health>)>,
@@ -53,21 +55,35 @@ pub fn follow_print(
     let want_levels = options.filter.is_some();
     let mut reports = Reports::new(watched);
     let mut printed = HashMap::new();
+    let mut copies_said = std::collections::HashSet::new();
     loop {
         let options = PrintOptions {
             tags: options.tags.as_ref().map(|_| labels.clone()),
             ..options.clone()
         };
-        print_round(
+        let copies = print_round(
             &mut follower,
             &mut printed,
             time,
-            merge_options,
+            &merge_options,
             &options,
             want_levels,
             &mut out,
         )?;
         out.flush()?;
+        for copied in copies.pairs() {
+            if copies_said.insert((copied.source, copied.copy_of)) {
+                let name = |i: usize| labels.get(i).map_or("?", String::as_str);
+                eprintln!(
+                    "logweave: {}: {} (more as they come)",
+                    printable(name(copied.source)),
+                    crate::merge::copies::describe(
+                        copied.records,
+                        &printable(name(copied.copy_of))
+                    )
+                );
+            }
+        }
         reports.say();
         wait_for_change(&mut follower, &mut labels, &woken, &mut reports)?;
     }
@@ -113,15 +129,17 @@ struct Printed {
     cursor: Pos,
 }
 
+/// Prints what the sources gained; returns the records dropped as copies,
+/// by followed file.
 fn print_round(
     follower: &mut Follower,
     printed: &mut HashMap<usize, Printed>,
     time: &TimeOptions,
-    merge_options: MergeOptions,
+    merge_options: &MergeOptions,
     options: &PrintOptions,
     want_levels: bool,
     out: &mut impl Write,
-) -> io::Result<()> {
+) -> io::Result<CopyCounts> {
     let mut layouts = Vec::new();
     let mut cursor = Vec::new();
     let mut tags = Vec::new();
@@ -161,6 +179,9 @@ fn print_round(
             .map(|all| tags.iter().map(|&i| all[i].clone()).collect()),
         ..options.clone()
     };
+    let merge_options = MergeOptions {
+        dedup: merge_options.dedup.of_sources(&tags),
+    };
     let mut merge = Merge::new(layouts, merge_options);
     merge.set_predicate(options.filter.clone());
     // Records that arrived after records later than them were printed
@@ -186,7 +207,7 @@ fn print_round(
             },
         );
     }
-    Ok(())
+    Ok(merge.take_copies().by_sources(&tags))
 }
 
 fn layouts_of(merge: &Merge) -> Vec<RecordLayout> {

@@ -11,10 +11,12 @@
 //! cursor partitions every source, each record is yielded exactly once
 //! whichever way one arrives.
 
+pub mod copies;
 mod dedup;
 mod heads;
 mod seek;
 
+use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
 
@@ -76,16 +78,126 @@ pub trait RecordPredicate: Send + Sync {
     ) -> io::Result<bool>;
 }
 
-/// Merge behaviour that users can switch.
-#[derive(Clone, Copy, Debug)]
-pub struct MergeOptions {
-    /// Drop copies of the same record stored in several sources (never within one).
-    pub dedup: bool,
+/// Which sources dedup looks for copies among: the sources known to be
+/// copies of one log (the dedup contract in docs/ARCHITECTURE.md).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Dedup {
+    /// Every record shows (`--no-dedup`).
+    Off,
+    /// Every source is a copy of one log (`--dedup`), also one that joins later.
+    #[default]
+    All,
+    /// Per source (by index), the copy group it belongs to: copies are
+    /// looked for only among sources of one group. `None`, and a source
+    /// past the list (one that joined later), is a copy of no other.
+    Groups(Arc<[Option<u32>]>),
 }
 
-impl Default for MergeOptions {
-    fn default() -> Self {
-        Self { dedup: true }
+impl Dedup {
+    /// The copy group of source `source`, if it has one.
+    pub fn group_of(&self, source: usize) -> Option<u32> {
+        match self {
+            Dedup::Off => None,
+            Dedup::All => Some(0),
+            Dedup::Groups(groups) => groups.get(source).copied().flatten(),
+        }
+    }
+
+    /// The same groups for a merge over `sources` (indices into the
+    /// sources this was made for), in that order.
+    pub fn of_sources(&self, sources: &[usize]) -> Dedup {
+        match self {
+            Dedup::Groups(_) => Dedup::Groups(sources.iter().map(|&i| self.group_of(i)).collect()),
+            other => other.clone(),
+        }
+    }
+}
+
+/// Merge behaviour that users can switch.
+#[derive(Clone, Debug, Default)]
+pub struct MergeOptions {
+    /// Which sources are copies of one another, whose copies of a record
+    /// show once (never within one source).
+    pub dedup: Dedup,
+}
+
+impl MergeOptions {
+    /// Every record of every source shows.
+    pub fn no_dedup() -> Self {
+        Self { dedup: Dedup::Off }
+    }
+
+    /// All sources are copies of one log: a record stored in several shows once.
+    pub fn dedup_all() -> Self {
+        Self { dedup: Dedup::All }
+    }
+
+    /// `dedup_all` when `on`, else `no_dedup`.
+    pub fn dedup_if(on: bool) -> Self {
+        if on {
+            Self::dedup_all()
+        } else {
+            Self::no_dedup()
+        }
+    }
+}
+
+/// Records not shown because they are copies of records another source
+/// shows, for one pair of sources.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Copied {
+    /// The source whose records were dropped.
+    pub source: usize,
+    /// The source whose copies of them are shown.
+    pub copy_of: usize,
+    pub records: u64,
+}
+
+/// Counts of records dropped as copies, per pair of sources.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CopyCounts(HashMap<(usize, usize), u64>);
+
+impl CopyCounts {
+    fn count(&mut self, source: usize, copy_of: usize) {
+        *self.0.entry((source, copy_of)).or_insert(0) += 1;
+    }
+
+    /// Adds `other`'s counts.
+    pub fn add(&mut self, other: &CopyCounts) {
+        for (&pair, &n) in &other.0 {
+            *self.0.entry(pair).or_insert(0) += n;
+        }
+    }
+
+    /// The same counts with each source `i` named `sources[i]`.
+    pub fn by_sources(&self, sources: &[usize]) -> CopyCounts {
+        let name = |i: usize| sources.get(i).copied().unwrap_or(i);
+        CopyCounts(
+            self.0
+                .iter()
+                .map(|(&(source, copy_of), &n)| ((name(source), name(copy_of)), n))
+                .collect(),
+        )
+    }
+
+    /// Whether nothing was dropped.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Per pair of sources, by source then `copy_of`.
+    pub fn pairs(&self) -> Vec<Copied> {
+        let mut pairs: Vec<Copied> = self
+            .0
+            .iter()
+            .map(|(&(source, copy_of), &records)| Copied {
+                source,
+                copy_of,
+                records,
+            })
+            .collect();
+        pairs.sort_unstable_by_key(|c| (c.source, c.copy_of));
+        pairs
     }
 }
 
@@ -100,6 +212,9 @@ pub struct Merge {
     probes: Vec<RecordReader>,
     enabled: Vec<bool>,
     options: MergeOptions,
+    /// Per source, its copy group (from `options`): a source without one
+    /// is never planned with others.
+    copy_group: Vec<Option<u32>>,
     pos: Vec<Pos>,
     direction: Option<Direction>,
     heads: Vec<Option<Record>>,
@@ -107,10 +222,19 @@ pub struct Merge {
     /// Source whose head was popped and not yet replaced. Refilling lazily lets
     /// the caller stream the popped record from a block that is still loaded.
     pending_refill: Option<usize>,
-    group: Option<GroupPlan>,
-    /// Set by a seek or a change of direction: the next timestamp group may
-    /// straddle the cursor, so its dedup plan must look on both sides.
+    /// The key the plans in `plans` are for.
+    plans_at: Option<Nanos>,
+    /// The dedup plans of the copy groups with records at `plans_at`, made
+    /// as each group's first record there is popped.
+    plans: Vec<(u32, GroupPlan)>,
+    /// Set by a seek or a change of direction, until a record is popped:
+    /// the records at that record's key may straddle the cursor.
     fresh: bool,
+    /// The key whose groups may straddle the cursor (the first popped after
+    /// a seek): their dedup plans look on both sides of it.
+    across_at: Option<Nanos>,
+    /// Records dropped as copies that the predicate accepts.
+    copies: CopyCounts,
     planner: dedup::Planner,
     predicate: Option<Arc<dyn RecordPredicate>>,
     /// Scratch buffers for planning, kept to avoid allocating per group.
@@ -146,19 +270,24 @@ impl Merge {
         let readers = layouts.iter().map(|l| l.reader(block)).collect();
         let probes = layouts.iter().map(|l| l.reader(PROBE_BLOCK)).collect();
         let n = layouts.len();
+        let copy_group = (0..n).map(|i| options.dedup.group_of(i)).collect();
         Self {
             layouts,
             readers,
             probes,
             enabled: vec![true; n],
             options,
+            copy_group,
             pos: vec![Pos::START; n],
             direction: None,
             heads: vec![None; n],
             queue: Heads::new(n, true),
             pending_refill: None,
-            group: None,
+            plans_at: None,
+            plans: Vec::new(),
             fresh: true,
+            across_at: None,
+            copies: CopyCounts::default(),
             planner: dedup::Planner::default(),
             members: Vec::new(),
             anchors: Vec::new(),
@@ -175,6 +304,8 @@ impl Merge {
         self.readers
             .push(layout.reader(scan_block(self.layouts.len() + 1)));
         self.probes.push(layout.reader(PROBE_BLOCK));
+        self.copy_group
+            .push(self.options.dedup.group_of(self.layouts.len()));
         self.layouts.push(layout);
         self.enabled.push(true);
         self.pos.push(Pos::START);
@@ -203,7 +334,8 @@ impl Merge {
     /// A new merge over the same sources with the same settings (dedup,
     /// hidden sources, predicate), at the start, with readers of its own.
     pub fn fork(&self) -> Merge {
-        let mut fork = Merge::new(self.layouts.clone(), self.options);
+        let mut fork = Merge::new(self.layouts.clone(), self.options.clone());
+        fork.copy_group.clone_from(&self.copy_group);
         fork.enabled.clone_from(&self.enabled);
         fork.predicate.clone_from(&self.predicate);
         fork
@@ -211,7 +343,14 @@ impl Merge {
 
     /// The options this merge was made with.
     pub fn options(&self) -> MergeOptions {
-        self.options
+        self.options.clone()
+    }
+
+    /// Records dropped as copies (that the predicate accepts) since the
+    /// merge was made or this was last called: every step counts what it
+    /// skips, so a merge walked once over the stream counts each once.
+    pub fn take_copies(&mut self) -> CopyCounts {
+        std::mem::take(&mut self.copies)
     }
 
     /// Number of sources (enabled or not).
@@ -463,8 +602,20 @@ impl Merge {
                 Direction::Backward => record.at(),
             };
             self.pending_refill = Some(source);
-            if self.options.dedup && self.is_duplicate(source, &record, direction)? {
-                continue;
+            if std::mem::replace(&mut self.fresh, false) {
+                self.across_at = record.ts.map(|_| record.key);
+            }
+            if let Some(group) = self.copy_group[source] {
+                if let Some(copy_of) = self.copy_shown(source, &record, direction, group)? {
+                    let shown = match &self.predicate {
+                        Some(p) => p.accepts(source, &mut self.readers[source], &record)?,
+                        None => true,
+                    };
+                    if shown {
+                        self.copies.count(source, copy_of);
+                    }
+                    continue;
+                }
             }
             if let Some(predicate) = &self.predicate {
                 if !predicate.accepts(source, &mut self.readers[source], &record)? {
@@ -479,8 +630,10 @@ impl Merge {
         self.direction = Some(direction);
         self.queue = Heads::new(self.layouts.len(), direction == Direction::Forward);
         self.pending_refill = None;
-        self.group = None;
+        self.plans_at = None;
+        self.plans.clear();
         self.fresh = true;
+        self.across_at = None;
         for source in 0..self.layouts.len() {
             self.heads[source] = None;
             if self.enabled[source] {
@@ -505,80 +658,103 @@ impl Merge {
         Ok(())
     }
 
-    /// Whether `record` is a copy that the dedup rule drops. Plans once per
-    /// timestamp group: only groups that span several sources cost anything.
-    fn is_duplicate(
+    /// If `record` is a copy that the dedup rule drops, the source whose
+    /// copy is shown. Plans once per copy group and key: only keys that
+    /// several sources of one group hold cost anything.
+    fn copy_shown(
         &mut self,
         source: usize,
         record: &Record,
         direction: Direction,
-    ) -> io::Result<bool> {
+        group: u32,
+    ) -> io::Result<Option<usize>> {
         if record.ts.is_none() {
-            self.fresh = false;
-            return Ok(false);
+            return Ok(None);
         }
         let ts = record.key;
-        if self.group.as_ref().map(GroupPlan::ts) != Some(ts) {
-            let look_across = std::mem::replace(&mut self.fresh, false);
-            let mut members = std::mem::take(&mut self.members);
-            members.clear();
-            members.push(source);
-            if look_across {
-                // After a seek a group may lie on both sides of the cursor:
-                // every source is asked (once per seek).
-                for other in 0..self.layouts.len() {
-                    if other == source || !self.enabled[other] {
-                        continue;
-                    }
-                    let head_here = self.heads[other].is_some_and(|h| h.key == ts);
-                    let across = self.planner.touches_across(
-                        &mut self.readers[other],
-                        self.pos[other],
-                        ts,
-                        direction == Direction::Forward,
-                    )?;
-                    if head_here || across {
-                        members.push(other);
-                    }
-                }
-            } else {
-                // Else the group's other members are the heads at `ts` (a
-                // head's key is its time; untimed heads sort at i64::MIN,
-                // which no parsed time is).
-                self.queue.ties_at(ts, &mut members);
-            }
-            let plan = if members.len() < 2 {
-                GroupPlan::single(ts)
-            } else {
-                members.sort_unstable();
-                // Past the first group after a seek, runs start (forward) or
-                // end (backward) at the heads; the popped record's own run at
-                // the record itself.
-                let runs = match (look_across, direction) {
-                    (true, _) => RunsFrom::Around,
-                    (false, Direction::Forward) => RunsFrom::Start,
-                    (false, Direction::Backward) => RunsFrom::End,
-                };
-                // Only members' anchors are read: copy those, not all K.
-                self.anchors.resize(self.pos.len(), Pos::START);
-                for &m in &members {
-                    self.anchors[m] = self.pos[m];
-                }
-                match runs {
-                    RunsFrom::Start => self.anchors[source] = record.at(),
-                    RunsFrom::End => self.anchors[source] = record.after(),
-                    RunsFrom::Around => {}
-                }
-                self.planner
-                    .plan(&mut self.readers, ts, &members, &self.anchors, runs)?
-            };
-            self.members = members;
-            self.group = Some(plan);
+        if self.plans_at != Some(ts) {
+            self.plans_at = Some(ts);
+            self.plans.clear();
         }
-        Ok(self
-            .group
-            .as_ref()
-            .is_some_and(|g| g.drops(source, record.start)))
+        let index = match self.plans.iter().position(|(g, _)| *g == group) {
+            Some(index) => index,
+            None => {
+                let plan = self.plan(source, record, direction, group)?;
+                self.plans.push((group, plan));
+                self.plans.len() - 1
+            }
+        };
+        Ok(self.plans[index].1.copy_of(source, record.start))
+    }
+
+    /// The plan for the records at `record`'s key of the sources in copy
+    /// group `group`, as `record` (of `source`) is the group's first popped.
+    fn plan(
+        &mut self,
+        source: usize,
+        record: &Record,
+        direction: Direction,
+        group: u32,
+    ) -> io::Result<GroupPlan> {
+        let ts = record.key;
+        let look_across = self.across_at == Some(ts);
+        let mut members = std::mem::take(&mut self.members);
+        members.clear();
+        members.push(source);
+        if look_across {
+            // After a seek the records at this key may lie on both sides of
+            // the cursor: every source of the group is asked (once per seek).
+            for other in 0..self.layouts.len() {
+                if other == source || !self.enabled[other] || self.copy_group[other] != Some(group)
+                {
+                    continue;
+                }
+                let head_here = self.heads[other].is_some_and(|h| h.key == ts);
+                let across = self.planner.touches_across(
+                    &mut self.readers[other],
+                    self.pos[other],
+                    ts,
+                    direction == Direction::Forward,
+                )?;
+                if head_here || across {
+                    members.push(other);
+                }
+            }
+        } else {
+            // Else the group's other members are its heads at `ts` (a
+            // head's key is its time; untimed heads sort at i64::MIN,
+            // which no parsed time is).
+            self.queue.ties_at(ts, &mut members);
+            let copy_group = &self.copy_group;
+            members.retain(|&m| copy_group[m] == Some(group));
+        }
+        let plan = if members.len() < 2 {
+            GroupPlan::single(ts)
+        } else {
+            members.sort_unstable();
+            // Past the first key after a seek, runs start (forward) or end
+            // (backward) at the heads; the popped record's own run at the
+            // record itself.
+            let runs = match (look_across, direction) {
+                (true, _) => RunsFrom::Around,
+                (false, Direction::Forward) => RunsFrom::Start,
+                (false, Direction::Backward) => RunsFrom::End,
+            };
+            // Only members' anchors are read: copy those, not all K.
+            self.anchors.resize(self.pos.len(), Pos::START);
+            for &m in &members {
+                self.anchors[m] = self.pos[m];
+            }
+            match runs {
+                RunsFrom::Start => self.anchors[source] = record.at(),
+                RunsFrom::End => self.anchors[source] = record.after(),
+                RunsFrom::Around => {}
+            }
+            self.planner
+                .plan(&mut self.readers, ts, &members, &self.anchors, runs)?
+        };
+        self.members = members;
+        Ok(plan)
     }
 
     /// Streams the lines of a record just returned by [`next_record`](Self::next_record) or

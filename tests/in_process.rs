@@ -63,7 +63,7 @@ impl Viewer {
                 warning: None,
             })
             .collect();
-        let window = Window::new(Merge::new(layouts, MergeOptions { dedup: true }));
+        let window = Window::new(Merge::new(layouts, MergeOptions::dedup_all()));
         let engine = Engine::new(window, infos, ZoneClock::new(Zone::Utc), None);
         let inbox = Inbox::new();
         let commands = inbox.commands();
@@ -160,7 +160,7 @@ fn printed(sources: &[Arc<dyn Source>]) -> Vec<String> {
     };
     print_merge(
         layouts(sources),
-        MergeOptions { dedup: true },
+        MergeOptions::dedup_all(),
         &options,
         &mut out,
     )

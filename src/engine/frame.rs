@@ -103,7 +103,8 @@ impl Engine {
     }
 
     /// Once the overview has been through the sources: which of them hold
-    /// records kept in file order beyond the reorder window, said once.
+    /// records kept in file order beyond the reorder window, and how many
+    /// records were shown once as copies of another source's, said once.
     fn say_late_records(&mut self) {
         if self.said_late || self.message.is_some() {
             return;
@@ -112,6 +113,23 @@ impl Engine {
             return;
         };
         self.said_late = true;
+        let copies = self
+            .overview
+            .as_ref()
+            .and_then(|o| o.copies())
+            .unwrap_or_default();
+        let name = |i: usize| self.sources.get(i).map_or("?", |s| s.tag.as_str());
+        let copied: Vec<String> = copies
+            .pairs()
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}: {}",
+                    name(c.source),
+                    crate::merge::copies::describe(c.records, name(c.copy_of))
+                )
+            })
+            .collect();
         let window = (0..self.window.merge().source_count())
             .map(|i| self.window.merge().layout(i).order_params().window)
             .max()
@@ -128,6 +146,7 @@ impl Engine {
                 )
             })
             .collect();
+        let said: Vec<String> = copied.into_iter().chain(said).collect();
         if !said.is_empty() {
             self.message = Some(said.join("; "));
         }

@@ -62,6 +62,9 @@ pub fn open(api: Arc<Api>, id: &AttemptId, follow: bool) -> Result<SourceEntry, 
         .map_err(io_failed)?;
     let mut entry = spooled(spool).map_err(io_failed)?;
     entry.tag = Some("api".into());
+    // The API answers the attempt's log as Airflow merged it: a copy of
+    // the files, served file and remote objects of the attempt.
+    entry.copy_of = Some(id.to_string());
     Ok(entry)
 }
 
