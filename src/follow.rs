@@ -75,12 +75,13 @@ pub fn follow_print(
             if copies_said.insert((copied.source, copied.copy_of)) {
                 let name = |i: usize| labels.get(i).map_or("?", String::as_str);
                 eprintln!(
-                    "logweave: {}: {} (more as they come)",
+                    "logweave: {}: {} (and those to come; {})",
                     printable(name(copied.source)),
                     crate::merge::copies::describe(
                         copied.records,
                         &printable(name(copied.copy_of))
-                    )
+                    ),
+                    crate::merge::copies::SHOW_ALL
                 );
             }
         }

@@ -14,16 +14,17 @@
 pub mod copies;
 mod dedup;
 mod heads;
+mod plans;
 mod seek;
 
-use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
 
 use crate::record::split::{Line, PROBE_BLOCK, SCAN_BLOCK};
 use crate::record::timestamp::Nanos;
 use crate::record::{Pos, Record, RecordLayout, RecordReader};
-use dedup::{GroupPlan, RunsFrom};
+pub use copies::{Copied, CopyCounts, Dedup};
+use dedup::GroupPlan;
 use heads::Heads;
 
 /// One position per source in its canonical order.
@@ -78,41 +79,6 @@ pub trait RecordPredicate: Send + Sync {
     ) -> io::Result<bool>;
 }
 
-/// Which sources dedup looks for copies among: the sources known to be
-/// copies of one log (the dedup contract in docs/ARCHITECTURE.md).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum Dedup {
-    /// Every record shows (`--no-dedup`).
-    Off,
-    /// Every source is a copy of one log (`--dedup`), also one that joins later.
-    #[default]
-    All,
-    /// Per source (by index), the copy group it belongs to: copies are
-    /// looked for only among sources of one group. `None`, and a source
-    /// past the list (one that joined later), is a copy of no other.
-    Groups(Arc<[Option<u32>]>),
-}
-
-impl Dedup {
-    /// The copy group of source `source`, if it has one.
-    pub fn group_of(&self, source: usize) -> Option<u32> {
-        match self {
-            Dedup::Off => None,
-            Dedup::All => Some(0),
-            Dedup::Groups(groups) => groups.get(source).copied().flatten(),
-        }
-    }
-
-    /// The same groups for a merge over `sources` (indices into the
-    /// sources this was made for), in that order.
-    pub fn of_sources(&self, sources: &[usize]) -> Dedup {
-        match self {
-            Dedup::Groups(_) => Dedup::Groups(sources.iter().map(|&i| self.group_of(i)).collect()),
-            other => other.clone(),
-        }
-    }
-}
-
 /// Merge behaviour that users can switch.
 #[derive(Clone, Debug, Default)]
 pub struct MergeOptions {
@@ -139,65 +105,6 @@ impl MergeOptions {
         } else {
             Self::no_dedup()
         }
-    }
-}
-
-/// Records not shown because they are copies of records another source
-/// shows, for one pair of sources.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Copied {
-    /// The source whose records were dropped.
-    pub source: usize,
-    /// The source whose copies of them are shown.
-    pub copy_of: usize,
-    pub records: u64,
-}
-
-/// Counts of records dropped as copies, per pair of sources.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CopyCounts(HashMap<(usize, usize), u64>);
-
-impl CopyCounts {
-    fn count(&mut self, source: usize, copy_of: usize) {
-        *self.0.entry((source, copy_of)).or_insert(0) += 1;
-    }
-
-    /// Adds `other`'s counts.
-    pub fn add(&mut self, other: &CopyCounts) {
-        for (&pair, &n) in &other.0 {
-            *self.0.entry(pair).or_insert(0) += n;
-        }
-    }
-
-    /// The same counts with each source `i` named `sources[i]`.
-    pub fn by_sources(&self, sources: &[usize]) -> CopyCounts {
-        let name = |i: usize| sources.get(i).copied().unwrap_or(i);
-        CopyCounts(
-            self.0
-                .iter()
-                .map(|(&(source, copy_of), &n)| ((name(source), name(copy_of)), n))
-                .collect(),
-        )
-    }
-
-    /// Whether nothing was dropped.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Per pair of sources, by source then `copy_of`.
-    pub fn pairs(&self) -> Vec<Copied> {
-        let mut pairs: Vec<Copied> = self
-            .0
-            .iter()
-            .map(|(&(source, copy_of), &records)| Copied {
-                source,
-                copy_of,
-                records,
-            })
-            .collect();
-        pairs.sort_unstable_by_key(|c| (c.source, c.copy_of));
-        pairs
     }
 }
 
@@ -656,105 +563,6 @@ impl Merge {
         }
         self.heads[source] = head;
         Ok(())
-    }
-
-    /// If `record` is a copy that the dedup rule drops, the source whose
-    /// copy is shown. Plans once per copy group and key: only keys that
-    /// several sources of one group hold cost anything.
-    fn copy_shown(
-        &mut self,
-        source: usize,
-        record: &Record,
-        direction: Direction,
-        group: u32,
-    ) -> io::Result<Option<usize>> {
-        if record.ts.is_none() {
-            return Ok(None);
-        }
-        let ts = record.key;
-        if self.plans_at != Some(ts) {
-            self.plans_at = Some(ts);
-            self.plans.clear();
-        }
-        let index = match self.plans.iter().position(|(g, _)| *g == group) {
-            Some(index) => index,
-            None => {
-                let plan = self.plan(source, record, direction, group)?;
-                self.plans.push((group, plan));
-                self.plans.len() - 1
-            }
-        };
-        Ok(self.plans[index].1.copy_of(source, record.start))
-    }
-
-    /// The plan for the records at `record`'s key of the sources in copy
-    /// group `group`, as `record` (of `source`) is the group's first popped.
-    fn plan(
-        &mut self,
-        source: usize,
-        record: &Record,
-        direction: Direction,
-        group: u32,
-    ) -> io::Result<GroupPlan> {
-        let ts = record.key;
-        let look_across = self.across_at == Some(ts);
-        let mut members = std::mem::take(&mut self.members);
-        members.clear();
-        members.push(source);
-        if look_across {
-            // After a seek the records at this key may lie on both sides of
-            // the cursor: every source of the group is asked (once per seek).
-            for other in 0..self.layouts.len() {
-                if other == source || !self.enabled[other] || self.copy_group[other] != Some(group)
-                {
-                    continue;
-                }
-                let head_here = self.heads[other].is_some_and(|h| h.key == ts);
-                let across = self.planner.touches_across(
-                    &mut self.readers[other],
-                    self.pos[other],
-                    ts,
-                    direction == Direction::Forward,
-                )?;
-                if head_here || across {
-                    members.push(other);
-                }
-            }
-        } else {
-            // Else the group's other members are its heads at `ts` (a
-            // head's key is its time; untimed heads sort at i64::MIN,
-            // which no parsed time is).
-            self.queue.ties_at(ts, &mut members);
-            let copy_group = &self.copy_group;
-            members.retain(|&m| copy_group[m] == Some(group));
-        }
-        let plan = if members.len() < 2 {
-            GroupPlan::single(ts)
-        } else {
-            members.sort_unstable();
-            // Past the first key after a seek, runs start (forward) or end
-            // (backward) at the heads; the popped record's own run at the
-            // record itself.
-            let runs = match (look_across, direction) {
-                (true, _) => RunsFrom::Around,
-                (false, Direction::Forward) => RunsFrom::Start,
-                (false, Direction::Backward) => RunsFrom::End,
-            };
-            // Only members' anchors are read: copy those, not all K.
-            self.anchors.resize(self.pos.len(), Pos::START);
-            for &m in &members {
-                self.anchors[m] = self.pos[m];
-            }
-            match runs {
-                RunsFrom::Start => self.anchors[source] = record.at(),
-                RunsFrom::End => self.anchors[source] = record.after(),
-                RunsFrom::Around => {}
-            }
-            self.planner
-                .plan(&mut self.readers, ts, &members, &self.anchors, runs)?
-        };
-        self.members = members;
-        Ok(plan)
     }
 
     /// Streams the lines of a record just returned by [`next_record`](Self::next_record) or

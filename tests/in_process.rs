@@ -61,6 +61,7 @@ impl Viewer {
                 enabled: true,
                 error: None,
                 warning: None,
+                copies: None,
             })
             .collect();
         let window = Window::new(Merge::new(layouts, MergeOptions::dedup_all()));

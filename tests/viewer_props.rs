@@ -215,6 +215,7 @@ impl Viewer {
                 enabled: true,
                 error: None,
                 warning: None,
+                copies: None,
             })
             .collect();
         let window = Window::new(Merge::new(layouts(texts), MergeOptions::dedup_all()));

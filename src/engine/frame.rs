@@ -118,18 +118,18 @@ impl Engine {
             .as_ref()
             .and_then(|o| o.copies())
             .unwrap_or_default();
-        let name = |i: usize| self.sources.get(i).map_or("?", |s| s.tag.as_str());
-        let copied: Vec<String> = copies
-            .pairs()
-            .iter()
-            .map(|c| {
-                format!(
-                    "{}: {}",
-                    name(c.source),
-                    crate::merge::copies::describe(c.records, name(c.copy_of))
-                )
-            })
-            .collect();
+        let mut copied = Vec::new();
+        for c in copies.pairs() {
+            let name = |i: usize| self.sources.get(i).map_or("?", |s| s.tag.as_str());
+            let said = crate::merge::copies::describe(c.records, name(c.copy_of));
+            copied.push(format!("{}: {said}", name(c.source)));
+            if let Some(source) = self.sources.get_mut(c.source) {
+                source.copies = Some(match source.copies.take() {
+                    Some(before) => format!("{before}; {said}"),
+                    None => said,
+                });
+            }
+        }
         let window = (0..self.window.merge().source_count())
             .map(|i| self.window.merge().layout(i).order_params().window)
             .max()

@@ -15,10 +15,15 @@
 //! one group. A remote source is read from its start only (no bisection
 //! over the network): a copy found in it must begin where it begins. Up to
 //! [`COMPARED`] sources every two are compared; beyond, only sources whose
-//! first records have the same time.
+//! first records are equal. A source needs [`EVIDENCE`] timed records to be
+//! found a copy.
+//!
+//! Here too: the groups as the merge takes them ([`Dedup`]) and what it
+//! drops, counted per pair of sources ([`CopyCounts`]).
 
 use std::collections::HashMap;
 use std::io;
+use std::sync::Arc;
 
 use super::dedup::record_hash;
 use crate::record::split::PROBE_BLOCK;
@@ -53,20 +58,124 @@ impl std::str::FromStr for DedupMode {
     }
 }
 
+/// Which sources dedup looks for copies among: the sources known to be
+/// copies of one log (the dedup contract in docs/ARCHITECTURE.md).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Dedup {
+    /// Every record shows (`--no-dedup`).
+    Off,
+    /// Every source is a copy of one log (`--dedup`), also one that joins later.
+    #[default]
+    All,
+    /// Per source (by index), the copy group it belongs to: copies are
+    /// looked for only among sources of one group. `None`, and a source
+    /// past the list (one that joined later), is a copy of no other.
+    Groups(Arc<[Option<u32>]>),
+}
+
+impl Dedup {
+    /// The copy group of source `source`, if it has one.
+    pub fn group_of(&self, source: usize) -> Option<u32> {
+        match self {
+            Dedup::Off => None,
+            Dedup::All => Some(0),
+            Dedup::Groups(groups) => groups.get(source).copied().flatten(),
+        }
+    }
+
+    /// The same groups for a merge over `sources` (indices into the
+    /// sources this was made for), in that order.
+    pub fn of_sources(&self, sources: &[usize]) -> Dedup {
+        match self {
+            Dedup::Groups(_) => Dedup::Groups(sources.iter().map(|&i| self.group_of(i)).collect()),
+            other => other.clone(),
+        }
+    }
+}
+
+/// Records not shown because they are copies of records another source
+/// shows, for one pair of sources.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Copied {
+    /// The source whose records were dropped.
+    pub source: usize,
+    /// The source whose copies of them are shown.
+    pub copy_of: usize,
+    pub records: u64,
+}
+
+/// Counts of records dropped as copies, per pair of sources.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CopyCounts(HashMap<(usize, usize), u64>);
+
+impl CopyCounts {
+    /// One more record of `source` left out as a copy of `copy_of`'s.
+    pub(super) fn count(&mut self, source: usize, copy_of: usize) {
+        *self.0.entry((source, copy_of)).or_insert(0) += 1;
+    }
+
+    /// Adds `other`'s counts.
+    pub fn add(&mut self, other: &CopyCounts) {
+        for (&pair, &n) in &other.0 {
+            *self.0.entry(pair).or_insert(0) += n;
+        }
+    }
+
+    /// The same counts with each source `i` named `sources[i]`.
+    pub fn by_sources(&self, sources: &[usize]) -> CopyCounts {
+        let name = |i: usize| sources.get(i).copied().unwrap_or(i);
+        CopyCounts(
+            self.0
+                .iter()
+                .map(|(&(source, copy_of), &n)| ((name(source), name(copy_of)), n))
+                .collect(),
+        )
+    }
+
+    /// Whether nothing was dropped.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Per pair of sources, by source then `copy_of`.
+    pub fn pairs(&self) -> Vec<Copied> {
+        let mut pairs: Vec<Copied> = self
+            .0
+            .iter()
+            .map(|(&(source, copy_of), &records)| Copied {
+                source,
+                copy_of,
+                records,
+            })
+            .collect();
+        pairs.sort_unstable_by_key(|c| (c.source, c.copy_of));
+        pairs
+    }
+}
+
 /// What is said of `records` records of one source not shown because they
-/// are copies of records `copy_of` shows (stderr, the status bar).
+/// are copies of records `copy_of` shows (stderr, the status bar, the
+/// sources in the help screen).
 pub fn describe(records: u64, copy_of: &str) -> String {
     format!(
-        "{} shown once as copies of {copy_of}",
+        "{} left out as copies of {copy_of}'s",
         crate::source::count(records, "record")
     )
 }
+
+/// How to see them all the same (after what [`describe`] says, on stderr).
+pub const SHOW_ALL: &str = "--no-dedup shows every copy";
 
 /// How many of a source's first timed records must be found in another.
 pub const PREFIX: usize = 16;
 
 /// How many records of the other source may be passed over.
 pub const SKIP: usize = 256;
+
+/// Timed records a source must have to be found a copy of another: one
+/// equal record is no evidence (two replicas may log the same line in the
+/// same millisecond), and a line shown twice hides nothing.
+pub const EVIDENCE: usize = 2;
 
 /// Records of one time read at most while looking for one (a log that
 /// stamps thousands of lines with one millisecond is not compared).
@@ -89,30 +198,55 @@ pub fn copy_groups(layouts: &[RecordLayout], known: &[Option<u32>]) -> Vec<Optio
             groups.join(first, i);
         }
     }
-    let mut readers: Vec<RecordReader> = layouts.iter().map(|l| l.reader(PROBE_BLOCK)).collect();
     let mut scratch = Vec::new();
-    let prefixes: Vec<Vec<(Nanos, u128)>> = readers
-        .iter_mut()
-        .map(|reader| prefix(reader, &mut scratch).unwrap_or_default())
+    // A reader at a time: 10,000 sources must not hold a block each.
+    let prefixes: Vec<Vec<(Nanos, u128)>> = layouts
+        .iter()
+        .map(|layout| prefix(&mut layout.reader(PROBE_BLOCK), &mut scratch).unwrap_or_default())
         .collect();
-    let compared = |a: usize, b: usize| {
-        n <= COMPARED || prefixes[a].first().map(|p| p.0) == prefixes[b].first().map(|p| p.0)
-    };
-    for b in 0..n {
-        if prefixes[b].is_empty() {
-            continue;
-        }
-        for a in 0..n {
-            if a == b || groups.same(a, b) || !compared(a, b) {
-                continue;
-            }
-            let remote = layouts[a].source().is_remote();
-            if found_in(&prefixes[b], &mut readers[a], remote, &mut scratch).unwrap_or(false) {
-                groups.join(a, b);
+    for circle in circles(&prefixes) {
+        for &b in &circle {
+            // Each source is looked for in at most COMPARED others: a
+            // circle of thousands whose first records are equal and whose
+            // next differ costs no more than that.
+            let mut looked = 0;
+            for &a in &circle {
+                if looked == COMPARED {
+                    break;
+                }
+                if a == b || groups.same(a, b) {
+                    continue;
+                }
+                looked += 1;
+                let mut reader = layouts[a].reader(PROBE_BLOCK);
+                let remote = layouts[a].source().is_remote();
+                if found_in(&prefixes[b], &mut reader, remote, &mut scratch).unwrap_or(false) {
+                    groups.join(a, b);
+                }
             }
         }
     }
     groups.numbered()
+}
+
+/// The circles of sources among which copies are looked for: all sources
+/// up to [`COMPARED`], beyond only those whose first records are equal
+/// (10,000 sources must not cost 10^8 comparisons, nor 10,000 that start in
+/// the same millisecond with different records). A source with less than
+/// [`EVIDENCE`] timed records is in none.
+fn circles(prefixes: &[Vec<(Nanos, u128)>]) -> Vec<Vec<usize>> {
+    let n = prefixes.len();
+    let comparable = (0..n).filter(|&i| prefixes[i].len() >= EVIDENCE);
+    if n <= COMPARED {
+        return vec![comparable.collect()];
+    }
+    let mut by_first: HashMap<(Nanos, u128), Vec<usize>> = HashMap::new();
+    for i in comparable {
+        by_first.entry(prefixes[i][0]).or_default().push(i);
+    }
+    let mut circles: Vec<Vec<usize>> = by_first.into_values().filter(|c| c.len() > 1).collect();
+    circles.sort_unstable();
+    circles
 }
 
 /// `(key, content hash)` of the first [`PREFIX`] timed records in the
@@ -311,5 +445,27 @@ mod tests {
             &[Some(7), Some(7), None],
         );
         assert_eq!(groups, vec![Some(0), Some(0), Some(0)]);
+    }
+
+    #[test]
+    fn one_equal_record_is_no_evidence() {
+        let a = "2024-12-20T10:00:01.000Z ERROR db down\n";
+        assert_eq!(
+            copy_groups(&[in_memory(a), in_memory(a)], &[]),
+            vec![None, None]
+        );
+    }
+
+    #[test]
+    fn beyond_compared_sources_copies_that_start_alike_are_found() {
+        let mut texts: Vec<String> = (0..COMPARED + 6)
+            .map(|i| lines(0, 20, &format!("source {i}")))
+            .collect();
+        texts.push(texts[3].clone());
+        let layouts: Vec<RecordLayout> = texts.iter().map(|t| in_memory(t)).collect();
+        let groups = copy_groups(&layouts, &[]);
+        assert_eq!(groups[3], Some(0));
+        assert_eq!(groups[COMPARED + 6], Some(0));
+        assert_eq!(groups.iter().flatten().count(), 2);
     }
 }

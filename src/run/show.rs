@@ -248,9 +248,10 @@ fn print(settings: &Settings, opened: Vec<OpenedSource>) -> Result<Outcome, RunE
     for copied in stats.copies.pairs() {
         let name = |i: usize| names.get(i).map_or("?", String::as_str);
         eprintln!(
-            "logweave: {}: {}",
+            "logweave: {}: {}; {}",
             name(copied.source),
-            crate::merge::copies::describe(copied.records, name(copied.copy_of))
+            crate::merge::copies::describe(copied.records, name(copied.copy_of)),
+            crate::merge::copies::SHOW_ALL
         );
     }
     // Sources whose reads failed after retries, said once at the end.
@@ -310,6 +311,7 @@ fn view(
             enabled: true,
             error: None,
             warning: None,
+            copies: None,
         })
         .collect();
     for (failure, tag) in failures.iter().zip(&tags[opened.len()..]) {
@@ -322,6 +324,7 @@ fn view(
             enabled: false,
             error: Some(failure.problem.clone()),
             warning: None,
+            copies: None,
         });
     }
     let merge_options = {
