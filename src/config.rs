@@ -411,13 +411,14 @@ mod tests {
     #[test]
     fn a_full_file_parses() {
         let config = parse(
-            "tz = \"Europe/Berlin\"\nthreads = 2\nprofile = \"prod\"\n\
+            "tz = \"Europe/Berlin\"\nthreads = 2\nprofile = \"prod\"\ndedup = \"never\"\n\
              [theme]\nerror = \"red bold\"\n[keys]\nquit = \"x C-c\"\n\
              [airflow.prod]\nremote = \"s3://b/logs\"\nsecret_key_env = \"K\"\n",
         )
         .expect("valid");
         assert_eq!(config.tz.as_deref(), Some("Europe/Berlin"));
         assert_eq!(config.threads, Some(2));
+        assert_eq!(config.dedup, Some(crate::merge::copies::DedupMode::Never));
         assert_eq!(config.theme, vec![("error".into(), "red bold".into())]);
         assert_eq!(config.keys, vec![("quit".into(), "x C-c".into())]);
         let profile = config.profile(None).expect("known").expect("default");
@@ -440,6 +441,7 @@ mod tests {
                 "base",
             ),
             ("profile = \"qa\"\n", 1, "profile"),
+            ("\ndedup = \"sometimes\"\n", 2, "dedup"),
             ("tz = \"UTC\"\nthreads = [\n", 2, "threads"),
         ];
         for (text, line, key) in cases {
