@@ -140,8 +140,12 @@ pub struct Merge {
     /// The key whose groups may straddle the cursor (the first popped after
     /// a seek): their dedup plans look on both sides of it.
     across_at: Option<Nanos>,
-    /// Records dropped as copies that the predicate accepts.
+    /// Records dropped as copies that the predicate accepts, by the steps
+    /// before the latest.
     copies: CopyCounts,
+    /// Those the latest step dropped: forgotten if it is undone, so a step
+    /// retried after a failed one does not count its copies twice.
+    step_copies: CopyCounts,
     planner: dedup::Planner,
     predicate: Option<Arc<dyn RecordPredicate>>,
     /// Scratch buffers for planning, kept to avoid allocating per group.
@@ -195,6 +199,7 @@ impl Merge {
             fresh: true,
             across_at: None,
             copies: CopyCounts::default(),
+            step_copies: CopyCounts::default(),
             planner: dedup::Planner::default(),
             members: Vec::new(),
             anchors: Vec::new(),
@@ -257,6 +262,7 @@ impl Merge {
     /// merge was made or this was last called: every step counts what it
     /// skips, so a merge walked once over the stream counts each once.
     pub fn take_copies(&mut self) -> CopyCounts {
+        self.copies.add(&std::mem::take(&mut self.step_copies));
         std::mem::take(&mut self.copies)
     }
 
@@ -470,6 +476,7 @@ impl Merge {
     /// [`next_record`](Self::next_record) / [`next_record_before`](Self::next_record_before) /
     /// [`prev_record`](Self::prev_record) call, also one that failed.
     pub fn undo_step(&mut self) {
+        self.step_copies = CopyCounts::default();
         while let Some((source, at)) = self.undo.pop() {
             self.pos[source] = at;
             self.in_undo[source] = false;
@@ -480,6 +487,9 @@ impl Merge {
     fn step(&mut self, direction: Direction, limit: i64) -> io::Result<Option<MergedRecord>> {
         for (source, _) in self.undo.drain(..) {
             self.in_undo[source] = false;
+        }
+        if !self.step_copies.is_empty() {
+            self.copies.add(&std::mem::take(&mut self.step_copies));
         }
         if self.direction != Some(direction) {
             self.start(direction)?;
@@ -519,7 +529,7 @@ impl Merge {
                         None => true,
                     };
                     if shown {
-                        self.copies.count(source, copy_of);
+                        self.step_copies.count(source, copy_of);
                     }
                     continue;
                 }

@@ -120,19 +120,20 @@ fn a_line_printed_twice_shows_twice_and_a_copy_in_another_source_does_not_add_a_
     let twice = b"[2024-12-20T10:00:00.000+0000] {a.py:1} INFO - same\n\
 [2024-12-20T10:00:00.000+0000] {a.py:1} INFO - same\n\
 [2024-12-20T10:00:01.000+0000] {a.py:1} INFO - after\n";
-    let local = write(dir.path(), "local.log", twice);
-    let remote = write(dir.path(), "remote.log", twice);
+    write(dir.path(), "local.log", twice);
+    write(dir.path(), "remote.log", twice);
     // Not a copy of the others: its next record is not theirs.
-    let other = write(
+    write(
         dir.path(),
         "other.log",
         b"[2024-12-20T10:00:00.000+0000] {a.py:1} INFO - same\n[2024-12-20T10:00:00.500+0000] {b.py:1} INFO - between\n",
     );
     let print = |flags: &[&str]| {
         logweave()
+            .current_dir(dir.path())
             .arg("--print")
             .args(flags)
-            .args([&local, &remote, &other])
+            .args(["local.log", "remote.log", "other.log"])
             .output()
             .expect("spawn")
     };
@@ -921,5 +922,31 @@ fn records_out_of_order_within_the_window_are_sorted_and_beyond_it_kept_in_file_
         stderr(&bad).contains("more than the 1day"),
         "{}",
         stderr(&bad)
+    );
+}
+
+#[test]
+fn many_copies_of_one_log_are_said_in_a_few_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = b"2024-12-20T10:00:00.000Z INFO one\n2024-12-20T10:00:01.000Z INFO two\n";
+    for i in 0..14 {
+        write(dir.path(), &format!("copy{i:02}.log"), log);
+    }
+    let out = logweave()
+        .current_dir(dir.path())
+        .args(["--print", "."])
+        .output()
+        .expect("spawn");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 2);
+    let said: Vec<String> = stderr(&out).lines().map(str::to_string).collect();
+    assert_eq!(said.len(), 11, "{said:?}");
+    assert!(
+        said[0].contains("2 records left out as copies of"),
+        "{said:?}"
+    );
+    assert!(
+        said[10].starts_with("logweave: 6 records of 3 other sources left out as copies;"),
+        "{said:?}"
     );
 }

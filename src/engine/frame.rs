@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use super::{format_in, Engine, Frame, FrameLine, MESSAGE_FOR};
 
+/// Pairs of sources whose copies the status bar names; the rest in a count.
+const STATUS_PAIRS: usize = 3;
 impl Engine {
     /// The frame of the engine's state now.
     pub(super) fn frame(&mut self, busy: Option<String>) -> Arc<Frame> {
@@ -119,10 +121,16 @@ impl Engine {
             .and_then(|o| o.copies())
             .unwrap_or_default();
         let mut copied = Vec::new();
-        for c in copies.pairs() {
+        let pairs = copies.pairs();
+        // The status bar names a few; the help lists each source's.
+        let named = pairs.len().min(STATUS_PAIRS);
+        copied.extend(crate::merge::copies::describe_rest(&pairs[named..]));
+        for (i, c) in pairs.iter().enumerate() {
             let name = |i: usize| self.sources.get(i).map_or("?", |s| s.tag.as_str());
             let said = crate::merge::copies::describe(c.records, name(c.copy_of));
-            copied.push(format!("{}: {said}", name(c.source)));
+            if i < named {
+                copied.insert(i, format!("{}: {said}", name(c.source)));
+            }
             if let Some(source) = self.sources.get_mut(c.source) {
                 source.copies = Some(match source.copies.take() {
                     Some(before) => format!("{before}; {said}"),

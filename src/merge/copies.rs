@@ -166,6 +166,25 @@ pub fn describe(records: u64, copy_of: &str) -> String {
 /// How to see them all the same (after what [`describe`] says, on stderr).
 pub const SHOW_ALL: &str = "--no-dedup shows every copy";
 
+/// Pairs of sources said one by one on stderr; the rest in one line.
+pub const SAID_PAIRS: usize = 10;
+
+/// What is said of the pairs past the first [`SAID_PAIRS`]: how many
+/// sources, how many records.
+pub fn describe_rest(rest: &[Copied]) -> Option<String> {
+    if rest.is_empty() {
+        return None;
+    }
+    let mut sources: Vec<usize> = rest.iter().map(|c| c.source).collect();
+    sources.dedup();
+    let records = rest.iter().map(|c| c.records).sum();
+    Some(format!(
+        "{} of {} left out as copies",
+        crate::source::count(records, "record"),
+        crate::source::count(sources.len() as u64, "other source")
+    ))
+}
+
 /// How many of a source's first timed records must be found in another.
 pub const PREFIX: usize = 16;
 
@@ -204,6 +223,7 @@ pub fn copy_groups(layouts: &[RecordLayout], known: &[Option<u32>]) -> Vec<Optio
         .iter()
         .map(|layout| prefix(&mut layout.reader(PROBE_BLOCK), &mut scratch).unwrap_or_default())
         .collect();
+    let mut readers: HashMap<usize, RecordReader> = HashMap::new();
     for circle in circles(&prefixes) {
         for &b in &circle {
             // Each source is looked for in at most COMPARED others: a
@@ -218,9 +238,16 @@ pub fn copy_groups(layouts: &[RecordLayout], known: &[Option<u32>]) -> Vec<Optio
                     continue;
                 }
                 looked += 1;
-                let mut reader = layouts[a].reader(PROBE_BLOCK);
+                // Many sources are mostly looked for in a few (the first of
+                // a circle): their readers are kept, up to COMPARED.
+                if readers.len() == COMPARED && !readers.contains_key(&a) {
+                    readers.clear();
+                }
+                let reader = readers
+                    .entry(a)
+                    .or_insert_with(|| layouts[a].reader(PROBE_BLOCK));
                 let remote = layouts[a].source().is_remote();
-                if found_in(&prefixes[b], &mut reader, remote, &mut scratch).unwrap_or(false) {
+                if found_in(&prefixes[b], reader, remote, &mut scratch).unwrap_or(false) {
                     groups.join(a, b);
                 }
             }

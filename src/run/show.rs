@@ -245,7 +245,10 @@ fn print(settings: &Settings, opened: Vec<OpenedSource>) -> Result<Outcome, RunE
         }
     }
     // Records shown once because another source holds them too.
-    for copied in stats.copies.pairs() {
+    // (10,000 copies of one log must not make 10,000 lines.)
+    let copied = stats.copies.pairs();
+    let said = copied.len().min(crate::merge::copies::SAID_PAIRS);
+    for copied in &copied[..said] {
         let name = |i: usize| names.get(i).map_or("?", String::as_str);
         eprintln!(
             "logweave: {}: {}; {}",
@@ -253,6 +256,9 @@ fn print(settings: &Settings, opened: Vec<OpenedSource>) -> Result<Outcome, RunE
             crate::merge::copies::describe(copied.records, name(copied.copy_of)),
             crate::merge::copies::SHOW_ALL
         );
+    }
+    if let Some(rest) = crate::merge::copies::describe_rest(&copied[said..]) {
+        eprintln!("logweave: {rest}; {}", crate::merge::copies::SHOW_ALL);
     }
     // Sources whose reads failed after retries, said once at the end.
     let mut outcome = Outcome::Complete;

@@ -113,9 +113,11 @@ pub(super) struct OpenedSource {
 }
 
 impl OpenedSource {
-    /// How messages about its records name it: the opener's tag, else its label.
+    /// How messages about its records name it: the opener's tag, else its
+    /// path as given (labels may repeat: `remote/attempt=1.log`'s is
+    /// `attempt=1.log`).
     pub fn name(&self) -> &str {
-        self.tag.as_deref().unwrap_or(&self.label)
+        self.tag.as_deref().unwrap_or(&self.shown)
     }
 }
 
