@@ -279,7 +279,7 @@ pub struct OpenArgs {
 
     /// Show a record stored in several sources once, whatever the sources
     /// (as if all were copies of one log).
-    #[arg(long, help_heading = OUTPUT, overrides_with = "no_dedup")]
+    #[arg(long, help_heading = OUTPUT, overrides_with = "no_dedup", hide_short_help = true)]
     pub dedup: bool,
 
     /// Threads for print mode [default: one per core, at most 4].
