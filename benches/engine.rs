@@ -190,7 +190,7 @@ fn merge(c: &mut Criterion) {
         let name = if dedup { "forward" } else { "forward-no-dedup" };
         group.bench_function(name, |b| {
             b.iter(|| {
-                let mut merge = Merge::new(layouts.clone(), MergeOptions { dedup });
+                let mut merge = Merge::new(layouts.clone(), MergeOptions::dedup_if(dedup));
                 let mut records = 0u64;
                 while merge.next_record().expect("read").is_some() {
                     records += 1;

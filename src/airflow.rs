@@ -8,7 +8,8 @@
 //! signed token.
 //!
 //! Sources are ranked as Airflow ranks them — local, remote, served — so
-//! that equal timestamps keep that order, and tagged `local`, `trigger.42`,
+//! that equal timestamps keep that order, known to be copies of one log
+//! (dedup joins them), and tagged `local`, `trigger.42`,
 //! `local.1`, `s3`, `s3.trigger.42`, `served`, `served.trigger.42`.
 
 pub mod api;
@@ -298,6 +299,12 @@ pub fn open_attempt(id: &AttemptId, places: &Places) -> (Vec<SourceEntry>, Vec<O
             }
         }
     }
+    // One attempt's log, wherever it is kept: the places hold copies of its
+    // pieces (the task's file, trigger sub-logs, rotation backups), and the
+    // API's answer holds all of them merged, so all are one copy group.
+    for entry in &mut opened {
+        entry.copy_of = Some(id.to_string());
+    }
     (opened, errors)
 }
 
@@ -563,6 +570,7 @@ mod tests {
             follow: None,
             health: None,
             filling: None,
+            copy_of: None,
         };
         let found = [
             entry("local"),

@@ -285,9 +285,18 @@ pub struct OpenArgs {
     #[arg(long, help_heading = OUTPUT)]
     pub tag: bool,
 
-    /// Show records stored in several sources once per source instead of once.
-    #[arg(long, help_heading = OUTPUT)]
+    /// Show every copy of a record stored in several sources.
+    ///
+    /// By default a record stored in sources that are copies of one log
+    /// (what `logweave airflow` opens, or sources whose first records are
+    /// equal) shows once, and how many were shown once is said.
+    #[arg(long, help_heading = OUTPUT, overrides_with = "dedup")]
     pub no_dedup: bool,
+
+    /// Show a record stored in several sources once, whatever the sources
+    /// (as if all were copies of one log).
+    #[arg(long, help_heading = OUTPUT, overrides_with = "no_dedup", hide_short_help = true)]
+    pub dedup: bool,
 
     /// Threads for print mode [default: one per core, at most 4].
     ///
@@ -387,7 +396,10 @@ impl OpenArgs {
         self.print |= outer.print;
         self.follow |= outer.follow;
         self.tag |= outer.tag;
-        self.no_dedup |= outer.no_dedup;
+        if !self.dedup && !self.no_dedup {
+            self.dedup = outer.dedup;
+            self.no_dedup = outer.no_dedup;
+        }
         self.threads = self.threads.or(outer.threads);
         self.spool_max = self.spool_max.or(outer.spool_max);
         self.remote_timeout = self.remote_timeout.or(outer.remote_timeout);

@@ -9,6 +9,7 @@
 //! display_tz = "local"          # like --display-tz / LOGWEAVE_DISPLAY_TZ
 //! threads = 2                   # like --threads / LOGWEAVE_THREADS
 //! reorder_window = "5s"         # like --reorder-window / LOGWEAVE_REORDER_WINDOW
+//! dedup = "copies"              # or "always" (--dedup), "never" (--no-dedup)
 //! profile = "prod"              # the deployment `logweave airflow` uses by default
 //!
 //! [theme]                       # lines of assets/theme.txt: element = "style"
@@ -77,6 +78,7 @@ struct RawConfig {
     display_tz: Option<Spanned<String>>,
     threads: Option<usize>,
     reorder_window: Option<Spanned<String>>,
+    dedup: Option<Spanned<String>>,
     profile: Option<Spanned<String>>,
     #[serde(default)]
     theme: BTreeMap<String, Spanned<String>>,
@@ -141,6 +143,8 @@ pub struct Config {
     pub threads: Option<usize>,
     /// Default for `--reorder-window` (already checked).
     pub reorder_window: Option<std::time::Duration>,
+    /// Which sources dedup joins when neither `--dedup` nor `--no-dedup` is given.
+    pub dedup: Option<crate::merge::copies::DedupMode>,
     /// Theme lines (`element`, `style`), after the built-in theme.
     pub theme: Vec<(String, String)>,
     /// Key bindings (`action`, `keys`) that replace the built-in ones.
@@ -224,6 +228,14 @@ impl Config {
             ),
             None => None,
         };
+        let dedup = match &raw.dedup {
+            Some(mode) => Some(
+                mode.get_ref()
+                    .parse()
+                    .map_err(|e| invalid(Some(mode.span()), format!("dedup: {e}")))?,
+            ),
+            None => None,
+        };
         for (element, style) in &raw.theme {
             crate::view::theme::check(element, style.get_ref())
                 .map_err(|e| invalid(Some(style.span()), format!("theme.{element}: {e}")))?;
@@ -274,6 +286,7 @@ impl Config {
             display_tz: raw.display_tz.map(Spanned::into_inner),
             threads: raw.threads,
             reorder_window,
+            dedup,
             theme: pairs(raw.theme),
             keys: pairs(raw.keys),
             default_profile: raw.profile.map(Spanned::into_inner),
@@ -398,13 +411,14 @@ mod tests {
     #[test]
     fn a_full_file_parses() {
         let config = parse(
-            "tz = \"Europe/Berlin\"\nthreads = 2\nprofile = \"prod\"\n\
+            "tz = \"Europe/Berlin\"\nthreads = 2\nprofile = \"prod\"\ndedup = \"never\"\n\
              [theme]\nerror = \"red bold\"\n[keys]\nquit = \"x C-c\"\n\
              [airflow.prod]\nremote = \"s3://b/logs\"\nsecret_key_env = \"K\"\n",
         )
         .expect("valid");
         assert_eq!(config.tz.as_deref(), Some("Europe/Berlin"));
         assert_eq!(config.threads, Some(2));
+        assert_eq!(config.dedup, Some(crate::merge::copies::DedupMode::Never));
         assert_eq!(config.theme, vec![("error".into(), "red bold".into())]);
         assert_eq!(config.keys, vec![("quit".into(), "x C-c".into())]);
         let profile = config.profile(None).expect("known").expect("default");
@@ -427,6 +441,7 @@ mod tests {
                 "base",
             ),
             ("profile = \"qa\"\n", 1, "profile"),
+            ("\ndedup = \"sometimes\"\n", 2, "dedup"),
             ("tz = \"UTC\"\nthreads = [\n", 2, "threads"),
         ];
         for (text, line, key) in cases {

@@ -323,6 +323,15 @@ impl Engine {
                 (None, Some(follow)) => Some(follow.poll_interval()),
                 (None, None) => None,
             };
+            // A message shown goes away on time, not at the next key.
+            let expires = self
+                .shown_message
+                .as_ref()
+                .map(|(_, since)| MESSAGE_FOR.saturating_sub(since.elapsed()));
+            let wait = match (wait, expires) {
+                (Some(wait), Some(expires)) => Some(wait.min(expires)),
+                (wait, expires) => wait.or(expires),
+            };
             let first = match wait {
                 Some(wait) => match receiver.recv_timeout(wait) {
                     Ok(event) => event,
@@ -387,6 +396,13 @@ impl Engine {
 
     /// Nothing arrived for a while: a job's progress, follow mode's look.
     fn on_idle(&mut self, publish: &Publish) {
+        if self
+            .shown_message
+            .as_ref()
+            .is_some_and(|(_, since)| since.elapsed() >= MESSAGE_FOR)
+        {
+            publish(self.frame(None));
+        }
         if let Some(job) = self
             .job
             .take_if(|job| job.stalled_for() >= job::stall_limit())

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::escape::printable;
-use crate::merge::{Cursor, Merge, MergeOptions, MergedRecord};
+use crate::merge::{CopyCounts, Cursor, Merge, MergeOptions, MergedRecord};
 use crate::print::{write_record, PrintOptions};
 use crate::problem::Problem;
 use crate::record::{Pos, RecordLayout, TimeOptions};
@@ -58,8 +58,10 @@ pub struct Followed {
 /// (and what files joining from folders or beside them hold, and sources
 /// that arrive), until every source has ended for good, the output closes
 /// or an error occurs. What the sources' background work reports goes to
-/// stderr. Returns `true` when it ended without any source reporting a
-/// problem.
+/// stderr, and so does, once per pair of sources, that records were shown
+/// once as copies. `merge_options` are by followed file, in the order of
+/// `followed.targets`. Returns `true` when it ended without any source
+/// reporting a problem.
 pub fn follow_print(
     followed: Followed,
     time: &TimeOptions,
@@ -88,21 +90,36 @@ pub fn follow_print(
     let want_levels = options.filter.is_some();
     let mut reports = Reports::new(watched);
     let mut printed = HashMap::new();
+    let mut copies_said = std::collections::HashSet::new();
     loop {
         let options = PrintOptions {
             tags: options.tags.as_ref().map(|_| labels.clone()),
             ..options.clone()
         };
-        print_round(
+        let copies = print_round(
             &mut follower,
             &mut printed,
             time,
-            merge_options,
+            &merge_options,
             &options,
             want_levels,
             &mut out,
         )?;
         out.flush()?;
+        for copied in copies.pairs() {
+            if copies_said.insert((copied.source, copied.copy_of)) {
+                let name = |i: usize| labels.get(i).map_or("?", String::as_str);
+                eprintln!(
+                    "logweave: {}: {} (and those to come; {})",
+                    printable(name(copied.source)),
+                    crate::merge::copies::describe(
+                        copied.records,
+                        &printable(name(copied.copy_of))
+                    ),
+                    crate::merge::copies::SHOW_ALL
+                );
+            }
+        }
         reports.say();
         if follower.finished()
             || !wait_for_change(&mut follower, &mut labels, &woken, &mut reports)?
@@ -187,15 +204,17 @@ struct Printed {
     cursor: Pos,
 }
 
+/// Prints what the sources gained; returns the records dropped as copies,
+/// by followed file.
 fn print_round(
     follower: &mut Follower,
     printed: &mut HashMap<usize, Printed>,
     time: &TimeOptions,
-    merge_options: MergeOptions,
+    merge_options: &MergeOptions,
     options: &PrintOptions,
     want_levels: bool,
     out: &mut impl Write,
-) -> io::Result<()> {
+) -> io::Result<CopyCounts> {
     let mut layouts = Vec::new();
     let mut cursor = Vec::new();
     let mut tags = Vec::new();
@@ -235,6 +254,9 @@ fn print_round(
             .map(|all| tags.iter().map(|&i| all[i].clone()).collect()),
         ..options.clone()
     };
+    let merge_options = MergeOptions {
+        dedup: merge_options.dedup.of_sources(&tags),
+    };
     let mut merge = Merge::new(layouts, merge_options);
     merge.set_predicate(options.filter.clone());
     // Records that arrived after records later than them were printed
@@ -260,7 +282,7 @@ fn print_round(
             },
         );
     }
-    Ok(())
+    Ok(merge.take_copies().by_sources(&tags))
 }
 
 fn layouts_of(merge: &Merge) -> Vec<RecordLayout> {

@@ -139,7 +139,7 @@ pub fn records(data: &[u8]) {
     let mut both = Vec::new();
     print_merge(
         vec![layout.clone(), layout],
-        MergeOptions { dedup: false },
+        MergeOptions::no_dedup(),
         &options,
         &mut both,
     )

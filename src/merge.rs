@@ -11,8 +11,10 @@
 //! cursor partitions every source, each record is yielded exactly once
 //! whichever way one arrives.
 
+pub mod copies;
 mod dedup;
 mod heads;
+mod plans;
 mod seek;
 
 use std::io;
@@ -21,7 +23,8 @@ use std::sync::Arc;
 use crate::record::split::{Line, PROBE_BLOCK, SCAN_BLOCK};
 use crate::record::timestamp::Nanos;
 use crate::record::{Pos, Record, RecordLayout, RecordReader};
-use dedup::{GroupPlan, RunsFrom};
+pub use copies::{Copied, CopyCounts, Dedup};
+use dedup::GroupPlan;
 use heads::Heads;
 
 /// One position per source in its canonical order.
@@ -77,15 +80,31 @@ pub trait RecordPredicate: Send + Sync {
 }
 
 /// Merge behaviour that users can switch.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct MergeOptions {
-    /// Drop copies of the same record stored in several sources (never within one).
-    pub dedup: bool,
+    /// Which sources are copies of one another, whose copies of a record
+    /// show once (never within one source).
+    pub dedup: Dedup,
 }
 
-impl Default for MergeOptions {
-    fn default() -> Self {
-        Self { dedup: true }
+impl MergeOptions {
+    /// Every record of every source shows.
+    pub fn no_dedup() -> Self {
+        Self { dedup: Dedup::Off }
+    }
+
+    /// All sources are copies of one log: a record stored in several shows once.
+    pub fn dedup_all() -> Self {
+        Self { dedup: Dedup::All }
+    }
+
+    /// `dedup_all` when `on`, else `no_dedup`.
+    pub fn dedup_if(on: bool) -> Self {
+        if on {
+            Self::dedup_all()
+        } else {
+            Self::no_dedup()
+        }
     }
 }
 
@@ -100,6 +119,9 @@ pub struct Merge {
     probes: Vec<RecordReader>,
     enabled: Vec<bool>,
     options: MergeOptions,
+    /// Per source, its copy group (from `options`): a source without one
+    /// is never planned with others.
+    copy_group: Vec<Option<u32>>,
     pos: Vec<Pos>,
     direction: Option<Direction>,
     heads: Vec<Option<Record>>,
@@ -107,10 +129,23 @@ pub struct Merge {
     /// Source whose head was popped and not yet replaced. Refilling lazily lets
     /// the caller stream the popped record from a block that is still loaded.
     pending_refill: Option<usize>,
-    group: Option<GroupPlan>,
-    /// Set by a seek or a change of direction: the next timestamp group may
-    /// straddle the cursor, so its dedup plan must look on both sides.
+    /// The key the plans in `plans` are for.
+    plans_at: Option<Nanos>,
+    /// The dedup plans of the copy groups with records at `plans_at`, made
+    /// as each group's first record there is popped.
+    plans: Vec<(u32, GroupPlan)>,
+    /// Set by a seek or a change of direction, until a record is popped:
+    /// the records at that record's key may straddle the cursor.
     fresh: bool,
+    /// The key whose groups may straddle the cursor (the first popped after
+    /// a seek): their dedup plans look on both sides of it.
+    across_at: Option<Nanos>,
+    /// Records dropped as copies that the predicate accepts, by the steps
+    /// before the latest.
+    copies: CopyCounts,
+    /// Those the latest step dropped: forgotten if it is undone, so a step
+    /// retried after a failed one does not count its copies twice.
+    step_copies: CopyCounts,
     planner: dedup::Planner,
     predicate: Option<Arc<dyn RecordPredicate>>,
     /// Scratch buffers for planning, kept to avoid allocating per group.
@@ -146,19 +181,25 @@ impl Merge {
         let readers = layouts.iter().map(|l| l.reader(block)).collect();
         let probes = layouts.iter().map(|l| l.reader(PROBE_BLOCK)).collect();
         let n = layouts.len();
+        let copy_group = (0..n).map(|i| options.dedup.group_of(i)).collect();
         Self {
             layouts,
             readers,
             probes,
             enabled: vec![true; n],
             options,
+            copy_group,
             pos: vec![Pos::START; n],
             direction: None,
             heads: vec![None; n],
             queue: Heads::new(n, true),
             pending_refill: None,
-            group: None,
+            plans_at: None,
+            plans: Vec::new(),
             fresh: true,
+            across_at: None,
+            copies: CopyCounts::default(),
+            step_copies: CopyCounts::default(),
             planner: dedup::Planner::default(),
             members: Vec::new(),
             anchors: Vec::new(),
@@ -175,6 +216,8 @@ impl Merge {
         self.readers
             .push(layout.reader(scan_block(self.layouts.len() + 1)));
         self.probes.push(layout.reader(PROBE_BLOCK));
+        self.copy_group
+            .push(self.options.dedup.group_of(self.layouts.len()));
         self.layouts.push(layout);
         self.enabled.push(true);
         self.pos.push(Pos::START);
@@ -203,7 +246,8 @@ impl Merge {
     /// A new merge over the same sources with the same settings (dedup,
     /// hidden sources, predicate), at the start, with readers of its own.
     pub fn fork(&self) -> Merge {
-        let mut fork = Merge::new(self.layouts.clone(), self.options);
+        let mut fork = Merge::new(self.layouts.clone(), self.options.clone());
+        fork.copy_group.clone_from(&self.copy_group);
         fork.enabled.clone_from(&self.enabled);
         fork.predicate.clone_from(&self.predicate);
         fork
@@ -211,7 +255,15 @@ impl Merge {
 
     /// The options this merge was made with.
     pub fn options(&self) -> MergeOptions {
-        self.options
+        self.options.clone()
+    }
+
+    /// Records dropped as copies (that the predicate accepts) since the
+    /// merge was made or this was last called: every step counts what it
+    /// skips, so a merge walked once over the stream counts each once.
+    pub fn take_copies(&mut self) -> CopyCounts {
+        self.copies.add(&std::mem::take(&mut self.step_copies));
+        std::mem::take(&mut self.copies)
     }
 
     /// Number of sources (enabled or not).
@@ -438,6 +490,7 @@ impl Merge {
     /// [`next_record`](Self::next_record) / [`next_record_before`](Self::next_record_before) /
     /// [`prev_record`](Self::prev_record) call, also one that failed.
     pub fn undo_step(&mut self) {
+        self.step_copies = CopyCounts::default();
         while let Some((source, at)) = self.undo.pop() {
             self.pos[source] = at;
             self.in_undo[source] = false;
@@ -448,6 +501,9 @@ impl Merge {
     fn step(&mut self, direction: Direction, limit: i64) -> io::Result<Option<MergedRecord>> {
         for (source, _) in self.undo.drain(..) {
             self.in_undo[source] = false;
+        }
+        if !self.step_copies.is_empty() {
+            self.copies.add(&std::mem::take(&mut self.step_copies));
         }
         if self.direction != Some(direction) {
             self.start(direction)?;
@@ -477,8 +533,20 @@ impl Merge {
                 Direction::Backward => record.at(),
             };
             self.pending_refill = Some(source);
-            if self.options.dedup && self.is_duplicate(source, &record, direction)? {
-                continue;
+            if std::mem::replace(&mut self.fresh, false) {
+                self.across_at = record.ts.map(|_| record.key);
+            }
+            if let Some(group) = self.copy_group[source] {
+                if let Some(copy_of) = self.copy_shown(source, &record, direction, group)? {
+                    let shown = match &self.predicate {
+                        Some(p) => p.accepts(source, &mut self.readers[source], &record)?,
+                        None => true,
+                    };
+                    if shown {
+                        self.step_copies.count(source, copy_of);
+                    }
+                    continue;
+                }
             }
             if let Some(predicate) = &self.predicate {
                 if !predicate.accepts(source, &mut self.readers[source], &record)? {
@@ -493,8 +561,10 @@ impl Merge {
         self.direction = Some(direction);
         self.queue = Heads::new(self.layouts.len(), direction == Direction::Forward);
         self.pending_refill = None;
-        self.group = None;
+        self.plans_at = None;
+        self.plans.clear();
         self.fresh = true;
+        self.across_at = None;
         for source in 0..self.layouts.len() {
             self.heads[source] = None;
             if self.enabled[source] {
@@ -517,82 +587,6 @@ impl Merge {
         }
         self.heads[source] = head;
         Ok(())
-    }
-
-    /// Whether `record` is a copy that the dedup rule drops. Plans once per
-    /// timestamp group: only groups that span several sources cost anything.
-    fn is_duplicate(
-        &mut self,
-        source: usize,
-        record: &Record,
-        direction: Direction,
-    ) -> io::Result<bool> {
-        if record.ts.is_none() {
-            self.fresh = false;
-            return Ok(false);
-        }
-        let ts = record.key;
-        if self.group.as_ref().map(GroupPlan::ts) != Some(ts) {
-            let look_across = std::mem::replace(&mut self.fresh, false);
-            let mut members = std::mem::take(&mut self.members);
-            members.clear();
-            members.push(source);
-            if look_across {
-                // After a seek a group may lie on both sides of the cursor:
-                // every source is asked (once per seek).
-                for other in 0..self.layouts.len() {
-                    if other == source || !self.enabled[other] {
-                        continue;
-                    }
-                    let head_here = self.heads[other].is_some_and(|h| h.key == ts);
-                    let across = self.planner.touches_across(
-                        &mut self.readers[other],
-                        self.pos[other],
-                        ts,
-                        direction == Direction::Forward,
-                    )?;
-                    if head_here || across {
-                        members.push(other);
-                    }
-                }
-            } else {
-                // Else the group's other members are the heads at `ts` (a
-                // head's key is its time; untimed heads sort at i64::MIN,
-                // which no parsed time is).
-                self.queue.ties_at(ts, &mut members);
-            }
-            let plan = if members.len() < 2 {
-                GroupPlan::single(ts)
-            } else {
-                members.sort_unstable();
-                // Past the first group after a seek, runs start (forward) or
-                // end (backward) at the heads; the popped record's own run at
-                // the record itself.
-                let runs = match (look_across, direction) {
-                    (true, _) => RunsFrom::Around,
-                    (false, Direction::Forward) => RunsFrom::Start,
-                    (false, Direction::Backward) => RunsFrom::End,
-                };
-                // Only members' anchors are read: copy those, not all K.
-                self.anchors.resize(self.pos.len(), Pos::START);
-                for &m in &members {
-                    self.anchors[m] = self.pos[m];
-                }
-                match runs {
-                    RunsFrom::Start => self.anchors[source] = record.at(),
-                    RunsFrom::End => self.anchors[source] = record.after(),
-                    RunsFrom::Around => {}
-                }
-                self.planner
-                    .plan(&mut self.readers, ts, &members, &self.anchors, runs)?
-            };
-            self.members = members;
-            self.group = Some(plan);
-        }
-        Ok(self
-            .group
-            .as_ref()
-            .is_some_and(|g| g.drops(source, record.start)))
     }
 
     /// Streams the lines of a record just returned by [`next_record`](Self::next_record) or

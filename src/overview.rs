@@ -10,7 +10,7 @@ use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::merge::{Cursor, Merge, MergedRecord};
+use crate::merge::{CopyCounts, Cursor, Merge, MergedRecord};
 use crate::record::{Level, RecordLayout};
 
 /// Bytes of merged records between two checkpoints.
@@ -51,6 +51,8 @@ struct State {
     /// Per source: records kept in file order beyond the reorder window,
     /// and by how much the furthest is out of time order.
     late: Vec<(u64, i64)>,
+    /// Records dropped as copies, per pair of sources.
+    copies: CopyCounts,
 }
 
 /// Records and errors per time bucket, per source, for the timeline strip.
@@ -159,6 +161,7 @@ impl Overview {
         let waker = Waker::default();
         {
             let (state, stop, layouts) = (state.clone(), stop.clone(), layouts.clone());
+            let options = options.clone();
             let waker = waker.clone();
             let left_out = left_out.to_vec();
             let spawned = std::thread::Builder::new()
@@ -266,6 +269,7 @@ fn scan(
     st.total_lines = Some(lines);
     st.unsorted = unsorted;
     st.late = late;
+    st.copies = merge.take_copies();
     Ok(())
 }
 
@@ -342,6 +346,13 @@ impl OverviewHandle {
     pub fn late(&self) -> Option<Vec<(u64, i64)>> {
         let st = lock(&self.state);
         st.total_lines.map(|_| st.late.clone())
+    }
+
+    /// Once the pass is done: the records it dropped as copies of records
+    /// another source shows, per pair of sources.
+    pub fn copies(&self) -> Option<CopyCounts> {
+        let st = lock(&self.state);
+        st.total_lines.map(|_| st.copies.clone())
     }
 
     /// Total lines of the merged stream, once counted.

@@ -10,7 +10,7 @@ mod slices;
 
 use std::sync::Arc;
 
-use crate::merge::{Cursor, Merge, MergeOptions, MergedRecord, RecordPredicate};
+use crate::merge::{CopyCounts, Cursor, Merge, MergeOptions, MergedRecord, RecordPredicate};
 use crate::record::split::SCAN_BLOCK;
 use crate::record::timestamp::Nanos;
 use crate::record::RecordLayout;
@@ -61,6 +61,9 @@ pub struct PrintStats {
     /// reorder window (`Record::late`), and how far the latest of them
     /// was behind the time it is kept at.
     pub late: Vec<Late>,
+    /// Records not printed because another source's copy of them was
+    /// (dedup), per pair of sources.
+    pub copies: CopyCounts,
 }
 
 /// Records kept in file order beyond the reorder window, in one source.
@@ -84,6 +87,7 @@ impl PrintStats {
     fn add(&mut self, other: PrintStats) {
         self.records += other.records;
         self.dropped.extend(other.dropped);
+        self.copies.add(&other.copies);
         for (i, late) in other.late.into_iter().enumerate() {
             if late.records > 0 {
                 self.count_late(i, late.records, late.most);
@@ -313,6 +317,8 @@ fn print_from_cursor(
     out: &mut impl Write,
 ) -> io::Result<PrintStats> {
     let mut stats = PrintStats::default();
+    // Copies dropped by earlier steps over this merge are not this print's.
+    merge.take_copies();
     let mut out = LastByte::new(out);
     let mut last_time = None;
     loop {
@@ -340,7 +346,10 @@ fn print_from_cursor(
         });
         let error = match step {
             Ok(true) => continue,
-            Ok(false) => return Ok(stats),
+            Ok(false) => {
+                stats.copies = merge.take_copies();
+                return Ok(stats);
+            }
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Err(e),
             Err(e) => e,
         };

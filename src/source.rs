@@ -168,6 +168,10 @@ pub struct SourceEntry {
     /// The stream still being spooled into this source (stdin, a
     /// compressed file, a download): print mode waits for it to end.
     pub filling: Option<spool::Spool>,
+    /// The log this source is known to be a copy of, when its opener knows
+    /// (`logweave airflow`: the attempt): sources with the same name are
+    /// copies of one log, which dedup joins.
+    pub copy_of: Option<String>,
 }
 
 impl SourceEntry {

@@ -120,25 +120,78 @@ fn a_line_printed_twice_shows_twice_and_a_copy_in_another_source_does_not_add_a_
     let twice = b"[2024-12-20T10:00:00.000+0000] {a.py:1} INFO - same\n\
 [2024-12-20T10:00:00.000+0000] {a.py:1} INFO - same\n\
 [2024-12-20T10:00:01.000+0000] {a.py:1} INFO - after\n";
-    let local = write(dir.path(), "local.log", twice);
-    let remote = write(dir.path(), "remote.log", twice);
-    let other = write(
+    write(dir.path(), "local.log", twice);
+    write(dir.path(), "remote.log", twice);
+    // Not a copy of the others: its next record is not theirs.
+    write(
         dir.path(),
         "other.log",
         b"[2024-12-20T10:00:00.000+0000] {a.py:1} INFO - same\n[2024-12-20T10:00:00.500+0000] {b.py:1} INFO - between\n",
     );
+    let print = |flags: &[&str]| {
+        logweave()
+            .current_dir(dir.path())
+            .arg("--print")
+            .args(flags)
+            .args(["local.log", "remote.log", "other.log"])
+            .output()
+            .expect("spawn")
+    };
+    let same = "[2024-12-20T10:00:00.000+0000] {a.py:1} INFO - same\n";
+    let rest = "[2024-12-20T10:00:00.500+0000] {b.py:1} INFO - between\n\
+[2024-12-20T10:00:01.000+0000] {a.py:1} INFO - after\n";
+    // By default only the copy is joined, and what it left out is said.
+    let out = print(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("{same}{same}{same}{rest}"));
+    assert_eq!(
+        stderr(&out),
+        "logweave: remote.log: 3 records left out as copies of local.log's; \
+         --no-dedup shows every copy\n"
+    );
+    // --dedup joins every source, and says so of each.
+    let out = print(&["--dedup"]);
+    assert_eq!(stdout(&out), format!("{same}{same}{rest}"));
+    assert!(
+        stderr(&out).contains("other.log: 1 record left out as copies of local.log's"),
+        "{}",
+        stderr(&out)
+    );
+    // --no-dedup shows every copy and has nothing to say; the last flag wins.
+    let out = print(&["--dedup", "--no-dedup"]);
+    assert_eq!(stdout(&out).lines().count(), 8);
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn two_replicas_logging_one_line_in_one_millisecond_keep_both() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = write(
+        dir.path(),
+        "a.log",
+        b"2024-12-20T10:00:00.100Z replica a up\n2024-12-20T10:00:01.000Z ERROR db down\n\
+2024-12-20T10:00:02.000Z ERROR db down\n",
+    );
+    let b = write(
+        dir.path(),
+        "b.log",
+        b"2024-12-20T10:00:00.200Z replica b up\n2024-12-20T10:00:01.000Z ERROR db down\n\
+2024-12-20T10:00:02.000Z ERROR db down\n",
+    );
     let out = logweave()
-        .arg("--print")
-        .args([&local, &remote, &other])
+        .args(["--print", "--tag"])
+        .args([&a, &b])
         .output()
         .expect("spawn");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 6, "{lines:?}");
     assert_eq!(
-        stdout(&out),
-        "[2024-12-20T10:00:00.000+0000] {a.py:1} INFO - same\n\
-[2024-12-20T10:00:00.000+0000] {a.py:1} INFO - same\n\
-[2024-12-20T10:00:00.500+0000] {b.py:1} INFO - between\n\
-[2024-12-20T10:00:01.000+0000] {a.py:1} INFO - after\n"
+        lines.iter().filter(|l| l.contains("ERROR db down")).count(),
+        4,
+        "{lines:?}"
     );
+    assert_eq!(stderr(&out), "", "nothing left out, nothing said");
 }
 
 #[test]
@@ -898,5 +951,31 @@ fn records_out_of_order_within_the_window_are_sorted_and_beyond_it_kept_in_file_
         stderr(&bad).contains("more than the 1day"),
         "{}",
         stderr(&bad)
+    );
+}
+
+#[test]
+fn many_copies_of_one_log_are_said_in_a_few_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = b"2024-12-20T10:00:00.000Z INFO one\n2024-12-20T10:00:01.000Z INFO two\n";
+    for i in 0..14 {
+        write(dir.path(), &format!("copy{i:02}.log"), log);
+    }
+    let out = logweave()
+        .current_dir(dir.path())
+        .args(["--print", "."])
+        .output()
+        .expect("spawn");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 2);
+    let said: Vec<String> = stderr(&out).lines().map(str::to_string).collect();
+    assert_eq!(said.len(), 11, "{said:?}");
+    assert!(
+        said[0].contains("2 records left out as copies of"),
+        "{said:?}"
+    );
+    assert!(
+        said[10].starts_with("logweave: 6 records of 3 other sources left out as copies;"),
+        "{said:?}"
     );
 }

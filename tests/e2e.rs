@@ -1310,3 +1310,42 @@ fn an_untimed_source_is_said_and_the_help_lists_each_sources_format() {
                 .contains("no timestamps found in the first 2 lines")
     });
 }
+
+#[test]
+fn replicas_keep_their_equal_lines_and_what_dedup_left_of_a_copy_is_said() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let task = "2024-12-20T10:00:01.000Z task starts\n\
+                2024-12-20T10:00:02.000Z task works\n\
+                2024-12-20T10:00:03.000Z task ends\n";
+    std::fs::write(dir.path().join("task.log"), task).expect("write");
+    std::fs::write(dir.path().join("task-copy.log"), task).expect("write");
+    // Two replicas: the same line in the same millisecond, no copies.
+    std::fs::write(
+        dir.path().join("replica-a.log"),
+        "2024-12-20T10:00:00.100Z replica a up\n2024-12-20T10:00:04.000Z ERROR db down\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("replica-b.log"),
+        "2024-12-20T10:00:00.200Z replica b up\n2024-12-20T10:00:04.000Z ERROR db down\n",
+    )
+    .expect("write");
+    let mut tui = Tui::spawn(&[path(dir.path())], ROWS, COLS);
+    tui.wait_for("each task line once, the replicas' line twice", |t| {
+        let text = t.text();
+        text.matches("task works").count() == 1 && text.matches("ERROR db down").count() == 2
+    });
+    tui.wait_for("the status bar to say what dedup left out", |t| {
+        t.status()
+            .contains("task: 3 records left out as copies of task-copy's")
+    });
+    tui.press("H");
+    tui.wait_for("the help", |t| t.text().contains("logweave keys"));
+    tui.press("     ");
+    tui.wait_for("the copy's count among the sources in the help", |t| {
+        // In the help's box, not only on the status bar below it.
+        t.rows().iter().any(|row| {
+            row.contains('│') && row.contains("3 records left out as copies of task-copy's")
+        })
+    });
+}

@@ -61,9 +61,10 @@ impl Viewer {
                 enabled: true,
                 error: None,
                 warning: None,
+                copies: None,
             })
             .collect();
-        let window = Window::new(Merge::new(layouts, MergeOptions { dedup: true }));
+        let window = Window::new(Merge::new(layouts, MergeOptions::dedup_all()));
         let engine = Engine::new(window, infos, ZoneClock::new(Zone::Utc), None);
         let inbox = Inbox::new();
         let commands = inbox.commands();
@@ -158,7 +159,7 @@ fn printed(sources: &[Arc<dyn Source>]) -> Vec<String> {
     };
     print_merge(
         layouts(sources),
-        MergeOptions { dedup: true },
+        MergeOptions::dedup_all(),
         &options,
         &mut out,
     )

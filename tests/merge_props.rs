@@ -5,12 +5,14 @@
 //! everything by (key, rank, place in its source) — backward is its
 //! reverse, and any cursor splits the stream so that every record shows
 //! exactly once, on sorted sources and on sources with bounded disorder,
-//! clock steps, spikes and copies of one another.
+//! clock steps, spikes and copies of one another; dedup joins only the
+//! sources of one copy group, and counts what it drops per pair of sources.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use logweave::merge::{Merge, MergeOptions};
+use logweave::merge::copies::{copy_groups, EVIDENCE};
+use logweave::merge::{Copied, Dedup, Merge, MergeOptions};
 use logweave::record::{RecordLayout, TimeOptions};
 use logweave::source::MemSource;
 use proptest::prelude::*;
@@ -117,7 +119,15 @@ fn ns(ms: i64) -> i64 {
     base + ms * 1_000_000
 }
 
-fn build(sources: &[Src], dedup: bool) -> (Merge, Vec<Vec<Known>>) {
+fn build(sources: &[Src], dedup: &Dedup) -> (Merge, Vec<Vec<Known>>) {
+    let (layouts, all) = open(sources);
+    let options = MergeOptions {
+        dedup: dedup.clone(),
+    };
+    (Merge::new(layouts, options), all)
+}
+
+fn open(sources: &[Src]) -> (Vec<RecordLayout>, Vec<Vec<Known>>) {
     let time = TimeOptions::default();
     let mut layouts = Vec::new();
     let mut all = Vec::new();
@@ -139,7 +149,7 @@ fn build(sources: &[Src], dedup: bool) -> (Merge, Vec<Vec<Known>>) {
         layouts.push(RecordLayout::open(Arc::new(MemSource(text)), &time, false).expect("mem"));
         all.push(canonical(known));
     }
-    (Merge::new(layouts, MergeOptions { dedup }), all)
+    (layouts, all)
 }
 
 /// The reorder window (`record::order::DEFAULT_WINDOW`) in ms.
@@ -202,8 +212,13 @@ fn canonical(mut known: Vec<Known>) -> Vec<Known> {
 
 /// The reference merge: a stable sort of all records by (key, rank,
 /// place in the source's canonical order) — untimed first — then the dedup
-/// rule applied per run of equal keys.
-fn reference(all: &[Vec<Known>], dedup: bool) -> Vec<Id> {
+/// rule applied per run of equal keys, among the sources of each copy group.
+fn reference(all: &[Vec<Known>], dedup: &Dedup) -> Vec<Id> {
+    reference_counted(all, dedup).0
+}
+
+/// [`reference`] and the records it drops as copies, per pair of sources.
+fn reference_counted(all: &[Vec<Known>], dedup: &Dedup) -> (Vec<Id>, Vec<Copied>) {
     let mut merged: Vec<(i64, usize, usize, &Known)> = all
         .iter()
         .enumerate()
@@ -211,10 +226,8 @@ fn reference(all: &[Vec<Known>], dedup: bool) -> Vec<Id> {
         .collect();
     merged.sort_by_key(|&(key, s, i, _)| (key, s, i));
     let merged: Vec<&Known> = merged.into_iter().map(|(_, _, _, k)| k).collect();
-    if !dedup {
-        return merged.iter().map(|k| k.id).collect();
-    }
     let mut out = Vec::new();
+    let mut dropped: HashMap<(usize, usize), u64> = HashMap::new();
     let mut i = 0;
     while i < merged.len() {
         let mut j = i + 1;
@@ -234,19 +247,43 @@ fn reference(all: &[Vec<Known>], dedup: bool) -> Vec<Id> {
             }
             for k in group {
                 let index = seen.entry((&k.content, k.id.0)).or_default();
-                let below = (0..k.id.0)
-                    .map(|s| count.get(&(k.content.as_str(), s)).copied().unwrap_or(0))
-                    .max()
-                    .unwrap_or(0);
-                if *index >= below {
-                    out.push(k.id);
+                let copy_group = dedup.group_of(k.id.0);
+                let held = |s: usize| count.get(&(k.content.as_str(), s)).copied().unwrap_or(0);
+                // The lower-ranked sources of its copy group.
+                let below: Vec<usize> = (0..k.id.0)
+                    .filter(|&s| copy_group.is_some() && dedup.group_of(s) == copy_group)
+                    .collect();
+                match below.iter().find(|&&s| held(s) > *index) {
+                    // Its copy number `index` shows from the lowest-ranked
+                    // source that holds more than `index`.
+                    Some(&shown) => *dropped.entry((k.id.0, shown)).or_default() += 1,
+                    None => out.push(k.id),
                 }
                 *index += 1;
             }
         }
         i = j;
     }
-    out
+    let mut copies: Vec<Copied> = dropped
+        .into_iter()
+        .map(|((source, copy_of), records)| Copied {
+            source,
+            copy_of,
+            records,
+        })
+        .collect();
+    copies.sort_unstable_by_key(|c| (c.source, c.copy_of));
+    (out, copies)
+}
+
+/// Which sources are copies: none, all, or random copy groups.
+fn dedup() -> impl Strategy<Value = Dedup> {
+    prop_oneof![
+        Just(Dedup::Off),
+        Just(Dedup::All),
+        prop::collection::vec(prop::option::of(0u32..2), 0..20)
+            .prop_map(|groups| Dedup::Groups(groups.into())),
+    ]
 }
 
 fn forward(merge: &mut Merge) -> Vec<Id> {
@@ -458,15 +495,19 @@ fn with_any_copy(srcs: impl Strategy<Value = Vec<Src>>) -> impl Strategy<Value =
     })
 }
 
-/// Forward equals the reference; backward from the end is its reverse.
-fn check_both_ways(srcs: &[Src], dedup: bool) -> Result<(), TestCaseError> {
+/// Forward equals the reference; backward from the end is its reverse;
+/// both count the copies the reference drops.
+fn check_both_ways(srcs: &[Src], dedup: &Dedup) -> Result<(), TestCaseError> {
     let (mut merge, all) = build(srcs, dedup);
+    let (want, copies) = reference_counted(&all, dedup);
     let fwd = forward(&mut merge);
-    prop_assert_eq!(&fwd, &reference(&all, dedup));
+    prop_assert_eq!(&fwd, &want);
+    prop_assert_eq!(merge.take_copies().pairs(), copies.clone());
     merge.seek_end().expect("end");
     let mut bwd = backward(&mut merge);
     bwd.reverse();
     prop_assert_eq!(bwd, fwd);
+    prop_assert_eq!(merge.take_copies().pairs(), copies);
     Ok(())
 }
 
@@ -483,27 +524,27 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn forward_equals_reference_and_backward_is_its_reverse(srcs in sorted_sources(), dedup in any::<bool>()) {
-        check_both_ways(&srcs, dedup)?;
+    fn forward_equals_reference_and_backward_is_its_reverse(srcs in sorted_sources(), dedup in dedup()) {
+        check_both_ways(&srcs, &dedup)?;
     }
 
     #[test]
-    fn many_sources_merge_the_same_way(srcs in prop::collection::vec(sorted_source(), 13..18), dedup in any::<bool>()) {
-        check_both_ways(&srcs, dedup)?;
+    fn many_sources_merge_the_same_way(srcs in prop::collection::vec(sorted_source(), 13..18), dedup in dedup()) {
+        check_both_ways(&srcs, &dedup)?;
     }
 
     #[test]
     fn big_groups_follow_the_same_rule(srcs in dense_sources()) {
-        check_both_ways(&srcs, true)?;
+        check_both_ways(&srcs, &Dedup::All)?;
     }
 
     #[test]
     fn any_cursor_splits_the_stream_exactly(
         srcs in sorted_sources(),
-        dedup in any::<bool>(),
+        dedup in dedup(),
         walk in prop::collection::vec(any::<(bool, u8)>(), 1..6),
     ) {
-        let (mut merge, _) = build(&srcs, dedup);
+        let (mut merge, _) = build(&srcs, &dedup);
         let full = forward(&mut merge);
         merge.seek_start();
         // Reach a cursor by an arbitrary walk down and up the stream.
@@ -530,7 +571,7 @@ proptest! {
         at_ms in 0i64..40,
         fraction in 0.0f64..1.0,
     ) {
-        let (mut merge, _) = build(&srcs, true);
+        let (mut merge, _) = build(&srcs, &Dedup::All);
         let full = forward(&mut merge);
         for seek in 0..2 {
             if seek == 0 {
@@ -545,7 +586,7 @@ proptest! {
             let below = forward(&mut merge);
             if seek == 0 {
                 // Everything below is at or after the time, everything above before it.
-                let (_, all) = build(&srcs, true);
+                let (_, all) = build(&srcs, &Dedup::All);
                 let ts_of = |id: &Id| all[id.0].iter().find(|k| k.id == *id).and_then(|k| k.ts);
                 prop_assert!(below.iter().all(|id| ts_of(id).is_none_or(|t| t >= at_ms)));
                 prop_assert!(above.iter().all(|id| ts_of(id).is_none_or(|t| t < at_ms)));
@@ -558,17 +599,17 @@ proptest! {
     #[test]
     fn disordered_sources_merge_in_time_order_the_same_both_ways(
         srcs in with_any_copy(prop::collection::vec(disordered_source(), 1..4)),
-        dedup in any::<bool>(),
+        dedup in dedup(),
     ) {
-        check_both_ways(&srcs, dedup)?;
+        check_both_ways(&srcs, &dedup)?;
     }
 
     #[test]
     fn clock_steps_and_spikes_keep_file_order_the_same_both_ways(
         srcs in with_any_copy(prop::collection::vec(stepped_source(), 1..3)),
-        dedup in any::<bool>(),
+        dedup in dedup(),
     ) {
-        check_both_ways(&srcs, dedup)?;
+        check_both_ways(&srcs, &dedup)?;
     }
 
     #[test]
@@ -580,20 +621,49 @@ proptest! {
         if sorted_copy {
             copy.records.sort_by_key(|r| r.ts_ms);
         }
-        let (mut merge, all) = build(&[src, copy], true);
+        let (mut merge, all) = build(&[src, copy], &Dedup::All);
         let shown = forward(&mut merge);
         prop_assert!(shown.iter().all(|id| id.0 == 0), "the copy's records are all dropped");
         prop_assert_eq!(shown.len(), all[0].len());
     }
 
     #[test]
+    fn a_slice_or_a_sorted_copy_of_a_source_is_found_to_be_its_copy(
+        srcs in prop::collection::vec(prop_oneof![sorted_source(), disordered_source()], 1..4),
+        (a, b, sorted) in any::<(u8, u8, bool)>(),
+    ) {
+        let from = &srcs[0];
+        let n = from.records.len();
+        prop_assume!(n > 0);
+        let (a, b) = ((a as usize) % n, (b as usize) % n);
+        let mut records = from.records[a.min(b)..=a.max(b)].to_vec();
+        if sorted {
+            records = from.records.clone();
+            records.sort_by_key(|r| r.ts_ms);
+        }
+        // One equal record is no evidence of a copy.
+        prop_assume!(records.iter().filter(|r| r.ts_ms.is_some()).count() >= EVIDENCE);
+        let mut with_copy = srcs.clone();
+        with_copy.push(Src {
+            preamble: vec!["{\"timestamp\":null,\"event\":\"::group::Log message source details\"}".into()],
+            records,
+            crlf: !from.crlf,
+            final_newline: true,
+        });
+        let (layouts, _) = open(&with_copy);
+        let groups = copy_groups(&layouts, &[]);
+        prop_assert!(groups[0].is_some(), "{groups:?}");
+        prop_assert_eq!(groups[0], groups[with_copy.len() - 1]);
+    }
+
+    #[test]
     fn any_cursor_splits_disordered_and_stepped_streams_exactly(
         srcs in with_any_copy(prop::collection::vec(prop_oneof![disordered_source(), stepped_source()], 1..4)),
-        dedup in any::<bool>(),
+        dedup in dedup(),
         walk in prop::collection::vec(any::<(bool, u8)>(), 1..6),
         at_ms in 0i64..60_000,
     ) {
-        let (mut merge, all) = build(&srcs, dedup);
+        let (mut merge, all) = build(&srcs, &dedup);
         let full = forward(&mut merge);
         merge.seek_start();
         for (down, steps) in walk {
@@ -632,10 +702,10 @@ proptest! {
     ) {
         let mut srcs = srcs;
         srcs.extend(untimed);
-        check_both_ways(&srcs, false)?;
-        let (mut merge, all) = build(&srcs, false);
+        check_both_ways(&srcs, &Dedup::Off)?;
+        let (mut merge, all) = build(&srcs, &Dedup::Off);
         let fwd = forward(&mut merge);
-        prop_assert_eq!(&fwd, &reference(&all, false));
+        prop_assert_eq!(&fwd, &reference(&all, &Dedup::Off));
         let every: HashSet<Id> = all.iter().flatten().map(|k| k.id).collect();
         merge.seek_start();
         for _ in 0..steps {

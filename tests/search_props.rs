@@ -42,7 +42,7 @@ fn merge_of(texts: &[String], filter: Option<RecordFilter>) -> Merge {
 }
 
 fn merge_with(texts: &[String], filter: Option<RecordFilter>, dedup: bool) -> Merge {
-    let mut merge = Merge::new(layouts(texts), MergeOptions { dedup });
+    let mut merge = Merge::new(layouts(texts), MergeOptions::dedup_if(dedup));
     merge.set_predicate(filter.map(|f| Arc::new(f) as Arc<dyn RecordPredicate>));
     merge
 }

@@ -186,7 +186,7 @@ fn printed(texts: &[Vec<u8>], shown: &[bool]) -> Vec<String> {
     };
     print_merge(
         layouts(&picked),
-        MergeOptions { dedup: true },
+        MergeOptions::dedup_all(),
         &options,
         &mut out,
     )
@@ -215,9 +215,10 @@ impl Viewer {
                 enabled: true,
                 error: None,
                 warning: None,
+                copies: None,
             })
             .collect();
-        let window = Window::new(Merge::new(layouts(texts), MergeOptions { dedup: true }));
+        let window = Window::new(Merge::new(layouts(texts), MergeOptions::dedup_all()));
         let mut engine = Engine::new(window, infos, ZoneClock::new(Zone::Utc), None);
         let mut app = App::new(Keymap::load(), Theme::load(true), (200, rows));
         engine.step(app.resize_command());

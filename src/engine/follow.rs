@@ -105,6 +105,7 @@ impl Engine {
             enabled: true,
             error: None,
             warning: None,
+            copies: None,
         };
         // Sources that failed to open sit after the merged ones.
         self.sources.insert(index.min(self.sources.len()), info);

@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use super::{format_in, Engine, Frame, FrameLine, MESSAGE_FOR};
 
+/// Pairs of sources whose copies the status bar names; the rest in a count.
+const STATUS_PAIRS: usize = 3;
 impl Engine {
     /// The frame of the engine's state now.
     pub(super) fn frame(&mut self, busy: Option<String>) -> Arc<Frame> {
@@ -104,7 +106,8 @@ impl Engine {
     }
 
     /// Once the overview has been through the sources: which of them hold
-    /// records kept in file order beyond the reorder window, said once.
+    /// records kept in file order beyond the reorder window, and how many
+    /// records were shown once as copies of another source's, said once.
     fn say_late_records(&mut self) {
         if self.said_late || self.message.is_some() {
             return;
@@ -113,6 +116,29 @@ impl Engine {
             return;
         };
         self.said_late = true;
+        let copies = self
+            .overview
+            .as_ref()
+            .and_then(|o| o.copies())
+            .unwrap_or_default();
+        let mut copied = Vec::new();
+        let pairs = copies.pairs();
+        // The status bar names a few; the help lists each source's.
+        let named = pairs.len().min(STATUS_PAIRS);
+        copied.extend(crate::merge::copies::describe_rest(&pairs[named..]));
+        for (i, c) in pairs.iter().enumerate() {
+            let name = |i: usize| self.sources.get(i).map_or("?", |s| s.tag.as_str());
+            let said = crate::merge::copies::describe(c.records, name(c.copy_of));
+            if i < named {
+                copied.insert(i, format!("{}: {said}", name(c.source)));
+            }
+            if let Some(source) = self.sources.get_mut(c.source) {
+                source.copies = Some(match source.copies.take() {
+                    Some(before) => format!("{before}; {said}"),
+                    None => said,
+                });
+            }
+        }
         let window = (0..self.window.merge().source_count())
             .map(|i| self.window.merge().layout(i).order_params().window)
             .max()
@@ -129,6 +155,7 @@ impl Engine {
                 )
             })
             .collect();
+        let said: Vec<String> = copied.into_iter().chain(said).collect();
         if !said.is_empty() {
             self.message = Some(said.join("; "));
         }

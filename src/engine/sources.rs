@@ -34,6 +34,9 @@ pub struct SourceInfo {
     /// What its background work reports while it stays readable (retrying,
     /// a download or decompression that stopped part-way).
     pub warning: Option<Problem>,
+    /// What dedup left out of it as copies of another source's records,
+    /// once the overview has counted (the help screen's list of sources).
+    pub copies: Option<String>,
 }
 
 impl SourceInfo {

@@ -1,7 +1,9 @@
 //! Cross-source dedup: the same log stored in two places shows
 //! once, a line printed twice by the task shows twice.
 //!
-//! Among the records that share one timestamp, for each distinct content, as
+//! The merge plans each copy group apart (sources known or found to be
+//! copies of one log, `merge::copies`): the members below are sources of
+//! one group. Among the records that share one timestamp, for each distinct content, as
 //! many copies are shown as the source holding the most of them has, and the
 //! copies kept are those of the lowest-ranked sources: the j-th copy (in
 //! source order) of content `c` in source `s` is dropped iff some lower-ranked
@@ -60,30 +62,44 @@ impl Hasher for FoldHasher {
 
 type HashCounts = HashMap<u128, u32, BuildHasherDefault<FoldHasher>>;
 
+/// What the members planned so far hold of one content.
+#[derive(Clone, Copy)]
+struct Held {
+    /// The most copies one member holds.
+    most: u32,
+    /// The lowest-ranked member holding any (its slot), and how many.
+    first: usize,
+    first_count: u32,
+}
+
+type HeldCounts = HashMap<u128, Held, BuildHasherDefault<FoldHasher>>;
+
 /// Which records of one timestamp group are dropped.
 pub struct GroupPlan {
-    ts: Nanos,
-    /// `(source, start)` of dropped records, ascending (planned in that order).
-    dropped: Vec<(usize, u64)>,
+    /// `(source, start)` of dropped records, ascending (planned in that
+    /// order), each with the source whose copy of it is shown.
+    dropped: Vec<((usize, u64), usize)>,
 }
 
 impl GroupPlan {
     /// A group that drops nothing.
-    pub fn single(ts: Nanos) -> Self {
+    pub fn single(_ts: Nanos) -> Self {
         Self {
-            ts,
             dropped: Vec::new(),
         }
     }
 
-    /// The group's timestamp.
-    pub fn ts(&self) -> Nanos {
-        self.ts
-    }
-
-    /// Whether the record of `source` starting at `start` is a dropped copy.
-    pub fn drops(&self, source: usize, start: u64) -> bool {
-        !self.dropped.is_empty() && self.dropped.binary_search(&(source, start)).is_ok()
+    /// If the record of `source` starting at `start` is a dropped copy, the
+    /// source whose copy is shown.
+    pub fn copy_of(&self, source: usize, start: u64) -> Option<usize> {
+        if self.dropped.is_empty() {
+            return None;
+        }
+        let at = self
+            .dropped
+            .binary_search_by_key(&(source, start), |&(key, _)| key)
+            .ok()?;
+        Some(self.dropped[at].1)
     }
 }
 
@@ -107,7 +123,7 @@ const SMALL_GROUP: usize = 24;
 /// (and in the readers' recent-record caches), so planning costs little.
 #[derive(Default)]
 pub struct Planner {
-    most_below: HashCounts,
+    most_below: HeldCounts,
     copies: HashCounts,
     /// The group's records as `(member slot, record, where its comparable
     /// content starts)`, members in rank order.
@@ -116,6 +132,8 @@ pub struct Planner {
     scratch: Vec<u8>,
     /// Per record of `group`: could it be a copy of a record of another member?
     comparable: Vec<bool>,
+    /// Per record of `group`: its content hash, once hashed.
+    hashes: Vec<Option<u128>>,
     /// Per record length: the first member holding a record of that length,
     /// and whether another member holds one too.
     lengths: HashMap<u64, (usize, bool), BuildHasherDefault<FoldHasher>>,
@@ -192,22 +210,32 @@ impl Planner {
         let (most_below, copies) = (&mut self.most_below, &mut self.copies);
         most_below.clear();
         copies.clear();
+        self.hashes.clear();
         let mut current_slot = 0;
-        for (&(slot, r, from), &comparable) in self.group.iter().zip(&self.comparable) {
+        for (i, (&(slot, r, from), &comparable)) in
+            self.group.iter().zip(&self.comparable).enumerate()
+        {
             if slot != current_slot {
-                fold_into(most_below, copies);
+                fold_into(most_below, copies, current_slot);
                 current_slot = slot;
             }
             if !comparable {
+                self.hashes.push(None);
                 continue;
             }
             let source = members[slot];
             let reader = &mut readers[source];
             let json = reader.is_json();
             let hash = content::content_hash(reader, from, r.end, r.crlf, json, &mut self.scratch)?;
+            self.hashes.push(Some(hash));
             let copy_index = copies.entry(hash).or_insert(0);
-            if *copy_index < most_below.get(&hash).copied().unwrap_or(0) {
-                plan.dropped.push((source, r.start));
+            if let Some(held) = most_below.get(&hash).filter(|h| *copy_index < h.most) {
+                let shown = if *copy_index < held.first_count {
+                    held.first
+                } else {
+                    shown_copy(&self.group[..i], &self.hashes, hash, *copy_index)
+                };
+                plan.dropped.push(((source, r.start), members[shown]));
             }
             *copy_index += 1;
         }
@@ -254,14 +282,61 @@ impl Planner {
     }
 }
 
-/// After a member's run: each content's count becomes the most any member
-/// so far holds.
-fn fold_into(most_below: &mut HashCounts, copies: &mut HashCounts) {
+/// The member slot whose copy number `index` of content `hash` is shown:
+/// the lowest-ranked member holding more than `index` copies, among the
+/// records `before` (members in rank order, `hashes` theirs). Only asked
+/// when the lowest-ranked member holding the content holds fewer copies
+/// than another (rare: a copy that lost a line).
+fn shown_copy(
+    before: &[(usize, Record, u64)],
+    hashes: &[Option<u128>],
+    hash: u128,
+    index: u32,
+) -> usize {
+    let mut slot = usize::MAX;
+    let mut count = 0;
+    for (&(s, _, _), &h) in before.iter().zip(hashes) {
+        if s != slot {
+            slot = s;
+            count = 0;
+        }
+        if h == Some(hash) {
+            if count == index {
+                return s;
+            }
+            count += 1;
+        }
+    }
+    slot
+}
+
+/// After the run of member `slot`: each content's count becomes the most
+/// any member so far holds.
+fn fold_into(most_below: &mut HeldCounts, copies: &mut HashCounts, slot: usize) {
     for (&hash, &count) in copies.iter() {
-        let most = most_below.entry(hash).or_insert(0);
-        *most = (*most).max(count);
+        let held = most_below.entry(hash).or_insert(Held {
+            most: 0,
+            first: slot,
+            first_count: count,
+        });
+        held.most = held.most.max(count);
     }
     copies.clear();
+}
+
+/// The content hash of `record` (of `reader`'s source) as dedup compares
+/// it, or `None` for a record too big to compare.
+pub fn record_hash(
+    reader: &mut RecordReader,
+    record: &Record,
+    scratch: &mut Vec<u8>,
+) -> io::Result<Option<u128>> {
+    let from = comparable_from(reader, record);
+    if record.end - from > DEDUP_MAX_RECORD {
+        return Ok(None);
+    }
+    let json = reader.is_json();
+    content::content_hash(reader, from, record.end, record.crlf, json, scratch).map(Some)
 }
 
 /// Where a record's content to compare starts: the first record's lines

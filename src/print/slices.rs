@@ -262,6 +262,8 @@ fn run_slice(
     }
     let mut stats = PrintStats::default();
     let mut complete = true;
+    // Only this slice's steps count the copies it drops.
+    merge.take_copies();
     while let Some(record) = merge.next_record_before(limit)? {
         if end_offset.is_some_and(|to| record.record.chunk >= to) {
             merge.unread(&record);
@@ -280,6 +282,7 @@ fn run_slice(
         }
     }
     let end = merge.cursor();
+    stats.copies = merge.take_copies();
     Ok(SliceOut {
         index,
         start: merge.normalized(&start)?,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use super::RunError;
 use crate::cli::OpenArgs;
 use crate::config::Config;
-use crate::merge::MergeOptions;
+use crate::merge::copies::DedupMode;
 use crate::record::format::rules::{parse_ts_format, parse_tz, FormatRule};
 use crate::record::timestamp::{parse_user_time, Nanos, Zone, ZoneClock};
 use crate::record::{Level, TimeOptions};
@@ -29,7 +29,8 @@ pub struct Settings {
     pub time: TimeOptions,
     /// `--grep`, `--grep-v`, `--level`.
     pub filter: Option<RecordFilter>,
-    pub merge: MergeOptions,
+    /// Which sources dedup joins (`--dedup`, `--no-dedup`, the config's `dedup`).
+    pub dedup: DedupMode,
     /// `--tag`.
     pub tag: bool,
     /// Print workers (0: one per core, at most 4).
@@ -117,8 +118,12 @@ impl Settings {
             until,
             time,
             filter,
-            merge: MergeOptions {
-                dedup: !args.no_dedup,
+            dedup: if args.dedup {
+                DedupMode::Always
+            } else if args.no_dedup {
+                DedupMode::Never
+            } else {
+                config.dedup.unwrap_or_default()
             },
             tag: args.tag,
             threads: args.threads.or(config.threads).unwrap_or(0),

@@ -5,7 +5,8 @@ use std::io;
 use std::sync::Arc;
 
 use super::sources::{
-    file_name, layout_note, open_layouts, settle, timing_note, Failure, Gathered, OpenedSource,
+    file_name, layout_note, merge_options, open_layouts, settle, timing_note, Failure, Gathered,
+    OpenedSource,
 };
 use super::{Arrivals, Outcome, RunError, Settings};
 use crate::engine::{self, Engine, SourceInfo};
@@ -129,17 +130,40 @@ fn follow_print(
         ));
     }
     // What is there to begin with is sniffed once here to say what cannot
-    // be merged; each round sniffs again (a source may gain its times).
-    for entry in &entries {
+    // be merged and which sources are copies; each round sniffs again (a
+    // source may gain its times).
+    let mut first_looks = Vec::new();
+    for entry in entries.iter().filter(|e| e.follow.is_some()) {
         let time = settings.time.for_source(&entry.path);
-        if let Ok(layout) = crate::record::RecordLayout::open(entry.source.clone(), &time, false) {
-            if let Some(note) =
-                layout_note(&layout, &entry.label, &entry.path.display().to_string())
+        let layout = crate::record::RecordLayout::open(entry.source.clone(), &time, false).ok();
+        if let Some(layout) = &layout {
+            if let Some(note) = layout_note(layout, &entry.label, &entry.path.display().to_string())
             {
                 say(note);
             }
         }
+        first_looks.push((layout, entry.copy_of.as_deref()));
     }
+    // Sources that cannot be read yet are copies of none.
+    let readable: Vec<usize> = (0..first_looks.len())
+        .filter(|&i| first_looks[i].0.is_some())
+        .collect();
+    let layouts: Vec<&crate::record::RecordLayout> =
+        first_looks.iter().filter_map(|(l, _)| l.as_ref()).collect();
+    let known: Vec<Option<&str>> = readable.iter().map(|&i| first_looks[i].1).collect();
+    let found = merge_options(settings.dedup, &layouts, &known);
+    // By followed file (the follower's index), as each round merges them.
+    let mut by_file = vec![None; first_looks.len()];
+    for (k, &i) in readable.iter().enumerate() {
+        by_file[i] = found.dedup.group_of(k);
+    }
+    let merge = match found.dedup {
+        crate::merge::Dedup::Groups(_) => crate::merge::MergeOptions {
+            dedup: crate::merge::Dedup::Groups(by_file.into()),
+        },
+        other => crate::merge::MergeOptions { dedup: other },
+    };
+
     let options = print_options(&settings, settings.tag.then(Vec::new), 1);
     let watched: Vec<(String, Arc<crate::source::Health>)> = entries
         .iter()
@@ -162,7 +186,7 @@ fn follow_print(
     match crate::follow::follow_print(
         followed,
         &settings.time,
-        settings.merge,
+        merge,
         &options,
         io::stdout().lock(),
     ) {
@@ -192,13 +216,22 @@ fn print(settings: &Settings, opened: Vec<OpenedSource>) -> Result<Outcome, RunE
             .collect()
     });
     let options = print_options(settings, tags, settings.threads);
+    let merge_options = {
+        let layouts: Vec<_> = opened.iter().map(|s| &s.layout).collect();
+        let known: Vec<_> = opened.iter().map(|s| s.copy_of.as_deref()).collect();
+        merge_options(settings.dedup, &layouts, &known)
+    };
+    let names: Vec<String> = opened
+        .iter()
+        .map(|s| crate::escape::printable(s.name()).into_owned())
+        .collect();
     let mut layouts = Vec::with_capacity(opened.len());
     let mut watched = Vec::with_capacity(opened.len());
     for source in opened {
         layouts.push(source.layout);
         watched.push((source.health, source.shown));
     }
-    let stats = match print_merge(layouts, settings.merge, &options, io::stdout().lock()) {
+    let stats = match print_merge(layouts, merge_options, &options, io::stdout().lock()) {
         Ok(stats) => stats,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Outcome::Complete),
         Err(e) => {
@@ -222,6 +255,22 @@ fn print(settings: &Settings, opened: Vec<OpenedSource>) -> Result<Outcome, RunE
                 )
             );
         }
+    }
+    // Records shown once because another source holds them too.
+    // (10,000 copies of one log must not make 10,000 lines.)
+    let copied = stats.copies.pairs();
+    let said = copied.len().min(crate::merge::copies::SAID_PAIRS);
+    for copied in &copied[..said] {
+        let name = |i: usize| names.get(i).map_or("?", String::as_str);
+        eprintln!(
+            "logweave: {}: {}; {}",
+            name(copied.source),
+            crate::merge::copies::describe(copied.records, name(copied.copy_of)),
+            crate::merge::copies::SHOW_ALL
+        );
+    }
+    if let Some(rest) = crate::merge::copies::describe_rest(&copied[said..]) {
+        eprintln!("logweave: {rest}; {}", crate::merge::copies::SHOW_ALL);
     }
     // Sources whose reads failed after retries, said once at the end.
     let mut outcome = Outcome::Complete;
@@ -281,6 +330,7 @@ fn view(
             enabled: true,
             error: None,
             warning: None,
+            copies: None,
         })
         .collect();
     for (failure, tag) in failures.iter().zip(&tags[opened.len()..]) {
@@ -293,8 +343,14 @@ fn view(
             enabled: false,
             error: Some(failure.problem.clone()),
             warning: None,
+            copies: None,
         });
     }
+    let merge_options = {
+        let layouts: Vec<_> = opened.iter().map(|s| &s.layout).collect();
+        let known: Vec<_> = opened.iter().map(|s| s.copy_of.as_deref()).collect();
+        merge_options(settings.dedup, &layouts, &known)
+    };
     let mut layouts = Vec::with_capacity(opened.len());
     let mut follow_targets = Vec::with_capacity(opened.len());
     let mut healths = Vec::with_capacity(opened.len());
@@ -305,7 +361,7 @@ fn view(
     }
     let clock = settings.time.clock.clone();
     let folders = settings.folders();
-    let window = Window::new(Merge::new(layouts, settings.merge));
+    let window = Window::new(Merge::new(layouts, merge_options));
     let overview = engine::start_overview(&window, &[]);
     let (frames_tx, frames_rx) = tokio::sync::watch::channel(Arc::new(engine::Frame::default()));
     let inbox = engine::Inbox::new();

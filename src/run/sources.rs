@@ -5,6 +5,8 @@
 use std::sync::Arc;
 
 use super::{Arrivals, Found, Settings};
+use crate::merge::copies::{copy_groups, DedupMode};
+use crate::merge::{Dedup, MergeOptions};
 use crate::record::format::{YearEvidence, YearGuess, YearRule};
 use crate::record::{RecordLayout, TimeOptions};
 use crate::source::spool::Spool;
@@ -113,6 +115,47 @@ pub(super) struct OpenedSource {
     pub health: Option<Arc<Health>>,
     /// Its path or URL as messages show it.
     pub shown: String,
+    /// The log it is known to be a copy of (its opener's word).
+    pub copy_of: Option<String>,
+}
+
+impl OpenedSource {
+    /// How messages about its records name it: the opener's tag, else its
+    /// path as given (labels may repeat: `remote/attempt=1.log`'s is
+    /// `attempt=1.log`).
+    pub fn name(&self) -> &str {
+        self.tag.as_deref().unwrap_or(&self.shown)
+    }
+}
+
+/// Which sources dedup joins, for sources whose layouts are `layouts` and
+/// which are known to be copies of the logs `known` names (by source).
+pub(super) fn merge_options(
+    mode: DedupMode,
+    layouts: &[&RecordLayout],
+    known: &[Option<&str>],
+) -> MergeOptions {
+    let dedup = match mode {
+        DedupMode::Never => Dedup::Off,
+        DedupMode::Always => Dedup::All,
+        DedupMode::Copies => {
+            let mut names: Vec<&str> = Vec::new();
+            let ids: Vec<Option<u32>> = known
+                .iter()
+                .map(|name| {
+                    let name = (*name)?;
+                    let id = names.iter().position(|n| *n == name).unwrap_or_else(|| {
+                        names.push(name);
+                        names.len() - 1
+                    });
+                    Some(id as u32)
+                })
+                .collect();
+            let layouts: Vec<RecordLayout> = layouts.iter().map(|&l| l.clone()).collect();
+            Dedup::Groups(copy_groups(&layouts, &ids).into())
+        }
+    };
+    MergeOptions { dedup }
 }
 
 /// Sniffs each entry's format (or takes the one the rules give it); those
@@ -136,6 +179,7 @@ pub(super) fn open_layouts(
                 follow: entry.follow,
                 health: entry.health,
                 shown,
+                copy_of: entry.copy_of,
             }),
             Err(e) => failures.push(Failure {
                 path: shown,

@@ -140,6 +140,7 @@ pub fn open_file(path: &Path, label: String) -> Result<SourceEntry, OpenError> {
         follow: Some(follow),
         health: None,
         filling: None,
+        copy_of: None,
     })
 }
 

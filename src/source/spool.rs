@@ -248,6 +248,7 @@ impl Spool {
             }),
             health: Some(self.health.clone()),
             filling: None,
+            copy_of: None,
         })
     }
 }

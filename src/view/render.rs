@@ -70,6 +70,7 @@ mod tests {
             enabled: true,
             error: None,
             warning: None,
+            copies: None,
         }
     }
 

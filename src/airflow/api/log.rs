@@ -122,6 +122,9 @@ pub(super) fn spool(
     let spool = Spool::start_reporting(shown(api, id).into(), label, "API download", log, health)?;
     let mut entry = spooled(spool)?;
     entry.tag = Some(tag);
+    // The API answers the attempt's log as Airflow merged it: a copy of
+    // the files, served file and remote objects of the attempt.
+    entry.copy_of = Some(id.to_string());
     Ok(entry)
 }
 

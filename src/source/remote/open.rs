@@ -160,5 +160,6 @@ fn open_with_stat(
         }),
         health: Some(health),
         filling: None,
+        copy_of: None,
     })
 }

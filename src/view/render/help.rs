@@ -55,6 +55,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, scroll: usize) {
                 i + 1,
                 source.tag
             )));
+            if let Some(copies) = &source.copies {
+                lines.push(Line::from(format!("   {:<10} {copies}", "")));
+            }
         }
     }
     lines.push(Line::from(""));
