@@ -469,7 +469,14 @@ impl Engine {
             return;
         };
         let result = match report {
-            job::Report::Search { result, .. } => result.and_then(|found| self.show_search(found)),
+            job::Report::Search { result, .. } => {
+                // The direction this search went: `N` goes against `/`.
+                let forward = match done.kind {
+                    job::JobKind::Search { forward, .. } => forward,
+                    job::JobKind::Level { forward, .. } => forward,
+                };
+                result.and_then(|found| self.show_search(found, forward))
+            }
             job::Report::Level { result, .. } => {
                 result.and_then(|found| match (found, &done.kind) {
                     (Some(cursor), _) => {
@@ -564,7 +571,7 @@ impl Engine {
                 }
                 self.window.jump_end()?
             }
-            Command::Follow => self.start_following()?,
+            Command::Follow => self.toggle_following()?,
             Command::CycleZone => self.cycle_zone(),
             Command::Goto(goto) => {
                 self.pause_following();
@@ -598,6 +605,11 @@ impl Engine {
                 self.start_job(job::JobKind::Level { forward, level }, false);
             }
             Command::ToggleSource(index) => self.toggle_source(index)?,
+            Command::GotoSource(index) => {
+                self.pause_following();
+                self.remember_jump();
+                self.goto_source(index)?
+            }
             Command::Search {
                 pattern,
                 kind,
@@ -606,9 +618,9 @@ impl Engine {
                 self.pause_following();
                 self.search(&pattern, kind, forward)
             }
-            Command::SearchAgain { reverse } => {
+            Command::SearchAgain { reverse, times } => {
                 self.pause_following();
-                self.search_again(reverse)
+                self.search_again(reverse, times)
             }
             Command::AddFilter {
                 pattern,
@@ -621,6 +633,16 @@ impl Engine {
             Command::Cancel => {
                 if !stopped_a_job {
                     self.cancel_export();
+                }
+            }
+            // Ctrl-C as in less +F: stops what runs, and never quits.
+            Command::Interrupt => {
+                let stopped = stopped_a_job || self.cancel_export() || self.stop_following();
+                if !stopped {
+                    self.message = Some(
+                        "nothing to stop (Ctrl-C stops a search, a save or following) — q quits"
+                            .into(),
+                    );
                 }
             }
             Command::Copy(range) => self.copy(range),

@@ -209,6 +209,8 @@ impl Viewer {
             .map(|i| SourceInfo {
                 label: format!("source-{i}.log"),
                 tag: format!("s{i}"),
+                location: format!("/logs/source-{i}.log"),
+                kind: "file".into(),
                 json: false,
                 format: String::new(),
                 file: None,

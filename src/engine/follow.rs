@@ -83,12 +83,22 @@ impl Engine {
         let format = layout.describe();
         let index = self.window.merge_mut().add_source(layout);
         self.window.source_added();
-        let mut tag = crate::source::short_tags(std::slice::from_ref(&entry.label)).remove(0);
+        // Its tag tells it from the sources there already (whose tags stay).
+        let mut labels: Vec<String> = self.sources.iter().map(|s| s.label.clone()).collect();
+        labels.push(entry.label.clone());
+        let mut tag = crate::source::short_tags(&labels).pop().unwrap_or_default();
+        tag = crate::escape::printable(&tag).into_owned();
         if self.sources.iter().any(|s| s.tag == tag) {
             tag = format!("{tag}~{}", index + 1);
         }
+        let file = entry.follow.as_ref().and_then(|f| f.local_file());
         let info = super::SourceInfo {
-            file: entry.follow.as_ref().and_then(|f| f.local_file()),
+            location: file.as_ref().map_or_else(
+                || entry.path.display().to_string(),
+                |f| f.display().to_string(),
+            ),
+            kind: "file (joined while following)".into(),
+            file,
             label: entry.label,
             tag,
             json,
@@ -115,6 +125,27 @@ impl Engine {
             }
         }
         self.window.jump_end()
+    }
+
+    /// `F`: follows, or stops following if it does (as `less`'s `F` is
+    /// left by Ctrl-C, a second `F` leaves it too).
+    pub(super) fn toggle_following(&mut self) -> io::Result<()> {
+        if self.stop_following() {
+            return Ok(());
+        }
+        self.start_following()
+    }
+
+    /// Stops following, saying so; `false` if it was not following.
+    pub(super) fn stop_following(&mut self) -> bool {
+        match &mut self.follow {
+            Some(follow) if follow.following => {
+                follow.following = false;
+                self.message = Some("stopped following (F or G resumes)".into());
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Pauses following when the user moves away from the end.

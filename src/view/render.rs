@@ -60,6 +60,8 @@ mod tests {
         SourceInfo {
             label: format!("{tag}.log"),
             tag: tag.into(),
+            location: format!("/var/log/airflow/{tag}.log"),
+            kind: "file".into(),
             json,
             format: if json {
                 "JSON \"timestamp\"; levels: JSON \"level\"".into()
