@@ -23,7 +23,7 @@ use std::sync::mpsc::{RecvTimeoutError, Sender, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use crate::overview::Timeline;
+pub use crate::overview::{SourceCount, Timeline};
 pub use crate::record::Level;
 pub use crate::search::matcher::{Matcher, PatternKind};
 pub use command::{Command, Goto};
@@ -82,6 +82,9 @@ pub struct Frame {
     pub busy: Option<String>,
     /// Per-bucket record and error counts for the timeline strip.
     pub timeline: Option<Timeline>,
+    /// Each source's records and time range, once the overview has counted
+    /// (the sources panel).
+    pub counts: Option<Arc<Vec<SourceCount>>>,
     /// The search pattern, to highlight its matches on screen.
     pub highlight: Option<Arc<Matcher>>,
     /// `/pattern: hit 12 of 3,402` and the like.
@@ -696,6 +699,8 @@ impl Engine {
         Ok(())
     }
 }
+
+pub use crate::record::order::describe_span;
 
 /// 1234567 → "1,234,567" (for the view, which knows only the engine).
 pub use crate::source::{count, group};

@@ -57,6 +57,7 @@ impl Viewer {
                 tag: format!("s{i}"),
                 location: format!("/logs/source-{i}.log"),
                 kind: "file".into(),
+                size: 0,
                 json: false,
                 format: String::new(),
                 file: None,

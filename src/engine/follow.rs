@@ -81,6 +81,7 @@ impl Engine {
     ) -> io::Result<()> {
         let json = super::is_json(layout.format());
         let format = layout.describe();
+        let size = layout.len();
         let index = self.window.merge_mut().add_source(layout);
         self.window.source_added();
         // Its tag tells it from the sources there already (whose tags stay).
@@ -98,6 +99,7 @@ impl Engine {
                 |f| f.display().to_string(),
             ),
             kind: "file (joined while following)".into(),
+            size,
             file,
             label: entry.label,
             tag,

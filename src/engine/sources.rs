@@ -20,6 +20,8 @@ pub struct SourceInfo {
     pub location: String,
     /// What it is: a file, a compressed file, stdin, a remote object, …
     pub kind: String,
+    /// Its bytes when opened.
+    pub size: u64,
     /// Lines are Airflow 3 JSON and can be rendered as text.
     pub json: bool,
     /// How its times and levels are read, and where a year-less date's
