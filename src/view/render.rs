@@ -229,6 +229,28 @@ mod tests {
     }
 
     #[test]
+    fn many_sources_are_counted_and_a_message_always_shows_whole() {
+        let mut f = airflow();
+        f.sources = (0..5_000)
+            .map(|i| source(&format!("s{i}"), false))
+            .collect();
+        f.sources[7].enabled = false;
+        let mut app = app(f, 100, 3);
+        let status = |app: &mut App| render(app).lines().last().unwrap_or("").to_string();
+        let bar = status(&mut app);
+        assert!(bar.contains("5,000 sources (1 hidden) ="), "{bar}");
+        let mut f = (*app.frame).clone();
+        f.message =
+            Some("not a line number: 12x (type a time, +5m / -1h, 50% or a line number)".into());
+        app.frame = Arc::new(f);
+        let bar = status(&mut app);
+        assert!(
+            bar.contains("not a line number: 12x (type a time, +5m / -1h, 50% or a line number)"),
+            "{bar}"
+        );
+    }
+
+    #[test]
     fn goto_prompt() {
         let mut app = app(airflow(), 80, 4);
         app.mode = Mode::Prompt(crate::view::app::Prompt {
