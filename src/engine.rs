@@ -669,10 +669,32 @@ impl Engine {
             .and_then(|l| l.record.record.ts)
     }
 
+    /// The line `share` (0–1) of the way down, once the overview has
+    /// counted the lines and they are the lines shown (no source hidden,
+    /// no filter).
+    fn line_at_share(&self, share: f64) -> Option<u64> {
+        if share >= 1.0 || !self.lines_are_counted_as_shown() {
+            return None;
+        }
+        let total = self.overview.as_ref()?.total_lines()?;
+        Some(((share * total as f64).round() as u64 + 1).min(total.max(1)))
+    }
+
+    /// Whether the overview's line numbers count what is shown: not while
+    /// a source is hidden or a filter is on.
+    fn lines_are_counted_as_shown(&self) -> bool {
+        self.filter.is_empty() && self.sources.iter().all(|s| s.enabled || s.error.is_some())
+    }
+
     fn goto(&mut self, goto: Goto) -> io::Result<()> {
         match goto {
             Goto::Time(t) => self.window.jump_time(t)?,
-            Goto::Fraction(f) => self.window.jump_fraction(f)?,
+            Goto::Fraction(f) => match self.line_at_share(f) {
+                // Half of the lines, where they are counted: in a merged
+                // stream, half of the bytes is not where a user expects.
+                Some(line) => return self.goto(Goto::Line(line)),
+                None => self.window.jump_fraction(f)?,
+            },
             Goto::Relative(delta) => match self.top_ts() {
                 Some(t) => self.window.jump_time(t.saturating_add(delta))?,
                 None => self.message = Some("no timestamp on screen to jump from".into()),

@@ -85,9 +85,9 @@ impl Engine {
         let index = self.window.merge_mut().add_source(layout);
         self.window.source_added();
         // Its tag tells it from the sources there already (whose tags stay).
-        let mut labels: Vec<String> = self.sources.iter().map(|s| s.label.clone()).collect();
-        labels.push(entry.label.clone());
-        let mut tag = crate::source::short_tags(&labels).pop().unwrap_or_default();
+        let mut paths: Vec<String> = self.sources.iter().map(|s| s.location.clone()).collect();
+        paths.push(entry.path.display().to_string());
+        let mut tag = crate::source::short_tags(&paths).pop().unwrap_or_default();
         tag = crate::escape::printable(&tag).into_owned();
         if self.sources.iter().any(|s| s.tag == tag) {
             tag = format!("{tag}~{}", index + 1);

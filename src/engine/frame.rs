@@ -44,8 +44,7 @@ impl Engine {
             Some(overview) => {
                 // Line numbers count the whole stream: not while a source is
                 // hidden or a filter is on.
-                let all_shown = self.filter.is_empty()
-                    && self.sources.iter().all(|s| s.enabled || s.error.is_some());
+                let all_shown = self.lines_are_counted_as_shown();
                 let line = self
                     .window
                     .cursor_at_row(0)

@@ -228,13 +228,14 @@ fn print(settings: &Settings, opened: Vec<OpenedSource>) -> Result<Outcome, RunE
 
 /// Each source's tag, the same in the viewer and in `--tag` output: the
 /// one its opener chose (Airflow discovery's `local`, `s3`, `trigger.42`),
-/// else the shortest path suffix that tells it from the others (those
-/// that failed to open, `failed`, included and tagged after them).
-/// Escaped: a name's newline would split the line it prefixes.
+/// else the shortest suffix of its path (or URL) that tells it from the
+/// others (those that failed to open, `failed`, included and tagged after
+/// them). Escaped: a name's newline would split the line it prefixes.
 fn tags_of(opened: &[OpenedSource], failed: &[String]) -> Vec<String> {
-    let mut labels: Vec<String> = opened.iter().map(|s| s.label.clone()).collect();
-    labels.extend(failed.iter().cloned());
-    let mut tags = short_tags(&labels);
+    let redact = crate::source::remote::redact;
+    let mut paths: Vec<String> = opened.iter().map(|s| redact(&s.shown)).collect();
+    paths.extend(failed.iter().map(|p| redact(p)));
+    let mut tags = short_tags(&paths);
     for (tag, source) in tags.iter_mut().zip(opened) {
         if let Some(chosen) = &source.tag {
             tag.clone_from(chosen);
@@ -298,7 +299,7 @@ fn view(
     failures: Vec<Failure>,
     notices: Vec<String>,
 ) -> Result<Outcome, RunError> {
-    let failed: Vec<String> = failures.iter().map(|f| file_name(&f.path)).collect();
+    let failed: Vec<String> = failures.iter().map(|f| f.path.clone()).collect();
     let tags = tags_of(&opened, &failed);
     let mut infos: Vec<SourceInfo> = opened
         .iter()

@@ -270,11 +270,12 @@ fn tag_width(app: &App) -> usize {
         .max()
         .unwrap_or(0)
         .min(TAG_MAX)
+        .min(usize::from(app.size.0) / 3)
         + 1
 }
 
 /// The widest tag column: a longer tag loses its middle.
-const TAG_MAX: usize = 24;
+const TAG_MAX: usize = 32;
 
 fn tag_span(app: &App, line: &FrameLine, width: usize) -> Span<'static> {
     let tag = app
