@@ -233,7 +233,16 @@ fn print(settings: &Settings, opened: Vec<OpenedSource>) -> Result<Outcome, RunE
 /// them). Escaped: a name's newline would split the line it prefixes.
 fn tags_of(opened: &[OpenedSource], failed: &[String]) -> Vec<String> {
     let redact = crate::source::remote::redact;
-    let mut paths: Vec<String> = opened.iter().map(|s| redact(&s.shown)).collect();
+    // A path names a file; stdin, an API's log or a store's stream are
+    // named by their label.
+    let named = |s: &OpenedSource| {
+        if s.shown.ends_with(&s.label) {
+            redact(&s.shown)
+        } else {
+            s.label.clone()
+        }
+    };
+    let mut paths: Vec<String> = opened.iter().map(named).collect();
     paths.extend(failed.iter().map(|p| redact(p)));
     let mut tags = short_tags(&paths);
     for (tag, source) in tags.iter_mut().zip(opened) {

@@ -275,7 +275,7 @@ fn tag_width(app: &App) -> usize {
 }
 
 /// The widest tag column: a longer tag loses its middle.
-const TAG_MAX: usize = 32;
+const TAG_MAX: usize = 24;
 
 fn tag_span(app: &App, line: &FrameLine, width: usize) -> Span<'static> {
     let tag = app
