@@ -131,6 +131,16 @@ fn counts_go_to_lines_shares_move_and_hide_sources_as_in_less() {
     tui.send("1G");
     tui.wait_for("line 1", |t| t.status().contains("TOP"));
 
+    // N after / goes up: at the top it wraps to the bottom and says so.
+    tui.send("/INFO line\r");
+    tui.wait_for("a hit", |t| t.status().contains("/INFO line"));
+    tui.send("gN");
+    tui.wait_for("the upward wrap named", |t| {
+        t.status().contains("search hit TOP, continuing at BOTTOM")
+    });
+    tui.send("g");
+    tui.wait_for("the top", |t| t.status().contains("TOP"));
+
     // 5n: the fifth hit from here.
     tui.send("/line [0-9]*0$\r");
     tui.wait_for("the first hit", |t| {
