@@ -670,7 +670,7 @@ fn a_source_truncated_while_open_does_not_break_the_viewer() {
     });
     // The other sources still show.
     tui.send("g");
-    tui.wait_for("trigger lines", |t| t.text().contains("trigger.42"));
+    tui.wait_for("trigger lines", |t| t.text().contains("igger.42.log"));
     tui.send("q");
     assert!(tui.wait_exit(), "clean exit");
 }
