@@ -192,7 +192,8 @@ fn the_sources_panel_shows_every_path_and_two_attempt_logs_are_told_apart() {
         let p = pane(t);
         p[0].starts_with("attempt=1.log ")
             && p[1].starts_with("remote/attempt=1.log ")
-            && p[2].starts_with("attempt=1.log.trigger.42.log")
+            // A tag wider than its column keeps both ends.
+            && p[2].starts_with("attempt=1.l…igger.42.log ")
     });
     // --print --tag uses the same tags.
     let out = std::process::Command::new(bin)
@@ -208,6 +209,10 @@ fn the_sources_panel_shows_every_path_and_two_attempt_logs_are_told_apart() {
     );
     assert!(
         text.contains("remote/attempt=1.log: 2024-12-20T10:00:01Z"),
+        "{text}"
+    );
+    assert!(
+        text.contains("attempt=1.log.trigger.42.log: 2024-12-20T10:00:02Z"),
         "{text}"
     );
 
