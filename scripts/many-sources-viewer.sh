@@ -7,15 +7,18 @@
 #
 #   scripts/many-sources-viewer.sh              # 100MB over 100/1000/10000 files
 #   SIZE=20MB COUNTS=10000 scripts/many-sources-viewer.sh
+#   BIN=/work/main/target/release/logweave COUNTS=10000 scripts/many-sources-viewer.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SIZE=${SIZE:-100MB}
 COUNTS=${COUNTS:-"100 1000 10000"}
 DATA=${BENCH_DATA:-bench-data}
-BIN=$PWD/target/release/logweave
-
-cargo build --release --quiet
+# BIN=path/to/logweave compares another build (no build then).
+if [[ -z "${BIN:-}" ]]; then
+    BIN=$PWD/target/release/logweave
+    cargo build --release --quiet
+fi
 mkdir -p "$DATA"
 source scripts/bench-data.sh
 ulimit -n "$(ulimit -Hn)"
@@ -69,7 +72,7 @@ for count in $COUNTS; do
     until_screen 'END' > /dev/null
     end=$(echo "$(date +%s.%N) - $start" | bc)
     tmux send-keys -t "$session" g
-    counted=$(until_screen 'line [0-9,]+ of')
+    counted=$(until_screen 'line [0-9,]+')
     kib=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
     tmux send-keys -t "$session" q
     tmux kill-session -t "$session" 2>/dev/null || true
