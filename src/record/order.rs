@@ -37,7 +37,7 @@ mod chunk;
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 
 use super::file_order::FileReader;
 use super::split::BlockReader;
@@ -63,8 +63,13 @@ pub const DEFAULT_WINDOW: Nanos = 3_000_000_000;
 pub const MIN_REACH: u64 = 16 * 1024;
 pub const MAX_REACH: u64 = 2 << 20;
 
-/// Chunks kept per source for other readers (the overview, a search).
-const CACHED_CHUNKS: usize = 4;
+/// Chunks kept per source for other readers (the overview, a search)
+/// beyond those some reader stands in, which every reader finds.
+const CACHED_CHUNKS: usize = 2;
+
+/// Chunks remembered as possibly held by a reader; dead ones are dropped
+/// past this.
+const ALIVE_CHUNKS: usize = 64;
 
 /// A place in a source's canonical order: the records of chunks before
 /// `chunk`, and those of `chunk` ordered before `(key, offset)`, lie above it.
@@ -149,6 +154,8 @@ pub struct OrderParams {
 pub struct OrderState {
     params: OrderParams,
     inner: Mutex<Known>,
+    /// Signalled when a chunk being built is done (or its build failed).
+    built: Condvar,
 }
 
 #[derive(Default)]
@@ -157,6 +164,33 @@ struct Known {
     cells: HashMap<u64, Option<u64>>,
     /// Recently built chunks, most recent last, keyed by `(start, end)`.
     chunks: VecDeque<Arc<Chunk>>,
+    /// Chunks readers may still stand in: a worker of a parallel print finds
+    /// the chunk another one built without a cache of many.
+    alive: Vec<Weak<Chunk>>,
+    /// Chunks some reader is building, by `(start, end)`: others wait for
+    /// it rather than build the same chunk at the same time (the workers
+    /// of a parallel print reach each slice boundary together).
+    building: Vec<(u64, u64)>,
+}
+
+/// A chunk found built, or the duty to build it.
+enum Lookup<'a> {
+    Found(Arc<Chunk>),
+    Build(BuildClaim<'a>),
+}
+
+/// The claim to build one chunk; dropping it (built or failed) lets the
+/// readers waiting for it go on.
+struct BuildClaim<'a> {
+    state: &'a OrderState,
+    bounds: (u64, u64),
+}
+
+impl Drop for BuildClaim<'_> {
+    fn drop(&mut self) {
+        self.state.known().building.retain(|b| *b != self.bounds);
+        self.state.built.notify_all();
+    }
 }
 
 impl OrderState {
@@ -165,6 +199,7 @@ impl OrderState {
         Arc::new(Self {
             params,
             inner: Mutex::new(Known::default()),
+            built: Condvar::new(),
         })
     }
 
@@ -173,7 +208,7 @@ impl OrderState {
         self.params
     }
 
-    fn known(&self) -> std::sync::MutexGuard<'_, Known> {
+    fn known(&self) -> MutexGuard<'_, Known> {
         // A reader that panicked while holding the lock left at worst a
         // decision missing, never a wrong one.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
@@ -188,14 +223,37 @@ impl OrderState {
         *self.known().cells.entry(k).or_insert(boundary)
     }
 
-    fn cached_chunk(&self, start: u64, end: u64) -> Option<Arc<Chunk>> {
-        let known = self.known();
-        known
-            .chunks
-            .iter()
-            .rev()
-            .find(|c| c.start == start && c.end == end)
-            .cloned()
+    /// The chunk `[start, end)` if some reader has it, else the claim to
+    /// build it — after waiting out a build of it already under way.
+    fn lookup(&self, start: u64, end: u64) -> Lookup<'_> {
+        let hit = |c: &Arc<Chunk>| c.start == start && c.end == end;
+        let mut known = self.known();
+        loop {
+            let found = known
+                .chunks
+                .iter()
+                .rev()
+                .find(|c| hit(c))
+                .cloned()
+                .or_else(|| {
+                    known
+                        .alive
+                        .iter()
+                        .filter_map(Weak::upgrade)
+                        .find(|c| hit(c))
+                });
+            if let Some(chunk) = found {
+                return Lookup::Found(chunk);
+            }
+            if !known.building.contains(&(start, end)) {
+                known.building.push((start, end));
+                return Lookup::Build(BuildClaim {
+                    state: self,
+                    bounds: (start, end),
+                });
+            }
+            known = self.built.wait(known).unwrap_or_else(|e| e.into_inner());
+        }
     }
 
     fn keep_chunk(&self, chunk: &Arc<Chunk>) {
@@ -204,6 +262,12 @@ impl OrderState {
             known.chunks.pop_front();
         }
         known.chunks.push_back(chunk.clone());
+        if known.alive.len() >= ALIVE_CHUNKS {
+            known.alive.retain(|c| c.strong_count() > 0);
+        }
+        if known.alive.len() < ALIVE_CHUNKS {
+            known.alive.push(Arc::downgrade(chunk));
+        }
     }
 }
 
@@ -416,9 +480,11 @@ impl RecordReader {
             }
         }
         let (start, end) = self.chunk_bounds(offset)?;
-        if let Some(chunk) = self.state.cached_chunk(start, end) {
-            return Ok(chunk);
-        }
+        let state = self.state.clone();
+        let claim = match state.lookup(start, end) {
+            Lookup::Found(chunk) => return Ok(chunk),
+            Lookup::Build(claim) => claim,
+        };
         let (timed, window) = (self.timed, self.state.params.window);
         // Reading on from the chunk before: its records are the tail.
         let previous = self.chunk.clone().filter(|c| c.end == start);
@@ -431,6 +497,7 @@ impl RecordReader {
             previous.as_deref(),
         )?);
         self.state.keep_chunk(&chunk);
+        drop(claim);
         Ok(chunk)
     }
 
