@@ -281,7 +281,8 @@ pub struct OpenArgs {
     #[arg(short = 'f', long, help_heading = OUTPUT)]
     pub follow: bool,
 
-    /// Prefix each printed line with its source's label.
+    /// Prefix each printed line with its source's tag (as the viewer shows
+    /// it: the shortest path suffix that tells the sources apart).
     #[arg(long, help_heading = OUTPUT)]
     pub tag: bool,
 

@@ -23,7 +23,7 @@ use std::sync::mpsc::{RecvTimeoutError, Sender, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use crate::overview::Timeline;
+pub use crate::overview::{SourceCount, Timeline};
 pub use crate::record::Level;
 pub use crate::search::matcher::{Matcher, PatternKind};
 pub use command::{Command, Goto};
@@ -85,6 +85,9 @@ pub struct Frame {
     pub busy: Option<String>,
     /// Per-bucket record and error counts for the timeline strip.
     pub timeline: Option<Timeline>,
+    /// Each source's records and time range, once the overview has counted
+    /// (the sources panel).
+    pub counts: Option<Arc<Vec<SourceCount>>>,
     /// The search pattern, to highlight its matches on screen.
     pub highlight: Option<Arc<Matcher>>,
     /// `/pattern: hit 12 of 3,402` and the like.
@@ -497,7 +500,14 @@ impl Engine {
             return;
         };
         let result = match report {
-            job::Report::Search { result, .. } => result.and_then(|found| self.show_search(found)),
+            job::Report::Search { result, .. } => {
+                // The direction this search went: `N` goes against `/`.
+                let forward = match done.kind {
+                    job::JobKind::Search { forward, .. } => forward,
+                    job::JobKind::Level { forward, .. } => forward,
+                };
+                result.and_then(|found| self.show_search(found, forward))
+            }
             job::Report::Level { result, .. } => {
                 result.and_then(|found| match (found, &done.kind) {
                     (Some(cursor), _) => {
@@ -592,7 +602,7 @@ impl Engine {
                 }
                 self.window.jump_end()?
             }
-            Command::Follow => self.start_following()?,
+            Command::Follow => self.toggle_following()?,
             Command::CycleZone => self.cycle_zone(),
             Command::Goto(goto) => {
                 self.pause_following();
@@ -626,6 +636,11 @@ impl Engine {
                 self.start_job(job::JobKind::Level { forward, level }, false);
             }
             Command::ToggleSource(index) => self.toggle_source(index)?,
+            Command::GotoSource(index) => {
+                self.pause_following();
+                self.remember_jump();
+                self.goto_source(index)?
+            }
             Command::Search {
                 pattern,
                 kind,
@@ -634,9 +649,9 @@ impl Engine {
                 self.pause_following();
                 self.search(&pattern, kind, forward)
             }
-            Command::SearchAgain { reverse } => {
+            Command::SearchAgain { reverse, times } => {
                 self.pause_following();
-                self.search_again(reverse)
+                self.search_again(reverse, times)
             }
             Command::AddFilter {
                 pattern,
@@ -649,6 +664,16 @@ impl Engine {
             Command::Cancel => {
                 if !stopped_a_job {
                     self.cancel_export();
+                }
+            }
+            // Ctrl-C as in less +F: stops what runs, and never quits.
+            Command::Interrupt => {
+                let stopped = stopped_a_job || self.cancel_export() || self.stop_following();
+                if !stopped {
+                    self.message = Some(
+                        "nothing to stop (Ctrl-C stops a search, a save or following) — q quits"
+                            .into(),
+                    );
                 }
             }
             Command::Copy(range) => self.copy(range),
@@ -672,10 +697,32 @@ impl Engine {
             .and_then(|l| l.record.record.ts)
     }
 
+    /// The line `share` (0–1) of the way down, once the overview has
+    /// counted the lines and they are the lines shown (no source hidden,
+    /// no filter).
+    fn line_at_share(&self, share: f64) -> Option<u64> {
+        if share >= 1.0 || !self.lines_are_counted_as_shown() {
+            return None;
+        }
+        let total = self.overview.as_ref()?.total_lines()?;
+        Some(((share * total as f64).round() as u64 + 1).min(total.max(1)))
+    }
+
+    /// Whether the overview's line numbers count what is shown: not while
+    /// a source is hidden or a filter is on.
+    fn lines_are_counted_as_shown(&self) -> bool {
+        self.filter.is_empty() && self.sources.iter().all(|s| s.enabled || s.error.is_some())
+    }
+
     fn goto(&mut self, goto: Goto) -> io::Result<()> {
         match goto {
             Goto::Time(t) => self.window.jump_time(t)?,
-            Goto::Fraction(f) => self.window.jump_fraction(f)?,
+            Goto::Fraction(f) => match self.line_at_share(f) {
+                // Half of the lines, where they are counted: in a merged
+                // stream, half of the bytes is not where a user expects.
+                Some(line) => return self.goto(Goto::Line(line)),
+                None => self.window.jump_fraction(f)?,
+            },
             Goto::Relative(delta) => match self.top_ts() {
                 Some(t) => self.window.jump_time(t.saturating_add(delta))?,
                 None => self.message = Some("no timestamp on screen to jump from".into()),
@@ -702,6 +749,8 @@ impl Engine {
         Ok(())
     }
 }
+
+pub use crate::record::order::describe_span;
 
 /// 1234567 → "1,234,567" (for the view, which knows only the engine).
 pub use crate::source::{count, group};

@@ -93,7 +93,14 @@ pub fn follow_print(
     let mut copies_said = std::collections::HashSet::new();
     loop {
         let options = PrintOptions {
-            tags: options.tags.as_ref().map(|_| labels.clone()),
+            // The tags of every mode (a file that joins may lengthen one
+            // it shares its name with).
+            tags: options.tags.as_ref().map(|_| {
+                crate::source::short_tags(&labels)
+                    .iter()
+                    .map(|t| crate::escape::printable(t).into_owned())
+                    .collect()
+            }),
             ..options.clone()
         };
         let copies = print_round(

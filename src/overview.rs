@@ -53,6 +53,22 @@ struct State {
     late: Vec<(u64, i64)>,
     /// Records dropped as copies, per pair of sources.
     copies: CopyCounts,
+    /// Per source, once the pass is done: its records and time range.
+    counts: Option<Arc<Vec<SourceCount>>>,
+}
+
+/// What the pass found in one source (the sources panel).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SourceCount {
+    /// Records shown (a copy dropped by dedup is not counted).
+    pub records: u64,
+    /// The earliest and latest time its records state.
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+    /// Records kept in file order beyond the reorder window, and how far
+    /// the furthest was out of time order.
+    pub late: u64,
+    pub most_late: i64,
 }
 
 /// Records and errors per time bucket, per source, for the timeline strip.
@@ -213,6 +229,7 @@ fn scan(
     let mut last_ts = vec![i64::MIN; sources];
     let mut unsorted = false;
     let mut late = vec![(0u64, 0i64); sources];
+    let mut counts = vec![SourceCount::default(); sources];
     lock(state).checkpoints.push(Checkpoint {
         cursor: merge.cursor(),
         lines: 0,
@@ -223,6 +240,12 @@ fn scan(
         }
         lines += count_lines(merge, &record, record.record.end)?;
         let key = record.record.key_ts();
+        let count = &mut counts[record.source];
+        count.records += 1;
+        if let Some(ts) = record.record.ts {
+            count.first = Some(count.first.map_or(ts, |t| t.min(ts)));
+            count.last = Some(count.last.map_or(ts, |t| t.max(ts)));
+        }
         unsorted |= key < last_ts[record.source];
         last_ts[record.source] = key;
         if record.record.late {
@@ -268,6 +291,10 @@ fn scan(
     st.bytes_done = merge.bytes_above();
     st.total_lines = Some(lines);
     st.unsorted = unsorted;
+    for (count, &(records, most)) in counts.iter_mut().zip(&late) {
+        (count.late, count.most_late) = (records, most);
+    }
+    st.counts = Some(Arc::new(counts));
     st.late = late;
     st.copies = merge.take_copies();
     Ok(())
@@ -353,6 +380,11 @@ impl OverviewHandle {
     pub fn copies(&self) -> Option<CopyCounts> {
         let st = lock(&self.state);
         st.total_lines.map(|_| st.copies.clone())
+    }
+
+    /// Once the pass is done: what it found in each source.
+    pub fn counts(&self) -> Option<Arc<Vec<SourceCount>>> {
+        lock(&self.state).counts.clone()
     }
 
     /// Total lines of the merged stream, once counted.

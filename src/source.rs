@@ -14,6 +14,7 @@ pub mod follower;
 mod open;
 pub mod remote;
 pub mod spool;
+mod tags;
 pub mod watch;
 
 use std::io;
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant};
 pub use crate::problem::{describe_io_error, Problem};
 pub use file::{FileSource, MemSource};
 pub use open::{files_in, open_all, open_file, spooled, Opener};
+pub use tags::short_tags;
 
 /// Random-access bytes. Implementations must be cheap to call with small
 /// buffers (a reader asks for one block at a time) and safe to share between
@@ -486,58 +488,6 @@ pub fn summarize(errors: Vec<OpenError>) -> Vec<OpenError> {
         }
     }
     out
-}
-
-/// Short tags for labels, shown before each line on screen: `trigger.42` for
-/// a triggerer sub-log, the folder for a file in one (`remote`), `local` for
-/// a worker's `attempt=N.log`, else the file name. Falls back to file names
-/// (then numbers) when tags would repeat.
-pub fn short_tags(labels: &[String]) -> Vec<String> {
-    const MAX: usize = 12;
-    let guess = |label: &str| -> String {
-        let name = label.rsplit('/').next().unwrap_or(label);
-        if let Some(rest) = name.split(".trigger.").nth(1) {
-            return format!("trigger.{}", rest.trim_end_matches(".log"));
-        }
-        if let Some((scheme, _)) = label.split_once("://") {
-            return if scheme == "https" { "http" } else { scheme }.to_string();
-        }
-        if let Some((dir, _)) = label
-            .split_once('/')
-            .filter(|(dir, _)| !dir.is_empty() && !label.starts_with('.'))
-        {
-            return dir.to_string();
-        }
-        if name.starts_with("attempt=") && name.ends_with(".log") {
-            return "local".into();
-        }
-        name.trim_end_matches(".log").to_string()
-    };
-    let clip = |s: String| -> String { s.chars().take(MAX).collect() };
-    let mut tags: Vec<String> = labels.iter().map(|l| clip(guess(l))).collect();
-    let unique = |tags: &[String]| {
-        let mut sorted = tags.to_vec();
-        sorted.sort();
-        sorted.windows(2).all(|w| w[0] != w[1])
-    };
-    if !unique(&tags) {
-        tags = labels
-            .iter()
-            .map(|l| {
-                clip(
-                    l.rsplit('/')
-                        .next()
-                        .unwrap_or(l)
-                        .trim_end_matches(".log")
-                        .to_string(),
-                )
-            })
-            .collect();
-    }
-    if !unique(&tags) {
-        tags = (1..=labels.len()).map(|i| format!("src{i}")).collect();
-    }
-    tags
 }
 
 pub(crate) fn io_error(path: &Path, e: &io::Error) -> OpenError {

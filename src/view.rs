@@ -109,6 +109,12 @@ async fn event_loop(
                     app.note = Some(hand_over::run(guard, commands, run));
                     signals.drain().await;
                 }
+                if std::mem::take(&mut app.suspend) {
+                    hand_over::suspend_to_shell(guard)?;
+                    // The terminal may have been resized meanwhile.
+                    let size = guard.terminal.size()?;
+                    send(app.on_resize(size.width, size.height));
+                }
             }
             changed = frames.changed() => {
                 if changed.is_err() {

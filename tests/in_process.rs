@@ -55,6 +55,9 @@ impl Viewer {
             .map(|i| SourceInfo {
                 label: format!("source-{i}.log"),
                 tag: format!("s{i}"),
+                location: format!("/logs/source-{i}.log"),
+                kind: "file".into(),
+                size: 0,
                 json: false,
                 format: String::new(),
                 file: None,
@@ -204,12 +207,12 @@ fn toggling_a_source_hides_its_lines_and_brings_them_back() {
     viewer.wait_for("lines of the second source", |f| {
         f.lines.iter().any(|l| l.source == 1)
     });
-    viewer.press("2");
+    viewer.press("2x");
     let hidden = viewer.wait_for("the second source hidden", |f| {
         !f.sources[1].enabled && !f.lines.is_empty()
     });
     assert!(hidden.lines.iter().all(|l| l.source != 1));
-    viewer.press("2");
+    viewer.press("2x");
     viewer.wait_for("it back", |f| {
         f.sources[1].enabled && f.lines.iter().any(|l| l.source == 1)
     });

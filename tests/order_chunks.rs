@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use logweave::merge::{Merge, MergeOptions};
+use logweave::merge::{Dedup, Merge, MergeOptions};
 use logweave::record::{RecordLayout, TimeOptions};
 use logweave::source::MemSource;
 
@@ -145,7 +145,7 @@ fn time_order(records: &[Rec]) -> Vec<u64> {
 fn a_log_never_in_order_is_in_time_order_across_its_forced_cuts_both_ways() {
     // 40 MB: two forced cuts (16 and 32 MiB), and no natural one.
     let records = arrival_order(40 << 20, 60_000);
-    let mut merge = Merge::new(vec![layout(&records)], MergeOptions { dedup: true });
+    let mut merge = Merge::new(vec![layout(&records)], MergeOptions { dedup: Dedup::All });
     let expected = time_order(&records);
     let down = forward(&mut merge);
     assert_eq!(down.len(), expected.len(), "every record once");
@@ -160,7 +160,7 @@ fn a_sorted_copy_merges_with_it_record_for_record_and_any_cursor_splits_both() {
     sorted.sort_by_key(|r| r.us);
     let mut merge = Merge::new(
         vec![layout(&records), layout(&sorted)],
-        MergeOptions { dedup: true },
+        MergeOptions { dedup: Dedup::All },
     );
     let expected = time_order(&records);
     assert_eq!(

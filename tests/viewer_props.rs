@@ -209,6 +209,9 @@ impl Viewer {
             .map(|i| SourceInfo {
                 label: format!("source-{i}.log"),
                 tag: format!("s{i}"),
+                location: format!("/logs/source-{i}.log"),
+                kind: "file".into(),
+                size: 0,
                 json: false,
                 format: String::new(),
                 file: None,
@@ -280,7 +283,7 @@ fn check(texts: &[Vec<u8>], rows: u16, walk: &[Key]) -> Result<(), TestCaseError
                 if shown[i] && shown.iter().filter(|&&on| on).count() == 1 {
                     continue;
                 }
-                viewer.press(&(i + 1).to_string());
+                viewer.press(&format!("{}x", i + 1));
                 shown[i] = !shown[i];
             }
             Key::Toggle(_) => continue,
@@ -304,7 +307,7 @@ fn check(texts: &[Vec<u8>], rows: u16, walk: &[Key]) -> Result<(), TestCaseError
     // from the end a line at a time, see the stream exactly.
     for (i, on) in shown.iter_mut().enumerate() {
         if !*on {
-            viewer.press(&(i + 1).to_string());
+            viewer.press(&format!("{}x", i + 1));
             *on = true;
         }
     }

@@ -27,15 +27,19 @@ pub enum Command {
     },
     /// Hide or show source `n` (0-based).
     ToggleSource(usize),
+    /// Show source `n` (0-based) if hidden and go to its first record.
+    GotoSource(usize),
     /// Search for `pattern` from the screen, downward (`/`) or upward (`?`).
     Search {
         pattern: String,
         kind: PatternKind,
         forward: bool,
     },
-    /// The next hit of the last search (`n`), or the one the other way (`N`).
+    /// The next hit of the last search (`n`), or the one the other way
+    /// (`N`); the `times`-th one (`5n`).
     SearchAgain {
         reverse: bool,
+        times: usize,
     },
     /// Show only records matching (or, with `exclude`, not matching) `pattern`.
     AddFilter {
@@ -46,9 +50,12 @@ pub enum Command {
     ClearFilters,
     /// All levels → INFO → WARNING → ERROR → all.
     CycleLevel,
-    /// Stop a running search or scan.
+    /// Stop a running search or scan (`Esc`).
     Cancel,
-    /// Follow the sources as they grow (`F`).
+    /// Ctrl-C: stop what runs — a search, a save or pipe, following — and
+    /// keep the session; with nothing running, say how to quit.
+    Interrupt,
+    /// Follow the sources as they grow (`F`); stop following if following.
     Follow,
     /// Show times in the next zone: UTC, local, the `--display-tz` one.
     CycleZone,

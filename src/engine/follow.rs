@@ -84,11 +84,20 @@ impl Engine {
     fn add_followed_source(&mut self, entry: SourceEntry, layout: RecordLayout) -> io::Result<()> {
         let json = super::is_json(layout.format());
         let format = layout.describe();
+        let size = layout.len();
         let index = self.window.merge_mut().add_source(layout);
         self.window.source_added();
+        // Its tag: the one its opener chose (a task's next try), or what
+        // tells it from the sources there already (whose tags stay).
         let mut tag = match &entry.tag {
             Some(chosen) => crate::escape::printable(chosen).into_owned(),
-            None => crate::source::short_tags(std::slice::from_ref(&entry.label)).remove(0),
+            None => {
+                let mut paths: Vec<String> =
+                    self.sources.iter().map(|s| s.location.clone()).collect();
+                paths.push(entry.path.display().to_string());
+                let tag = crate::source::short_tags(&paths).pop().unwrap_or_default();
+                crate::escape::printable(&tag).into_owned()
+            }
         };
         if self.sources.iter().any(|s| s.tag == tag) {
             tag = format!("{tag}~{}", index + 1);
@@ -96,8 +105,15 @@ impl Engine {
         // Health is kept for the sources of the merge, in its order.
         let at = index.min(self.healths.len());
         self.healths.insert(at, entry.health.clone());
+        let file = entry.follow.as_ref().and_then(|f| f.local_file());
         let info = super::SourceInfo {
-            file: entry.follow.as_ref().and_then(|f| f.local_file()),
+            location: file.as_ref().map_or_else(
+                || entry.path.display().to_string(),
+                |f| f.display().to_string(),
+            ),
+            kind: "file (joined while following)".into(),
+            size,
+            file,
             label: entry.label,
             tag,
             json,
@@ -125,6 +141,27 @@ impl Engine {
             }
         }
         self.window.jump_end()
+    }
+
+    /// `F`: follows, or stops following if it does (as `less`'s `F` is
+    /// left by Ctrl-C, a second `F` leaves it too).
+    pub(super) fn toggle_following(&mut self) -> io::Result<()> {
+        if self.stop_following() {
+            return Ok(());
+        }
+        self.start_following()
+    }
+
+    /// Stops following, saying so; `false` if it was not following.
+    pub(super) fn stop_following(&mut self) -> bool {
+        match &mut self.follow {
+            Some(follow) if follow.following => {
+                follow.following = false;
+                self.message = Some("stopped following (F or G resumes)".into());
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Pauses following when the user moves away from the end.

@@ -42,19 +42,11 @@ impl Engine {
             }
         }
         let total = self.window.merge().total_len();
-        let percent = if self.window.shows_end() {
-            100.0
-        } else if total == 0 {
-            0.0
-        } else {
-            self.window.bytes_above_viewport() as f64 * 100.0 / total as f64
-        };
-        let (line_number, overview_progress, timeline) = match &self.overview {
+        let (line_number, overview_progress, timeline, counts) = match &self.overview {
             Some(overview) => {
                 // Line numbers count the whole stream: not while a source is
                 // hidden or a filter is on.
-                let all_shown = self.filter.is_empty()
-                    && self.sources.iter().all(|s| s.enabled || s.error.is_some());
+                let all_shown = self.lines_are_counted_as_shown();
                 let line = self
                     .window
                     .cursor_at_row(0)
@@ -72,9 +64,18 @@ impl Engine {
                     line,
                     overview.progress(),
                     overview.timeline(self.timeline_width),
+                    overview.counts(),
                 )
             }
-            None => (None, None, None),
+            None => (None, None, None, None),
+        };
+        // Where the line numbers are known, the share is of the lines above
+        // (in a merged stream, bytes are not where a user expects half-way).
+        let percent = match line_number {
+            _ if self.window.shows_end() => 100.0,
+            Some((line, lines)) => (line - 1) as f64 * 100.0 / lines.max(1) as f64,
+            None if total == 0 => 0.0,
+            None => self.window.bytes_above_viewport() as f64 * 100.0 / total as f64,
         };
         Arc::new(Frame {
             lines,
@@ -90,6 +91,7 @@ impl Engine {
             activity: self.activity.clone(),
             busy,
             timeline,
+            counts,
             highlight: self.search.as_ref().map(|s| s.matcher.clone()),
             search: self.search_summary(),
             filters: self.filter_summary(),

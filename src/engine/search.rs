@@ -24,6 +24,8 @@ pub struct ActiveSearch {
     /// Started once the first hit is found, so it does not slow the search.
     pub count: Option<HitCount>,
     pub last_hit: Option<Hit>,
+    /// Hits still to pass after the one being looked for (`5n` passes 4).
+    pub repeats: usize,
 }
 
 impl Engine {
@@ -43,27 +45,30 @@ impl Engine {
             forward,
             count: None,
             last_hit: None,
+            repeats: 0,
         });
         self.start_job(JobKind::Search { forward, matcher }, false);
     }
 
     /// `n` and `N`: the last search again, the same way or the other.
-    pub(super) fn search_again(&mut self, reverse: bool) {
-        let Some(search) = &self.search else {
+    pub(super) fn search_again(&mut self, reverse: bool, times: usize) {
+        let Some(search) = &mut self.search else {
             self.message = Some("no previous search (type / or ?)".into());
             return;
         };
+        search.repeats = times.saturating_sub(1);
         let forward = search.forward != reverse;
         let matcher = search.matcher.clone();
         self.start_job(JobKind::Search { forward, matcher }, false);
     }
 
-    /// Shows what a search job found.
-    pub(super) fn show_search(&mut self, found: SearchOutcome) -> io::Result<()> {
+    /// Shows what a search job that went `forward` (or up) found; with
+    /// repeats left (`5n`), looks for the next one from there.
+    pub(super) fn show_search(&mut self, found: SearchOutcome, forward: bool) -> io::Result<()> {
         let Some(search) = &self.search else {
             return Ok(());
         };
-        let (text, forward) = (search.matcher.shown().into_owned(), search.forward);
+        let text = search.matcher.shown().into_owned();
         match found {
             SearchOutcome::Cancelled => self.message = Some("search cancelled".into()),
             SearchOutcome::NotFound => {
@@ -82,6 +87,11 @@ impl Engine {
                 self.show_hit(&hit)?;
                 if let Some(search) = &mut self.search {
                     search.last_hit = Some(hit);
+                    if search.repeats > 0 {
+                        search.repeats -= 1;
+                        let matcher = search.matcher.clone();
+                        self.start_job(JobKind::Search { forward, matcher }, false);
+                    }
                 }
             }
         }

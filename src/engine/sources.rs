@@ -20,6 +20,12 @@ pub struct SourceInfo {
     pub label: String,
     /// Short tag shown before each line.
     pub tag: String,
+    /// Where it is read from: a full path, or a URL without credentials.
+    pub location: String,
+    /// What it is: a file, a compressed file, stdin, a remote object, …
+    pub kind: String,
+    /// Its bytes when opened.
+    pub size: u64,
     /// Lines are Airflow 3 JSON and can be rendered as text.
     pub json: bool,
     /// How its times and levels are read, and where a year-less date's
@@ -211,6 +217,40 @@ impl Engine {
         } else {
             format!("{} {label}", if enabled { "showing" } else { "hiding" })
         });
+        Ok(())
+    }
+
+    /// `Enter` in the sources panel: shows source `index` if it is hidden
+    /// and goes to the time of its first record, focused.
+    pub(super) fn goto_source(&mut self, index: usize) -> io::Result<()> {
+        let Some(info) = self.sources.get(index) else {
+            self.message = Some(format!("no source {}", index + 1));
+            return Ok(());
+        };
+        if index >= self.window.merge().source_count() {
+            self.message = Some(format!("{} could not be read", info.label));
+            return Ok(());
+        }
+        if !info.enabled {
+            self.toggle_source(index)?;
+        }
+        let layout = self.window.merge().layout(index).clone();
+        let Some(first) = layout.reader(4096).record_at(crate::record::Pos::START)? else {
+            self.message = Some(format!(
+                "{} holds no records yet",
+                self.sources[index].label
+            ));
+            return Ok(());
+        };
+        self.window.jump_time(first.key_ts())?;
+        let row = self
+            .window
+            .visible()
+            .position(|l| l.record.source == index && l.record.record.start == first.start);
+        if let Some(row) = row {
+            self.window.focus_on_row(row);
+        }
+        self.message = Some(format!("the first record of {}", self.sources[index].tag));
         Ok(())
     }
 }

@@ -204,17 +204,8 @@ fn follow_print(
 /// Print mode: the merge to stdout; sources that failed on the way are said
 /// at the end, with the time after which their records are missing.
 fn print(settings: &Settings, opened: Vec<OpenedSource>) -> Result<Outcome, RunError> {
-    // `--tag` prefixes lines with the short tag where the opener chose one.
-    let tags = settings.tag.then(|| {
-        opened
-            .iter()
-            .map(|s| {
-                let tag = s.tag.as_deref().unwrap_or(&s.label);
-                // A name's newline would split the line it prefixes.
-                crate::escape::printable(tag).into_owned()
-            })
-            .collect()
-    });
+    // `--tag` prefixes lines with the tags the viewer shows.
+    let tags = settings.tag.then(|| tags_of(&opened, &[]));
     let options = print_options(settings, tags, settings.threads);
     let merge_options = {
         let layouts: Vec<_> = opened.iter().map(|s| &s.layout).collect();
@@ -296,6 +287,76 @@ fn print(settings: &Settings, opened: Vec<OpenedSource>) -> Result<Outcome, RunE
     Ok(outcome)
 }
 
+/// Each source's tag, the same in the viewer and in `--tag` output: the
+/// one its opener chose (Airflow discovery's `local`, `s3`, `trigger.42`),
+/// else the shortest suffix of its path (or URL) that tells it from the
+/// others (those that failed to open, `failed`, included and tagged after
+/// them). Escaped: a name's newline would split the line it prefixes.
+fn tags_of(opened: &[OpenedSource], failed: &[String]) -> Vec<String> {
+    let redact = crate::source::remote::redact;
+    // A path names a file; stdin, an API's log or a store's stream are
+    // named by their label.
+    let named = |s: &OpenedSource| {
+        if s.shown.ends_with(&s.label) {
+            redact(&s.shown)
+        } else {
+            s.label.clone()
+        }
+    };
+    let mut paths: Vec<String> = opened.iter().map(named).collect();
+    paths.extend(failed.iter().map(|p| redact(p)));
+    let mut tags = short_tags(&paths);
+    for (tag, source) in tags.iter_mut().zip(opened) {
+        if let Some(chosen) = &source.tag {
+            tag.clone_from(chosen);
+        }
+    }
+    tags.into_iter()
+        .map(|tag| crate::escape::printable(&tag).into_owned())
+        .collect()
+}
+
+/// Where a source is read from, for the sources panel: the full path of a
+/// local file, else its path or URL as given, credentials removed.
+fn location_of(source: &OpenedSource) -> String {
+    let local = source.follow.as_ref().and_then(|f| f.local_file());
+    match local.and_then(|f| std::fs::canonicalize(&f).ok().or(Some(f))) {
+        Some(path) => path.display().to_string(),
+        None => crate::source::remote::redact(&source.shown),
+    }
+}
+
+/// What a source is, for the sources panel.
+fn kind_of(source: &OpenedSource) -> &'static str {
+    let shown = source.shown.as_str();
+    let compressed = [".gz", ".zst"].iter().any(|ext| shown.ends_with(ext));
+    if shown == "-" {
+        "stdin"
+    } else if source.tag.as_deref() == Some("api") {
+        "Airflow API"
+    } else if crate::source::cloudwatch::is_cloudwatch_url(shown) || shown.starts_with("arn:") {
+        "CloudWatch stream"
+    } else if crate::source::remote::is_url(shown) {
+        if compressed {
+            "remote object, compressed"
+        } else {
+            "remote object"
+        }
+    } else if source.layout.source().is_remote() {
+        "remote"
+    } else if compressed {
+        "compressed file"
+    } else if source
+        .follow
+        .as_ref()
+        .is_some_and(|f| f.local_file().is_some())
+    {
+        "file"
+    } else {
+        "stream (pipe, device or store)"
+    }
+}
+
 /// Writes a problem to stderr, its tip on a line of its own.
 fn say(problem: Problem) {
     eprintln!("{}", problem.for_stderr());
@@ -309,21 +370,17 @@ fn view(
     notices: Vec<String>,
     arrivals: Option<Arrivals>,
 ) -> Result<Outcome, RunError> {
-    let mut labels: Vec<String> = opened.iter().map(|s| s.label.clone()).collect();
-    labels.extend(failures.iter().map(|f| file_name(&f.path)));
-    let mut tags = short_tags(&labels);
-    for (tag, source) in tags.iter_mut().zip(&opened) {
-        if let Some(chosen) = &source.tag {
-            tag.clone_from(chosen);
-        }
-        *tag = crate::escape::printable(tag).into_owned();
-    }
+    let failed: Vec<String> = failures.iter().map(|f| f.path.clone()).collect();
+    let tags = tags_of(&opened, &failed);
     let mut infos: Vec<SourceInfo> = opened
         .iter()
         .zip(&tags)
         .map(|(source, tag)| SourceInfo {
             label: source.label.clone(),
             tag: tag.clone(),
+            location: location_of(source),
+            kind: kind_of(source).into(),
+            size: source.layout.len(),
             json: engine::is_json(source.layout.format()),
             format: source.layout.describe(),
             file: source.follow.as_ref().and_then(|f| f.local_file()),
@@ -337,6 +394,9 @@ fn view(
         infos.push(SourceInfo {
             label: file_name(&failure.path),
             tag: tag.clone(),
+            location: crate::source::remote::redact(&failure.path),
+            kind: "not opened".into(),
+            size: 0,
             json: false,
             format: String::new(),
             file: None,

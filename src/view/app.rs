@@ -8,6 +8,9 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Constraint, Layout, Rect};
 
+mod count;
+mod sources;
+
 use super::keymap::{Action, Keymap};
 use super::theme::Theme;
 use crate::engine::{Command, Destination, FoldOp, Frame, Goto, Level, PatternKind, Range};
@@ -113,6 +116,10 @@ pub enum Mode {
         path: PathBuf,
         tags: bool,
     },
+    /// The sources panel (`=`), row `selected` chosen.
+    Sources {
+        selected: usize,
+    },
 }
 
 /// What the next key completes.
@@ -180,6 +187,11 @@ pub struct App {
     pub run: Option<Run>,
     /// The last engine effect acted on.
     pub last_effect: u64,
+    /// A count typed before a key (`100g`, `50%`, `10j`), as in less.
+    pub count: Option<u64>,
+    /// Ctrl-Z: the view is to stop itself (the shell's job control), once
+    /// the keys now typed are handled.
+    pub suspend: bool,
     pub quit: bool,
 }
 
@@ -200,6 +212,8 @@ impl App {
             history: Default::default(),
             run: None,
             last_effect: 0,
+            count: None,
+            suspend: false,
             quit: false,
         }
     }
@@ -269,6 +283,12 @@ impl App {
     /// Applies a key press.
     pub fn on_key(&mut self, key: KeyEvent) -> Vec<Command> {
         self.note = None;
+        if self.mode != Mode::Normal && self.keymap.action(&key) == Some(Action::Interrupt) {
+            // Ctrl-C leaves a prompt, a question, help or a panel, as Esc does.
+            self.mode = Mode::Normal;
+            self.count = None;
+            return Vec::new();
+        }
         match std::mem::replace(&mut self.mode, Mode::Normal) {
             Mode::Normal => self.normal_key(key),
             Mode::Help { scroll } => {
@@ -287,6 +307,7 @@ impl App {
             }
             Mode::Prompt(prompt) => self.prompt_key(key, prompt),
             Mode::Timeline { column } => self.timeline_key(key, column),
+            Mode::Sources { selected } => self.sources_key(key, selected),
             Mode::Pending(pending) => self.pending_key(key, pending),
             Mode::Confirm { range, path, tags } => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') => vec![Command::Export {
@@ -361,18 +382,22 @@ impl App {
     }
 
     fn normal_key(&mut self, key: KeyEvent) -> Vec<Command> {
-        if let (KeyCode::Char(c @ '1'..='9'), false) =
-            (key.code, key.modifiers.contains(KeyModifiers::CONTROL))
-        {
-            return vec![Command::ToggleSource(c as usize - '1' as usize)];
+        if let Some(digit) = count::digit(&key, self.count.is_some()) {
+            self.count = Some(count::push(self.count, digit));
+            return Vec::new();
         }
+        // A count applies to the key after it, whatever that key is.
+        let count = self.count.take();
         if key.code == KeyCode::Esc {
-            // Stops a running search or scan.
+            // Stops a running search or scan (and drops a count typed).
             return vec![Command::Cancel];
         }
         let Some(action) = self.keymap.action(&key) else {
             return Vec::new();
         };
+        if let Some(commands) = self.counted(action, count) {
+            return commands;
+        }
         let page = self.page();
         match action {
             Action::Down => vec![Command::Scroll(1)],
@@ -386,6 +411,23 @@ impl App {
                 vec![Command::Start]
             }
             Action::End => vec![Command::End],
+            Action::Percent => {
+                self.note = Some("type the share first: 50% goes half-way, 0% to the top".into());
+                Vec::new()
+            }
+            Action::Interrupt => vec![Command::Interrupt],
+            Action::Suspend => {
+                self.suspend = true;
+                Vec::new()
+            }
+            Action::Sources => {
+                self.mode = Mode::Sources { selected: 0 };
+                Vec::new()
+            }
+            Action::ToggleSource => match self.focused_source() {
+                Some(source) => vec![Command::ToggleSource(source)],
+                None => Vec::new(),
+            },
             Action::Left => {
                 self.hscroll = self.hscroll.saturating_sub(SIDE_STEP);
                 Vec::new()
@@ -406,8 +448,14 @@ impl App {
             Action::Search => self.open_prompt(PromptKind::Search { forward: true }),
             Action::SearchBack => self.open_prompt(PromptKind::Search { forward: false }),
             Action::Filter => self.open_prompt(PromptKind::Filter),
-            Action::SearchNext => vec![Command::SearchAgain { reverse: false }],
-            Action::SearchPrev => vec![Command::SearchAgain { reverse: true }],
+            Action::SearchNext => vec![Command::SearchAgain {
+                reverse: false,
+                times: 1,
+            }],
+            Action::SearchPrev => vec![Command::SearchAgain {
+                reverse: true,
+                times: 1,
+            }],
             Action::Level => vec![Command::CycleLevel],
             Action::Follow => vec![Command::Follow],
             Action::NextError => vec![Command::NextAtLevel {

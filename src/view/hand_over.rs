@@ -55,6 +55,23 @@ pub fn copy_to_clipboard(out: &mut impl Write, text: &[u8]) -> io::Result<()> {
     out.flush()
 }
 
+/// Ctrl-Z: gives the terminal back and stops, as the shell's job control
+/// expects of any terminal program (raw mode turned Ctrl-Z into a key, so
+/// the stop is asked for here); `fg` continues here, and the screen is
+/// taken back and drawn whole. The whole process group stops, as the
+/// terminal would stop it (`tail -f x | logweave -`).
+pub fn suspend_to_shell(guard: &mut TerminalGuard) -> io::Result<()> {
+    pause_input();
+    guard.suspend();
+    // Returns once continued. A process group with no shell to continue
+    // it (orphaned) is not stopped by the kernel: then it just goes on.
+    let stopped = rustix::process::kill_current_process_group(rustix::process::Signal::TSTP);
+    let resumed = guard.resume();
+    resume_input();
+    stopped.map_err(io::Error::from)?;
+    resumed
+}
+
 fn with_terminal_handed_over(guard: &mut TerminalGuard, f: impl FnOnce() -> String) -> String {
     pause_input();
     guard.suspend();

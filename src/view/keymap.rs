@@ -21,6 +21,7 @@ pub enum Action {
     Right,
     Wrap,
     Goto,
+    Percent,
     Search,
     SearchBack,
     SearchNext,
@@ -28,9 +29,12 @@ pub enum Action {
     Filter,
     Level,
     Follow,
+    Interrupt,
     NextError,
     PrevError,
     Tags,
+    Sources,
+    ToggleSource,
     RawJson,
     Timeline,
     TimelineFocus,
@@ -48,6 +52,7 @@ pub enum Action {
     Edit,
     Fold,
     Help,
+    Suspend,
     Quit,
 }
 
@@ -66,6 +71,7 @@ impl Action {
             "right" => Action::Right,
             "wrap" => Action::Wrap,
             "goto" => Action::Goto,
+            "percent" => Action::Percent,
             "search" => Action::Search,
             "search-back" => Action::SearchBack,
             "search-next" => Action::SearchNext,
@@ -73,9 +79,12 @@ impl Action {
             "filter" => Action::Filter,
             "level" => Action::Level,
             "follow" => Action::Follow,
+            "interrupt" => Action::Interrupt,
             "next-error" => Action::NextError,
             "prev-error" => Action::PrevError,
             "tags" => Action::Tags,
+            "sources" => Action::Sources,
+            "toggle-source" => Action::ToggleSource,
             "raw-json" => Action::RawJson,
             "timeline" => Action::Timeline,
             "timeline-focus" => Action::TimelineFocus,
@@ -93,6 +102,7 @@ impl Action {
             "edit" => Action::Edit,
             "fold" => Action::Fold,
             "help" => Action::Help,
+            "suspend" => Action::Suspend,
             "quit" => Action::Quit,
             _ => return None,
         })
@@ -113,16 +123,20 @@ impl Action {
             Action::Right => "scroll right",
             Action::Wrap => "wrap long lines on/off",
             Action::Goto => "go to time, +5m/-1h, 50% or line",
+            Action::Percent => "N%: N percent of the way (50% half-way)",
             Action::Search => "search down (regex; Ctrl-r: literal; Enter alone: this help)",
             Action::SearchBack => "search up, as in less (Enter alone: this help)",
             Action::SearchNext => "next hit",
             Action::SearchPrev => "previous hit",
             Action::Filter => "&pat only matching, &!pat hide, & clear",
             Action::Level => "minimum level: all/INFO/WARNING/ERROR",
-            Action::Follow => "follow the end as sources grow (like tail -f)",
+            Action::Follow => "follow the end as sources grow (like tail -f); again: stop",
+            Action::Interrupt => "stop following, a search, a save or a prompt (q quits)",
             Action::NextError => "next ERROR record",
             Action::PrevError => "previous ERROR record",
             Action::Tags => "source tags on/off",
+            Action::Sources => "the sources: paths, formats, sizes, times; hide/show, jump",
+            Action::ToggleSource => "Nx: hide/show source N; alone: the focused line's source",
             Action::RawJson => "raw JSON on/off",
             Action::Timeline => "timeline strip on/off",
             Action::TimelineFocus => "select in timeline (←/→, Enter)",
@@ -140,6 +154,7 @@ impl Action {
             Action::Edit => "open the focused line's file in $VISUAL/$EDITOR",
             Action::Fold => "z + a/o/c/R/M: toggle, open, close a ::group::; all open/folded",
             Action::Help => "this help (any other key closes it)",
+            Action::Suspend => "suspend to the shell (fg comes back)",
             Action::Quit => "quit",
         }
     }
@@ -316,11 +331,7 @@ mod tests {
         assert_eq!(map.action(&plain('x')), Some(Action::Quit));
         assert_eq!(map.action(&plain('q')), Some(Action::End));
         assert_eq!(map.action(&plain('G')), Some(Action::End));
-        // quit lost its other keys; the help screen lists what is bound.
-        assert_eq!(
-            map.action(&key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
-            None
-        );
+        // The help screen lists what is bound.
         let listed = |action| {
             map.listing()
                 .iter()
@@ -361,9 +372,14 @@ mod tests {
             map.action(&key(KeyCode::PageUp, KeyModifiers::NONE)),
             Some(Action::PageUp)
         );
+        // Ctrl-C stops what runs and keeps the session, as in less +F.
         assert_eq!(
             map.action(&key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
-            Some(Action::Quit)
+            Some(Action::Interrupt)
+        );
+        assert_eq!(
+            map.action(&key(KeyCode::Char('z'), KeyModifiers::CONTROL)),
+            Some(Action::Suspend)
         );
         assert_eq!(
             map.action(&key(KeyCode::Char('X'), KeyModifiers::SHIFT)),

@@ -4,6 +4,7 @@
 mod help;
 mod log_pane;
 mod marks;
+mod sources;
 mod status_bar;
 mod timeline;
 
@@ -22,6 +23,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     status_bar::draw(frame, app, areas.status);
     if let Mode::Help { scroll } = app.mode {
         help::draw(frame, app, areas.pane, scroll);
+    }
+    if let Mode::Sources { selected } = app.mode {
+        sources::draw(frame, app, areas.pane, selected);
     }
     if app.mode == Mode::Pending(Pending::GotoMark) {
         marks::draw(frame, app, areas.pane);
@@ -60,6 +64,9 @@ mod tests {
         SourceInfo {
             label: format!("{tag}.log"),
             tag: tag.into(),
+            location: format!("/var/log/airflow/{tag}.log"),
+            kind: "file".into(),
+            size: 1234,
             json,
             format: if json {
                 "JSON \"timestamp\"; levels: JSON \"level\"".into()
@@ -192,6 +199,56 @@ mod tests {
         // Scrolled to the end of the list: the last keys and the footer.
         app.mode = Mode::Help { scroll: 100 };
         insta::assert_snapshot!("help_screen_scrolled", render(&mut app));
+    }
+
+    #[test]
+    fn sources_panel() {
+        let mut f = airflow();
+        f.sources[1].enabled = false;
+        f.sources[2].location = "s3://bucket/dag/run/attempt=1.log".into();
+        f.sources[2].kind = "remote object".into();
+        f.counts = Some(Arc::new(vec![
+            crate::engine::SourceCount {
+                records: 1200,
+                first: Some(T0),
+                last: Some(T0 + 3_600_000_000_000),
+                late: 0,
+                most_late: 0,
+            },
+            crate::engine::SourceCount {
+                records: 3,
+                first: Some(T0),
+                last: Some(T0 + 1_000_000_000),
+                late: 2,
+                most_late: 12_000_000_000,
+            },
+            crate::engine::SourceCount::default(),
+        ]));
+        let mut app = app(f, 120, 12);
+        app.mode = Mode::Sources { selected: 1 };
+        insta::assert_snapshot!(render(&mut app));
+    }
+
+    #[test]
+    fn many_sources_are_counted_and_a_message_always_shows_whole() {
+        let mut f = airflow();
+        f.sources = (0..5_000)
+            .map(|i| source(&format!("s{i}"), false))
+            .collect();
+        f.sources[7].enabled = false;
+        let mut app = app(f, 100, 3);
+        let status = |app: &mut App| render(app).lines().last().unwrap_or("").to_string();
+        let bar = status(&mut app);
+        assert!(bar.contains("5,000 sources (1 hidden) ="), "{bar}");
+        let mut f = (*app.frame).clone();
+        f.message =
+            Some("not a line number: 12x (type a time, +5m / -1h, 50% or a line number)".into());
+        app.frame = Arc::new(f);
+        let bar = status(&mut app);
+        assert!(
+            bar.contains("not a line number: 12x (type a time, +5m / -1h, 50% or a line number)"),
+            "{bar}"
+        );
     }
 
     #[test]

@@ -269,9 +269,13 @@ fn tag_width(app: &App) -> usize {
         .map(|s| s.tag.chars().count())
         .max()
         .unwrap_or(0)
-        .min(12)
+        .min(TAG_MAX)
+        .min(usize::from(app.size.0) / 3)
         + 1
 }
+
+/// The widest tag column: a longer tag loses its middle.
+const TAG_MAX: usize = 24;
 
 fn tag_span(app: &App, line: &FrameLine, width: usize) -> Span<'static> {
     let tag = app
@@ -280,9 +284,26 @@ fn tag_span(app: &App, line: &FrameLine, width: usize) -> Span<'static> {
         .get(line.source)
         .map(|s| s.tag.as_str())
         .unwrap_or("?");
-    let shown: String = tag.chars().take(width.saturating_sub(1)).collect();
+    let shown = elide_middle(tag, width.saturating_sub(1));
     Span::styled(
         format!("{shown:<w$}", w = width),
         app.theme.source(line.source),
     )
+}
+
+/// `text` in `room` characters: whole if it fits, else its start and end
+/// around `…` (a path suffix differs at its start, a file name at its end).
+fn elide_middle(text: &str, room: usize) -> String {
+    let count = text.chars().count();
+    if count <= room {
+        return text.to_string();
+    }
+    if room < 3 {
+        return text.chars().take(room).collect();
+    }
+    let head = (room - 1) / 2;
+    let tail = room - 1 - head;
+    let start: String = text.chars().take(head).collect();
+    let end: String = text.chars().skip(count - tail).collect();
+    format!("{start}…{end}")
 }

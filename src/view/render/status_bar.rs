@@ -77,6 +77,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         return;
     }
     let asking = match &app.mode {
+        Mode::Normal if app.count.is_some() => app.count.map(|n| {
+            format!("{n}: then g line, % share, j/k lines, n/N hits, x source (Esc drops it)")
+        }),
         Mode::Pending(pending) => Some(pending.question().to_string()),
         Mode::Confirm { path, .. } => Some(format!(
             "{} exists: overwrite it? y / any other key keeps it",
@@ -100,16 +103,46 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             None => Span::raw(""),
         },
     };
-    // Narrow terminals: compact the source list, then drop the line count,
-    // before anything that says where you are.
+    // A message always wins the room it needs: the source list is
+    // compacted, then counted, then the line count goes, before anything
+    // that says where you are. Without one, the help key takes little.
     let width = area.width as usize;
-    let mut left = Vec::new();
-    for (compact, with_lines) in [(false, true), (true, true), (true, false)] {
-        left = left_part(app, compact, with_lines);
-        if spans_width(&left) + right.width().min(width / 2) <= width {
+    let need = if note.is_some() {
+        right.width()
+    } else {
+        right.width().min(width / 2)
+    };
+    let mut narrowest: Option<Vec<Span>> = None;
+    for (sources, with_lines) in [
+        (Sources::Each, true),
+        (Sources::Compact, true),
+        (Sources::Counted, true),
+        (Sources::Compact, false),
+        (Sources::Counted, false),
+        (Sources::Omitted, false),
+    ] {
+        // Each source takes two columns at least: thousands never fit.
+        // Only a message is worth the place; the help key is not.
+        if sources == Sources::Omitted && note.is_none() {
+            continue;
+        }
+        let listed = matches!(sources, Sources::Each | Sources::Compact);
+        if listed && app.frame.sources.len() * 2 > width {
+            continue;
+        }
+        let candidate = left_part(app, sources, with_lines);
+        if spans_width(&candidate) + need <= width {
+            narrowest = Some(candidate);
             break;
         }
+        if narrowest
+            .as_ref()
+            .is_none_or(|n| spans_width(&candidate) < spans_width(n))
+        {
+            narrowest = Some(candidate);
+        }
     }
+    let mut left = narrowest.unwrap_or_default();
     let room = width.saturating_sub(spans_width(&left));
     let right = if right.width() > room {
         let text: String = right.content.chars().take(room).collect();
@@ -137,7 +170,20 @@ fn spans_width(spans: &[Span]) -> usize {
     spans.iter().map(Span::width).sum()
 }
 
-fn left_part(app: &App, compact: bool, with_lines: bool) -> Vec<Span<'static>> {
+/// How the status bar shows the sources.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sources {
+    /// `1●local 2○remote (hidden)`.
+    Each,
+    /// `1●2○`.
+    Compact,
+    /// `5,001 sources (2 hidden) =`: `=` lists them.
+    Counted,
+    /// Not at all, nor the line number: a long message takes the room.
+    Omitted,
+}
+
+fn left_part(app: &App, sources: Sources, with_lines: bool) -> Vec<Span<'static>> {
     let theme = &app.theme;
     let status = theme.get("status");
     let f = &app.frame;
@@ -153,7 +199,9 @@ fn left_part(app: &App, compact: bool, with_lines: bool) -> Vec<Span<'static>> {
         format!("{:.0}%", f.percent.floor())
     };
     left.push(Span::styled(format!("{position} "), status));
+    let omitted = sources == Sources::Omitted;
     match (f.line_number, f.overview_progress) {
+        _ if omitted => {}
         (Some((line, total)), _) if with_lines => left.push(Span::styled(
             format!("line {} of {} ", group(line), group(total)),
             status,
@@ -173,12 +221,20 @@ fn left_part(app: &App, compact: bool, with_lines: bool) -> Vec<Span<'static>> {
         Some(false) => left.push(Span::styled("paused ", theme.get("status-dim"))),
         None => {}
     }
+    if omitted {
+        return left;
+    }
     if !f.filters.is_empty() {
         left.push(Span::styled(
             format!("{} ", escaped(&f.filters.join(" "))),
             theme.get("message"),
         ));
     }
+    if sources == Sources::Counted {
+        left.push(sources_counted(app));
+        return left;
+    }
+    let compact = sources == Sources::Compact;
     for (i, source) in f.sources.iter().enumerate() {
         let (mark, style) = if source.error.is_some() {
             ("✗", status.fg(theme.get("error").fg.unwrap_or_default()))
@@ -205,6 +261,52 @@ fn left_part(app: &App, compact: bool, with_lines: bool) -> Vec<Span<'static>> {
         left.push(Span::styled(" ", status));
     }
     left
+}
+
+/// The sources as a count, the hidden and failed ones counted too, and
+/// the key that lists them.
+fn sources_counted(app: &App) -> Span<'static> {
+    let sources = &app.frame.sources;
+    let failed = sources.iter().filter(|s| s.error.is_some()).count();
+    let hidden = sources
+        .iter()
+        .filter(|s| !s.enabled && s.error.is_none())
+        .count();
+    let mut text = format!(
+        "{} source{}",
+        group(sources.len() as u64),
+        if sources.len() == 1 { "" } else { "s" }
+    );
+    let mut said = Vec::new();
+    if hidden > 0 {
+        said.push(format!("{} hidden", group(hidden as u64)));
+    }
+    if failed > 0 {
+        said.push(format!("{} failed", group(failed as u64)));
+    }
+    if !said.is_empty() {
+        text.push_str(&format!(" ({})", said.join(", ")));
+    }
+    let style = if failed > 0 {
+        let theme = &app.theme;
+        theme
+            .get("status")
+            .fg(theme.get("error").fg.unwrap_or_default())
+    } else {
+        app.theme.get("status")
+    };
+    Span::styled(format!("{text} {}", panel_key(app)), style)
+}
+
+/// The key that opens the sources panel, for the status bar to name.
+fn panel_key(app: &App) -> String {
+    app.keymap
+        .listing()
+        .iter()
+        .find(|(action, _)| *action == crate::view::keymap::Action::Sources)
+        .and_then(|(_, keys)| keys.first().cloned())
+        .map(|key| format!("{key} "))
+        .unwrap_or_default()
 }
 
 /// The error of the first unreadable source (else the first warning: a

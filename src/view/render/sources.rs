@@ -1,0 +1,136 @@
+//! The sources panel (`=`, less's file-information key, lnav's files
+//! view): for each source its number, state and tag, where it is read from
+//! (full path, or URL without credentials) and what it is; then its size,
+//! records and time range once counted, whether it is in time order, how
+//! its times and levels are read, and its problem. `Space` hides or shows
+//! the chosen one, `Enter` goes to its first record.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::Frame;
+
+use crate::engine::{describe_span, group, short_time, size, SourceCount, SourceInfo};
+use crate::view::app::App;
+use crate::view::text;
+
+/// Lines each source takes in the panel.
+pub const LINES_PER_SOURCE: usize = 3;
+
+pub fn draw(frame: &mut Frame, app: &App, area: Rect, selected: usize) {
+    let sources = &app.frame.sources;
+    let width = area.width.saturating_sub(2).min(160);
+    let height = area.height;
+    if width < 10 || height < 4 {
+        return;
+    }
+    let rows = (height as usize).saturating_sub(3);
+    // Whole sources fit; the chosen one is kept in sight.
+    let fit = (rows / LINES_PER_SOURCE).max(1);
+    let first = selected.saturating_sub(fit - 1);
+    let key = app.theme.get("help").add_modifier(Modifier::BOLD);
+    let chosen = app.theme.get("focus");
+    let mut lines = Vec::new();
+    for (i, source) in sources.iter().enumerate().skip(first).take(fit) {
+        let count = app.frame.counts.as_ref().and_then(|c| c.get(i));
+        let style = if i == selected {
+            chosen
+        } else {
+            Style::default()
+        };
+        let state = match (source.enabled, source.error.is_some()) {
+            (_, true) => "✗",
+            (true, false) => "●",
+            (false, false) => "○",
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {:>3} {state} ", i + 1), style),
+            Span::styled(shown(&source.tag), key.patch(style)),
+            Span::styled(
+                format!(
+                    " {} ({}{})",
+                    shown(&source.location),
+                    source.kind,
+                    if source.enabled { "" } else { ", hidden" }
+                ),
+                style,
+            ),
+        ]));
+        lines.push(Line::from(Span::styled(
+            format!("       {}", facts(app, source, count)),
+            style,
+        )));
+        // How it is read, and what went wrong: in red when something did.
+        let mut reading = vec![shown(&source.format)];
+        reading.extend(source.problem().map(|p| shown(&p.one_line())));
+        let problem = if source.problem().is_some() {
+            app.theme.get("error")
+        } else {
+            Style::default().add_modifier(Modifier::DIM)
+        };
+        lines.push(Line::from(Span::styled(
+            format!("       {}", reading.join(" · ")),
+            problem.patch(style),
+        )));
+    }
+    let footer = format!(
+        " {} of {}: j/k choose, Space hides/shows, Enter goes to its first record, Esc closes",
+        selected + 1,
+        sources.len()
+    );
+    lines.push(Line::from(footer));
+    let popup_height = (lines.len() as u16 + 2).min(height);
+    let popup = Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y,
+        width,
+        popup_height,
+    );
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(Block::bordered().title(format!(" {} sources ", group(sources.len() as u64)))),
+        popup,
+    );
+}
+
+/// The second line of a source: size, records, times, order.
+fn facts(app: &App, source: &SourceInfo, count: Option<&SourceCount>) -> String {
+    let mut facts = vec![size(source.size)];
+    match count {
+        Some(count) => {
+            facts.push(format!("{} records", group(count.records)));
+            if let (Some(first), Some(last)) = (count.first, count.last) {
+                let zone = &app.frame.zone;
+                facts.push(format!(
+                    "{} – {}",
+                    short_time(first, zone),
+                    short_time(last, zone)
+                ));
+            }
+            facts.push(if count.late == 0 {
+                "in time order".into()
+            } else {
+                format!(
+                    "{} records out of order by up to {}",
+                    group(count.late),
+                    describe_span(count.most_late)
+                )
+            });
+        }
+        None if app.frame.overview_progress.is_some() => facts.push("counting…".into()),
+        None => {}
+    }
+    facts.join(" · ")
+}
+
+/// Names and servers' words with the log's escaping: nothing reaches the
+/// terminal raw.
+fn shown(text: &str) -> String {
+    let plain = Style::default();
+    text::display(text.as_bytes(), plain, plain, usize::MAX)
+        .into_iter()
+        .map(|piece| piece.text)
+        .collect()
+}
