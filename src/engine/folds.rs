@@ -111,6 +111,14 @@ impl Folds {
         })
     }
 
+    /// The marks of every group header known, by record.
+    pub(super) fn marks(&self) -> HashMap<Key, FoldMark> {
+        self.known
+            .keys()
+            .filter_map(|key| Some((*key, self.mark(key)?)))
+            .collect()
+    }
+
     /// The folded group of `source` that hides the record at `start`.
     fn folding(&self, source: usize, start: u64) -> Option<Key> {
         self.known

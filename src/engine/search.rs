@@ -144,6 +144,7 @@ impl Engine {
             .window
             .visible()
             .position(|l| l.record.source == hit.source && l.start == hit.line_start)
+            .and_then(|n| self.window.row_of_shown(n))
             .unwrap_or(0);
         let third = self.height / 3;
         if row < third {

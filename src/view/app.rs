@@ -9,8 +9,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use ratatui::layout::{Constraint, Layout, Rect};
 
 use super::keymap::{Action, Keymap};
+use super::render::PaneRows;
 use super::theme::Theme;
-use crate::engine::{Command, Destination, FoldOp, Frame, Goto, Level, PatternKind, Range};
+use crate::engine::{Command, Destination, FoldOp, Frame, Goto, Level, PatternKind, Range, Rows};
 
 /// Rows of the timeline strip.
 pub const TIMELINE_ROWS: u16 = 4;
@@ -180,6 +181,8 @@ pub struct App {
     pub run: Option<Run>,
     /// The last engine effect acted on.
     pub last_effect: u64,
+    /// How the engine was last told to count rows.
+    told_rows: Option<PaneRows>,
     pub quit: bool,
 }
 
@@ -200,6 +203,7 @@ impl App {
             history: Default::default(),
             run: None,
             last_effect: 0,
+            told_rows: None,
             quit: false,
         }
     }
@@ -248,26 +252,44 @@ impl App {
         }
     }
 
+    /// A page: the pane's rows (the engine moves in rows as drawn).
     fn page(&self) -> isize {
-        let rows = self.areas().pane.height.max(1) as usize;
-        // When wrapping, a page is what the screen shows whole.
-        let shown = super::render::fitted_lines(self);
-        let lines = if self.wrap || shown < rows {
-            shown.max(1)
-        } else {
-            rows
-        };
-        lines as isize
+        self.areas().pane.height.max(1) as isize
+    }
+
+    /// Tells the engine how the pane counts a line's rows when that
+    /// changed: the width, wrapping, JSON rendering, the tags or the mark
+    /// gutter (after a key, a resize, or a frame with other sources or
+    /// marks).
+    pub fn rows_command(&mut self) -> Option<Command> {
+        let rows = super::render::pane_rows(self);
+        if self
+            .told_rows
+            .as_ref()
+            .is_some_and(|told| told.same_as(&rows))
+        {
+            return None;
+        }
+        self.told_rows = Some(rows.clone());
+        Some(Command::Layout(Rows(Arc::new(rows))))
     }
 
     /// Applies a terminal resize.
     pub fn on_resize(&mut self, width: u16, height: u16) -> Vec<Command> {
         self.size = (width, height);
-        vec![self.resize_command()]
+        let mut commands = vec![self.resize_command()];
+        commands.extend(self.rows_command());
+        commands
     }
 
     /// Applies a key press.
     pub fn on_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        let mut commands = self.key_commands(key);
+        commands.extend(self.rows_command());
+        commands
+    }
+
+    fn key_commands(&mut self, key: KeyEvent) -> Vec<Command> {
         self.note = None;
         match std::mem::replace(&mut self.mode, Mode::Normal) {
             Mode::Normal => self.normal_key(key),
