@@ -211,6 +211,13 @@ fn print(settings: &Settings, opened: Vec<OpenedSource>) -> Result<Outcome, RunE
             );
         }
     }
+    // Lines longer than the patterns look at: kept or dropped on their
+    // first part, which is said rather than left silent.
+    if let Some(note) = settings.filter.as_ref().and_then(|f| f.cut_lines_note()) {
+        say(Problem::new(format!("--grep/--grep-v: {note}")).with_tip(
+            "such a line is kept or dropped by what its first part holds; `grep` on the file sees all of it",
+        ));
+    }
     // Sources whose reads failed after retries, said once at the end.
     let mut outcome = Outcome::Complete;
     for (i, (health, label)) in watched.iter().enumerate() {
