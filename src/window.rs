@@ -218,7 +218,7 @@ impl Window {
 
     /// The first screen of the stream.
     pub fn jump_start(&mut self) -> io::Result<()> {
-        self.merge.seek_start();
+        self.merge.seek_first()?;
         let cursor = self.merge.cursor();
         self.jump_to_cursor(&cursor)
     }

@@ -299,7 +299,10 @@ fn view(
     }
     let clock = settings.time.clock.clone();
     let folders = settings.folders();
-    let window = Window::new(Merge::new(layouts, settings.merge));
+    let mut merge = Merge::new(layouts, settings.merge);
+    // `--since`/`--until` bound what the viewer shows, as they bound print.
+    merge.set_bounds(settings.since, settings.until);
+    let window = Window::new(merge);
     let overview = engine::start_overview(&window, &[]);
     let (frames_tx, frames_rx) = tokio::sync::watch::channel(Arc::new(engine::Frame::default()));
     let inbox = engine::Inbox::new();
