@@ -40,6 +40,8 @@ impl PartialEq for Rows {
 pub(super) struct Measuring {
     rows: Option<Rows>,
     folds: HashMap<(usize, u64), FoldMark>,
+    /// `Folds::changes` when `folds` was taken.
+    fold_changes: u64,
 }
 
 /// The frame line of a window line, as the view is sent it.
@@ -69,9 +71,10 @@ impl Engine {
     /// Measures again if a group header's mark changed since the last
     /// measure (a group was found, folded or opened).
     pub(super) fn measure_folds(&mut self) -> io::Result<()> {
-        if self.measuring.rows.is_none() {
+        if self.measuring.rows.is_none() || self.measuring.fold_changes == self.folds.changes {
             return Ok(());
         }
+        self.measuring.fold_changes = self.folds.changes;
         let marks = self.folds.marks();
         if marks == self.measuring.folds {
             return Ok(());
@@ -85,6 +88,7 @@ impl Engine {
         };
         let folds = self.folds.marks();
         self.measuring.folds = folds.clone();
+        self.measuring.fold_changes = self.folds.changes;
         self.window.set_measure(Box::new(move |l: &WindowLine| {
             let fold = l
                 .is_record_start()

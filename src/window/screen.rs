@@ -19,6 +19,7 @@ impl Window {
     /// Counts rows with `measure` from now on, for the lines loaded too
     /// (the view's width, wrapping or JSON rendering changed).
     pub fn set_measure(&mut self, measure: Measure) -> io::Result<()> {
+        let showed_end = self.shows_end() && !self.shows_start();
         self.measure = measure;
         for line in &mut self.lines {
             line.rows = (self.measure)(line).max(1);
@@ -26,6 +27,12 @@ impl Window {
         self.skip = self
             .skip
             .min(self.lines.get(self.viewport).map_or(0, |l| l.rows - 1));
+        if showed_end {
+            // The last screen stays the last screen.
+            self.viewport = self.lines.len();
+            self.skip = 0;
+            self.up(self.height)?;
+        }
         self.settle()
     }
 

@@ -63,7 +63,8 @@ impl PaneRows {
 impl RowMeasure for PaneRows {
     fn rows(&self, line: &FrameLine) -> usize {
         let json = self.json.get(line.source).copied().unwrap_or(false);
-        if !self.wrap && !(json && !self.raw_json) {
+        let rendered = json && !self.raw_json;
+        if !self.wrap && !rendered {
             // One row, whatever the line holds: no need to look.
             return 1;
         }
