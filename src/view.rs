@@ -106,6 +106,8 @@ async fn event_loop(
                         return Ok(());
                     }
                 }
+                // A key or a resize may have changed how rows are counted.
+                send(app.rows_command().into_iter().collect());
                 if let Some(run) = app.run.take() {
                     app.note = Some(hand_over::run(guard, commands, run));
                     signals.drain().await;

@@ -259,17 +259,17 @@ impl App {
 
     /// Tells the engine how the pane counts a line's rows when that
     /// changed: the width, wrapping, JSON rendering, the tags or the mark
-    /// gutter (after a key, a resize, or a frame with other sources or
-    /// marks).
+    /// gutter. Asked once per batch of input and per frame (other sources
+    /// or marks), not per key: a paste typed as 100,000 keys is one batch.
     pub fn rows_command(&mut self) -> Option<Command> {
-        let rows = super::render::pane_rows(self);
         if self
             .told_rows
             .as_ref()
-            .is_some_and(|told| told.same_as(&rows))
+            .is_some_and(|told| super::render::pane_measures_as(self, told))
         {
             return None;
         }
+        let rows = super::render::pane_rows(self);
         self.told_rows = Some(rows.clone());
         Some(Command::Layout(Rows(Arc::new(rows))))
     }
@@ -277,19 +277,11 @@ impl App {
     /// Applies a terminal resize.
     pub fn on_resize(&mut self, width: u16, height: u16) -> Vec<Command> {
         self.size = (width, height);
-        let mut commands = vec![self.resize_command()];
-        commands.extend(self.rows_command());
-        commands
+        vec![self.resize_command()]
     }
 
     /// Applies a key press.
     pub fn on_key(&mut self, key: KeyEvent) -> Vec<Command> {
-        let mut commands = self.key_commands(key);
-        commands.extend(self.rows_command());
-        commands
-    }
-
-    fn key_commands(&mut self, key: KeyEvent) -> Vec<Command> {
         self.note = None;
         match std::mem::replace(&mut self.mode, Mode::Normal) {
             Mode::Normal => self.normal_key(key),

@@ -37,6 +37,11 @@ pub fn pane_rows(app: &App) -> PaneRows {
     log_pane::measure(app, app.areas().pane)
 }
 
+/// Whether `rows` is how the log pane counts rows as it stands.
+pub fn pane_measures_as(app: &App, rows: &PaneRows) -> bool {
+    rows.measures_as(app, app.areas().pane)
+}
+
 /// The log line (index into the frame's lines) on row `row` of the pane.
 pub fn line_at_row(app: &App, row: usize) -> Option<usize> {
     log_pane::line_at_row(app, app.areas().pane, row)
