@@ -374,7 +374,9 @@ pub struct OpenArgs {
 
     /// Only records with a line matching REGEX (repeatable: any of them).
     ///
-    /// Printed or on screen. Smart case: all lower case ignores case.
+    /// Printed or on screen. Smart case: all lower case ignores case. A line
+    /// is matched whole up to 16 MiB; a longer one on its first 16 MiB, which
+    /// is said (stderr, the status bar).
     #[arg(long, value_name = "REGEX", help_heading = FILTERS)]
     pub grep: Vec<String>,
 

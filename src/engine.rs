@@ -15,6 +15,7 @@ mod frame;
 mod inbox;
 pub mod job;
 mod marks;
+mod rows;
 mod search;
 mod sources;
 
@@ -32,6 +33,7 @@ pub use folds::{FoldMark, FoldOp};
 use inbox::progress_wake;
 pub use inbox::{Commands, Event, Inbox};
 pub use marks::MarkInfo;
+pub use rows::{RowMeasure, Rows};
 pub use sources::SourceInfo;
 
 use crate::overview::{Overview, OverviewHandle};
@@ -62,7 +64,11 @@ pub struct FrameLine {
 /// Everything the view draws, as of one moment.
 #[derive(Clone, Debug, Default)]
 pub struct Frame {
+    /// The lines with a row on screen.
     pub lines: Vec<FrameLine>,
+    /// Rows of the first line above the screen (a line taller than the
+    /// screen is scrolled through row by row).
+    pub skip: usize,
     pub sources: Vec<SourceInfo>,
     /// Time of the top line on screen, formatted in [`zone`](Self::zone).
     pub top_time: Option<String>,
@@ -150,6 +156,8 @@ pub struct Engine {
     export: Option<export::Export>,
     effect: Option<Arc<Effect>>,
     folds: folds::Folds,
+    /// The view's row measure and what it was last given.
+    measuring: rows::Measuring,
 }
 
 /// Remote bytes up to which background passes that read every byte (the
@@ -207,6 +215,7 @@ impl Engine {
             export: None,
             effect: None,
             folds: folds::Folds::default(),
+            measuring: rows::Measuring::default(),
         }
     }
 
@@ -441,7 +450,7 @@ impl Engine {
     /// Folds the groups that came on screen (a read error is said, and the
     /// group stays open).
     fn fold_new_groups(&mut self) {
-        if let Err(e) = self.discover_groups() {
+        if let Err(e) = self.discover_groups().and_then(|_| self.measure_folds()) {
             self.message = Some(format!("read error: {e}"));
         }
     }
@@ -552,7 +561,7 @@ impl Engine {
 
     fn apply(&mut self, command: Command) -> io::Result<()> {
         let mut stopped_a_job = false;
-        if !matches!(command, Command::Resize { .. }) {
+        if !matches!(command, Command::Resize { .. } | Command::Layout(_)) {
             // A key was pressed: the last message has been seen.
             self.shown_message = None;
             // Latest wins: Esc, or any other key, stops the running job;
@@ -579,6 +588,12 @@ impl Engine {
                 self.height = height.max(1);
                 self.timeline_width = timeline_width.max(1);
                 self.window.set_height(self.height)?;
+                if self.follow.as_ref().is_some_and(|f| f.following) {
+                    self.window.jump_end()?;
+                }
+            }
+            Command::Layout(rows) => {
+                self.set_rows(rows)?;
                 if self.follow.as_ref().is_some_and(|f| f.following) {
                     self.window.jump_end()?;
                 }
@@ -730,7 +745,7 @@ impl Engine {
             Goto::Line(n) => match self.overview.as_ref().and_then(|o| o.cursor_for_line(n)) {
                 Some((cursor, skip)) => {
                     self.window.jump_to_cursor(&cursor)?;
-                    self.window.scroll(skip as isize)?;
+                    self.window.scroll_lines(skip as usize)?;
                 }
                 None => {
                     self.message = Some("line numbers are not known yet (still counting)".into())

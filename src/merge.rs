@@ -159,6 +159,9 @@ pub struct Merge {
     undo: Vec<(usize, Pos)>,
     /// Which sources are in `undo`.
     in_undo: Vec<bool>,
+    /// `--since`/`--until` in the viewer: the merge is the records with
+    /// `since ≤ key < until`; its start and end are there.
+    bounds: (Option<Nanos>, Option<Nanos>),
 }
 
 /// Bytes of read blocks one merge may hold across all its sources, before
@@ -206,6 +209,25 @@ impl Merge {
             undo: Vec::new(),
             in_undo: vec![false; n],
             predicate: None,
+            bounds: (None, None),
+        }
+    }
+
+    /// Makes the merge the records with `since ≤ key < until` (either may
+    /// be open): seeks stay inside, steps stop at the bounds.
+    pub fn set_bounds(&mut self, since: Option<Nanos>, until: Option<Nanos>) {
+        self.bounds = (since, until);
+        self.invalidate();
+    }
+
+    /// Moves above every record: at `since` when bounded.
+    pub fn seek_first(&mut self) -> io::Result<()> {
+        match self.bounds.0 {
+            Some(since) => self.seek_time(since),
+            None => {
+                self.seek_start();
+                Ok(())
+            }
         }
     }
 
@@ -250,6 +272,7 @@ impl Merge {
         fork.copy_group.clone_from(&self.copy_group);
         fork.enabled.clone_from(&self.enabled);
         fork.predicate.clone_from(&self.predicate);
+        fork.bounds = self.bounds;
         fork
     }
 
@@ -405,6 +428,9 @@ impl Merge {
 
     /// Moves below every record.
     pub fn seek_end(&mut self) -> io::Result<()> {
+        if let Some(until) = self.bounds.1 {
+            return self.seek_time(until);
+        }
         // A hidden source keeps its place: it is read no more (a server
         // that failed would fail again), and showing it seeks anew.
         for i in 0..self.layouts.len() {
@@ -420,6 +446,9 @@ impl Merge {
     /// below the cursor: O(log size) small reads per source and the chunk
     /// around the place, no index.
     pub fn seek_time(&mut self, t: Nanos) -> io::Result<()> {
+        let t = t
+            .max(self.bounds.0.unwrap_or(Nanos::MIN))
+            .min(self.bounds.1.unwrap_or(Nanos::MAX));
         for i in 0..self.layouts.len() {
             if self.enabled[i] {
                 self.pos[i] = self.probes[i].seek_time(t)?;
@@ -434,8 +463,7 @@ impl Merge {
     /// offsets, so the merge stays in time order.
     pub fn seek_fraction(&mut self, fraction: f64) -> io::Result<()> {
         if fraction <= 0.0 {
-            self.seek_start();
-            return Ok(());
+            return self.seek_first();
         }
         if fraction >= 1.0 {
             return self.seek_end();
@@ -512,11 +540,19 @@ impl Merge {
             if let Some(source) = self.pending_refill.take() {
                 self.refill(source)?;
             }
-            let popped = match direction {
-                Direction::Forward if limit != i64::MAX => {
-                    self.queue.pop_unless(|key| key.0 >= limit)
+            let popped = match (direction, self.bounds) {
+                (Direction::Forward, (_, until)) => {
+                    let limit = limit.min(until.unwrap_or(i64::MAX));
+                    if limit == i64::MAX {
+                        self.queue.pop_unless(|_| false)
+                    } else {
+                        self.queue.pop_unless(|key| key.0 >= limit)
+                    }
                 }
-                _ => self.queue.pop_unless(|_| false),
+                (Direction::Backward, (Some(since), _)) => {
+                    self.queue.pop_unless(|key| key.0 < since)
+                }
+                (Direction::Backward, (None, _)) => self.queue.pop_unless(|_| false),
             };
             let Some((_, source, _)) = popped else {
                 return Ok(None);

@@ -206,7 +206,10 @@ pub fn matching_line(
             break;
         }
         text.clear();
-        let (bytes, _) = merge.line_text(record.source, &line, scan::LINE_MATCH_CAP)?;
+        let (bytes, cut) = merge.line_text(record.source, &line, scan::LINE_MATCH_CAP)?;
+        if cut {
+            matcher.note_cut_line();
+        }
         text.extend_from_slice(&bytes);
         if matcher.is_match(&text) {
             found = Some(line.start);

@@ -74,6 +74,7 @@ async fn event_loop(
         }
     };
     send(vec![app.resize_command()]);
+    send(app.rows_command().into_iter().collect());
 
     let mut input = input_events()?;
     let mut signals = Signals::new()?;
@@ -105,6 +106,8 @@ async fn event_loop(
                         return Ok(());
                     }
                 }
+                // A key or a resize may have changed how rows are counted.
+                send(app.rows_command().into_iter().collect());
                 if let Some(run) = app.run.take() {
                     app.note = Some(hand_over::run(guard, commands, run));
                     signals.drain().await;
@@ -121,6 +124,8 @@ async fn event_loop(
                     return Ok(());
                 }
                 app.frame = frames.borrow_and_update().clone();
+                // Other sources or marks may change the pane's text width.
+                send(app.rows_command().into_iter().collect());
                 if let Some(note) = hand_over::act_on_effect(guard, &mut app)? {
                     app.note = Some(note);
                     signals.drain().await;

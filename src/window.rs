@@ -14,6 +14,8 @@ use crate::merge::{Cursor, Merge, MergedRecord};
 use crate::record::timestamp::Nanos;
 use crate::record::Pos;
 
+mod screen;
+
 /// Lines longer than this are kept for display only up to it and marked cut;
 /// the source still has them whole.
 pub const DISPLAY_CAP: usize = 64 * 1024;
@@ -23,6 +25,11 @@ const MARGIN_SCREENS: usize = 2;
 
 /// Screens a focus move looks for the next record before it stops.
 const FOCUS_REACH: usize = 2;
+
+/// How many screen rows a line takes as drawn; given by the engine, which
+/// asks the view (wrapping, JSON rendering, markers), so that every move
+/// counts what the screen shows.
+pub type Measure = Box<dyn Fn(&WindowLine) -> usize + Send>;
 
 /// Hard caps whatever the screen size.
 const MAX_LINES: usize = 4_000;
@@ -40,6 +47,8 @@ pub struct WindowLine {
     pub text: Vec<u8>,
     /// The line was longer than [`DISPLAY_CAP`].
     pub cut: bool,
+    /// Screen rows the line takes as drawn (wrapped, rendered): at least 1.
+    pub rows: usize,
 }
 
 impl WindowLine {
@@ -82,6 +91,11 @@ pub struct Window {
     merge_at: MergeAt,
     /// Index in `lines` of the first line on screen.
     viewport: usize,
+    /// Rows of that line above the screen (a line taller than the rest of
+    /// the screen is scrolled through row by row): less than its rows.
+    skip: usize,
+    /// How many rows a line takes as the view draws it.
+    measure: Measure,
     /// Index in `lines` of the focused line: always on screen when anything
     /// is. It stays on its line while that line is on screen (as vim's
     /// cursor does when `C-e` scrolls), and is pushed along at the edges.
@@ -101,6 +115,8 @@ pub struct Position {
     record: MergedRecord,
     /// Start of the top line, which may be inside its record.
     line_start: u64,
+    /// Rows of the top line above the screen.
+    skip: usize,
     focus_row: usize,
 }
 
@@ -120,6 +136,8 @@ impl Window {
             at_end: false,
             merge_at: MergeAt::Elsewhere,
             viewport: 0,
+            skip: 0,
+            measure: Box::new(|_| 1),
             focus: 0,
             first_line: 0,
             height: 24,
@@ -135,32 +153,6 @@ impl Window {
     /// The merge underneath, read-only.
     pub fn merge(&self) -> &Merge {
         &self.merge
-    }
-
-    /// Sets the number of lines on screen.
-    pub fn set_height(&mut self, height: usize) -> io::Result<()> {
-        self.height = height.max(1);
-        self.settle()
-    }
-
-    /// The lines on screen (fewer at the end of a short stream).
-    pub fn visible(&self) -> impl Iterator<Item = &WindowLine> {
-        self.lines.iter().skip(self.viewport).take(self.height)
-    }
-
-    /// All lines loaded, and the index of the first one on screen.
-    pub fn loaded(&self) -> (&VecDeque<WindowLine>, usize) {
-        (&self.lines, self.viewport)
-    }
-
-    /// Whether the screen shows the first line of the stream.
-    pub fn shows_start(&self) -> bool {
-        self.at_start && self.viewport == 0
-    }
-
-    /// Whether the screen shows the last line of the stream.
-    pub fn shows_end(&self) -> bool {
-        self.at_end && self.viewport + self.height >= self.lines.len()
     }
 
     /// Drops everything loaded and stands at `cursor` (the first screen
@@ -226,21 +218,9 @@ impl Window {
 
     /// The first screen of the stream.
     pub fn jump_start(&mut self) -> io::Result<()> {
-        self.merge.seek_start();
+        self.merge.seek_first()?;
         let cursor = self.merge.cursor();
         self.jump_to_cursor(&cursor)
-    }
-
-    /// The last screen of the stream (like `G` in less).
-    pub fn jump_end(&mut self) -> io::Result<()> {
-        self.merge.seek_end()?;
-        let cursor = self.merge.cursor();
-        self.reset(cursor);
-        self.at_end = true;
-        while self.lines.len() < self.height && self.extend_up()? {}
-        self.viewport = self.lines.len().saturating_sub(self.height);
-        self.focus = self.lines.len().saturating_sub(1);
-        self.settle()
     }
 
     /// The screen starting with the first record at or after `t`.
@@ -260,23 +240,7 @@ impl Window {
         self.jump_to_cursor(&cursor)
     }
 
-    /// Moves the screen down (positive) or up (negative) by `delta` lines.
-    pub fn scroll(&mut self, delta: isize) -> io::Result<()> {
-        if delta >= 0 {
-            let target = self.viewport + delta as usize;
-            while self.lines.len() < target + self.height && self.extend_down()? {}
-            self.viewport = target;
-        } else {
-            let up = delta.unsigned_abs();
-            while self.viewport < up && self.extend_up()? {
-                self.viewport += 1;
-            }
-            self.viewport = self.viewport.saturating_sub(up);
-        }
-        self.settle()
-    }
-
-    /// The cursor just above the line on screen at row `row` (0 = top):
+    /// The cursor just above the `row`th line on screen (0 = top):
     /// the records before it are above, its own record (even if the line is
     /// inside it) is below. `None` when nothing is loaded there.
     pub fn cursor_at_row(&self, row: usize) -> Option<Cursor> {
@@ -351,26 +315,11 @@ impl Window {
         cursor
     }
 
-    /// Focuses the line at `row` of the screen (a click); the last line
-    /// shown when `row` is below it.
+    /// Focuses the `row`th line shown (a click on one of its rows); the
+    /// last line shown when there are fewer.
     pub fn focus_on_row(&mut self, row: usize) {
         self.focus = self.viewport + row;
         self.keep_focus_on_screen();
-    }
-
-    /// Moves the focus `delta` lines down (up if negative), scrolling when
-    /// it would leave the screen.
-    pub fn move_focus(&mut self, delta: isize) -> io::Result<()> {
-        let target = self.absolute(self.focus) + delta as i64;
-        let row = self.focus as isize - self.viewport as isize + delta;
-        if row < 0 {
-            self.scroll(row)?;
-        } else if row >= self.height as isize {
-            self.scroll(row - self.height as isize + 1)?;
-        }
-        self.focus = self.index_of(target);
-        self.keep_focus_on_screen();
-        Ok(())
     }
 
     /// Moves the focus to the first line of the next record, or going up to
@@ -430,6 +379,7 @@ impl Window {
         };
         let at_end = self.shows_end() && self.viewport > 0;
         self.jump_inside(&here.cursor, here.record, here.line_start)?;
+        self.scroll(here.skip as isize)?;
         if at_end {
             // The last screen stays the last screen.
             return self.jump_end();
@@ -454,6 +404,7 @@ impl Window {
             cursor: self.cursor_at(self.viewport)?,
             record: top.record,
             line_start: top.start,
+            skip: self.skip,
             focus_row: self.focus.saturating_sub(self.viewport),
         })
     }
@@ -462,6 +413,7 @@ impl Window {
     pub fn restore(&mut self, position: &Position) -> io::Result<()> {
         let cursor = self.lasting(position.cursor.clone(), position.record);
         self.jump_inside(&cursor, position.record, position.line_start)?;
+        self.scroll(position.skip as isize)?;
         self.focus_on_row(position.focus_row);
         Ok(())
     }
@@ -498,45 +450,9 @@ impl Window {
         self.at_end = false;
         self.merge_at = MergeAt::Elsewhere;
         self.viewport = 0;
+        self.skip = 0;
         self.focus = 0;
         self.first_line = 0;
-    }
-
-    /// Loads the margins, keeps the viewport inside the stream and evicts
-    /// what lies beyond the caps.
-    fn settle(&mut self) -> io::Result<()> {
-        let margin = self.height * MARGIN_SCREENS;
-        while self.lines.len() < self.viewport + self.height + margin && self.extend_down()? {}
-        if self.at_end && self.viewport + self.height > self.lines.len() {
-            // Past the end: show the last full screen instead.
-            let want = self.lines.len().saturating_sub(self.height);
-            self.viewport = want;
-            while self.lines.len() < self.height && self.extend_up()? {}
-            self.viewport = self.lines.len().saturating_sub(self.height);
-        }
-        while self.viewport < margin && self.extend_up()? {
-            self.viewport += 1;
-        }
-        let keep = self.height * (2 * MARGIN_SCREENS + 1);
-        let max_lines = keep.clamp(self.height, MAX_LINES.max(self.height * 3));
-        while self.viewport > margin && (self.lines.len() > max_lines || self.bytes > MAX_BYTES) {
-            self.evict_top();
-        }
-        while self.lines.len() > self.viewport + self.height + margin
-            && (self.lines.len() > max_lines || self.bytes > MAX_BYTES)
-        {
-            self.evict_bottom();
-        }
-        self.keep_focus_on_screen();
-        Ok(())
-    }
-
-    /// Pushes the focus back onto the screen if a move left it off.
-    fn keep_focus_on_screen(&mut self) {
-        let last = (self.viewport + self.height)
-            .min(self.lines.len())
-            .saturating_sub(1);
-        self.focus = self.focus.clamp(self.viewport.min(last), last);
     }
 
     fn load_line(&mut self, record: &MergedRecord, start: u64) -> io::Result<Option<WindowLine>> {
@@ -544,13 +460,16 @@ impl Window {
             return Ok(None);
         };
         let (text, cut) = self.merge.line_text(record.source, &line, DISPLAY_CAP)?;
-        Ok(Some(WindowLine {
+        let mut line = WindowLine {
             record: *record,
             start: line.start,
             next: line.next.min(record.record.end),
             text,
             cut,
-        }))
+            rows: 1,
+        };
+        line.rows = (self.measure)(&line).max(1);
+        Ok(Some(line))
     }
 
     /// Loads one more line at the bottom; `false` at the end of the stream.

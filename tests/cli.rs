@@ -641,6 +641,68 @@ ConnectionError: timeout after 30s\n",
 }
 
 #[test]
+fn grep_and_grep_v_see_a_2_mib_line_to_its_end_and_say_where_they_stop() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = b"[2024-12-20T10:00:00.000+0000] {a.py:1} INFO - starting\n".to_vec();
+    text.extend_from_slice(b"[2024-12-20T10:00:01.000+0000] {a.py:2} INFO - payload ");
+    text.extend(std::iter::repeat_n(b'x', 2 << 20));
+    text.extend_from_slice(b" NEEDLE-AT-THE-END\n");
+    text.extend_from_slice(b"[2024-12-20T10:00:02.000+0000] {a.py:3} INFO - done\n");
+    let a = write(dir.path(), "a.log", &text);
+    for threads in ["1", "2"] {
+        let out = logweave()
+            .args([
+                "--print",
+                "--threads",
+                threads,
+                "--grep",
+                "NEEDLE-AT-THE-END",
+            ])
+            .arg(&a)
+            .output()
+            .expect("spawn");
+        let printed = stdout(&out);
+        assert_eq!(printed.lines().count(), 1, "the long line is found");
+        assert!(printed.trim_end().ends_with("NEEDLE-AT-THE-END"));
+        assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+        let out = logweave()
+            .args([
+                "--print",
+                "--threads",
+                threads,
+                "--grep-v",
+                "NEEDLE-AT-THE-END",
+            ])
+            .arg(&a)
+            .output()
+            .expect("spawn");
+        assert_eq!(
+            stdout(&out),
+            "[2024-12-20T10:00:00.000+0000] {a.py:1} INFO - starting\n\
+[2024-12-20T10:00:02.000+0000] {a.py:3} INFO - done\n",
+            "the long line is dropped"
+        );
+    }
+    // Past the cap (16 MiB) a line is matched on its first part, and that
+    // is said on stderr.
+    let mut text = b"[2024-12-20T10:00:00.000+0000] {a.py:1} INFO - huge ".to_vec();
+    text.extend(std::iter::repeat_n(b'y', 17 << 20));
+    text.extend_from_slice(b" NEEDLE\n[2024-12-20T10:00:01.000+0000] {a.py:1} INFO - NEEDLE\n");
+    let b = write(dir.path(), "b.log", &text);
+    let out = logweave()
+        .args(["--print", "--grep", "NEEDLE"])
+        .arg(&b)
+        .output()
+        .expect("spawn");
+    assert_eq!(stdout(&out).lines().count(), 1);
+    assert!(
+        stderr(&out).contains("1 line longer than 16 MiB matched on its first 16 MiB only"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn grep_in_parallel_print_equals_one_thread() {
     let dir = generated("20MB", "text");
     let path = dir.path().to_str().expect("utf-8");

@@ -8,6 +8,11 @@
 //! top and going up from `G` are exactly that stream, each line once, the
 //! same lines reversed. Keys go through the real `App` into the real engine
 //! (synchronously, `Engine::step`); the pty tests cover the binary.
+//!
+//! Rows, not lines: records of 1 to 200 rows as drawn (long lines wrapped
+//! or not, Airflow 3 JSON rendered with its traceback or raw) at random
+//! widths and heights; the screen drawn is compared row for row with the
+//! stream's rows, going down a page at a time from the top and up from `G`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -205,6 +210,11 @@ struct Viewer {
 
 impl Viewer {
     fn open(texts: &[Vec<u8>], rows: u16) -> Self {
+        Self::open_at(texts, &vec![false; texts.len()], (200, rows))
+    }
+
+    /// Sources `json` says are JSON, on a screen of `size` (columns, rows).
+    fn open_at(texts: &[Vec<u8>], json: &[bool], size: (u16, u16)) -> Self {
         let infos = (0..texts.len())
             .map(|i| SourceInfo {
                 label: format!("source-{i}.log"),
@@ -212,7 +222,7 @@ impl Viewer {
                 location: format!("/logs/source-{i}.log"),
                 kind: "file".into(),
                 size: 0,
-                json: false,
+                json: json[i],
                 format: String::new(),
                 file: None,
                 enabled: true,
@@ -223,10 +233,20 @@ impl Viewer {
             .collect();
         let window = Window::new(Merge::new(layouts(texts), MergeOptions::dedup_all()));
         let mut engine = Engine::new(window, infos, ZoneClock::new(Zone::Utc), None);
-        let mut app = App::new(Keymap::load(), Theme::load(true), (200, rows));
+        let mut app = App::new(Keymap::load(), Theme::load(true), size);
         engine.step(app.resize_command());
         app.frame = engine.open_now();
-        Self { app, engine }
+        let mut viewer = Self { app, engine };
+        viewer.tell_rows();
+        viewer
+    }
+
+    /// Tells the engine how the pane counts rows now, as the view does
+    /// after every frame.
+    fn tell_rows(&mut self) {
+        if let Some(command) = self.app.rows_command() {
+            self.app.frame = self.engine.step(command);
+        }
     }
 
     fn press(&mut self, keys: &str) {
@@ -238,6 +258,7 @@ impl Viewer {
             for command in self.app.on_key(KeyEvent::new(code, KeyModifiers::NONE)) {
                 self.app.frame = self.engine.step(command);
             }
+            self.tell_rows();
         }
     }
 
@@ -384,5 +405,221 @@ proptest! {
         walk in prop::collection::vec(key(), 1..40),
     ) {
         check(&texts, rows, &walk)?;
+    }
+}
+
+/// A record of the rows test: a text record (its first line `len` long,
+/// `continuation` lines of random lengths) or an Airflow 3 JSON record
+/// with `frames` traceback frames.
+#[derive(Clone, Debug)]
+enum Tall {
+    Text {
+        len: usize,
+        continuation: Vec<usize>,
+    },
+    Json {
+        len: usize,
+        frames: usize,
+    },
+}
+
+fn tall() -> impl Strategy<Value = Tall> {
+    prop_oneof![
+        3 => (0usize..300, prop::collection::vec(0usize..200, 0..60))
+            .prop_map(|(len, continuation)| Tall::Text { len, continuation }),
+        1 => (0usize..200, 0usize..60).prop_map(|(len, frames)| Tall::Json { len, frames }),
+    ]
+}
+
+/// `n` characters of words, so that wrapped rows differ.
+fn filler(n: usize, seed: usize) -> String {
+    (0..n)
+        .map(|i| {
+            if (i + seed) % 7 == 6 {
+                ' '
+            } else {
+                (b'a' + ((i * 3 + seed) % 26) as u8) as char
+            }
+        })
+        .collect()
+}
+
+/// A text source and a JSON source of `records`, one second apart, the
+/// text ones on even seconds and the JSON ones on odd.
+fn tall_sources(records: &[Tall]) -> (Vec<u8>, Vec<u8>) {
+    let (mut text, mut json) = (String::new(), String::new());
+    for (i, record) in records.iter().enumerate() {
+        let time = format!("2024-12-20T10:{:02}:{:02}", i / 60, i % 60);
+        match record {
+            Tall::Text { len, continuation } => {
+                text.push_str(&format!("{time}.000Z r{i} {}\n", filler(*len, i)));
+                for (c, len) in continuation.iter().enumerate() {
+                    text.push_str(&format!("  c{c} {}\n", filler(*len, i + c)));
+                }
+            }
+            Tall::Json { len, frames } => {
+                let frames: Vec<String> = (0..*frames)
+                    .map(|f| {
+                        format!(r#"{{"filename":"/dags/f{f}.py","lineno":{f},"name":"step{f}"}}"#)
+                    })
+                    .collect();
+                json.push_str(&format!(
+                    r#"{{"timestamp":"{time}.000000Z","level":"error","event":"r{i} {}","logger":"airflow.task","error_detail":[{{"exc_type":"ValueError","exc_value":"boom {i}","frames":[{}]}}]}}"#,
+                    filler(*len, i),
+                    frames.join(",")
+                ));
+                json.push('\n');
+            }
+        }
+    }
+    (text.into_bytes(), json.into_bytes())
+}
+
+/// The stream's screen rows as the pane draws them (no tags, no marks):
+/// each printed line, rendered when JSON is, cut into rows of `width`
+/// when wrapping and cut at `width` when not.
+fn stream_rows(printed: &[String], width: usize, wrap: bool, raw: bool) -> Vec<String> {
+    let mut rows = Vec::new();
+    for line in printed {
+        let displays = match logweave::view::json::render(line.as_bytes()) {
+            Some(rendered) if !raw => rendered,
+            _ => vec![line.clone()],
+        };
+        for display in displays {
+            let chars: Vec<char> = display.chars().collect();
+            if wrap {
+                for chunk in chars.chunks(width) {
+                    rows.push(chunk.iter().collect::<String>().trim_end().to_string());
+                }
+                if chars.is_empty() {
+                    rows.push(String::new());
+                }
+            } else {
+                let shown: String = chars.iter().take(width).collect();
+                rows.push(shown.trim_end().to_string());
+            }
+        }
+    }
+    rows
+}
+
+/// The log pane's rows as drawn now, trailing blanks trimmed.
+fn pane_rows(viewer: &Viewer) -> Vec<String> {
+    let (w, h) = viewer.app.size;
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("test backend");
+    terminal
+        .draw(|f| logweave::view::render::draw(f, &viewer.app))
+        .expect("draw");
+    let buffer = terminal.backend().buffer();
+    let pane = viewer.app.areas().pane;
+    (pane.y..pane.y + pane.height)
+        .map(|y| {
+            let row: String = (0..w).map(|x| buffer[(x, y)].symbol()).collect();
+            row.trim_end().to_string()
+        })
+        .collect()
+}
+
+fn check_rows(
+    records: &[Tall],
+    size: (u16, u16),
+    wrap: bool,
+    raw: bool,
+) -> Result<(), TestCaseError> {
+    let (text, json) = tall_sources(records);
+    let texts = vec![text, json];
+    let mut viewer = Viewer::open_at(&texts, &[false, true], size);
+    viewer.app.tags = false;
+    viewer.app.wrap = wrap;
+    viewer.app.raw_json = raw;
+    viewer.tell_rows();
+    let width = size.0 as usize;
+    let height = viewer.app.areas().pane.height as usize;
+    let stream = stream_rows(&printed(&texts, &[true, true]), width, wrap, raw);
+    let screen_at = |top: usize| {
+        let mut rows: Vec<String> = stream[top..(top + height).min(stream.len())].to_vec();
+        rows.resize(height, String::new());
+        rows
+    };
+    let last = stream.len().saturating_sub(height);
+    // Down from the top a page at a time: every row once.
+    viewer.press("g");
+    let mut top = 0;
+    loop {
+        prop_assert_eq!(
+            pane_rows(&viewer),
+            screen_at(top),
+            "going down, at row {}",
+            top
+        );
+        if top == last {
+            break;
+        }
+        viewer.press(" ");
+        top = (top + height).min(last);
+    }
+    prop_assert!(viewer.frame().at_end, "the last screen says END");
+    // `G`: the last row of the stream on the bottom row.
+    viewer.press("g");
+    viewer.press("G");
+    prop_assert_eq!(pane_rows(&viewer), screen_at(last), "G");
+    prop_assert!(viewer.frame().at_end);
+    // Up from `G` a page at a time: the same rows, reversed.
+    let mut top = last;
+    loop {
+        prop_assert_eq!(
+            pane_rows(&viewer),
+            screen_at(top),
+            "going up from G, at row {}",
+            top
+        );
+        if top == 0 {
+            break;
+        }
+        viewer.press("b");
+        top = top.saturating_sub(height);
+    }
+    prop_assert!(viewer.frame().at_start);
+    // A row at a time near each end.
+    for _ in 0..3.min(last) {
+        viewer.press("j");
+        top += 1;
+        prop_assert_eq!(
+            pane_rows(&viewer),
+            screen_at(top),
+            "down a row, at row {}",
+            top
+        );
+    }
+    viewer.press("G");
+    let mut top = last;
+    for _ in 0..3.min(last) {
+        viewer.press("k");
+        top -= 1;
+        prop_assert_eq!(
+            pane_rows(&viewer),
+            screen_at(top),
+            "up a row, at row {}",
+            top
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64)
+    ))]
+
+    #[test]
+    fn every_row_is_reached_once_going_down_and_from_g_going_up(
+        records in prop::collection::vec(tall(), 1..25),
+        width in 12u16..140,
+        rows in 3u16..40,
+        wrap in any::<bool>(),
+        raw in any::<bool>(),
+    ) {
+        check_rows(&records, (width, rows), wrap, raw)?;
     }
 }

@@ -10,12 +10,15 @@ pub use super::folds::FoldOp;
 /// What the view asks of the engine.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    /// The log pane is `height` lines tall; the timeline strip `timeline_width` wide.
+    /// The log pane is `height` rows tall; the timeline strip `timeline_width` wide.
     Resize {
         height: usize,
         timeline_width: usize,
     },
-    /// Move by lines (negative = up).
+    /// How the view counts the rows a line takes (its width, wrapping,
+    /// JSON rendering changed).
+    Layout(super::Rows),
+    /// Move by rows (negative = up).
     Scroll(isize),
     Start,
     End,

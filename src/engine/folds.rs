@@ -90,6 +90,9 @@ pub(super) struct Folds {
     all_open: bool,
     /// Exceptions to the default: opened while folding, closed while open.
     toggled: HashSet<Key>,
+    /// Bumped whenever a header's mark may have changed (groups found,
+    /// forgotten, folded or opened), so rows are measured again only then.
+    pub(super) changes: u64,
 }
 
 impl Folds {
@@ -111,6 +114,14 @@ impl Folds {
         })
     }
 
+    /// The marks of every group header known, by record.
+    pub(super) fn marks(&self) -> HashMap<Key, FoldMark> {
+        self.known
+            .keys()
+            .filter_map(|key| Some((*key, self.mark(key)?)))
+            .collect()
+    }
+
     /// The folded group of `source` that hides the record at `start`.
     fn folding(&self, source: usize, start: u64) -> Option<Key> {
         self.known
@@ -125,6 +136,7 @@ impl Folds {
     /// Sources grew: a group without an end may have one now.
     pub(super) fn sources_grew(&mut self) {
         self.known.retain(|_, g| g.end.is_some());
+        self.changes += 1;
     }
 
     fn hidden_ranges(&self) -> BTreeMap<Key, u64> {
@@ -266,6 +278,7 @@ impl Engine {
         if headers.is_empty() {
             return Ok(false);
         }
+        self.folds.changes += 1;
         if self.folds.known.len() + headers.len() > KNOWN_MAX {
             // Forget the groups seen so far; those on screen are found again.
             self.folds.known.clear();
@@ -306,6 +319,7 @@ impl Engine {
     /// `z` + key on the focused line: its group (the header, or the open
     /// group the line is in), or all groups.
     pub(super) fn fold(&mut self, op: FoldOp) -> io::Result<()> {
+        self.folds.changes += 1;
         match op {
             FoldOp::OpenAll | FoldOp::CloseAll => {
                 self.folds.all_open = op == FoldOp::OpenAll;
@@ -375,6 +389,7 @@ impl Engine {
     /// (a search or level jump landed there); `true` if one was.
     pub(super) fn reveal(&mut self, source: usize, start: u64) -> bool {
         let mut opened = false;
+        self.folds.changes += 1;
         while let Some(key) = self.folds.folding(source, start) {
             if !self.folds.toggled.remove(&key) {
                 self.folds.toggled.insert(key);

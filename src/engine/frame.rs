@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{format_in, Engine, Frame, FrameLine, MESSAGE_FOR};
+use super::rows::frame_line;
+use super::{format_in, Engine, Frame, MESSAGE_FOR};
 
 /// Pairs of sources whose copies the status bar names; the rest in a count.
 const STATUS_PAIRS: usize = 3;
@@ -13,33 +14,20 @@ impl Engine {
     pub(super) fn frame(&mut self, busy: Option<String>) -> Arc<Frame> {
         self.generation += 1;
         self.say_late_records();
-        let (loaded, viewport) = self.window.loaded();
         let mut lines = Vec::with_capacity(self.height);
-        for (i, l) in loaded.iter().enumerate().take(viewport + self.height) {
-            let ts = l.record.record.ts;
-            // Out of time order beyond the reorder window: kept in file order.
-            let late = l.record.record.late && l.is_record_start();
-            if i >= viewport {
-                lines.push(FrameLine {
-                    source: l.record.source,
-                    text: l.text.clone(),
-                    cut: l.cut,
-                    first: l.is_record_start(),
-                    level: l.record.record.level,
-                    ts,
-                    late,
-                    fold: if l.is_record_start() {
-                        self.folds.mark(&(l.record.source, l.record.record.start))
-                    } else {
-                        None
-                    },
-                    mark: if l.is_record_start() && !self.marks.is_empty() {
-                        self.marks.letter_at(l.record.source, l.record.record.start)
-                    } else {
-                        None
-                    },
-                });
-            }
+        for l in self.window.visible() {
+            let (fold, mark) = if l.is_record_start() {
+                let key = (l.record.source, l.record.record.start);
+                let mark = if self.marks.is_empty() {
+                    None
+                } else {
+                    self.marks.letter_at(key.0, key.1)
+                };
+                (self.folds.mark(&key), mark)
+            } else {
+                (None, None)
+            };
+            lines.push(frame_line(l, fold, mark));
         }
         let total = self.window.merge().total_len();
         let (line_number, overview_progress, timeline, counts) = match &self.overview {
@@ -79,6 +67,7 @@ impl Engine {
         };
         Arc::new(Frame {
             lines,
+            skip: self.window.skip(),
             sources: self.sources.clone(),
             top_time: self.top_ts().map(|t| format_in(t, &self.zones[0])),
             zone: self.zones[0].clone(),

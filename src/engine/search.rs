@@ -154,6 +154,7 @@ impl Engine {
             .window
             .visible()
             .position(|l| l.record.source == hit.source && l.start == hit.line_start)
+            .and_then(|n| self.window.row_of_shown(n))
             .unwrap_or(0);
         let third = self.height / 3;
         if row < third {
@@ -251,6 +252,9 @@ impl Engine {
         if let Some(level) = self.filter.min_level {
             out.push(format!("≥{}", level.name()));
         }
+        if let Some(note) = self.filter.cut_lines_note() {
+            out.push(format!("({note})"));
+        }
         out
     }
 
@@ -258,6 +262,10 @@ impl Engine {
     pub(super) fn search_summary(&self) -> Option<String> {
         let search = self.search.as_ref()?;
         let text = search.matcher.shown();
+        if let Some(note) = search.matcher.cut_lines_note() {
+            // Never a silent miss: the hits beyond the cap are not known.
+            return Some(format!("/{text} ({note})"));
+        }
         let Some(count) = search.count.as_ref() else {
             // Not counted (big remote sources): the pattern in force.
             return Some(format!("/{text}"));

@@ -263,6 +263,13 @@ fn print(settings: &Settings, opened: Vec<OpenedSource>) -> Result<Outcome, RunE
     if let Some(rest) = crate::merge::copies::describe_rest(&copied[said..]) {
         eprintln!("logweave: {rest}; {}", crate::merge::copies::SHOW_ALL);
     }
+    // Lines longer than the patterns look at: kept or dropped on their
+    // first part, which is said rather than left silent.
+    if let Some(note) = settings.filter.as_ref().and_then(|f| f.cut_lines_note()) {
+        say(Problem::new(format!("--grep/--grep-v: {note}")).with_tip(
+            "such a line is kept or dropped by what its first part holds; `grep` on the file sees all of it",
+        ));
+    }
     // Sources whose reads failed after retries, said once at the end.
     let mut outcome = Outcome::Complete;
     for (i, (health, label)) in watched.iter().enumerate() {
@@ -421,7 +428,10 @@ fn view(
     }
     let clock = settings.time.clock.clone();
     let folders = settings.folders();
-    let window = Window::new(Merge::new(layouts, merge_options));
+    let mut merge = Merge::new(layouts, merge_options);
+    // `--since`/`--until` bound what the viewer shows, as they bound print.
+    merge.set_bounds(settings.since, settings.until);
+    let window = Window::new(merge);
     let overview = engine::start_overview(&window, &[]);
     let (frames_tx, frames_rx) = tokio::sync::watch::channel(Arc::new(engine::Frame::default()));
     let inbox = engine::Inbox::new();

@@ -6,12 +6,9 @@
 
 use std::io;
 
-use super::matcher::Matcher;
+use super::matcher::{Matcher, LINE_MATCH_CAP};
 use crate::merge::RecordPredicate;
 use crate::record::{Level, Record, RecordReader};
-
-/// Lines longer than this are matched on their first part only.
-const MATCH_CAP: usize = 1024 * 1024;
 
 /// The filter in force.
 #[derive(Clone, Debug, Default)]
@@ -34,6 +31,21 @@ impl RecordFilter {
         // `false` means an exclude pattern matched: the record is out.
         !self.excludes.iter().any(|m| m.is_match(text))
     }
+
+    /// A line was matched on its first [`LINE_MATCH_CAP`] bytes only.
+    fn note_cut_line(&self) {
+        for matcher in self.includes.iter().chain(&self.excludes) {
+            matcher.note_cut_line();
+        }
+    }
+
+    /// What to say of lines the patterns saw in part only, if any.
+    pub fn cut_lines_note(&self) -> Option<String> {
+        self.includes
+            .iter()
+            .chain(&self.excludes)
+            .find_map(Matcher::cut_lines_note)
+    }
 }
 
 impl RecordPredicate for RecordFilter {
@@ -54,15 +66,19 @@ impl RecordPredicate for RecordFilter {
             }
         }
         let mut line = Vec::new();
+        let mut cut = false;
         let mut keep = true;
         reader
             .file()
             .for_each_line_piece(record.start, record.end, |piece, last| {
-                if line.len() < MATCH_CAP {
-                    line.extend_from_slice(&piece[..piece.len().min(MATCH_CAP - line.len())]);
-                }
+                let room = LINE_MATCH_CAP - line.len();
+                line.extend_from_slice(&piece[..piece.len().min(room)]);
+                cut |= piece.len() > room;
                 if last {
                     keep &= self.text_matches(&line, &mut included);
+                    if std::mem::take(&mut cut) {
+                        self.note_cut_line();
+                    }
                     line.clear();
                 }
                 Ok(())

@@ -1,7 +1,16 @@
 //! What a search or filter pattern matches: a regex by default, a literal on
 //! request; smart case (an all-lower-case pattern ignores case).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use regex::bytes::{Regex, RegexBuilder};
+
+/// Bytes of a line a search or filter matches: a longer line is matched on
+/// its first part only, which the matcher counts and the viewer's status
+/// bar and print mode's stderr say. A line held to match it costs as much
+/// memory, once per worker.
+pub const LINE_MATCH_CAP: usize = 16 * 1024 * 1024;
 
 /// How the pattern text is read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -18,6 +27,9 @@ pub struct Matcher {
     kind: PatternKind,
     ignore_case: bool,
     engine: Engine,
+    /// Lines longer than [`LINE_MATCH_CAP`] matched on their first part,
+    /// shared by the matcher's clones.
+    cut_lines: Arc<AtomicU64>,
 }
 
 #[derive(Clone, Debug)]
@@ -58,6 +70,30 @@ impl Matcher {
             kind,
             ignore_case,
             engine,
+            cut_lines: Arc::default(),
+        })
+    }
+
+    /// A line longer than [`LINE_MATCH_CAP`] was matched on its first part.
+    pub fn note_cut_line(&self) {
+        self.cut_lines.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Lines matched on their first [`LINE_MATCH_CAP`] bytes only.
+    pub fn cut_lines(&self) -> u64 {
+        self.cut_lines.load(Ordering::Relaxed)
+    }
+
+    /// What to say when lines were matched in part, if any were.
+    pub fn cut_lines_note(&self) -> Option<String> {
+        let n = self.cut_lines();
+        (n > 0).then(|| {
+            format!(
+                "{n} line{} longer than {} MiB matched on its first {} MiB only",
+                if n == 1 { "" } else { "s" },
+                LINE_MATCH_CAP >> 20,
+                LINE_MATCH_CAP >> 20
+            )
         })
     }
 

@@ -14,8 +14,7 @@ use crate::record::{Pos, Record};
 use crate::search::matcher::Matcher;
 use crate::source::Source;
 
-/// Lines longer than this are matched on their first part only.
-pub const LINE_MATCH_CAP: usize = 1024 * 1024;
+pub use super::matcher::LINE_MATCH_CAP;
 
 /// Bytes read at a time by a scanning worker.
 const READ_BLOCK: usize = 1024 * 1024;
@@ -539,21 +538,26 @@ fn scan_chunk(
             break;
         }
         let at_end = pos + got as u64 >= len;
-        // Whole lines only; a line longer than the block is matched on its
-        // first block and skipped to its end.
+        // Whole lines only; a line longer than the block is read on to
+        // its end, up to the cap (beyond it, matched on its first part
+        // and skipped to its end).
         let (window, next) = match memchr::memrchr(b'\n', buf) {
             Some(nl) => (nl + 1, pos + nl as u64 + 1),
             None if at_end => (got, len),
-            None => {
-                // The next line starting in this chunk, if any: a line
-                // longer than the chunk is another chunk's no further.
-                let end = match next_line_start(source, pos + got as u64, task.hi, &mut Vec::new())?
-                {
-                    Some(p) => p,
-                    None => task.hi.min(len),
-                };
-                (got.min(LINE_MATCH_CAP), end)
-            }
+            None => match read_long_line(source, pos, buf)? {
+                LongLine::Whole(window) => (window, pos + window as u64),
+                LongLine::Cut => {
+                    matcher.note_cut_line();
+                    // The next line starting in this chunk, if any: a line
+                    // longer than the chunk is another chunk's no further.
+                    let from = pos + LINE_MATCH_CAP as u64;
+                    let end = match next_line_start(source, from, task.hi, &mut Vec::new())? {
+                        Some(p) => p,
+                        None => task.hi.min(len),
+                    };
+                    (LINE_MATCH_CAP, end)
+                }
+            },
         };
         let text = &buf[..window];
         let mut from = 0;
@@ -578,7 +582,40 @@ fn scan_chunk(
         scanned = next.min(task.hi);
         pos = next;
     }
+    if buf.capacity() > 2 * READ_BLOCK {
+        // A long line's buffer is not kept for the next chunk.
+        *buf = Vec::new();
+    }
     Ok(last)
+}
+
+/// A line longer than a read block, read on from its start.
+enum LongLine {
+    /// Its bytes, newline included (or to the end of the source), are the
+    /// first this many of the buffer.
+    Whole(usize),
+    /// The buffer holds its first [`LINE_MATCH_CAP`] bytes; it goes on.
+    Cut,
+}
+
+/// Reads the line starting at `pos` into `buf` (which holds its first
+/// bytes, no newline among them), doubling the read up to the cap.
+fn read_long_line(source: &dyn Source, pos: u64, buf: &mut Vec<u8>) -> io::Result<LongLine> {
+    let mut have = buf.len();
+    while have < LINE_MATCH_CAP {
+        let want = have.max(READ_BLOCK).min(LINE_MATCH_CAP - have);
+        buf.resize(have + want, 0);
+        let got = source.read_full_at(pos + have as u64, &mut buf[have..])?;
+        if let Some(nl) = memchr::memchr(b'\n', &buf[have..have + got]) {
+            return Ok(LongLine::Whole(have + nl + 1));
+        }
+        have += got;
+        if got < want {
+            buf.truncate(have);
+            return Ok(LongLine::Whole(have));
+        }
+    }
+    Ok(LongLine::Cut)
 }
 
 /// Start of the first line after the newline at or after `offset`, if that
@@ -695,7 +732,14 @@ mod tests {
             first_and_last(source_with(at, &line, 3 * CHUNK as usize), "needle"),
             (hit, hit)
         );
-        // Beyond the first MiB of a line, as everywhere: not matched.
+        // A 2 MiB line, found at its end.
+        let mut line = "y".repeat(2 << 20);
+        line.push_str(" the needle\n");
+        assert_eq!(
+            first_and_last(source_with(at, &line, 3 * CHUNK as usize), "needle"),
+            (hit, hit)
+        );
+        // Beyond the cap: not matched, and counted as cut.
         let mut line = "y".repeat(LINE_MATCH_CAP + 10);
         line.push_str(" the needle\n");
         assert_eq!(

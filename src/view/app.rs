@@ -12,8 +12,9 @@ mod count;
 mod sources;
 
 use super::keymap::{Action, Keymap};
+use super::render::PaneRows;
 use super::theme::Theme;
-use crate::engine::{Command, Destination, FoldOp, Frame, Goto, Level, PatternKind, Range};
+use crate::engine::{Command, Destination, FoldOp, Frame, Goto, Level, PatternKind, Range, Rows};
 
 /// Rows of the timeline strip.
 pub const TIMELINE_ROWS: u16 = 4;
@@ -192,6 +193,8 @@ pub struct App {
     /// Ctrl-Z: the view is to stop itself (the shell's job control), once
     /// the keys now typed are handled.
     pub suspend: bool,
+    /// How the engine was last told to count rows.
+    told_rows: Option<PaneRows>,
     pub quit: bool,
 }
 
@@ -214,6 +217,7 @@ impl App {
             last_effect: 0,
             count: None,
             suspend: false,
+            told_rows: None,
             quit: false,
         }
     }
@@ -262,16 +266,26 @@ impl App {
         }
     }
 
+    /// A page: the pane's rows (the engine moves in rows as drawn).
     fn page(&self) -> isize {
-        let rows = self.areas().pane.height.max(1) as usize;
-        // When wrapping, a page is what the screen shows whole.
-        let shown = super::render::fitted_lines(self);
-        let lines = if self.wrap || shown < rows {
-            shown.max(1)
-        } else {
-            rows
-        };
-        lines as isize
+        self.areas().pane.height.max(1) as isize
+    }
+
+    /// Tells the engine how the pane counts a line's rows when that
+    /// changed: the width, wrapping, JSON rendering, the tags or the mark
+    /// gutter. Asked once per batch of input and per frame (other sources
+    /// or marks), not per key: a paste typed as 100,000 keys is one batch.
+    pub fn rows_command(&mut self) -> Option<Command> {
+        if self
+            .told_rows
+            .as_ref()
+            .is_some_and(|told| super::render::pane_measures_as(self, told))
+        {
+            return None;
+        }
+        let rows = super::render::pane_rows(self);
+        self.told_rows = Some(rows.clone());
+        Some(Command::Layout(Rows(Arc::new(rows))))
     }
 
     /// Applies a terminal resize.

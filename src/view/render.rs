@@ -12,8 +12,8 @@ use ratatui::Frame;
 
 use super::app::{App, Mode, Pending};
 
-/// Draws everything; changes nothing (what paging needs to know of the
-/// layout, [`fitted_lines`], is asked of the same functions).
+/// Draws everything; changes nothing (what the engine needs to know of the
+/// layout, [`pane_rows`], is asked of the same functions).
 pub fn draw(frame: &mut Frame, app: &App) {
     let areas = app.areas();
     if let Some(area) = areas.timeline {
@@ -34,9 +34,16 @@ pub fn draw(frame: &mut Frame, app: &App) {
 
 pub use help::EXTRA_LINES as HELP_EXTRA_LINES;
 
-/// How many log lines the pane shows whole: a page.
-pub fn fitted_lines(app: &App) -> usize {
-    log_pane::fitted_lines(app, app.areas().pane)
+pub use log_pane::PaneRows;
+
+/// How the log pane counts a line's rows as it stands, for the engine.
+pub fn pane_rows(app: &App) -> PaneRows {
+    log_pane::measure(app, app.areas().pane)
+}
+
+/// Whether `rows` is how the log pane counts rows as it stands.
+pub fn pane_measures_as(app: &App, rows: &PaneRows) -> bool {
+    rows.measures_as(app, app.areas().pane)
 }
 
 /// The log line (index into the frame's lines) on row `row` of the pane.

@@ -7,10 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::engine::{count, FrameLine, Level};
+use crate::engine::{count, FrameLine, Level, Matcher, RowMeasure};
 use crate::view::app::App;
 use crate::view::json;
 use crate::view::text::{self, Piece};
+use crate::view::theme::Theme;
 
 /// Marker before a record kept in file order although it is out of time
 /// order by more than the reorder window.
@@ -28,10 +29,80 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(pane.rows), area);
 }
 
-/// How many log lines fit whole in `area` as the frame stands: a page, for
-/// paging in wrap mode. The same layout as [`draw`], without drawing.
-pub fn fitted_lines(app: &App, area: Rect) -> usize {
-    layout(app, area).whole
+/// How the pane counts a line's rows, for the engine: the same
+/// [`display_rows`] and [`wrap`] as [`draw`], at the pane's text width.
+pub fn measure(app: &App, area: Rect) -> PaneRows {
+    PaneRows {
+        theme: app.theme.clone(),
+        json: app.frame.sources.iter().map(|s| s.json).collect(),
+        raw_json: app.raw_json,
+        wrap: app.wrap,
+        text_width: text_width(app, area),
+    }
+}
+
+/// The rows a line takes in the pane: what the engine moves the screen by.
+#[derive(Clone, Debug)]
+pub struct PaneRows {
+    theme: Theme,
+    /// Which sources are JSON (rendered unless `raw_json`).
+    json: Vec<bool>,
+    raw_json: bool,
+    wrap: bool,
+    text_width: usize,
+}
+
+impl PaneRows {
+    /// Whether the pane in `area` counts rows as this measure does: asked
+    /// after every key (a 100 KB paste typed as keys is 100,000 of them),
+    /// so it allocates nothing.
+    pub fn measures_as(&self, app: &App, area: Rect) -> bool {
+        (self.raw_json, self.wrap, self.text_width)
+            == (app.raw_json, app.wrap, text_width(app, area))
+            && self
+                .json
+                .iter()
+                .copied()
+                .eq(app.frame.sources.iter().map(|s| s.json))
+    }
+}
+
+impl RowMeasure for PaneRows {
+    fn rows(&self, line: &FrameLine) -> usize {
+        let json = self.json.get(line.source).copied().unwrap_or(false);
+        let rendered = json && !self.raw_json;
+        if !self.wrap && !rendered {
+            // One row, whatever the line holds: no need to look.
+            return 1;
+        }
+        let paint = Paint {
+            theme: &self.theme,
+            highlight: None,
+            json,
+            raw_json: self.raw_json,
+        };
+        display_rows(&paint, line, usize::MAX)
+            .iter()
+            .map(|pieces| {
+                if self.wrap {
+                    wrap(pieces, self.text_width).len()
+                } else {
+                    1
+                }
+            })
+            .sum::<usize>()
+            .max(1)
+    }
+}
+
+/// What drawing a line's text needs besides the line.
+struct Paint<'a> {
+    theme: &'a Theme,
+    /// The search whose hits are marked.
+    highlight: Option<&'a Matcher>,
+    /// The line's source is JSON.
+    json: bool,
+    raw_json: bool,
 }
 
 /// The log line (an index into the frame's lines) shown on screen row
@@ -45,25 +116,35 @@ struct Pane {
     rows: Vec<Line<'static>>,
     /// The log line each row shows.
     line_of_row: Vec<usize>,
-    /// Log lines shown whole.
-    whole: usize,
 }
 
-/// The screen rows of the pane, which log line each shows, and how many
-/// log lines they show whole.
-fn layout(app: &App, area: Rect) -> Pane {
-    let rows = area.height as usize;
-    let width = area.width as usize;
-    let gutter = if app.frame.marks.is_empty() {
+/// Columns of a line's text: the pane less the mark gutter and the tags.
+fn text_width(app: &App, area: Rect) -> usize {
+    let tag_width = if app.tags { tag_width(app) } else { 0 };
+    (area.width as usize)
+        .saturating_sub(tag_width + gutter(app))
+        .max(1)
+}
+
+fn gutter(app: &App) -> usize {
+    if app.frame.marks.is_empty() {
         0
     } else {
         GUTTER
-    };
+    }
+}
+
+/// The screen rows of the pane and which log line each shows; the first
+/// line's first `frame.skip` rows are above the pane.
+fn layout(app: &App, area: Rect) -> Pane {
+    let rows = area.height as usize;
+    let width = area.width as usize;
+    let gutter = gutter(app);
     let tag_width = if app.tags { tag_width(app) } else { 0 };
-    let text_width = width.saturating_sub(tag_width + gutter).max(1);
+    let text_width = text_width(app, area);
     let mut out: Vec<Line> = Vec::with_capacity(rows);
     let mut line_of_row = Vec::with_capacity(rows);
-    let mut whole = 0;
+    let mut skip = app.frame.skip;
     let mut focus_style = app.theme.get("focus");
     if focus_style.fg == Some(ratatui::style::Color::Reset) {
         // "default" here means the line keeps its own colour.
@@ -76,22 +157,31 @@ fn layout(app: &App, area: Rect) -> Pane {
         let focused = app.frame.focus == Some(index);
         let tag = tag_span(app, line, tag_width);
         let max_cols = if app.wrap {
-            text_width * rows
+            text_width.saturating_mul(rows + skip)
         } else {
             app.hscroll + text_width
         };
-        let displays = display_rows(app, line, max_cols);
-        let mut fitted = true;
+        let paint = Paint {
+            theme: &app.theme,
+            highlight: app.frame.highlight.as_deref(),
+            json: app.frame.sources.get(line.source).is_some_and(|s| s.json),
+            raw_json: app.raw_json,
+        };
+        let displays = display_rows(&paint, line, max_cols);
         for (i, pieces) in displays.iter().enumerate() {
             let chunks = if app.wrap {
                 wrap(pieces, text_width)
             } else {
                 vec![(app.hscroll, text_width)]
             };
-            for (j, (skip, cols)) in chunks.into_iter().enumerate() {
+            for (j, (from, cols)) in chunks.into_iter().enumerate() {
                 if out.len() >= rows {
-                    fitted = false;
                     break;
+                }
+                if skip > 0 {
+                    // Above the pane.
+                    skip -= 1;
+                    continue;
                 }
                 let mut spans = Vec::new();
                 if gutter > 0 {
@@ -109,7 +199,7 @@ fn layout(app: &App, area: Rect) -> Pane {
                         Span::raw(" ".repeat(tag_width))
                     });
                 }
-                spans.extend(text::slice(pieces, skip, cols));
+                spans.extend(text::slice(pieces, from, cols));
                 let mut row = Line::from(spans);
                 if focused {
                     // Over the line's own colours, to the right edge.
@@ -133,31 +223,27 @@ fn layout(app: &App, area: Rect) -> Pane {
                 line_of_row.push(index);
             }
         }
-        if fitted {
-            whole += 1;
-        }
+        // Rows above the pane are of the first line only.
+        skip = 0;
     }
     Pane {
         rows: out,
         line_of_row,
-        whole,
     }
 }
 
 /// The display lines of one log line: itself, or its JSON rendering.
-fn display_rows(app: &App, line: &FrameLine, max_cols: usize) -> Vec<Vec<Piece>> {
-    let theme = &app.theme;
+fn display_rows(paint: &Paint, line: &FrameLine, max_cols: usize) -> Vec<Vec<Piece>> {
+    let theme = paint.theme;
     let control = theme.get("control");
-    let json = app.frame.sources.get(line.source).is_some_and(|s| s.json);
-    let base = line_style(app, line);
+    let base = line_style(theme, line);
     let hit = theme.get("search-hit");
     // Only what can show is looked at: a column takes at most 4 bytes
     // (and a match running past the edge is marked up to it).
     let shown_bytes = max_cols.saturating_mul(4).saturating_add(1024);
     let marks = |bytes: &[u8]| {
-        app.frame
+        paint
             .highlight
-            .as_ref()
             .map(|m| m.highlights(&bytes[..bytes.len().min(shown_bytes)]))
             .unwrap_or_default()
     };
@@ -166,9 +252,9 @@ fn display_rows(app: &App, line: &FrameLine, max_cols: usize) -> Vec<Vec<Piece>>
     } else {
         text::Sgr::Strip
     };
-    if json && !app.raw_json {
+    if paint.json && !paint.raw_json {
         if let Some(rendered) = json::render(&line.text) {
-            let detail = level_style(app, line.level.max(Level::Error));
+            let detail = level_style(theme, line.level.max(Level::Error));
             // Hits are marked where they show in the rendering.
             return rendered
                 .iter()
@@ -231,25 +317,25 @@ fn display_rows(app: &App, line: &FrameLine, max_cols: usize) -> Vec<Vec<Piece>>
     vec![pieces]
 }
 
-fn line_style(app: &App, line: &FrameLine) -> Style {
+fn line_style(theme: &Theme, line: &FrameLine) -> Style {
     let text = &line.text;
     if memchr::memmem::find(text, b"::group::").is_some()
         || memchr::memmem::find(text, b"::endgroup::").is_some()
     {
-        return app.theme.get("group-marker");
+        return theme.get("group-marker");
     }
     match line.level {
-        Level::Debug if !line.first => app.theme.get("continuation"),
-        level => level_style(app, level),
+        Level::Debug if !line.first => theme.get("continuation"),
+        level => level_style(theme, level),
     }
 }
 
-fn level_style(app: &App, level: Level) -> Style {
+fn level_style(theme: &Theme, level: Level) -> Style {
     match level {
-        Level::Critical => app.theme.get("critical"),
-        Level::Error => app.theme.get("error"),
-        Level::Warning => app.theme.get("warning"),
-        Level::Debug => app.theme.get("debug"),
+        Level::Critical => theme.get("critical"),
+        Level::Error => theme.get("error"),
+        Level::Warning => theme.get("warning"),
+        Level::Debug => theme.get("debug"),
         Level::Info | Level::Unknown => Style::default(),
     }
 }
