@@ -1352,7 +1352,7 @@ fn replicas_keep_their_equal_lines_and_what_dedup_left_of_a_copy_is_said() {
     });
     tui.wait_for("the status bar to say what dedup left out", |t| {
         t.status()
-            .contains("task: 3 records left out as copies of task-copy's")
+            .contains("task.log: 3 records left out as copies of task-copy.log's")
     });
     tui.press("H");
     tui.wait_for("the help", |t| t.text().contains("logweave keys"));
@@ -1360,7 +1360,7 @@ fn replicas_keep_their_equal_lines_and_what_dedup_left_of_a_copy_is_said() {
     tui.wait_for("the copy's count among the sources in the help", |t| {
         // In the help's box, not only on the status bar below it.
         t.rows().iter().any(|row| {
-            row.contains('│') && row.contains("3 records left out as copies of task-copy's")
+            row.contains('│') && row.contains("3 records left out as copies of task-copy.log's")
         })
     });
 }
