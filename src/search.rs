@@ -79,7 +79,11 @@ pub fn find(
     progress: &ScanProgress,
     stop: &AtomicBool,
 ) -> io::Result<Option<Hit>> {
-    if sorted {
+    // A backward search wrapped around to its start goes by the merge: by
+    // sources it may admit a line above the start in the start's record
+    // when copies are merged (`search_props::backward_wrap_around_…`).
+    let wrapped_backward = !forward && matches!(from, From::EdgeUntil(_));
+    if sorted && !wrapped_backward {
         scan::find_by_sources(merge, from, forward, matcher, progress, stop)
     } else {
         find_by_merge(merge, from, forward, matcher, progress, stop)

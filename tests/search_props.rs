@@ -244,13 +244,12 @@ fn check(
     Ok(())
 }
 
-/// Two cases the property test found (kept out of its regressions file so
-/// the suite passes, and run here by `cargo test -- --ignored`): a search
-/// backward from the end, wrapped around to a continuation line, on the
-/// path for sorted sources, also finds the record's first line above it
-/// when identical sources are merged as copies. A known bug, open.
+/// Two cases the property test found: a search backward from the end,
+/// wrapped around to a continuation line, by sources (the path for sorted
+/// sources) also found the record's first line above it when identical
+/// sources were merged as copies. `find` goes by the merge for that search
+/// now; the by-sources path keeps the bug (open).
 #[test]
-#[ignore = "known bug: the sorted path's backward wrap-around admits the line above the start in its record"]
 fn backward_wrap_around_on_sorted_copies_stops_at_the_start_line() {
     check(
         &[
