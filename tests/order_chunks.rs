@@ -213,3 +213,47 @@ fn a_sorted_copy_merges_with_it_record_for_record_and_any_cursor_splits_both() {
         );
     }
 }
+
+#[test]
+fn print_of_the_file_and_its_sorted_copy_shows_each_record_once_in_time_order() {
+    // Through the binary, as a user prints a task's file with the API's
+    // sorted copy of it: across the forced cut at 16 MiB too.
+    let records = arrival_order(20 << 20, 60_000);
+    let mut sorted = records.clone();
+    sorted.sort_by_key(|r| r.us);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, records: &[Rec]| {
+        let path = dir.path().join(name);
+        let text: String = records.iter().map(|&r| line(r)).collect();
+        std::fs::write(&path, text).expect("write");
+        path
+    };
+    let file = write("attempt=1.log", &records);
+    let copy = write("api.log", &sorted);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .args(["--print", "--dedup"])
+        .arg(&file)
+        .arg(&copy)
+        .output()
+        .expect("run logweave");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Vec<u64> = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(|l| {
+            l.split_whitespace()
+                .nth(3)
+                .and_then(|n| n.parse().ok())
+                .expect("a record number")
+        })
+        .collect();
+    same(
+        &printed,
+        &time_order(&records),
+        "--print of the file and its copy",
+    );
+}

@@ -31,9 +31,11 @@
 //! A position ([`Pos`]) is a chunk and a threshold `(key, offset)` inside it,
 //! so a cursor partitions every source exactly whatever its disorder, and the
 //! same records lie above it whichever way one arrived. Keys rise through a
-//! chunk and, across natural cuts, from one chunk to the next; only after a
-//! clock stepped back for longer than a chunk, or at a forced cut inside
-//! disorder, can a key be lower than the one before it.
+//! chunk and, across cuts (a forced one's exchange moves the records near
+//! it to their side), from one chunk to the next; only after a clock stepped
+//! back for longer than a chunk, or where disorder reaches further than a
+//! cut looked (a natural cut's `reach`, a forced cut's cell on each side),
+//! can a key be lower than the one before it.
 
 mod chunk;
 
