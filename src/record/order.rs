@@ -38,6 +38,7 @@
 //! can a key be lower than the one before it.
 
 mod chunk;
+mod cut;
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
@@ -631,7 +632,7 @@ impl RecordReader {
         // (at most a cell before it) stays inside the chunk before.
         let may_force = k % FORCED_EVERY == 0 && k >= 2 && self.boundary_in(k - 1)?.is_none();
         let params = self.state.params;
-        match chunk::decide_cell(self.builder(), k, params.reach, may_force)? {
+        match cut::decide_cell(self.builder(), k, params.reach, may_force)? {
             Some(decision) => Ok(self.state.decide(k, decision)),
             // Nothing written in or after the cell yet: undecided.
             None => Ok(None),
