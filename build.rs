@@ -2,25 +2,20 @@
 //! (a wheel or a `cargo install` says exactly what it runs). Outside a git
 //! checkout (a source archive) the commit is "unknown".
 
-use std::process::Command;
+#[path = "build/git_watch.rs"]
+mod git_watch;
+
+use std::path::Path;
 
 fn main() {
-    let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    // Naming any path stops cargo from rerunning this script on every change
+    // in the package; outside git this is the only one.
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build/git_watch.rs");
+    let here = Path::new(".");
+    let commit = git_watch::head_commit(here).unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=LOGWEAVE_COMMIT={commit}");
-    // Rebuild when HEAD moves (a commit, a checkout).
-    if let Some(git_dir) = git(&["rev-parse", "--git-dir"]) {
-        for file in ["HEAD", "packed-refs"] {
-            println!("cargo:rerun-if-changed={git_dir}/{file}");
-        }
-        if let Some(head_ref) = git(&["symbolic-ref", "-q", "HEAD"]) {
-            println!("cargo:rerun-if-changed={git_dir}/{head_ref}");
-        }
+    for path in git_watch::watched_paths(here) {
+        println!("cargo:rerun-if-changed={}", path.display());
     }
-}
-
-fn git(args: &[&str]) -> Option<String> {
-    let out = Command::new("git").args(args).output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
