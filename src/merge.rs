@@ -151,6 +151,8 @@ pub struct Merge {
     /// Scratch buffers for planning, kept to avoid allocating per group.
     members: Vec<usize>,
     anchors: Vec<Pos>,
+    /// Bytes of a preamble being compared (`dedup::preamble_shown`).
+    scratch: Vec<u8>,
     /// Where the sources moved by the latest step stood before it, so that
     /// a failed step can be undone without saving a whole cursor (one
     /// offset per source) before every step. One entry per source at
@@ -206,6 +208,7 @@ impl Merge {
             planner: dedup::Planner::default(),
             members: Vec::new(),
             anchors: Vec::new(),
+            scratch: Vec::new(),
             undo: Vec::new(),
             in_undo: vec![false; n],
             predicate: None,
@@ -557,7 +560,7 @@ impl Merge {
             let Some((_, source, _)) = popped else {
                 return Ok(None);
             };
-            let Some(record) = self.heads[source].take() else {
+            let Some(mut record) = self.heads[source].take() else {
                 continue;
             };
             if !self.in_undo[source] {
@@ -581,7 +584,11 @@ impl Merge {
                     if shown {
                         self.step_copies.count(source, copy_of);
                     }
-                    continue;
+                    let (readers, scratch) = (&mut self.readers, &mut self.scratch);
+                    match dedup::preamble_shown(readers, source, copy_of, &record, scratch)? {
+                        Some(preamble) => record = preamble,
+                        None => continue,
+                    }
                 }
             }
             if let Some(predicate) = &self.predicate {

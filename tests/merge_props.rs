@@ -44,6 +44,9 @@ struct Known {
     /// The key the reference gives it (ms; `i64::MIN` untimed).
     key: i64,
     content: String,
+    /// A first record's lines before the source's first timestamp, as
+    /// compared (LF line ends), and their length in the source's bytes.
+    preamble: Option<(String, u64)>,
 }
 
 const BASE: &str = "2024-12-20T10:00:";
@@ -85,11 +88,20 @@ fn render(src: &Src) -> (Vec<u8>, Vec<Known>, usize) {
             content.push_str(line);
             content.push('\n');
         }
+        let own_preamble = (i == 0 && !preamble.is_empty()).then(|| {
+            let bytes = src
+                .preamble
+                .iter()
+                .map(|l| (l.len() + eol.len()) as u64)
+                .sum();
+            (preamble.clone(), bytes)
+        });
         known.push(Known {
             id: (0, start as u64, 0),
             ts: rec.ts_ms,
             key: 0,
             content: content.clone(),
+            preamble: own_preamble,
         });
     }
     if !src.final_newline && text.ends_with(eol) {
@@ -103,6 +115,7 @@ fn render(src: &Src) -> (Vec<u8>, Vec<Known>, usize) {
             ts: None,
             key: 0,
             content: preamble,
+            preamble: None,
         });
     }
     for i in 0..known.len() {
@@ -144,6 +157,7 @@ fn open(sources: &[Src]) -> (Vec<RecordLayout>, Vec<Vec<Known>>) {
                 ts: None,
                 key: 0,
                 content,
+                preamble: None,
             }];
         }
         layouts.push(RecordLayout::open(Arc::new(MemSource(text)), &time, false).expect("mem"));
@@ -255,8 +269,20 @@ fn reference_counted(all: &[Vec<Known>], dedup: &Dedup) -> (Vec<Id>, Vec<Copied>
                     .collect();
                 match below.iter().find(|&&s| held(s) > *index) {
                     // Its copy number `index` shows from the lowest-ranked
-                    // source that holds more than `index`.
-                    Some(&shown) => *dropped.entry((k.id.0, shown)).or_default() += 1,
+                    // source that holds more than `index`; its own preamble
+                    // shows unless that source begins with the same.
+                    Some(&shown) => {
+                        *dropped.entry((k.id.0, shown)).or_default() += 1;
+                        if let Some((lines, bytes)) = &k.preamble {
+                            let theirs = all[shown]
+                                .iter()
+                                .find(|o| o.id.1 == 0)
+                                .and_then(|o| o.preamble.as_ref());
+                            if theirs.map(|(l, _)| l) != Some(lines) {
+                                out.push((k.id.0, 0, *bytes));
+                            }
+                        }
+                    }
                     None => out.push(k.id),
                 }
                 *index += 1;
@@ -625,6 +651,38 @@ proptest! {
         let shown = forward(&mut merge);
         prop_assert!(shown.iter().all(|id| id.0 == 0), "the copy's records are all dropped");
         prop_assert_eq!(shown.len(), all[0].len());
+    }
+
+    /// Airflow's API puts "Log message source details" before a task's
+    /// records; the file it is a copy of has no such lines. They are not
+    /// part of what the copies share, so they are shown once, at the
+    /// copy's first record, and not at all when both copies begin with them.
+    #[test]
+    fn a_copys_own_preamble_is_shown_once_both_ways(
+        src in prop_oneof![sorted_source(), disordered_source()],
+        sorted_copy in any::<bool>(),
+        same_preamble in any::<bool>(),
+    ) {
+        prop_assume!(src.records.first().is_some_and(|r| r.ts_ms.is_some()));
+        let preamble = vec!["pre ::group::Log message source details".to_string(), "pre /logs/attempt=1.log".into()];
+        let mut src = src;
+        src.preamble = if same_preamble { preamble.clone() } else { Vec::new() };
+        let mut copy = src.clone();
+        copy.preamble = preamble.clone();
+        if sorted_copy {
+            copy.records.sort_by_key(|r| r.ts_ms);
+        }
+        let eol = if copy.crlf { 2 } else { 1 };
+        let preamble_len = preamble.iter().map(|l| (l.len() + eol) as u64).sum::<u64>();
+        let (mut merge, all) = build(&[src, copy], &Dedup::All);
+        let shown = forward(&mut merge);
+        let from_copy: Vec<Id> = shown.iter().copied().filter(|id| id.0 == 1).collect();
+        let expected: Vec<Id> = if same_preamble { Vec::new() } else { vec![(1, 0, preamble_len)] };
+        prop_assert_eq!(from_copy, expected, "the copy shows its preamble and nothing else");
+        prop_assert_eq!(shown.iter().filter(|id| id.0 == 0).count(), all[0].len());
+        let mut up = backward(&mut merge);
+        up.reverse();
+        prop_assert_eq!(up, shown);
     }
 
     #[test]
