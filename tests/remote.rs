@@ -8,39 +8,20 @@
 mod cpu;
 #[path = "e2e/harness.rs"]
 mod harness;
+#[path = "remote/run.rs"]
+mod run;
 #[path = "remote/servers.rs"]
 mod servers;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use harness::{group, Tui};
+use run::{airflow_folder, attempt_args, generate, lines_per_tag, logweave, stderr};
 use servers::{
     airflow_log_server, azure_env, azure_put, azure_server, heal_range_server, range_most_at_once,
     range_server, range_stats, reset_range_stats, s3_env, s3_put, s3_server, shaped_range_server,
 };
-
-fn logweave(args: &[&str], env: &[(&str, String)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_logweave"));
-    command.args(args).env("TZ", "UTC");
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    command.output().expect("run logweave")
-}
-
-/// Writes a generated attempt of about `size` into `dir`.
-fn generate(dir: &Path, size: &str) {
-    let out = logweave(
-        &["gen", "--out", &dir.display().to_string(), "--size", size],
-        &[],
-    );
-    assert!(out.status.success(), "gen failed");
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 #[test]
 fn http_ranges_return_the_file_byte_for_byte_also_without_range_support_or_with_errors() {
@@ -320,40 +301,6 @@ fn s3_objects_and_prefixes_read_through_ranged_gets() {
     assert!(stderr(&missing).contains("s3://single/logs/none.log"));
 }
 
-/// A log folder with one attempt of `etl`/`extract` and its trigger log.
-fn airflow_folder(base: &Path) -> (String, PathBuf) {
-    let relative = "dag_id=etl/run_id=scheduled__2024-12-19T00:00:00+00:00/task_id=extract";
-    let task = base.join(relative);
-    std::fs::create_dir_all(&task).unwrap();
-    let gen = base.with_file_name(format!(
-        "{}-gen",
-        base.file_name().unwrap().to_string_lossy()
-    ));
-    generate(&gen, "2MB");
-    for f in ["attempt=1.log", "attempt=1.log.trigger.42.log"] {
-        std::fs::copy(gen.join(f), task.join(f)).unwrap();
-    }
-    (relative.to_string(), task)
-}
-
-/// `logweave airflow` on the test attempt in `base`, printing, then `extra`.
-fn attempt_args<'a>(base: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "airflow",
-        "--base-log-folder",
-        base,
-        "--dag",
-        "etl",
-        "--run",
-        "scheduled__2024-12-19T00:00:00+00:00",
-        "--task",
-        "extract",
-        "--print",
-    ];
-    args.extend_from_slice(extra);
-    args
-}
-
 /// [`attempt_args`] with every line tagged and every copy shown.
 fn airflow_args<'a>(base: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = attempt_args(base, &["--tag", "--no-dedup"]);
@@ -361,25 +308,11 @@ fn airflow_args<'a>(base: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
-/// Lines per tag in `--tag` output.
-fn lines_per_tag(out: &Output) -> Vec<(String, usize)> {
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let tag = line.split(": ").next().unwrap_or("").to_string();
-        match counts.iter_mut().find(|(t, _)| *t == tag) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((tag, 1)),
-        }
-    }
-    counts.sort();
-    counts
-}
-
 #[test]
 fn airflow_remote_finds_every_object_of_the_attempt() {
     let root = tempfile::tempdir().unwrap();
     let base = root.path().join("logs");
-    let (relative, task) = airflow_folder(&base);
+    let (relative, task) = airflow_folder(&base, "2MB");
     let env = s3_env(s3_server());
     let objects: Vec<(String, PathBuf)> = ["attempt=1.log", "attempt=1.log.trigger.42.log"]
         .iter()
@@ -437,7 +370,7 @@ fn airflow_remote_finds_every_object_of_the_attempt() {
 fn airflow_log_server_serves_the_attempt_with_a_signed_token() {
     let root = tempfile::tempdir().unwrap();
     let base = root.path().join("logs");
-    let (_, task) = airflow_folder(&base);
+    let (_, task) = airflow_folder(&base, "2MB");
     let server = airflow_log_server(&base, "the-shared-secret");
     let base_arg = base.display().to_string();
     let url = server.url();
@@ -562,7 +495,7 @@ fn airflow_log_server_serves_the_attempt_with_a_signed_token() {
 fn an_airflow_profile_reaches_the_log_server_with_the_secret_its_command_prints() {
     let root = tempfile::tempdir().unwrap();
     let base = root.path().join("logs");
-    let (_, task) = airflow_folder(&base);
+    let (_, task) = airflow_folder(&base, "2MB");
     let server = airflow_log_server(&base, "the-shared-secret");
     let config = root.path().join("config.toml");
     std::fs::write(

@@ -6,58 +6,23 @@
 
 #[path = "e2e/harness.rs"]
 mod harness;
+#[path = "remote/run.rs"]
+mod run;
 #[path = "remote/servers.rs"]
 mod servers;
 #[path = "remote/stores.rs"]
 mod store_servers;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Command;
 
 use harness::Tui;
+use run::{airflow_folder, attempt_args, generate, lines_per_tag, logweave, stderr, TRIGGER_LOG};
 use servers::{s3_env, s3_server};
 use store_servers::{
     cloudwatch_put, gcs_env, gcs_put, gcs_server, moto_refusing, search_put, search_put_docs,
     search_server, Search,
 };
-
-fn logweave(args: &[&str], env: &[(&str, String)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_logweave"));
-    command.args(args).env("TZ", "UTC");
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    command.output().expect("run logweave")
-}
-
-/// Writes a generated attempt of about `size` into `dir`.
-fn generate(dir: &Path, size: &str) {
-    let out = logweave(
-        &["gen", "--out", &dir.display().to_string(), "--size", size],
-        &[],
-    );
-    assert!(out.status.success(), "gen failed");
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Lines per tag in `--tag` output.
-fn lines_per_tag(out: &Output) -> Vec<(String, usize)> {
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let tag = line.split(": ").next().unwrap_or("").to_string();
-        match counts.iter_mut().find(|(t, _)| *t == tag) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((tag, 1)),
-        }
-    }
-    counts.sort();
-    counts
-}
-
-const TRIGGER_LOG: &str = "attempt=1.log.trigger.42.log";
 
 #[test]
 fn cloudwatch_streams_read_back_byte_for_byte_and_a_prefix_merges_them() {
@@ -260,42 +225,11 @@ fn following_a_cloudwatch_stream_shows_new_events_in_the_viewer_and_in_print_mod
     let _ = print.wait();
 }
 
-/// A log folder with one attempt of `etl`/`extract` (run id with colons,
-/// as scheduled runs have) and its trigger sub-log.
-fn airflow_folder(base: &Path) -> (String, PathBuf) {
-    let relative = "dag_id=etl/run_id=scheduled__2024-12-19T00:00:00+00:00/task_id=extract";
-    let task = base.join(relative);
-    std::fs::create_dir_all(&task).unwrap();
-    let gen = base.with_file_name("gen");
-    generate(&gen, "1MB");
-    for f in ["attempt=1.log", TRIGGER_LOG] {
-        std::fs::copy(gen.join(f), task.join(f)).unwrap();
-    }
-    (relative.to_string(), task)
-}
-
-fn attempt_args<'a>(base: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "airflow",
-        "--base-log-folder",
-        base,
-        "--dag",
-        "etl",
-        "--run",
-        "scheduled__2024-12-19T00:00:00+00:00",
-        "--task",
-        "extract",
-        "--print",
-    ];
-    args.extend_from_slice(extra);
-    args
-}
-
 #[test]
 fn airflow_remote_cloudwatch_finds_the_attempts_streams_and_dedups_against_the_local_copy() {
     let root = tempfile::tempdir().unwrap();
     let base = root.path().join("logs");
-    let (relative, task) = airflow_folder(&base);
+    let (relative, task) = airflow_folder(&base, "1MB");
     // Airflow's handler names the stream after the file, ':' made '_'.
     let stream = relative.replace(':', "_");
     for f in ["attempt=1.log", TRIGGER_LOG] {
@@ -597,7 +531,7 @@ fn gcs_objects_and_prefixes_read_back_byte_for_byte_from_fake_gcs_server() {
     // sub-log, tagged by place.
     let root = tempfile::tempdir().unwrap();
     let base = root.path().join("logs");
-    let (relative, task) = airflow_folder(&base);
+    let (relative, task) = airflow_folder(&base, "1MB");
     let objects: Vec<(String, PathBuf)> = files
         .iter()
         .map(|f| (format!("airflow/{relative}/{f}"), task.join(f)))
