@@ -517,6 +517,20 @@ impl Merge {
         self.step(Direction::Backward, i64::MIN)
     }
 
+    /// Where the sources other than `except` that the latest step moved
+    /// stand now: the records it passed over (dropped as copies, refused by
+    /// the predicate) before the one it returned, of `except`. `None` when
+    /// it passed over none.
+    pub fn passed_by_last_step(&self, except: usize) -> Option<Arc<[(usize, Pos)]>> {
+        let moved = || self.undo.iter().filter(|&&(source, _)| source != except);
+        moved().next()?;
+        Some(
+            moved()
+                .map(|&(source, _)| (source, self.pos[source]))
+                .collect(),
+        )
+    }
+
     /// Moves the cursor back to where it stood before the latest
     /// [`next_record`](Self::next_record) / [`next_record_before`](Self::next_record_before) /
     /// [`prev_record`](Self::prev_record) call, also one that failed.

@@ -9,6 +9,7 @@
 
 use std::collections::VecDeque;
 use std::io;
+use std::sync::Arc;
 
 use crate::merge::{Cursor, Merge, MergedRecord};
 use crate::record::timestamp::Nanos;
@@ -49,7 +50,17 @@ pub struct WindowLine {
     pub cut: bool,
     /// Screen rows the line takes as drawn (wrapped, rendered): at least 1.
     pub rows: usize,
+    /// Where other sources stood after the merge's step that read this
+    /// record, when the step passed over records of theirs (copies dropped,
+    /// records filtered out): the window's cursors move them past this
+    /// record with it, or a cursor taken from the lines would count those
+    /// records as still to come, and a later read from it would show a
+    /// dropped copy whose shown twin lies above it.
+    pub passed: Passed,
 }
+
+/// Other sources' positions after a step (see [`WindowLine::passed`]).
+pub type Passed = Option<Arc<[(usize, Pos)]>>;
 
 impl WindowLine {
     /// Whether this is the first line of its record (the timestamped one).
@@ -60,6 +71,28 @@ impl WindowLine {
     fn same_record(&self, other: &WindowLine) -> bool {
         self.record.source == other.record.source
             && self.record.record.start == other.record.record.start
+    }
+
+    /// Moves `cursor` past this line's record, whole.
+    fn pass(&self, cursor: &mut Cursor) {
+        cursor.0[self.record.source] = self.record.record.after();
+        self.move_others(cursor);
+    }
+
+    /// Moves `cursor` to just above this line's record.
+    fn unpass(&self, cursor: &mut Cursor) {
+        cursor.0[self.record.source] = self.record.record.at();
+        self.move_others(cursor);
+    }
+
+    /// The other sources' positions are the same just above and just below
+    /// the record: the records the step passed over lie on one side of it.
+    fn move_others(&self, cursor: &mut Cursor) {
+        for &(source, pos) in self.passed.iter().flat_map(|p| p.iter()) {
+            if let Some(at) = cursor.0.get_mut(source) {
+                *at = pos;
+            }
+        }
     }
 }
 
@@ -83,9 +116,9 @@ pub struct Window {
     /// the bottom edge counts as above it (its last lines are not loaded).
     bottom: Cursor,
     /// A record whose lines before the offset are not loaded.
-    top_partial: Option<(MergedRecord, u64)>,
+    top_partial: Option<(MergedRecord, u64, Passed)>,
     /// A record whose lines from the offset on are not loaded.
-    bottom_partial: Option<(MergedRecord, u64)>,
+    bottom_partial: Option<(MergedRecord, u64, Passed)>,
     at_start: bool,
     at_end: bool,
     merge_at: MergeAt,
@@ -178,8 +211,8 @@ impl Window {
         let cursor = self.merge.normalized(cursor)?;
         self.reset(cursor);
         if line_start > record.record.start && line_start < record.record.end {
-            self.top_partial = Some((record, line_start));
-            self.bottom_partial = Some((record, line_start));
+            self.top_partial = Some((record, line_start, None));
+            self.bottom_partial = Some((record, line_start, None));
             self.bottom.0[record.source] = record.record.after();
         }
         self.settle()
@@ -256,17 +289,17 @@ impl Window {
         for line in self.lines.iter().take(index) {
             if let Some(prev) = previous {
                 if !prev.same_record(line) {
-                    cursor.0[prev.record.source] = prev.record.record.after();
+                    prev.pass(&mut cursor);
                 }
             }
             previous = Some(line);
         }
         if let Some(prev) = previous {
             if !prev.same_record(target) {
-                cursor.0[prev.record.source] = prev.record.record.after();
+                prev.pass(&mut cursor);
             }
         }
-        cursor.0[target.record.source] = target.record.record.at();
+        target.unpass(&mut cursor);
         Some(cursor)
     }
 
@@ -288,10 +321,10 @@ impl Window {
 
     /// The cursor with the record of the line at `index` as the first
     /// below, also once sources are hidden or shown: the window's cursor
-    /// only moves past records it showed, so a record that dedup dropped
-    /// (its copy in another source was shown) would still count as below,
-    /// and come back once that other source is hidden. Each other source's
-    /// offset is moved on to its first record at the line's time.
+    /// only moves past the records the merge read, so the records of a
+    /// source hidden meanwhile would still count as below, and come back
+    /// once it is shown. Each other source's offset is moved on to its
+    /// first record at the line's time.
     fn lasting_cursor_at(&self, index: usize) -> Option<Cursor> {
         let cursor = self.cursor_at(index)?;
         Some(self.lasting(cursor, self.lines.get(index)?.record))
@@ -455,7 +488,12 @@ impl Window {
         self.first_line = 0;
     }
 
-    fn load_line(&mut self, record: &MergedRecord, start: u64) -> io::Result<Option<WindowLine>> {
+    fn load_line(
+        &mut self,
+        record: &MergedRecord,
+        start: u64,
+        passed: Passed,
+    ) -> io::Result<Option<WindowLine>> {
         let Some(line) = self.merge.line_at(record.source, start)? else {
             return Ok(None);
         };
@@ -467,6 +505,7 @@ impl Window {
             text,
             cut,
             rows: 1,
+            passed,
         };
         line.rows = (self.measure)(&line).max(1);
         Ok(Some(line))
@@ -474,7 +513,7 @@ impl Window {
 
     /// Loads one more line at the bottom; `false` at the end of the stream.
     fn extend_down(&mut self) -> io::Result<bool> {
-        let (record, start) = match self.bottom_partial.take() {
+        let (record, start, passed) = match self.bottom_partial.take() {
             Some(partial) => partial,
             None => {
                 if self.at_end {
@@ -487,7 +526,8 @@ impl Window {
                 match self.merge.next_record()? {
                     Some(record) => {
                         self.bottom = self.merge.cursor();
-                        (record, record.record.start)
+                        let passed = self.merge.passed_by_last_step(record.source);
+                        (record, record.record.start, passed)
                     }
                     None => {
                         self.at_end = true;
@@ -496,11 +536,11 @@ impl Window {
                 }
             }
         };
-        let Some(line) = self.load_line(&record, start)? else {
+        let Some(line) = self.load_line(&record, start, passed.clone())? else {
             return Ok(false);
         };
         if line.next < record.record.end {
-            self.bottom_partial = Some((record, line.next));
+            self.bottom_partial = Some((record, line.next, passed));
         }
         self.bytes += line.text.len();
         self.lines.push_back(line);
@@ -509,7 +549,7 @@ impl Window {
 
     /// Loads one more line at the top; `false` at the start of the stream.
     fn extend_up(&mut self) -> io::Result<bool> {
-        let (record, end) = match self.top_partial.take() {
+        let (record, end, passed) = match self.top_partial.take() {
             Some(partial) => partial,
             None => {
                 if self.at_start {
@@ -522,7 +562,8 @@ impl Window {
                 match self.merge.prev_record()? {
                     Some(record) => {
                         self.top = self.merge.cursor();
-                        (record, record.record.end)
+                        let passed = self.merge.passed_by_last_step(record.source);
+                        (record, record.record.end, passed)
                     }
                     None => {
                         self.at_start = true;
@@ -537,11 +578,11 @@ impl Window {
         // A record's first line may be a preamble line before its timestamp:
         // never step out of the record.
         let start = before.start.max(record.record.start);
-        let Some(line) = self.load_line(&record, start)? else {
+        let Some(line) = self.load_line(&record, start, passed.clone())? else {
             return Ok(false);
         };
         if line.start > record.record.start {
-            self.top_partial = Some((record, line.start));
+            self.top_partial = Some((record, line.start, passed));
         }
         self.bytes += line.text.len();
         self.lines.push_front(line);
@@ -561,10 +602,10 @@ impl Window {
         self.at_start = false;
         match self.lines.front() {
             Some(next) if next.same_record(&line) => {
-                self.top_partial = Some((line.record, next.start))
+                self.top_partial = Some((line.record, next.start, line.passed))
             }
             _ => {
-                self.top.0[line.record.source] = line.record.record.after();
+                line.pass(&mut self.top);
                 self.top_partial = None;
             }
         }
@@ -581,10 +622,10 @@ impl Window {
         self.at_end = false;
         match self.lines.back() {
             Some(prev) if prev.same_record(&line) => {
-                self.bottom_partial = Some((line.record, line.start))
+                self.bottom_partial = Some((line.record, line.start, line.passed))
             }
             _ => {
-                self.bottom.0[line.record.source] = line.record.record.at();
+                line.unpass(&mut self.bottom);
                 self.bottom_partial = None;
             }
         }

@@ -327,11 +327,25 @@ fn what_airflow_wrote_is_shown_in_time_order_each_record_once_from_every_copy() 
         api_copy.as_os_str(),
         "--print".as_ref(),
     ]);
+    // The API's "Log message source details" lines, before its first
+    // record, are its own: shown once beside the records.
+    let details: Vec<&[u8]> = lines(&answer)
+        .into_iter()
+        .take_while(|l| l.starts_with(br#"{"timestamp":null"#))
+        .collect();
+    assert!(
+        !details.is_empty(),
+        "the API's answer begins with its source details"
+    );
     assert_eq!(
         lines(&merged).len(),
-        lines(&written).len(),
+        lines(&written).len() + details.len(),
         "copies of a file written out of time order are shown once"
     );
+    for line in &details {
+        let shown = lines(&merged).into_iter().filter(|l| l == line).count();
+        assert_eq!(shown, 1, "{}", String::from_utf8_lossy(line));
+    }
 
     // Local, served and API copies through `logweave airflow`.
     let served = printed(&[

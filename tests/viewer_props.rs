@@ -623,3 +623,78 @@ proptest! {
         check_rows(&records, (width, rows), wrap, raw)?;
     }
 }
+
+/// A window holds at most 4,000 lines: going further drops lines at its
+/// top, and the cursors it keeps must move past the copies dedup dropped
+/// with the lines it shows, or a read from them shows those copies again.
+/// (A real Airflow file with its API copy showed 25,702 copies after
+/// `25700g` and Space: the screen is read again from its top line, as it is
+/// after every change of layout.)
+#[test]
+fn far_from_where_it_opened_the_viewer_still_shows_each_copy_once() {
+    // Airflow 3's disorder: a record in three up to 2.5 s behind.
+    let records: Vec<Rec> = (0..6_000i64)
+        .map(|i| Rec {
+            ms: 600_000 + i * 7 - if i % 3 == 0 { (i * 37) % 2_500 } else { 0 },
+            // Airflow's group around what runs after the task: folding it
+            // when it is first loaded reads the screen again.
+            word: match i {
+                5_990 => "::group::Post Execute",
+                5_996 => "::endgroup::",
+                _ => "copy",
+            },
+            continuation: usize::from(i % 5 == 0),
+        })
+        .collect();
+    let written = render(&records, 0);
+    let mut sorted = records.clone();
+    sorted.sort_by_key(|r| r.ms);
+    let texts = vec![written, {
+        // The API's copy: the same records (the same numbers), by time.
+        let text = String::from_utf8(render(&records, 0)).expect("utf-8");
+        let mut recs: Vec<(String, String)> = Vec::new();
+        for line in text.lines() {
+            if line.starts_with("2024") {
+                recs.push((line[..24].to_string(), format!("{line}\n")));
+            } else if let Some(last) = recs.last_mut() {
+                last.1.push_str(&format!("{line}\n"));
+            }
+        }
+        recs.sort_by(|a, b| a.0.cmp(&b.0));
+        recs.into_iter()
+            .map(|(_, r)| r)
+            .collect::<String>()
+            .into_bytes()
+    }];
+    let stream = printed(&texts, &[true, true]);
+    let rows = 24;
+    let height = rows as usize - 1;
+    let mut viewer = Viewer::open(&texts, rows);
+    // Pages are compared up to the group, which is folded once loaded.
+    let group = stream
+        .iter()
+        .position(|l| l.contains("::group::"))
+        .expect("the group is printed");
+    let mut top = 0;
+    for page in 0.. {
+        assert_eq!(
+            viewer.lines(),
+            stream[top..top + height].to_vec(),
+            "page {page} down"
+        );
+        if top + 2 * height > group {
+            break;
+        }
+        viewer.press(" ");
+        top += height;
+    }
+    for page in 1..6 {
+        viewer.press("b");
+        top -= height;
+        assert_eq!(
+            viewer.lines(),
+            stream[top..top + height].to_vec(),
+            "{page} pages back up"
+        );
+    }
+}
