@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::merge::{CopyCounts, Cursor, Merge, MergeOptions, MergedRecord, RecordPredicate};
 use crate::record::split::SCAN_BLOCK;
 use crate::record::timestamp::Nanos;
-use crate::record::RecordLayout;
+use crate::record::{Record, RecordLayout, RecordReader};
 use crate::search::matcher::Matcher;
 
 /// Output buffer: large writes keep the syscall count negligible.
@@ -250,6 +250,15 @@ pub fn print_merged(
     options: &PrintOptions,
     out: impl Write,
 ) -> io::Result<PrintStats> {
+    if options.since.is_some() || options.until.is_some() {
+        // Also the merge's predicate: what it leaves out as copies is
+        // counted only inside the range.
+        merge.set_predicate(Some(Arc::new(InRange {
+            since: options.since,
+            until: options.until,
+            then: merge.predicate().cloned(),
+        })));
+    }
     let mut out = io::BufWriter::with_capacity(OUT_BUFFER, out);
     let total: u64 = (0..merge.source_count())
         .filter(|&i| merge.is_enabled(i))
@@ -415,18 +424,43 @@ impl<W: Write> Write for LastByte<'_, W> {
     }
 }
 
-/// Time filtering beyond the cursor and the limit: an untimed source has no
-/// place inside a time range.
 /// Whether `--since/--until` keep `record`, by its own time: a record a
 /// clock stepping back left in file order (`late`) is placed by a later key
 /// than its time, and is printed where it stands when its time is in range.
+/// An untimed source has no place inside a time range.
 fn wanted(record: &MergedRecord, options: &PrintOptions) -> bool {
     if options.since.is_none() && options.until.is_none() {
         return true;
     }
-    record.record.ts.is_some_and(|t| {
-        options.since.is_none_or(|since| t >= since) && options.until.is_none_or(|until| t < until)
-    })
+    in_range(record.record.ts, options.since, options.until)
+}
+
+fn in_range(ts: Option<Nanos>, since: Option<Nanos>, until: Option<Nanos>) -> bool {
+    ts.is_some_and(|t| since.is_none_or(|since| t >= since) && until.is_none_or(|until| t < until))
+}
+
+/// `--since/--until` (by each record's own time) before the filter.
+struct InRange {
+    since: Option<Nanos>,
+    until: Option<Nanos>,
+    then: Option<Arc<dyn RecordPredicate>>,
+}
+
+impl RecordPredicate for InRange {
+    fn accepts(
+        &self,
+        source: usize,
+        reader: &mut RecordReader,
+        record: &Record,
+    ) -> io::Result<bool> {
+        if !in_range(record.ts, self.since, self.until) {
+            return Ok(false);
+        }
+        match &self.then {
+            Some(filter) => filter.accepts(source, reader, record),
+            None => Ok(true),
+        }
+    }
 }
 
 /// Writes one record as print mode does (raw bytes, CRLF → LF, tags).

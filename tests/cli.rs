@@ -164,6 +164,35 @@ fn a_line_printed_twice_shows_twice_and_a_copy_in_another_source_does_not_add_a_
 }
 
 #[test]
+fn the_copies_said_left_out_are_those_inside_since_and_until() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log: String = (0..10)
+        .map(|s| format!("[2024-12-20T10:00:0{s}.000+0000] {{a.py:1}} INFO - second {s}\n"))
+        .collect();
+    write(dir.path(), "local.log", log.as_bytes());
+    write(dir.path(), "remote.log", log.as_bytes());
+    let out = logweave()
+        .current_dir(dir.path())
+        .args([
+            "--print",
+            "--since",
+            "2024-12-20T10:00:02Z",
+            "--until",
+            "2024-12-20T10:00:05Z",
+        ])
+        .args(["local.log", "remote.log"])
+        .output()
+        .expect("spawn");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 3);
+    assert_eq!(
+        stderr(&out),
+        "logweave: remote.log: 3 records left out as copies of local.log's; \
+         --no-dedup shows every copy\n"
+    );
+}
+
+#[test]
 fn two_replicas_logging_one_line_in_one_millisecond_keep_both() {
     let dir = tempfile::tempdir().expect("tempdir");
     let a = write(
