@@ -728,6 +728,24 @@ fn follow_mode_shows_new_lines_pauses_and_resumes() {
 }
 
 #[test]
+fn a_followed_file_empty_when_opened_is_rendered_once_airflow_3_writes_to_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("attempt=1.log");
+    std::fs::write(&log, "").expect("write");
+    let tui = Tui::spawn(&["-f", path(&log)], 12, 100);
+    tui.wait_for("FOLLOW", |t| t.status().contains("FOLLOW"));
+    append(
+        &log,
+        "{\"timestamp\":\"2024-12-20T10:00:00.000000Z\",\"level\":\"info\",\"event\":\"Task started\",\"logger\":\"task\"}\n",
+    );
+    tui.wait_for("the record rendered as the Airflow UI shows it", |t| {
+        pane(t)
+            .iter()
+            .any(|r| r.contains("Task started") && !r.contains("\"event\""))
+    });
+}
+
+#[test]
 fn the_live_demo_keeps_growing_on_screen() {
     let cache = tempfile::tempdir().expect("tempdir");
     let tui = Tui::spawn_env(

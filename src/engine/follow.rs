@@ -261,6 +261,12 @@ impl Engine {
             } else {
                 self.window.merge().layout(i).grown(snapshot)?
             };
+            // A file empty when opened has its format only now: rendered
+            // as Airflow 3 JSON from its first records on.
+            if let Some(info) = self.sources.get_mut(i) {
+                info.json = super::is_json(layout.format());
+                info.format = layout.describe();
+            }
             self.window.merge_mut().replace_layout(i, layout);
         }
         // Line counts of the overview no longer hold.

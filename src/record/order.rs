@@ -114,11 +114,13 @@ impl Pos {
     }
 }
 
-/// A span of time as a person reads it: `0.4 s`, `12 s`, `5 min`, `1 h`,
-/// `3 days` (for how far records were out of order).
+/// A span of time as a person reads it: `10 ms`, `0.4 s`, `12 s`, `5 min`,
+/// `1 h`, `3 days` (for how far records were out of order).
 pub fn describe_span(span: Nanos) -> String {
     let seconds = span as f64 / 1e9;
-    if seconds < 10.0 {
+    if seconds < 0.1 {
+        format!("{:.0} ms", seconds * 1e3)
+    } else if seconds < 10.0 {
         format!("{seconds:.1} s")
     } else if seconds < 120.0 {
         format!("{seconds:.0} s")
@@ -128,6 +130,19 @@ pub fn describe_span(span: Nanos) -> String {
         format!("{:.0} h", seconds / 3600.0)
     } else {
         format!("{:.0} days", seconds / 86400.0)
+    }
+}
+
+#[cfg(test)]
+mod span_tests {
+    use super::describe_span;
+
+    #[test]
+    fn spans_read_as_a_person_says_them() {
+        assert_eq!(describe_span(10_000_000), "10 ms");
+        assert_eq!(describe_span(400_000_000), "0.4 s");
+        assert_eq!(describe_span(12_000_000_000), "12 s");
+        assert_eq!(describe_span(300_000_000_000), "5 min");
     }
 }
 
