@@ -14,7 +14,10 @@ use crate::merge::{Cursor, Merge, MergedRecord};
 use crate::record::timestamp::Nanos;
 use crate::record::Pos;
 
+mod hidden;
 mod screen;
+
+pub use hidden::HiddenLines;
 
 /// Lines longer than this are kept for display only up to it and marked cut;
 /// the source still has them whole.
@@ -104,6 +107,8 @@ pub struct Window {
     /// and up as they are evicted there, so a line keeps its number.
     first_line: i64,
     height: usize,
+    /// Lines of shown records that folded groups hide.
+    hidden: HiddenLines,
 }
 
 /// Where the screen stood, to go back to (`''`): the top line and the
@@ -141,6 +146,7 @@ impl Window {
             focus: 0,
             first_line: 0,
             height: 24,
+            hidden: HiddenLines::new(),
         }
     }
 
@@ -499,8 +505,8 @@ impl Window {
         let Some(line) = self.load_line(&record, start)? else {
             return Ok(false);
         };
-        if line.next < record.record.end {
-            self.bottom_partial = Some((record, line.next));
+        if let Some(next) = self.shown_from(&record, line.next) {
+            self.bottom_partial = Some((record, next));
         }
         self.bytes += line.text.len();
         self.lines.push_back(line);
@@ -531,12 +537,9 @@ impl Window {
                 }
             }
         };
-        let Some(before) = self.merge.line_before(record.source, end)? else {
+        let Some(start) = self.shown_line_above(&record, end)? else {
             return Ok(false);
         };
-        // A record's first line may be a preamble line before its timestamp:
-        // never step out of the record.
-        let start = before.start.max(record.record.start);
         let Some(line) = self.load_line(&record, start)? else {
             return Ok(false);
         };
