@@ -3,7 +3,7 @@
 //! `logger` as `source` and `filename`/`lineno` as one `loc` at the end,
 //! without the task instance's ids that every line of a task carries; a
 //! multi-line message as lines; and `error_detail` as the traceback
-//! Python prints ([`traceback`]).
+//! Python prints (`json::traceback`).
 
 use std::fmt;
 
