@@ -140,9 +140,68 @@ fn the_apis_source_details_group_is_folded_for_real_and_opens_with_its_key() {
     });
     tui.press("za");
     tui.wait_for("folded again", folded);
+    // A search that lands on a line the fold hides opens it.
+    tui.send("/af3run.logs\r");
+    tui.wait_for("the hit shown in its opened group", |t| {
+        let rows = pane(t);
+        rows.iter()
+            .any(|r| r.starts_with("▾ ::group::Log message source details"))
+            && rows
+                .iter()
+                .any(|r| r.starts_with("/tmp/af3run/logs/dag_id=logweave_real"))
+    });
+    tui.press("za");
+    tui.wait_for("folded again", folded);
     // Raw, the same folds.
     tui.press("r");
     tui.wait_for("raw and folded", folded);
+}
+
+/// Records with chained exceptions, notes and an exception group, written
+/// by Airflow's own logging pipeline, and the tracebacks Python printed
+/// for them (`tests/fixtures/airflow3/make_tracebacks.py`).
+const TRACEBACKS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/airflow3/tracebacks.log"
+);
+
+fn python_traceback(name: &str) -> Vec<String> {
+    let path = format!(
+        "{}/tests/fixtures/airflow3/{name}.python.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(path)
+        .expect("the fixture")
+        .lines()
+        .map(|l| l.trim_end().to_string())
+        .collect()
+}
+
+#[test]
+fn a_chained_exception_and_a_group_are_drawn_as_python_prints_them() {
+    let mut tui = Tui::spawn(&[TRACEBACKS], 50, 120);
+    tui.wait_ready();
+    tui.send("t");
+    let chained = python_traceback("chained");
+    tui.wait_for("the chain as Python prints it", |t| {
+        let rows = pane(t);
+        rows[0].ends_with("ERROR - Task failed with exception source=task")
+            && rows[1..=chained.len()] == chained[..]
+    });
+    // At the end: the group above the multi-line message, whose escape
+    // sequence is shown, not obeyed.
+    let group = python_traceback("group");
+    tui.send("G");
+    tui.wait_for("the last record at the bottom", |t| {
+        pane(t)
+            .last()
+            .is_some_and(|r| r.ends_with("^[]52;c;aGk=^G source=task"))
+    });
+    let text = tui.text();
+    assert!(
+        group.iter().skip(3).all(|l| text.contains(l.as_str())),
+        "the group's members, boxed:\n{text}"
+    );
 }
 
 /// A text log of `n` records whose lines wrap at 80 columns, the last one
