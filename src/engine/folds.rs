@@ -506,6 +506,55 @@ mod tests {
     }
 
     #[test]
+    fn the_apis_source_details_group_ends_inside_the_first_record() {
+        // The REST API's answer: entries without a time, then the first
+        // timed one, all lines of the first record.
+        let text = concat!(
+            r#"{"timestamp":null,"event":"::group::Log message source details"}"#,
+            "\n",
+            r#"{"timestamp":null,"event":"/logs/attempt=1.log"}"#,
+            "\n",
+            r#"{"timestamp":null,"event":"::endgroup::"}"#,
+            "\n",
+            r#"{"timestamp":"2026-12-07T04:07:40.355219Z","event":"::group::Pre Execute","level":"info"}"#,
+            "\n",
+            r#"{"timestamp":"2026-12-07T04:07:45.232877Z","event":"DAG bundles loaded","level":"info"}"#,
+            "\n",
+            r#"{"timestamp":"2026-12-07T04:07:45.795949Z","event":"::endgroup::","level":"info"}"#,
+            "\n",
+            r#"{"timestamp":"2026-12-07T04:07:46.000000Z","event":"after","level":"info"}"#,
+            "\n",
+        );
+        let layout = layout(text);
+        let first = layout
+            .reader(4096)
+            .record_at(crate::record::Pos::START)
+            .expect("read")
+            .expect("a record");
+        let pre_execute = text
+            .find(r#"{"timestamp":"2026-12-07T04:07:40"#)
+            .expect("Pre") as u64;
+        assert_eq!(first.start, 0);
+        assert!(first.end > pre_execute, "one record holds all four lines");
+        let line_end = |at: u64| text[at as usize..].find('\n').expect("a line") as u64 + at + 1;
+
+        let details = scan_group(&layout, &first, line_end(0), "details".into()).expect("scan");
+        assert_eq!(
+            details.end,
+            Some(pre_execute),
+            "it ends at its own ::endgroup:: line"
+        );
+        assert_eq!(details.lines, 2, "the file it read and its end");
+
+        let pre = scan_group(&layout, &first, line_end(pre_execute), "Pre".into()).expect("scan");
+        let after = text
+            .find(r#"{"timestamp":"2026-12-07T04:07:46"#)
+            .expect("after") as u64;
+        assert_eq!(pre.end, Some(after), "Pre Execute goes on past its record");
+        assert_eq!(pre.lines, 2);
+    }
+
+    #[test]
     fn folded_bodies_are_hidden_in_their_own_source_only() {
         let layout = layout("2024-12-20T10:00:00Z x\n");
         let shown = Shown {
