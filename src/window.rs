@@ -183,6 +183,10 @@ impl Window {
     ) -> io::Result<()> {
         let cursor = self.merge.normalized(cursor)?;
         self.reset(cursor);
+        // A line a fold hides now (the screen stood on it): the next one shown.
+        let line_start = self
+            .shown_from(&record, line_start)
+            .unwrap_or(record.record.end);
         if line_start > record.record.start && line_start < record.record.end {
             self.top_partial = Some((record, line_start));
             self.bottom_partial = Some((record, line_start));
