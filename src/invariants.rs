@@ -155,8 +155,10 @@ pub fn records(data: &[u8]) {
 pub fn terminal(data: &[u8]) {
     let plain = ratatui::style::Style::default();
     let mut rows: Vec<Vec<u8>> = vec![data.to_vec()];
-    if let Some(rendered) = json::render(data) {
-        rows.extend(rendered.into_iter().map(String::into_bytes));
+    for fields in [json::Fields::AsAirflowUi, json::Fields::All] {
+        if let Some(rendered) = json::render(data, fields) {
+            rows.extend(rendered.into_iter().map(|r| r.text.into_bytes()));
+        }
     }
     for row in &rows {
         for sgr in [text::Sgr::Colour, text::Sgr::Strip, text::Sgr::Visible] {

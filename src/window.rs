@@ -15,7 +15,10 @@ use crate::merge::{Cursor, Merge, MergedRecord};
 use crate::record::timestamp::Nanos;
 use crate::record::Pos;
 
+mod hidden;
 mod screen;
+
+pub use hidden::HiddenLines;
 
 /// Lines longer than this are kept for display only up to it and marked cut;
 /// the source still has them whole.
@@ -137,6 +140,8 @@ pub struct Window {
     /// and up as they are evicted there, so a line keeps its number.
     first_line: i64,
     height: usize,
+    /// Lines of shown records that folded groups hide.
+    hidden: HiddenLines,
 }
 
 /// Where the screen stood, to go back to (`''`): the top line and the
@@ -174,6 +179,7 @@ impl Window {
             focus: 0,
             first_line: 0,
             height: 24,
+            hidden: HiddenLines::new(),
         }
     }
 
@@ -210,6 +216,10 @@ impl Window {
     ) -> io::Result<()> {
         let cursor = self.merge.normalized(cursor)?;
         self.reset(cursor);
+        // A line a fold hides now (the screen stood on it): the next one shown.
+        let line_start = self
+            .shown_from(&record, line_start)
+            .unwrap_or(record.record.end);
         if line_start > record.record.start && line_start < record.record.end {
             self.top_partial = Some((record, line_start, None));
             self.bottom_partial = Some((record, line_start, None));
@@ -539,8 +549,8 @@ impl Window {
         let Some(line) = self.load_line(&record, start, passed.clone())? else {
             return Ok(false);
         };
-        if line.next < record.record.end {
-            self.bottom_partial = Some((record, line.next, passed));
+        if let Some(next) = self.shown_from(&record, line.next) {
+            self.bottom_partial = Some((record, next, passed));
         }
         self.bytes += line.text.len();
         self.lines.push_back(line);
@@ -572,12 +582,9 @@ impl Window {
                 }
             }
         };
-        let Some(before) = self.merge.line_before(record.source, end)? else {
+        let Some(start) = self.shown_line_above(&record, end)? else {
             return Ok(false);
         };
-        // A record's first line may be a preamble line before its timestamp:
-        // never step out of the record.
-        let start = before.start.max(record.record.start);
         let Some(line) = self.load_line(&record, start, passed.clone())? else {
             return Ok(false);
         };

@@ -261,7 +261,7 @@ fn control_characters_wide_text_and_json() {
     assert_ne!(red.1, Some(vt100::Color::Idx(1)), "until the reset");
     assert!(text.contains("日本語 ok"));
     assert!(
-        text.contains("[2024-12-20T10:00:02Z] ERROR Task failed"),
+        text.contains("[2024-12-20T10:00:02Z] ERROR - Task failed"),
         "{text}"
     );
     assert!(text.contains("File \"/dags/etl.py\", line 42, in extract"));

@@ -27,6 +27,7 @@ use logweave::record::timestamp::{Zone, ZoneClock};
 use logweave::record::{RecordLayout, TimeOptions};
 use logweave::source::{MemSource, Source};
 use logweave::view::app::App;
+use logweave::view::json::Fields;
 use logweave::view::keymap::Keymap;
 use logweave::view::theme::Theme;
 use logweave::window::Window;
@@ -464,7 +465,7 @@ fn tall_sources(records: &[Tall]) -> (Vec<u8>, Vec<u8>) {
                     })
                     .collect();
                 json.push_str(&format!(
-                    r#"{{"timestamp":"{time}.000000Z","level":"error","event":"r{i} {}","logger":"airflow.task","error_detail":[{{"exc_type":"ValueError","exc_value":"boom {i}","frames":[{}]}}]}}"#,
+                    r#"{{"timestamp":"{time}.000000Z","level":"error","event":"r{i} {}","dag_id":"etl","task_id":"t{i}","try_number":1,"logger":"airflow.task","filename":"etl.py","lineno":{i},"error_detail":[{{"exc_type":"ValueError","exc_value":"boom {i}","frames":[{}]}}]}}"#,
                     filler(*len, i),
                     frames.join(",")
                 ));
@@ -476,13 +477,19 @@ fn tall_sources(records: &[Tall]) -> (Vec<u8>, Vec<u8>) {
 }
 
 /// The stream's screen rows as the pane draws them (no tags, no marks):
-/// each printed line, rendered when JSON is, cut into rows of `width`
-/// when wrapping and cut at `width` when not.
-fn stream_rows(printed: &[String], width: usize, wrap: bool, raw: bool) -> Vec<String> {
+/// each printed line, rendered when JSON is (with `fields`), cut into
+/// rows of `width` when wrapping and cut at `width` when not.
+fn stream_rows(
+    printed: &[String],
+    width: usize,
+    wrap: bool,
+    raw: bool,
+    fields: Fields,
+) -> Vec<String> {
     let mut rows = Vec::new();
     for line in printed {
-        let displays = match logweave::view::json::render(line.as_bytes()) {
-            Some(rendered) if !raw => rendered,
+        let displays = match logweave::view::json::render(line.as_bytes(), fields) {
+            Some(rendered) if !raw => rendered.into_iter().map(|r| r.text).collect(),
             _ => vec![line.clone()],
         };
         for display in displays {
@@ -526,6 +533,7 @@ fn check_rows(
     size: (u16, u16),
     wrap: bool,
     raw: bool,
+    fields: Fields,
 ) -> Result<(), TestCaseError> {
     let (text, json) = tall_sources(records);
     let texts = vec![text, json];
@@ -533,10 +541,11 @@ fn check_rows(
     viewer.app.tags = false;
     viewer.app.wrap = wrap;
     viewer.app.raw_json = raw;
+    viewer.app.fields = fields;
     viewer.tell_rows();
     let width = size.0 as usize;
     let height = viewer.app.areas().pane.height as usize;
-    let stream = stream_rows(&printed(&texts, &[true, true]), width, wrap, raw);
+    let stream = stream_rows(&printed(&texts, &[true, true]), width, wrap, raw, fields);
     let screen_at = |top: usize| {
         let mut rows: Vec<String> = stream[top..(top + height).min(stream.len())].to_vec();
         rows.resize(height, String::new());
@@ -619,8 +628,10 @@ proptest! {
         rows in 3u16..40,
         wrap in any::<bool>(),
         raw in any::<bool>(),
+        all_fields in any::<bool>(),
     ) {
-        check_rows(&records, (width, rows), wrap, raw)?;
+        let fields = if all_fields { Fields::All } else { Fields::AsAirflowUi };
+        check_rows(&records, (width, rows), wrap, raw, fields)?;
     }
 }
 

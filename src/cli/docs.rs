@@ -23,6 +23,14 @@ g/G go to the start/end, / and ? search down and up, n/N repeat, & filters,
 F follows, : jumps to a time, a percentage or a line, q quits. Press H (or F1,
 or Enter on an empty / or ? prompt) for the full list, any key to close it;
 the defaults are in assets/keymap.txt and can be changed in the config file.
+.PP
+Airflow 3 JSON records are shown as the Airflow UI shows them, without the
+task instance's ids (dag_id, task_id, run_id, ti_id, try_number, map_index):
+a shows all fields, r the raw JSON. A traceback reads as Python prints it,
+chained exceptions first raised first with Python's linking sentences, notes
+and exception-group members kept. Airflow's ::group:: sections, the REST
+API's "Log message source details" too, fold to one line marked with \[u25B8] and
+their line count; za opens or folds the one at the focus, zR and zM all.
 .SH ENVIRONMENT
 .TP
 \fBLOGWEAVE_CONFIG\fR

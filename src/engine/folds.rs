@@ -6,7 +6,16 @@
 //! A group belongs to one source: folding hides that source's records
 //! between the header and the end (the end included), through the merge's
 //! predicate, so the records of other sources in its time span stay, and
-//! paging across folds keeps the merge's exactly-once order. A group's end
+//! paging across folds keeps the merge's exactly-once order. A group may
+//! also begin or end inside a record: the API's answer for an Airflow 3
+//! try starts with `::group::Log message source details`, the files it
+//! read and `::endgroup::`, entries without a time that are lines of the
+//! first record (with the first timed line, `::group::Pre Execute`). So
+//! headers are looked for on every line of the first record too, the
+//! header's own record is read line by line for the end first, and the
+//! lines of a folded group inside a shown record are hidden by the window
+//! ([`Window::set_hidden_lines`](crate::window::Window::set_hidden_lines)).
+//! A group's end
 //! is found by reading ahead from its header at most [`FOLD_REACH`] bytes of
 //! its source ([`REMOTE_FOLD_REACH`] of a remote object); a longer (or
 //! unfinished) group is shown open and marked so.
@@ -53,12 +62,14 @@ pub struct FoldMark {
     pub no_end_within: Option<u64>,
 }
 
-/// A group's extent in its source.
+/// A group's extent in its source: from its header line (the key) to
+/// its end.
 #[derive(Clone, Debug)]
 struct Group {
     name: String,
-    /// Where the group ends (after its `::endgroup::` record); `None`
-    /// when that lies beyond the reach or is not written yet.
+    /// Where the group ends (after its `::endgroup::` line, or the record
+    /// that holds it); `None` when that lies beyond the reach or is not
+    /// written yet.
     end: Option<u64>,
     lines: u64,
     /// How far its end was looked for.
@@ -139,7 +150,7 @@ impl Folds {
         self.changes += 1;
     }
 
-    fn hidden_ranges(&self) -> BTreeMap<Key, u64> {
+    pub(super) fn hidden_ranges(&self) -> BTreeMap<Key, u64> {
         self.known
             .iter()
             .filter(|(key, _)| self.is_folded(key))
@@ -196,8 +207,27 @@ fn first_line(layout: &RecordLayout, start: u64, buf: &mut [u8]) -> io::Result<u
     Ok(memchr::memchr(b'\n', &buf[..n]).unwrap_or(n))
 }
 
-/// Reads ahead from a header record for its group's end.
-fn scan_group(layout: &RecordLayout, header: &Record, name: String) -> io::Result<Group> {
+/// How one line changes the depth of groups: `Some(true)` opens one,
+/// `Some(false)` ends one.
+fn marker(line: &[u8]) -> Option<bool> {
+    if memchr::memmem::find(line, END_GROUP).is_some() {
+        Some(false)
+    } else if memchr::memmem::find(line, GROUP).is_some() {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+/// Reads ahead from a header line (the next line starting at
+/// `line_next`, in `header`'s record) for its group's end: first the rest
+/// of the header's record line by line, then record by record.
+fn scan_group(
+    layout: &RecordLayout,
+    header: &Record,
+    line_next: u64,
+    name: String,
+) -> io::Result<Group> {
     let mut reader = layout.file_reader(64 * 1024);
     let mut buf = vec![0u8; MARKER_SCAN];
     let reach = if layout.source().is_remote() {
@@ -205,22 +235,47 @@ fn scan_group(layout: &RecordLayout, header: &Record, name: String) -> io::Resul
     } else {
         FOLD_REACH
     };
-    let mut at = header.end;
     let mut depth = 1u32;
+    let mut at = line_next;
+    while at < header.end && at - line_next < reach {
+        let Some(line) = reader.lines().line_at(at)? else {
+            break;
+        };
+        let n = layout.source().read_at(
+            line.start,
+            &mut buf[..line.len().min(MARKER_SCAN as u64) as usize],
+        )?;
+        match marker(&buf[..n]) {
+            Some(false) => depth -= 1,
+            Some(true) => depth += 1,
+            None => {}
+        }
+        at = line.next.min(header.end);
+        if depth == 0 {
+            // It ends inside the header's record.
+            let lines = count_newlines(layout.source().as_ref(), line_next, at)?;
+            return Ok(Group {
+                name,
+                end: Some(at),
+                lines,
+                reach,
+            });
+        }
+    }
+    let mut at = header.end;
     while at - header.end < reach {
         let Some(record) = reader.record_at(at)? else {
             break;
         };
         let n = first_line(layout, record.start, &mut buf)?;
-        let line = &buf[..n];
-        if memchr::memmem::find(line, END_GROUP).is_some() {
-            depth -= 1;
-        } else if memchr::memmem::find(line, GROUP).is_some() {
-            depth += 1;
+        match marker(&buf[..n]) {
+            Some(false) => depth -= 1,
+            Some(true) => depth += 1,
+            None => {}
         }
         at = record.end;
         if depth == 0 {
-            let lines = count_newlines(layout.source().as_ref(), header.end, at)?;
+            let lines = count_newlines(layout.source().as_ref(), line_next, at)?;
             return Ok(Group {
                 name,
                 end: Some(at),
@@ -233,7 +288,7 @@ fn scan_group(layout: &RecordLayout, header: &Record, name: String) -> io::Resul
         name,
         end: None,
         reach,
-        lines: count_newlines(layout.source().as_ref(), header.end, at)?,
+        lines: count_newlines(layout.source().as_ref(), line_next, at.max(line_next))?,
     })
 }
 
@@ -260,20 +315,17 @@ impl Engine {
 
     /// Finds the groups whose headers are loaded and not yet known, and
     /// folds the new ones (unless the screen's top line is inside one).
+    /// A header is a record's first line, or any line of a source's first
+    /// record (lines before its first timestamp belong to it).
     /// `true` when what is shown changed.
     pub(super) fn discover_groups(&mut self) -> io::Result<bool> {
         let (loaded, viewport) = self.window.loaded();
         let top = loaded.get(viewport).map(|l| (l.record.source, l.start));
-        let headers: Vec<(MergedRecord, String)> = loaded
+        let headers: Vec<(MergedRecord, (u64, u64), String)> = loaded
             .iter()
-            .filter(|l| l.is_record_start())
-            .filter(|l| {
-                !self
-                    .folds
-                    .known
-                    .contains_key(&(l.record.source, l.record.record.start))
-            })
-            .filter_map(|l| Some((l.record, group_name(&l.text)?)))
+            .filter(|l| l.is_record_start() || l.record.record.start == 0)
+            .filter(|l| !self.folds.known.contains_key(&(l.record.source, l.start)))
+            .filter_map(|l| Some((l.record, (l.start, l.next), group_name(&l.text)?)))
             .collect();
         if headers.is_empty() {
             return Ok(false);
@@ -288,10 +340,10 @@ impl Engine {
             }
         }
         let mut changed = false;
-        for (header, name) in headers {
+        for (header, (line_start, line_next), name) in headers {
             let layout = self.window.merge().layout(header.source);
-            let group = scan_group(layout, &header.record, name)?;
-            let key = (header.source, header.record.start);
+            let group = scan_group(layout, &header.record, line_next, name)?;
+            let key = (header.source, line_start);
             let holds_top = top.is_some_and(|(source, start)| {
                 source == header.source && start > key.1 && group.end.is_none_or(|end| start < end)
             });
@@ -309,10 +361,17 @@ impl Engine {
         Ok(changed)
     }
 
-    /// Applies the folds (and filters) to the window, keeping its place.
-    fn refresh_shown(&mut self) -> io::Result<()> {
+    /// What the window shows from now on: the merge's predicate (filters,
+    /// folded records) and the lines of folded groups inside shown records.
+    pub(super) fn apply_shown(&mut self) {
         let predicate = self.shown_predicate();
         self.window.merge_mut().set_predicate(predicate);
+        self.window.set_hidden_lines(self.folds.hidden_ranges());
+    }
+
+    /// Applies the folds (and filters) to the window, keeping its place.
+    fn refresh_shown(&mut self) -> io::Result<()> {
+        self.apply_shown();
         self.window.reload()
     }
 
@@ -339,7 +398,7 @@ impl Engine {
         let Some(line) = self.window.focused() else {
             return Ok(());
         };
-        let (source, start) = (line.record.source, line.record.record.start);
+        let (source, start) = (line.record.source, line.start);
         let header = if self.folds.known.contains_key(&(source, start)) {
             Some((source, start))
         } else {
@@ -373,8 +432,7 @@ impl Engine {
         if fold != folded && !self.folds.toggled.remove(&key) {
             self.folds.toggled.insert(key);
         }
-        let predicate = self.shown_predicate();
-        self.window.merge_mut().set_predicate(predicate);
+        self.apply_shown();
         if fold && key.1 != start {
             // Closing from inside: the header takes the focus.
             let header = self.window.merge_mut().record_containing(key.0, key.1)?;
@@ -385,8 +443,8 @@ impl Engine {
         self.window.reload()
     }
 
-    /// Opens the folded group that hides the record at `start` of `source`
-    /// (a search or level jump landed there); `true` if one was.
+    /// Opens the folded group that hides the line (or record) at `start`
+    /// of `source` (a search or level jump landed there); `true` if one was.
     pub(super) fn reveal(&mut self, source: usize, start: u64) -> bool {
         let mut opened = false;
         self.folds.changes += 1;
@@ -397,8 +455,7 @@ impl Engine {
             opened = true;
         }
         if opened {
-            let predicate = self.shown_predicate();
-            self.window.merge_mut().set_predicate(predicate);
+            self.apply_shown();
         }
         opened
     }
@@ -424,7 +481,7 @@ mod tests {
             .record_at(crate::record::Pos::START)
             .expect("read")
             .expect("a record");
-        let group = scan_group(&layout, &header, "Outer".into()).expect("scan");
+        let group = scan_group(&layout, &header, header.end, "Outer".into()).expect("scan");
         let end = text.find("2024-12-20T10:00:06Z").expect("after") as u64;
         assert_eq!(group.end, Some(end));
         assert_eq!(
@@ -441,11 +498,60 @@ mod tests {
             .expect("read")
             .expect("a record");
         assert_eq!(
-            scan_group(&layout, &header, "Running".into())
+            scan_group(&layout, &header, header.end, "Running".into())
                 .expect("scan")
                 .end,
             None
         );
+    }
+
+    #[test]
+    fn the_apis_source_details_group_ends_inside_the_first_record() {
+        // The REST API's answer: entries without a time, then the first
+        // timed one, all lines of the first record.
+        let text = concat!(
+            r#"{"timestamp":null,"event":"::group::Log message source details"}"#,
+            "\n",
+            r#"{"timestamp":null,"event":"/logs/attempt=1.log"}"#,
+            "\n",
+            r#"{"timestamp":null,"event":"::endgroup::"}"#,
+            "\n",
+            r#"{"timestamp":"2026-12-07T04:07:40.355219Z","event":"::group::Pre Execute","level":"info"}"#,
+            "\n",
+            r#"{"timestamp":"2026-12-07T04:07:45.232877Z","event":"DAG bundles loaded","level":"info"}"#,
+            "\n",
+            r#"{"timestamp":"2026-12-07T04:07:45.795949Z","event":"::endgroup::","level":"info"}"#,
+            "\n",
+            r#"{"timestamp":"2026-12-07T04:07:46.000000Z","event":"after","level":"info"}"#,
+            "\n",
+        );
+        let layout = layout(text);
+        let first = layout
+            .reader(4096)
+            .record_at(crate::record::Pos::START)
+            .expect("read")
+            .expect("a record");
+        let pre_execute = text
+            .find(r#"{"timestamp":"2026-12-07T04:07:40"#)
+            .expect("Pre") as u64;
+        assert_eq!(first.start, 0);
+        assert!(first.end > pre_execute, "one record holds all four lines");
+        let line_end = |at: u64| text[at as usize..].find('\n').expect("a line") as u64 + at + 1;
+
+        let details = scan_group(&layout, &first, line_end(0), "details".into()).expect("scan");
+        assert_eq!(
+            details.end,
+            Some(pre_execute),
+            "it ends at its own ::endgroup:: line"
+        );
+        assert_eq!(details.lines, 2, "the file it read and its end");
+
+        let pre = scan_group(&layout, &first, line_end(pre_execute), "Pre".into()).expect("scan");
+        let after = text
+            .find(r#"{"timestamp":"2026-12-07T04:07:46"#)
+            .expect("after") as u64;
+        assert_eq!(pre.end, Some(after), "Pre Execute goes on past its record");
+        assert_eq!(pre.lines, 2);
     }
 
     #[test]

@@ -274,8 +274,7 @@ impl Engine {
         self.folds.sources_grew();
         if reset {
             self.folds = Default::default();
-            let predicate = self.shown_predicate();
-            self.window.merge_mut().set_predicate(predicate);
+            self.apply_shown();
             self.window.jump_end()?;
         } else if following {
             self.window.pull_to_end()?;

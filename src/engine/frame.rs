@@ -16,16 +16,12 @@ impl Engine {
         self.say_late_records();
         let mut lines = Vec::with_capacity(self.height);
         for l in self.window.visible() {
-            let (fold, mark) = if l.is_record_start() {
-                let key = (l.record.source, l.record.record.start);
-                let mark = if self.marks.is_empty() {
-                    None
-                } else {
-                    self.marks.letter_at(key.0, key.1)
-                };
-                (self.folds.mark(&key), mark)
+            // A group's header may be any line of a source's first record.
+            let fold = self.folds.mark(&(l.record.source, l.start));
+            let mark = if l.is_record_start() && !self.marks.is_empty() {
+                self.marks.letter_at(l.record.source, l.record.record.start)
             } else {
-                (None, None)
+                None
             };
             lines.push(frame_line(l, fold, mark));
         }

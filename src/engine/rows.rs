@@ -90,14 +90,7 @@ impl Engine {
         self.measuring.folds = folds.clone();
         self.measuring.fold_changes = self.folds.changes;
         self.window.set_measure(Box::new(move |l: &WindowLine| {
-            let fold = l
-                .is_record_start()
-                .then(|| {
-                    folds
-                        .get(&(l.record.source, l.record.record.start))
-                        .cloned()
-                })
-                .flatten();
+            let fold = folds.get(&(l.record.source, l.start)).cloned();
             rows.rows(&frame_line(l, fold, None))
         }))
     }

@@ -83,7 +83,7 @@ impl Engine {
                     });
                 }
                 self.remember_jump();
-                self.reveal(hit.source, hit.record_start);
+                self.reveal(hit.source, hit.line_start);
                 self.show_hit(&hit)?;
                 if let Some(search) = &mut self.search {
                     search.last_hit = Some(hit);
@@ -215,8 +215,7 @@ impl Engine {
             .visible()
             .next()
             .and_then(|l| l.record.record.ts);
-        let predicate = self.shown_predicate();
-        self.window.merge_mut().set_predicate(predicate);
+        self.apply_shown();
         let wake = self.progress_wake();
         let unfolded = self.unfolded_fork();
         if let Some(search) = &mut self.search {

@@ -11,6 +11,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 mod count;
 mod sources;
 
+use super::json::Fields;
 use super::keymap::{Action, Keymap};
 use super::render::PaneRows;
 use super::theme::Theme;
@@ -175,6 +176,8 @@ pub struct App {
     pub wrap: bool,
     pub tags: bool,
     pub raw_json: bool,
+    /// Which fields rendered Airflow 3 JSON shows.
+    pub fields: Fields,
     pub timeline: bool,
     /// Columns scrolled to the right (when not wrapping).
     pub hscroll: usize,
@@ -208,6 +211,7 @@ impl App {
             wrap: false,
             tags: true,
             raw_json: false,
+            fields: Fields::AsAirflowUi,
             timeline: false,
             hscroll: 0,
             size,
@@ -490,6 +494,20 @@ impl App {
                     "JSON {}",
                     if self.raw_json { "raw" } else { "rendered" }
                 ));
+                Vec::new()
+            }
+            Action::AllFields => {
+                self.fields = match self.fields {
+                    Fields::AsAirflowUi => Fields::All,
+                    Fields::All => Fields::AsAirflowUi,
+                };
+                self.note = Some(
+                    match self.fields {
+                        Fields::All => "JSON: all fields",
+                        Fields::AsAirflowUi => "JSON: fields as the Airflow UI shows them",
+                    }
+                    .into(),
+                );
                 Vec::new()
             }
             Action::Timeline => {

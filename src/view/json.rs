@@ -1,96 +1,163 @@
-//! Airflow 3 JSON log lines rendered the way the Airflow 3 UI shows them:
-//! `[time] LEVEL event key=value…`, then `error_detail` as indented
-//! `File "…", line N, in name` lines and the exception.
+//! Airflow 3 JSON log lines rendered the way the Airflow 3 UI shows them
+//! (its `renderStructuredLog`): `[time] LEVEL - event key=value…`, with
+//! `logger` as `source` and `filename`/`lineno` as one `loc` at the end,
+//! without the task instance's ids that every line of a task carries; a
+//! multi-line message as lines; and `error_detail` as the traceback
+//! Python prints (`json::traceback`).
 
-use serde_json::{Map, Value};
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::Value;
+
+mod traceback;
 
 /// Keys shown in the head of the line rather than as `key=value`.
 const HEAD_KEYS: [&str; 4] = ["timestamp", "level", "event", "error_detail"];
 
+/// The task instance's ids, bound to every record of a task's log: the
+/// Airflow UI leaves them out of each line (its `tiContextFields`), and so
+/// does the viewer unless all fields are asked for.
+pub const TASK_INSTANCE_KEYS: [&str; 6] = [
+    "ti_id",
+    "dag_id",
+    "task_id",
+    "run_id",
+    "try_number",
+    "map_index",
+];
+
+/// Which fields a rendered record shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fields {
+    /// As the Airflow UI: the task instance's ids left out, `source=` and `loc=`.
+    #[default]
+    AsAirflowUi,
+    /// Every key as written.
+    All,
+}
+
+/// One display line of a rendered record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    pub text: String,
+    /// A line of the traceback (drawn in the error colour).
+    pub traceback: bool,
+}
+
 /// The display lines for a JSON record line, or `None` when it is not a
 /// JSON object (then it is shown as it is).
-pub fn render(line: &[u8]) -> Option<Vec<String>> {
+pub fn render(line: &[u8], fields: Fields) -> Option<Vec<Rendered>> {
     let trimmed = line.trim_ascii_start();
     if trimmed.first() != Some(&b'{') {
         return None;
     }
-    let value: Value = serde_json::from_slice(trimmed).ok()?;
-    let object = value.as_object()?;
+    let Record(object) = serde_json::from_slice(trimmed).ok()?;
+    let get = |key: &str| object.iter().find(|(k, _)| k == key).map(|(_, v)| v);
     let mut head = String::new();
-    if let Some(ts) = object.get("timestamp").and_then(Value::as_str) {
+    if let Some(ts) = get("timestamp").and_then(Value::as_str) {
         head.push('[');
         head.push_str(ts);
         head.push_str("] ");
     }
-    if let Some(level) = object.get("level").and_then(Value::as_str) {
+    if let Some(level) = get("level").and_then(Value::as_str) {
         head.push_str(&level.to_ascii_uppercase());
-        head.push(' ');
+        head.push_str(" - ");
     }
-    match object.get("event") {
-        Some(Value::String(event)) => head.push_str(event),
-        Some(other) => head.push_str(&other.to_string()),
-        None => {}
+    match get("event") {
+        Some(Value::Null) | None => {}
+        Some(event) => head.push_str(&text(event)),
     }
-    for (key, value) in object
-        .iter()
-        .filter(|(k, _)| !HEAD_KEYS.contains(&k.as_str()))
-    {
+    for (key, value) in shown_fields(&object, fields) {
         head.push(' ');
         head.push_str(key);
         head.push('=');
-        match value {
-            Value::String(s) => head.push_str(s),
-            other => head.push_str(&other.to_string()),
-        }
+        head.push_str(&value);
     }
-    let mut lines = vec![head.trim_end().to_string()];
-    if let Some(details) = object.get("error_detail").and_then(Value::as_array) {
-        for detail in details.iter().filter_map(Value::as_object) {
-            error_lines(detail, &mut lines);
-        }
-    }
+    // A message's lines are lines (`print` and `logging` keep their line
+    // breaks inside `event`); a CR before a break goes with it.
+    let mut lines: Vec<Rendered> = head
+        .trim_end()
+        .split('\n')
+        .map(|l| Rendered {
+            text: l.strip_suffix('\r').unwrap_or(l).to_string(),
+            traceback: false,
+        })
+        .collect();
+    let traceback = match get("error_detail") {
+        Some(Value::Array(stacks)) => traceback::lines(stacks),
+        // A producer that wrote the traceback as text.
+        Some(Value::String(text)) => text.lines().map(str::to_string).collect(),
+        Some(Value::Null) | None => Vec::new(),
+        Some(other) => vec![other.to_string()],
+    };
+    lines.extend(traceback.into_iter().map(|text| Rendered {
+        text,
+        traceback: true,
+    }));
     Some(lines)
 }
 
-fn error_lines(detail: &Map<String, Value>, lines: &mut Vec<String>) {
-    let text = |key: &str| detail.get(key).and_then(Value::as_str).unwrap_or("");
-    lines.push("  Traceback (most recent call last):".to_string());
-    if let Some(frames) = detail.get("frames").and_then(Value::as_array) {
-        for frame in frames.iter().filter_map(Value::as_object) {
-            let file = frame.get("filename").and_then(Value::as_str).unwrap_or("?");
-            let line = frame
-                .get("lineno")
-                .map(|v| v.to_string())
-                .unwrap_or_else(|| "?".into());
-            let name = frame.get("name").and_then(Value::as_str).unwrap_or("?");
-            lines.push(format!("    File \"{file}\", line {line}, in {name}"));
-        }
+/// The `key=value` fields after the event, in the order written. As the
+/// Airflow UI: the task instance's ids left out, `logger` shown as
+/// `source`, `filename` and `lineno` as one `loc` at the end; with
+/// [`Fields::All`], every key as it is.
+fn shown_fields(object: &[(String, Value)], fields: Fields) -> Vec<(&str, String)> {
+    let rest = object
+        .iter()
+        .filter(|(k, _)| !HEAD_KEYS.contains(&k.as_str()));
+    if fields == Fields::All {
+        return rest.map(|(k, v)| (k.as_str(), text(v))).collect();
     }
-    lines.push(format!("  {}: {}", text("exc_type"), text("exc_value")));
+    let get = |key: &str| object.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+    let loc = match (get("filename"), get("lineno")) {
+        (Some(file), Some(line)) => Some(format!("{}:{}", text(file), text(line))),
+        _ => None,
+    };
+    let mut shown: Vec<(&str, String)> = rest
+        .filter(|(k, _)| !TASK_INSTANCE_KEYS.contains(&k.as_str()))
+        .filter(|(k, _)| loc.is_none() || !matches!(k.as_str(), "filename" | "lineno"))
+        .map(|(k, v)| {
+            let key = if k == "logger" { "source" } else { k.as_str() };
+            (key, text(v))
+        })
+        .collect();
+    shown.extend(loc.map(|loc| ("loc", loc)));
+    shown
+}
+
+/// A JSON object's members in the order written (serde_json's `Map`
+/// sorts them, and the Airflow UI shows them as they come); a repeated
+/// key is shown as often as it is written.
+struct Record(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for Record {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> Visitor<'de> for Members {
+            type Value = Record;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record, A::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(16));
+                while let Some(member) = map.next_entry()? {
+                    members.push(member);
+                }
+                Ok(Record(members))
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
+}
+
+/// A value as the Airflow UI shows it: a string as it is, anything else as JSON.
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn airflow3_event_with_error_detail() {
-        let line = br#"{"timestamp":"2025-06-01T10:00:00.104512Z","level":"error","event":"Task failed","logger":"airflow.task","error_detail":[{"exc_type":"ValueError","exc_value":"boom","frames":[{"filename":"/dags/etl.py","lineno":42,"name":"extract"}]}]}"#;
-        assert_eq!(
-            render(line).expect("json"),
-            vec![
-                "[2025-06-01T10:00:00.104512Z] ERROR Task failed logger=airflow.task",
-                "  Traceback (most recent call last):",
-                "    File \"/dags/etl.py\", line 42, in extract",
-                "  ValueError: boom",
-            ]
-        );
-    }
-
-    #[test]
-    fn non_json_is_left_alone() {
-        assert_eq!(render(b"plain text"), None);
-        assert_eq!(render(b"{not json"), None);
-        assert_eq!(render(b"[1,2]"), None);
-    }
-}
+mod tests;

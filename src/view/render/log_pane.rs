@@ -9,7 +9,7 @@ use ratatui::Frame;
 
 use crate::engine::{count, FrameLine, Level, Matcher, RowMeasure};
 use crate::view::app::App;
-use crate::view::json;
+use crate::view::json::{self, Fields};
 use crate::view::text::{self, Piece};
 use crate::view::theme::Theme;
 
@@ -36,6 +36,7 @@ pub fn measure(app: &App, area: Rect) -> PaneRows {
         theme: app.theme.clone(),
         json: app.frame.sources.iter().map(|s| s.json).collect(),
         raw_json: app.raw_json,
+        fields: app.fields,
         wrap: app.wrap,
         text_width: text_width(app, area),
     }
@@ -48,6 +49,7 @@ pub struct PaneRows {
     /// Which sources are JSON (rendered unless `raw_json`).
     json: Vec<bool>,
     raw_json: bool,
+    fields: Fields,
     wrap: bool,
     text_width: usize,
 }
@@ -57,8 +59,8 @@ impl PaneRows {
     /// after every key (a 100 KB paste typed as keys is 100,000 of them),
     /// so it allocates nothing.
     pub fn measures_as(&self, app: &App, area: Rect) -> bool {
-        (self.raw_json, self.wrap, self.text_width)
-            == (app.raw_json, app.wrap, text_width(app, area))
+        (self.raw_json, self.fields, self.wrap, self.text_width)
+            == (app.raw_json, app.fields, app.wrap, text_width(app, area))
             && self
                 .json
                 .iter()
@@ -71,7 +73,7 @@ impl RowMeasure for PaneRows {
     fn rows(&self, line: &FrameLine) -> usize {
         let json = self.json.get(line.source).copied().unwrap_or(false);
         let rendered = json && !self.raw_json;
-        if !self.wrap && !rendered {
+        if !self.wrap && !rendered && line.fold.is_none() {
             // One row, whatever the line holds: no need to look.
             return 1;
         }
@@ -80,6 +82,7 @@ impl RowMeasure for PaneRows {
             highlight: None,
             json,
             raw_json: self.raw_json,
+            fields: self.fields,
         };
         display_rows(&paint, line, usize::MAX)
             .iter()
@@ -103,6 +106,7 @@ struct Paint<'a> {
     /// The line's source is JSON.
     json: bool,
     raw_json: bool,
+    fields: Fields,
 }
 
 /// The log line (an index into the frame's lines) shown on screen row
@@ -166,6 +170,7 @@ fn layout(app: &App, area: Rect) -> Pane {
             highlight: app.frame.highlight.as_deref(),
             json: app.frame.sources.get(line.source).is_some_and(|s| s.json),
             raw_json: app.raw_json,
+            fields: app.fields,
         };
         let displays = display_rows(&paint, line, max_cols);
         for (i, pieces) in displays.iter().enumerate() {
@@ -252,44 +257,36 @@ fn display_rows(paint: &Paint, line: &FrameLine, max_cols: usize) -> Vec<Vec<Pie
     } else {
         text::Sgr::Strip
     };
-    if paint.json && !paint.raw_json {
-        if let Some(rendered) = json::render(&line.text) {
-            let detail = level_style(theme, line.level.max(Level::Error));
-            // Hits are marked where they show in the rendering.
-            return rendered
-                .iter()
-                .enumerate()
-                .map(|(i, row)| {
-                    let style = if i == 0 { base } else { detail };
-                    text::display_marked(
-                        row.as_bytes(),
-                        style,
-                        control,
-                        max_cols,
-                        &marks(row.as_bytes()),
-                        hit,
-                        sgr,
-                    )
-                })
-                .collect();
-        }
-    }
     let mut pieces = Vec::new();
     if let Some(fold) = &line.fold {
+        // Before any rendering: a group looks the same raw, rendered or wrapped.
         let style = theme.get("fold");
-        if fold.folded {
-            // The whole group is this one line, as in the Airflow UI.
-            let text = format!("▸ {} ({})", fold.name, count(fold.lines, "line"));
-            let width = unicode_width::UnicodeWidthStr::width(text.as_str());
-            return vec![vec![Piece { text, width, style }]];
-        }
-        let text = if let Some(reach) = fold.no_end_within {
-            format!("▾ (no end within {} MiB: not folded) ", reach >> 20)
-        } else {
-            "▾ ".to_string()
+        let marker = |text: String| Piece {
+            width: unicode_width::UnicodeWidthStr::width(text.as_str()),
+            text,
+            style,
         };
-        let width = unicode_width::UnicodeWidthStr::width(text.as_str());
-        pieces.push(Piece { text, width, style });
+        if fold.folded {
+            // The whole group is this one line, as in the Airflow UI; its
+            // name is the log's text, escaped like the rest of it.
+            let mut row = vec![marker("▸ ".into())];
+            let name = fold.name.as_bytes();
+            row.extend(text::display_marked(
+                name,
+                style,
+                control,
+                max_cols,
+                &marks(name),
+                hit,
+                sgr,
+            ));
+            row.push(marker(format!(" ({})", count(fold.lines, "line"))));
+            return vec![row];
+        }
+        pieces.push(marker(match fold.no_end_within {
+            Some(reach) => format!("▾ (no end within {} MiB: not folded) ", reach >> 20),
+            None => "▾ ".to_string(),
+        }));
     }
     if line.late {
         pieces.push(Piece {
@@ -297,6 +294,31 @@ fn display_rows(paint: &Paint, line: &FrameLine, max_cols: usize) -> Vec<Vec<Pie
             width: 5,
             style: theme.get("late-marker"),
         });
+    }
+    if paint.json && !paint.raw_json {
+        if let Some(rendered) = json::render(&line.text, paint.fields) {
+            let detail = level_style(theme, line.level.max(Level::Error));
+            // The markers before it go on its first row; hits are marked
+            // where they show in the rendering.
+            let mut first = Some(pieces);
+            return rendered
+                .iter()
+                .map(|row| {
+                    let style = if row.traceback { detail } else { base };
+                    let mut shown = first.take().unwrap_or_default();
+                    shown.extend(text::display_marked(
+                        row.text.as_bytes(),
+                        style,
+                        control,
+                        max_cols,
+                        &marks(row.text.as_bytes()),
+                        hit,
+                        sgr,
+                    ));
+                    shown
+                })
+                .collect();
+        }
     }
     if line.cut {
         pieces.push(Piece {
