@@ -217,6 +217,7 @@ impl Engine {
             .and_then(|l| l.record.record.ts);
         let predicate = self.shown_predicate();
         self.window.merge_mut().set_predicate(predicate);
+        self.recount_shown();
         let wake = self.progress_wake();
         let unfolded = self.unfolded_fork();
         if let Some(search) = &mut self.search {

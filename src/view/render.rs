@@ -85,6 +85,7 @@ mod tests {
             error: None,
             warning: None,
             copies: None,
+            copy_group: None,
         }
     }
 
