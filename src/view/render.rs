@@ -469,11 +469,8 @@ mod tests {
         f.timeline = Some(Timeline {
             start: T0 - 20_000_000_000,
             end: T0 + 20_000_000_000,
-            records: vec![
-                (0..40).map(|i| (i * 7 % 16) as u32).collect(),
-                vec![0; 40],
-                vec![0; 40],
-            ],
+            records: (0..40).map(|i| i * 7 % 16).collect(),
+            dominant: vec![0; 40],
             errors: vec![0; 40],
         });
         let mut app = app(f, 80, 14);
