@@ -160,6 +160,17 @@ fn try_map_index_and_the_folder_from_the_environment() {
         String::from_utf8_lossy(&mapped.stderr)
     );
     assert_eq!(stdout(&mapped).lines().count(), 1);
+    // Without --map-index: the indexes there are, and how to pick one.
+    let unmapped = logweave(
+        &["airflow", "--dag", "etl", "--run", RUN, "--task", "load"],
+        &env,
+    );
+    assert_eq!(unmapped.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&unmapped.stderr),
+        "logweave: task load is mapped: its tries are by map index (0, 1, 2)\n  \
+         tip: give one: --map-index 0\n"
+    );
 
     // airflow.cfg under AIRFLOW_HOME names the folder too.
     let home = tempfile::tempdir().unwrap();

@@ -10,6 +10,7 @@ use crate::airflow::picker::{PartialId, Picker, Step};
 use crate::airflow::{self, AttemptId, Places};
 use crate::cli::AirflowArgs;
 use crate::config::Config;
+use crate::problem::Problem;
 use crate::source::describe_io_error;
 use crate::view::picker::{self as widget, Entry, Levels, Opened};
 use crate::view::ViewOptions;
@@ -160,6 +161,26 @@ fn attempt(
         map_index: known.map_index,
         try_number: known.try_number.unwrap_or(0),
     };
+    if known.map_index.is_none() {
+        // A mapped task's tries are one folder down, one per map index:
+        // without `--map-index` there is no try to find, and saying which
+        // indexes there are beats "no tries".
+        let task_dir = base.join(id.relative_path());
+        let task_dir = task_dir.parent().unwrap_or(base);
+        let mut indexes: Vec<i64> = airflow::discover::children(task_dir, "map_index")
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|n| n.name.parse().ok())
+            .collect();
+        if !indexes.is_empty() {
+            if interactive {
+                return pick(base, &known, view)
+                    .map_err(|e| RunError::Failed(format!("terminal error: {e}")));
+            }
+            indexes.sort_unstable();
+            return Err(RunError::Misused(mapped_without_index(task, &indexes)));
+        }
+    }
     if known.try_number.is_some() {
         return Ok(Some(id));
     }
@@ -209,6 +230,26 @@ fn attempt(
             dir.display()
         ))),
     }
+}
+
+/// Indexes named before the rest is a count.
+const NAMED_INDEXES: usize = 10;
+
+/// What is said of a mapped task opened without `--map-index`.
+fn mapped_without_index(task: &str, indexes: &[i64]) -> Problem {
+    let mut named: Vec<String> = indexes
+        .iter()
+        .take(NAMED_INDEXES)
+        .map(i64::to_string)
+        .collect();
+    if indexes.len() > NAMED_INDEXES {
+        named.push(format!("… {} in all", indexes.len()));
+    }
+    Problem::new(format!(
+        "task {task} is mapped: its tries are by map index ({})",
+        named.join(", ")
+    ))
+    .with_tip(format!("give one: --map-index {}", indexes[0]))
 }
 
 /// The picker on the terminal over the log folder, starting past the ids
