@@ -229,6 +229,7 @@ impl Viewer {
                 error: None,
                 warning: None,
                 copies: None,
+                copy_group: None,
             })
             .collect();
         let window = Window::new(Merge::new(layouts(texts), MergeOptions::dedup_all()));
