@@ -207,6 +207,13 @@ fn attempt(
             id.try_number = latest;
             Ok(Some(id))
         }
+        // Following a task of a known dag that has not started yet: its
+        // first try is waited for, and said (issue 27).
+        None if args.open.follow && base.join(format!("dag_id={dag}")).is_dir() => {
+            id.try_number = 1;
+            wait_for_first_try(&base.join(id.relative_path()));
+            Ok(Some(id))
+        }
         None if interactive => {
             pick(base, &known, view).map_err(|e| RunError::Failed(format!("terminal error: {e}")))
         }
@@ -229,6 +236,25 @@ fn attempt(
             "no tries of this task in '{}'",
             dir.display()
         ))),
+    }
+}
+
+/// How often the log folder is looked at for a task's first try (one
+/// `stat`, as `next_try` looks for the next).
+const LOOK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Waits until `first` (a task's `attempt=1.log`) exists, saying so on
+/// stderr (also before the viewer opens); Ctrl-C stops as any program.
+fn wait_for_first_try(first: &Path) {
+    if first.exists() {
+        return;
+    }
+    eprintln!(
+        "logweave: waiting for try 1: '{}' is not there yet (Ctrl-C stops)",
+        crate::escape::printable(&first.display().to_string())
+    );
+    while !first.exists() {
+        std::thread::sleep(LOOK_EVERY);
     }
 }
 
