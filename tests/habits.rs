@@ -483,3 +483,25 @@ fn error_jumps_over_copies_go_forward_through_every_error_to_the_last_screen_and
         tui.text()
     );
 }
+
+#[test]
+fn ctrl_c_at_the_wait_after_a_pipe_returns_to_the_viewer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("a.log");
+    numbered(&log, 40, "piped");
+    let mut tui = Tui::spawn(&[path(&log)], ROWS, COLS);
+    tui.wait_for("the viewer", |t| t.status().contains("TOP"));
+    tui.send("|.");
+    tui.wait_for("the pipe prompt", |t| t.status().contains("pipe"));
+    tui.send("wc -l\r");
+    tui.wait_for("the command's output and the question", |t| {
+        t.text().contains("press Enter (or Ctrl-c) to return")
+    });
+    tui.send("\x03");
+    tui.wait_for("the viewer back", |t| {
+        t.status().contains("wc -l: done") && pane(t)[0].contains("piped 1")
+    });
+    assert!(tui.running(), "Ctrl-C must not quit");
+    tui.send("G");
+    tui.wait_for("keys work", |t| t.status().contains("END"));
+}
