@@ -295,7 +295,7 @@ fn the_tip_for_a_source_without_timestamps_offers_a_format_that_reads_its_first_
         "20241220 100001 INFO compact\n20241220 100002 INFO two\n",
     )
     .expect("write");
-    let out = logweave(&["--print"], &[compact.clone()]);
+    let out = logweave(&["--print"], std::slice::from_ref(&compact));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(
