@@ -8,6 +8,7 @@
 #   scripts/many-sources-viewer.sh              # 100MB over 100/1000/10000 files
 #   SIZE=20MB COUNTS=10000 scripts/many-sources-viewer.sh
 #   BIN=/work/main/target/release/logweave COUNTS=10000 scripts/many-sources-viewer.sh
+#   MANY=/work/data/bench/many-10000 COUNTS=10000 scripts/many-sources-viewer.sh  # a folder dealt before
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,12 +58,12 @@ until_screen() {
     echo "$(date +%s.%N) - $start" | bc
 }
 
-set_dir=$(bench_set text "$SIZE")
+[[ -n "${MANY:-}" ]] || set_dir=$(bench_set text "$SIZE")
 echo "| files | first screen (s) | G (s) | line numbers (s) | peak RSS (MB) |"
 echo "|---:|---:|---:|---:|---:|"
 for count in $COUNTS; do
-    dir="$DATA/many-$SIZE-$count"
-    deal "$set_dir/attempt=1.log" "$count" "$dir"
+    dir=${MANY:-"$DATA/many-$SIZE-$count"}
+    [[ -n "${MANY:-}" ]] || deal "$set_dir/attempt=1.log" "$count" "$dir"
     cat "$dir"/*.log > /dev/null # page cache
     tmux new-session -d -s "$session" -x 160 -y 40 "$BIN" "$(realpath "$dir")"
     pid=$(tmux list-panes -t "$session" -F '#{pane_pid}')

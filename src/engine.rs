@@ -14,6 +14,7 @@ mod follow;
 mod frame;
 mod inbox;
 pub mod job;
+mod lines;
 mod marks;
 mod rows;
 mod search;
@@ -76,8 +77,11 @@ pub struct Frame {
     pub zone: Zone,
     /// Share of the stream's bytes above the screen, 0–100.
     pub percent: f64,
-    /// `(line of the top row, total lines)` once the overview has counted.
+    /// `(line of the top row, total lines)` of the lines shown, once counted.
     pub line_number: Option<(u64, u64)>,
+    /// The line numbers count only the lines shown: a source is hidden or
+    /// a filter is on.
+    pub lines_of_shown: bool,
     /// Overview progress while it runs, 0–100.
     pub overview_progress: Option<u8>,
     pub at_start: bool,
@@ -126,6 +130,9 @@ pub struct Engine {
     /// The zones `Z` switches between; the first is the one shown.
     zones: Vec<Zone>,
     overview: Option<OverviewHandle>,
+    /// While a source is hidden or a filter is on: the count of the lines
+    /// shown (`lines`).
+    shown_lines: Option<OverviewHandle>,
     height: usize,
     /// Columns for the timeline strip.
     timeline_width: usize,
@@ -143,6 +150,8 @@ pub struct Engine {
     /// Whether the records the overview found out of time order beyond the
     /// reorder window were said.
     said_late: bool,
+    /// What dedup left out is in `sources` (once the overview has counted).
+    copies_noted: bool,
     search: Option<search::ActiveSearch>,
     filter: crate::search::filter::RecordFilter,
     follow: Option<follow::Follow>,
@@ -190,12 +199,22 @@ impl Engine {
         clock: ZoneClock,
         overview: Option<OverviewHandle>,
     ) -> Self {
+        let mut sources = sources;
+        let dedup = window.merge().options().dedup;
+        for (i, info) in sources
+            .iter_mut()
+            .enumerate()
+            .take(window.merge().source_count())
+        {
+            info.copy_group = dedup.group_of(i);
+        }
         Self {
             window,
             sources,
             zones: vec![clock.zone().clone()],
             clock,
             overview,
+            shown_lines: None,
             height: 24,
             timeline_width: 80,
             message: None,
@@ -206,6 +225,7 @@ impl Engine {
             start_at: None,
             shown_message: None,
             said_late: false,
+            copies_noted: false,
             search: None,
             filter: crate::search::filter::RecordFilter::default(),
             follow: None,
@@ -489,10 +509,18 @@ impl Engine {
                 )
             }
             &job::JobKind::Level { forward, level } => {
-                let Some(start) = self.window.cursor_at_row(0) else {
+                // From the focused line, which the last `]` or `[` moved to
+                // the record it found (on the last screen too, where the
+                // screen cannot put it at the top). Its lasting cursor, since
+                // the window's own leaves the copies dedup dropped below it,
+                // and they would be found again (issue 26).
+                let (Some(start), Some(focused)) =
+                    (self.window.cursor_at_focus(), self.window.focused())
+                else {
                     return;
                 };
-                job::level(id, fork, start, forward, level, events)
+                let from = (focused.record.source, focused.record.record.start);
+                job::level(id, fork, start, from, forward, level, events)
             }
         };
         started.retried = retried;
@@ -524,10 +552,15 @@ impl Engine {
                         // The record found may be inside a folded group.
                         let mut fork = self.unfolded_fork();
                         fork.seek(&cursor);
-                        if let Ok(Some(found)) = fork.next_record() {
+                        let found = fork.next_record().ok().flatten();
+                        if let Some(found) = found {
                             self.reveal(found.source, found.record.start);
                         }
-                        self.window.jump_to_cursor(&cursor)
+                        self.window.jump_to_cursor(&cursor)?;
+                        if let Some(found) = found {
+                            self.focus_record_of(found.source, found.record.start);
+                        }
+                        Ok(())
                     }
                     (None, &job::JobKind::Level { forward, level }) => {
                         self.message = Some(format!(
@@ -712,23 +745,6 @@ impl Engine {
             .and_then(|l| l.record.record.ts)
     }
 
-    /// The line `share` (0–1) of the way down, once the overview has
-    /// counted the lines and they are the lines shown (no source hidden,
-    /// no filter).
-    fn line_at_share(&self, share: f64) -> Option<u64> {
-        if share >= 1.0 || !self.lines_are_counted_as_shown() {
-            return None;
-        }
-        let total = self.overview.as_ref()?.total_lines()?;
-        Some(((share * total as f64).round() as u64 + 1).min(total.max(1)))
-    }
-
-    /// Whether the overview's line numbers count what is shown: not while
-    /// a source is hidden or a filter is on.
-    fn lines_are_counted_as_shown(&self) -> bool {
-        self.filter.is_empty() && self.sources.iter().all(|s| s.enabled || s.error.is_some())
-    }
-
     fn goto(&mut self, goto: Goto) -> io::Result<()> {
         match goto {
             Goto::Time(t) => self.window.jump_time(t)?,
@@ -742,15 +758,7 @@ impl Engine {
                 Some(t) => self.window.jump_time(t.saturating_add(delta))?,
                 None => self.message = Some("no timestamp on screen to jump from".into()),
             },
-            Goto::Line(n) => match self.overview.as_ref().and_then(|o| o.cursor_for_line(n)) {
-                Some((cursor, skip)) => {
-                    self.window.jump_to_cursor(&cursor)?;
-                    self.window.scroll_lines(skip as usize)?;
-                }
-                None => {
-                    self.message = Some("line numbers are not known yet (still counting)".into())
-                }
-            },
+            Goto::Line(n) => self.goto_line(n)?,
             Goto::Invalid(why) => self.message = Some(why),
             Goto::Text(text) => {
                 let top = self.top_ts();

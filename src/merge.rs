@@ -115,8 +115,10 @@ pub struct Merge {
     /// and callers stream record bytes through them.
     readers: Vec<RecordReader>,
     /// Small-block readers for bisection, so a seek does not evict the
-    /// sequential readers' blocks.
-    probes: Vec<RecordReader>,
+    /// sequential readers' blocks; made on first use (`probe`), since a
+    /// merge that only reads on (the overview's pass) never seeks. Boxed,
+    /// so that one not made costs a pointer (issue 26: 10,000 sources).
+    probes: Vec<Option<Box<RecordReader>>>,
     enabled: Vec<bool>,
     options: MergeOptions,
     /// Per source, its copy group (from `options`): a source without one
@@ -172,10 +174,13 @@ pub struct Merge {
 const BLOCK_BUDGET: usize = 16 * 1024 * 1024;
 
 /// The sequential block per source for a merge of `sources`: 64 KiB up to
-/// 256 sources, less beyond (at least 8 KiB, where a `pread` still costs
-/// less than scanning what it returns).
+/// 256 sources, less beyond, down to 2 KiB at 8,192 sources: a merge that
+/// reads every source through (the overview's pass) keeps each one's block,
+/// and at 10,000 sources 8 KiB blocks were 60 MB of the viewer (issue 26),
+/// while a `pread` of 2 KiB from the page cache still costs little next to
+/// the merge step of the records it returns.
 fn scan_block(sources: usize) -> usize {
-    (BLOCK_BUDGET / sources.max(1)).clamp(8 * 1024, SCAN_BLOCK)
+    (BLOCK_BUDGET / sources.max(1)).clamp(2 * 1024, SCAN_BLOCK)
 }
 
 impl Merge {
@@ -184,8 +189,8 @@ impl Merge {
     pub fn new(layouts: Vec<RecordLayout>, options: MergeOptions) -> Self {
         let block = scan_block(layouts.len());
         let readers = layouts.iter().map(|l| l.reader(block)).collect();
-        let probes = layouts.iter().map(|l| l.reader(PROBE_BLOCK)).collect();
         let n = layouts.len();
+        let probes = (0..n).map(|_| None).collect();
         let copy_group = (0..n).map(|i| options.dedup.group_of(i)).collect();
         Self {
             layouts,
@@ -240,7 +245,7 @@ impl Merge {
     pub fn add_source(&mut self, layout: RecordLayout) -> usize {
         self.readers
             .push(layout.reader(scan_block(self.layouts.len() + 1)));
-        self.probes.push(layout.reader(PROBE_BLOCK));
+        self.probes.push(None);
         self.copy_group
             .push(self.options.dedup.group_of(self.layouts.len()));
         self.layouts.push(layout);
@@ -260,7 +265,7 @@ impl Merge {
             return;
         }
         self.readers[i] = layout.reader(scan_block(self.layouts.len()));
-        self.probes[i] = layout.reader(PROBE_BLOCK);
+        self.probes[i] = None;
         if self.pos[i].chunk > layout.len() || self.pos[i].offset > layout.len() {
             self.pos[i] = Pos::chunk_start(layout.len());
         }
@@ -343,7 +348,7 @@ impl Merge {
             if !self.is_enabled(i) {
                 continue;
             }
-            *pos = match self.probes[i].record_at(*pos)? {
+            *pos = match self.probe(i).record_at(*pos)? {
                 Some(record) => record.at(),
                 None => Pos::chunk_start(self.layouts[i].len()),
             };
@@ -355,7 +360,7 @@ impl Merge {
     /// holding byte `offset` span (a record's chunk is `record.chunk`), and
     /// whether they are other than the chunk's bytes in file order.
     pub fn chunk_of(&mut self, i: usize, offset: u64) -> io::Result<(u64, u64, bool)> {
-        let chunk = self.probes[i].chunk_at(offset)?;
+        let chunk = self.probe(i).chunk_at(offset)?;
         Ok(if chunk.reordered() {
             (chunk.lo.min(chunk.start), chunk.hi.max(chunk.end), true)
         } else {
@@ -373,16 +378,16 @@ impl Merge {
         } else if to.key == i64::MIN && to.offset == 0 {
             // Up to the chunk's start: the chunk before may reach past it.
             match to.chunk.checked_sub(1) {
-                Some(last) => self.probes[i].chunk_extent(last)?.1.max(to.chunk),
+                Some(last) => self.probe(i).chunk_extent(last)?.1.max(to.chunk),
                 None => 0,
             }
         } else {
-            self.probes[i].chunk_extent(to.chunk)?.1
+            self.probe(i).chunk_extent(to.chunk)?.1
         };
         let start = if from.chunk >= len {
             len
         } else {
-            self.probes[i].chunk_extent(from.chunk)?.0.min(from.chunk)
+            self.probe(i).chunk_extent(from.chunk)?.0.min(from.chunk)
         };
         Ok((start, end.max(start)))
     }
@@ -438,7 +443,7 @@ impl Merge {
         // that failed would fail again), and showing it seeks anew.
         for i in 0..self.layouts.len() {
             if self.enabled[i] {
-                self.pos[i] = self.probes[i].seek_end()?;
+                self.pos[i] = self.probe(i).seek_end()?;
             }
         }
         self.invalidate();
@@ -454,7 +459,7 @@ impl Merge {
             .min(self.bounds.1.unwrap_or(Nanos::MAX));
         for i in 0..self.layouts.len() {
             if self.enabled[i] {
-                self.pos[i] = self.probes[i].seek_time(t)?;
+                self.pos[i] = self.probe(i).seek_time(t)?;
             }
         }
         self.invalidate();
@@ -473,8 +478,24 @@ impl Merge {
         }
         let target = (self.total_len() as f64 * fraction) as u64;
         let enabled: Vec<usize> = self.enabled_sources().collect();
-        let t = seek::time_for_bytes(&mut self.probes, &enabled, target)?;
+        for &i in &enabled {
+            self.probe(i);
+        }
+        let mut probes: Vec<&mut RecordReader> = self
+            .probes
+            .iter_mut()
+            .zip(&self.enabled)
+            .filter(|(_, &on)| on)
+            .filter_map(|(probe, _)| probe.as_deref_mut())
+            .collect();
+        let t = seek::time_for_bytes(&mut probes, target)?;
         self.seek_time(t)
+    }
+
+    /// Source `i`'s small-block reader for bisection, made on first use.
+    fn probe(&mut self, i: usize) -> &mut RecordReader {
+        let layout = &self.layouts[i];
+        self.probes[i].get_or_insert_with(|| Box::new(layout.reader(PROBE_BLOCK)))
     }
 
     fn invalidate(&mut self) {

@@ -39,6 +39,9 @@ pub enum RunError {
     /// Bad flags or config, or nothing to read: exit 2.
     #[error("{0}")]
     Usage(String),
+    /// Bad flags, with a tip to put them right: exit 2.
+    #[error("{}", .0.what())]
+    Misused(crate::problem::Problem),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     /// It started but could not go on (a write error, the terminal): exit 1.
@@ -53,7 +56,10 @@ pub enum RunError {
 impl RunError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            RunError::Usage(_) | RunError::Config(_) | RunError::Unreachable(_) => 2,
+            RunError::Usage(_)
+            | RunError::Misused(_)
+            | RunError::Config(_)
+            | RunError::Unreachable(_) => 2,
             RunError::Failed(_) => 1,
         }
     }
@@ -61,7 +67,7 @@ impl RunError {
     /// For stderr: the message, and a tip on a line of its own.
     pub fn for_stderr(&self) -> String {
         match self {
-            RunError::Unreachable(problem) => problem.for_stderr(),
+            RunError::Unreachable(problem) | RunError::Misused(problem) => problem.for_stderr(),
             other => format!("logweave: {}", crate::escape::printable(&other.to_string())),
         }
     }

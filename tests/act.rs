@@ -320,7 +320,7 @@ fn a_range_piped_to_a_command_and_back() {
     });
     tui.send("grep -c 'line [2-6]$'\r");
     tui.wait_for("the command's output and the question", |t| {
-        t.text().contains("press Enter to return")
+        t.text().contains("press Enter (or Ctrl-c) to return")
     });
     let lines: Vec<String> = tui.text().lines().map(|l| l.trim().to_string()).collect();
     assert!(

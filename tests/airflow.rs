@@ -160,6 +160,17 @@ fn try_map_index_and_the_folder_from_the_environment() {
         String::from_utf8_lossy(&mapped.stderr)
     );
     assert_eq!(stdout(&mapped).lines().count(), 1);
+    // Without --map-index: the indexes there are, and how to pick one.
+    let unmapped = logweave(
+        &["airflow", "--dag", "etl", "--run", RUN, "--task", "load"],
+        &env,
+    );
+    assert_eq!(unmapped.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&unmapped.stderr),
+        "logweave: task load is mapped: its tries are by map index (0, 1, 2)\n  \
+         tip: give one: --map-index 0\n"
+    );
 
     // airflow.cfg under AIRFLOW_HOME names the folder too.
     let home = tempfile::tempdir().unwrap();
@@ -432,4 +443,92 @@ fn following_the_task_through_the_log_folder_goes_on_with_its_next_try() {
         trigger.starts_with("attempt=2.log.trigger.7.log: "),
         "{trigger}"
     );
+}
+
+#[test]
+fn following_a_task_before_its_first_try_waits_for_it_and_says_so() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join(format!("dag_id=etl/run_id={RUN}"));
+    // Another task of the run has started; this one has no folder yet.
+    write(
+        &run.join("task_id=extract/attempt=1.log"),
+        &[(1, "another task")],
+    );
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .args(["airflow", "--base-log-folder"])
+        .arg(dir.path())
+        .args(["--dag", "etl", "--run", RUN, "--task", "load"])
+        .args(["--print", "-f"])
+        .env("TZ", "UTC")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let (stdout, mut stderr) = (
+        child.stdout.take().expect("stdout"),
+        child.stderr.take().expect("stderr"),
+    );
+    let _follower = Killed(child);
+    let (send, lines) = std::sync::mpsc::channel();
+    let said = send.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    std::thread::spawn(move || {
+        let mut byte = [0u8; 1];
+        let mut line = Vec::new();
+        // Byte by byte: the wait's line comes before the process goes on.
+        while stderr.read(&mut byte).is_ok_and(|n| n == 1) {
+            if byte[0] == b'\n' {
+                let text = format!("stderr: {}", String::from_utf8_lossy(&line));
+                if said.send(text).is_err() {
+                    return;
+                }
+                line.clear();
+            } else {
+                line.push(byte[0]);
+            }
+        }
+    });
+    let wait_for = |what: &str| -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) if line.contains(what) => return line,
+                Ok(_) => {}
+                Err(e) => panic!("no line with {what:?}: {e}"),
+            }
+        }
+    };
+    let waiting = wait_for("waiting for try 1");
+    assert!(
+        waiting.contains("task_id=load/attempt=1.log' is not there yet"),
+        "{waiting}"
+    );
+    write(
+        &run.join("task_id=load/attempt=1.log"),
+        &[(5, "load starts")],
+    );
+    wait_for("load starts");
+    // And it goes on following that try.
+    let mut more = std::fs::OpenOptions::new()
+        .append(true)
+        .open(run.join("task_id=load/attempt=1.log"))
+        .unwrap();
+    std::io::Write::write_all(&mut more, line(6, "load goes on").as_bytes()).unwrap();
+    wait_for("load goes on");
 }

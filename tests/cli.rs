@@ -284,6 +284,30 @@ a.log: 2024-12-20 10:19:59,999 INFO end\n"
 }
 
 #[test]
+fn until_before_since_is_an_error_with_the_swap_as_its_tip() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = write(dir.path(), "a.log", b"2024-12-20 10:15:00,000 INFO start\n");
+    let out = logweave()
+        .args([
+            "--print",
+            "--since",
+            "2024-12-20 11:00",
+            "--until",
+            "2024-12-20 10:00",
+        ])
+        .arg(&a)
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "logweave: --until 2024-12-20 10:00 is before --since 2024-12-20 11:00: no record is in between\n  \
+         tip: swap them: --since 2024-12-20 10:00 --until 2024-12-20 11:00\n"
+    );
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
 fn bytes_pass_through_untouched_except_crlf() {
     let dir = tempfile::tempdir().expect("tempdir");
     let a = write(

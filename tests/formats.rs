@@ -287,6 +287,34 @@ fn a_source_without_timestamps_is_said_and_a_late_timed_one_is_found() {
 }
 
 #[test]
+fn the_tip_for_a_source_without_timestamps_offers_a_format_that_reads_its_first_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let compact = dir.path().join("ts.log");
+    std::fs::write(
+        &compact,
+        "20241220 100001 INFO compact\n20241220 100002 INFO two\n",
+    )
+    .expect("write");
+    let out = logweave(&["--print"], std::slice::from_ref(&compact));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "tip: its first line reads '20241220 100001 INFO compact': give its format as a \
+             strftime pattern, such as --ts-format 'ts.log=%Y%m%d %H%M%S'"
+        ),
+        "{stderr}"
+    );
+    // And the pattern offered reads it.
+    let out = logweave(
+        &["--print", "--ts-format", "ts.log=%Y%m%d %H%M%S"],
+        &[compact],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("no timestamps"), "{stderr}");
+    assert!(!stderr.contains("no line matches"), "{stderr}");
+}
+
+#[test]
 fn a_bad_timestamp_format_is_an_error_that_names_it() {
     for (flag, said) in [
         ("", "timestamp format '' is empty"),

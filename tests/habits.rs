@@ -355,3 +355,153 @@ fn the_readme_key_table_names_the_first_key_of_every_action_in_the_keymap() {
     // Keys the keymap no longer has are not in the table either.
     assert!(!table.contains("`1`–`9`"), "digits are counts now");
 }
+
+/// The text of the focused row (its background differs), if any.
+fn focused(tui: &Tui) -> Option<String> {
+    tui.with_screen(|screen| {
+        (0..ROWS - 1).find(|&row| {
+            screen
+                .cell(row, COLS / 2)
+                .is_some_and(|c| c.bgcolor() != vt100::Color::Default)
+        })
+    })
+    .map(|row| pane(tui)[usize::from(row)].clone())
+}
+
+#[test]
+fn line_numbers_count_the_lines_shown_while_a_source_is_hidden_or_filtered_and_past_the_end_is_said(
+) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    numbered(&dir.path().join("a.log"), 40, "alpha");
+    let b: String = (1..=40)
+        .map(|i| format!("2024-12-20T10:00:{i:02}.500Z INFO beta {i}\n"))
+        .collect();
+    std::fs::write(dir.path().join("b.log"), b).expect("write");
+    let mut tui = Tui::spawn(&["--no-dedup", path(dir.path())], ROWS, COLS);
+    tui.wait_for("line numbers", |t| t.status().contains("line 1 of 80 "));
+
+    // b hidden: the lines shown are counted again, and the bar says so.
+    tui.send("2x");
+    tui.wait_for("a's lines counted", |t| {
+        t.status().contains("line 1 of 40 shown")
+    });
+    tui.send(":20\r");
+    tui.wait_for("line 20 of what is shown", |t| {
+        pane(t)[0].ends_with("alpha 20") && t.status().contains("line 20 of 40 shown")
+    });
+    // Shown again: the whole stream's numbers, without a word.
+    tui.send("2x");
+    tui.wait_for("all counted", |t| {
+        t.status().contains(" of 80 ") && !t.status().contains("shown ")
+    });
+    // A filter: the lines it lets through.
+    tui.send("&beta\r");
+    tui.wait_for("the filtered lines counted", |t| {
+        t.status().contains(" of 40 shown")
+    });
+    tui.send(":5\r");
+    tui.wait_for("the fifth line shown", |t| {
+        pane(t)[0].ends_with("beta 5") && t.status().contains("line 5 of 40 shown")
+    });
+
+    // Past the end, `:` and a count before `g` say so and show the end.
+    tui.send(":500\r");
+    tui.wait_for(":500 refused in words", |t| {
+        t.status()
+            .contains("line 500 is past the end: 40 lines are shown")
+    });
+    assert!(pane(&tui).iter().any(|r| r.ends_with("beta 40")));
+    tui.send("g");
+    tui.wait_for("the top", |t| t.status().contains("TOP"));
+    tui.send("90g");
+    tui.wait_for("90g refused in words", |t| {
+        t.status().contains("line 90 is past the end")
+    });
+}
+
+#[test]
+fn error_jumps_over_copies_go_forward_through_every_error_to_the_last_screen_and_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let errors = [15, 40, 41, 100, 190, 196, 199];
+    let text: String = (1..=200)
+        .map(|i| {
+            let level = if errors.contains(&i) { "ERROR" } else { "INFO" };
+            format!(
+                "2024-12-20T10:{:02}:{:02}Z {level} event {i}\n",
+                i / 60,
+                i % 60
+            )
+        })
+        .collect();
+    // Two copies of one log (dedup shows each record once) and another.
+    std::fs::write(dir.path().join("a.log"), &text).expect("write");
+    std::fs::write(dir.path().join("b.log"), &text).expect("write");
+    std::fs::write(
+        dir.path().join("c.log"),
+        "2024-12-20T10:00:00.500Z INFO other\n2024-12-20T10:03:30Z INFO other end\n",
+    )
+    .expect("write");
+    let mut tui = Tui::spawn(&[path(dir.path())], ROWS, COLS);
+    tui.wait_for("counted", |t| t.status().contains("line 1 of 202 "));
+
+    // `]` from the top: each error once, in order, the ones on the last
+    // screen too (focused there, since the screen cannot scroll further).
+    for n in errors {
+        tui.send("]");
+        tui.wait_for(&format!("error {n} focused"), |t| {
+            focused(t).is_some_and(|row| row.ends_with(&format!("ERROR event {n}")))
+        });
+    }
+    tui.send("]");
+    tui.wait_for("none below", |t| {
+        t.status().contains("no ERROR record below")
+    });
+    // And `[` back up through them.
+    for &n in errors.iter().rev().skip(1) {
+        tui.send("[");
+        tui.wait_for(&format!("error {n} focused going up"), |t| {
+            focused(t).is_some_and(|row| row.ends_with(&format!("ERROR event {n}")))
+        });
+    }
+    tui.send("[");
+    tui.wait_for("none above", |t| {
+        t.status().contains("no ERROR record above")
+    });
+
+    // The sources panel says which sources are copies of one log, and what
+    // dedup left out of each.
+    tui.send("=");
+    tui.wait_for("the copies in the panel", |t| {
+        let text = t.text();
+        text.contains("in time order · copy of one log with b.log")
+            && text
+                .contains("copy of one log with a.log: 200 records left out as copies of a.log's")
+    });
+    assert!(
+        !tui.text().contains("with c.log"),
+        "c.log is a copy of none: {}",
+        tui.text()
+    );
+}
+
+#[test]
+fn ctrl_c_at_the_wait_after_a_pipe_returns_to_the_viewer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("a.log");
+    numbered(&log, 40, "piped");
+    let mut tui = Tui::spawn(&[path(&log)], ROWS, COLS);
+    tui.wait_for("the viewer", |t| t.status().contains("TOP"));
+    tui.send("|.");
+    tui.wait_for("the pipe prompt", |t| t.status().contains("pipe"));
+    tui.send("wc -l\r");
+    tui.wait_for("the command's output and the question", |t| {
+        t.text().contains("press Enter (or Ctrl-c) to return")
+    });
+    tui.send("\x03");
+    tui.wait_for("the viewer back", |t| {
+        t.status().contains("wc -l: done") && pane(t)[0].contains("piped 1")
+    });
+    assert!(tui.running(), "Ctrl-C must not quit");
+    tui.send("G");
+    tui.wait_for("keys work", |t| t.status().contains("END"));
+}

@@ -65,6 +65,7 @@ impl Viewer {
                 error: None,
                 warning: None,
                 copies: None,
+                copy_group: None,
             })
             .collect();
         let window = Window::new(Merge::new(layouts, MergeOptions::dedup_all()));

@@ -230,6 +230,7 @@ impl Viewer {
                 error: None,
                 warning: None,
                 copies: None,
+                copy_group: None,
             })
             .collect();
         let window = Window::new(Merge::new(layouts(texts), MergeOptions::dedup_all()));

@@ -122,6 +122,7 @@ impl Engine {
             error: None,
             warning: None,
             copies: None,
+            copy_group: None,
         };
         // Sources that failed to open sit after the merged ones.
         self.sources.insert(index.min(self.sources.len()), info);
@@ -271,6 +272,7 @@ impl Engine {
         }
         // Line counts of the overview no longer hold.
         self.overview = None;
+        self.shown_lines = None;
         self.folds.sources_grew();
         if reset {
             self.folds = Default::default();

@@ -13,6 +13,7 @@ impl Engine {
     /// The frame of the engine's state now.
     pub(super) fn frame(&mut self, busy: Option<String>) -> Arc<Frame> {
         self.generation += 1;
+        self.note_copies();
         self.say_late_records();
         let mut lines = Vec::with_capacity(self.height);
         for l in self.window.visible() {
@@ -26,32 +27,23 @@ impl Engine {
             lines.push(frame_line(l, fold, mark));
         }
         let total = self.window.merge().total_len();
-        let (line_number, overview_progress, timeline, counts) = match &self.overview {
+        // Line numbers count what is shown: while a source is hidden or a
+        // filter is on, its own pass counts (and the status bar says so).
+        let line_number = self.top_line_number();
+        let lines_of_shown = !self.lines_are_counted_as_shown();
+        let (overview_progress, timeline, counts) = match &self.overview {
             Some(overview) => {
-                // Line numbers count the whole stream: not while a source is
-                // hidden or a filter is on.
-                let all_shown = self.lines_are_counted_as_shown();
-                let line = self
-                    .window
-                    .cursor_at_row(0)
-                    .filter(|_| all_shown)
-                    .and_then(|c| {
-                        let first = self.window.visible().next()?;
-                        overview.line_of(
-                            &c,
-                            first.record.source,
-                            first.record.record.start,
-                            first.start,
-                        )
-                    });
+                let progress = match self.line_counter() {
+                    Some(counter) if lines_of_shown => counter.progress(),
+                    _ => overview.progress(),
+                };
                 (
-                    line,
-                    overview.progress(),
+                    progress,
                     overview.timeline(self.timeline_width),
                     overview.counts(),
                 )
             }
-            None => (None, None, None, None),
+            None => (None, None, None),
         };
         // Where the line numbers are known, the share is of the lines above
         // (in a merged stream, bytes are not where a user expects half-way).
@@ -69,6 +61,7 @@ impl Engine {
             zone: self.zones[0].clone(),
             percent,
             line_number,
+            lines_of_shown,
             overview_progress,
             at_start: self.window.shows_start(),
             at_end: self.window.shows_end(),
@@ -113,18 +106,10 @@ impl Engine {
         // The status bar names a few; the help lists each source's.
         let named = pairs.len().min(STATUS_PAIRS);
         copied.extend(crate::merge::copies::describe_rest(&pairs[named..]));
-        for (i, c) in pairs.iter().enumerate() {
+        for (i, c) in pairs.iter().enumerate().take(named) {
             let name = |i: usize| self.sources.get(i).map_or("?", |s| s.tag.as_str());
             let said = crate::merge::copies::describe(c.records, name(c.copy_of));
-            if i < named {
-                copied.insert(i, format!("{}: {said}", name(c.source)));
-            }
-            if let Some(source) = self.sources.get_mut(c.source) {
-                source.copies = Some(match source.copies.take() {
-                    Some(before) => format!("{before}; {said}"),
-                    None => said,
-                });
-            }
+            copied.insert(i, format!("{}: {said}", name(c.source)));
         }
         let window = (0..self.window.merge().source_count())
             .map(|i| self.window.merge().layout(i).order_params().window)
@@ -145,6 +130,28 @@ impl Engine {
         let said: Vec<String> = copied.into_iter().chain(said).collect();
         if !said.is_empty() {
             self.message = Some(said.join("; "));
+        }
+    }
+
+    /// Once the overview has been through the sources: what dedup left out
+    /// of each, for the sources panel (`SourceInfo::copies`).
+    fn note_copies(&mut self) {
+        if self.copies_noted {
+            return;
+        }
+        let Some(copies) = self.overview.as_ref().and_then(|o| o.copies()) else {
+            return;
+        };
+        self.copies_noted = true;
+        for c in copies.pairs() {
+            let name = self.sources.get(c.copy_of).map_or("?", |s| s.tag.as_str());
+            let said = crate::merge::copies::describe(c.records, name);
+            if let Some(source) = self.sources.get_mut(c.source) {
+                source.copies = Some(match source.copies.take() {
+                    Some(before) => format!("{before}; {said}"),
+                    None => said,
+                });
+            }
         }
     }
 

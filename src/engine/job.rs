@@ -209,10 +209,14 @@ pub(super) fn search(
 
 /// Starts looking for the next (previous) record at `level` or above from
 /// the record at `start` (the screen's top record) over `fork`.
+/// Finds the next record at `level` or above from `start`, which has the
+/// record `from` (source, start) first below it: going down, that record
+/// is where the search stands and not a find.
 pub(super) fn level(
     id: u64,
     mut fork: Merge,
     start: Cursor,
+    from: (usize, u64),
     forward: bool,
     level: Level,
     events: Sender<Event>,
@@ -220,7 +224,11 @@ pub(super) fn level(
     let job = Job::new(id, JobKind::Level { forward, level });
     let (stop, progress) = (job.stop.clone(), job.progress.clone());
     std::thread::spawn(move || {
-        let result = find_level(&mut fork, &start, forward, level, &progress, &stop);
+        let from = Start {
+            cursor: start,
+            record: from,
+        };
+        let result = find_level(&mut fork, &from, forward, level, &progress, &stop);
         let _ = events.send(Event::Job(Report::Level { id, result }));
     });
     job
@@ -229,26 +237,32 @@ pub(super) fn level(
 /// Records between progress reports and looks at the stop flag.
 const CHECK_EVERY: u64 = 4096;
 
+/// Where a level search starts: a cursor and the record first below it.
+struct Start {
+    cursor: Cursor,
+    record: (usize, u64),
+}
+
 fn find_level(
     merge: &mut Merge,
-    start: &Cursor,
+    start: &Start,
     forward: bool,
     level: Level,
     progress: &ScanProgress,
     stop: &AtomicBool,
 ) -> io::Result<Option<Cursor>> {
     let total = merge.total_len().max(1);
-    merge.seek(start);
+    merge.seek(&start.cursor);
     let mut scanned = 0u64;
-    let mut skipped_top = false;
+    let mut first = true;
     loop {
         let record = merge.record_toward(forward)?;
         let Some(record) = record else {
             return Ok(None);
         };
-        if forward && !skipped_top {
-            // The first record below the screen's top is the top record itself.
-            skipped_top = true;
+        let at_start = (record.source, record.record.start) == start.record;
+        if std::mem::take(&mut first) && forward && at_start {
+            // Where the search stands (the last one found, say).
             continue;
         }
         if record.record.level >= level {

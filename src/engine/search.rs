@@ -216,6 +216,7 @@ impl Engine {
             .next()
             .and_then(|l| l.record.record.ts);
         self.apply_shown();
+        self.recount_shown();
         let wake = self.progress_wake();
         let unfolded = self.unfolded_fork();
         if let Some(search) = &mut self.search {

@@ -43,6 +43,10 @@ pub struct SourceInfo {
     /// What dedup left out of it as copies of another source's records,
     /// once the overview has counted (the help screen's list of sources).
     pub copies: Option<String>,
+    /// The sources of one copy group are copies of one log (known to the
+    /// opener, `SourceEntry::copy_of`, or found before the merge): dedup
+    /// shows each of their records once. Set by the engine.
+    pub copy_group: Option<u32>,
 }
 
 impl SourceInfo {
@@ -146,6 +150,7 @@ impl Engine {
                 overview.wake_with(wake);
             }
         }
+        self.recount_shown();
     }
 
     /// Reports a read error, unless a failing source took the blame.
@@ -211,6 +216,8 @@ impl Engine {
         }
         if retry {
             self.recount_without_failed_sources();
+        } else {
+            self.recount_shown();
         }
         self.message = Some(if retry {
             format!("reading {label} again")
@@ -243,14 +250,20 @@ impl Engine {
             return Ok(());
         };
         self.window.jump_time(first.key_ts())?;
-        let row = self
-            .window
-            .visible()
-            .position(|l| l.record.source == index && l.record.record.start == first.start);
+        self.focus_record_of(index, first.start);
+        self.message = Some(format!("the first record of {}", self.sources[index].tag));
+        Ok(())
+    }
+
+    /// Focuses the first line of the record of `source` starting at
+    /// `start`, if it is on screen (a jump to it may have stopped short of
+    /// putting it at the top: on the last screen).
+    pub(super) fn focus_record_of(&mut self, source: usize, start: u64) {
+        let row = self.window.visible().position(|l| {
+            l.record.source == source && l.record.record.start == start && l.is_record_start()
+        });
         if let Some(row) = row {
             self.window.focus_on_row(row);
         }
-        self.message = Some(format!("the first record of {}", self.sources[index].tag));
-        Ok(())
     }
 }

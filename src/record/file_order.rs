@@ -72,7 +72,9 @@ impl FileReader {
             first_timed,
             want_levels,
             lookahead: None,
-            recent: VecDeque::with_capacity(RECENT_RECORDS),
+            // Grown as records are read: a merge over thousands of sources
+            // makes readers that never read forward (issue 26).
+            recent: VecDeque::new(),
         }
     }
 

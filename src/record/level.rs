@@ -171,7 +171,10 @@ impl LevelSyntax {
                 json::Value::Str(word) if key == "PRIORITY" => Some(Level::from_syslog(
                     std::str::from_utf8(word).ok()?.parse().ok()?,
                 )),
-                json::Value::Str(word) => Level::from_word(word),
+                json::Value::Str(word) => match Level::from_word(word)? {
+                    Level::Error if is_task_stderr(line) => stderr_level(line),
+                    level => Some(level),
+                },
                 json::Value::Scalar(n) => {
                     let n: u32 = std::str::from_utf8(n).ok()?.parse().ok()?;
                     if key == "PRIORITY" {
@@ -211,6 +214,26 @@ impl LevelSyntax {
             },
             LevelSyntax::Words => words(&line[..line.len().min(LEVEL_WINDOW)]),
         }
+    }
+}
+
+/// Airflow 3 writes every line a task prints to stderr as a record at
+/// `"level":"error"` under the logger `task.stderr`: progress bars,
+/// warnings and tracebacks alike. Such a line is at the level its own text
+/// names, if it names one (`WARNING: …`, `ERROR:root:…`), else of none:
+/// counted as errors, they made the timeline and `]` all errors (issue 26).
+fn is_task_stderr(line: &[u8]) -> bool {
+    matches!(
+        json::value_of(line, "logger"),
+        Some(json::Value::Str(b"task.stderr"))
+    )
+}
+
+/// The level a `task.stderr` record's text names.
+fn stderr_level(line: &[u8]) -> Option<Level> {
+    match json::value_of(line, "event")? {
+        json::Value::Str(text) => words(&text[..text.len().min(LEVEL_WINDOW)]),
+        _ => None,
     }
 }
 
@@ -332,6 +355,38 @@ mod tests {
             ),
             Level::Unknown,
             "nested keys are not the line's level"
+        );
+        // Airflow 3's stderr lines: at the level their text names, if any.
+        let stderr = |event: &str| {
+            format!(
+                r#"{{"timestamp":"2026-12-07T04:09:05.591551Z","event":"{event}","level":"error","logger":"task.stderr"}}"#
+            )
+        };
+        assert_eq!(
+            read(
+                LevelSyntax::Json("level"),
+                &stderr("stderr: batch 104090 slow")
+            ),
+            Level::Unknown
+        );
+        assert_eq!(
+            read(
+                LevelSyntax::Json("level"),
+                &stderr("WARNING: disk almost full")
+            ),
+            Level::Warning
+        );
+        assert_eq!(
+            read(LevelSyntax::Json("level"), &stderr("ERROR:root:it failed")),
+            Level::Error
+        );
+        assert_eq!(
+            read(
+                LevelSyntax::Json("level"),
+                r#"{"event":"batch 1 skipped","level":"error","logger":"task"}"#
+            ),
+            Level::Error,
+            "a logged error stays one"
         );
         assert_eq!(
             read(LevelSyntax::Json("PRIORITY"), r#"{"PRIORITY":"3"}"#),

@@ -343,8 +343,9 @@ pub struct RecordReader {
     file: FileReader,
     /// Reads whole chunks and decides cells, with a sequential block of its
     /// own: a probe's small block stays where it is, and the reader's own
-    /// block stays on the records being read.
-    builder: Option<FileReader>,
+    /// block stays on the records being read. Boxed: most readers of a merge
+    /// over thousands of sources never build a chunk (issue 26).
+    builder: Option<Box<FileReader>>,
     state: Arc<OrderState>,
     /// Whether the source has timestamps at all (an untimed source is one record).
     timed: bool,
@@ -635,7 +636,7 @@ impl RecordReader {
     fn builder(&mut self) -> &mut FileReader {
         let file = &self.file;
         self.builder
-            .get_or_insert_with(|| file.another(super::split::SCAN_BLOCK))
+            .get_or_insert_with(|| Box::new(file.another(super::split::SCAN_BLOCK)))
     }
 
     /// The chunk boundary of cell `k ≥ 1`, deciding it if nobody has.

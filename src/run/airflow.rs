@@ -10,6 +10,7 @@ use crate::airflow::picker::{PartialId, Picker, Step};
 use crate::airflow::{self, AttemptId, Places};
 use crate::cli::AirflowArgs;
 use crate::config::Config;
+use crate::problem::Problem;
 use crate::source::describe_io_error;
 use crate::view::picker::{self as widget, Entry, Levels, Opened};
 use crate::view::ViewOptions;
@@ -160,6 +161,26 @@ fn attempt(
         map_index: known.map_index,
         try_number: known.try_number.unwrap_or(0),
     };
+    if known.map_index.is_none() {
+        // A mapped task's tries are one folder down, one per map index:
+        // without `--map-index` there is no try to find, and saying which
+        // indexes there are beats "no tries".
+        let task_dir = base.join(id.relative_path());
+        let task_dir = task_dir.parent().unwrap_or(base);
+        let mut indexes: Vec<i64> = airflow::discover::children(task_dir, "map_index")
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|n| n.name.parse().ok())
+            .collect();
+        if !indexes.is_empty() {
+            if interactive {
+                return pick(base, &known, view)
+                    .map_err(|e| RunError::Failed(format!("terminal error: {e}")));
+            }
+            indexes.sort_unstable();
+            return Err(RunError::Misused(mapped_without_index(task, &indexes)));
+        }
+    }
     if known.try_number.is_some() {
         return Ok(Some(id));
     }
@@ -186,6 +207,13 @@ fn attempt(
             id.try_number = latest;
             Ok(Some(id))
         }
+        // Following a task of a known dag that has not started yet: its
+        // first try is waited for, and said (issue 27).
+        None if args.open.follow && base.join(format!("dag_id={dag}")).is_dir() => {
+            id.try_number = 1;
+            wait_for_first_try(&base.join(id.relative_path()));
+            Ok(Some(id))
+        }
         None if interactive => {
             pick(base, &known, view).map_err(|e| RunError::Failed(format!("terminal error: {e}")))
         }
@@ -209,6 +237,45 @@ fn attempt(
             dir.display()
         ))),
     }
+}
+
+/// How often the log folder is looked at for a task's first try (one
+/// `stat`, as `next_try` looks for the next).
+const LOOK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Waits until `first` (a task's `attempt=1.log`) exists, saying so on
+/// stderr (also before the viewer opens); Ctrl-C stops as any program.
+fn wait_for_first_try(first: &Path) {
+    if first.exists() {
+        return;
+    }
+    eprintln!(
+        "logweave: waiting for try 1: '{}' is not there yet (Ctrl-C stops)",
+        crate::escape::printable(&first.display().to_string())
+    );
+    while !first.exists() {
+        std::thread::sleep(LOOK_EVERY);
+    }
+}
+
+/// Indexes named before the rest is a count.
+const NAMED_INDEXES: usize = 10;
+
+/// What is said of a mapped task opened without `--map-index`.
+fn mapped_without_index(task: &str, indexes: &[i64]) -> Problem {
+    let mut named: Vec<String> = indexes
+        .iter()
+        .take(NAMED_INDEXES)
+        .map(i64::to_string)
+        .collect();
+    if indexes.len() > NAMED_INDEXES {
+        named.push(format!("… {} in all", indexes.len()));
+    }
+    Problem::new(format!(
+        "task {task} is mapped: its tries are by map index ({})",
+        named.join(", ")
+    ))
+    .with_tip(format!("give one: --map-index {}", indexes[0]))
 }
 
 /// The picker on the terminal over the log folder, starting past the ids

@@ -8,6 +8,7 @@ use super::RunError;
 use crate::cli::OpenArgs;
 use crate::config::Config;
 use crate::merge::copies::DedupMode;
+use crate::problem::Problem;
 use crate::record::format::rules::{parse_ts_format, parse_tz, FormatRule};
 use crate::record::timestamp::{parse_user_time, Nanos, Zone, ZoneClock};
 use crate::record::{Level, TimeOptions};
@@ -83,6 +84,18 @@ impl Settings {
         };
         let since = parse_time(&args.since)?;
         let until = parse_time(&args.until)?;
+        if let (Some(from), Some(to), Some(since), Some(until)) =
+            (&args.since, &args.until, since, until)
+        {
+            if until < since {
+                return Err(RunError::Misused(
+                    Problem::new(format!(
+                        "--until {to} is before --since {from}: no record is in between"
+                    ))
+                    .with_tip(format!("swap them: --since {to} --until {from}")),
+                ));
+            }
+        }
         let mut time = TimeOptions {
             clock,
             rules: rules.into(),

@@ -395,6 +395,7 @@ fn view(
             error: None,
             warning: None,
             copies: None,
+            copy_group: None,
         })
         .collect();
     for (failure, tag) in failures.iter().zip(&tags[opened.len()..]) {
@@ -411,6 +412,7 @@ fn view(
             error: Some(failure.problem.clone()),
             warning: None,
             copies: None,
+            copy_group: None,
         });
     }
     let merge_options = {

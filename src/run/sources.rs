@@ -233,20 +233,32 @@ pub(super) fn layout_note(layout: &RecordLayout, label: &str, shown: &str) -> Op
     let name = file_name(shown);
     let found = layout.found();
     if !layout.is_timed() {
+        // An example made for its first line, where one of the common
+        // shapes reads it.
+        let first = first_line(layout);
+        let example = crate::record::format::pattern::example_for(first.as_bytes());
+        let offer = |pattern: &str| {
+            format!(
+                "its first line reads '{first}': give its format as a strftime pattern, such as --ts-format '{}={pattern}' (or a [[format]] entry in the config)",
+                glob_for(&name)
+            )
+        };
         let problem = match layout.format() {
             Some(format) => Problem::new(format!(
                 "no line matches its timestamp format ({}); shown first, unmerged",
                 format.describe()
             ))
-            .with_tip("check --ts-format / the [[format]] entry for it"),
+            .with_tip(match example {
+                Some(pattern) => offer(pattern),
+                None => format!(
+                    "check --ts-format / the [[format]] entry for it: its first line reads '{first}'"
+                ),
+            }),
             None => Problem::new(format!(
                 "no timestamps found in the first {} lines; shown first, unmerged",
                 crate::source::group(found.lines as u64)
             ))
-            .with_tip(format!(
-                "give its format as a strftime pattern: --ts-format '{}=%d/%m/%Y %H:%M:%S' (or a [[format]] entry in the config)",
-                glob_for(&name)
-            )),
+            .with_tip(offer(example.unwrap_or("%d/%m/%Y %H:%M:%S"))),
         };
         return Some(problem.about(label, &name));
     }
@@ -263,6 +275,20 @@ pub(super) fn layout_note(layout: &RecordLayout, label: &str, shown: &str) -> Op
         ))
         .about(label, &name),
     )
+}
+
+/// The start of a source's first line, as a tip quotes it.
+fn first_line(layout: &RecordLayout) -> String {
+    const QUOTED: usize = 60;
+    let mut head = [0u8; 640];
+    let n = layout.source().read_full_at(0, &mut head).unwrap_or(0);
+    let line = head[..n].split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = String::from_utf8_lossy(line);
+    let line = line.trim_end_matches('\r');
+    match line.char_indices().nth(QUOTED) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_string(),
+    }
 }
 
 /// A glob that names this file alone, as `--ts-format` takes it.

@@ -2,7 +2,7 @@
 //! fed a range (`|`), the user's editor (`v`); and the clipboard (`y`),
 //! which is written to the terminal directly.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::path::Path;
 use std::process::{Command as Process, Stdio};
 
@@ -112,13 +112,27 @@ fn pipe(commands: &Commands, range: crate::engine::Range, command: &str) -> Stri
 }
 
 /// As `less` does after `|`: the output stays until the user has read it.
+/// Enter returns, and so does Ctrl-C, which stops what runs everywhere else
+/// in the viewer (issue 26): read raw, so that it is a key here, not the
+/// signal that the cooked terminal would send and no read would see.
 fn wait_for_enter(note: &str) {
-    print!("\n[{note}] press Enter to return to logweave ");
+    print!("\n[{note}] press Enter (or Ctrl-c) to return to logweave ");
     let _ = io::stdout().flush();
     // The terminal, also when stdin is a log piped in.
-    if let Ok(tty) = std::fs::File::open("/dev/tty") {
+    let Ok(mut tty) = std::fs::File::open("/dev/tty") else {
+        return;
+    };
+    if crossterm::terminal::enable_raw_mode().is_err() {
         let _ = io::BufReader::new(tty).read_line(&mut String::new());
+        return;
     }
+    let mut key = [0u8; 1];
+    while let Ok(1) = tty.read(&mut key) {
+        if matches!(key[0], b'\r' | b'\n' | 0x03) {
+            break;
+        }
+    }
+    let _ = crossterm::terminal::disable_raw_mode();
 }
 
 /// `v`: `$VISUAL`, else `$EDITOR`, else `vi`, at `+line`. The variable may

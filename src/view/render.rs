@@ -85,6 +85,7 @@ mod tests {
             error: None,
             warning: None,
             copies: None,
+            copy_group: None,
         }
     }
 
@@ -329,14 +330,13 @@ mod tests {
     #[test]
     fn timeline_strip() {
         let mut f = airflow();
+        // Two sources' records per bucket, the first mostly dominant.
+        let (a, b) = (|i: u32| i * 7 % 16, |i: u32| i % 5);
         f.timeline = Some(Timeline {
             start: T0 - 20_000_000_000,
             end: T0 + 20_000_000_000,
-            records: vec![
-                (0..40).map(|i| (i * 7 % 16) as u32).collect(),
-                (0..40).map(|i| (i % 5) as u32).collect(),
-                vec![0; 40],
-            ],
+            records: (0..40).map(|i| a(i) + b(i)).collect(),
+            dominant: (0..40).map(|i| usize::from(b(i) >= a(i))).collect(),
             errors: (0..40).map(|i| u32::from(i % 13 == 0)).collect(),
         });
         let mut app = app(f, 40, 10);
@@ -469,11 +469,8 @@ mod tests {
         f.timeline = Some(Timeline {
             start: T0 - 20_000_000_000,
             end: T0 + 20_000_000_000,
-            records: vec![
-                (0..40).map(|i| (i * 7 % 16) as u32).collect(),
-                vec![0; 40],
-                vec![0; 40],
-            ],
+            records: (0..40).map(|i| i * 7 % 16).collect(),
+            dominant: vec![0; 40],
             errors: vec![0; 40],
         });
         let mut app = app(f, 80, 14);

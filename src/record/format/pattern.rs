@@ -203,6 +203,34 @@ fn locator(items: &[Item<'static>]) -> Option<Regex> {
     Regex::new(&re).ok()
 }
 
+/// Shapes of times the sniffer does not read by itself, as strftime
+/// patterns: what a tip can offer for a line (`example_for`).
+const EXAMPLES: &[&str] = &[
+    "%d/%m/%Y %H:%M:%S%.f",
+    "%m/%d/%Y %H:%M:%S%.f",
+    "%d/%m/%y %H:%M:%S%.f",
+    "%Y/%m/%d %H:%M:%S%.f",
+    "%d.%m.%Y %H:%M:%S%.f",
+    "%d-%m-%Y %H:%M:%S%.f",
+    "%d-%b-%Y %H:%M:%S%.f",
+    "%d/%b/%Y:%H:%M:%S %z",
+    "%b %d, %Y %H:%M:%S%.f",
+    "%Y-%m-%d %H.%M.%S",
+    "%Y%m%d %H%M%S",
+    "%Y%m%d%H%M%S",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+];
+
+/// A strftime pattern that reads a time in `line`, to show in a tip: the
+/// first of a few common shapes that does. `None` when none does.
+pub fn example_for(line: &[u8]) -> Option<&'static str> {
+    EXAMPLES
+        .iter()
+        .copied()
+        .find(|text| Pattern::new(text).is_ok_and(|p| p.parse(line, YearRule::default()).is_some()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,5 +278,24 @@ mod tests {
             let e = Pattern::new(bad).expect_err(bad);
             assert!(e.contains(&format!("'{bad}'")), "{e}");
         }
+    }
+
+    #[test]
+    fn an_example_pattern_reads_the_line_it_is_offered_for() {
+        let example = |line: &str| example_for(line.as_bytes());
+        assert_eq!(
+            example("20/12/2024 10:00:01 INFO start"),
+            Some("%d/%m/%Y %H:%M:%S%.f")
+        );
+        assert_eq!(
+            example("12/20/2024 10:00:01.250 INFO start"),
+            Some("%m/%d/%Y %H:%M:%S%.f")
+        );
+        assert_eq!(
+            example("app: 20.12.2024 10:00:01 start"),
+            Some("%d.%m.%Y %H:%M:%S%.f")
+        );
+        assert_eq!(example("20241220 100001 start"), Some("%Y%m%d %H%M%S"));
+        assert_eq!(example("no time here"), None);
     }
 }

@@ -1,7 +1,8 @@
 //! The sources panel (`=`, less's file-information key, lnav's files
 //! view): for each source its number, state and tag, where it is read from
 //! (full path, or URL without credentials) and what it is; then its size,
-//! records and time range once counted, whether it is in time order, how
+//! records and time range once counted, whether it is in time order, which
+//! sources it is a copy of one log with and what dedup left out of it, how
 //! its times and levels are read, and its problem. `Space` hides or shows
 //! the chosen one, `Enter` goes to its first record.
 
@@ -58,7 +59,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, selected: usize) {
             ),
         ]));
         lines.push(Line::from(Span::styled(
-            format!("       {}", facts(app, source, count)),
+            format!("       {}", facts(app, i, source, count)),
             style,
         )));
         // How it is read, and what went wrong: in red when something did.
@@ -95,8 +96,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, selected: usize) {
     );
 }
 
-/// The second line of a source: size, records, times, order.
-fn facts(app: &App, source: &SourceInfo, count: Option<&SourceCount>) -> String {
+/// The second line of a source: size, records, times, order, which
+/// sources it is a copy of and what dedup left out of it.
+fn facts(app: &App, i: usize, source: &SourceInfo, count: Option<&SourceCount>) -> String {
     let mut facts = vec![size(source.size)];
     match count {
         Some(count) => {
@@ -122,7 +124,45 @@ fn facts(app: &App, source: &SourceInfo, count: Option<&SourceCount>) -> String 
         None if app.frame.overview_progress.is_some() => facts.push("counting…".into()),
         None => {}
     }
+    facts.extend(copies(app, i, source, count.is_some()));
     facts.join(" · ")
+}
+
+/// Copies named in a source's facts; the rest as a count.
+const NAMED_COPIES: usize = 3;
+
+/// `copy of one log with local, s3: 1,204 records left out as copies of
+/// local's`: the other sources of its copy group, and once `counted`, what
+/// dedup left out of it. `None` for a source that is a copy of none.
+fn copies(app: &App, i: usize, source: &SourceInfo, counted: bool) -> Option<String> {
+    let copy_group = source.copy_group?;
+    let others: Vec<&str> = app
+        .frame
+        .sources
+        .iter()
+        .enumerate()
+        .filter(|&(j, other)| j != i && other.copy_group == Some(copy_group))
+        .map(|(_, other)| other.tag.as_str())
+        .collect();
+    if others.is_empty() {
+        return None;
+    }
+    let mut said = format!(
+        "copy of one log with {}",
+        others[..others.len().min(NAMED_COPIES)].join(", ")
+    );
+    if others.len() > NAMED_COPIES {
+        said.push_str(&format!(
+            " and {} more",
+            group(others.len() as u64 - NAMED_COPIES as u64)
+        ));
+    }
+    match &source.copies {
+        Some(left_out) => said.push_str(&format!(": {left_out}")),
+        None if counted => said.push_str(": none left out"),
+        None => {}
+    }
+    Some(said)
 }
 
 /// Names and servers' words with the log's escaping: nothing reaches the

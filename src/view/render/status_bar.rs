@@ -203,7 +203,13 @@ fn left_part(app: &App, sources: Sources, with_lines: bool) -> Vec<Span<'static>
     match (f.line_number, f.overview_progress) {
         _ if omitted => {}
         (Some((line, total)), _) if with_lines => left.push(Span::styled(
-            format!("line {} of {} ", group(line), group(total)),
+            format!(
+                "line {} of {}{} ",
+                group(line),
+                group(total),
+                // Hidden sources' and filtered-out lines are not counted.
+                if f.lines_of_shown { " shown" } else { "" }
+            ),
             status,
         )),
         (Some((line, _)), _) => left.push(Span::styled(format!("line {} ", group(line)), status)),

@@ -21,9 +21,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         return;
     };
     let width = (area.width as usize).min(timeline.errors.len());
-    let totals: Vec<u32> = (0..width)
-        .map(|c| timeline.records.iter().map(|s| s[c]).sum())
-        .collect();
+    let totals = &timeline.records[..width.min(timeline.records.len())];
     let max = totals.iter().copied().max().unwrap_or(0).max(1) as u64;
     let here = app.here_column();
     let selected = match app.mode {
@@ -34,10 +32,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let mut rows: [Vec<Span>; 2] = [Vec::new(), Vec::new()];
     for (c, &total) in totals.iter().enumerate() {
         let level = (total as u64 * 16).div_ceil(max) as usize;
-        let dominant = (0..timeline.records.len())
-            .max_by_key(|&s| timeline.records[s][c])
-            .unwrap_or(0);
-        let mut style = theme.source(dominant);
+        let mut style = theme.source(timeline.dominant.get(c).copied().unwrap_or(0));
         if selected == Some(c) {
             style = style.add_modifier(ratatui::style::Modifier::REVERSED);
         }
