@@ -15,9 +15,11 @@ pub mod table;
 pub mod template;
 
 use std::io;
+use std::sync::Arc;
 
+use crate::merge::RecordPredicate;
 use crate::record::format::TsFormat;
-use crate::record::RecordLayout;
+use crate::record::{Record, RecordLayout, RecordReader};
 use table::{Counted, Places, Table, CAPACITY, PLACES};
 use template::{masked_text, message, Words};
 
@@ -196,11 +198,11 @@ impl Summary {
     /// One line for the status bar and stderr.
     pub fn one_line(&self) -> String {
         format!(
-            "against {}: {} new in {} templates the baseline never had; {} templates vanished, {} changed their count a lot",
+            "against {}: {} of {} the baseline never had; {} vanished, {} changed their count a lot",
             self.baseline,
-            count(self.new_records, "record"),
-            self.new.len(),
-            self.vanished.len(),
+            count(self.new_records, "new record"),
+            count(self.new.len() as u64, "template"),
+            count(self.vanished.len() as u64, "template"),
             self.changed.len()
         )
     }
@@ -234,4 +236,36 @@ impl Summary {
 
 fn count(n: u64, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// `--only-new`: keeps the records (that `filter` keeps) whose template
+/// the baseline never had.
+pub struct OnlyNew {
+    pub comparison: Arc<Comparison>,
+    /// Each source's format, by source index (a source that joined later
+    /// is read as plain text).
+    pub formats: Vec<Option<TsFormat>>,
+    pub filter: Option<Arc<dyn RecordPredicate>>,
+}
+
+impl RecordPredicate for OnlyNew {
+    fn accepts(
+        &self,
+        source: usize,
+        reader: &mut RecordReader,
+        record: &Record,
+    ) -> io::Result<bool> {
+        if let Some(filter) = &self.filter {
+            if !filter.accepts(source, reader, record)? {
+                return Ok(false);
+            }
+        }
+        let lines = reader.lines();
+        let Some(line) = lines.line_at(record.start)? else {
+            return Ok(false);
+        };
+        let first = lines.peek(line.start, line.len() as usize)?;
+        let format = self.formats.get(source).and_then(Option::as_ref);
+        Ok(self.comparison.is_new(first, format))
+    }
 }
