@@ -17,7 +17,7 @@ pub mod template;
 use std::io;
 use std::sync::Arc;
 
-use crate::merge::RecordPredicate;
+use crate::merge::{Merge, MergedRecord, RecordPredicate};
 use crate::record::format::TsFormat;
 use crate::record::{Record, RecordLayout, RecordReader};
 use table::{Counted, Places, Table, CAPACITY, PLACES};
@@ -87,6 +87,15 @@ impl Comparison {
         let mut words = Words::default();
         words.read(message(line, format));
         !self.table.baseline_had(self.places.template(&words.hashes))
+    }
+
+    /// [`is_new`](Self::is_new) of a record the merge gave.
+    pub fn is_new_record(&self, merge: &mut Merge, record: &MergedRecord) -> io::Result<bool> {
+        let Some(line) = merge.line_at(record.source, record.record.start)? else {
+            return Ok(false);
+        };
+        let (text, _) = merge.line_text(record.source, &line, BLOCK)?;
+        Ok(self.is_new(&text, merge.layout(record.source).format()))
     }
 
     /// What changed, for the status bar, the sources panel and stderr.

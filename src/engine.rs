@@ -57,6 +57,8 @@ pub struct FrameLine {
     pub late: bool,
     /// The mark on this record, on its first line.
     pub mark: Option<char>,
+    /// Its template is one the baseline never had (on its first line).
+    pub new: bool,
     /// This line opens a `::group::` section: its name, size, state.
     pub fold: Option<FoldMark>,
 }
@@ -107,12 +109,18 @@ pub struct Frame {
     pub focus: Option<usize>,
     /// Marks, in letter order.
     pub marks: Vec<MarkInfo>,
+    /// Comparing with a baseline: what changed (the sources panel lists
+    /// it; the gutter shows which records are new).
+    pub comparison: Option<Arc<Vec<String>>>,
     /// The last thing the view was asked to do (copy, open an editor); it
     /// acts on each `id` once.
     pub effect: Option<Arc<Effect>>,
     /// Increases with every frame.
     pub generation: u64,
 }
+
+/// Templates of each kind the sources panel lists.
+const COMPARISON_LINES: usize = 12;
 
 /// Where frames go (the view passes a closure that wakes it up).
 pub type Publish = Box<dyn Fn(Arc<Frame>) + Send>;
@@ -158,6 +166,8 @@ pub struct Engine {
     folds: folds::Folds,
     /// The view's row measure and what it was last given.
     measuring: rows::Measuring,
+    /// The baseline the records are compared with, and its summary.
+    comparison: Option<(Arc<crate::compare::Comparison>, Arc<Vec<String>>)>,
 }
 
 /// Remote bytes up to which background passes that read every byte (the
@@ -216,7 +226,19 @@ impl Engine {
             effect: None,
             folds: folds::Folds::default(),
             measuring: rows::Measuring::default(),
+            comparison: None,
         }
+    }
+
+    /// Marks the records whose template `comparison`'s baseline never had
+    /// (`+`, `-` jump to them) and lists what changed in the sources panel.
+    pub fn comparing(mut self, comparison: Option<Arc<crate::compare::Comparison>>) -> Self {
+        self.comparison = comparison.map(|c| {
+            let mut lines = vec![c.summary().one_line()];
+            lines.extend(c.summary().lines(COMPARISON_LINES));
+            (c, Arc::new(lines))
+        });
+        self
     }
 
     /// Shows times in `zone` (and reads `:` times in it); `Z` switches to
@@ -494,6 +516,15 @@ impl Engine {
                 };
                 job::level(id, fork, start, forward, level, events)
             }
+            job::JobKind::New {
+                forward,
+                comparison,
+            } => {
+                let Some(start) = self.window.cursor_at_row(0) else {
+                    return;
+                };
+                job::new_record(id, fork, start, *forward, comparison.clone(), events)
+            }
         };
         started.retried = retried;
         self.job = Some(started);
@@ -511,10 +542,7 @@ impl Engine {
         let result = match report {
             job::Report::Search { result, .. } => {
                 // The direction this search went: `N` goes against `/`.
-                let forward = match done.kind {
-                    job::JobKind::Search { forward, .. } => forward,
-                    job::JobKind::Level { forward, .. } => forward,
-                };
+                let forward = done.kind.forward();
                 result.and_then(|found| self.show_search(found, forward))
             }
             job::Report::Level { result, .. } => {
@@ -533,6 +561,13 @@ impl Engine {
                         self.message = Some(format!(
                             "no {} record {}",
                             level.name(),
+                            if forward { "below" } else { "above" }
+                        ));
+                        Ok(())
+                    }
+                    (None, &job::JobKind::New { forward, .. }) => {
+                        self.message = Some(format!(
+                            "no new record {} (none whose template the baseline never had)",
                             if forward { "below" } else { "above" }
                         ));
                         Ok(())
@@ -574,6 +609,7 @@ impl Engine {
                     Command::Search { .. }
                         | Command::SearchAgain { .. }
                         | Command::NextAtLevel { .. }
+                        | Command::NextNew { .. }
                 );
                 if !replaced {
                     self.message = Some(job.cancelled());
@@ -650,6 +686,18 @@ impl Engine {
                 self.pause_following();
                 self.start_job(job::JobKind::Level { forward, level }, false);
             }
+            Command::NextNew { forward } => match self.comparison.as_ref().map(|(c, _)| c.clone()) {
+                Some(comparison) => {
+                    self.pause_following();
+                    self.start_job(job::JobKind::New { forward, comparison }, false);
+                }
+                None => {
+                    self.message = Some(
+                        "no baseline: new records are marked with 'logweave compare' or 'airflow --compare-with'"
+                            .into(),
+                    )
+                }
+            },
             Command::ToggleSource(index) => self.toggle_source(index)?,
             Command::GotoSource(index) => {
                 self.pause_following();

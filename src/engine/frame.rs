@@ -16,6 +16,11 @@ impl Engine {
         self.say_late_records();
         let mut lines = Vec::with_capacity(self.height);
         for l in self.window.visible() {
+            let new = l.is_record_start()
+                && self.comparison.as_ref().is_some_and(|(comparison, _)| {
+                    let format = self.window.merge().layout(l.record.source).format();
+                    comparison.is_new(&l.text, format)
+                });
             let (fold, mark) = if l.is_record_start() {
                 let key = (l.record.source, l.record.record.start);
                 let mark = if self.marks.is_empty() {
@@ -27,7 +32,7 @@ impl Engine {
             } else {
                 (None, None)
             };
-            lines.push(frame_line(l, fold, mark));
+            lines.push(frame_line(l, fold, mark, new));
         }
         let total = self.window.merge().total_len();
         let (line_number, overview_progress, timeline, counts) = match &self.overview {
@@ -91,6 +96,7 @@ impl Engine {
                 .map(|f| f.following),
             focus: self.window.focus_row(),
             marks: self.mark_infos(),
+            comparison: self.comparison.as_ref().map(|(_, lines)| lines.clone()),
             effect: self.effect.clone(),
             generation: self.generation,
         })

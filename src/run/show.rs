@@ -478,6 +478,7 @@ fn view(
         .watching_health(healths)
         .displaying(settings.display_zone.clone())
         .filtered(settings.filter)
+        .comparing(comparison)
         .saying((!notices.is_empty()).then(|| notices.join("; ")))
         .starting_at(settings.since)
         .following(
