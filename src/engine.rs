@@ -109,14 +109,24 @@ pub struct Frame {
     pub focus: Option<usize>,
     /// Marks, in letter order.
     pub marks: Vec<MarkInfo>,
-    /// Comparing with a baseline: what changed (the sources panel lists
-    /// it; the gutter shows which records are new).
-    pub comparison: Option<Arc<Vec<String>>>,
+    /// Comparing with a baseline: what changed (the status bar counts the
+    /// new records, the sources panel lists the templates; the gutter shows
+    /// which records are new).
+    pub comparison: Option<Arc<Compared>>,
     /// The last thing the view was asked to do (copy, open an editor); it
     /// acts on each `id` once.
     pub effect: Option<Arc<Effect>>,
     /// Increases with every frame.
     pub generation: u64,
+}
+
+/// What changed against the baseline, as the view shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Compared {
+    /// Records of templates the baseline never had.
+    pub new_records: u64,
+    /// The summary's line, then the templates.
+    pub lines: Vec<String>,
 }
 
 /// Templates of each kind the sources panel lists.
@@ -167,7 +177,7 @@ pub struct Engine {
     /// The view's row measure and what it was last given.
     measuring: rows::Measuring,
     /// The baseline the records are compared with, and its summary.
-    comparison: Option<(Arc<crate::compare::Comparison>, Arc<Vec<String>>)>,
+    comparison: Option<(Arc<crate::compare::Comparison>, Arc<Compared>)>,
 }
 
 /// Remote bytes up to which background passes that read every byte (the
@@ -234,9 +244,14 @@ impl Engine {
     /// (`+`, `-` jump to them) and lists what changed in the sources panel.
     pub fn comparing(mut self, comparison: Option<Arc<crate::compare::Comparison>>) -> Self {
         self.comparison = comparison.map(|c| {
-            let mut lines = vec![c.summary().one_line()];
-            lines.extend(c.summary().lines(COMPARISON_LINES));
-            (c, Arc::new(lines))
+            let summary = c.summary();
+            let mut lines = vec![summary.one_line()];
+            lines.extend(summary.lines(COMPARISON_LINES));
+            let compared = Compared {
+                new_records: summary.new_records,
+                lines,
+            };
+            (c, Arc::new(compared))
         });
         self
     }

@@ -5,8 +5,11 @@
 //! user's name). So the baseline also teaches which *places* vary: a place
 //! is a word's position under the message's first two words (position 1
 //! under the first word); once [`VARIED`] different words were seen at a
-//! place, its word is a wildcard in every template, and a run of
-//! wildcards is one. `Processing batch #: lease schema retry` and
+//! place — or, at a place seldom reached (the end of a long message), at
+//! least [`FEW_VARIED`] words and another one at least every other time — its word
+//! is a wildcard in every template, and a run of wildcards is one. A
+//! place the baseline reached fewer than [`FEW_VARIED`] times right after
+//! a wildcard is one too: the baseline's prose was seldom that long. `Processing batch #: lease schema retry` and
 //! `Processing batch #: merge ingest` are then one template,
 //! `Processing batch #: <*>`, while `Task failed with exception` stays
 //! apart from `Task finished`. The first word never varies.
@@ -24,10 +27,15 @@ use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 /// Different words at a place that make it vary.
 pub const VARIED: usize = 16;
+/// Fewer make it vary when at least half the records that reached it
+/// had a word not seen there before.
+pub const FEW_VARIED: usize = 4;
 /// Most places learned; beyond, new places never vary (said).
 pub const PLACES: usize = 131_072;
 /// Most templates kept; beyond, records are counted as other (said).
 pub const CAPACITY: usize = 65_536;
+/// Words learned between two compactions of a full table.
+const RELEARNED: u64 = CAPACITY as u64 / 16;
 /// Longest example of a template kept, in bytes.
 const EXAMPLE: usize = 200;
 /// A wildcard in a template's words.
@@ -57,14 +65,24 @@ type ByHash<V> = HashMap<u64, V, BuildHasherDefault<Identity>>;
 struct Place {
     words: [u32; VARIED],
     seen: u8,
+    /// Records that reached it.
+    samples: u32,
+}
+
+impl Place {
+    fn varies(&self) -> bool {
+        let seen = self.seen as usize;
+        seen == VARIED || (seen >= FEW_VARIED && 2 * seen >= self.samples as usize)
+    }
 }
 
 /// Which places vary, as learned from the baseline.
 #[derive(Default)]
 pub struct Places {
     places: ByHash<Place>,
-    /// Places that vary.
-    pub varied: u64,
+    /// Words learned at places: templates made before are worth making
+    /// again once many more are.
+    pub learned: u64,
     /// A place found no room: some places were not learned.
     pub full: bool,
 }
@@ -96,37 +114,39 @@ impl Places {
                 Entry::Vacant(place) => place.insert(Place {
                     words: [0; VARIED],
                     seen: 0,
+                    samples: 0,
                 }),
             };
+            place.samples = place.samples.saturating_add(1);
             let seen = place.seen as usize;
             if seen < VARIED && !place.words[..seen].contains(&word) {
                 place.words[seen] = word;
                 place.seen += 1;
-                if seen + 1 == VARIED {
-                    self.varied += 1;
-                }
+                self.learned += 1;
             }
         }
     }
 
-    fn varies(&self, words: &[u64], at: usize) -> bool {
-        at > 0
-            && self
-                .places
-                .get(&Self::key(words, at))
-                .is_some_and(|p| p.seen as usize == VARIED)
+    /// Whether each of a message's words is a wildcard.
+    fn wildcards<'a>(&'a self, words: &'a [u64]) -> impl Iterator<Item = bool> + 'a {
+        let mut after_wildcard = false;
+        (0..words.len()).map(move |at| {
+            let place = (at > 0)
+                .then(|| self.places.get(&Self::key(words, at)))
+                .flatten();
+            let wild = place.is_some_and(Place::varies)
+                || (after_wildcard && place.is_none_or(|p| (p.samples as usize) < FEW_VARIED));
+            after_wildcard = wild;
+            wild
+        })
     }
 
     /// The template of a message's words: its id.
     pub fn template(&self, words: &[u64]) -> u64 {
         let mut hasher = Xxh3::new();
         let mut last = 0;
-        for at in 0..words.len() {
-            let word = if self.varies(words, at) {
-                WILDCARD
-            } else {
-                words[at]
-            };
+        for (at, wild) in self.wildcards(words).enumerate() {
+            let word = if wild { WILDCARD } else { words[at] };
             if word == WILDCARD && last == WILDCARD {
                 continue;
             }
@@ -140,8 +160,9 @@ impl Places {
     fn shown(&self, words: &[u64], example: &str) -> String {
         let mut out = String::new();
         let mut last_wild = false;
-        for (at, text) in example.split(' ').enumerate() {
-            let wild = at < words.len() && self.varies(words, at);
+        let mut wildcards = self.wildcards(words);
+        for text in example.split(' ') {
+            let wild = wildcards.next().unwrap_or(false);
             if wild && last_wild {
                 continue;
             }
@@ -178,8 +199,9 @@ pub struct Table {
     /// Records past the capacity, on each side.
     pub other_baseline: u64,
     pub other_compared: u64,
-    /// `Places::varied` at the last compaction: compacting again is worth
-    /// it only once more places vary.
+    /// `Places::learned` at the last compaction: compacting again is worth
+    /// it only once many more words were learned (which keeps its cost, a
+    /// pass over the table, amortised).
     compacted_at: u64,
 }
 
@@ -204,7 +226,7 @@ impl Table {
         let id = places.template(words);
         if self.templates.len() >= CAPACITY
             && !self.templates.contains_key(&id)
-            && places.varied > self.compacted_at
+            && places.learned >= self.compacted_at + RELEARNED
         {
             self.compact(places);
         }
@@ -246,7 +268,7 @@ impl Table {
     /// Makes every template again with the places learned so far, merging
     /// those that differ only where words vary.
     pub fn compact(&mut self, places: &Places) {
-        self.compacted_at = places.varied;
+        self.compacted_at = places.learned;
         let old = std::mem::take(&mut self.templates);
         for (_, template) in old {
             let id = places.template(&template.words);

@@ -31,7 +31,10 @@ pub(super) fn show(
         arrivals,
     } = gathered;
     let interactive = settings.interactive;
-    let broken = settle(&mut entries, !(settings.follow || interactive));
+    // A comparison counts every record of the sources: streams (stdin, a
+    // compressed file) are read to their end first, as in print mode.
+    let whole = !(settings.follow || interactive) || (baseline.is_some() && !settings.follow);
+    let broken = settle(&mut entries, whole);
     let mut failures = Vec::new();
     let mut notices = Vec::new();
     for e in &errors {

@@ -403,7 +403,10 @@ mod tests {
     #[test]
     fn new_records_are_marked_in_the_gutter_beside_marks() {
         let mut f = airflow();
-        f.comparison = Some(Arc::new(vec!["against try 2: …".into()]));
+        f.comparison = Some(Arc::new(crate::engine::Compared {
+            new_records: 2,
+            lines: vec!["against try 2: …".into()],
+        }));
         f.lines[2].new = true;
         f.lines[2].mark = Some('a');
         f.lines[5].new = true;

@@ -78,7 +78,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, selected: usize) {
     // Comparing with a baseline: what changed, in the rows left.
     if let Some(comparison) = &app.frame.comparison {
         let room = rows.saturating_sub(lines.len());
-        for (i, line) in comparison.iter().take(room).enumerate() {
+        for (i, line) in comparison.lines.iter().take(room).enumerate() {
             let style = if i == 0 { key } else { Style::default() };
             lines.push(Line::from(Span::styled(format!(" {}", shown(line)), style)));
         }
