@@ -35,7 +35,7 @@ const SEARCH: &str = "Elasticsearch/OpenSearch";
 #[command(
     name = "logweave",
     version = VERSION,
-    after_help = "Examples:\n  logweave demo\n  logweave attempt=1.log attempt=1.log.trigger.42.log remote/attempt=1.log\n  logweave --print --since '2024-12-20 10:15' logs/ | grep ERROR\n  logweave airflow --profile prod --dag etl_daily\n\n'-h' shows a summary, '--help' all details."
+    after_help = "Examples:\n  logweave attempt=1.log attempt=1.log.trigger.42.log remote/attempt=1.log\n  logweave --print --since '2024-12-20 10:15' logs/ | grep ERROR\n  logweave airflow --profile prod --dag etl_daily\n\n'-h' shows a summary, '--help' all details."
 )]
 pub struct Cli {
     #[command(subcommand)]
