@@ -9,6 +9,8 @@
 mod airflow_run;
 #[path = "e2e/cpu.rs"]
 mod cpu;
+#[path = "real_airflow/compare.rs"]
+mod compare;
 #[path = "real_airflow/follow.rs"]
 mod follow;
 #[path = "e2e/harness.rs"]
