@@ -7,10 +7,10 @@
 
 #[path = "remote/airflow_run.rs"]
 mod airflow_run;
-#[path = "e2e/cpu.rs"]
-mod cpu;
 #[path = "real_airflow/compare.rs"]
 mod compare;
+#[path = "e2e/cpu.rs"]
+mod cpu;
 #[path = "real_airflow/follow.rs"]
 mod follow;
 #[path = "e2e/harness.rs"]

@@ -33,7 +33,7 @@ pub(super) fn show(
     let interactive = settings.interactive;
     // A comparison counts every record of the sources: streams (stdin, a
     // compressed file) are read to their end first, as in print mode.
-    let whole = !(settings.follow || interactive) || (baseline.is_some() && !settings.follow);
+    let whole = !settings.follow && (!interactive || baseline.is_some());
     let broken = settle(&mut entries, whole);
     let mut failures = Vec::new();
     let mut notices = Vec::new();
