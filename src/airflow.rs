@@ -13,6 +13,7 @@
 //! `local.1`, `s3`, `s3.trigger.42`, `served`, `served.trigger.42`.
 
 pub mod api;
+pub mod baseline;
 pub mod discover;
 pub mod elastic;
 pub mod next_try;

@@ -35,7 +35,7 @@ const SEARCH: &str = "Elasticsearch/OpenSearch";
 #[command(
     name = "logweave",
     version = VERSION,
-    after_help = "Examples:\n  logweave demo\n  logweave attempt=1.log attempt=1.log.trigger.42.log remote/attempt=1.log\n  logweave --print --since '2024-12-20 10:15' logs/ | grep ERROR\n  logweave airflow --profile prod --dag etl_daily\n\n'-h' shows a summary, '--help' all details."
+    after_help = "Examples:\n  logweave attempt=1.log attempt=1.log.trigger.42.log remote/attempt=1.log\n  logweave --print --since '2024-12-20 10:15' logs/ | grep ERROR\n  logweave airflow --profile prod --dag etl_daily\n\n'-h' shows a summary, '--help' all details."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -89,6 +89,18 @@ pub enum Command {
     /// ids (on a terminal): pick them from a list. A deployment set up once
     /// in the config file is named with --profile.
     Airflow(Box<AirflowArgs>),
+    /// Show logs with the records whose template a baseline never had marked.
+    ///
+    /// The baseline (a good run's logs) is read once into a bounded table
+    /// of templates: messages with numbers, ids, hashes, times, durations
+    /// and paths' numbered parts masked, and the places where the
+    /// baseline's words vary made wildcards. The logs given with --with
+    /// are shown as usual, new records marked `+` (`+`/`-` jump to them);
+    /// `--print --only-new` prints only them. Templates that vanished or
+    /// changed their count a lot are summed up (status bar, `=` panel,
+    /// stderr). Past 65,536 templates, the rest are counted as other, and
+    /// said.
+    Compare(Box<CompareArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     ///
     /// Create the folder first (`mkdir -p`). bash (with the bash-completion
@@ -229,6 +241,59 @@ pub struct AirflowArgs {
     /// visible to other users.
     #[arg(long, value_name = "KEY")]
     pub secret_key: Option<String>,
+
+    /// Mark the records whose template another try never had: `try:N`
+    /// (of this run), or `last-success` (the latest try of this task, in
+    /// this run or an earlier one, that succeeded).
+    ///
+    /// Templates are messages with numbers, ids, hashes, times and the
+    /// places where that try's words vary masked. The viewer marks new
+    /// records with `+` in the gutter (`+`/`-` jump to the next/previous);
+    /// `--print --only-new` prints only them; templates that vanished or
+    /// changed their count a lot are summed up (status bar, `=` panel,
+    /// stderr). Through the API, the tries' states say which succeeded;
+    /// in the log folder, a try succeeded when its log ends as Airflow
+    /// ends a successful one, with no failure record.
+    #[arg(long, value_name = "try:N|last-success", value_parser = parse_compare_with, help_heading = FILTERS)]
+    pub compare_with: Option<CompareWith>,
+
+    #[command(flatten)]
+    pub open: OpenArgs,
+}
+
+/// What `logweave airflow --compare-with` compares the attempt with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompareWith {
+    Try(u32),
+    LastSuccess,
+}
+
+fn parse_compare_with(text: &str) -> Result<CompareWith, String> {
+    if text == "last-success" {
+        return Ok(CompareWith::LastSuccess);
+    }
+    text.strip_prefix("try:")
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|&n| n > 0)
+        .map(CompareWith::Try)
+        .ok_or_else(|| format!("'{text}' is neither try:N (N ≥ 1) nor last-success"))
+}
+
+/// `logweave compare`.
+#[derive(Debug, Args)]
+#[command(
+    mut_arg("sources", |a| a
+        .value_name("BASELINE")
+        .required(true)
+        .help("The baseline: log files, folders or URLs whose templates count as known")),
+    after_help = "Examples:\n  \
+    logweave compare good/attempt=2.log --with attempt=1.log\n  \
+    logweave compare --print --only-new yesterday/ --with today/"
+)]
+pub struct CompareArgs {
+    /// The logs to show, compared with the baseline.
+    #[arg(long = "with", value_name = "SOURCE", num_args = 1.., required = true, value_hint = clap::ValueHint::AnyPath)]
+    pub with: Vec<PathBuf>,
 
     #[command(flatten)]
     pub open: OpenArgs,
@@ -387,6 +452,11 @@ pub struct OpenArgs {
     /// Only records at this level or above (DEBUG, INFO, WARNING, ERROR, CRITICAL).
     #[arg(long, value_name = "LEVEL", help_heading = FILTERS)]
     pub level: Option<String>,
+
+    /// Only records whose template the baseline never had (with `logweave
+    /// compare` or `airflow --compare-with`).
+    #[arg(long, help_heading = FILTERS, hide_short_help = true)]
+    pub only_new: bool,
 }
 
 impl OpenArgs {
@@ -419,6 +489,7 @@ impl OpenArgs {
         self.grep.extend(outer.grep);
         self.grep_v.extend(outer.grep_v);
         self.level = self.level.take().or(outer.level);
+        self.only_new |= outer.only_new;
     }
 }
 

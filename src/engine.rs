@@ -58,6 +58,8 @@ pub struct FrameLine {
     pub late: bool,
     /// The mark on this record, on its first line.
     pub mark: Option<char>,
+    /// Its template is one the baseline never had (on its first line).
+    pub new: bool,
     /// This line opens a `::group::` section: its name, size, state.
     pub fold: Option<FoldMark>,
 }
@@ -111,12 +113,28 @@ pub struct Frame {
     pub focus: Option<usize>,
     /// Marks, in letter order.
     pub marks: Vec<MarkInfo>,
+    /// Comparing with a baseline: what changed (the status bar counts the
+    /// new records, the sources panel lists the templates; the gutter shows
+    /// which records are new).
+    pub comparison: Option<Arc<Compared>>,
     /// The last thing the view was asked to do (copy, open an editor); it
     /// acts on each `id` once.
     pub effect: Option<Arc<Effect>>,
     /// Increases with every frame.
     pub generation: u64,
 }
+
+/// What changed against the baseline, as the view shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Compared {
+    /// Records of templates the baseline never had.
+    pub new_records: u64,
+    /// The summary's line, then the templates.
+    pub lines: Vec<String>,
+}
+
+/// Templates of each kind the sources panel lists.
+const COMPARISON_LINES: usize = 12;
 
 /// Where frames go (the view passes a closure that wakes it up).
 pub type Publish = Box<dyn Fn(Arc<Frame>) + Send>;
@@ -167,6 +185,8 @@ pub struct Engine {
     folds: folds::Folds,
     /// The view's row measure and what it was last given.
     measuring: rows::Measuring,
+    /// The baseline the records are compared with, and its summary.
+    comparison: Option<(Arc<crate::compare::Comparison>, Arc<Compared>)>,
 }
 
 /// Remote bytes up to which background passes that read every byte (the
@@ -236,7 +256,24 @@ impl Engine {
             effect: None,
             folds: folds::Folds::default(),
             measuring: rows::Measuring::default(),
+            comparison: None,
         }
+    }
+
+    /// Marks the records whose template `comparison`'s baseline never had
+    /// (`+`, `-` jump to them) and lists what changed in the sources panel.
+    pub fn comparing(mut self, comparison: Option<Arc<crate::compare::Comparison>>) -> Self {
+        self.comparison = comparison.map(|c| {
+            let summary = c.summary();
+            let mut lines = vec![summary.one_line()];
+            lines.extend(summary.lines(COMPARISON_LINES));
+            let compared = Compared {
+                new_records: summary.new_records,
+                lines,
+            };
+            (c, Arc::new(compared))
+        });
+        self
     }
 
     /// Shows times in `zone` (and reads `:` times in it); `Z` switches to
@@ -522,6 +559,19 @@ impl Engine {
                 let from = (focused.record.source, focused.record.record.start);
                 job::level(id, fork, start, from, forward, level, events)
             }
+            job::JobKind::New {
+                forward,
+                comparison,
+            } => {
+                // From the focused line, as `]` (above).
+                let (Some(start), Some(focused)) =
+                    (self.window.cursor_at_focus(), self.window.focused())
+                else {
+                    return;
+                };
+                let from = (focused.record.source, focused.record.record.start);
+                job::new_record(id, fork, start, from, *forward, comparison.clone(), events)
+            }
         };
         started.retried = retried;
         self.job = Some(started);
@@ -539,10 +589,7 @@ impl Engine {
         let result = match report {
             job::Report::Search { result, .. } => {
                 // The direction this search went: `N` goes against `/`.
-                let forward = match done.kind {
-                    job::JobKind::Search { forward, .. } => forward,
-                    job::JobKind::Level { forward, .. } => forward,
-                };
+                let forward = done.kind.forward();
                 result.and_then(|found| self.show_search(found, forward))
             }
             job::Report::Level { result, .. } => {
@@ -566,6 +613,13 @@ impl Engine {
                         self.message = Some(format!(
                             "no {} record {}",
                             level.name(),
+                            if forward { "below" } else { "above" }
+                        ));
+                        Ok(())
+                    }
+                    (None, &job::JobKind::New { forward, .. }) => {
+                        self.message = Some(format!(
+                            "no new record {} (none whose template the baseline never had)",
                             if forward { "below" } else { "above" }
                         ));
                         Ok(())
@@ -607,6 +661,7 @@ impl Engine {
                     Command::Search { .. }
                         | Command::SearchAgain { .. }
                         | Command::NextAtLevel { .. }
+                        | Command::NextNew { .. }
                 );
                 if !replaced {
                     self.message = Some(job.cancelled());
@@ -683,6 +738,18 @@ impl Engine {
                 self.pause_following();
                 self.start_job(job::JobKind::Level { forward, level }, false);
             }
+            Command::NextNew { forward } => match self.comparison.as_ref().map(|(c, _)| c.clone()) {
+                Some(comparison) => {
+                    self.pause_following();
+                    self.start_job(job::JobKind::New { forward, comparison }, false);
+                }
+                None => {
+                    self.message = Some(
+                        "no baseline: new records are marked with 'logweave compare' or 'airflow --compare-with'"
+                            .into(),
+                    )
+                }
+            },
             Command::ToggleSource(index) => self.toggle_source(index)?,
             Command::GotoSource(index) => {
                 self.pause_following();

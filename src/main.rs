@@ -75,6 +75,10 @@ fn dispatch(cli: Cli) -> Result<Outcome, RunError> {
                     args.open.inherit(cli.open);
                     run::airflow::run(&args, &config)
                 }
+                Some(Command::Compare(mut args)) => {
+                    args.open.inherit(cli.open);
+                    run::compare::run(&args, &config)
+                }
                 _ => run::open(Settings::resolve(&cli.open, &config)?, None),
             }
         }

@@ -6,6 +6,7 @@
 
 pub mod airflow;
 mod api;
+pub mod compare;
 pub mod demo;
 mod settings;
 mod show;
@@ -99,6 +100,28 @@ impl From<(Vec<SourceEntry>, Vec<OpenError>)> for Found {
 /// Opens `found` and the sources `settings` names, then shows, prints or
 /// follows them as `settings` says.
 pub fn open(settings: Settings, found: Option<Found>) -> Result<Outcome, RunError> {
+    open_comparing(settings, found, None)
+}
+
+/// [`open`], with the records whose template `baseline` never had marked
+/// (or, with `--only-new`, alone).
+pub fn open_comparing(
+    settings: Settings,
+    found: Option<Found>,
+    baseline: Option<compare::Baseline>,
+) -> Result<Outcome, RunError> {
+    if settings.only_new && baseline.is_none() {
+        return Err(RunError::Usage(
+            "--only-new needs a baseline: 'logweave compare BASELINE… --with SOURCES…' or 'logweave airflow … --compare-with try:N|last-success'"
+                .into(),
+        ));
+    }
+    if settings.only_new && (settings.interactive || settings.follow) {
+        return Err(RunError::Usage(
+            "--only-new is for --print without -f (in the viewer, + and - jump to the new records)"
+                .into(),
+        ));
+    }
     if settings.sources.is_empty() && found.is_none() {
         return Err(RunError::Usage(
             "no sources given (try 'logweave demo', 'logweave --help', or 'logweave gen --out /tmp/attempt')"
@@ -106,5 +129,5 @@ pub fn open(settings: Settings, found: Option<Found>) -> Result<Outcome, RunErro
         ));
     }
     let gathered = sources::gather(&settings, found);
-    show::show(settings, gathered)
+    show::show(settings, gathered, baseline)
 }

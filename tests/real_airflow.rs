@@ -7,6 +7,8 @@
 
 #[path = "remote/airflow_run.rs"]
 mod airflow_run;
+#[path = "real_airflow/compare.rs"]
+mod compare;
 #[path = "e2e/cpu.rs"]
 mod cpu;
 #[path = "real_airflow/follow.rs"]

@@ -20,7 +20,8 @@ pub fn completions(shell: clap_complete::Shell, out: &mut impl Write) {
 const MAIN_PAGE_EXTRA: &str = r#".SH KEYS
 In the viewer, keys follow less and vim: j/k or arrows scroll, Space/b page,
 g/G go to the start/end, / and ? search down and up, n/N repeat, & filters,
-F follows, : jumps to a time, a percentage or a line, q quits. Press H (or F1,
+F follows, : jumps to a time, a percentage or a line, ] and [ go to errors,
++ and \- to records a baseline never had (logweave compare), q quits. Press H (or F1,
 or Enter on an empty / or ? prompt) for the full list, any key to close it;
 the defaults are in assets/keymap.txt and can be changed in the config file.
 .PP

@@ -28,6 +28,11 @@ pub enum Command {
         forward: bool,
         level: Level,
     },
+    /// Jump to the next (or previous) record whose template the baseline
+    /// never had.
+    NextNew {
+        forward: bool,
+    },
     /// Hide or show source `n` (0-based).
     ToggleSource(usize),
     /// Show source `n` (0-based) if hidden and go to its first record.

@@ -17,6 +17,11 @@ impl Engine {
         self.say_late_records();
         let mut lines = Vec::with_capacity(self.height);
         for l in self.window.visible() {
+            let new = l.is_record_start()
+                && self.comparison.as_ref().is_some_and(|(comparison, _)| {
+                    let format = self.window.merge().layout(l.record.source).format();
+                    comparison.is_new(&l.text, format)
+                });
             // A group's header may be any line of a source's first record.
             let fold = self.folds.mark(&(l.record.source, l.start));
             let mark = if l.is_record_start() && !self.marks.is_empty() {
@@ -24,7 +29,7 @@ impl Engine {
             } else {
                 None
             };
-            lines.push(frame_line(l, fold, mark));
+            lines.push(frame_line(l, fold, mark, new));
         }
         let total = self.window.merge().total_len();
         // Line numbers count what is shown: while a source is hidden or a
@@ -80,6 +85,7 @@ impl Engine {
                 .map(|f| f.following),
             focus: self.window.focus_row(),
             marks: self.mark_infos(),
+            comparison: self.comparison.as_ref().map(|(_, lines)| lines.clone()),
             effect: self.effect.clone(),
             generation: self.generation,
         })

@@ -1,5 +1,5 @@
-//! Long work off the engine thread. A search (`/`, `n`) or a level search
-//! (`]`, `[`) runs as a job over a fork of the merge and reports on the
+//! Long work off the engine thread. A search (`/`, `n`), a level search
+//! (`]`, `[`) or a search for a new record (`+`, `-`, when comparing) runs as a job over a fork of the merge and reports on the
 //! engine's event channel when it is done; the engine meanwhile stays free
 //! to publish progress and to hear the user. The latest job wins: a new
 //! one, `Esc` or any other command stops the one running (gitui's
@@ -13,7 +13,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::Event;
-use crate::merge::{Cursor, Merge};
+use crate::compare::Comparison;
+use crate::merge::{Cursor, Merge, MergedRecord};
 use crate::record::Level;
 use crate::search::matcher::Matcher;
 use crate::search::{find, From, Hit, ScanProgress};
@@ -24,6 +25,7 @@ pub enum Report {
         id: u64,
         result: io::Result<SearchOutcome>,
     },
+    /// A level search or a search for a new record.
     Level {
         id: u64,
         result: io::Result<Option<Cursor>>,
@@ -84,6 +86,22 @@ pub(super) enum JobKind {
         forward: bool,
         level: Level,
     },
+    /// A record whose template the baseline never had.
+    New {
+        forward: bool,
+        comparison: Arc<Comparison>,
+    },
+}
+
+impl JobKind {
+    /// The way it goes.
+    pub fn forward(&self) -> bool {
+        match self {
+            JobKind::Search { forward, .. }
+            | JobKind::Level { forward, .. }
+            | JobKind::New { forward, .. } => *forward,
+        }
+    }
 }
 
 impl Job {
@@ -120,6 +138,9 @@ impl Job {
                 "search for {} stopped: no progress for {seconds} s (a source that stopped answering?)",
                 level.name()
             ),
+            JobKind::New { .. } => format!(
+                "search for a new record stopped: no progress for {seconds} s (a source that stopped answering?)"
+            ),
         }
     }
 
@@ -143,6 +164,7 @@ impl Job {
             JobKind::Level { level, .. } => {
                 format!("looking for {}… {percent}% {cancel}", level.name())
             }
+            JobKind::New { .. } => format!("looking for a new record… {percent}% {cancel}"),
         }
     }
 
@@ -156,6 +178,7 @@ impl Job {
         match &self.kind {
             JobKind::Search { .. } => "search cancelled".into(),
             JobKind::Level { level, .. } => format!("search for {} cancelled", level.name()),
+            JobKind::New { .. } => "search for a new record cancelled".into(),
         }
     }
 }
@@ -207,8 +230,6 @@ pub(super) fn search(
     job
 }
 
-/// Starts looking for the next (previous) record at `level` or above from
-/// the record at `start` (the screen's top record) over `fork`.
 /// Finds the next record at `level` or above from `start`, which has the
 /// record `from` (source, start) first below it: going down, that record
 /// is where the search stands and not a find.
@@ -228,7 +249,41 @@ pub(super) fn level(
             cursor: start,
             record: from,
         };
-        let result = find_level(&mut fork, &from, forward, level, &progress, &stop);
+        let result = find_record(&mut fork, &from, forward, &progress, &stop, |_, r| {
+            Ok(r.record.level >= level)
+        });
+        let _ = events.send(Event::Job(Report::Level { id, result }));
+    });
+    job
+}
+
+/// Finds the next (previous) record whose template the baseline never
+/// had, from `start` with the record `from` first below it (as [`level`]).
+pub(super) fn new_record(
+    id: u64,
+    mut fork: Merge,
+    start: Cursor,
+    from: (usize, u64),
+    forward: bool,
+    comparison: Arc<Comparison>,
+    events: Sender<Event>,
+) -> Job {
+    let job = Job::new(
+        id,
+        JobKind::New {
+            forward,
+            comparison: comparison.clone(),
+        },
+    );
+    let (stop, progress) = (job.stop.clone(), job.progress.clone());
+    std::thread::spawn(move || {
+        let from = Start {
+            cursor: start,
+            record: from,
+        };
+        let result = find_record(&mut fork, &from, forward, &progress, &stop, |merge, r| {
+            comparison.is_new_record(merge, r)
+        });
         let _ = events.send(Event::Job(Report::Level { id, result }));
     });
     job
@@ -237,19 +292,21 @@ pub(super) fn level(
 /// Records between progress reports and looks at the stop flag.
 const CHECK_EVERY: u64 = 4096;
 
-/// Where a level search starts: a cursor and the record first below it.
+/// Where a record search starts: a cursor and the record first below it.
 struct Start {
     cursor: Cursor,
     record: (usize, u64),
 }
 
-fn find_level(
+/// The cursor above the next (previous) record `wanted` takes, from
+/// `start`.
+fn find_record(
     merge: &mut Merge,
     start: &Start,
     forward: bool,
-    level: Level,
     progress: &ScanProgress,
     stop: &AtomicBool,
+    mut wanted: impl FnMut(&mut Merge, &MergedRecord) -> io::Result<bool>,
 ) -> io::Result<Option<Cursor>> {
     let total = merge.total_len().max(1);
     merge.seek(&start.cursor);
@@ -265,7 +322,7 @@ fn find_level(
             // Where the search stands (the last one found, say).
             continue;
         }
-        if record.record.level >= level {
+        if wanted(merge, &record)? {
             if forward {
                 merge.unread(&record);
             }

@@ -45,7 +45,12 @@ pub(super) struct Measuring {
 }
 
 /// The frame line of a window line, as the view is sent it.
-pub(super) fn frame_line(l: &WindowLine, fold: Option<FoldMark>, mark: Option<char>) -> FrameLine {
+pub(super) fn frame_line(
+    l: &WindowLine,
+    fold: Option<FoldMark>,
+    mark: Option<char>,
+    new: bool,
+) -> FrameLine {
     let first = l.is_record_start();
     FrameLine {
         source: l.record.source,
@@ -57,6 +62,7 @@ pub(super) fn frame_line(l: &WindowLine, fold: Option<FoldMark>, mark: Option<ch
         // Out of time order beyond the reorder window: kept in file order.
         late: l.record.record.late && first,
         mark,
+        new,
         fold,
     }
 }
@@ -91,7 +97,7 @@ impl Engine {
         self.measuring.fold_changes = self.folds.changes;
         self.window.set_measure(Box::new(move |l: &WindowLine| {
             let fold = folds.get(&(l.record.source, l.start)).cloned();
-            rows.rows(&frame_line(l, fold, None))
+            rows.rows(&frame_line(l, fold, None, false))
         }))
     }
 }

@@ -4,11 +4,12 @@
 use std::io::{self, IsTerminal};
 use std::path::Path;
 
+use super::compare::Baseline;
 use super::{Outcome, RunError, Settings};
 use crate::airflow::elastic::{Flavor, SearchStore};
 use crate::airflow::picker::{PartialId, Picker, Step};
 use crate::airflow::{self, AttemptId, Places};
-use crate::cli::AirflowArgs;
+use crate::cli::{AirflowArgs, CompareWith};
 use crate::config::Config;
 use crate::problem::Problem;
 use crate::source::describe_io_error;
@@ -59,12 +60,61 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
         // The viewer follows a store read as a stream; print mode with -f.
         follow: settings.follow || settings.interactive,
     };
+    let baseline = match args.compare_with {
+        Some(with) => {
+            let baseline_id = match with {
+                CompareWith::Try(number) => AttemptId {
+                    try_number: number,
+                    ..id.clone()
+                },
+                CompareWith::LastSuccess => last_success(&places.base, &id)?,
+            };
+            // The baseline is read once, not followed.
+            let quiet = Places {
+                follow: false,
+                ..places.clone()
+            };
+            Some(Baseline {
+                name: format!("try {}", describe_baseline(&id, &baseline_id)),
+                sources: Vec::new(),
+                found: Some(airflow::open_attempt(&baseline_id, &quiet).into()),
+            })
+        }
+        None => None,
+    };
     let mut found: super::Found = airflow::open_attempt(&id, &places).into();
     // Following the task (no --try): its next tries join as they start.
     if places.follow && args.try_number.is_none() {
         found.arrivals = Some(airflow::next_try::watch(&id, &places));
     }
-    super::open(settings, Some(found))
+    super::open_comparing(settings, Some(found), baseline)
+}
+
+/// `try 2`, or `try 2 of run R` for a try of another run.
+pub(super) fn describe_baseline(id: &AttemptId, baseline: &AttemptId) -> String {
+    if baseline.run == id.run {
+        baseline.try_number.to_string()
+    } else {
+        format!("{} of run {}", baseline.try_number, baseline.run)
+    }
+}
+
+/// `--compare-with last-success` in the log folder.
+fn last_success(base: &Path, id: &AttemptId) -> Result<AttemptId, RunError> {
+    match airflow::baseline::last_success_in_folder(base, id) {
+        Ok(Some(found)) => Ok(found),
+        Ok(None) => Err(RunError::Usage(format!(
+            "--compare-with last-success: no earlier try of {}/{} in '{}' ends as a successful one (give try:N, or --api for the tries' states)",
+            id.dag,
+            id.task,
+            base.display()
+        ))),
+        Err(e) => Err(RunError::Usage(format!(
+            "--compare-with last-success: cannot read the log folder '{}': {}",
+            base.display(),
+            describe_io_error(&e)
+        ))),
+    }
 }
 
 /// `--elasticsearch`/`--opensearch` (or the profile's) with the index

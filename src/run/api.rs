@@ -5,12 +5,13 @@
 use std::io::{self, IsTerminal};
 use std::sync::Arc;
 
+use super::compare::Baseline;
 use super::{Found, Outcome, RunError, Settings};
 use crate::airflow::api::log::Following;
 use crate::airflow::api::picker::{ApiPicker, Step};
 use crate::airflow::api::{self, listing, Api, ApiError, Credentials};
 use crate::airflow::AttemptId;
-use crate::cli::AirflowArgs;
+use crate::cli::{AirflowArgs, CompareWith};
 use crate::view::picker::{self as widget, Entry, Levels, Opened};
 
 /// Where the password for `--api-user` comes from when not asked for.
@@ -36,6 +37,48 @@ pub fn run(
         (true, Some(_)) => Following::Try,
         (true, None) => Following::Task,
     };
+    let baseline = match args.compare_with {
+        Some(with) => {
+            let baseline_id = match with {
+                CompareWith::Try(number) => AttemptId {
+                    try_number: number,
+                    ..id.clone()
+                },
+                CompareWith::LastSuccess => {
+                    match crate::airflow::baseline::last_success_by_api(&api, &id) {
+                        Ok(Some(found)) => found,
+                        Ok(None) => {
+                            return Err(RunError::Usage(format!(
+                                "--compare-with last-success: {} has no successful try of {}/{} before this one (in the last 50 runs)",
+                                api.shown(),
+                                id.dag,
+                                id.task
+                            )))
+                        }
+                        Err(e) => return Err(RunError::Unreachable(e.problem(&api))),
+                    }
+                }
+            };
+            let name = format!(
+                "try {}",
+                super::airflow::describe_baseline(&id, &baseline_id)
+            );
+            let found = match api::log::open(api.clone(), &baseline_id, Following::No) {
+                Ok(opened) => Found {
+                    entries: vec![opened.entry],
+                    errors: Vec::new(),
+                    arrivals: None,
+                },
+                Err(e) => (Vec::new(), vec![e]).into(),
+            };
+            Some(Baseline {
+                name,
+                sources: Vec::new(),
+                found: Some(found),
+            })
+        }
+        None => None,
+    };
     let found = match api::log::open(api, &id, following) {
         Ok(opened) => Found {
             entries: vec![opened.entry],
@@ -44,7 +87,7 @@ pub fn run(
         },
         Err(e) => (Vec::new(), vec![e]).into(),
     };
-    super::open(settings, Some(found))
+    super::open_comparing(settings, Some(found), baseline)
 }
 
 /// The login: a token (`--api-token`, `AIRFLOW_API_TOKEN`), else a user

@@ -30,6 +30,9 @@ pub struct Settings {
     pub time: TimeOptions,
     /// `--grep`, `--grep-v`, `--level`.
     pub filter: Option<RecordFilter>,
+    /// `--only-new`: print or show only the records whose template the
+    /// baseline never had.
+    pub only_new: bool,
     /// Which sources dedup joins (`--dedup`, `--no-dedup`, the config's `dedup`).
     pub dedup: DedupMode,
     /// `--tag`.
@@ -131,6 +134,7 @@ impl Settings {
             until,
             time,
             filter,
+            only_new: args.only_new,
             dedup: if args.dedup {
                 DedupMode::Always
             } else if args.no_dedup {

@@ -4,11 +4,13 @@
 use std::io;
 use std::sync::Arc;
 
+use super::compare::{learn, Baseline};
 use super::sources::{
     file_name, layout_note, merge_options, open_layouts, settle, timing_note, Failure, Gathered,
     OpenedSource,
 };
 use super::{Arrivals, Outcome, RunError, Settings};
+use crate::compare::{Comparison, OnlyNew};
 use crate::engine::{self, Engine, SourceInfo};
 use crate::merge::{Merge, RecordPredicate};
 use crate::print::{print_merge, PrintOptions};
@@ -18,14 +20,21 @@ use crate::window::Window;
 
 /// Settles, reports and opens what was gathered, then runs the mode the
 /// settings ask for.
-pub(super) fn show(settings: Settings, gathered: Gathered) -> Result<Outcome, RunError> {
+pub(super) fn show(
+    settings: Settings,
+    gathered: Gathered,
+    baseline: Option<Baseline>,
+) -> Result<Outcome, RunError> {
     let Gathered {
         mut entries,
         errors,
         arrivals,
     } = gathered;
     let interactive = settings.interactive;
-    let broken = settle(&mut entries, !(settings.follow || interactive));
+    // A comparison counts every record of the sources: streams (stdin, a
+    // compressed file) are read to their end first, as in print mode.
+    let whole = !settings.follow && (!interactive || baseline.is_some());
+    let broken = settle(&mut entries, whole);
     let mut failures = Vec::new();
     let mut notices = Vec::new();
     for e in &errors {
@@ -91,16 +100,36 @@ pub(super) fn show(settings: Settings, gathered: Gathered) -> Result<Outcome, Ru
             "nothing to show: no source could be read".into(),
         ));
     }
-    if interactive {
-        return view(settings, opened, failures, notices, arrivals);
+    let comparison = match baseline {
+        Some(baseline) => Some(learn(&settings, baseline, &opened, &mut notices)?),
+        None => None,
+    };
+    if let Some(summary) = comparison.as_ref().map(|c| c.summary()) {
+        if interactive {
+            notices.push(summary.one_line());
+        } else {
+            eprintln!(
+                "logweave: {}",
+                crate::escape::printable(&summary.one_line())
+            );
+            for line in summary.lines(SUMMARY_LINES) {
+                eprintln!("logweave:   {}", crate::escape::printable(&line));
+            }
+        }
     }
-    let outcome = print(&settings, opened)?;
+    if interactive {
+        return view(settings, opened, failures, notices, arrivals, comparison);
+    }
+    let outcome = print(&settings, opened, comparison)?;
     Ok(if failures.is_empty() && broken.is_empty() {
         outcome
     } else {
         Outcome::Partial
     })
 }
+
+/// Templates of each kind the summary lists on stderr.
+const SUMMARY_LINES: usize = 10;
 
 fn print_options(settings: &Settings, tags: Option<Vec<String>>, threads: usize) -> PrintOptions {
     let filter = settings.filter.clone();
@@ -203,10 +232,21 @@ fn follow_print(
 
 /// Print mode: the merge to stdout; sources that failed on the way are said
 /// at the end, with the time after which their records are missing.
-fn print(settings: &Settings, opened: Vec<OpenedSource>) -> Result<Outcome, RunError> {
+fn print(
+    settings: &Settings,
+    opened: Vec<OpenedSource>,
+    comparison: Option<Arc<Comparison>>,
+) -> Result<Outcome, RunError> {
     // `--tag` prefixes lines with the tags the viewer shows.
     let tags = settings.tag.then(|| tags_of(&opened, &[]));
-    let options = print_options(settings, tags, settings.threads);
+    let mut options = print_options(settings, tags, settings.threads);
+    if let Some(comparison) = comparison.filter(|_| settings.only_new) {
+        options.filter = Some(Arc::new(OnlyNew {
+            comparison,
+            formats: opened.iter().map(|s| s.layout.format().cloned()).collect(),
+            filter: options.filter.take(),
+        }));
+    }
     let merge_options = {
         let layouts: Vec<_> = opened.iter().map(|s| &s.layout).collect();
         let known: Vec<_> = opened.iter().map(|s| s.copy_of.as_deref()).collect();
@@ -376,6 +416,7 @@ fn view(
     failures: Vec<Failure>,
     notices: Vec<String>,
     arrivals: Option<Arrivals>,
+    comparison: Option<Arc<Comparison>>,
 ) -> Result<Outcome, RunError> {
     let failed: Vec<String> = failures.iter().map(|f| f.path.clone()).collect();
     let tags = tags_of(&opened, &failed);
@@ -442,6 +483,7 @@ fn view(
         .watching_health(healths)
         .displaying(settings.display_zone.clone())
         .filtered(settings.filter)
+        .comparing(comparison)
         .saying((!notices.is_empty()).then(|| notices.join("; ")))
         .starting_at(settings.since)
         .following(

@@ -484,6 +484,8 @@ impl App {
                 forward: false,
                 level: Level::Error,
             }],
+            Action::NextNew => vec![Command::NextNew { forward: true }],
+            Action::PrevNew => vec![Command::NextNew { forward: false }],
             Action::Tags => {
                 self.tags = !self.tags;
                 Vec::new()

@@ -99,6 +99,7 @@ mod tests {
             ts: Some(T0),
             late: false,
             mark: None,
+            new: false,
             fold: None,
         }
     }
@@ -397,6 +398,26 @@ mod tests {
         let mut app = App::new(Keymap::load(), Theme::load(false), (80, 8));
         app.frame = Arc::new(f);
         insta::assert_snapshot!(render_with_focus(&mut app));
+    }
+
+    #[test]
+    fn new_records_are_marked_in_the_gutter_beside_marks() {
+        let mut f = airflow();
+        f.comparison = Some(Arc::new(crate::engine::Compared {
+            new_records: 2,
+            lines: vec!["against try 2: …".into()],
+        }));
+        f.lines[2].new = true;
+        f.lines[2].mark = Some('a');
+        f.lines[5].new = true;
+        let mut app = App::new(Keymap::load(), Theme::load(false), (80, 8));
+        app.frame = Arc::new(f);
+        let screen = render_with_focus(&mut app);
+        let rows: Vec<&str> = screen.lines().collect();
+        assert!(rows[2].starts_with("a+"), "{screen}");
+        assert!(rows[5].starts_with(" +"), "{screen}");
+        assert!(rows[3].starts_with("  "), "{screen}");
+        insta::assert_snapshot!(screen);
     }
 
     #[test]

@@ -17,10 +17,14 @@ use crate::view::theme::Theme;
 /// order by more than the reorder window.
 const LATE_MARKER: &str = "late ";
 
+/// In the gutter, on a record whose template the baseline never had.
+const NEW_MARKER: &str = "+";
+
 /// Marker before a line cut at the display cap.
 const CUT_MARKER: &str = "✂ ";
 
-/// Columns of the mark gutter, shown while there are marks.
+/// Columns of the mark gutter, shown while there are marks or a baseline
+/// to compare with: a mark's letter, then `+` on a new record.
 const GUTTER: usize = 2;
 
 /// Draws the pane.
@@ -131,7 +135,7 @@ fn text_width(app: &App, area: Rect) -> usize {
 }
 
 fn gutter(app: &App) -> usize {
-    if app.frame.marks.is_empty() {
+    if app.frame.marks.is_empty() && app.frame.comparison.is_none() {
         0
     } else {
         GUTTER
@@ -190,11 +194,15 @@ fn layout(app: &App, area: Rect) -> Pane {
                 }
                 let mut spans = Vec::new();
                 if gutter > 0 {
-                    spans.push(match line.mark.filter(|_| i == 0 && j == 0) {
-                        Some(letter) => {
-                            Span::styled(format!("{letter:<GUTTER$}"), app.theme.get("mark"))
-                        }
-                        None => Span::raw(" ".repeat(GUTTER)),
+                    let first_row = i == 0 && j == 0;
+                    spans.push(match line.mark.filter(|_| first_row) {
+                        Some(letter) => Span::styled(letter.to_string(), app.theme.get("mark")),
+                        None => Span::raw(" "),
+                    });
+                    spans.push(if line.new && first_row {
+                        Span::styled(NEW_MARKER, app.theme.get("new-marker"))
+                    } else {
+                        Span::raw(" ".repeat(GUTTER - 1))
                     });
                 }
                 if tag_width > 0 {

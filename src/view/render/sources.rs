@@ -3,7 +3,8 @@
 //! (full path, or URL without credentials) and what it is; then its size,
 //! records and time range once counted, whether it is in time order, which
 //! sources it is a copy of one log with and what dedup left out of it, how
-//! its times and levels are read, and its problem. `Space` hides or shows
+//! its times and levels are read, and its problem; when comparing with a
+//! baseline, the templates that are new, vanished or changed a lot. `Space` hides or shows
 //! the chosen one, `Enter` goes to its first record.
 
 use ratatui::layout::Rect;
@@ -74,6 +75,14 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, selected: usize) {
             format!("       {}", reading.join(" · ")),
             problem.patch(style),
         )));
+    }
+    // Comparing with a baseline: what changed, in the rows left.
+    if let Some(comparison) = &app.frame.comparison {
+        let room = rows.saturating_sub(lines.len());
+        for (i, line) in comparison.lines.iter().take(room).enumerate() {
+            let style = if i == 0 { key } else { Style::default() };
+            lines.push(Line::from(Span::styled(format!(" {}", shown(line)), style)));
+        }
     }
     let footer = format!(
         " {} of {}: j/k choose, Space hides/shows, Enter goes to its first record, Esc closes",

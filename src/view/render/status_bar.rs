@@ -236,6 +236,13 @@ fn left_part(app: &App, sources: Sources, with_lines: bool) -> Vec<Span<'static>
             theme.get("message"),
         ));
     }
+    if let Some(compared) = &f.comparison {
+        // Said as long as the comparison is on: `+` goes to them.
+        left.push(Span::styled(
+            format!("+{} new ", group(compared.new_records)),
+            theme.get("message"),
+        ));
+    }
     if sources == Sources::Counted {
         left.push(sources_counted(app));
         return left;
