@@ -387,6 +387,17 @@ pub struct OpenArgs {
     /// Only records at this level or above (DEBUG, INFO, WARNING, ERROR, CRITICAL).
     #[arg(long, value_name = "LEVEL", help_heading = FILTERS)]
     pub level: Option<String>,
+
+    /// Only records whose fields match EXPR (repeatable: all of them).
+    ///
+    /// Fields are JSON members (nested ones as a.b), logfmt pairs, or an
+    /// Airflow 2 line's timestamp, filename, lineno, level and event.
+    /// EXPR: FIELD OP VALUE, OP one of = != ~ (regex) !~ >= > <= <, joined
+    /// by and, or, not and parentheses: 'logger=task.stdout',
+    /// 'level>=warning and not logger~dag_processing'. @NAME is the
+    /// config's [filters] NAME; '' turns off a profile's default filter.
+    #[arg(long = "where", value_name = "EXPR", help_heading = FILTERS)]
+    pub where_: Vec<String>,
 }
 
 impl OpenArgs {
@@ -419,6 +430,7 @@ impl OpenArgs {
         self.grep.extend(outer.grep);
         self.grep_v.extend(outer.grep_v);
         self.level = self.level.take().or(outer.level);
+        self.where_.extend(outer.where_);
     }
 }
 

@@ -13,6 +13,7 @@ use crate::merge::MergedRecord;
 use crate::overview::Wake;
 use crate::record::Level;
 use crate::search::count::HitCount;
+use crate::search::expr::FieldFilter;
 use crate::search::filter::RecordFilter;
 use crate::search::matcher::{Matcher, PatternKind};
 use crate::search::{From, Hit, Position};
@@ -169,6 +170,22 @@ impl Engine {
         kind: PatternKind,
         exclude: bool,
     ) -> io::Result<()> {
+        if kind == PatternKind::Regex && FieldFilter::looks_like(pattern) {
+            // `&logger=task.stdout`: a filter on fields (`&!…` negates it).
+            let text = if exclude {
+                format!("not ({pattern})")
+            } else {
+                pattern.to_string()
+            };
+            match FieldFilter::parse(&text) {
+                Ok(filter) => self.filter.fields.push(filter),
+                Err(problem) => {
+                    self.message = Some(problem.one_line());
+                    return Ok(());
+                }
+            }
+            return self.apply_filter();
+        }
         let matcher = match Matcher::new(pattern, kind) {
             Ok(m) => m,
             Err(e) => {
@@ -249,6 +266,7 @@ impl Engine {
                 .iter()
                 .map(|m| format!("&!{}", m.shown())),
         );
+        out.extend(self.filter.fields.iter().map(|f| format!("&{f}")));
         if let Some(level) = self.filter.min_level {
             out.push(format!("≥{}", level.name()));
         }

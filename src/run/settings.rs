@@ -11,6 +11,7 @@ use crate::merge::copies::DedupMode;
 use crate::record::format::rules::{parse_ts_format, parse_tz, FormatRule};
 use crate::record::timestamp::{parse_user_time, Nanos, Zone, ZoneClock};
 use crate::record::{Level, TimeOptions};
+use crate::search::expr::FieldFilter;
 use crate::search::filter::RecordFilter;
 use crate::search::matcher::{Matcher, PatternKind};
 use crate::view::ViewOptions;
@@ -91,7 +92,7 @@ impl Settings {
         if let Some(window) = args.reorder_window.or(config.reorder_window) {
             time.reorder_window = window.as_nanos().min(i64::MAX as u128) as Nanos;
         }
-        let filter = record_filter(args).map_err(RunError::Usage)?;
+        let filter = record_filter(args, config).map_err(RunError::Usage)?;
         let interactive = !args.print && io::stdout().is_terminal();
         if args.follow && !interactive && (since.is_some() || until.is_some()) {
             return Err(RunError::Usage(
@@ -148,8 +149,8 @@ impl Settings {
     }
 }
 
-/// `--grep`, `--grep-v` and `--level` as a record filter.
-fn record_filter(args: &OpenArgs) -> Result<Option<RecordFilter>, String> {
+/// `--grep`, `--grep-v`, `--level` and `--where` as a record filter.
+fn record_filter(args: &OpenArgs, config: &Config) -> Result<Option<RecordFilter>, String> {
     let compile = |patterns: &[String]| -> Result<Vec<Matcher>, String> {
         patterns
             .iter()
@@ -162,10 +163,39 @@ fn record_filter(args: &OpenArgs) -> Result<Option<RecordFilter>, String> {
         })?),
         None => None,
     };
+    let mut fields = Vec::new();
+    for text in args.where_.iter().filter(|t| !t.trim().is_empty()) {
+        let expr = named_filter(text, config)?;
+        fields.push(FieldFilter::parse(expr).map_err(|p| {
+            let mut said = format!("--where: {}", p.what());
+            if let Some(tip) = p.tip() {
+                said.push_str(&format!("\n  tip: {tip}"));
+            }
+            said
+        })?);
+    }
     let filter = RecordFilter {
         includes: compile(&args.grep)?,
         excludes: compile(&args.grep_v)?,
         min_level,
+        fields,
     };
     Ok((!filter.is_empty()).then_some(filter))
+}
+
+/// `@NAME`: the config's `[filters]` set NAME; any other text as it is.
+pub fn named_filter<'a>(text: &'a str, config: &'a Config) -> Result<&'a str, String> {
+    let Some(name) = text.trim().strip_prefix('@') else {
+        return Ok(text);
+    };
+    config.filters.get(name).map(String::as_str).ok_or_else(|| {
+        let known: Vec<&str> = config.filters.keys().map(String::as_str).collect();
+        match known.is_empty() {
+            true => format!("--where @{name}: the config file has no [filters]"),
+            false => format!(
+                "--where @{name}: no such filter in the config's [filters] (it has {})",
+                known.join(", ")
+            ),
+        }
+    })
 }

@@ -54,7 +54,7 @@ pub(super) fn show(settings: Settings, gathered: Gathered) -> Result<Outcome, Ru
         || settings
             .filter
             .as_ref()
-            .is_some_and(|f| f.min_level.is_some());
+            .is_some_and(|f| f.uses_levels());
     let (opened, unreadable) = open_layouts(entries, &settings.time, want_levels);
     for Failure { path, problem } in &unreadable {
         if !interactive {
