@@ -13,6 +13,7 @@ mod folds;
 mod follow;
 mod frame;
 mod inbox;
+mod inspect;
 pub mod job;
 mod marks;
 mod rows;
@@ -32,6 +33,7 @@ pub use export::{size, Destination, Effect, EffectKind, Range, Sink, COPY_CAP};
 pub use folds::{FoldMark, FoldOp};
 use inbox::progress_wake;
 pub use inbox::{Commands, Event, Inbox};
+pub use inspect::RecordView;
 pub use marks::MarkInfo;
 pub use rows::{RowMeasure, Rows};
 pub use sources::SourceInfo;
@@ -698,6 +700,7 @@ impl Engine {
                 tags,
             } => self.start_export(range, destination, tags),
             Command::Edit => self.open_at_source(),
+            Command::Fields => self.inspect_focused(),
             Command::Fold(op) => self.fold(op)?,
             Command::Quit => {}
         }

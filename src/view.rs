@@ -108,6 +108,10 @@ async fn event_loop(
                 }
                 // A key or a resize may have changed how rows are counted.
                 send(app.rows_command().into_iter().collect());
+                if let Some((text, said)) = app.clipboard.take() {
+                    hand_over::copy_to_clipboard(guard.terminal.backend_mut(), &text)?;
+                    app.note = Some(said);
+                }
                 if let Some(run) = app.run.take() {
                     app.note = Some(hand_over::run(guard, commands, run));
                     signals.drain().await;

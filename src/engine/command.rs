@@ -88,6 +88,8 @@ pub enum Command {
     },
     /// `v`: open the focused line's file in an editor.
     Edit,
+    /// `P`: show the focused record's fields.
+    Fields,
     /// `z` + key: fold or unfold `::group::` sections.
     Fold(FoldOp),
     Quit,

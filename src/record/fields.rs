@@ -46,7 +46,11 @@ pub struct Field<'n, 'a> {
 impl Field<'_, '_> {
     /// The dotted name (allocates: for showing, not for filtering).
     pub fn name(&self) -> String {
-        let pieces: Vec<Cow<str>> = self.path.iter().map(|p| String::from_utf8_lossy(p)).collect();
+        let pieces: Vec<Cow<str>> = self
+            .path
+            .iter()
+            .map(|p| String::from_utf8_lossy(p))
+            .collect();
         pieces.join(".")
     }
 
@@ -119,7 +123,9 @@ fn airflow2(record: &[u8]) -> Option<Airflow2<'_>> {
     let rest = rest[brace + 1..].strip_prefix(b" ")?;
     let space = memchr::memchr(b' ', &rest[..rest.len().min(16)])?;
     let level = &rest[..space];
-    let event = rest[space + 1..].strip_prefix(b"- ").unwrap_or(&rest[space + 1..]);
+    let event = rest[space + 1..]
+        .strip_prefix(b"- ")
+        .unwrap_or(&rest[space + 1..]);
     let event = event.strip_suffix(b"\n").unwrap_or(event);
     let event = event.strip_suffix(b"\r").unwrap_or(event);
     Some(Airflow2 {
@@ -358,7 +364,10 @@ mod tests {
     fn escapes_are_read_and_nothing_is_copied_without_them() {
         let line = br#"{"event":"say \"hi\"\n\u00e9","plain":"x"}"#;
         assert_eq!(shown(line, "event").as_deref(), Some("say \"hi\"\n\u{e9}"));
-        assert!(matches!(text(value_of(line, "plain").unwrap()), Cow::Borrowed("x")));
+        assert!(matches!(
+            text(value_of(line, "plain").unwrap()),
+            Cow::Borrowed("x")
+        ));
     }
 
     #[test]
@@ -385,17 +394,24 @@ mod tests {
         assert_eq!(
             all(record),
             [
-                ("timestamp".to_string(), "2024-12-20T10:00:00.009+0000".to_string()),
+                (
+                    "timestamp".to_string(),
+                    "2024-12-20T10:00:00.009+0000".to_string()
+                ),
                 ("filename".into(), "taskinstance.py".into()),
                 ("lineno".into(), "2612".into()),
                 ("level".into(), "ERROR".into()),
                 (
                     "event".into(),
-                    "Task failed\nTraceback (most recent call last):\n  File \"x.py\", line 1".into()
+                    "Task failed\nTraceback (most recent call last):\n  File \"x.py\", line 1"
+                        .into()
                 ),
             ]
         );
-        assert_eq!(shown(record, "filename").as_deref(), Some("taskinstance.py"));
+        assert_eq!(
+            shown(record, "filename").as_deref(),
+            Some("taskinstance.py")
+        );
         assert_eq!(shown(record, "logger"), None);
     }
 

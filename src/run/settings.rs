@@ -92,7 +92,7 @@ impl Settings {
         if let Some(window) = args.reorder_window.or(config.reorder_window) {
             time.reorder_window = window.as_nanos().min(i64::MAX as u128) as Nanos;
         }
-        let filter = record_filter(args, config).map_err(RunError::Usage)?;
+        let filter = record_filter(args, config)?;
         let interactive = !args.print && io::stdout().is_terminal();
         if args.follow && !interactive && (since.is_some() || until.is_some()) {
             return Err(RunError::Usage(
@@ -150,29 +150,31 @@ impl Settings {
 }
 
 /// `--grep`, `--grep-v`, `--level` and `--where` as a record filter.
-fn record_filter(args: &OpenArgs, config: &Config) -> Result<Option<RecordFilter>, String> {
-    let compile = |patterns: &[String]| -> Result<Vec<Matcher>, String> {
+fn record_filter(args: &OpenArgs, config: &Config) -> Result<Option<RecordFilter>, RunError> {
+    let compile = |patterns: &[String]| -> Result<Vec<Matcher>, RunError> {
         patterns
             .iter()
-            .map(|p| Matcher::new(p, PatternKind::Regex).map_err(|e| format!("{e} in '{p}'")))
+            .map(|p| {
+                Matcher::new(p, PatternKind::Regex)
+                    .map_err(|e| RunError::Usage(format!("{e} in '{p}'")))
+            })
             .collect()
     };
     let min_level = match &args.level {
         Some(word) => Some(Level::from_word(word.as_bytes()).ok_or_else(|| {
-            format!("unknown level '{word}' (use DEBUG, INFO, WARNING, ERROR or CRITICAL)")
+            RunError::Usage(format!(
+                "unknown level '{word}' (use DEBUG, INFO, WARNING, ERROR or CRITICAL)"
+            ))
         })?),
         None => None,
     };
     let mut fields = Vec::new();
     for text in args.where_.iter().filter(|t| !t.trim().is_empty()) {
-        let expr = named_filter(text, config)?;
-        fields.push(FieldFilter::parse(expr).map_err(|p| {
-            let mut said = format!("--where: {}", p.what());
-            if let Some(tip) = p.tip() {
-                said.push_str(&format!("\n  tip: {tip}"));
-            }
-            said
-        })?);
+        let expr = named_filter(text, config).map_err(RunError::Usage)?;
+        fields.push(
+            FieldFilter::parse(expr)
+                .map_err(|p| RunError::Invalid(p.map_what(|what| format!("--where: {what}"))))?,
+        );
     }
     let filter = RecordFilter {
         includes: compile(&args.grep)?,

@@ -181,8 +181,14 @@ impl Test {
         match self.op {
             Op::Eq => have == self.value,
             Op::Ne => have != self.value,
-            Op::Match => self.pattern.as_ref().is_some_and(|m| m.is_match(have.as_bytes())),
-            Op::NoMatch => !self.pattern.as_ref().is_some_and(|m| m.is_match(have.as_bytes())),
+            Op::Match => self
+                .pattern
+                .as_ref()
+                .is_some_and(|m| m.is_match(have.as_bytes())),
+            Op::NoMatch => !self
+                .pattern
+                .as_ref()
+                .is_some_and(|m| m.is_match(have.as_bytes())),
             Op::Ge | Op::Gt | Op::Le | Op::Lt => {
                 let order = match (have.trim().parse::<f64>(), self.value.parse::<f64>()) {
                     (Ok(a), Ok(b)) => a.partial_cmp(&b),
@@ -384,17 +390,21 @@ impl Parser {
             Some(Token::Name(field)) => {
                 self.at += 1;
                 let Some(Token::Op(op)) = self.tokens.get(self.at).cloned() else {
-                    return Err(Problem::new(format!(
-                        "'{field}' is not followed by an operator"
-                    ))
-                    .with_tip(format!(
-                        "{EXAMPLE}; to filter on text, leave out the operator (&{field})"
-                    )));
+                    return Err(
+                        Problem::new(format!("'{field}' is not followed by an operator")).with_tip(
+                            format!(
+                                "{EXAMPLE}; to filter on text, leave out the operator (&{field})"
+                            ),
+                        ),
+                    );
                 };
                 self.at += 1;
                 let Some(Token::Word(value)) = self.tokens.get(self.at).cloned() else {
-                    return Err(Problem::new(format!("'{field}' has no value to compare with"))
-                        .with_tip("quote an empty or spaced value: event=\"\" or event=\"a b\""));
+                    return Err(
+                        Problem::new(format!("'{field}' has no value to compare with")).with_tip(
+                            "quote an empty or spaced value: event=\"\" or event=\"a b\"",
+                        ),
+                    );
                 };
                 self.at += 1;
                 test(field, op, value).map(Node::Test)
@@ -404,8 +414,9 @@ impl Parser {
                 other.shown()
             ))
             .with_tip(EXAMPLE)),
-            None => Err(Problem::new("the filter ends where a field test was expected")
-                .with_tip(EXAMPLE)),
+            None => Err(
+                Problem::new("the filter ends where a field test was expected").with_tip(EXAMPLE),
+            ),
         }
     }
 }
@@ -498,7 +509,10 @@ mod tests {
         assert!(keeps(r#"event="e""#, &r));
         let spaced = r#"{"event":"DAG bundles loaded","logger":"x"}"#;
         assert!(keeps(r#"event="DAG bundles loaded""#, spaced));
-        assert!(keeps(r#"not event="DAG bundles loaded" or logger=x"#, spaced));
+        assert!(keeps(
+            r#"not event="DAG bundles loaded" or logger=x"#,
+            spaced
+        ));
         assert!(!keeps(r#"not event="DAG bundles loaded""#, spaced));
         // Smart case, as `/`.
         assert!(keeps("event~dag", spaced));
@@ -532,18 +546,20 @@ mod tests {
             ("logger=x #", "unexpected '#'"),
         ] {
             let problem = FieldFilter::parse(bad).expect_err(bad);
-            assert!(
-                problem.what().contains(says),
-                "{bad}: {}",
-                problem.what()
-            );
+            assert!(problem.what().contains(says), "{bad}: {}", problem.what());
             assert!(problem.tip().is_some(), "{bad} has a tip");
         }
     }
 
     #[test]
     fn filters_are_told_from_patterns() {
-        for yes in ["logger=task", "level >= warning", "not logger~x", "(a=1)", "a.b!=c"] {
+        for yes in [
+            "logger=task",
+            "level >= warning",
+            "not logger~x",
+            "(a=1)",
+            "a.b!=c",
+        ] {
             assert!(FieldFilter::looks_like(yes), "{yes}");
         }
         for no in ["error", "Task failed", "a\\=b", "=x", "not", "  "] {

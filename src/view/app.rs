@@ -9,7 +9,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use ratatui::layout::{Constraint, Layout, Rect};
 
 mod count;
+mod fields;
 mod sources;
+
+pub use fields::{FieldRow, FieldsPane, RowKind};
 
 use super::keymap::{Action, Keymap};
 use super::render::PaneRows;
@@ -121,6 +124,8 @@ pub enum Mode {
     Sources {
         selected: usize,
     },
+    /// The focused record's fields (`P`).
+    Fields(FieldsPane),
 }
 
 /// What the next key completes.
@@ -195,6 +200,9 @@ pub struct App {
     pub suspend: bool,
     /// How the engine was last told to count rows.
     told_rows: Option<PaneRows>,
+    /// Text to put on the clipboard (OSC 52) once the keys now typed are
+    /// handled, and what to say then (the fields pane's `y`, `Y`).
+    pub clipboard: Option<(Vec<u8>, String)>,
     pub quit: bool,
 }
 
@@ -218,6 +226,7 @@ impl App {
             count: None,
             suspend: false,
             told_rows: None,
+            clipboard: None,
             quit: false,
         }
     }
@@ -322,6 +331,7 @@ impl App {
             Mode::Prompt(prompt) => self.prompt_key(key, prompt),
             Mode::Timeline { column } => self.timeline_key(key, column),
             Mode::Sources { selected } => self.sources_key(key, selected),
+            Mode::Fields(pane) => self.fields_key(key, pane),
             Mode::Pending(pending) => self.pending_key(key, pending),
             Mode::Confirm { range, path, tags } => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') => vec![Command::Export {
@@ -508,6 +518,7 @@ impl App {
             Action::Save => self.wait_for(Pending::Save),
             Action::Pipe => self.wait_for(Pending::Pipe),
             Action::Edit => vec![Command::Edit],
+            Action::Fields => vec![Command::Fields],
             Action::Fold => self.wait_for(Pending::Fold),
             Action::TimelineFocus => {
                 if !self.timeline {

@@ -52,7 +52,7 @@ pub fn render(line: &[u8]) -> Option<Vec<String>> {
     Some(lines)
 }
 
-fn error_lines(detail: &Map<String, Value>, lines: &mut Vec<String>) {
+pub(crate) fn error_lines(detail: &Map<String, Value>, lines: &mut Vec<String>) {
     let text = |key: &str| detail.get(key).and_then(Value::as_str).unwrap_or("");
     lines.push("  Traceback (most recent call last):".to_string());
     if let Some(frames) = detail.get("frames").and_then(Value::as_array) {
