@@ -96,6 +96,10 @@ pub struct Frame {
     /// Each source's records and time range, once the overview has counted
     /// (the sources panel).
     pub counts: Option<Arc<Vec<SourceCount>>>,
+    /// `logger` and level counts of what the overview has read so far.
+    pub facets: Option<Arc<crate::overview::Facets>>,
+    /// Facet values hidden from the sources panel: `(field, value)`.
+    pub hidden_facets: Vec<(String, String)>,
     /// The search pattern, to highlight its matches on screen.
     pub highlight: Option<Arc<Matcher>>,
     /// `/pattern: hit 12 of 3,402` and the like.
@@ -147,6 +151,9 @@ pub struct Engine {
     said_late: bool,
     search: Option<search::ActiveSearch>,
     filter: crate::search::filter::RecordFilter,
+    /// Facet values hidden from the sources panel (`field`, `value`), each
+    /// one of `filter`'s field filters.
+    hidden_facets: Vec<(String, String)>,
     follow: Option<follow::Follow>,
     /// Problems of each source's background work (remote reads, spools).
     healths: Vec<Option<Arc<crate::source::Health>>>,
@@ -210,6 +217,7 @@ impl Engine {
             said_late: false,
             search: None,
             filter: crate::search::filter::RecordFilter::default(),
+            hidden_facets: Vec::new(),
             follow: None,
             healths: Vec::new(),
             activity: None,
@@ -676,6 +684,7 @@ impl Engine {
                 exclude,
             } => self.add_filter(&pattern, kind, exclude)?,
             Command::ClearFilters => self.clear_filters()?,
+            Command::ToggleFacet { field, value } => self.toggle_facet(field, value)?,
             Command::CycleLevel => self.cycle_level()?,
             // Esc stops a search first, else a save or pipe.
             Command::Cancel => {

@@ -329,3 +329,53 @@ fn the_filter_prompt_takes_field_filters_and_says_mistakes() {
         !t.status().contains("&logger") && t.text().contains("Processed batch")
     });
 }
+
+#[test]
+fn the_sources_panel_counts_loggers_and_levels_and_hides_one() {
+    let mut tui = Tui::spawn(&[FAILED_TRY], 40, 160);
+    tui.wait_ready();
+    // The overview has been through the 60 records.
+    tui.send("=");
+    tui.wait_for("the facets", |t| {
+        t.text().contains("levels and loggers of all 60 records")
+    });
+    let text = tui.text();
+    // The facet rows, in the panel's order (each after the source).
+    let facets: Vec<String> = text
+        .lines()
+        .filter(|l| l.contains("● level") || l.contains("● logger"))
+        .map(str::to_string)
+        .collect();
+    let stdout = facets
+        .iter()
+        .position(|l| l.contains("logger task.stdout 20"))
+        .unwrap_or_else(|| panic!("task.stdout counted 20 times:\n{text}"));
+    assert!(
+        facets.iter().any(|l| l.contains("logger task 6")),
+        "task counted 6 times:\n{text}"
+    );
+    // Down from the source to that row, and hide it.
+    tui.send(&"j".repeat(stdout + 1));
+    tui.send(" ");
+    tui.wait_for("the facet hidden", |t| {
+        t.text().contains("task.stdout 20 (hidden)")
+            && t.status().contains("&not logger=\"task.stdout\"")
+    });
+    tui.send("\x1b");
+    tui.wait_for("the panel to close", |t| {
+        !t.text().contains("levels and loggers")
+    });
+    // What is shown is what --where shows.
+    let kept = logweave(
+        &["--print", "--where", "logger!=task.stdout", FAILED_TRY],
+        None,
+    );
+    assert_eq!(lines(&kept.stdout).len(), 40);
+    tui.send("g");
+    tui.wait_for("the top", |t| {
+        t.status().contains("TOP") || t.text().contains("Pre Execute")
+    });
+    // The task's prints ("Processing batch N") are the stdout records.
+    assert!(!tui.text().contains("Processing batch"), "{}", tui.text());
+    assert!(tui.text().contains("Processed batch"));
+}

@@ -51,6 +51,12 @@ pub enum Command {
         exclude: bool,
     },
     ClearFilters,
+    /// Hide or show the records whose `field` is `value` (a facet of the
+    /// sources panel).
+    ToggleFacet {
+        field: String,
+        value: String,
+    },
     /// All levels → INFO → WARNING → ERROR → all.
     CycleLevel,
     /// Stop a running search or scan (`Esc`).

@@ -13,6 +13,7 @@ mod fields;
 mod sources;
 
 pub use fields::{FieldRow, FieldsPane, RowKind};
+pub use sources::FacetRow;
 
 use super::keymap::{Action, Keymap};
 use super::render::PaneRows;
