@@ -295,7 +295,16 @@ fn a_value_with_escape_sequences_is_drawn_and_copied_as_text() {
 fn the_filter_prompt_takes_field_filters_and_says_mistakes() {
     let mut tui = Tui::spawn(&[FAILED_TRY], 40, 160);
     tui.wait_ready();
-    tui.send("&logger=task.stdout\r");
+    // Tab completes a field name, then a value seen (the overview's
+    // loggers once it has read them).
+    tui.wait_for("the count", |t| t.status().contains("of 60"));
+    tui.send("&logg\t");
+    tui.wait_for("the name completed", |t| t.status().contains("&logger"));
+    tui.send("=task.s\t");
+    tui.wait_for("the value completed", |t| {
+        t.status().contains("&logger=task.stdout")
+    });
+    tui.send("\r");
     tui.wait_for("the filter", |t| t.status().contains("&logger=task.stdout"));
     // Each row is a stdout record: its time is one of theirs.
     let stdout = logweave(

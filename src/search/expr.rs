@@ -64,6 +64,9 @@ enum Op {
     Lt,
 }
 
+/// The operators, longest first (what the `&` prompt's completion looks for).
+pub const OPERATORS: [&str; 8] = ["!=", "!~", ">=", "<=", "=", "~", ">", "<"];
+
 const OPS: [(&str, Op); 8] = [
     ("!=", Op::Ne),
     ("!~", Op::NoMatch),

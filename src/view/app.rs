@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Constraint, Layout, Rect};
 
+mod complete;
 mod count;
 mod fields;
 mod sources;
@@ -569,6 +570,13 @@ impl App {
             }
             KeyCode::Tab if matches!(prompt.kind, PromptKind::Save { .. }) => {
                 let (completed, others) = complete_path(&prompt.input);
+                prompt.input = completed;
+                if !others.is_empty() {
+                    self.note = Some(others.join("  "));
+                }
+            }
+            KeyCode::Tab if prompt.kind == PromptKind::Filter => {
+                let (completed, others) = self.complete_filter(&prompt.input);
                 prompt.input = completed;
                 if !others.is_empty() {
                     self.note = Some(others.join("  "));

@@ -130,7 +130,9 @@ impl Action {
             Action::SearchBack => "search up, as in less (Enter alone: this help)",
             Action::SearchNext => "next hit",
             Action::SearchPrev => "previous hit",
-            Action::Filter => "&pat only matching, &!pat hide, & clear",
+            Action::Filter => {
+                "&pat only matching, &!pat hide, &logger=x and level>=warning, & clear"
+            }
             Action::Level => "minimum level: all/INFO/WARNING/ERROR",
             Action::Follow => "follow the end as sources grow (like tail -f); again: stop",
             Action::Interrupt => "stop following, a search, a save or a prompt (q quits)",
