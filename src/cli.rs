@@ -311,7 +311,7 @@ pub struct OpenArgs {
     /// Streams are copied to an unlinked temporary file in $TMPDIR as they
     /// arrive; at this size the copy stops and says so, and what arrived
     /// stays readable (a 1 MB gzip bomb does not fill the disk).
-    #[arg(long, value_name = "SIZE", env = "LOGWEAVE_SPOOL_MAX", value_parser = crate::gen::parse_size, help_heading = OUTPUT)]
+    #[arg(long, value_name = "SIZE", env = "LOGWEAVE_SPOOL_MAX", value_parser = crate::gen::parse_size, help_heading = OUTPUT, hide_short_help = true)]
     pub spool_max: Option<u64>,
 
     /// How long a remote server may send nothing before its request is
