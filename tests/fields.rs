@@ -388,3 +388,20 @@ fn the_sources_panel_counts_loggers_and_levels_and_hides_one() {
     assert!(!tui.text().contains("Processing batch"), "{}", tui.text());
     assert!(tui.text().contains("Processed batch"));
 }
+
+#[test]
+fn a_named_filter_set_is_applied_with_an_at_in_the_filter_prompt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[filters]\nstdout = 'logger=task.stdout'\n").expect("config");
+    let config = config.to_str().expect("utf-8");
+    let mut tui = Tui::spawn_env(&[FAILED_TRY], 40, 160, &[("LOGWEAVE_CONFIG", config)]);
+    tui.wait_ready();
+    tui.send("&@nope\r");
+    tui.wait_for("the unknown name", |t| {
+        t.status().contains("&@nope: no such filter (the config has stdout)")
+    });
+    tui.send("&@stdout\r");
+    tui.wait_for("the set", |t| t.status().contains("&logger=task.stdout"));
+    assert!(!tui.text().contains("Processed batch"), "{}", tui.text());
+}

@@ -134,6 +134,7 @@ impl Settings {
                 no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
                 theme: config.theme.clone(),
                 keys: config.keys.clone(),
+                filters: config.filters.clone(),
             },
         })
     }

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Constraint, Layout, Rect};
 
-mod complete;
 mod count;
 mod fields;
+mod filter;
 mod sources;
 
 pub use fields::{FieldRow, FieldsPane, RowKind};
@@ -205,6 +205,8 @@ pub struct App {
     /// Text to put on the clipboard (OSC 52) once the keys now typed are
     /// handled, and what to say then (the fields pane's `y`, `Y`).
     pub clipboard: Option<(Vec<u8>, String)>,
+    /// The config's `[filters]`, for `&@NAME`.
+    pub named_filters: std::collections::BTreeMap<String, String>,
     pub quit: bool,
 }
 
@@ -229,6 +231,7 @@ impl App {
             suspend: false,
             told_rows: None,
             clipboard: None,
+            named_filters: Default::default(),
             quit: false,
         }
     }
@@ -671,18 +674,7 @@ impl App {
                 forward,
             }],
             PromptKind::Filter if text.is_empty() => vec![Command::ClearFilters],
-            PromptKind::Filter => match text.strip_prefix('!') {
-                Some(hidden) if !hidden.is_empty() => vec![Command::AddFilter {
-                    pattern: hidden.to_string(),
-                    kind: pattern,
-                    exclude: true,
-                }],
-                _ => vec![Command::AddFilter {
-                    pattern: text,
-                    kind: pattern,
-                    exclude: false,
-                }],
-            },
+            PromptKind::Filter => self.submit_filter(text, pattern),
         }
     }
 

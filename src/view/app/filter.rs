@@ -1,7 +1,9 @@
-//! Tab in the `&` prompt: completes a field name, or the value after
-//! `name=` / `name~`, from what has been seen — the fields of the records
-//! on screen, and the `logger` and level values the overview counted. No
-//! list of everything is kept: the screen and the facets are bounded.
+//! The `&` prompt: what is typed becomes a pattern filter, a field filter
+//! or a `[filters]` set of the config (`&@NAME`); Tab completes a field
+//! name, or the value after `name=` / `name~`, from what has been seen —
+//! the fields of the records on screen, and the `logger` and level values
+//! the overview counted. No list of everything is kept: the screen and the
+//! facets are bounded.
 
 use std::collections::BTreeSet;
 
@@ -9,6 +11,7 @@ use crate::record::fields;
 use crate::search::expr::OPERATORS;
 
 use super::App;
+use crate::engine::{Command, PatternKind};
 
 /// Where the word being completed starts, and whether it is a value (the
 /// field it belongs to) or a field name.
@@ -27,6 +30,52 @@ fn word_being_typed(input: &str) -> (usize, Option<&str>) {
 }
 
 impl App {
+    /// Enter in the `&` prompt.
+    pub(super) fn submit_filter(&mut self, text: String, pattern: PatternKind) -> Vec<Command> {
+        let (exclude, body) = match text.strip_prefix('!') {
+            Some(hidden) if !hidden.is_empty() => (true, hidden),
+            _ => (false, text.as_str()),
+        };
+        if let Some(name) = body.strip_prefix('@') {
+            // A `[filters]` set of the config, by name.
+            return match self.named_filters.get(name) {
+                Some(expr) => vec![Command::AddFilter {
+                    pattern: expr.clone(),
+                    kind: PatternKind::Regex,
+                    exclude,
+                }],
+                None => {
+                    let known: Vec<&str> = self.named_filters.keys().map(String::as_str).collect();
+                    self.note = Some(match known.is_empty() {
+                        true => format!("&@{name}: the config file has no [filters]"),
+                        false => format!(
+                            "&@{name}: no such filter (the config has {})",
+                            known.join(", ")
+                        ),
+                    });
+                    Vec::new()
+                }
+            };
+        }
+        self.filter_command(text, pattern)
+    }
+
+    /// `&pattern`, `&!pattern`, `&field=value`.
+    fn filter_command(&self, text: String, pattern: PatternKind) -> Vec<Command> {
+        match text.strip_prefix('!') {
+            Some(hidden) if !hidden.is_empty() => vec![Command::AddFilter {
+                pattern: hidden.to_string(),
+                kind: pattern,
+                exclude: true,
+            }],
+            _ => vec![Command::AddFilter {
+                pattern: text,
+                kind: pattern,
+                exclude: false,
+            }],
+        }
+    }
+
     /// Completes the filter being typed as far as the candidates agree;
     /// the input, and a few candidates to show when several fit.
     pub(super) fn complete_filter(&self, input: &str) -> (String, Vec<String>) {
