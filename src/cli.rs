@@ -395,7 +395,8 @@ pub struct OpenArgs {
     /// EXPR: FIELD OP VALUE, OP one of = != ~ (regex) !~ >= > <= <, joined
     /// by and, or, not and parentheses: 'logger=task.stdout',
     /// 'level>=warning and not logger~dag_processing'. @NAME is the
-    /// config's [filters] NAME; '' turns off a profile's default filter.
+    /// set NAME of the config's filters table; '' turns off a profile's
+    /// default filter.
     #[arg(long = "where", value_name = "EXPR", help_heading = FILTERS)]
     pub where_: Vec<String>,
 }

@@ -19,7 +19,7 @@ const MAX_VALUE_LEN: usize = 200;
 pub struct Facets {
     /// `(value, records)`, in the order first seen.
     pub loggers: Vec<(String, u64)>,
-    /// Records with a `logger` beyond the first [`MAX_VALUES`].
+    /// Records with a `logger` beyond the first 64 told apart.
     pub other_loggers: u64,
     /// Records per level, indexed by `Level as usize` (`Unknown` first).
     pub levels: [u64; 6],
