@@ -376,7 +376,7 @@ pub struct OpenArgs {
     /// Streams are copied to an unlinked temporary file in $TMPDIR as they
     /// arrive; at this size the copy stops and says so, and what arrived
     /// stays readable (a 1 MB gzip bomb does not fill the disk).
-    #[arg(long, value_name = "SIZE", env = "LOGWEAVE_SPOOL_MAX", value_parser = crate::gen::parse_size, help_heading = OUTPUT)]
+    #[arg(long, value_name = "SIZE", env = "LOGWEAVE_SPOOL_MAX", value_parser = crate::gen::parse_size, help_heading = OUTPUT, hide_short_help = true)]
     pub spool_max: Option<u64>,
 
     /// How long a remote server may send nothing before its request is
@@ -457,6 +457,17 @@ pub struct OpenArgs {
     /// compare` or `airflow --compare-with`).
     #[arg(long, help_heading = FILTERS, hide_short_help = true)]
     pub only_new: bool,
+    /// Only records whose fields match EXPR (repeatable: all of them).
+    ///
+    /// Fields are JSON members (nested ones as a.b), logfmt pairs, or an
+    /// Airflow 2 line's timestamp, filename, lineno, level and event.
+    /// EXPR: FIELD OP VALUE, OP one of = != ~ (regex) !~ >= > <= <, joined
+    /// by and, or, not and parentheses: 'logger=task.stdout',
+    /// 'level>=warning and not logger~dag_processing'. @NAME is the
+    /// set NAME of the config's filters table; '' turns off a profile's
+    /// default filter.
+    #[arg(long = "where", value_name = "EXPR", help_heading = FILTERS)]
+    pub where_: Vec<String>,
 }
 
 impl OpenArgs {
@@ -490,6 +501,7 @@ impl OpenArgs {
         self.grep_v.extend(outer.grep_v);
         self.level = self.level.take().or(outer.level);
         self.only_new |= outer.only_new;
+        self.where_.extend(outer.where_);
     }
 }
 

@@ -18,6 +18,9 @@
 //! [keys]                        # lines of assets/keymap.txt: action = "keys"
 //! quit = "q C-c"
 //!
+//! [filters]                     # named filter sets: --where @quiet, &@quiet
+//! quiet = 'not event~"DAG bundles loaded" and not logger~dag_processing'
+//!
 //! [[format]]                    # like --ts-format / --tz GLOB=…
 //! glob = "pod*.log"
 //! pattern = "%d/%b/%Y:%H:%M:%S %z"
@@ -35,6 +38,7 @@
 //! index_patterns = "airflow-logs-*"            # from the environment only);
 //! log_id_template = "{dag_id}-{task_id}-{run_id}-{map_index}-{try_number}"
 //! log_format = "[%(asctime)s] %(levelname)s - %(message)s"   # JSON-mode documents
+//! filter = "quiet"                             # a [filters] set on by default
 //! ```
 //!
 //! Every error names the file and the line, and the key or the text there.
@@ -88,6 +92,8 @@ struct RawConfig {
     airflow: BTreeMap<String, AirflowProfile>,
     #[serde(default)]
     format: Vec<Spanned<RawFormat>>,
+    #[serde(default)]
+    filters: BTreeMap<String, Spanned<String>>,
 }
 
 /// A `[[format]]` entry: the timestamp pattern and/or zone of the sources a
@@ -129,6 +135,9 @@ pub struct AirflowProfile {
     pub index_patterns: Option<String>,
     pub log_id_template: Option<String>,
     pub log_format: Option<String>,
+    /// A `[filters]` set on by default under this profile (issue 30:
+    /// hide Airflow's boilerplate); `--where ''` turns it off.
+    pub filter: Option<String>,
 }
 
 /// The settings of a config file (empty when there is none).
@@ -156,6 +165,8 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// `[[format]]` entries: patterns and zones for some sources, checked.
     pub formats: Vec<crate::record::format::rules::FormatRule>,
+    /// `[filters]`: named field filters (`--where @NAME`), each checked.
+    pub filters: BTreeMap<String, String>,
 }
 
 impl Config {
@@ -272,6 +283,25 @@ impl Config {
                 zone,
             });
         }
+        for (name, expr) in &raw.filters {
+            crate::search::expr::FieldFilter::parse(expr.get_ref()).map_err(|p| {
+                invalid(
+                    Some(expr.span()),
+                    format!("filters.{name}: {}", p.one_line()),
+                )
+            })?;
+        }
+        for (name, profile) in &raw.airflow {
+            if let Some(filter) = &profile.filter {
+                if !raw.filters.contains_key(filter) {
+                    let at = text.find(&format!("[airflow.{name}]"));
+                    return Err(invalid(
+                        at.map(|at| at..at),
+                        format!("airflow.{name}.filter: no '{filter}' in [filters]"),
+                    ));
+                }
+            }
+        }
         if let Some(profile) = &raw.profile {
             if !raw.airflow.contains_key(profile.get_ref()) {
                 return Err(invalid(
@@ -293,6 +323,11 @@ impl Config {
             profiles: raw.airflow,
             warnings: Vec::new(),
             formats,
+            filters: raw
+                .filters
+                .into_iter()
+                .map(|(k, v)| (k, v.into_inner()))
+                .collect(),
         })
     }
 

@@ -13,6 +13,7 @@ mod folds;
 mod follow;
 mod frame;
 mod inbox;
+mod inspect;
 pub mod job;
 mod lines;
 mod marks;
@@ -33,6 +34,7 @@ pub use export::{size, Destination, Effect, EffectKind, Range, Sink, COPY_CAP};
 pub use folds::{FoldMark, FoldOp};
 use inbox::progress_wake;
 pub use inbox::{Commands, Event, Inbox};
+pub use inspect::RecordView;
 pub use marks::MarkInfo;
 pub use rows::{RowMeasure, Rows};
 pub use sources::SourceInfo;
@@ -100,6 +102,10 @@ pub struct Frame {
     /// Each source's records and time range, once the overview has counted
     /// (the sources panel).
     pub counts: Option<Arc<Vec<SourceCount>>>,
+    /// `logger` and level counts of what the overview has read so far.
+    pub facets: Option<Arc<crate::overview::Facets>>,
+    /// Facet values hidden from the sources panel: `(field, value)`.
+    pub hidden_facets: Vec<(String, String)>,
     /// The search pattern, to highlight its matches on screen.
     pub highlight: Option<Arc<Matcher>>,
     /// `/pattern: hit 12 of 3,402` and the like.
@@ -172,6 +178,9 @@ pub struct Engine {
     copies_noted: bool,
     search: Option<search::ActiveSearch>,
     filter: crate::search::filter::RecordFilter,
+    /// Facet values hidden from the sources panel (`field`, `value`), each
+    /// one of `filter`'s field filters.
+    hidden_facets: Vec<(String, String)>,
     follow: Option<follow::Follow>,
     /// Problems of each source's background work (remote reads, spools).
     healths: Vec<Option<Arc<crate::source::Health>>>,
@@ -248,6 +257,7 @@ impl Engine {
             copies_noted: false,
             search: None,
             filter: crate::search::filter::RecordFilter::default(),
+            hidden_facets: Vec::new(),
             follow: None,
             healths: Vec::new(),
             activity: None,
@@ -774,6 +784,7 @@ impl Engine {
                 exclude,
             } => self.add_filter(&pattern, kind, exclude)?,
             Command::ClearFilters => self.clear_filters()?,
+            Command::ToggleFacet { field, value } => self.toggle_facet(field, value)?,
             Command::CycleLevel => self.cycle_level()?,
             // Esc stops a search first, else a save or pipe.
             Command::Cancel => {
@@ -798,6 +809,7 @@ impl Engine {
                 tags,
             } => self.start_export(range, destination, tags),
             Command::Edit => self.open_at_source(),
+            Command::Fields => self.inspect_focused(),
             Command::Fold(op) => self.fold(op)?,
             Command::Quit => {}
         }

@@ -10,6 +10,15 @@ use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+mod facets;
+
+pub use facets::Facets;
+
+/// How many `logger` values the facets tell apart.
+pub fn facets_max() -> usize {
+    facets::MAX_VALUES
+}
+
 use crate::merge::{CopyCounts, Cursor, Merge, MergedRecord};
 use crate::record::{Level, RecordLayout};
 
@@ -95,6 +104,8 @@ struct State {
     copies: CopyCounts,
     /// Per source, once the pass is done: its records and time range.
     counts: Option<Arc<Vec<SourceCount>>>,
+    /// `logger` and level counts so far (published every interval).
+    facets: Option<Arc<Facets>>,
 }
 
 /// What the pass found in one source (the sources panel).
@@ -285,6 +296,7 @@ fn scan(
     let mut unsorted = false;
     let mut late = vec![(0u64, 0i64); sources];
     let mut counts = vec![SourceCount::default(); sources];
+    let mut facets = Facets::default();
     lock(state).checkpoints.push(Checkpoint {
         cursor: merge.cursor(),
         lines: 0,
@@ -293,7 +305,7 @@ fn scan(
         if stop.load(Ordering::Relaxed) {
             return Ok(());
         }
-        lines += count_lines(merge, &record, record.record.end)?;
+        lines += count_lines(merge, &record, record.record.end, Some(&mut facets))?;
         let key = record.record.key_ts();
         let count = &mut counts[record.source];
         count.records += 1;
@@ -333,6 +345,7 @@ fn scan(
                 ..iv
             }));
             st.bytes_done = merge.bytes_above();
+            st.facets = Some(Arc::new(facets.clone()));
             if bytes_since >= CHECKPOINT_BYTES {
                 bytes_since = 0;
                 st.checkpoints.push(Checkpoint {
@@ -356,13 +369,21 @@ fn scan(
         (count.late, count.most_late) = (records, most);
     }
     st.counts = Some(Arc::new(counts));
+    facets.complete = true;
+    st.facets = Some(Arc::new(facets));
     st.late = late;
     st.copies = merge.take_copies();
     Ok(())
 }
 
-/// Lines of `record` that start before `upto`.
-fn count_lines(merge: &mut Merge, record: &MergedRecord, upto: u64) -> io::Result<u64> {
+/// Lines of `record` that start before `upto`; `facets` counts the record
+/// from its first block.
+fn count_lines(
+    merge: &mut Merge,
+    record: &MergedRecord,
+    upto: u64,
+    mut facets: Option<&mut Facets>,
+) -> io::Result<u64> {
     let mut count = 0u64;
     let mut last = None;
     let part = MergedRecord {
@@ -373,6 +394,9 @@ fn count_lines(merge: &mut Merge, record: &MergedRecord, upto: u64) -> io::Resul
         },
     };
     merge.for_each_chunk(&part, |chunk| {
+        if let Some(facets) = facets.take() {
+            facets.count(chunk, record.record.level);
+        }
         count += memchr::memchr_iter(b'\n', chunk).count() as u64;
         last = chunk.last().copied().or(last);
         Ok(())
@@ -450,6 +474,11 @@ impl OverviewHandle {
         lock(&self.state).counts.clone()
     }
 
+    /// `logger` and level counts of what the pass has read so far.
+    pub fn facets(&self) -> Option<Arc<Facets>> {
+        lock(&self.state).facets.clone()
+    }
+
     /// Total lines of the merged stream, once counted.
     pub fn total_lines(&self) -> Option<u64> {
         lock(&self.state).total_lines
@@ -479,10 +508,10 @@ impl OverviewHandle {
         let mut budget = LOOKUP_BUDGET;
         while let Some(record) = merge.next_record().ok()? {
             if record.source == source && record.record.start == record_start {
-                line += count_lines(&mut merge, &record, line_start).ok()?;
+                line += count_lines(&mut merge, &record, line_start, None).ok()?;
                 return Some((line + 1, total));
             }
-            line += count_lines(&mut merge, &record, record.record.end).ok()?;
+            line += count_lines(&mut merge, &record, record.record.end, None).ok()?;
             budget = budget.checked_sub(record.record.len())?;
         }
         None
@@ -505,7 +534,7 @@ impl OverviewHandle {
         let mut merge = self.counter.lock().ok()?;
         merge.seek(&from);
         while let Some(record) = merge.next_record().ok()? {
-            let lines = count_lines(&mut merge, &record, record.record.end).ok()?;
+            let lines = count_lines(&mut merge, &record, record.record.end, None).ok()?;
             if line + lines > target {
                 merge.unread(&record);
                 return Some((merge.cursor(), target - line));

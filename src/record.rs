@@ -9,6 +9,7 @@
 //! timestamp is a single record whose time is unknown (it sorts before every
 //! timed record).
 
+pub mod fields;
 pub mod file_order;
 pub mod format;
 pub mod level;

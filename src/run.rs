@@ -52,6 +52,9 @@ pub enum RunError {
     /// login): exit 2, with what to check.
     #[error("{0}")]
     Unreachable(crate::problem::Problem),
+    /// A flag's value that does not parse, with a tip (`--where`): exit 2.
+    #[error("{0}")]
+    Invalid(crate::problem::Problem),
 }
 
 impl RunError {
@@ -60,7 +63,8 @@ impl RunError {
             RunError::Usage(_)
             | RunError::Misused(_)
             | RunError::Config(_)
-            | RunError::Unreachable(_) => 2,
+            | RunError::Unreachable(_)
+            | RunError::Invalid(_) => 2,
             RunError::Failed(_) => 1,
         }
     }
@@ -68,7 +72,9 @@ impl RunError {
     /// For stderr: the message, and a tip on a line of its own.
     pub fn for_stderr(&self) -> String {
         match self {
-            RunError::Unreachable(problem) | RunError::Misused(problem) => problem.for_stderr(),
+            RunError::Unreachable(problem)
+            | RunError::Misused(problem)
+            | RunError::Invalid(problem) => problem.for_stderr(),
             other => format!("logweave: {}", crate::escape::printable(&other.to_string())),
         }
     }

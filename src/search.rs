@@ -10,6 +10,7 @@
 //! by record instead: slower, but the order is then exactly the screen's.
 
 pub mod count;
+pub mod expr;
 pub mod filter;
 pub mod matcher;
 pub mod scan;

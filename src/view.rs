@@ -38,6 +38,8 @@ pub struct ViewOptions {
     pub theme: Vec<(String, String)>,
     /// Key bindings from the config file, over the built-in keymap.
     pub keys: Vec<(String, String)>,
+    /// The config's `[filters]`: `&@NAME` in the filter prompt.
+    pub filters: std::collections::BTreeMap<String, String>,
 }
 
 /// Runs the viewer until the user quits or a signal ends it.
@@ -73,6 +75,7 @@ async fn event_loop(
             let _ = commands.send(command);
         }
     };
+    app.named_filters = options.filters.clone();
     send(vec![app.resize_command()]);
     send(app.rows_command().into_iter().collect());
 
@@ -108,6 +111,10 @@ async fn event_loop(
                 }
                 // A key or a resize may have changed how rows are counted.
                 send(app.rows_command().into_iter().collect());
+                if let Some((text, said)) = app.clipboard.take() {
+                    hand_over::copy_to_clipboard(guard.terminal.backend_mut(), &text)?;
+                    app.note = Some(said);
+                }
                 if let Some(run) = app.run.take() {
                     app.note = Some(hand_over::run(guard, commands, run));
                     signals.drain().await;

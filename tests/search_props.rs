@@ -309,6 +309,7 @@ proptest! {
             includes: include.iter().map(|p| Matcher::new(p, PatternKind::Regex).expect("p")).collect(),
             excludes: exclude.iter().map(|p| Matcher::new(p, PatternKind::Regex).expect("p")).collect(),
             min_level: None,
+            fields: Vec::new(),
         };
         // Reference: the unfiltered merge, records kept by the rule.
         let mut all = merge_of(&texts, None);

@@ -21,7 +21,11 @@ const MAIN_PAGE_EXTRA: &str = r#".SH KEYS
 In the viewer, keys follow less and vim: j/k or arrows scroll, Space/b page,
 g/G go to the start/end, / and ? search down and up, n/N repeat, & filters,
 F follows, : jumps to a time, a percentage or a line, ] and [ go to errors,
-+ and \- to records a baseline never had (logweave compare), q quits. Press H (or F1,
++ and \- to records a baseline never had (logweave compare), q quits. &logger=task.stdout
+(and the other field filters of \fB\-\-where\fR) filters on fields, Tab completing
+names and values; P shows the focused record's fields, its exception's frames and
+where it is, y copying a value and Y the raw record; = lists the sources and
+counts each logger and level, Space hiding or showing one. Press H (or F1,
 or Enter on an empty / or ? prompt) for the full list, any key to close it;
 the defaults are in assets/keymap.txt and can be changed in the config file.
 .PP
@@ -74,12 +78,21 @@ glob = "pod*.log"
 pattern = "%d/%b/%Y:%H:%M:%S %z"
 tz = "America/New_York"
 
+[filters]
+quiet = 'not event~"DAG bundles loaded" and not logger~dag_processing'
+
 [airflow.prod]
 base_log_folder = "/opt/airflow/logs"
 remote = "s3://airflow\-logs/prod"
 log_server = "worker\-1"
 secret_key_env = "AIRFLOW_PROD_SECRET_KEY"
+filter = "quiet"
 .fi
+.PP
+A \fB[filters]\fR entry names a field filter: \fB\-\-where @quiet\fR (or
+\fB&@quiet\fR in the viewer) uses it, and a profile's \fBfilter\fR is on by
+default under that profile (said on stderr in print mode; \fB\-\-where ''\fR
+turns it off).
 .PP
 A \fB[[format]]\fR entry gives the sources whose file name (or, with a /,
 path) its glob matches a timestamp pattern, a zone or both, as

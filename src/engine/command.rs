@@ -56,6 +56,12 @@ pub enum Command {
         exclude: bool,
     },
     ClearFilters,
+    /// Hide or show the records whose `field` is `value` (a facet of the
+    /// sources panel).
+    ToggleFacet {
+        field: String,
+        value: String,
+    },
     /// All levels → INFO → WARNING → ERROR → all.
     CycleLevel,
     /// Stop a running search or scan (`Esc`).
@@ -93,6 +99,8 @@ pub enum Command {
     },
     /// `v`: open the focused line's file in an editor.
     Edit,
+    /// `P`: show the focused record's fields.
+    Fields,
     /// `z` + key: fold or unfold `::group::` sections.
     Fold(FoldOp),
     Quit,

@@ -103,6 +103,8 @@ pub enum EffectKind {
     Copy { text: Vec<u8>, summary: String },
     /// Open `path` at `line` (1-based) in the user's editor.
     Edit { path: PathBuf, line: u64 },
+    /// Show a record's fields (`P`).
+    Fields(Arc<super::inspect::RecordView>),
 }
 
 /// A save or a pipe being written.
@@ -441,7 +443,7 @@ impl Engine {
         }
     }
 
-    fn effect(&mut self, kind: EffectKind) {
+    pub(super) fn effect(&mut self, kind: EffectKind) {
         self.next_job += 1;
         self.effect = Some(Arc::new(Effect {
             id: self.next_job,

@@ -75,6 +75,8 @@ impl Engine {
             busy,
             timeline,
             counts,
+            facets: self.overview.as_ref().and_then(|o| o.facets()),
+            hidden_facets: self.hidden_facets.clone(),
             highlight: self.search.as_ref().map(|s| s.matcher.clone()),
             search: self.search_summary(),
             filters: self.filter_summary(),

@@ -13,6 +13,7 @@ use crate::merge::MergedRecord;
 use crate::overview::Wake;
 use crate::record::Level;
 use crate::search::count::HitCount;
+use crate::search::expr::FieldFilter;
 use crate::search::filter::RecordFilter;
 use crate::search::matcher::{Matcher, PatternKind};
 use crate::search::{From, Hit, Position};
@@ -169,6 +170,22 @@ impl Engine {
         kind: PatternKind,
         exclude: bool,
     ) -> io::Result<()> {
+        if kind == PatternKind::Regex && FieldFilter::looks_like(pattern) {
+            // `&logger=task.stdout`: a filter on fields (`&!…` negates it).
+            let text = if exclude {
+                format!("not ({pattern})")
+            } else {
+                pattern.to_string()
+            };
+            match FieldFilter::parse(&text) {
+                Ok(filter) => self.filter.fields.push(filter),
+                Err(problem) => {
+                    self.message = Some(problem.one_line());
+                    return Ok(());
+                }
+            }
+            return self.apply_filter();
+        }
         let matcher = match Matcher::new(pattern, kind) {
             Ok(m) => m,
             Err(e) => {
@@ -184,7 +201,34 @@ impl Engine {
         self.apply_filter()
     }
 
+    /// Hides the records whose `field` is `value`, or shows them again.
+    pub(super) fn toggle_facet(&mut self, field: String, value: String) -> io::Result<()> {
+        let quoted = value.replace('\\', "\\\\").replace('"', "\\\"");
+        let text = format!("not {field}=\"{quoted}\"");
+        if let Some(i) = self
+            .hidden_facets
+            .iter()
+            .position(|h| h.0 == field && h.1 == value)
+        {
+            self.hidden_facets.remove(i);
+            self.filter.fields.retain(|f| f.to_string() != text);
+            self.message = Some(format!("showing {field}={value}"));
+        } else {
+            match FieldFilter::parse(&text) {
+                Ok(filter) => self.filter.fields.push(filter),
+                Err(problem) => {
+                    self.message = Some(problem.one_line());
+                    return Ok(());
+                }
+            }
+            self.hidden_facets.push((field.clone(), value.clone()));
+            self.message = Some(format!("hiding {field}={value}"));
+        }
+        self.apply_filter()
+    }
+
     pub(super) fn clear_filters(&mut self) -> io::Result<()> {
+        self.hidden_facets.clear();
         let level = self.filter.min_level;
         self.filter = RecordFilter {
             min_level: level,
@@ -249,6 +293,7 @@ impl Engine {
                 .iter()
                 .map(|m| format!("&!{}", m.shown())),
         );
+        out.extend(self.filter.fields.iter().map(|f| format!("&{f}")));
         if let Some(level) = self.filter.min_level {
             out.push(format!("≥{}", level.name()));
         }

@@ -30,8 +30,20 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
         .triggerer_log_server
         .clone()
         .or(preset.triggerer_log_server.clone());
+    // The profile's default filter, unless the command line gives one
+    // (`--where ''` for none); said, since it hides records.
+    let mut open = args.open.clone();
+    if let (true, Some(name)) = (open.where_.is_empty(), &preset.filter) {
+        open.where_.push(format!("@{name}"));
+        // The viewer's status bar shows the filters in force.
+        if open.print || !io::stdout().is_terminal() {
+            eprintln!(
+                "logweave: the profile's filter '{name}' hides the records it does not match; --where '' shows them all"
+            );
+        }
+    }
     // Checked before anything is opened (or picked).
-    let settings = Settings::resolve(&args.open, config)?;
+    let settings = Settings::resolve(&open, config)?;
     let search = search_store(args, &preset)?;
     if let Some(url) = args.api.clone().or(preset.api.clone()) {
         let user = args.api_user.clone().or(preset.api_user.clone());

@@ -12,6 +12,7 @@ use crate::problem::Problem;
 use crate::record::format::rules::{parse_ts_format, parse_tz, FormatRule};
 use crate::record::timestamp::{parse_user_time, Nanos, Zone, ZoneClock};
 use crate::record::{Level, TimeOptions};
+use crate::search::expr::FieldFilter;
 use crate::search::filter::RecordFilter;
 use crate::search::matcher::{Matcher, PatternKind};
 use crate::view::ViewOptions;
@@ -107,7 +108,7 @@ impl Settings {
         if let Some(window) = args.reorder_window.or(config.reorder_window) {
             time.reorder_window = window.as_nanos().min(i64::MAX as u128) as Nanos;
         }
-        let filter = record_filter(args).map_err(RunError::Usage)?;
+        let filter = record_filter(args, config)?;
         let interactive = !args.print && io::stdout().is_terminal();
         if args.follow && !interactive && (since.is_some() || until.is_some()) {
             return Err(RunError::Usage(
@@ -150,6 +151,7 @@ impl Settings {
                 no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
                 theme: config.theme.clone(),
                 keys: config.keys.clone(),
+                filters: config.filters.clone(),
             },
         })
     }
@@ -165,24 +167,55 @@ impl Settings {
     }
 }
 
-/// `--grep`, `--grep-v` and `--level` as a record filter.
-fn record_filter(args: &OpenArgs) -> Result<Option<RecordFilter>, String> {
-    let compile = |patterns: &[String]| -> Result<Vec<Matcher>, String> {
+/// `--grep`, `--grep-v`, `--level` and `--where` as a record filter.
+fn record_filter(args: &OpenArgs, config: &Config) -> Result<Option<RecordFilter>, RunError> {
+    let compile = |patterns: &[String]| -> Result<Vec<Matcher>, RunError> {
         patterns
             .iter()
-            .map(|p| Matcher::new(p, PatternKind::Regex).map_err(|e| format!("{e} in '{p}'")))
+            .map(|p| {
+                Matcher::new(p, PatternKind::Regex)
+                    .map_err(|e| RunError::Usage(format!("{e} in '{p}'")))
+            })
             .collect()
     };
     let min_level = match &args.level {
         Some(word) => Some(Level::from_word(word.as_bytes()).ok_or_else(|| {
-            format!("unknown level '{word}' (use DEBUG, INFO, WARNING, ERROR or CRITICAL)")
+            RunError::Usage(format!(
+                "unknown level '{word}' (use DEBUG, INFO, WARNING, ERROR or CRITICAL)"
+            ))
         })?),
         None => None,
     };
+    let mut fields = Vec::new();
+    for text in args.where_.iter().filter(|t| !t.trim().is_empty()) {
+        let expr = named_filter(text, config).map_err(RunError::Usage)?;
+        fields.push(
+            FieldFilter::parse(expr)
+                .map_err(|p| RunError::Invalid(p.map_what(|what| format!("--where: {what}"))))?,
+        );
+    }
     let filter = RecordFilter {
         includes: compile(&args.grep)?,
         excludes: compile(&args.grep_v)?,
         min_level,
+        fields,
     };
     Ok((!filter.is_empty()).then_some(filter))
+}
+
+/// `@NAME`: the config's `[filters]` set NAME; any other text as it is.
+pub fn named_filter<'a>(text: &'a str, config: &'a Config) -> Result<&'a str, String> {
+    let Some(name) = text.trim().strip_prefix('@') else {
+        return Ok(text);
+    };
+    config.filters.get(name).map(String::as_str).ok_or_else(|| {
+        let known: Vec<&str> = config.filters.keys().map(String::as_str).collect();
+        match known.is_empty() {
+            true => format!("--where @{name}: the config file has no [filters]"),
+            false => format!(
+                "--where @{name}: no such filter in the config's [filters] (it has {})",
+                known.join(", ")
+            ),
+        }
+    })
 }

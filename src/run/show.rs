@@ -59,11 +59,7 @@ pub(super) fn show(
         return follow_print(settings, entries, arrivals);
     }
     // Levels are sniffed when something shows or filters by them.
-    let want_levels = interactive
-        || settings
-            .filter
-            .as_ref()
-            .is_some_and(|f| f.min_level.is_some());
+    let want_levels = interactive || settings.filter.as_ref().is_some_and(|f| f.uses_levels());
     let (opened, unreadable) = open_layouts(entries, &settings.time, want_levels);
     for Failure { path, problem } in &unreadable {
         if !interactive {

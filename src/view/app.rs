@@ -9,9 +9,14 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use ratatui::layout::{Constraint, Layout, Rect};
 
 mod count;
+mod fields;
+mod filter;
 mod sources;
 
 use super::json::Fields;
+pub use fields::{FieldRow, FieldsPane, RowKind};
+pub use sources::FacetRow;
+
 use super::keymap::{Action, Keymap};
 use super::render::PaneRows;
 use super::theme::Theme;
@@ -122,6 +127,8 @@ pub enum Mode {
     Sources {
         selected: usize,
     },
+    /// The focused record's fields (`P`).
+    Fields(FieldsPane),
 }
 
 /// What the next key completes.
@@ -198,6 +205,11 @@ pub struct App {
     pub suspend: bool,
     /// How the engine was last told to count rows.
     told_rows: Option<PaneRows>,
+    /// Text to put on the clipboard (OSC 52) once the keys now typed are
+    /// handled, and what to say then (the fields pane's `y`, `Y`).
+    pub clipboard: Option<(Vec<u8>, String)>,
+    /// The config's `[filters]`, for `&@NAME`.
+    pub named_filters: std::collections::BTreeMap<String, String>,
     pub quit: bool,
 }
 
@@ -222,6 +234,8 @@ impl App {
             count: None,
             suspend: false,
             told_rows: None,
+            clipboard: None,
+            named_filters: Default::default(),
             quit: false,
         }
     }
@@ -326,6 +340,7 @@ impl App {
             Mode::Prompt(prompt) => self.prompt_key(key, prompt),
             Mode::Timeline { column } => self.timeline_key(key, column),
             Mode::Sources { selected } => self.sources_key(key, selected),
+            Mode::Fields(pane) => self.fields_key(key, pane),
             Mode::Pending(pending) => self.pending_key(key, pending),
             Mode::Confirm { range, path, tags } => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') => vec![Command::Export {
@@ -528,6 +543,7 @@ impl App {
             Action::Save => self.wait_for(Pending::Save),
             Action::Pipe => self.wait_for(Pending::Pipe),
             Action::Edit => vec![Command::Edit],
+            Action::Fields => vec![Command::Fields],
             Action::Fold => self.wait_for(Pending::Fold),
             Action::TimelineFocus => {
                 if !self.timeline {
@@ -577,6 +593,13 @@ impl App {
             }
             KeyCode::Tab if matches!(prompt.kind, PromptKind::Save { .. }) => {
                 let (completed, others) = complete_path(&prompt.input);
+                prompt.input = completed;
+                if !others.is_empty() {
+                    self.note = Some(others.join("  "));
+                }
+            }
+            KeyCode::Tab if prompt.kind == PromptKind::Filter => {
+                let (completed, others) = self.complete_filter(&prompt.input);
                 prompt.input = completed;
                 if !others.is_empty() {
                     self.note = Some(others.join("  "));
@@ -671,18 +694,7 @@ impl App {
                 forward,
             }],
             PromptKind::Filter if text.is_empty() => vec![Command::ClearFilters],
-            PromptKind::Filter => match text.strip_prefix('!') {
-                Some(hidden) if !hidden.is_empty() => vec![Command::AddFilter {
-                    pattern: hidden.to_string(),
-                    kind: pattern,
-                    exclude: true,
-                }],
-                _ => vec![Command::AddFilter {
-                    pattern: text,
-                    kind: pattern,
-                    exclude: false,
-                }],
-            },
+            PromptKind::Filter => self.submit_filter(text, pattern),
         }
     }
 

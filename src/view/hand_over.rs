@@ -42,6 +42,14 @@ pub fn act_on_effect(guard: &mut TerminalGuard, app: &mut App) -> io::Result<Opt
         EffectKind::Edit { path, line } => {
             with_terminal_handed_over(guard, || open_in_editor(path, *line))
         }
+        EffectKind::Fields(record) => {
+            // Only onto the log: a key typed meanwhile may have opened
+            // something else, which stays.
+            if app.mode == super::app::Mode::Normal {
+                app.open_fields(record.clone());
+            }
+            return Ok(None);
+        }
     }))
 }
 

@@ -12,6 +12,10 @@ use serde_json::Value;
 
 mod traceback;
 
+/// `error_detail`'s stacks as Python prints them (the fields pane shows
+/// them too).
+pub(crate) use traceback::lines as traceback_lines;
+
 /// Keys shown in the head of the line rather than as `key=value`.
 const HEAD_KEYS: [&str; 4] = ["timestamp", "level", "event", "error_detail"];
 

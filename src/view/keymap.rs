@@ -53,6 +53,7 @@ pub enum Action {
     Save,
     Pipe,
     Edit,
+    Fields,
     Fold,
     Help,
     Suspend,
@@ -106,6 +107,7 @@ impl Action {
             "save" => Action::Save,
             "pipe" => Action::Pipe,
             "edit" => Action::Edit,
+            "fields" => Action::Fields,
             "fold" => Action::Fold,
             "help" => Action::Help,
             "suspend" => Action::Suspend,
@@ -134,7 +136,9 @@ impl Action {
             Action::SearchBack => "search up, as in less (Enter alone: this help)",
             Action::SearchNext => "next hit",
             Action::SearchPrev => "previous hit",
-            Action::Filter => "&pat only matching, &!pat hide, & clear",
+            Action::Filter => {
+                "&pat only matching, &!pat hide, &logger=x and level>=warning, & clear"
+            }
             Action::Level => "minimum level: all/INFO/WARNING/ERROR",
             Action::Follow => "follow the end as sources grow (like tail -f); again: stop",
             Action::Interrupt => "stop following, a search, a save or a prompt (q quits)",
@@ -161,6 +165,7 @@ impl Action {
             Action::Save => "s + letter/./%: save mark..focus, the record, all shown",
             Action::Pipe => "| + letter/./%: pipe them to a shell command",
             Action::Edit => "open the focused line's file in $VISUAL/$EDITOR",
+            Action::Fields => "the focused record's fields, frames, source (y/Y copy)",
             Action::Fold => "z + a/o/c/R/M: toggle, open, close a ::group::; all open/folded",
             Action::Help => "this help (any other key closes it)",
             Action::Suspend => "suspend to the shell (fg comes back)",

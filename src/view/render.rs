@@ -1,6 +1,7 @@
 //! Drawing a frame: pure functions of the app state onto a ratatui buffer,
 //! so they are tested with `TestBackend` snapshots.
 
+mod fields;
 mod help;
 mod log_pane;
 mod marks;
@@ -26,6 +27,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     if let Mode::Sources { selected } = app.mode {
         sources::draw(frame, app, areas.pane, selected);
+    }
+    if let Mode::Fields(pane) = &app.mode {
+        fields::draw(frame, app, areas.pane, pane);
     }
     if app.mode == Mode::Pending(Pending::GotoMark) {
         marks::draw(frame, app, areas.pane);

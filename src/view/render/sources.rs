@@ -22,59 +22,70 @@ pub const LINES_PER_SOURCE: usize = 3;
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect, selected: usize) {
     let sources = &app.frame.sources;
+    let facets = app.facet_rows();
     let width = area.width.saturating_sub(2).min(160);
     let height = area.height;
     if width < 10 || height < 4 {
         return;
     }
     let rows = (height as usize).saturating_sub(3);
-    // Whole sources fit; the chosen one is kept in sight.
-    let fit = (rows / LINES_PER_SOURCE).max(1);
-    let first = selected.saturating_sub(fit - 1);
+    // Rows an entry takes: a source three, a facet one (the first facet
+    // one more for the heading).
+    let rows_of = |i: usize| match i.checked_sub(sources.len()) {
+        None => LINES_PER_SOURCE,
+        Some(0) => 2,
+        Some(_) => 1,
+    };
+    // Whole entries fit; the chosen one is kept in sight.
+    let mut first = selected;
+    let mut used = rows_of(selected);
+    while first > 0 && used + rows_of(first - 1) <= rows {
+        first -= 1;
+        used += rows_of(first);
+    }
     let key = app.theme.get("help").add_modifier(Modifier::BOLD);
     let chosen = app.theme.get("focus");
     let mut lines = Vec::new();
-    for (i, source) in sources.iter().enumerate().skip(first).take(fit) {
-        let count = app.frame.counts.as_ref().and_then(|c| c.get(i));
+    let mut i = first;
+    while i < sources.len() + facets.len() && lines.len() + rows_of(i) <= rows {
         let style = if i == selected {
             chosen
         } else {
             Style::default()
         };
-        let state = match (source.enabled, source.error.is_some()) {
-            (_, true) => "✗",
-            (true, false) => "●",
-            (false, false) => "○",
-        };
-        lines.push(Line::from(vec![
-            Span::styled(format!(" {:>3} {state} ", i + 1), style),
-            Span::styled(shown(&source.tag), key.patch(style)),
-            Span::styled(
-                format!(
-                    " {} ({}{})",
-                    shown(&source.location),
-                    source.kind,
-                    if source.enabled { "" } else { ", hidden" }
-                ),
-                style,
-            ),
-        ]));
-        lines.push(Line::from(Span::styled(
-            format!("       {}", facts(app, i, source, count)),
-            style,
-        )));
-        // How it is read, and what went wrong: in red when something did.
-        let mut reading = vec![shown(&source.format)];
-        reading.extend(source.problem().map(|p| shown(&p.one_line())));
-        let problem = if source.problem().is_some() {
-            app.theme.get("error")
-        } else {
-            Style::default().add_modifier(Modifier::DIM)
-        };
-        lines.push(Line::from(Span::styled(
-            format!("       {}", reading.join(" · ")),
-            problem.patch(style),
-        )));
+        match sources.get(i) {
+            Some(source) => source_lines(app, i, source, style, key, &mut lines),
+            None => {
+                let at = i - sources.len();
+                if at == 0 {
+                    lines.push(Line::from(Span::styled(
+                        facets_heading(app),
+                        Style::default().add_modifier(Modifier::DIM),
+                    )));
+                }
+                let facet = &facets[at];
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        format!(
+                            "   {} {:<6} ",
+                            if facet.hidden { "○" } else { "●" },
+                            facet.field
+                        ),
+                        style,
+                    ),
+                    Span::styled(shown(&facet.value), key.patch(style)),
+                    Span::styled(
+                        format!(
+                            " {}{}",
+                            group(facet.count),
+                            if facet.hidden { " (hidden)" } else { "" }
+                        ),
+                        style,
+                    ),
+                ]));
+            }
+        }
+        i += 1;
     }
     // Comparing with a baseline: what changed, in the rows left.
     if let Some(comparison) = &app.frame.comparison {
@@ -84,11 +95,20 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, selected: usize) {
             lines.push(Line::from(Span::styled(format!(" {}", shown(line)), style)));
         }
     }
-    let footer = format!(
-        " {} of {}: j/k choose, Space hides/shows, Enter goes to its first record, Esc closes",
-        selected + 1,
-        sources.len()
-    );
+    let total = sources.len() + facets.len();
+    let footer = if selected < sources.len() {
+        format!(
+            " {} of {}: j/k choose, Space hides/shows, Enter goes to its first record, Esc closes",
+            selected + 1,
+            total
+        )
+    } else {
+        format!(
+            " {} of {}: j/k choose, Space or Enter hides/shows its records, Esc closes",
+            selected + 1,
+            total
+        )
+    };
     lines.push(Line::from(footer));
     let popup_height = (lines.len() as u16 + 2).min(height);
     let popup = Rect::new(
@@ -103,6 +123,78 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, selected: usize) {
             .block(Block::bordered().title(format!(" {} sources ", group(sources.len() as u64)))),
         popup,
     );
+}
+
+/// The three lines of source `i`.
+fn source_lines(
+    app: &App,
+    i: usize,
+    source: &SourceInfo,
+    style: Style,
+    key: Style,
+    lines: &mut Vec<Line<'static>>,
+) {
+    let count = app.frame.counts.as_ref().and_then(|c| c.get(i));
+    let state = match (source.enabled, source.error.is_some()) {
+        (_, true) => "✗",
+        (true, false) => "●",
+        (false, false) => "○",
+    };
+    lines.push(Line::from(vec![
+        Span::styled(format!(" {:>3} {state} ", i + 1), style),
+        Span::styled(shown(&source.tag), key.patch(style)),
+        Span::styled(
+            format!(
+                " {} ({}{})",
+                shown(&source.location),
+                source.kind,
+                if source.enabled { "" } else { ", hidden" }
+            ),
+            style,
+        ),
+    ]));
+    lines.push(Line::from(Span::styled(
+        format!("       {}", facts(app, i, source, count)),
+        style,
+    )));
+    // How it is read, and what went wrong: in red when something did.
+    let mut reading = vec![shown(&source.format)];
+    reading.extend(source.problem().map(|p| shown(&p.one_line())));
+    let problem = if source.problem().is_some() {
+        app.theme.get("error")
+    } else {
+        Style::default().add_modifier(Modifier::DIM)
+    };
+    lines.push(Line::from(Span::styled(
+        format!("       {}", reading.join(" · ")),
+        problem.patch(style),
+    )));
+}
+
+/// What the facets' counts are of: all records, or those read so far.
+fn facets_heading(app: &App) -> String {
+    let Some(facets) = &app.frame.facets else {
+        return String::new();
+    };
+    let mut said = if facets.complete {
+        format!(
+            " levels and loggers of all {} records",
+            group(facets.records)
+        )
+    } else {
+        format!(
+            " levels and loggers of the {} records read so far (counting…)",
+            group(facets.records)
+        )
+    };
+    if facets.other_loggers > 0 {
+        said.push_str(&format!(
+            "; {} records of other loggers (only {} are told apart)",
+            group(facets.other_loggers),
+            crate::overview::facets_max()
+        ));
+    }
+    said
 }
 
 /// The second line of a source: size, records, times, order, which
