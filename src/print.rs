@@ -6,6 +6,7 @@
 
 use std::io::{self, Write};
 
+mod hits;
 mod slices;
 
 use std::sync::Arc;
@@ -271,8 +272,24 @@ pub fn print_merged(
         && workers > 1
         && total >= PARALLEL_MIN_BYTES
         && merge.source_count() <= PARALLEL_MAX_SOURCES;
+    // `--grep` over local sources: searched whole first (a remote source
+    // that fails part-way is left out by the merge, which a search
+    // beforehand would not survive).
+    let maps = if options.prefilter.is_empty() || remote {
+        None
+    } else {
+        match hits::find(&merge, options)? {
+            hits::Hits::None => return Ok(PrintStats::default()),
+            hits::Hits::Sparse(maps) => {
+                let stats = hits::print_around(&mut merge, options, &maps, &mut out)?;
+                out.flush()?;
+                return Ok(stats);
+            }
+            hits::Hits::Dense(maps) => Some(maps),
+        }
+    };
     let stats = if sliced {
-        slices::print_parallel(&mut merge, options, workers, &mut out)?
+        slices::print_parallel(&mut merge, options, maps.as_deref(), workers, &mut out)?
     } else {
         match options.since {
             Some(since) => merge.seek_time(since)?,

@@ -11,6 +11,7 @@
 
 pub mod count;
 pub mod filter;
+pub mod hits;
 pub mod matcher;
 pub mod scan;
 

@@ -79,6 +79,20 @@ impl Matcher {
         self.cut_lines.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// The same pattern with a count of cut lines of its own (a scan that
+    /// sees lines the matcher also sees elsewhere).
+    pub fn counting_apart(&self) -> Matcher {
+        Matcher {
+            cut_lines: Arc::default(),
+            ..self.clone()
+        }
+    }
+
+    /// At least `lines` lines were cut (a count made apart, of every line).
+    pub fn note_cut_lines_at_least(&self, lines: u64) {
+        self.cut_lines.fetch_max(lines, Ordering::Relaxed);
+    }
+
     /// Lines matched on their first [`LINE_MATCH_CAP`] bytes only.
     pub fn cut_lines(&self) -> u64 {
         self.cut_lines.load(Ordering::Relaxed)
