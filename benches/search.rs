@@ -56,7 +56,12 @@ fn hit_maps(c: &mut Criterion) {
         for (name, pattern, kind) in PATTERNS {
             let matcher = Matcher::new(pattern, kind).expect("pattern");
             group.bench_with_input(BenchmarkId::from_parameter(name), &matcher, |b, m| {
-                b.iter(|| black_box(map_hits(&refs, std::slice::from_ref(m)).expect("scan")))
+                b.iter(|| {
+                    black_box(
+                        map_hits(&refs, std::slice::from_ref(m), &AtomicBool::new(false))
+                            .expect("scan"),
+                    )
+                })
             });
         }
         // The floor: one memmem over the bytes, no reads and no lines.

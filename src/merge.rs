@@ -364,7 +364,12 @@ impl Merge {
     /// start in bytes `[from, to)`: those of every chunk whose records span
     /// them (an exchange moves records across a forced cut). `None` when no
     /// record there has a key.
-    pub fn keys_of_bytes(&mut self, i: usize, from: u64, to: u64) -> io::Result<Option<(i64, i64)>> {
+    pub fn keys_of_bytes(
+        &mut self,
+        i: usize,
+        from: u64,
+        to: u64,
+    ) -> io::Result<Option<(i64, i64)>> {
         let len = self.layouts[i].len();
         let to = to.min(len);
         if from >= to {

@@ -15,6 +15,7 @@ use crate::merge::{CopyCounts, Cursor, Merge, MergeOptions, MergedRecord, Record
 use crate::record::split::SCAN_BLOCK;
 use crate::record::timestamp::Nanos;
 use crate::record::RecordLayout;
+use crate::search::around::Survey;
 use crate::search::matcher::Matcher;
 
 /// Output buffer: large writes keep the syscall count negligible.
@@ -279,13 +280,13 @@ pub fn print_merged(
         None
     } else {
         match hits::find(&merge, options)? {
-            hits::Hits::None => return Ok(PrintStats::default()),
-            hits::Hits::Sparse(maps) => {
+            Survey::Nothing => return Ok(PrintStats::default()),
+            Survey::Sparse(maps) => {
                 let stats = hits::print_around(&mut merge, options, &maps, &mut out)?;
                 out.flush()?;
                 return Ok(stats);
             }
-            hits::Hits::Dense(maps) => Some(maps),
+            Survey::Dense(maps) => Some(maps),
         }
     };
     let stats = if sliced {

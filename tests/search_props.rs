@@ -10,6 +10,7 @@ use std::sync::Arc;
 use logweave::merge::{Cursor, Merge, MergeOptions, RecordPredicate};
 use logweave::print::{print_merge, PrintOptions};
 use logweave::record::{RecordLayout, TimeOptions};
+use logweave::search::count::HitCount;
 use logweave::search::filter::RecordFilter;
 use logweave::search::matcher::{Matcher, PatternKind};
 use logweave::search::{find, From, Position, ScanProgress};
@@ -381,7 +382,10 @@ fn long_source(len: usize, needles: &[usize], disorder: bool, late: bool, seed: 
         if here && (r >> 12) % 2 == 0 {
             text.push_str(&format!("{stamp} WARN step {i} the needle {next_needle}\n"));
         } else {
-            text.push_str(&format!("{stamp} INFO step {i} {}\n", "ok ".repeat((r >> 16) as usize % 20)));
+            text.push_str(&format!(
+                "{stamp} INFO step {i} {}\n",
+                "ok ".repeat((r >> 16) as usize % 20)
+            ));
         }
         for c in 0..conts {
             text.push_str(&format!("    at frame {c} of {i}\n"));
@@ -404,17 +408,17 @@ fn needle_at(len: usize) -> impl Strategy<Value = usize> {
     prop_oneof![
         0..len,
         (0..len / 65_536 + 1, 0usize..400).prop_map(|(k, d)| (k * 65_536).saturating_sub(200) + d),
-        (0..len / 1_048_576 + 1, 0usize..400).prop_map(|(k, d)| (k * 1_048_576).saturating_sub(200) + d),
+        (0..len / 1_048_576 + 1, 0usize..400)
+            .prop_map(|(k, d)| (k * 1_048_576).saturating_sub(200) + d),
     ]
 }
 
 fn long_sources() -> impl Strategy<Value = Vec<String>> {
-    (1usize..4, any::<bool>(), any::<bool>(), any::<u64>())
-        .prop_flat_map(|(n, disorder, late, seed)| {
+    (1usize..4, any::<bool>(), any::<bool>(), any::<u64>()).prop_flat_map(
+        |(n, disorder, late, seed)| {
             prop::collection::vec(
-                (200_000usize..2_400_000).prop_flat_map(|len| {
-                    (Just(len), prop::collection::vec(needle_at(len), 0..5))
-                }),
+                (200_000usize..2_400_000)
+                    .prop_flat_map(|len| (Just(len), prop::collection::vec(needle_at(len), 0..5))),
                 n,
             )
             .prop_map(move |specs| {
@@ -429,7 +433,8 @@ fn long_sources() -> impl Strategy<Value = Vec<String>> {
                 texts.push(texts[0].clone());
                 texts
             })
-        })
+        },
+    )
 }
 
 fn printed(texts: &[String], filter: &RecordFilter, prefilter: bool, threads: usize) -> Vec<u8> {
@@ -446,7 +451,13 @@ fn printed(texts: &[String], filter: &RecordFilter, prefilter: bool, threads: us
         filter: Some(Arc::new(filter.clone()) as Arc<dyn RecordPredicate>),
     };
     let mut out = Vec::new();
-    print_merge(layouts(texts), MergeOptions::dedup_all(), &options, &mut out).expect("print");
+    print_merge(
+        layouts(texts),
+        MergeOptions::dedup_all(),
+        &options,
+        &mut out,
+    )
+    .expect("print");
     out
 }
 
@@ -514,6 +525,22 @@ proptest! {
                 }
                 prop_assert_eq!(&got, &want, "sorted path {}, forward {}", sorted, forward);
             }
+        }
+        // The count ("hit 3 of 5"), merged only around the hits: the total,
+        // and each hit's place among them.
+        let count = HitCount::start(&merge, Arc::new(matcher.clone()), None);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while count.total().is_none() {
+            prop_assert!(std::time::Instant::now() < deadline, "the count never ended");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        prop_assert_eq!(count.total(), Some(want.len() as u64));
+        let mut from = From::Edge;
+        let mut index = 0;
+        while let Some(hit) = find(&mut merge, &from, true, &matcher, true, &ScanProgress::default(), &AtomicBool::new(false)).expect("search") {
+            index += 1;
+            prop_assert_eq!(count.index_of(&hit), Some(index), "hit {:?}", (hit.source, hit.line_start));
+            from = From::Line(hit.position());
         }
     }
 }

@@ -317,9 +317,14 @@ impl HitMap {
 
 /// Maps the hits of any of `matchers` in every source (`None`: left out),
 /// all sources at once on all cores, each read once in large blocks.
-pub fn map_hits(sources: &[Option<&dyn Source>], matchers: &[Matcher]) -> io::Result<Vec<HitMap>> {
+/// `stop` cancels (the maps are then partial).
+pub fn map_hits(
+    sources: &[Option<&dyn Source>],
+    matchers: &[Matcher],
+    stop: &AtomicBool,
+) -> io::Result<Vec<HitMap>> {
     // Set by a failed read: the other workers stop too.
-    let stop = &AtomicBool::new(false);
+    let failed = AtomicBool::new(false);
     let maps: Vec<Mutex<HitMap>> = sources
         .iter()
         .map(|s| Mutex::new(HitMap::new(s.map_or(0, |s| s.len()))))
@@ -357,21 +362,27 @@ pub fn map_hits(sources: &[Option<&dyn Source>], matchers: &[Matcher]) -> io::Re
         let work = || {
             let mut buf = Vec::new();
             loop {
+                if failed.load(Ordering::Relaxed) {
+                    return;
+                }
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&(s, span)) = tasks.get(i) else { return };
+                let Some(&(s, span)) = tasks.get(i) else {
+                    return;
+                };
                 let Some(source) = sources[s] else { continue };
                 let mut map = HitMap::new(source.len());
                 for matcher in matchers {
-                    let done = for_each_hit(source, span, matcher, &progress, stop, &mut buf, |line| {
-                        map.set(line);
-                        // One hit marks its block: on to the next block.
-                        Some((line / HIT_BLOCK + 1) * HIT_BLOCK)
-                    });
+                    let done =
+                        for_each_hit(source, span, matcher, &progress, stop, &mut buf, |line| {
+                            map.set(line);
+                            // One hit marks its block: on to the next block.
+                            Some((line / HIT_BLOCK + 1) * HIT_BLOCK)
+                        });
                     if let Err(e) = done {
                         if let Ok(mut slot) = failure.lock() {
                             slot.get_or_insert(e);
                         }
-                        stop.store(true, Ordering::Relaxed);
+                        failed.store(true, Ordering::Relaxed);
                         return;
                     }
                 }
