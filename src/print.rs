@@ -276,17 +276,21 @@ pub fn print_merged(
     // `--grep` over local sources: searched whole first (a remote source
     // that fails part-way is left out by the merge, which a search
     // beforehand would not survive).
-    let maps = if options.prefilter.is_empty() || remote {
-        None
+    let (maps, apart) = if options.prefilter.is_empty() || remote {
+        (None, Vec::new())
     } else {
         match hits::find(&merge, options)? {
-            Survey::Nothing => return Ok(PrintStats::default()),
-            Survey::Sparse(maps) => {
+            (Survey::Nothing, apart) => {
+                hits::note_cut_lines(options, &apart);
+                return Ok(PrintStats::default());
+            }
+            (Survey::Sparse(maps), apart) => {
                 let stats = hits::print_around(&mut merge, options, &maps, &mut out)?;
                 out.flush()?;
+                hits::note_cut_lines(options, &apart);
                 return Ok(stats);
             }
-            Survey::Dense(maps) => Some(maps),
+            (Survey::Dense(maps), apart) => (Some(maps), apart),
         }
     };
     let stats = if sliced {
@@ -299,6 +303,7 @@ pub fn print_merged(
         print_from_cursor(&mut merge, options, None, &mut out)?
     };
     out.flush()?;
+    hits::note_cut_lines(options, &apart);
     Ok(stats)
 }
 

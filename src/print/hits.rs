@@ -10,22 +10,29 @@ use super::{print_from_cursor, wanted, write_record, PrintOptions, PrintStats};
 use crate::merge::Merge;
 use crate::search::around::{survey, HitRanges, Range, Survey};
 use crate::search::hits::HitMap;
+use crate::search::matcher::Matcher;
 
-/// Searches the enabled sources for `options.prefilter`, whole.
-pub(super) fn find(merge: &Merge, options: &PrintOptions) -> io::Result<Survey> {
-    // Counted apart: the filter counts the long lines of the records it
-    // sees again. Every line is scanned here once, so this count is the
-    // number of lines cut.
+/// Searches the enabled sources for `options.prefilter`, whole. The
+/// matchers it returns counted the lines cut apart: the filter counts those
+/// of the records it sees again, so once the print is done each pattern's
+/// count is raised to theirs (every line was scanned once) with
+/// [`note_cut_lines`].
+pub(super) fn find(merge: &Merge, options: &PrintOptions) -> io::Result<(Survey, Vec<Matcher>)> {
     let apart: Vec<_> = options
         .prefilter
         .iter()
         .map(|m| m.counting_apart())
         .collect();
     let found = survey(merge, &apart, &AtomicBool::new(false))?;
-    for (matcher, scanned) in options.prefilter.iter().zip(&apart) {
+    Ok((found, apart))
+}
+
+/// Raises each pattern's count of cut lines to what the whole search
+/// counted, once the print is done.
+pub(super) fn note_cut_lines(options: &PrintOptions, apart: &[Matcher]) {
+    for (matcher, scanned) in options.prefilter.iter().zip(apart) {
         matcher.note_cut_lines_at_least(scanned.cut_lines());
     }
-    Ok(found)
 }
 
 /// Prints the records `options.filter` keeps, merging only around the hits
