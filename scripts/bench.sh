@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times whole runs of `logweave --print` against `cat` and `sort -m` on the
 # same generated Airflow attempts, with /usr/bin/time for wall time and peak
-# RSS. Prints a Markdown table (paste it into BENCHMARKS.md).
+# RSS, then searches against `rg -F` (SEARCH=0 leaves them out; installs
+# ripgrep if missing). Prints Markdown tables (paste them into BENCHMARKS.md).
 #
 #   scripts/bench.sh                 # 50MB and 830MB text sets
 #   SIZES="50MB" scripts/bench.sh    # just one size
@@ -18,6 +19,7 @@ DATA=${BENCH_DATA:-bench-data}
 BIN=target/release/logweave
 
 cargo build --release --quiet
+command -v rg > /dev/null || apt-get install -y ripgrep > /dev/null
 mkdir -p "$DATA"
 source scripts/bench-data.sh
 
@@ -38,9 +40,58 @@ for format in $FORMATS; do
         row "logweave --print" "$BIN" --print "${files[@]}"
         row "logweave --print --threads 1" "$BIN" --print --threads 1 "${files[@]}"
         row "logweave --print --no-dedup" "$BIN" --print --no-dedup "${files[@]}"
-        row "LC_ALL=C grep -c $NEEDLE" env LC_ALL=C grep -c "$NEEDLE" "${files[@]}"
-        row "logweave --print --grep $NEEDLE" "$BIN" --print --grep "$NEEDLE" "${files[@]}"
-        row "logweave --print --grep 'needle-[0-9a-f]{4}x'" "$BIN" --print --grep 'needle-[0-9a-f]{4}x' "${files[@]}"
-        row "logweave --print --grep INFO" "$BIN" --print --grep INFO "${files[@]}"
+    done
+done
+
+# Search (issue 32) against ripgrep on the same files, medians of $RUNS with
+# the CPU (user + system) the runs took, which a loaded machine inflates
+# less than the wall time. Output goes through a pipe: rg stops at its
+# first hit when its stdout is /dev/null. The viewer's rows type the
+# search in a tmux pane (scripts/viewer-search.sh).
+[[ ${SEARCH:-1} == 1 ]] || exit 0
+echo
+echo "| set | search | wall (s) | CPU (s) | peak RSS (MB) |"
+echo "|---|---|---:|---:|---:|"
+median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+for format in $FORMATS; do
+    for size in $SIZES; do
+        dir=$(bench_set "$format" "$size")
+        files=("$dir/attempt=1.log" "$dir/attempt=1.log.trigger.42.log" "$dir/remote/attempt=1.log")
+        search_row() {
+            local name=$1 runs=() out
+            shift
+            for _ in $(seq "$RUNS"); do
+                out=$( { /usr/bin/time -f "%e %U %S %M" sh -c '"$@" | cat > /dev/null' sh "$@"; } 2>&1 | tail -1)
+                runs+=("$out")
+            done
+            printf '| %s %s | %s | %s | %s | %.1f |\n' "$format" "$size" "$name" \
+                "$(printf '%s\n' "${runs[@]}" | awk '{print $1}' | median)" \
+                "$(printf '%s\n' "${runs[@]}" | awk '{print $2 + $3}' | median)" \
+                "$(printf '%s\n' "${runs[@]}" | awk '{print $4 / 1024}' | median)"
+        }
+        # Until the answer is on screen; with COUNT=1, until its count ends.
+        viewer_row() {
+            local name=$1 runs=() at=1
+            shift
+            [[ ${COUNT:-0} == 1 ]] && at=3
+            for _ in $(seq "$RUNS"); do
+                runs+=("$(COUNT=${COUNT:-0} scripts/viewer-search.sh "$BIN" "$@" "${files[@]}")")
+            done
+            printf '| %s %s | %s | %s | %s | — |\n' "$format" "$size" "$name" \
+                "$(printf '%s\n' "${runs[@]}" | awk -v f=$at '{print $f}' | median)" \
+                "$(printf '%s\n' "${runs[@]}" | awk -v f=$((at + 1)) '{print $f}' | median)"
+        }
+        for pattern in 'no such text' "$NEEDLE" WARNING; do
+            search_row "rg -F '$pattern'" rg -F "$pattern" "${files[@]}"
+            search_row "rg -F -i '$pattern'" rg -F -i "$pattern" "${files[@]}"
+            # Reads as logweave does (no mmap: a file truncated under a map is a SIGBUS).
+            [[ $pattern == 'no such text' ]] &&
+                search_row "rg -F --no-mmap '$pattern'" rg -F --no-mmap "$pattern" "${files[@]}"
+            search_row "logweave --print --grep '$pattern'" "$BIN" --print --grep "$pattern" "${files[@]}"
+        done
+        search_row "logweave --print --grep 'needle-[0-9a-f]{4}x'" "$BIN" --print --grep 'needle-[0-9a-f]{4}x' "${files[@]}"
+        viewer_row "viewer /no such text" 'no such text'
+        viewer_row "viewer /$NEEDLE" "$NEEDLE"
+        COUNT=1 viewer_row "viewer /$NEEDLE, until \"hit 1 of 1\"" "$NEEDLE"
     done
 done

@@ -368,6 +368,38 @@ impl Merge {
         })
     }
 
+    /// The least and greatest key of the records of source `i` that may
+    /// start in bytes `[from, to)`: those of every chunk whose records span
+    /// them (an exchange moves records across a forced cut). `None` when no
+    /// record there has a key.
+    pub fn keys_of_bytes(
+        &mut self,
+        i: usize,
+        from: u64,
+        to: u64,
+    ) -> io::Result<Option<(i64, i64)>> {
+        let len = self.layouts[i].len();
+        let to = to.min(len);
+        if from >= to {
+            return Ok(None);
+        }
+        let reader = self.probe(i);
+        let mut chunk = reader.chunk_at(from)?;
+        if chunk.start > 0 && reader.chunk_extent(chunk.start - 1)?.1 > from {
+            chunk = reader.chunk_at(chunk.start - 1)?;
+        }
+        let mut keys: Option<(i64, i64)> = None;
+        loop {
+            if let (Some(lo), Some(hi)) = (chunk.min_key(), chunk.max_key()) {
+                keys = Some(keys.map_or((lo, hi), |(l, h)| (l.min(lo), h.max(hi))));
+            }
+            if chunk.end >= len || (chunk.end >= to && reader.chunk_extent(chunk.end)?.0 >= to) {
+                return Ok(keys);
+            }
+            chunk = reader.chunk_at(chunk.end)?;
+        }
+    }
+
     /// A byte range of source `i` that holds every record between positions
     /// `from` and `to` (whole chunks: records inside a chunk are not in file
     /// order).

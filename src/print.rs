@@ -6,6 +6,7 @@
 
 use std::io::{self, Write};
 
+mod hits;
 mod slices;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use crate::merge::{CopyCounts, Cursor, Merge, MergeOptions, MergedRecord, Record
 use crate::record::split::SCAN_BLOCK;
 use crate::record::timestamp::Nanos;
 use crate::record::{Record, RecordLayout, RecordReader};
+use crate::search::around::Survey;
 use crate::search::matcher::Matcher;
 
 /// Output buffer: large writes keep the syscall count negligible.
@@ -280,8 +282,28 @@ pub fn print_merged(
         && workers > 1
         && total >= PARALLEL_MIN_BYTES
         && merge.source_count() <= PARALLEL_MAX_SOURCES;
+    // `--grep` over local sources: searched whole first (a remote source
+    // that fails part-way is left out by the merge, which a search
+    // beforehand would not survive).
+    let (maps, apart) = if options.prefilter.is_empty() || remote {
+        (None, Vec::new())
+    } else {
+        match hits::find(&merge, options)? {
+            (Survey::Nothing, apart) => {
+                hits::note_cut_lines(options, &apart);
+                return Ok(PrintStats::default());
+            }
+            (Survey::Sparse(maps), apart) => {
+                let stats = hits::print_around(&mut merge, options, &maps, &mut out)?;
+                out.flush()?;
+                hits::note_cut_lines(options, &apart);
+                return Ok(stats);
+            }
+            (Survey::Dense(maps), apart) => (Some(maps), apart),
+        }
+    };
     let stats = if sliced {
-        slices::print_parallel(&mut merge, options, workers, &mut out)?
+        slices::print_parallel(&mut merge, options, maps.as_deref(), workers, &mut out)?
     } else {
         match options.since {
             Some(since) => merge.seek_time(since)?,
@@ -290,6 +312,7 @@ pub fn print_merged(
         print_from_cursor(&mut merge, options, None, &mut out)?
     };
     out.flush()?;
+    hits::note_cut_lines(options, &apart);
     Ok(stats)
 }
 

@@ -9,9 +9,11 @@
 //! asking the merge itself. For unsorted sources the merge is walked record
 //! by record instead: slower, but the order is then exactly the screen's.
 
+pub mod around;
 pub mod count;
 pub mod expr;
 pub mod filter;
+pub mod hits;
 pub mod matcher;
 pub mod scan;
 

@@ -8,7 +8,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use logweave::merge::{Cursor, Merge, MergeOptions, RecordPredicate};
+use logweave::print::{print_merge, PrintOptions};
 use logweave::record::{RecordLayout, TimeOptions};
+use logweave::search::count::HitCount;
 use logweave::search::filter::RecordFilter;
 use logweave::search::matcher::{Matcher, PatternKind};
 use logweave::search::{find, From, Position, ScanProgress};
@@ -338,5 +340,208 @@ proptest! {
             v
         });
         prop_assert_eq!(got, want);
+    }
+}
+
+/// A source of about `len` bytes, one record a millisecond (some with
+/// continuation lines), with a record holding "needle N" (on its first
+/// line or a continuation line) at each of `needles` (a byte offset, moved
+/// on to the next record start). `disorder` puts records out of order
+/// within the reorder window (every chunk reordered), `late` also puts
+/// some far out of it.
+fn long_source(len: usize, needles: &[usize], disorder: bool, late: bool, seed: u64) -> String {
+    let mut text = String::with_capacity(len + 4096);
+    let mut needles: Vec<usize> = needles.to_vec();
+    needles.sort_unstable();
+    let mut next_needle = 0;
+    let mut rng = seed | 1;
+    let mut step = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut i: i64 = 0;
+    while text.len() < len {
+        let r = step();
+        let mut t = 3_600_000 + i;
+        if disorder {
+            t -= (r % 400) as i64;
+        }
+        if late && r % 5_000 == 0 {
+            t -= 20_000;
+        }
+        let stamp = format!(
+            "2024-12-20T{:02}:{:02}:{:02}.{:03}Z",
+            t / 3_600_000,
+            t / 60_000 % 60,
+            t / 1000 % 60,
+            t % 1000
+        );
+        let here = next_needle < needles.len() && text.len() >= needles[next_needle];
+        let conts = (r >> 8) % 4;
+        if here && (r >> 12) % 2 == 0 {
+            text.push_str(&format!("{stamp} WARN step {i} the needle {next_needle}\n"));
+        } else {
+            text.push_str(&format!(
+                "{stamp} INFO step {i} {}\n",
+                "ok ".repeat((r >> 16) as usize % 20)
+            ));
+        }
+        for c in 0..conts {
+            text.push_str(&format!("    at frame {c} of {i}\n"));
+        }
+        if here && (r >> 12) % 2 == 1 {
+            text.push_str(&format!("    caused by needle {next_needle}\n"));
+        }
+        if here {
+            next_needle += 1;
+        }
+        i += 1;
+    }
+    text
+}
+
+/// A needle's offset: anywhere, or just around a 64 KiB block edge (the
+/// hit map's), a 1 MiB edge (a chunk's, a read block's) or 8 MiB (a scan
+/// task's), so hits fall on every kind of edge.
+fn needle_at(len: usize) -> impl Strategy<Value = usize> {
+    prop_oneof![
+        0..len,
+        (0..len / 65_536 + 1, 0usize..400).prop_map(|(k, d)| (k * 65_536).saturating_sub(200) + d),
+        (0..len / 1_048_576 + 1, 0usize..400)
+            .prop_map(|(k, d)| (k * 1_048_576).saturating_sub(200) + d),
+    ]
+}
+
+fn long_sources() -> impl Strategy<Value = Vec<String>> {
+    (1usize..4, any::<bool>(), any::<bool>(), any::<u64>()).prop_flat_map(
+        |(n, disorder, late, seed)| {
+            prop::collection::vec(
+                (200_000usize..2_400_000)
+                    .prop_flat_map(|len| (Just(len), prop::collection::vec(needle_at(len), 0..5))),
+                n,
+            )
+            .prop_map(move |specs| {
+                let mut texts: Vec<String> = specs
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (len, needles))| {
+                        long_source(*len, needles, disorder, late, seed.wrapping_add(k as u64))
+                    })
+                    .collect();
+                // A copy (the remote one): dedup must show its records once.
+                texts.push(texts[0].clone());
+                texts
+            })
+        },
+    )
+}
+
+fn printed(texts: &[String], filter: &RecordFilter, prefilter: bool, threads: usize) -> Vec<u8> {
+    let options = PrintOptions {
+        since: None,
+        until: None,
+        tags: None,
+        threads,
+        prefilter: if prefilter {
+            filter.includes.clone()
+        } else {
+            Vec::new()
+        },
+        filter: Some(Arc::new(filter.clone()) as Arc<dyn RecordPredicate>),
+    };
+    let mut out = Vec::new();
+    print_merge(
+        layouts(texts),
+        MergeOptions::dedup_all(),
+        &options,
+        &mut out,
+    )
+    .expect("print");
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64) / 8 + 1
+    ))]
+
+    /// `--grep` searched whole first and merged around its hits prints
+    /// what the merge filtered record by record prints, on sources of
+    /// several chunks, in and out of order, hits on every kind of edge.
+    #[test]
+    fn grep_led_by_hits_prints_the_filtered_merge(
+        texts in long_sources(),
+        pattern in prop::sample::select(vec!["needle", "Needle", r"needle [0-3]$", "no such text"]),
+        threads in 1usize..3,
+    ) {
+        let filter = RecordFilter {
+            includes: vec![Matcher::new(pattern, PatternKind::Regex).expect("pattern")],
+            excludes: Vec::new(),
+            min_level: None,
+        };
+        let model = printed(&texts, &filter, false, 1);
+        let got = printed(&texts, &filter, true, threads);
+        prop_assert!(got == model, "{} bytes printed, {} expected", got.len(), model.len());
+    }
+
+    /// The viewer's `n` from the top finds every matching line of such
+    /// sources in the merge's order, and `N` from the bottom the same
+    /// backward, on both search paths.
+    #[test]
+    fn n_and_shift_n_visit_every_hit_in_merged_order(
+        texts in long_sources(),
+        pattern in prop::sample::select(vec!["needle", r"needle [0-3]$"]),
+    ) {
+        let matcher = Matcher::new(pattern, PatternKind::Regex).expect("pattern");
+        let mut merge = merge_with(&texts, None, true);
+        let lines = shown(&mut merge);
+        let want: Vec<(usize, u64)> = lines
+            .iter()
+            .filter(|l| matcher.is_match(l.text.as_bytes()))
+            .map(|l| (l.source, l.line))
+            .collect();
+        for sorted in [true, false] {
+            for forward in [true, false] {
+                let mut got = Vec::new();
+                let mut from = From::Edge;
+                while let Some(hit) = find(
+                    &mut merge,
+                    &from,
+                    forward,
+                    &matcher,
+                    sorted,
+                    &ScanProgress::default(),
+                    &AtomicBool::new(false),
+                )
+                .expect("search")
+                {
+                    got.push((hit.source, hit.line_start));
+                    prop_assert!(got.len() <= want.len(), "more hits than lines match");
+                    from = From::Line(hit.position());
+                }
+                if !forward {
+                    got.reverse();
+                }
+                prop_assert_eq!(&got, &want, "sorted path {}, forward {}", sorted, forward);
+            }
+        }
+        // The count ("hit 3 of 5"), merged only around the hits: the total,
+        // and each hit's place among them.
+        let count = HitCount::start(&merge, Arc::new(matcher.clone()), None);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while count.total().is_none() {
+            prop_assert!(std::time::Instant::now() < deadline, "the count never ended");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        prop_assert_eq!(count.total(), Some(want.len() as u64));
+        let mut from = From::Edge;
+        let mut index = 0;
+        while let Some(hit) = find(&mut merge, &from, true, &matcher, true, &ScanProgress::default(), &AtomicBool::new(false)).expect("search") {
+            index += 1;
+            prop_assert_eq!(count.index_of(&hit), Some(index), "hit {:?}", (hit.source, hit.line_start));
+            from = From::Line(hit.position());
+        }
     }
 }

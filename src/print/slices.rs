@@ -20,7 +20,7 @@ use super::{print_from_cursor, wanted, write_record, PrintOptions, PrintStats};
 use crate::merge::{Cursor, Merge};
 use crate::record::split::SCAN_BLOCK;
 use crate::record::Pos;
-use crate::search::scan::any_match;
+use crate::search::hits::{any_match, HitMap};
 
 /// Bytes of the largest source per slice: small enough that the buffers in
 /// flight stay a few MB, large enough that the seeks per slice are noise.
@@ -58,6 +58,7 @@ struct Shared {
 pub(super) fn print_parallel(
     merge: &mut Merge,
     options: &PrintOptions,
+    maps: Option<&[HitMap]>,
     workers: usize,
     out: &mut impl Write,
 ) -> io::Result<PrintStats> {
@@ -112,7 +113,7 @@ pub(super) fn print_parallel(
                             .flatten()
                             .unwrap_or_default();
                         buf.clear();
-                        run_slice(&mut worker, index, bounds, options, buf)
+                        run_slice(&mut worker, index, bounds, options, maps, buf)
                     })();
                     let failed = result.is_err();
                     if send.send(result).is_err() || failed {
@@ -211,6 +212,7 @@ fn run_slice(
     index: usize,
     bounds: Bounds,
     options: &PrintOptions,
+    maps: Option<&[HitMap]>,
     mut bytes: Vec<u8>,
 ) -> io::Result<SliceOut> {
     let (limit, end_offset) = match bounds {
@@ -243,7 +245,11 @@ fn run_slice(
                 continue;
             }
             let (from, to) = merge.byte_span(s, start.0[s], end.0[s])?;
-            if any_match(&*source, from, to, &options.prefilter)? {
+            let hit = match maps {
+                Some(maps) => maps[s].any_in(from, to),
+                None => any_match(&*source, from, to, &options.prefilter)?,
+            };
+            if hit {
                 any = true;
                 break;
             }

@@ -1,6 +1,8 @@
-//! Counting hits in the background: "hit 12 of 3,402". One merge over the
-//! whole (filtered) stream counts matching lines and keeps a checkpoint
-//! (cursor, hits above) per MiB, so the index of any hit is a short count
+//! Counting hits in the background: "hit 12 of 3,402". The sources are
+//! searched whole first; then the merge (filtered) counts the matching lines
+//! of the records around the hits only ([`super::around`]; all of it when
+//! hits are everywhere) and keeps a checkpoint (cursor, hits above) per MiB
+//! and where each range starts, so the index of any hit is a short count
 //! from the nearest checkpoint. Dropping the handle stops the count: a new
 //! search replaces the old one.
 
@@ -8,6 +10,8 @@ use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::around::{self, HitRanges, Range, Survey};
+use super::hits::HitMap;
 use super::matcher::Matcher;
 use super::{matching_line_count_before, matching_lines, Hit};
 use crate::merge::{Cursor, Merge};
@@ -127,24 +131,91 @@ fn count(
 ) -> io::Result<()> {
     merge.seek_start();
     lock(state).checkpoints.push((merge.cursor(), 0));
-    let (mut hits, mut since) = (0u64, 0u64);
-    while let Some(record) = merge.next_record()? {
+    let mut counter = Counter {
+        hits: 0,
+        since: 0,
+        state,
+        waker,
+    };
+    // The sources searched whole first: only the records around the hits
+    // are merged, and a record in no block with a hit has none.
+    let survey = around::survey(merge, std::slice::from_ref(&matcher.counting_apart()), stop)?;
+    match survey {
+        Survey::Nothing => {}
+        Survey::Dense(maps) => walk(merge, matcher, &maps, &mut counter, stop, None)?,
+        Survey::Sparse(maps) => {
+            let mut ranges = HitRanges::new(merge, &maps);
+            let mut merged_to: Option<i64> = None;
+            while let Some(range) = ranges.next(merge)? {
+                if stop.load(Ordering::Relaxed) {
+                    return Ok(());
+                }
+                let Range::Keys(lo, hi) = range else {
+                    // A source's keys go back: the merge walked on.
+                    walk(merge, matcher, &maps, &mut counter, stop, None)?;
+                    break;
+                };
+                if merged_to.is_none_or(|to| lo >= to) {
+                    merge.seek_time(lo)?;
+                    // Every hit above is counted: the records between the
+                    // ranges have none.
+                    lock(state).checkpoints.push((merge.cursor(), counter.hits));
+                }
+                let limit = hi.saturating_add(1);
+                walk(merge, matcher, &maps, &mut counter, stop, Some(limit))?;
+                merged_to = Some(limit);
+            }
+        }
+    }
+    if stop.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut st = lock(state);
+    st.total = Some(counter.hits);
+    st.bytes_done = merge.total_len();
+    Ok(())
+}
+
+/// Hits counted so far, and the bytes merged since the last checkpoint.
+struct Counter<'a> {
+    hits: u64,
+    since: u64,
+    state: &'a Mutex<State>,
+    waker: &'a Waker,
+}
+
+/// Counts the hits of the records from the merge's cursor on (up to keys
+/// below `limit`), a checkpoint a MiB.
+fn walk(
+    merge: &mut Merge,
+    matcher: &Matcher,
+    maps: &[HitMap],
+    counter: &mut Counter,
+    stop: &AtomicBool,
+    limit: Option<i64>,
+) -> io::Result<()> {
+    loop {
+        let record = match limit {
+            Some(limit) => merge.next_record_before(limit)?,
+            None => merge.next_record()?,
+        };
+        let Some(record) = record else {
+            return Ok(());
+        };
         if stop.load(Ordering::Relaxed) {
             return Ok(());
         }
-        hits += matching_lines(merge, &record, matcher)?;
-        since += record.record.len();
-        if since >= CHECKPOINT_BYTES {
-            since = 0;
-            let mut st = lock(state);
-            st.checkpoints.push((merge.cursor(), hits));
+        if maps[record.source].any_in(record.record.start, record.record.end) {
+            counter.hits += matching_lines(merge, &record, matcher)?;
+        }
+        counter.since += record.record.len();
+        if counter.since >= CHECKPOINT_BYTES {
+            counter.since = 0;
+            let mut st = lock(counter.state);
+            st.checkpoints.push((merge.cursor(), counter.hits));
             st.bytes_done = merge.bytes_above();
             drop(st);
-            waker.progressed();
+            counter.waker.progressed();
         }
     }
-    let mut st = lock(state);
-    st.total = Some(hits);
-    st.bytes_done = merge.bytes_above();
-    Ok(())
 }

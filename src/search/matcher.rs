@@ -79,6 +79,20 @@ impl Matcher {
         self.cut_lines.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// The same pattern with a count of cut lines of its own (a scan that
+    /// sees lines the matcher also sees elsewhere).
+    pub fn counting_apart(&self) -> Matcher {
+        Matcher {
+            cut_lines: Arc::default(),
+            ..self.clone()
+        }
+    }
+
+    /// At least `lines` lines were cut (a count made apart, of every line).
+    pub fn note_cut_lines_at_least(&self, lines: u64) {
+        self.cut_lines.fetch_max(lines, Ordering::Relaxed);
+    }
+
     /// Lines matched on their first [`LINE_MATCH_CAP`] bytes only.
     pub fn cut_lines(&self) -> u64 {
         self.cut_lines.load(Ordering::Relaxed)
@@ -193,6 +207,10 @@ fn build(pattern: &str, ignore_case: bool) -> Result<Regex, String> {
         .case_insensitive(ignore_case)
         // A log line is the unit: `.` and classes never run into the next line.
         .multi_line(true)
+        // `$` ends a CRLF line too: the block scan sees a line with its
+        // `\r\n` where a record's lines are matched without them, and
+        // both must find the same lines.
+        .crlf(true)
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map_err(|e| match e {
@@ -241,6 +259,14 @@ mod tests {
         assert_eq!(m.find_all(b"ab_ab__ab"), vec![(0, 2), (3, 5), (7, 9)]);
         let empty = Matcher::new("x*", PatternKind::Regex).expect("compiles");
         assert_eq!(empty.find_all(b"axxb"), vec![(1, 3)]);
+    }
+
+    #[test]
+    fn a_line_end_is_found_before_a_crlf_as_in_the_line_alone() {
+        // The block scan sees `\r\n`; a record's line is matched without it.
+        let m = Matcher::new("done$", PatternKind::Regex).expect("compiles");
+        assert!(m.is_match(b"step 1 done\r\nstep 2\r\n"));
+        assert!(m.is_match(b"step 1 done"));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use super::hits::{first_or_last, Span};
 use super::{From, Hit};
 use crate::merge::Merge;
 use crate::record::{Pos, Record};
@@ -15,12 +16,6 @@ use crate::search::matcher::Matcher;
 use crate::source::Source;
 
 pub use super::matcher::LINE_MATCH_CAP;
-
-/// Bytes read at a time by a scanning worker.
-const READ_BLOCK: usize = 1024 * 1024;
-
-/// Bytes read past a chunk's end to finish the line that crosses it.
-const LINE_TAIL: usize = 64 * 1024;
 
 /// Bytes of a source per task: small enough to spread one big source over
 /// all cores, large enough that a task is mostly scanning.
@@ -40,7 +35,7 @@ impl ScanProgress {
         self.done.store(done, Ordering::Relaxed);
     }
 
-    fn add(&self, bytes: u64) {
+    pub(crate) fn add(&self, bytes: u64) {
         self.done.fetch_add(bytes, Ordering::Relaxed);
     }
 
@@ -438,9 +433,14 @@ fn scan_all(
                         if settled {
                             continue;
                         }
-                        match scan_chunk(
+                        let span = Span {
+                            lo: task.lo,
+                            hi: task.hi,
+                            range_lo: task.range_lo,
+                        };
+                        match first_or_last(
                             &*sources[task.source],
-                            &task,
+                            span,
                             forward,
                             matcher,
                             progress,
@@ -493,176 +493,6 @@ fn stop_all(queue: &Mutex<VecDeque<Task>>) {
     if let Ok(mut q) = queue.lock() {
         q.clear();
     }
-}
-
-/// The first (forward) or last (backward) matching line that starts in
-/// `[task.lo, task.hi)`.
-fn scan_chunk(
-    source: &dyn Source,
-    task: &Task,
-    forward: bool,
-    matcher: &Matcher,
-    progress: &ScanProgress,
-    stop: &AtomicBool,
-    buf: &mut Vec<u8>,
-) -> io::Result<Option<u64>> {
-    let len = source.len();
-    let mut pos = task.lo;
-    if pos > task.range_lo {
-        // Lines starting before the chunk belong to the chunk before.
-        pos = match next_line_start(source, pos - 1, task.hi, buf)? {
-            Some(p) => p,
-            None => return Ok(None),
-        };
-    }
-    let mut last = None;
-    let mut scanned = task.lo;
-    while pos < task.hi && pos < len {
-        if stop.load(Ordering::Relaxed) {
-            return Ok(None);
-        }
-        // Up to the chunk's end and a little beyond, for the line that
-        // crosses it: a remote source fetches what is asked, and the chunk
-        // after it is another worker's.
-        let want = READ_BLOCK.min((task.hi - pos) as usize + LINE_TAIL);
-        buf.resize(want, 0);
-        let mut got = source.read_full_at(pos, buf)?;
-        if got == want && want < READ_BLOCK && memchr::memchr(b'\n', &buf[..got]).is_none() {
-            // One line longer than the tail: matched on its first block
-            // like any long line.
-            buf.resize(READ_BLOCK, 0);
-            got = source.read_full_at(pos, buf)?;
-        }
-        buf.truncate(got);
-        if got == 0 {
-            break;
-        }
-        let at_end = pos + got as u64 >= len;
-        // Whole lines only; a line longer than the block is read on to
-        // its end, up to the cap (beyond it, matched on its first part
-        // and skipped to its end).
-        let (window, next) = match memchr::memrchr(b'\n', buf) {
-            Some(nl) => (nl + 1, pos + nl as u64 + 1),
-            None if at_end => (got, len),
-            None => match read_long_line(source, pos, buf)? {
-                LongLine::Whole(window) => (window, pos + window as u64),
-                LongLine::Cut => {
-                    matcher.note_cut_line();
-                    // The next line starting in this chunk, if any: a line
-                    // longer than the chunk is another chunk's no further.
-                    let from = pos + LINE_MATCH_CAP as u64;
-                    let end = match next_line_start(source, from, task.hi, &mut Vec::new())? {
-                        Some(p) => p,
-                        None => task.hi.min(len),
-                    };
-                    (LINE_MATCH_CAP, end)
-                }
-            },
-        };
-        let text = &buf[..window];
-        let mut from = 0;
-        while let Some((start, _)) = matcher.find_at(text, from) {
-            let line = memchr::memrchr(b'\n', &text[..start]).map_or(0, |i| i + 1);
-            let line_at = pos + line as u64;
-            if line_at >= task.hi {
-                break;
-            }
-            if forward {
-                progress.add(line_at.saturating_sub(scanned));
-                return Ok(Some(line_at));
-            }
-            last = Some(line_at);
-            // Next match on a later line.
-            match memchr::memchr(b'\n', &text[start..]) {
-                Some(i) => from = start + i + 1,
-                None => break,
-            }
-        }
-        progress.add(next.min(task.hi).saturating_sub(scanned));
-        scanned = next.min(task.hi);
-        pos = next;
-    }
-    if buf.capacity() > 2 * READ_BLOCK {
-        // A long line's buffer is not kept for the next chunk.
-        *buf = Vec::new();
-    }
-    Ok(last)
-}
-
-/// A line longer than a read block, read on from its start.
-enum LongLine {
-    /// Its bytes, newline included (or to the end of the source), are the
-    /// first this many of the buffer.
-    Whole(usize),
-    /// The buffer holds its first [`LINE_MATCH_CAP`] bytes; it goes on.
-    Cut,
-}
-
-/// Reads the line starting at `pos` into `buf` (which holds its first
-/// bytes, no newline among them), doubling the read up to the cap.
-fn read_long_line(source: &dyn Source, pos: u64, buf: &mut Vec<u8>) -> io::Result<LongLine> {
-    let mut have = buf.len();
-    while have < LINE_MATCH_CAP {
-        let want = have.max(READ_BLOCK).min(LINE_MATCH_CAP - have);
-        buf.resize(have + want, 0);
-        let got = source.read_full_at(pos + have as u64, &mut buf[have..])?;
-        if let Some(nl) = memchr::memchr(b'\n', &buf[have..have + got]) {
-            return Ok(LongLine::Whole(have + nl + 1));
-        }
-        have += got;
-        if got < want {
-            buf.truncate(have);
-            return Ok(LongLine::Whole(have));
-        }
-    }
-    Ok(LongLine::Cut)
-}
-
-/// Start of the first line after the newline at or after `offset`, if that
-/// newline comes before `before`.
-fn next_line_start(
-    source: &dyn Source,
-    mut offset: u64,
-    before: u64,
-    buf: &mut Vec<u8>,
-) -> io::Result<Option<u64>> {
-    // A start at `before` or later is of no use to the caller: with a 1 GB
-    // line, every chunk of it used to read on to the line's end.
-    let len = source.len().min(before);
-    while offset < len {
-        let want = (len - offset).min(64 * 1024) as usize;
-        buf.resize(want, 0);
-        let got = source.read_full_at(offset, buf)?;
-        if got == 0 {
-            return Ok(None);
-        }
-        if let Some(i) = memchr::memchr(b'\n', &buf[..got]) {
-            return Ok(Some(offset + i as u64 + 1));
-        }
-        offset += got as u64;
-    }
-    Ok(None)
-}
-
-/// Whether any line starting in `[lo, hi)` of `source` matches one of
-/// `matchers` (print mode's quick test before merging a slice).
-pub fn any_match(source: &dyn Source, lo: u64, hi: u64, matchers: &[Matcher]) -> io::Result<bool> {
-    let mut buf = Vec::new();
-    let progress = ScanProgress::default();
-    let stop = AtomicBool::new(false);
-    for matcher in matchers {
-        let task = Task {
-            source: 0,
-            chunk: 0,
-            lo,
-            hi,
-            range_lo: lo,
-        };
-        if scan_chunk(source, &task, true, matcher, &progress, &stop, &mut buf)?.is_some() {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
 
 #[cfg(test)]
