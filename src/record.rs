@@ -257,9 +257,15 @@ impl RecordLayout {
         } else {
             self.order.params().reach.min(MAX_LOOK_BACK) as usize
         };
-        let lines = BlockReader::new(self.source.clone(), self.len, block).with_look_back(look_back);
+        let lines =
+            BlockReader::new(self.source.clone(), self.len, block).with_look_back(look_back);
         RecordReader::new(
-            FileReader::new(lines, self.parser.clone(), self.first_timed, self.want_levels),
+            FileReader::new(
+                lines,
+                self.parser.clone(),
+                self.first_timed,
+                self.want_levels,
+            ),
             self.order.clone(),
             self.is_timed(),
         )

@@ -18,8 +18,8 @@ use std::sync::{mpsc, Condvar, Mutex};
 
 use super::{print_from_cursor, wanted, write_record, PrintOptions, PrintStats};
 use crate::merge::{Cursor, Merge};
-use crate::record::split::SCAN_BLOCK;
 use crate::record::order::{CELL, FORCED_EVERY};
+use crate::record::split::SCAN_BLOCK;
 use crate::record::Pos;
 use crate::search::scan::any_match;
 

@@ -111,9 +111,7 @@ impl BlockReader {
     fn load_from(&mut self, offset: u64) -> io::Result<()> {
         let window = self.block + self.look_back;
         if self.look_back > 0 && offset >= self.end() && !self.buf.is_empty() {
-            let from = offset
-                .saturating_sub(self.look_back as u64)
-                .max(self.start);
+            let from = offset.saturating_sub(self.look_back as u64).max(self.start);
             if from < self.end() {
                 return self.slide(from, window);
             }
@@ -473,8 +471,8 @@ mod tests {
                 data: text.clone(),
                 read: 0.into(),
             });
-            let mut r = BlockReader::new(source.clone(), text.len() as u64, 1024)
-                .with_look_back(look_back);
+            let mut r =
+                BlockReader::new(source.clone(), text.len() as u64, 1024).with_look_back(look_back);
             for &line in &order {
                 let mut got = Vec::new();
                 r.for_each_chunk(line * 100, line * 100 + 100, |piece| {
