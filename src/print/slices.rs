@@ -33,9 +33,11 @@ const SLICE_MAX_OUTPUT: usize = 4 * 1024 * 1024;
 /// How many slices may be done but not yet written.
 const AHEAD: usize = 3;
 
-/// A chunk of the largest source this long or shorter (a forced cut's, in a
-/// log never in time order) is cut into slices by its keys; a longer one (a
-/// record of a gigabyte) is left whole to the one merge.
+/// A chunk of the largest source at least this long and no longer than
+/// the next (a forced cut's, in a log never in time order) is cut into
+/// slices by its keys; a longer one (a record of a gigabyte) is left whole
+/// to the one merge, and a shorter one is a slice or two as it is.
+const SPLIT_CHUNKS_FROM: u64 = 4 * SLICE_BYTES;
 const SPLIT_CHUNKS_UP_TO: u64 = 2 * FORCED_EVERY * CELL;
 
 struct SliceOut {
@@ -171,8 +173,11 @@ fn slice_time(
     let boundary = boundary_of(reader, span, index)?;
     let offset = index as u64 * SLICE_BYTES;
     if boundary > offset && boundary - offset < SPLIT_CHUNKS_UP_TO && offset < reader.len() {
+        // Chunks cut near every cell (a log in time order) keep their
+        // first key as the bound, without building the chunk here: a
+        // `--grep` slice with no match is skipped unbuilt.
         let (from, to) = reader.chunk_extent(offset)?;
-        if to - from <= SPLIT_CHUNKS_UP_TO {
+        if (SPLIT_CHUNKS_FROM..=SPLIT_CHUNKS_UP_TO).contains(&(to - from)) {
             let chunk = reader.chunk_at(offset)?;
             let bytes = chunk.end.saturating_sub(chunk.start);
             if chunk.start < offset && bytes > 0 && !chunk.is_empty() {
