@@ -1,5 +1,6 @@
 //! Criterion benches for the hot paths: line splitting (both directions),
-//! timestamp parsing, and the merge (forward, backward, seeks).
+//! timestamp parsing (Airflow 3 JSON's too), and the merge (forward,
+//! backward, seeks).
 //!
 //! `cargo bench` runs them; `scripts/bench.sh` times whole runs of the
 //! binary against `cat` and `sort -m` (see BENCHMARKS.md).
@@ -234,5 +235,35 @@ fn merge(c: &mut Criterion) {
     seeks.finish();
 }
 
-criterion_group!(benches, split, timestamps, sniffing, merge);
+/// Airflow 3's timestamp (issue 32): read from its fixed place at the
+/// line's start against the walk over the object's keys it falls back
+/// to, on a real-shaped line and on a long one, and the parser as the
+/// print path calls it.
+fn json_timestamp(c: &mut Criterion) {
+    use logweave::record::format::json;
+    use logweave::record::timestamp::MinuteCache;
+    let short = br#"{"timestamp":"2024-12-20T10:00:04.632183Z","level":"info","event":"Filling up the DagBag from /opt/airflow/dags/etl_daily.py","logger":"task","filename":"dagbag.py","lineno":460}"#;
+    let long = format!(
+        r#"{{"timestamp":"2024-12-20T10:00:04.632183Z","level":"error","event":"{}","logger":"task.stderr"}}"#,
+        "Traceback (most recent call last): ".repeat(40)
+    );
+    let mut group = c.benchmark_group("json_timestamp");
+    group.throughput(Throughput::Elements(1));
+    for (name, line) in [("short", &short[..]), ("long", long.as_bytes())] {
+        let mut cache = MinuteCache::default();
+        group.bench_with_input(BenchmarkId::new("fixed place", name), line, |b, line| {
+            b.iter(|| black_box(json::airflow3_time(black_box(line), &mut cache)))
+        });
+        group.bench_with_input(BenchmarkId::new("walk", name), line, |b, line| {
+            b.iter(|| black_box(json::time_of(black_box(line), "timestamp", &mut cache)))
+        });
+        let mut parser = TsParser::new(Some(TsFormat::airflow_json()), ZoneClock::new(Zone::Utc));
+        group.bench_with_input(BenchmarkId::new("parser", name), line, |b, line| {
+            b.iter(|| black_box(parser.parse(black_box(line))))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, split, timestamps, json_timestamp, sniffing, merge);
 criterion_main!(benches);

@@ -6,12 +6,14 @@
 NEEDLE="needle-7f3ax"
 bench_set() {
     local format=$1 size=$2
-    local dir="$DATA/$format-$size"
+    local dir="$DATA/$format-$size" gen=(--format "$format")
     # JSON sets are Airflow 3's, out of order, since gen v2: not the older ones.
     [[ $format == json ]] && dir+="-airflow3"
+    # `json-sorted`: Airflow 3's JSON lines in time order (`--late 0`).
+    [[ $format == json-sorted ]] && gen=(--format json --late 0)
     if [[ ! -f "$dir/.complete" ]]; then
-        target/release/logweave gen --out "$dir" --size "$size" --format "$format" 2> /dev/null
-        if [[ $format == json ]]; then
+        target/release/logweave gen --out "$dir" --size "$size" "${gen[@]}" 2> /dev/null
+        if [[ $format == json* ]]; then
             echo "{\"timestamp\":\"2024-12-21T00:00:00.000000Z\",\"level\":\"info\",\"event\":\"$NEEDLE the one line to find\"}" \
                 >> "$dir/attempt=1.log.trigger.42.log"
         else
@@ -36,4 +38,20 @@ measure() {
         fi
     done
     echo "$best $rss"
+}
+
+# median-of-$RUNS wall seconds, the largest peak RSS (KiB) of the runs and
+# the median CPU seconds (user + system) of "$@": CPU time tells more than
+# wall time on a machine shared with other work.
+measure3() {
+    local walls=() rsss=() cpus=() out wall kib user sys
+    for _ in $(seq "$RUNS"); do
+        out=$( { /usr/bin/time -f "%e %M %U %S" "$@" > /dev/null; } 2>&1 | tail -1 )
+        read -r wall kib user sys <<< "$out"
+        walls+=("$wall")
+        rsss+=("$kib")
+        cpus+=("$(echo "$user + $sys" | bc -l)")
+    done
+    median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+    echo "$(median "${walls[@]}") $(printf '%s\n' "${rsss[@]}" | sort -g | tail -1) $(median "${cpus[@]}")"
 }

@@ -188,7 +188,7 @@ impl Merge {
     /// the start.
     pub fn new(layouts: Vec<RecordLayout>, options: MergeOptions) -> Self {
         let block = scan_block(layouts.len());
-        let readers = layouts.iter().map(|l| l.reader(block)).collect();
+        let readers = layouts.iter().map(|l| l.sequential_reader(block)).collect();
         let n = layouts.len();
         let probes = (0..n).map(|_| None).collect();
         let copy_group = (0..n).map(|i| options.dedup.group_of(i)).collect();
@@ -244,7 +244,7 @@ impl Merge {
     /// cursor.
     pub fn add_source(&mut self, layout: RecordLayout) -> usize {
         self.readers
-            .push(layout.reader(scan_block(self.layouts.len() + 1)));
+            .push(layout.sequential_reader(scan_block(self.layouts.len() + 1)));
         self.probes.push(None);
         self.copy_group
             .push(self.options.dedup.group_of(self.layouts.len()));
@@ -264,7 +264,7 @@ impl Merge {
         if i >= self.layouts.len() {
             return;
         }
-        self.readers[i] = layout.reader(scan_block(self.layouts.len()));
+        self.readers[i] = layout.sequential_reader(scan_block(self.layouts.len()));
         self.probes[i] = None;
         if self.pos[i].chunk > layout.len() || self.pos[i].offset > layout.len() {
             self.pos[i] = Pos::chunk_start(layout.len());

@@ -169,7 +169,7 @@ fn copy_source(layout: &RecordLayout, out: impl Write) -> io::Result<PrintStats>
     let mut crlf = CrlfToLf::default();
     let mut buf = vec![0u8; COPY_CHUNK];
     let mut stats = PrintStats::default();
-    let mut reader = layout.reader(SCAN_BLOCK);
+    let mut reader = layout.sequential_reader(SCAN_BLOCK);
     let mut at = 0;
     let mut last_time = None;
     let failed = |reader: &mut crate::record::RecordReader, at: u64| DroppedSource {

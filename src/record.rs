@@ -31,6 +31,10 @@ use timestamp::Nanos;
 use timing::sniff_source;
 pub use timing::{Found, TimeOptions};
 
+/// The most a sequential reader keeps behind its block (a merge of three
+/// disordered sources on two workers holds six).
+const MAX_LOOK_BACK: u64 = 512 * 1024;
+
 /// How much of a source's start is read to measure its disorder.
 const DISORDER_SAMPLE: u64 = 256 * 1024;
 
@@ -240,6 +244,32 @@ impl RecordLayout {
     /// A reader in canonical order with its own block of `block` bytes.
     pub fn reader(&self, block: usize) -> RecordReader {
         RecordReader::new(self.file_reader(block), self.order.clone(), self.is_timed())
+    }
+
+    /// A reader in canonical order for reading on through the source (a
+    /// merge's, print's), with its own block of `block` bytes: in a source
+    /// out of time order the block keeps the bytes of the records just
+    /// behind it (as far as the order's cuts look), which a chunk read in
+    /// time order comes back to, so its bytes are read about once instead
+    /// of a block per record.
+    pub fn sequential_reader(&self, block: usize) -> RecordReader {
+        let look_back = if self.disorder.late == 0 {
+            0
+        } else {
+            self.order.params().reach.min(MAX_LOOK_BACK) as usize
+        };
+        let lines =
+            BlockReader::new(self.source.clone(), self.len, block).with_look_back(look_back);
+        RecordReader::new(
+            FileReader::new(
+                lines,
+                self.parser.clone(),
+                self.first_timed,
+                self.want_levels,
+            ),
+            self.order.clone(),
+            self.is_timed(),
+        )
     }
 
     /// A reader in file order with its own block of `block` bytes.

@@ -230,18 +230,30 @@ fn print_of_the_file_and_its_sorted_copy_shows_each_record_once_in_time_order() 
     };
     let file = write("attempt=1.log", &records);
     let copy = write("api.log", &sorted);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_logweave"))
-        .args(["--print", "--dedup"])
-        .arg(&file)
-        .arg(&copy)
-        .output()
-        .expect("run logweave");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let printed: Vec<u64> = String::from_utf8(out.stdout)
+    let print = |threads: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_logweave"))
+            .args(["--print", "--dedup", "--threads", threads])
+            .arg(&file)
+            .arg(&copy)
+            .output()
+            .expect("run logweave");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    // The workers cut the 16 MiB chunk before the forced cut by its keys
+    // (print::slices): the output is one merge's whatever the threads.
+    let stdout = print("1");
+    for threads in ["2", "3"] {
+        assert!(
+            print(threads) == stdout,
+            "--threads {threads} differs from --threads 1"
+        );
+    }
+    let printed: Vec<u64> = String::from_utf8(stdout)
         .expect("utf-8")
         .lines()
         .map(|l| {

@@ -18,6 +18,7 @@ use std::sync::{mpsc, Condvar, Mutex};
 
 use super::{print_from_cursor, wanted, write_record, PrintOptions, PrintStats};
 use crate::merge::{Cursor, Merge};
+use crate::record::order::{CELL, FORCED_EVERY};
 use crate::record::split::SCAN_BLOCK;
 use crate::record::Pos;
 use crate::search::hits::{any_match, HitMap};
@@ -31,6 +32,13 @@ const SLICE_MAX_OUTPUT: usize = 4 * 1024 * 1024;
 
 /// How many slices may be done but not yet written.
 const AHEAD: usize = 3;
+
+/// A chunk of the largest source at least this long and no longer than
+/// the next (a forced cut's, in a log never in time order) is cut into
+/// slices by its keys; a longer one (a record of a gigabyte) is left whole
+/// to the one merge, and a shorter one is a slice or two as it is.
+const SPLIT_CHUNKS_FROM: u64 = 4 * SLICE_BYTES;
+const SPLIT_CHUNKS_UP_TO: u64 = 2 * FORCED_EVERY * CELL;
 
 struct SliceOut {
     index: usize,
@@ -145,8 +153,14 @@ fn claim(shared: &Shared, slices: usize) -> Option<usize> {
     (!shared.stop.load(Ordering::SeqCst)).then_some(index)
 }
 
-/// `T_index`: the lower time bound of slice `index`, the first key of the
-/// largest source's chunk at or after byte `index × SLICE_BYTES`.
+/// `T_index`: the lower time bound of slice `index`: the first key of the
+/// largest source's chunk at or after byte `index × SLICE_BYTES`, or, when
+/// that byte falls inside a chunk of a few cells (a log never in time order
+/// is cut only every [`FORCED_EVERY`] cells), the key as far through that
+/// chunk's keys as the byte is through its bytes. Keys rise through a chunk
+/// and from one chunk to the next, so the bounds rise too, and such a chunk
+/// is printed by all workers instead of a slice too big to buffer handing
+/// the rest of the print to one merge.
 fn slice_time(
     reader: &mut crate::record::RecordReader,
     span: &Mutex<(u64, u64)>,
@@ -158,6 +172,23 @@ fn slice_time(
         return Ok(lowest);
     }
     let boundary = boundary_of(reader, span, index)?;
+    let offset = index as u64 * SLICE_BYTES;
+    if boundary > offset && boundary - offset < SPLIT_CHUNKS_UP_TO && offset < reader.len() {
+        // Chunks cut near every cell (a log in time order) keep their
+        // first key as the bound, without building the chunk here: a
+        // `--grep` slice with no match is skipped unbuilt.
+        let (from, to) = reader.chunk_extent(offset)?;
+        if (SPLIT_CHUNKS_FROM..=SPLIT_CHUNKS_UP_TO).contains(&(to - from)) {
+            let chunk = reader.chunk_at(offset)?;
+            let bytes = chunk.end.saturating_sub(chunk.start);
+            if chunk.start < offset && bytes > 0 && !chunk.is_empty() {
+                let through = (offset - chunk.start).min(bytes);
+                let i = (u128::from(through) * chunk.len() as u128 / u128::from(bytes)) as usize;
+                let t = chunk.pos_of(i.min(chunk.len() - 1)).key;
+                return Ok(t.max(lowest));
+            }
+        }
+    }
     let t = match reader.record_at(Pos::chunk_start(boundary))? {
         Some(record) if boundary < reader.len() => record.key_ts(),
         _ => i64::MAX,

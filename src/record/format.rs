@@ -524,7 +524,10 @@ impl TsParser {
                 t
             }
             Fast::IsoStart => parse_iso_prefix_cached(line, &mut self.cache)?.0,
-            Fast::JsonTimestamp => json::time_of(line, "timestamp", &mut self.cache)?,
+            Fast::JsonTimestamp => match json::airflow3_time(line, &mut self.cache) {
+                Some(t) => t,
+                None => json::time_of(line, "timestamp", &mut self.cache)?,
+            },
             Fast::General => self.format.as_ref()?.parse_cached(line, &mut self.cache)?,
             Fast::Untimed => return None,
         };

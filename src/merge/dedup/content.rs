@@ -80,6 +80,9 @@ fn members_hash(line: &[u8]) -> Option<u128> {
     }
     i = skip_space(line, i + 1);
     let mut sum: u128 = 0x9e37_79b9_7f4a_7c15;
+    // One buffer for every member: this runs for each record a copy may
+    // share, an allocation each was a tenth of a JSON print.
+    let mut member = Vec::with_capacity(256);
     if line.get(i) == Some(&b'}') {
         return (skip_space(line, i + 1) == line.len()).then_some(sum);
     }
@@ -93,7 +96,7 @@ fn members_hash(line: &[u8]) -> Option<u128> {
         i = skip_space(line, i + 1);
         let value_end = value_end(line, i)?;
         let value = &line[i..value_end];
-        let mut member = Vec::with_capacity(key.len() + value.len() + 1);
+        member.clear();
         member.extend_from_slice(key);
         member.push(0);
         member.extend_from_slice(value);
@@ -123,14 +126,13 @@ fn string_end(b: &[u8], i: usize) -> Option<usize> {
         return None;
     }
     let mut j = i + 1;
-    while j < b.len() {
-        match b[j] {
-            b'\\' => j += 2,
-            b'"' => return Some(j + 1),
-            _ => j += 1,
+    loop {
+        j += memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
+        if b[j] == b'"' {
+            return Some(j + 1);
         }
+        j += 2;
     }
-    None
 }
 
 /// The end (exclusive) of the value starting at `b[i]`: a string, an

@@ -86,6 +86,20 @@ pub fn time_of(line: &[u8], key: &str, cache: &mut MinuteCache) -> Option<WallTi
     read_time(value_of(line, key)?, cache)
 }
 
+/// The time of an Airflow 3 line, which opens with its `"timestamp"`
+/// string (`{"timestamp":"2025-06-01T10:00:00.104512Z",…`), read straight
+/// from its fixed place: what [`time_of`] finds for such a line, without
+/// walking to the key and its string's end. `None` for any other shape —
+/// spaces, another key first, a value that is not a plain time — which
+/// [`time_of`] then reads.
+#[inline]
+pub fn airflow3_time(line: &[u8], cache: &mut MinuteCache) -> Option<WallTime> {
+    let value = line.strip_prefix(br#"{"timestamp":""#)?;
+    let (t, used) = parse_iso_prefix_cached(value, cache)?;
+    // The string ends where the time does: the value is the time alone.
+    (value.get(used) == Some(&b'"')).then_some(t)
+}
+
 /// The time `key` holds when it is the last of an object that ends `tail`
 /// (Docker's json-file puts `"time"` after a `"log"` of any length): how a
 /// line too long to walk from its start is read from its end.
@@ -223,6 +237,47 @@ mod tests {
         let in_string = r#"{"msg":"\"timestamp\":\"2030-01-01T00:00:00Z\"","ts":1734688800.5}"#;
         assert_eq!(time(in_string, "timestamp"), None);
         assert_eq!(time(in_string, "ts"), Some((T, 500_000_000)));
+    }
+
+    #[test]
+    fn airflow3_lines_are_read_from_their_fixed_place_and_others_walked() {
+        let mut cache = MinuteCache::default();
+        let line = br#"{"timestamp":"2024-12-20T10:00:00.104512Z","level":"info","event":"x"}"#;
+        let fast = airflow3_time(line, &mut cache).expect("Airflow 3's shape");
+        assert_eq!((fast.secs, fast.nanos), (T, 104_512_000));
+        // Not the fixed shape: left to the walk, which still reads them.
+        for other in [
+            r#"{ "timestamp":"2024-12-20T10:00:00Z"}"#,
+            r#"{"timestamp": "2024-12-20T10:00:00Z"}"#,
+            r#"{"timestamp":"2024-12-20T10:00:00Z extra"}"#,
+            r#"{"timestamp":"1734688800"}"#,
+            r#"{"level":"info","timestamp":"2024-12-20T10:00:00Z"}"#,
+        ] {
+            assert_eq!(airflow3_time(other.as_bytes(), &mut cache), None, "{other}");
+        }
+        assert_eq!(
+            time(r#"{"timestamp": "2024-12-20T10:00:00Z"}"#, "timestamp"),
+            Some((T, 0))
+        );
+    }
+
+    proptest::proptest! {
+        /// Whenever the fixed place gives a time, it is the walk's.
+        #[test]
+        fn the_fixed_place_agrees_with_the_walk(
+            pieces in proptest::collection::vec(0usize..12, 0..8),
+        ) {
+            const PIECES: [&str; 12] = [
+                r#"{"timestamp":""#, "2024-12-20T10:00:00", ".5", "Z", "+01:00", "\"",
+                ",", r#""level":"info""#, "}", r#"\""#, " ", "2024-12-20 10:00:00,123",
+            ];
+            let line: String = pieces.iter().map(|&i| PIECES[i]).collect();
+            let mut cache = MinuteCache::default();
+            if let Some(fast) = airflow3_time(line.as_bytes(), &mut cache) {
+                let walked = time_of(line.as_bytes(), "timestamp", &mut MinuteCache::default());
+                proptest::prop_assert_eq!(Some(fast), walked, "{}", line);
+            }
+        }
     }
 
     #[test]
