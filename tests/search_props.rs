@@ -480,6 +480,7 @@ proptest! {
             includes: vec![Matcher::new(pattern, PatternKind::Regex).expect("pattern")],
             excludes: Vec::new(),
             min_level: None,
+            fields: Vec::new(),
         };
         let model = printed(&texts, &filter, false, 1);
         let got = printed(&texts, &filter, true, threads);
