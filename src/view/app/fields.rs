@@ -186,9 +186,9 @@ mod tests {
         assert_eq!(
             frames,
             [
-                "  Traceback (most recent call last):",
-                "    File \"/dags/a.py\", line 7, in run",
-                "  RuntimeError: boom"
+                "Traceback (most recent call last):",
+                "  File \"/dags/a.py\", line 7, in run",
+                "RuntimeError: boom"
             ]
         );
     }
