@@ -747,7 +747,9 @@ fn the_viewer_opens_while_the_api_server_reads_the_log_and_shows_it_when_it_come
     assert!(!tui.text().contains("record 0"));
     // Without F: the empty screen fills when the log comes, rendered as
     // Airflow 3 records (its format is known only then).
-    tui.wait_for("the first records", |t| t.text().contains("INFO - record 0"));
+    tui.wait_for("the first records", |t| {
+        t.text().contains("INFO - record 0")
+    });
     tui.wait_for("the wait no longer said", |t| {
         !t.status().contains("waiting for the server")
     });

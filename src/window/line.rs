@@ -13,9 +13,9 @@ pub struct WindowLine {
     /// Byte range of the line in its source (`next` = start of the next line).
     pub start: u64,
     pub next: u64,
-    /// The line's bytes (CR of CRLF removed), at most [`DISPLAY_CAP`].
+    /// The line's bytes (CR of CRLF removed), at most [`DISPLAY_CAP`](super::DISPLAY_CAP).
     pub text: Vec<u8>,
-    /// The line was longer than [`DISPLAY_CAP`].
+    /// The line was longer than [`DISPLAY_CAP`](super::DISPLAY_CAP).
     pub cut: bool,
     /// Screen rows the line takes as drawn (wrapped, rendered): at least 1.
     pub rows: usize,

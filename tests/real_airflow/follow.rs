@@ -204,7 +204,10 @@ fn the_api_follows_a_task_from_before_its_first_try_through_retry_and_deferral()
         status.contains("try1") && status.contains("try2"),
         "{status}"
     );
-    assert!(tui.text().contains("try2 ["), "try 2's lines are marked, rendered");
+    assert!(
+        tui.text().contains("try2 ["),
+        "try 2's lines are marked, rendered"
+    );
     tui.press("q");
     assert!(tui.wait_exit());
 
