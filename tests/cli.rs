@@ -1094,3 +1094,21 @@ fn many_copies_of_one_log_are_said_in_a_few_lines() {
         "{said:?}"
     );
 }
+
+#[test]
+fn the_airflow_apis_json_answer_is_named_with_how_to_get_ndjson() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "answer.json",
+        br#"{"content":[{"timestamp":"2026-12-07T04:07:40.355219Z","event":"::group::Pre Execute","level":"info"}],"continuation_token":null}"#,
+    );
+    let out = logweave()
+        .current_dir(dir.path())
+        .args(["--print", "answer.json"])
+        .output()
+        .expect("spawn");
+    let err = stderr(&out);
+    assert!(err.contains("the Airflow REST API's JSON answer"), "{err}");
+    assert!(err.contains("Accept: application/x-ndjson"), "{err}");
+}

@@ -243,6 +243,18 @@ pub(super) fn layout_note(layout: &RecordLayout, label: &str, shown: &str) -> Op
                 glob_for(&name)
             )
         };
+        // Airflow's REST API answers `Accept: application/json` (curl's
+        // default) with one object holding the whole log.
+        let api_json = first.trim_start().starts_with("{\"content\":") && layout.format().is_none();
+        if api_json {
+            let problem = Problem::new(
+                "it is the Airflow REST API's JSON answer, the whole log in one line; shown first, unmerged",
+            )
+            .with_tip(
+                "ask the API for NDJSON (curl -H 'Accept: application/x-ndjson' …) and open that, or let logweave ask it: logweave airflow --api URL …",
+            );
+            return Some(problem.about(label, &name));
+        }
         let problem = match layout.format() {
             Some(format) => Problem::new(format!(
                 "no line matches its timestamp format ({}); shown first, unmerged",
