@@ -332,6 +332,20 @@ mod tests {
         );
     }
 
+    /// A filter hides lines: a message long enough to take the whole bar
+    /// (at 80 columns, a search that found nothing) must not hide it.
+    #[test]
+    fn a_long_message_leaves_the_filter_said() {
+        let mut f = airflow();
+        f.filters = vec!["&logger=task.stdout".into()];
+        let mut app = app(f, 80, 4);
+        app.note = Some(format!("/Task failed: no hits {}", "x".repeat(60)));
+        let screen = render(&mut app);
+        let bar = screen.lines().nth(3).expect("the bottom row");
+        assert!(bar.contains("&logger=task.stdout"), "{bar}");
+        assert!(bar.contains("/Task failed"), "{bar}");
+    }
+
     #[test]
     fn timeline_strip() {
         let mut f = airflow();

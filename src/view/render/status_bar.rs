@@ -227,14 +227,15 @@ fn left_part(app: &App, sources: Sources, with_lines: bool) -> Vec<Span<'static>
         Some(false) => left.push(Span::styled("paused ", theme.get("status-dim"))),
         None => {}
     }
-    if omitted {
-        return left;
-    }
+    // Filters hide lines: said even when a long message takes the room.
     if !f.filters.is_empty() {
         left.push(Span::styled(
             format!("{} ", escaped(&f.filters.join(" "))),
             theme.get("message"),
         ));
+    }
+    if omitted {
+        return left;
     }
     if let Some(compared) = &f.comparison {
         // Said as long as the comparison is on: `+` goes to them.
