@@ -33,7 +33,8 @@ impl Facets {
     /// of its bytes (`head`: its first block).
     pub fn count(&mut self, head: &[u8], level: Level) {
         self.records += 1;
-        self.levels[level as usize] += 1;
+        // Graded as the filter a facet's toggle makes grades it.
+        self.levels[fields::level_of(head, level) as usize] += 1;
         let Some(value) = fields::value_of(head, "logger") else {
             return;
         };
@@ -93,5 +94,21 @@ mod tests {
             [(Level::Error, 1), (Level::Info, 74), (Level::Unknown, 1)]
         );
         assert_eq!(facets.records, 76);
+    }
+
+    /// Airflow 3 writes `"level":"error"` on every `task.stderr` line; its
+    /// source's level syntax reads the text instead. The facet counts it as
+    /// the filter its toggle makes (`not level="ERROR"`) grades it.
+    #[test]
+    fn a_records_own_level_field_grades_it_as_the_filters_do() {
+        let mut facets = Facets::default();
+        let line = br#"{"timestamp":"2026-12-07T04:07:50Z","event":"warning: x","level":"error","logger":"task.stderr"}"#;
+        facets.count(line, Level::Unknown);
+        assert_eq!(facets.levels(), [(Level::Error, 1)]);
+        let filter = crate::search::expr::FieldFilter::parse("not level=error").expect("parses");
+        assert!(
+            !filter.accepts(line, Level::Unknown),
+            "the toggle hides what it counted"
+        );
     }
 }

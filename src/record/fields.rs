@@ -289,6 +289,16 @@ fn json_value<'a>(object: &'a [u8], name: &[u8]) -> Option<Value<'a>> {
     found
 }
 
+/// A record's level as filters and facets grade it: its own `level` field
+/// when it has one that reads as a level (Airflow 3 writes `"level":
+/// "error"` on every `task.stderr` line, and draws it so), else what its
+/// source's level syntax read (`read`).
+pub fn level_of(record: &[u8], read: super::level::Level) -> super::level::Level {
+    value_of(record, "level")
+        .and_then(|v| super::level::Level::from_word(text(v).trim().as_bytes()))
+        .unwrap_or(read)
+}
+
 /// A value as text: a JSON string unescaped (copied only when it has
 /// escapes), anything else as written; invalid UTF-8 replaced.
 pub fn text(value: Value<'_>) -> Cow<'_, str> {

@@ -169,11 +169,7 @@ impl Test {
         let value = fields::value_of(record, &self.field);
         if self.field == "level" {
             if let Some(wanted) = self.level {
-                // The record's own field when it has one, else what its
-                // source's level syntax read.
-                let have = value
-                    .and_then(|v| Level::from_word(text(v).trim().as_bytes()))
-                    .unwrap_or(level);
+                let have = fields::level_of(record, level);
                 return self.compare_levels(have, wanted);
             }
         }
