@@ -292,7 +292,18 @@ def call(home, method, path, body=None, accept="application/json"):
 
 
 def trigger(home, dag, conf="{}"):
-    answer = call(home, "POST", f"dags/{dag}/dagRuns", {"logical_date": None, "conf": json.loads(conf)})
+    # SQLite lets one writer in at a time: while the scheduler and other
+    # tests' runs write, the API server may give up on the lock after 5 s
+    # and answer 500 (the run was not created: its transaction rolled back).
+    for attempt in range(6):
+        try:
+            answer = call(home, "POST", f"dags/{dag}/dagRuns", {"logical_date": None, "conf": json.loads(conf)})
+            break
+        except urllib.error.HTTPError as error:
+            if error.code not in (500, 503) or attempt == 5:
+                raise
+            print(f"trigger: HTTP {error.code}, trying again", file=sys.stderr)
+            time.sleep(2 + attempt)
     print(json.loads(answer)["dag_run_id"])
 
 
