@@ -50,7 +50,7 @@ impl Comparison {
         let mut table = Table::default();
         let mut words = Words::default();
         let mut records = 0;
-        for layout in layouts {
+        for layout in one_per_copy_group(layouts) {
             records += each_message(layout, |text| {
                 words.read(text);
                 places.learn(&words.hashes);
@@ -71,7 +71,7 @@ impl Comparison {
     /// Counts the templates of the sources compared, for the summary.
     pub fn count(&mut self, layouts: &[RecordLayout]) -> io::Result<()> {
         let mut words = Words::default();
-        for layout in layouts {
+        for layout in one_per_copy_group(layouts) {
             let (places, table) = (&self.places, &mut self.table);
             self.compared_records += each_message(layout, |text| {
                 words.read(text);
@@ -167,6 +167,20 @@ impl Comparison {
             notes,
         }
     }
+}
+
+/// The sources to count: one of each group of copies of one log (a local
+/// file and its API copy hold the same records, which dedup shows once),
+/// the first, as the merge keeps the lowest-ranked copy.
+fn one_per_copy_group(layouts: &[RecordLayout]) -> Vec<&RecordLayout> {
+    let groups = crate::merge::copies::copy_groups(layouts, &vec![None; layouts.len()]);
+    let mut counted = std::collections::HashSet::new();
+    layouts
+        .iter()
+        .zip(groups)
+        .filter(|(_, group)| group.is_none_or(|g| counted.insert(g)))
+        .map(|(layout, _)| layout)
+        .collect()
 }
 
 /// Calls `each` with the message of every record of `layout`, in file

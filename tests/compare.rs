@@ -124,6 +124,41 @@ fn comparing_try_1_with_try_2_marks_the_failure_and_not_the_batches_both_logged(
     );
 }
 
+/// A try read from two places (the file and its API copy) is shown once:
+/// its records are counted once too.
+#[test]
+fn copies_of_one_log_are_counted_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = |n: u32| {
+        let at = dir.path().join(format!("copy-of-try{n}.log"));
+        std::fs::write(&at, unzipped(n)).expect("write");
+        at
+    };
+    let (copy1, copy2) = (copy(1), copy(2));
+    let (baseline, compared) = (fixture(2), fixture(1));
+    let out = logweave(&[
+        "compare",
+        path(&baseline),
+        path(&copy2),
+        "--with",
+        path(&compared),
+        path(&copy1),
+        "--print",
+        "--only-new",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(lines(&out.stdout).len(), 1, "the failure, once");
+    assert!(
+        stderr.contains("1 new record of 1 template the baseline never had"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("was 1×  Done. Returned value was: None"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn only_new_needs_a_baseline_and_an_unreadable_baseline_is_an_error() {
     let out = logweave(&["--print", "--only-new", path(&fixture(1))]);
