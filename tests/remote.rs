@@ -90,20 +90,31 @@ fn a_jump_to_the_end_of_a_big_object_fetches_a_few_ranges_and_memory_stays_flat(
 
     // Printing it from a server 50 ms away: the same bytes, each fetched
     // once, in 2 MiB ranges several at a time (BENCHMARKS.md has the speed).
-    let server = shaped_range_server(dir.path(), 50, 0.0);
-    let url = format!("{}/files/attempt=1.log", server.url());
-    let out = logweave(&["--print", &url], &[]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(out.stdout == std::fs::read(&file).unwrap(), "print differs");
-    let (requests, bytes) = range_stats(&server);
-    // The size probe at open is one more request, for one byte.
-    assert_eq!(bytes, len + 1, "every byte fetched once");
-    assert!(
-        requests <= len / (2 << 20) + 8,
-        "{requests} requests for {len} bytes"
-    );
-    let most = range_most_at_once(&server);
-    assert!((2..=8).contains(&most), "{most} requests at once");
+    // How many go at once depends on how fast the print takes them: on a
+    // loaded machine one run may keep up with one request at a time, so a
+    // second run is allowed to show the requests going in parallel.
+    let mut most_seen = Vec::new();
+    for _ in 0..2 {
+        let server = shaped_range_server(dir.path(), 50, 0.0);
+        let url = format!("{}/files/attempt=1.log", server.url());
+        let out = logweave(&["--print", &url], &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(out.stdout == std::fs::read(&file).unwrap(), "print differs");
+        let (requests, bytes) = range_stats(&server);
+        // The size probe at open is one more request, for one byte.
+        assert_eq!(bytes, len + 1, "every byte fetched once");
+        assert!(
+            requests <= len / (2 << 20) + 8,
+            "{requests} requests for {len} bytes"
+        );
+        let most = range_most_at_once(&server);
+        assert!(most <= 8, "{most} requests at once");
+        most_seen.push(most);
+        if most >= 2 {
+            return;
+        }
+    }
+    panic!("requests at once, run by run: {most_seen:?}; never in parallel");
 }
 
 fn last_line(file: &Path) -> String {
