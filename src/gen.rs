@@ -20,6 +20,10 @@
 
 mod airflow2;
 mod airflow3;
+
+/// The words the generated Airflow 3 task describes its batches with.
+#[cfg(test)]
+pub(crate) use airflow3::WORDS as BATCH_WORDS;
 mod arrival;
 mod fmt;
 mod live;

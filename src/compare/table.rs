@@ -331,28 +331,8 @@ mod tests {
         places.template(&words.hashes)
     }
 
-    const VOCABULARY: [&str; 20] = [
-        "batch",
-        "shard",
-        "offset",
-        "partition",
-        "checkpoint",
-        "upstream",
-        "downstream",
-        "watermark",
-        "commit",
-        "rollback",
-        "schema",
-        "column",
-        "merge",
-        "ingest",
-        "flush",
-        "retry",
-        "backoff",
-        "latency",
-        "bucket",
-        "region",
-    ];
+    /// What a generated task's batches are described with.
+    const VOCABULARY: &[&str] = crate::gen::BATCH_WORDS;
 
     fn prose(seed: usize, len: usize) -> String {
         (0..len)

@@ -19,6 +19,9 @@
 //! writes its sub-log itself, in time order, on the same clock.
 
 mod messages;
+
+#[cfg(test)]
+pub(crate) use messages::WORDS;
 mod records;
 mod supervisor;
 mod triggerer;

@@ -74,13 +74,7 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
     };
     let baseline = match args.compare_with {
         Some(with) => {
-            let baseline_id = match with {
-                CompareWith::Try(number) => AttemptId {
-                    try_number: number,
-                    ..id.clone()
-                },
-                CompareWith::LastSuccess => last_success(&places.base, &id)?,
-            };
+            let baseline_id = baseline_attempt(with, &id, || last_success(&places.base, &id))?;
             // The baseline is read once, not followed.
             let quiet = Places {
                 follow: false,
@@ -100,6 +94,23 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
         found.arrivals = Some(airflow::next_try::watch(&id, &places));
     }
     super::open_comparing(settings, Some(found), baseline)
+}
+
+/// The try `--compare-with` names: try N of this task instance, or the
+/// latest successful one `last_success` finds (in the log folder or
+/// through the API).
+pub(super) fn baseline_attempt(
+    with: CompareWith,
+    id: &AttemptId,
+    last_success: impl FnOnce() -> Result<AttemptId, RunError>,
+) -> Result<AttemptId, RunError> {
+    match with {
+        CompareWith::Try(number) => Ok(AttemptId {
+            try_number: number,
+            ..id.clone()
+        }),
+        CompareWith::LastSuccess => last_success(),
+    }
 }
 
 /// `try 2`, or `try 2 of run R` for a try of another run.

@@ -11,7 +11,7 @@ use crate::airflow::api::log::Following;
 use crate::airflow::api::picker::{ApiPicker, Step};
 use crate::airflow::api::{self, listing, Api, ApiError, Credentials};
 use crate::airflow::AttemptId;
-use crate::cli::{AirflowArgs, CompareWith};
+use crate::cli::AirflowArgs;
 use crate::view::picker::{self as widget, Entry, Levels, Opened};
 
 /// Where the password for `--api-user` comes from when not asked for.
@@ -39,26 +39,18 @@ pub fn run(
     };
     let baseline = match args.compare_with {
         Some(with) => {
-            let baseline_id = match with {
-                CompareWith::Try(number) => AttemptId {
-                    try_number: number,
-                    ..id.clone()
-                },
-                CompareWith::LastSuccess => {
-                    match crate::airflow::baseline::last_success_by_api(&api, &id) {
-                        Ok(Some(found)) => found,
-                        Ok(None) => {
-                            return Err(RunError::Usage(format!(
-                                "--compare-with last-success: {} has no successful try of {}/{} before this one (in the last 50 runs)",
-                                api.shown(),
-                                id.dag,
-                                id.task
-                            )))
-                        }
-                        Err(e) => return Err(RunError::Unreachable(e.problem(&api))),
-                    }
+            let baseline_id = super::airflow::baseline_attempt(with, &id, || {
+                match crate::airflow::baseline::last_success_by_api(&api, &id) {
+                    Ok(Some(found)) => Ok(found),
+                    Ok(None) => Err(RunError::Usage(format!(
+                        "--compare-with last-success: {} has no successful try of {}/{} before this one (in the last 50 runs)",
+                        api.shown(),
+                        id.dag,
+                        id.task
+                    ))),
+                    Err(e) => Err(RunError::Unreachable(e.problem(&api))),
                 }
-            };
+            })?;
             let name = format!(
                 "try {}",
                 super::airflow::describe_baseline(&id, &baseline_id)

@@ -4,7 +4,8 @@
 use super::super::fmt::push_num;
 use super::super::rng::Rng;
 
-const WORDS: &[&str] = &[
+/// The words a simulated batch is described with (also the tests' prose).
+pub(crate) const WORDS: &[&str] = &[
     "batch",
     "shard",
     "offset",
