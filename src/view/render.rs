@@ -517,4 +517,53 @@ mod tests {
         app.mode = Mode::Pending(crate::view::app::Pending::GotoMark);
         insta::assert_snapshot!(render(&mut app));
     }
+
+    #[test]
+    fn the_chosen_field_shows_whole_and_the_others_say_they_are_cut() {
+        let long = format!("start {} end", "word ".repeat(40));
+        let record = format!(r#"{{"event":"{long}","logger":"task"}}"#);
+        let record = crate::engine::RecordView {
+            tag: "local".into(),
+            location: "/logs/attempt=1.log".into(),
+            offset: 0,
+            len: record.len() as u64,
+            bytes: record.into_bytes(),
+            cut: false,
+        };
+        let mut pane = crate::view::app::FieldsPane::new(Arc::new(record));
+        let event = pane
+            .rows
+            .iter()
+            .position(|row| row.name == "event")
+            .expect("an event row");
+        let mut app = app(airflow(), 60, 20);
+        app.mode = Mode::Fields(pane.clone());
+        let screen = render(&mut app);
+        let cut = screen
+            .lines()
+            .find(|l| l.contains("start word"))
+            .expect("the event row");
+        assert!(
+            cut.contains('…'),
+            "a row not chosen is cut and says so: {screen}"
+        );
+        assert!(!screen.contains(" end"), "{screen}");
+
+        pane.selected = event;
+        app.mode = Mode::Fields(pane);
+        let screen = render(&mut app);
+        let shown: String = screen
+            .lines()
+            .map(|l| l.trim_matches(|c| c == '"' || c == '│' || c == ' '))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            shown.contains(" end") && !screen.contains('…'),
+            "the chosen row wraps to its end: {screen}"
+        );
+        assert!(
+            screen.contains("logger"),
+            "rows below it still show: {screen}"
+        );
+    }
 }
