@@ -1,18 +1,24 @@
 //! The overview pass: one background merge over all sources that
 //! keeps sparse statistics — a checkpoint (cursor, lines so far) and a time
-//! interval with per-source record and error counts every megabyte or so.
+//! interval with per-source record and error counts every megabyte or so,
+//! within a fixed budget (`sparse`: they thin themselves as the log grows).
 //!
 //! It powers line numbers ("line 1,234,567 of 8,670,000"), `:` jumps to a
 //! line, and the timeline strip. Memory is a few hundred bytes per megabyte
-//! of log; the UI never waits for it.
+//! of log up to a few megabytes, then stays; the UI never waits for it.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 mod facets;
+mod sparse;
+mod timeline;
 
 pub use facets::Facets;
+use sparse::{Checkpoint, Checkpoints, Interval, IntervalCounts, Intervals};
+use timeline::timeline_of;
+pub use timeline::Timeline;
 
 /// How many `logger` values the facets tell apart.
 pub fn facets_max() -> usize {
@@ -22,76 +28,15 @@ pub fn facets_max() -> usize {
 use crate::merge::{CopyCounts, Cursor, Merge, MergedRecord};
 use crate::record::{Level, RecordLayout};
 
-/// Bytes of merged records between two checkpoints.
-const CHECKPOINT_BYTES: u64 = 1024 * 1024;
-
-/// Bytes of merged records per timeline interval: fine enough for a strip a
-/// few hundred columns wide on a small log, ~40 bytes per 64 KiB on a big one.
-const INTERVAL_BYTES: u64 = 64 * 1024;
-
-/// How far a line-number lookup may merge from its checkpoint before giving
-/// up (a cursor that is not on the overview's path, e.g. unsorted sources).
-const LOOKUP_BUDGET: u64 = 8 * CHECKPOINT_BYTES;
-
-#[derive(Clone, Debug)]
-struct Checkpoint {
-    cursor: Cursor,
-    /// Lines of the merged stream above `cursor`.
-    lines: u64,
-}
-
-#[derive(Clone, Debug)]
-struct Interval {
-    first_ts: i64,
-    last_ts: i64,
-    /// `(source, records)` for the sources with records in it, by source:
-    /// a 64 KiB interval holds a few hundred records however many sources
-    /// there are (a dense count per source was 40 KB an interval at 10,000
-    /// files, issue 26).
-    records: Vec<(u32, u32)>,
-    errors: u32,
-}
-
-/// The records of the interval being counted, per source: dense while it
-/// is counted, sparse once closed.
-struct IntervalCounts {
-    per_source: Vec<u32>,
-    /// The sources with a count, in the order they were first counted.
-    touched: Vec<u32>,
-}
-
-impl IntervalCounts {
-    fn new(sources: usize) -> Self {
-        Self {
-            per_source: vec![0; sources],
-            touched: Vec::new(),
-        }
-    }
-
-    fn add(&mut self, source: usize) {
-        if self.per_source[source] == 0 {
-            self.touched.push(source as u32);
-        }
-        self.per_source[source] += 1;
-    }
-
-    /// The counts by source; all zero again.
-    fn take(&mut self) -> Vec<(u32, u32)> {
-        self.touched.sort_unstable();
-        let sparse = self
-            .touched
-            .iter()
-            .map(|&s| (s, std::mem::take(&mut self.per_source[s as usize])))
-            .collect();
-        self.touched.clear();
-        sparse
-    }
-}
+/// How many checkpoint spacings a line-number lookup may merge from its
+/// checkpoint before giving up (a cursor that is not on the overview's
+/// path, e.g. unsorted sources).
+const LOOKUP_SPACINGS: u64 = 8;
 
 #[derive(Default)]
 struct State {
-    checkpoints: Vec<Checkpoint>,
-    intervals: Vec<Interval>,
+    checkpoints: Checkpoints,
+    intervals: Intervals,
     bytes_done: u64,
     total_lines: Option<u64>,
     failed: Option<String>,
@@ -120,37 +65,6 @@ pub struct SourceCount {
     /// the furthest was out of time order.
     pub late: u64,
     pub most_late: i64,
-}
-
-/// Records and errors per time bucket, for the timeline strip.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Timeline {
-    /// Time of the first bucket's start and the last bucket's end.
-    pub start: i64,
-    pub end: i64,
-    /// Records per bucket.
-    pub records: Vec<u32>,
-    /// Per bucket, the source with most records there (its colour).
-    pub dominant: Vec<usize>,
-    /// Records at ERROR or above, per bucket.
-    pub errors: Vec<u32>,
-}
-
-impl Timeline {
-    /// The time at which bucket `column` starts.
-    pub fn time_of(&self, column: usize) -> i64 {
-        let buckets = self.errors.len().max(1) as i128;
-        let span = (self.end as i128 - self.start as i128).max(1);
-        (self.start as i128 + span * column as i128 / buckets) as i64
-    }
-
-    /// The bucket holding time `t`.
-    pub fn column_of(&self, t: i64) -> usize {
-        let buckets = self.errors.len().max(1) as i128;
-        let span = (self.end as i128 - self.start as i128).max(1);
-        let at = (t as i128 - self.start as i128).clamp(0, span - 1);
-        (at * buckets / span) as usize
-    }
 }
 
 /// Called when background counting (the overview, a hit count) moved on or
@@ -243,12 +157,25 @@ impl Overview {
     /// Runs the pass over `merge` (from its start) in a background thread;
     /// `merge` itself then counts from a checkpoint to a position.
     fn counting(counter: Merge) -> Option<OverviewHandle> {
+        let checkpoints = Checkpoints::new(counter.source_count());
+        Self::counting_into(counter, checkpoints, Intervals::default())
+    }
+
+    fn counting_into(
+        counter: Merge,
+        checkpoints: Checkpoints,
+        intervals: Intervals,
+    ) -> Option<OverviewHandle> {
         let sources = counter.source_count();
         let total_bytes: u64 = (0..sources)
             .filter(|&i| counter.is_enabled(i))
             .map(|i| counter.layout(i).len())
             .sum();
-        let state = Arc::new(Mutex::new(State::default()));
+        let state = Arc::new(Mutex::new(State {
+            checkpoints,
+            intervals,
+            ..State::default()
+        }));
         let stop = Arc::new(AtomicBool::new(false));
         let waker = Waker::default();
         {
@@ -297,10 +224,16 @@ fn scan(
     let mut late = vec![(0u64, 0i64); sources];
     let mut counts = vec![SourceCount::default(); sources];
     let mut facets = Facets::default();
-    lock(state).checkpoints.push(Checkpoint {
-        cursor: merge.cursor(),
-        lines: 0,
-    });
+    // The indexes' spacings, as they were when last published (they grow
+    // as the indexes thin themselves).
+    let (mut span, mut spacing) = {
+        let mut st = lock(state);
+        st.checkpoints.push(Checkpoint {
+            cursor: merge.cursor(),
+            lines: 0,
+        });
+        (st.intervals.span(), st.checkpoints.spacing())
+    };
     while let Some(record) = merge.next_record()? {
         if stop.load(Ordering::Relaxed) {
             return Ok(());
@@ -337,31 +270,37 @@ fn scan(
                 iv.errors += 1;
             }
         }
-        if interval_bytes >= INTERVAL_BYTES {
+        if interval_bytes >= span {
             interval_bytes = 0;
             let mut st = lock(state);
-            st.intervals.extend(interval.take().map(|iv| Interval {
-                records: interval_counts.take(),
-                ..iv
-            }));
+            if let Some(iv) = interval.take() {
+                st.intervals.push(Interval {
+                    records: interval_counts.take(),
+                    ..iv
+                });
+            }
+            span = st.intervals.span();
             st.bytes_done = merge.bytes_above();
             st.facets = Some(Arc::new(facets.clone()));
-            if bytes_since >= CHECKPOINT_BYTES {
+            if bytes_since >= spacing {
                 bytes_since = 0;
                 st.checkpoints.push(Checkpoint {
                     cursor: merge.cursor(),
                     lines,
                 });
+                spacing = st.checkpoints.spacing();
             }
             drop(st);
             waker.progressed();
         }
     }
     let mut st = lock(state);
-    st.intervals.extend(interval.take().map(|iv| Interval {
-        records: interval_counts.take(),
-        ..iv
-    }));
+    if let Some(iv) = interval.take() {
+        st.intervals.push(Interval {
+            records: interval_counts.take(),
+            ..iv
+        });
+    }
     st.bytes_done = merge.bytes_above();
     st.total_lines = Some(lines);
     st.unsorted = unsorted;
@@ -421,8 +360,9 @@ pub struct OverviewHandle {
     stop: Arc<AtomicBool>,
     /// A merge for counting from a checkpoint to an exact position.
     counter: Mutex<Merge>,
-    /// The timeline made last: how many intervals and columns it is of.
-    timeline: Mutex<Option<(usize, usize, Timeline)>>,
+    /// The timeline made last: the intervals' version and the columns it
+    /// is of.
+    timeline: Mutex<Option<(u64, usize, Timeline)>>,
     total_bytes: u64,
     waker: Waker,
 }
@@ -494,18 +434,17 @@ impl OverviewHandle {
         record_start: u64,
         line_start: u64,
     ) -> Option<(u64, u64)> {
-        let (from, mut line, total) = {
+        let (from, mut line, total, mut budget) = {
             let st = lock(&self.state);
             let total = st.total_lines?;
-            let k = st
+            let cp = st
                 .checkpoints
-                .partition_point(|cp| cp.cursor.at_or_before(cursor));
-            let cp = st.checkpoints.get(k.checked_sub(1)?)?;
-            (cp.cursor.clone(), cp.lines, total)
+                .last_where(|cp| cp.cursor.at_or_before(cursor))?;
+            let budget = LOOKUP_SPACINGS * st.checkpoints.spacing();
+            (cp.cursor.clone(), cp.lines, total, budget)
         };
         let mut merge = self.counter.lock().ok()?;
         merge.seek(&from);
-        let mut budget = LOOKUP_BUDGET;
         while let Some(record) = merge.next_record().ok()? {
             if record.source == source && record.record.start == record_start {
                 line += count_lines(&mut merge, &record, line_start, None).ok()?;
@@ -527,8 +466,7 @@ impl OverviewHandle {
             if target >= total {
                 return None;
             }
-            let k = st.checkpoints.partition_point(|cp| cp.lines <= target);
-            let cp = st.checkpoints.get(k.checked_sub(1)?)?;
+            let cp = st.checkpoints.last_where(|cp| cp.lines <= target)?;
             (cp.cursor.clone(), cp.lines)
         };
         let mut merge = self.counter.lock().ok()?;
@@ -551,85 +489,84 @@ impl OverviewHandle {
         let buckets = buckets.max(1);
         let mut cached = self.timeline.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((intervals, width, timeline)) = cached.as_ref() {
-            if (*intervals, *width) == (st.intervals.len(), buckets) {
+            if (*intervals, *width) == (st.intervals.version(), buckets) {
                 return Some(timeline.clone());
             }
         }
-        let timeline = timeline_of(&st.intervals, buckets)?;
-        *cached = Some((st.intervals.len(), buckets, timeline.clone()));
+        let timeline = timeline_of(st.intervals.as_slice(), buckets)?;
+        *cached = Some((st.intervals.version(), buckets, timeline.clone()));
         Some(timeline)
     }
 }
 
-/// The timeline of `intervals` in `buckets` columns.
-fn timeline_of(intervals: &[Interval], buckets: usize) -> Option<Timeline> {
-    let start = intervals.iter().map(|iv| iv.first_ts).min()?;
-    let end = intervals
-        .iter()
-        .map(|iv| iv.last_ts)
-        .max()?
-        .saturating_add(1);
-    let mut timeline = Timeline {
-        start,
-        end,
-        records: vec![0; buckets],
-        dominant: vec![0; buckets],
-        errors: vec![0; buckets],
-    };
-    // The intervals whose time span each column covers; errors mark one
-    // column.
-    let mut by_column: Vec<Vec<u32>> = vec![Vec::new(); buckets];
-    for (k, iv) in intervals.iter().enumerate() {
-        let (first, last) = (
-            timeline.column_of(iv.first_ts),
-            timeline.column_of(iv.last_ts),
-        );
-        for column in &mut by_column[first..=last] {
-            column.push(k as u32);
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::merge::MergeOptions;
+    use crate::record::in_memory;
+
+    #[test]
+    fn line_numbers_and_the_timeline_hold_after_the_indexes_thin_themselves() {
+        // ~190 KB of one-line records: with 256-byte spacings and room for
+        // 8 checkpoints and 16 intervals, both thin many times over.
+        let lines = 4000;
+        let text: String = (0..lines)
+            .map(|n| {
+                format!(
+                    "2024-12-20T10:{:02}:{:02}Z record {n:05} {}\n",
+                    n / 60 % 60,
+                    n % 60,
+                    "x".repeat(n % 40)
+                )
+            })
+            .collect();
+        let merge = || Merge::new(vec![in_memory(&text)], MergeOptions::default());
+        let overview = Overview::counting_into(
+            merge(),
+            Checkpoints::with_cap(8, 256),
+            Intervals::with_caps(16, 1000, 256),
+        )
+        .expect("the pass starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while overview.total_lines().is_none() {
+            assert!(Instant::now() < deadline, "the pass ends");
+            std::thread::sleep(Duration::from_millis(1));
         }
-        let middle = timeline.column_of(iv.first_ts / 2 + iv.last_ts / 2);
-        timeline.errors[middle] += iv.errors;
+        assert_eq!(overview.total_lines(), Some(lines as u64));
+        {
+            let st = lock(&overview.state);
+            let (spacing, span) = (st.checkpoints.spacing(), st.intervals.span());
+            assert!(spacing > 256 && span > 256, "{spacing} {span}");
+        }
+        let mut reader = merge();
+        for n in (1..=lines as u64).step_by(97).chain([lines as u64]) {
+            let (cursor, into) = overview.cursor_for_line(n).expect("a line in the log");
+            assert_eq!(into, 0);
+            reader.seek(&cursor);
+            let record = reader.next_record().expect("read").expect("a record");
+            let wanted = format!("record {:05}", n - 1);
+            let mut bytes = vec![0; record.record.len() as usize];
+            reader
+                .layout(0)
+                .source()
+                .read_full_at(record.record.start, &mut bytes)
+                .expect("bytes");
+            assert!(
+                String::from_utf8_lossy(&bytes).contains(&wanted),
+                "line {n}"
+            );
+            assert_eq!(
+                overview.line_of(&cursor, 0, record.record.start, record.record.start),
+                Some((n, lines as u64)),
+                "line {n} counted from its checkpoint"
+            );
+        }
+        // Each column rounds its share of the intervals over it: at most
+        // half a record off per column.
+        let timeline = overview.timeline(50).expect("a timeline");
+        let counted = timeline.records.iter().sum::<u32>();
+        assert!(counted.abs_diff(lines as u32) <= 25, "{counted}");
     }
-    let sources = intervals
-        .iter()
-        .filter_map(|iv| iv.records.last())
-        .map(|&(source, _)| source as usize + 1)
-        .max()
-        .unwrap_or(0);
-    // One column at a time, each source's share of the records of the
-    // intervals over it, in proportion to the overlap (one dense scratch,
-    // not a count per source and column).
-    let mut weights = vec![0f64; sources];
-    let mut touched: Vec<u32> = Vec::new();
-    let bucket_ns = (end as f64 - start as f64) / buckets as f64;
-    for (column, over) in by_column.iter().enumerate() {
-        let lo = start as f64 + column as f64 * bucket_ns;
-        for &k in over {
-            let iv = &intervals[k as usize];
-            let (a, b) = (iv.first_ts as f64, iv.last_ts as f64 + 1.0);
-            let overlap = (b.min(lo + bucket_ns) - a.max(lo)).max(0.0) / (b - a);
-            for &(source, n) in &iv.records {
-                let weight = &mut weights[source as usize];
-                if *weight == 0.0 {
-                    touched.push(source);
-                }
-                *weight += n as f64 * overlap;
-            }
-        }
-        // Each source's count rounded, as the strip shows them; a tie goes
-        // to the later source.
-        touched.sort_unstable();
-        touched.dedup();
-        let mut best = (0u32, 0usize);
-        for &source in &touched {
-            let n = std::mem::take(&mut weights[source as usize]).round() as u32;
-            timeline.records[column] += n;
-            if n >= best.0 {
-                best = (n, source as usize);
-            }
-        }
-        timeline.dominant[column] = best.1;
-        touched.clear();
-    }
-    Some(timeline)
 }
