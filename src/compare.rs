@@ -20,6 +20,7 @@ use std::sync::Arc;
 use crate::merge::{Merge, MergedRecord, RecordPredicate};
 use crate::record::format::TsFormat;
 use crate::record::{Record, RecordLayout, RecordReader};
+use crate::source::count;
 use table::{Counted, Places, Table, CAPACITY, PLACES};
 use template::{masked_text, message, Words};
 
@@ -255,10 +256,6 @@ impl Summary {
         out.extend(self.notes.iter().cloned());
         out
     }
-}
-
-fn count(n: u64, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// `--only-new`: keeps the records (that `filter` keeps) whose template

@@ -13,7 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
-use crate::engine::{describe_span, group, short_time, size, SourceCount, SourceInfo};
+use crate::engine::{count, describe_span, group, short_time, size, SourceCount, SourceInfo};
 use crate::view::app::App;
 use crate::view::text;
 
@@ -199,12 +199,12 @@ fn facets_heading(app: &App) -> String {
 
 /// The second line of a source: size, records, times, order, which
 /// sources it is a copy of and what dedup left out of it.
-fn facts(app: &App, i: usize, source: &SourceInfo, count: Option<&SourceCount>) -> String {
+fn facts(app: &App, i: usize, source: &SourceInfo, counted: Option<&SourceCount>) -> String {
     let mut facts = vec![size(source.size)];
-    match count {
-        Some(count) => {
-            facts.push(format!("{} records", group(count.records)));
-            if let (Some(first), Some(last)) = (count.first, count.last) {
+    match counted {
+        Some(counted) => {
+            facts.push(count(counted.records, "record"));
+            if let (Some(first), Some(last)) = (counted.first, counted.last) {
                 let zone = &app.frame.zone;
                 facts.push(format!(
                     "{} – {}",
@@ -212,20 +212,20 @@ fn facts(app: &App, i: usize, source: &SourceInfo, count: Option<&SourceCount>) 
                     short_time(last, zone)
                 ));
             }
-            facts.push(if count.late == 0 {
+            facts.push(if counted.late == 0 {
                 "in time order".into()
             } else {
                 format!(
-                    "{} records out of order by up to {}",
-                    group(count.late),
-                    describe_span(count.most_late)
+                    "{} out of order by up to {}",
+                    count(counted.late, "record"),
+                    describe_span(counted.most_late)
                 )
             });
         }
         None if app.frame.overview_progress.is_some() => facts.push("counting…".into()),
         None => {}
     }
-    facts.extend(copies(app, i, source, count.is_some()));
+    facts.extend(copies(app, i, source, counted.is_some()));
     facts.join(" · ")
 }
 
