@@ -6,6 +6,7 @@
 //! `Range:` (also the Airflow worker log server) and object storage through
 //! `object_store` — and share the cache, the retries and the accounting here.
 
+mod blocks;
 mod cache;
 pub mod http;
 pub mod object;
@@ -27,6 +28,7 @@ use super::{
 pub use open::{is_url, open_http, open_objects, open_ranged, open_url};
 pub use runtime::block_on;
 
+use blocks::Blocks;
 use cache::BlockCache;
 
 /// Bytes per cached block. Big enough that a screen is one request, small
@@ -151,7 +153,10 @@ pub trait RangeBackend: Send + Sync {
     /// Where the object is, for messages (credentials and query removed).
     fn location(&self) -> &str;
     fn stat(&self) -> Result<Stat, RemoteError>;
-    fn fetch(&self, range: Range<u64>) -> Result<Bytes, RemoteError>;
+    /// `range`, which starts on a block's first byte, as blocks of
+    /// [`BLOCK`] bytes (the last as far as the answer went), each in a
+    /// buffer of its own ([`Blocks`]) so the cache can let go of each.
+    fn fetch(&self, range: Range<u64>) -> Result<Vec<Bytes>, RemoteError>;
 }
 
 /// Requests and bytes fetched by all remote sources of the process, for
@@ -253,6 +258,14 @@ impl RemoteSource {
                 latest: Mutex::new(None),
             }),
             stat,
+        }
+    }
+
+    /// Caches `head` as block 0 when it is the whole block (what the size
+    /// probe brought).
+    fn seed_first_block(&self, head: Bytes) {
+        if !head.is_empty() && head.len() as u64 == BLOCK.min(self.stat.len) {
+            self.lock_cache().insert(0, head);
         }
     }
 
@@ -384,7 +397,7 @@ impl RemoteSource {
     }
 
     /// Fetches blocks `first..first + count` in one request and caches them.
-    fn fetch_blocks(&self, first: u64, count: u64) -> io::Result<Vec<Bytes>> {
+    fn fetch_blocks(&self, first: u64, count: u64) -> io::Result<Run> {
         let location = self.location();
         let data = fetch_run(&self.shared, self.stat.len, first, count)
             .map_err(|e| e.into_io(location))?;
@@ -428,27 +441,19 @@ impl RemoteSource {
                 }
             }
         }
-        let data = match arrived {
-            Ok(data) => data,
+        let blocks = match arrived {
+            Ok(blocks) => blocks,
             Err(_) => {
                 let blocks = self.fetch_blocks(run.first, run.count)?;
-                return Ok(block_of(blocks, index - run.first));
+                return Ok(block_of(&blocks, index - run.first));
             }
         };
-        let within = index - run.first;
-        let from = ((within * BLOCK) as usize).min(data.len());
-        let to = (((within + 1) * BLOCK) as usize).min(data.len());
-        let full = (BLOCK * (within + 1)).min(self.stat.len - run.first * BLOCK) as usize;
-        if data.len() < full {
+        // Each block has a buffer of its own (`Blocks`): caching it holds
+        // no other block of the run.
+        let block = block_of(&blocks, index - run.first);
+        if (block.len() as u64) < BLOCK.min(self.stat.len - index * BLOCK) {
             self.shared.health.report(shrank(self.location()));
         }
-        // A copy, so that the run's buffer goes with its last block rather
-        // than when the cache lets go of the last of its blocks.
-        let block = if run.count == 1 {
-            data.slice(from..to)
-        } else {
-            Bytes::copy_from_slice(&data[from..to])
-        };
         self.lock_cache().insert(index, block.clone());
         Ok(block)
     }
@@ -516,22 +521,15 @@ impl RemoteSource {
         }
     }
 
-    /// Splits a fetched run into blocks and caches them.
-    fn cache_run(&self, first: u64, count: u64, data: Bytes) -> Vec<Bytes> {
-        let location = self.location();
+    /// Caches the blocks of a fetched run.
+    fn cache_run(&self, first: u64, count: u64, blocks: Run) -> Run {
         let end = ((first + count) * BLOCK).min(self.stat.len);
-        if (data.len() as u64) < end - first * BLOCK {
+        let got: u64 = blocks.iter().map(|b| b.len() as u64).sum();
+        if got < end - first * BLOCK {
             // The object shrank or was replaced under us: what we have is
             // still right for the offsets it covers.
-            self.shared.health.report(shrank(location));
+            self.shared.health.report(shrank(self.location()));
         }
-        let blocks: Vec<Bytes> = (0..count)
-            .map(|i| {
-                let from = ((i * BLOCK) as usize).min(data.len());
-                let to = (((i + 1) * BLOCK) as usize).min(data.len());
-                data.slice(from..to)
-            })
-            .collect();
         let mut cache = self.lock_cache();
         for (i, block) in blocks.iter().enumerate() {
             cache.insert(first + i as u64, block.clone());
@@ -546,7 +544,7 @@ impl RemoteSource {
 
 /// Blocks `first..first + count` of an object of `len` bytes, in one
 /// request (with retries, reported to the source's health).
-fn fetch_run(shared: &Shared, len: u64, first: u64, count: u64) -> Result<Bytes, RemoteError> {
+fn fetch_run(shared: &Shared, len: u64, first: u64, count: u64) -> Result<Run, RemoteError> {
     with_retries(&shared.health, shared.backend.location(), || {
         fetch_once(shared, len, first, count)
     })
@@ -555,19 +553,23 @@ fn fetch_run(shared: &Shared, len: u64, first: u64, count: u64) -> Result<Bytes,
 /// [`fetch_run`] in one attempt, telling no one: what a read-ahead does,
 /// since the reader may never need its blocks, and fetches (retrying and
 /// reporting) itself if it does.
-fn fetch_once(shared: &Shared, len: u64, first: u64, count: u64) -> Result<Bytes, RemoteError> {
+fn fetch_once(shared: &Shared, len: u64, first: u64, count: u64) -> Result<Run, RemoteError> {
     let start = first * BLOCK;
     let end = ((first + count) * BLOCK).min(len);
     REQUESTS.fetch_add(1, Ordering::Relaxed);
-    let data = shared.backend.fetch(start..end)?;
-    BYTES.fetch_add(data.len() as u64, Ordering::Relaxed);
-    Ok(data)
+    let blocks = shared.backend.fetch(start..end)?;
+    let bytes: u64 = blocks.iter().map(|b| b.len() as u64).sum();
+    BYTES.fetch_add(bytes, Ordering::Relaxed);
+    Ok(Arc::new(blocks))
 }
+
+/// The blocks of one answer, shared by the readers waiting for it.
+type Run = Arc<Vec<Bytes>>;
 
 /// The block at `at` of a run, or an empty one past its end (the object
 /// shrank under us).
-fn block_of(blocks: Vec<Bytes>, at: u64) -> Bytes {
-    blocks.into_iter().nth(at as usize).unwrap_or_default()
+fn block_of(blocks: &[Bytes], at: u64) -> Bytes {
+    blocks.get(at as usize).cloned().unwrap_or_default()
 }
 
 /// A run of blocks requested ahead of a reader: being fetched, or arrived
@@ -603,18 +605,18 @@ struct RunRef {
 /// Where a run requested ahead lands; any number of readers may wait.
 #[derive(Default)]
 struct Slot {
-    answer: Mutex<Option<Result<Bytes, RemoteError>>>,
+    answer: Mutex<Option<Result<Run, RemoteError>>>,
     arrived: std::sync::Condvar,
 }
 
 impl Slot {
-    fn fill(&self, answer: Result<Bytes, RemoteError>) {
+    fn fill(&self, answer: Result<Run, RemoteError>) {
         *lock(&self.answer) = Some(answer);
         self.arrived.notify_all();
     }
 
     /// The answer, once there (requests time out, so this ends).
-    fn wait(&self) -> Result<Bytes, RemoteError> {
+    fn wait(&self) -> Result<Run, RemoteError> {
         let mut answer = lock(&self.answer);
         loop {
             if let Some(answer) = answer.as_ref() {
@@ -750,7 +752,7 @@ mod tests {
                 version: None,
             })
         }
-        fn fetch(&self, range: Range<u64>) -> Result<Bytes, RemoteError> {
+        fn fetch(&self, range: Range<u64>) -> Result<Vec<Bytes>, RemoteError> {
             self.requests.fetch_add(1, Ordering::SeqCst);
             if self.fail_first.load(Ordering::SeqCst) > 0 {
                 self.fail_first.fetch_sub(1, Ordering::SeqCst);
@@ -762,7 +764,9 @@ mod tests {
             self.active.fetch_sub(1, Ordering::SeqCst);
             let data = &self.data[range.start as usize..range.end as usize];
             self.bytes.fetch_add(data.len(), Ordering::SeqCst);
-            Ok(Bytes::copy_from_slice(data))
+            let mut blocks = Blocks::new(data.len() as u64);
+            blocks.push(data);
+            Ok(blocks.finish())
         }
     }
 
