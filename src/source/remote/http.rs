@@ -119,18 +119,21 @@ impl HttpBackend {
                     while let Some(chunk) = response.chunk().await? {
                         body.push(&chunk);
                     }
-                    Ok(body)
-                })
-                .map_err(transport)?;
-                // Other bytes than asked are left for the reads to fetch
-                // (and refuse, with the reason).
+                    Ok::<_, reqwest::Error>(body)
+                });
+                // Bytes other than asked for, or a body cut short, are left
+                // for the reads to fetch (with retries) and refuse (with the
+                // reason): the size is known either way.
                 let whole = first.min(len);
-                let head =
-                    if answered == Some((0, whole.saturating_sub(1))) && body.received() == whole {
+                let head = match body {
+                    Ok(body)
+                        if answered == Some((0, whole.saturating_sub(1)))
+                            && body.received() == whole =>
+                    {
                         body.finish().into_iter().next().unwrap_or_default()
-                    } else {
-                        Bytes::new()
-                    };
+                    }
+                    _ => Bytes::new(),
+                };
                 Ok(Probe::Ranged(Stat { len, version }, head))
             }
             // An empty file cannot satisfy `bytes=0-0`.
