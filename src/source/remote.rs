@@ -157,7 +157,7 @@ pub trait RangeBackend: Send + Sync {
     fn stat(&self) -> Result<Stat, RemoteError>;
     /// `range`, which starts on a block's first byte, as blocks of
     /// [`BLOCK`] bytes (the last as far as the answer went), each in a
-    /// buffer of its own ([`Blocks`]) so the cache can let go of each.
+    /// buffer of its own, so the cache can let go of each.
     fn fetch(&self, range: Range<u64>) -> Result<Vec<Bytes>, RemoteError>;
 }
 
