@@ -6,8 +6,10 @@
 //! `Range:` (also the Airflow worker log server) and object storage through
 //! `object_store` — and share the cache, the retries and the accounting here.
 
+mod blocks;
 mod cache;
 pub mod http;
+mod in_flight;
 pub mod object;
 mod open;
 mod runtime;
@@ -27,7 +29,9 @@ use super::{
 pub use open::{is_url, open_http, open_objects, open_ranged, open_url};
 pub use runtime::block_on;
 
+use blocks::Blocks;
 use cache::BlockCache;
+use in_flight::{all_unread, block_of, InFlight, Permit, Run, RunRef, Slot};
 
 /// Bytes per cached block. Big enough that a screen is one request, small
 /// enough that a jump does not fetch much more than it shows.
@@ -151,7 +155,10 @@ pub trait RangeBackend: Send + Sync {
     /// Where the object is, for messages (credentials and query removed).
     fn location(&self) -> &str;
     fn stat(&self) -> Result<Stat, RemoteError>;
-    fn fetch(&self, range: Range<u64>) -> Result<Bytes, RemoteError>;
+    /// `range`, which starts on a block's first byte, as blocks of
+    /// [`BLOCK`] bytes (the last as far as the answer went), each in a
+    /// buffer of its own, so the cache can let go of each.
+    fn fetch(&self, range: Range<u64>) -> Result<Vec<Bytes>, RemoteError>;
 }
 
 /// Requests and bytes fetched by all remote sources of the process, for
@@ -253,6 +260,14 @@ impl RemoteSource {
                 latest: Mutex::new(None),
             }),
             stat,
+        }
+    }
+
+    /// Caches `head` as block 0 when it is the whole block (what the size
+    /// probe brought).
+    fn seed_first_block(&self, head: Bytes) {
+        if !head.is_empty() && head.len() as u64 == BLOCK.min(self.stat.len) {
+            self.lock_cache().insert(0, head);
         }
     }
 
@@ -384,7 +399,7 @@ impl RemoteSource {
     }
 
     /// Fetches blocks `first..first + count` in one request and caches them.
-    fn fetch_blocks(&self, first: u64, count: u64) -> io::Result<Vec<Bytes>> {
+    fn fetch_blocks(&self, first: u64, count: u64) -> io::Result<Run> {
         let location = self.location();
         let data = fetch_run(&self.shared, self.stat.len, first, count)
             .map_err(|e| e.into_io(location))?;
@@ -428,27 +443,19 @@ impl RemoteSource {
                 }
             }
         }
-        let data = match arrived {
-            Ok(data) => data,
+        let blocks = match arrived {
+            Ok(blocks) => blocks,
             Err(_) => {
                 let blocks = self.fetch_blocks(run.first, run.count)?;
-                return Ok(block_of(blocks, index - run.first));
+                return Ok(block_of(&blocks, index - run.first));
             }
         };
-        let within = index - run.first;
-        let from = ((within * BLOCK) as usize).min(data.len());
-        let to = (((within + 1) * BLOCK) as usize).min(data.len());
-        let full = (BLOCK * (within + 1)).min(self.stat.len - run.first * BLOCK) as usize;
-        if data.len() < full {
+        // Each block has a buffer of its own (`Blocks`): caching it holds
+        // no other block of the run.
+        let block = block_of(&blocks, index - run.first);
+        if (block.len() as u64) < BLOCK.min(self.stat.len - index * BLOCK) {
             self.shared.health.report(shrank(self.location()));
         }
-        // A copy, so that the run's buffer goes with its last block rather
-        // than when the cache lets go of the last of its blocks.
-        let block = if run.count == 1 {
-            data.slice(from..to)
-        } else {
-            Bytes::copy_from_slice(&data[from..to])
-        };
         self.lock_cache().insert(index, block.clone());
         Ok(block)
     }
@@ -516,22 +523,15 @@ impl RemoteSource {
         }
     }
 
-    /// Splits a fetched run into blocks and caches them.
-    fn cache_run(&self, first: u64, count: u64, data: Bytes) -> Vec<Bytes> {
-        let location = self.location();
+    /// Caches the blocks of a fetched run.
+    fn cache_run(&self, first: u64, count: u64, blocks: Run) -> Run {
         let end = ((first + count) * BLOCK).min(self.stat.len);
-        if (data.len() as u64) < end - first * BLOCK {
+        let got: u64 = blocks.iter().map(|b| b.len() as u64).sum();
+        if got < end - first * BLOCK {
             // The object shrank or was replaced under us: what we have is
             // still right for the offsets it covers.
-            self.shared.health.report(shrank(location));
+            self.shared.health.report(shrank(self.location()));
         }
-        let blocks: Vec<Bytes> = (0..count)
-            .map(|i| {
-                let from = ((i * BLOCK) as usize).min(data.len());
-                let to = (((i + 1) * BLOCK) as usize).min(data.len());
-                data.slice(from..to)
-            })
-            .collect();
         let mut cache = self.lock_cache();
         for (i, block) in blocks.iter().enumerate() {
             cache.insert(first + i as u64, block.clone());
@@ -546,7 +546,7 @@ impl RemoteSource {
 
 /// Blocks `first..first + count` of an object of `len` bytes, in one
 /// request (with retries, reported to the source's health).
-fn fetch_run(shared: &Shared, len: u64, first: u64, count: u64) -> Result<Bytes, RemoteError> {
+fn fetch_run(shared: &Shared, len: u64, first: u64, count: u64) -> Result<Run, RemoteError> {
     with_retries(&shared.health, shared.backend.location(), || {
         fetch_once(shared, len, first, count)
     })
@@ -555,105 +555,14 @@ fn fetch_run(shared: &Shared, len: u64, first: u64, count: u64) -> Result<Bytes,
 /// [`fetch_run`] in one attempt, telling no one: what a read-ahead does,
 /// since the reader may never need its blocks, and fetches (retrying and
 /// reporting) itself if it does.
-fn fetch_once(shared: &Shared, len: u64, first: u64, count: u64) -> Result<Bytes, RemoteError> {
+fn fetch_once(shared: &Shared, len: u64, first: u64, count: u64) -> Result<Run, RemoteError> {
     let start = first * BLOCK;
     let end = ((first + count) * BLOCK).min(len);
     REQUESTS.fetch_add(1, Ordering::Relaxed);
-    let data = shared.backend.fetch(start..end)?;
-    BYTES.fetch_add(data.len() as u64, Ordering::Relaxed);
-    Ok(data)
-}
-
-/// The block at `at` of a run, or an empty one past its end (the object
-/// shrank under us).
-fn block_of(blocks: Vec<Bytes>, at: u64) -> Bytes {
-    blocks.into_iter().nth(at as usize).unwrap_or_default()
-}
-
-/// A run of blocks requested ahead of a reader: being fetched, or arrived
-/// and waiting for its blocks to be read. It holds one of the process's
-/// [`TOTAL_IN_FLIGHT`] permits until it is taken or dropped, so the bytes
-/// held for runs are bounded however many sources read at once.
-struct InFlight {
-    first: u64,
-    count: u64,
-    /// The length of the snapshot that asked: another snapshot of the
-    /// object (follow mode) fetches for itself.
-    len: u64,
-    slot: Arc<Slot>,
-    /// Its blocks not read yet, one bit each.
-    unread: u32,
-    permit: Option<Permit>,
-}
-
-/// The `unread` bits of a run of `count` blocks (at most [`MAX_RUN`]).
-fn all_unread(count: u64) -> u32 {
-    const _: () = assert!(MAX_RUN <= 32, "a run's blocks fit in `unread`");
-    1u32.checked_shl(count as u32)
-        .map_or(u32::MAX, |bit| bit - 1)
-}
-
-/// What a reader needs of an [`InFlight`] run, taken out under the lock.
-struct RunRef {
-    first: u64,
-    count: u64,
-    slot: Arc<Slot>,
-}
-
-/// Where a run requested ahead lands; any number of readers may wait.
-#[derive(Default)]
-struct Slot {
-    answer: Mutex<Option<Result<Bytes, RemoteError>>>,
-    arrived: std::sync::Condvar,
-}
-
-impl Slot {
-    fn fill(&self, answer: Result<Bytes, RemoteError>) {
-        *lock(&self.answer) = Some(answer);
-        self.arrived.notify_all();
-    }
-
-    /// The answer, once there (requests time out, so this ends).
-    fn wait(&self) -> Result<Bytes, RemoteError> {
-        let mut answer = lock(&self.answer);
-        loop {
-            if let Some(answer) = answer.as_ref() {
-                return answer.clone();
-            }
-            answer = self.arrived.wait(answer).unwrap_or_else(|e| e.into_inner());
-        }
-    }
-}
-
-impl InFlight {
-    fn blocks(&self) -> Range<u64> {
-        self.first..self.first + self.count
-    }
-}
-
-/// Runs in flight now, over all remote sources.
-static RUNS_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
-
-/// One of the [`TOTAL_IN_FLIGHT`] runs the process may have on their way.
-struct Permit;
-
-impl Permit {
-    fn try_take() -> Option<Permit> {
-        // Taken, then given back if it was one too many: at most
-        // TOTAL_IN_FLIGHT takers ever keep one.
-        if RUNS_IN_FLIGHT.fetch_add(1, Ordering::AcqRel) < TOTAL_IN_FLIGHT {
-            Some(Permit)
-        } else {
-            RUNS_IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
-            None
-        }
-    }
-}
-
-impl Drop for Permit {
-    fn drop(&mut self) {
-        RUNS_IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
-    }
+    let blocks = shared.backend.fetch(start..end)?;
+    let bytes: u64 = blocks.iter().map(|b| b.len() as u64).sum();
+    BYTES.fetch_add(bytes, Ordering::Relaxed);
+    Ok(Arc::new(blocks))
 }
 
 /// A lock whose holder panicked leaves at worst a stale cache order.
@@ -722,243 +631,4 @@ pub fn redact(url: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::atomic::AtomicUsize;
-
-    /// An in-memory backend that counts requests, bytes and requests at
-    /// once, to check the cache; optionally slow, optionally failing first.
-    #[derive(Default)]
-    struct Counting {
-        data: Vec<u8>,
-        requests: AtomicUsize,
-        bytes: AtomicUsize,
-        fail_first: AtomicUsize,
-        /// Each request takes this long (requests in flight overlap).
-        delay: Duration,
-        active: AtomicUsize,
-        most: AtomicUsize,
-    }
-
-    impl RangeBackend for Counting {
-        fn location(&self) -> &str {
-            "mem://test"
-        }
-        fn stat(&self) -> Result<Stat, RemoteError> {
-            Ok(Stat {
-                len: self.data.len() as u64,
-                version: None,
-            })
-        }
-        fn fetch(&self, range: Range<u64>) -> Result<Bytes, RemoteError> {
-            self.requests.fetch_add(1, Ordering::SeqCst);
-            if self.fail_first.load(Ordering::SeqCst) > 0 {
-                self.fail_first.fetch_sub(1, Ordering::SeqCst);
-                return Err(RemoteError::Transient("connection reset".into()));
-            }
-            let now = self.active.fetch_add(1, Ordering::SeqCst) + 1;
-            self.most.fetch_max(now, Ordering::SeqCst);
-            std::thread::sleep(self.delay);
-            self.active.fetch_sub(1, Ordering::SeqCst);
-            let data = &self.data[range.start as usize..range.end as usize];
-            self.bytes.fetch_add(data.len(), Ordering::SeqCst);
-            Ok(Bytes::copy_from_slice(data))
-        }
-    }
-
-    fn source(len: usize, fail_first: usize) -> (Arc<Counting>, RemoteSource) {
-        let backend = Arc::new(Counting {
-            data: (0..len).map(|i| (i % 251) as u8).collect(),
-            fail_first: AtomicUsize::new(fail_first),
-            ..Counting::default()
-        });
-        let source = RemoteSource::open(backend.clone(), Arc::new(Health::default()))
-            .expect("in-memory backend opens");
-        (backend, source)
-    }
-
-    #[test]
-    fn reads_match_the_object_at_any_offset() {
-        let len = 3 * BLOCK as usize + 123;
-        let (backend, source) = source(len, 0);
-        for &offset in &[0, 1, BLOCK - 1, BLOCK, 2 * BLOCK + 7, len as u64 - 5] {
-            let mut buf = vec![0u8; 1000];
-            let n = source.read_full_at(offset, &mut buf).unwrap();
-            let want = &backend.data[offset as usize..(offset as usize + 1000).min(len)];
-            assert_eq!(&buf[..n], want, "at {offset}");
-        }
-        let mut buf = [0u8; 4];
-        assert_eq!(source.read_at(len as u64, &mut buf).unwrap(), 0);
-    }
-
-    #[test]
-    fn a_jump_fetches_one_block_and_rereads_are_cached() {
-        let len = 100 * BLOCK as usize;
-        let (backend, source) = source(len, 0);
-        let mut buf = vec![0u8; 4096];
-        source.read_at(len as u64 - 4096, &mut buf).unwrap();
-        source.read_at(len as u64 - 8192, &mut buf).unwrap();
-        assert_eq!(backend.requests.load(Ordering::SeqCst), 1);
-    }
-
-    #[test]
-    fn reading_straight_on_uses_growing_runs_read_ahead_and_bounded_memory() {
-        let len = 200 * BLOCK as usize + 1234;
-        let (backend, source) = source(len, 0);
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut offset = 0;
-        while offset < len as u64 {
-            let n = source.read_at(offset, &mut buf).unwrap();
-            let at = offset as usize;
-            assert_eq!(&buf[..n], &backend.data[at..at + n], "at {offset}");
-            offset += n as u64;
-        }
-        let requests = backend.requests.load(Ordering::SeqCst);
-        assert!(
-            // The ramp (1, 2, 4, 8 blocks), then full runs.
-            requests <= 201 / MAX_RUN as usize + 6,
-            "{requests} requests"
-        );
-        assert_eq!(
-            backend.bytes.load(Ordering::SeqCst),
-            len,
-            "each byte is fetched once, read-ahead included"
-        );
-        assert!(source.lock_cache().len() <= CACHED_BLOCKS);
-    }
-
-    #[test]
-    fn reading_straight_on_keeps_several_requests_in_flight_but_no_more_than_depth() {
-        let len = 300 * BLOCK as usize + 77;
-        let backend = Arc::new(Counting {
-            data: (0..len).map(|i| (i % 253) as u8).collect(),
-            delay: Duration::from_millis(5),
-            ..Counting::default()
-        });
-        let source = RemoteSource::open(backend.clone(), Arc::new(Health::default())).unwrap();
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut offset = 0;
-        while offset < len as u64 {
-            let n = source.read_at(offset, &mut buf).unwrap();
-            let at = offset as usize;
-            assert_eq!(&buf[..n], &backend.data[at..at + n], "at {offset}");
-            offset += n as u64;
-        }
-        let most = backend.most.load(Ordering::SeqCst);
-        // The reader's own request and the ones ahead of it.
-        assert!(
-            (2..=DEPTH + 1).contains(&most),
-            "{most} requests at once (other tests may hold some of the process's permits)"
-        );
-        assert_eq!(backend.bytes.load(Ordering::SeqCst), len, "each byte once");
-        assert!(lock(&source.shared.in_flight).len() <= DEPTH);
-        assert!(RUNS_IN_FLIGHT.load(Ordering::SeqCst) <= TOTAL_IN_FLIGHT);
-    }
-
-    #[test]
-    fn paging_down_a_screen_at_a_time_fetches_little_ahead() {
-        let len = 100 * BLOCK as usize;
-        let (backend, source) = source(len, 0);
-        let mut buf = vec![0u8; 4096];
-        // Three screens, block by block: runs of 2, 4, 8 blocks at most.
-        for offset in (0..3 * BLOCK).step_by(4096) {
-            source.read_full_at(offset, &mut buf).unwrap();
-        }
-        let bytes = backend.bytes.load(Ordering::SeqCst) as u64;
-        assert!(bytes <= 16 * BLOCK, "{} blocks fetched", bytes / BLOCK);
-    }
-
-    #[test]
-    fn a_jump_away_leaves_the_read_ahead_unused_and_reads_stay_right() {
-        let len = 100 * BLOCK as usize;
-        let (backend, source) = source(len, 0);
-        let mut buf = vec![0u8; 64 * 1024];
-        // Straight on long enough to start a read-ahead…
-        for offset in (0..40 * BLOCK).step_by(buf.len()) {
-            source.read_full_at(offset, &mut buf).unwrap();
-        }
-        assert!(
-            !lock(&source.shared.in_flight).is_empty(),
-            "runs were requested ahead"
-        );
-        // …then elsewhere, and back into the range it fetched.
-        for &offset in &[90 * BLOCK + 5, 30 * BLOCK + 7, 45 * BLOCK] {
-            let n = source.read_full_at(offset, &mut buf).unwrap();
-            let at = offset as usize;
-            assert_eq!(&buf[..n], &backend.data[at..at + n], "at {offset}");
-        }
-    }
-
-    /// The search's pattern: two workers take 8 MiB chunks from the end
-    /// backwards, each read forwards in 1 MiB reads and 64 KiB on into the
-    /// chunk after it (for the line crossing the border), which was read
-    /// before. Each byte is fetched about once (it was 1.5× when that 64 KiB
-    /// fetched a whole run again).
-    #[test]
-    fn search_workers_going_backwards_over_chunks_fetch_each_byte_about_once() {
-        let len = 96 * BLOCK as usize;
-        let backend = Arc::new(Counting {
-            data: vec![7u8; len],
-            delay: Duration::from_millis(5),
-            ..Counting::default()
-        });
-        let source = RemoteSource::open(backend.clone(), Arc::new(Health::default())).unwrap();
-        let chunk = 8 * BLOCK;
-        let chunks = len as u64 / chunk;
-        let next = AtomicU64::new(0);
-        std::thread::scope(|scope| {
-            for _ in 0..2 {
-                scope.spawn(|| {
-                    let mut buf = vec![0u8; 4 * BLOCK as usize];
-                    loop {
-                        let taken = next.fetch_add(1, Ordering::SeqCst);
-                        if taken >= chunks {
-                            break;
-                        }
-                        let c = chunks - 1 - taken;
-                        let mut at = c * chunk;
-                        let end = ((c + 1) * chunk + 64 * 1024).min(len as u64);
-                        while at < end {
-                            let want = buf.len().min((end - at) as usize);
-                            at += source.read_full_at(at, &mut buf[..want]).unwrap() as u64;
-                        }
-                    }
-                });
-            }
-        });
-        let fetched = backend.bytes.load(Ordering::SeqCst);
-        assert!(
-            fetched <= len + len / 10,
-            "{:.2}× the object fetched",
-            fetched as f64 / len as f64
-        );
-    }
-
-    #[test]
-    fn transient_failures_are_retried() {
-        let (backend, source) = source(1000, 2);
-        let mut buf = [0u8; 10];
-        assert_eq!(source.read_at(0, &mut buf).unwrap(), 10);
-        assert_eq!(backend.requests.load(Ordering::SeqCst), 3);
-        assert_eq!(source.shared.health.problem(), None);
-    }
-
-    #[test]
-    fn persistent_failures_become_errors_and_health_reports() {
-        let (_, source) = source(1000, 100);
-        let mut buf = [0u8; 10];
-        let err = source.read_at(0, &mut buf).unwrap_err();
-        assert!(err.to_string().contains("connection reset"), "{err}");
-        assert!(source.shared.health.problem().is_some());
-    }
-
-    #[test]
-    fn redact_removes_user_info_and_query() {
-        assert_eq!(
-            redact("https://bob:s3cret@host:8080/a/b?X-Amz-Signature=abc#x"),
-            "https://host:8080/a/b"
-        );
-        assert_eq!(redact("s3://bucket/key"), "s3://bucket/key");
-        assert_eq!(redact("http://host"), "http://host");
-    }
-}
+mod tests;

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_RANGE, RANGE};
 use reqwest::StatusCode;
 
-use super::{block_on, redact, RangeBackend, RemoteError, Stat};
+use super::{block_on, redact, Blocks, RangeBackend, RemoteError, Stat};
 
 /// Makes the `Authorization` header of one request (a fresh short-lived
 /// token each time, as Airflow's own webserver does).
@@ -44,8 +44,9 @@ pub struct HttpBackend {
 
 /// What the first request found.
 pub enum Probe {
-    /// The server honours ranges: read it through the block cache.
-    Ranged(Stat),
+    /// The server honours ranges: read it through the block cache. The
+    /// bytes from 0 it answered with (empty when they were not as asked).
+    Ranged(Stat, Bytes),
     /// The server sent the whole body: stream it into a spool.
     Whole(BodyReader),
 }
@@ -95,11 +96,16 @@ impl HttpBackend {
         }
     }
 
-    /// Asks for the first byte: the answer tells the size and whether
-    /// ranges work (`206`), or carries the whole body (`200`).
-    pub fn probe(&self) -> Result<Probe, RemoteError> {
-        let request = client().get(&self.url).headers(self.headers("bytes=0-0")?);
-        let response = block_on(async move { request.send().await }).map_err(transport)?;
+    /// Asks for the first `first` bytes (at least one): the answer tells
+    /// the size and whether ranges work (`206`, its bytes kept), or carries
+    /// the whole body (`200`). Opening asks for the first block, so that
+    /// reading starts without a second round trip; follow mode's length
+    /// checks ask for one byte.
+    pub fn probe(&self, first: u64) -> Result<Probe, RemoteError> {
+        let first = first.max(1);
+        let range = format!("bytes=0-{}", first - 1);
+        let request = client().get(&self.url).headers(self.headers(&range)?);
+        let mut response = block_on(async move { request.send().await }).map_err(transport)?;
         let status = response.status();
         let version = version_of(response.headers());
         match status {
@@ -107,13 +113,37 @@ impl HttpBackend {
                 let len = total_len(response.headers()).ok_or_else(|| {
                     RemoteError::Other("range answer without a total length".into())
                 })?;
-                Ok(Probe::Ranged(Stat { len, version }))
+                let answered = content_range_span(response.headers());
+                let mut body = Blocks::new(first);
+                let body = block_on(async move {
+                    while let Some(chunk) = response.chunk().await? {
+                        body.push(&chunk);
+                    }
+                    Ok::<_, reqwest::Error>(body)
+                });
+                // Bytes other than asked for, or a body cut short, are left
+                // for the reads to fetch (with retries) and refuse (with the
+                // reason): the size is known either way.
+                let whole = first.min(len);
+                let head = match body {
+                    Ok(body)
+                        if answered == Some((0, whole.saturating_sub(1)))
+                            && body.received() == whole =>
+                    {
+                        body.finish().into_iter().next().unwrap_or_default()
+                    }
+                    _ => Bytes::new(),
+                };
+                Ok(Probe::Ranged(Stat { len, version }, head))
             }
             // An empty file cannot satisfy `bytes=0-0`.
-            StatusCode::RANGE_NOT_SATISFIABLE => Ok(Probe::Ranged(Stat {
-                len: total_len(response.headers()).unwrap_or(0),
-                version,
-            })),
+            StatusCode::RANGE_NOT_SATISFIABLE => Ok(Probe::Ranged(
+                Stat {
+                    len: total_len(response.headers()).unwrap_or(0),
+                    version,
+                },
+                Bytes::new(),
+            )),
             // A login page or a proxy's error page, not a log: showing it
             // as one would hide what went wrong.
             StatusCode::OK if is_html(response.headers()) => Err(RemoteError::Other(
@@ -134,35 +164,34 @@ impl RangeBackend for HttpBackend {
     }
 
     fn stat(&self) -> Result<Stat, RemoteError> {
-        match self.probe()? {
-            Probe::Ranged(stat) => Ok(stat),
+        match self.probe(1)? {
+            Probe::Ranged(stat, _) => Ok(stat),
             Probe::Whole(_) => Err(RemoteError::Other(
                 "the server stopped answering range requests".into(),
             )),
         }
     }
 
-    fn fetch(&self, range: Range<u64>) -> Result<Bytes, RemoteError> {
+    fn fetch(&self, range: Range<u64>) -> Result<Vec<Bytes>, RemoteError> {
         if range.is_empty() {
-            return Ok(Bytes::new());
+            return Ok(Vec::new());
         }
         let header = format!("bytes={}-{}", range.start, range.end - 1);
         let request = client().get(&self.url).headers(self.headers(&header)?);
-        let wanted = (range.end - range.start) as usize;
+        let mut body = Blocks::new(range.end - range.start);
         let (status, answered, body) = block_on(async move {
             let mut response = request.send().await?;
             let status = response.status();
             let answered = content_range_span(response.headers());
             if status != StatusCode::PARTIAL_CONTENT {
-                return Ok((status, answered, Bytes::new()));
+                return Ok((status, answered, body));
             }
-            // Into one buffer of the size asked for: collecting the chunks
+            // Into the cache's blocks as it comes: collecting the chunks
             // would hold them and a growing copy at once.
-            let mut body = bytes::BytesMut::with_capacity(wanted);
             while let Some(chunk) = response.chunk().await? {
-                body.extend_from_slice(&chunk);
+                body.push(&chunk);
             }
-            Ok((status, answered, body.freeze()))
+            Ok((status, answered, body))
         })
         .map_err(transport)?;
         match status {
@@ -173,13 +202,13 @@ impl RangeBackend for HttpBackend {
                 Some((from, to))
                     if from == range.start
                         && to < range.end
-                        && body.len() as u64 == to - from + 1 =>
+                        && body.received() == to - from + 1 =>
                 {
-                    Ok(body)
+                    Ok(body.finish())
                 }
                 Some((from, to)) => Err(RemoteError::Other(format!(
                     "the server answered bytes {from}-{to} ({} bytes) when asked for {}-{}",
-                    body.len(),
+                    body.received(),
                     range.start,
                     range.end - 1
                 ))),
@@ -188,7 +217,7 @@ impl RangeBackend for HttpBackend {
                 )),
             },
             // The object shrank below the range: nothing there any more.
-            StatusCode::RANGE_NOT_SATISFIABLE => Ok(Bytes::new()),
+            StatusCode::RANGE_NOT_SATISFIABLE => Ok(Vec::new()),
             StatusCode::OK => Err(RemoteError::Other(
                 "the server stopped answering range requests".into(),
             )),

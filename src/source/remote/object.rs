@@ -24,7 +24,7 @@ fn flag(value: Option<String>) -> bool {
 }
 
 use super::http::root_cause;
-use super::{block_on, RangeBackend, RemoteError, Stat};
+use super::{block_on, Blocks, RangeBackend, RemoteError, Stat};
 
 /// URL schemes handled here.
 pub const SCHEMES: [&str; 6] = ["s3://", "s3a://", "gs://", "az://", "abfs://", "abfss://"];
@@ -204,12 +204,24 @@ impl RangeBackend for ObjectBackend {
         })
     }
 
-    fn fetch(&self, range: Range<u64>) -> Result<Bytes, RemoteError> {
+    fn fetch(&self, range: Range<u64>) -> Result<Vec<Bytes>, RemoteError> {
         if range.is_empty() {
-            return Ok(Bytes::new());
+            return Ok(Vec::new());
         }
         let (store, path) = (self.bucket.store.clone(), self.path.clone());
-        block_on(async move { store.get_range(&path, range).await }).map_err(classify)
+        block_on(async move {
+            let options = object_store::GetOptions::new().with_range(Some(range));
+            let answer = store.get_opts(&path, options).await?;
+            // Into the cache's blocks as it comes, as `get_range` would
+            // into one buffer (it checked the range answered is the one asked).
+            let mut blocks = Blocks::new(answer.range.end - answer.range.start);
+            let mut body = answer.into_stream();
+            while let Some(piece) = body.try_next().await? {
+                blocks.push(&piece);
+            }
+            Ok(blocks.finish())
+        })
+        .map_err(classify)
     }
 }
 
