@@ -31,11 +31,11 @@ const LATE: u8 = 2;
 
 impl Entry {
     fn new(key: i64, start: u64, end: u64, level: Level, flags: u8) -> Entry {
-        let bits = u64::from(level_code(level)) << 4 | u64::from(flags);
+        let bits = (u64::from(level_code(level)) << 4) | u64::from(flags);
         Entry {
             key,
             start,
-            end_bits: end.min(END_MASK) | bits << END_BITS,
+            end_bits: end.min(END_MASK) | (bits << END_BITS),
         }
     }
 
