@@ -30,8 +30,14 @@ const SLICE_BYTES: u64 = 1024 * 1024;
 /// A slice whose output grows past this stops and hands over to one merge.
 const SLICE_MAX_OUTPUT: usize = 4 * 1024 * 1024;
 
-/// How many slices may be done but not yet written.
-const AHEAD: usize = 3;
+/// How many slices may be claimed but not yet written: one per worker,
+/// at least two, at most three. Each holds an output buffer (~1.5 MB for
+/// 1 MiB of the largest of three sources); with two workers a third was
+/// 1.5 MB of a print's RSS and bought no speed: the writer writes a
+/// slice as soon as it is done, so a worker seldom waits for it.
+fn ahead(workers: usize) -> usize {
+    workers.clamp(2, 3)
+}
 
 /// A chunk of the largest source at least this long and no longer than
 /// the next (a forced cut's, in a log never in time order) is cut into
@@ -52,9 +58,11 @@ struct SliceOut {
 /// Shared by the workers and the writer.
 struct Shared {
     next_index: AtomicUsize,
+    /// See [`ahead`].
+    ahead: usize,
     stop: AtomicBool,
     /// Index of the next slice the writer will write; workers wait until
-    /// their slice is within `AHEAD` of it, which bounds the memory in flight.
+    /// their slice is within `ahead` of it, which bounds the memory in flight.
     written: Mutex<usize>,
     progress: Condvar,
     /// Output buffers handed back by the writer for reuse.
@@ -84,13 +92,14 @@ pub(super) fn print_parallel(
     let by_offset = layouts.len() == 1 && options.since.is_none() && options.until.is_none();
     let shared = Shared {
         next_index: AtomicUsize::new(0),
+        ahead: ahead(workers),
         stop: AtomicBool::new(false),
         written: Mutex::new(0),
         progress: Condvar::new(),
         pool: Mutex::new(Vec::new()),
         span: Mutex::new((0, 0)),
     };
-    let (send, receive) = mpsc::sync_channel::<io::Result<SliceOut>>(AHEAD + workers);
+    let (send, receive) = mpsc::sync_channel::<io::Result<SliceOut>>(ahead(workers) + workers);
 
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -147,7 +156,7 @@ fn claim(shared: &Shared, slices: usize) -> Option<usize> {
         return None;
     }
     let mut written = shared.written.lock().ok()?;
-    while index >= *written + AHEAD && !shared.stop.load(Ordering::SeqCst) {
+    while index >= *written + shared.ahead && !shared.stop.load(Ordering::SeqCst) {
         written = shared.progress.wait(written).ok()?;
     }
     (!shared.stop.load(Ordering::SeqCst)).then_some(index)

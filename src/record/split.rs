@@ -161,6 +161,7 @@ impl BlockReader {
     /// Offset of the first `\n` at or after `from`, or `None` when the source
     /// ends first.
     pub fn find_newline(&mut self, mut from: u64) -> io::Result<Option<u64>> {
+        let line_start = from;
         loop {
             if from >= self.len {
                 return Ok(None);
@@ -176,7 +177,29 @@ impl BlockReader {
                 return Ok(Some(from + i as u64));
             }
             from = self.end();
+            self.keep_line_start(line_start)?;
         }
+    }
+
+    /// A line that runs past the loaded bytes is about to be read on: keep
+    /// its start (and the look-back before it) loaded and read on after the
+    /// rest, rather than loading the next block alone. The line's head is
+    /// then read in the same block (a timestamp parsed right after), which
+    /// spares loading the whole block again from the line's start: every
+    /// block was read twice by a reader that parses lines.
+    fn keep_line_start(&mut self, line_start: u64) -> io::Result<()> {
+        if self.buf.is_empty() || line_start <= self.start || line_start >= self.end() {
+            return Ok(());
+        }
+        let from = line_start
+            .saturating_sub(self.look_back as u64)
+            .max(self.start);
+        let window = self.block + self.look_back;
+        if (self.end() - from) as usize >= window {
+            // Nothing would be read on: the line is longer than a block.
+            return Ok(());
+        }
+        self.slide(from, window)
     }
 
     /// Offset of the last `\n` strictly before `before`, or `None` when there
@@ -493,6 +516,39 @@ mod tests {
             text.len()
         );
         assert!(without > with * 2, "{without} bytes read without");
+    }
+
+    #[test]
+    fn lines_read_with_their_heads_read_each_byte_about_once() {
+        // Lines of 100 bytes across blocks of 1,000: a line's head peeked
+        // after the line is found (as a timestamp is parsed) must not load
+        // its block again.
+        let text: Vec<u8> = (0..2000)
+            .flat_map(|i| format!("{i:099}\n").into_bytes())
+            .collect();
+        for look_back in [0, 4096] {
+            let source = Arc::new(Counting {
+                data: text.clone(),
+                read: 0.into(),
+            });
+            let mut r =
+                BlockReader::new(source.clone(), text.len() as u64, 1000).with_look_back(look_back);
+            let mut at = 0;
+            let mut lines = 0;
+            while let Some(line) = r.line_at(at).expect("read") {
+                let head = r.peek(line.start, 30).expect("read").to_vec();
+                assert_eq!(head, text[line.start as usize..][..30].to_vec());
+                at = line.next;
+                lines += 1;
+            }
+            assert_eq!(lines, 2000);
+            let read = source.read.load(std::sync::atomic::Ordering::SeqCst);
+            assert!(
+                read <= text.len() as u64 * 11 / 10,
+                "{read} bytes read for {} (look-back {look_back})",
+                text.len()
+            );
+        }
     }
 
     #[test]

@@ -11,20 +11,72 @@ use super::{ChunkBounds, Pos, TAIL};
 /// instead of lifting the level of every record after it).
 const SPIKE_RUN: usize = 8;
 
-/// One record of a chunk as the order needs it (32 bytes: a chunk of 1 MiB
-/// holds a few thousand).
+/// One record of a chunk as the order needs it (24 bytes: a chunk of 1 MiB
+/// holds a few thousand, and every reader of a print stands in one).
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     key: i64,
     start: u64,
-    end: u64,
-    level: Level,
-    flags: u8,
+    /// Its end in the low [`END_BITS`] bits, its level and flags above.
+    end_bits: u64,
 }
+
+/// Bits of `Entry::end_bits` that hold the end: 2^56 bytes is 64 PiB.
+const END_BITS: u32 = 56;
+const END_MASK: u64 = (1 << END_BITS) - 1;
 
 const CRLF: u8 = 1;
 /// Kept in file order: `key` is not its time (see `Chunk::late_times`).
 const LATE: u8 = 2;
+
+impl Entry {
+    fn new(key: i64, start: u64, end: u64, level: Level, flags: u8) -> Entry {
+        let bits = (u64::from(level_code(level)) << 4) | u64::from(flags);
+        Entry {
+            key,
+            start,
+            end_bits: end.min(END_MASK) | (bits << END_BITS),
+        }
+    }
+
+    fn end(&self) -> u64 {
+        self.end_bits & END_MASK
+    }
+
+    fn flags(&self) -> u8 {
+        (self.end_bits >> END_BITS) as u8 & 0x0f
+    }
+
+    fn level(&self) -> Level {
+        level_of_code((self.end_bits >> (END_BITS + 4)) as u8)
+    }
+
+    fn set_flag(&mut self, flag: u8) {
+        self.end_bits |= u64::from(flag) << END_BITS;
+    }
+}
+
+fn level_code(level: Level) -> u8 {
+    match level {
+        Level::Unknown => 0,
+        Level::Debug => 1,
+        Level::Info => 2,
+        Level::Warning => 3,
+        Level::Error => 4,
+        Level::Critical => 5,
+    }
+}
+
+fn level_of_code(code: u8) -> Level {
+    match code {
+        1 => Level::Debug,
+        2 => Level::Info,
+        3 => Level::Warning,
+        4 => Level::Error,
+        5 => Level::Critical,
+        _ => Level::Unknown,
+    }
+}
 
 /// The records of one chunk, in canonical order.
 pub struct Chunk {
@@ -98,14 +150,15 @@ impl Chunk {
             let Some(r) = file.record_at(at)? else { break };
             at = r.end;
             member.push(own(r.start, r.ts));
-            entries.push(Entry {
-                // Its own time for now; its key below.
-                key: r.ts.unwrap_or(i64::MIN),
-                start: r.start,
-                end: r.end,
-                level: r.level,
-                flags: if r.crlf { CRLF } else { 0 },
-            });
+            // Its own time for now; its key below.
+            let flags = if r.crlf { CRLF } else { 0 };
+            entries.push(Entry::new(
+                r.ts.unwrap_or(i64::MIN),
+                r.start,
+                r.end,
+                r.level,
+                flags,
+            ));
         }
         let read_end = at;
         let exchanged = entries
@@ -125,7 +178,7 @@ impl Chunk {
             exchanged,
         };
         if !timed {
-            chunk.hi = chunk.entries.last().map_or(start, |e| e.end);
+            chunk.hi = chunk.entries.last().map_or(start, Entry::end);
             return Ok(chunk);
         }
         // Times around the chunk: the tail before it (whose latest record
@@ -176,7 +229,7 @@ impl Chunk {
             let t = e.key;
             if level != i64::MIN && (spike[tail + i] || t < level.saturating_sub(window)) {
                 e.key = level;
-                e.flags |= LATE;
+                e.set_flag(LATE);
                 if member[i] {
                     chunk.late_times.push((e.start, t));
                 }
@@ -191,7 +244,7 @@ impl Chunk {
                 .retain(|_| own.next().copied().unwrap_or(false));
         }
         chunk.lo = chunk.entries.first().map_or(start, |e| e.start);
-        chunk.hi = chunk.entries.last().map_or(start, |e| e.end);
+        chunk.hi = chunk.entries.last().map_or(start, Entry::end);
         let in_order = chunk.entries.windows(2).all(|w| w[0].key <= w[1].key);
         if !in_order {
             chunk.entries.sort_by_key(|e| (e.key, e.start));
@@ -206,7 +259,7 @@ impl Chunk {
     /// file order.
     fn times_from(&self, from: u64) -> Vec<i64> {
         let own = |e: &Entry| {
-            if e.flags & LATE == 0 {
+            if e.flags() & LATE == 0 {
                 e.key
             } else {
                 self.late_times
@@ -242,7 +295,7 @@ impl Chunk {
     /// The `i`-th record in canonical order.
     pub fn record(&self, i: usize) -> Record {
         let e = &self.entries[i];
-        let late = e.flags & LATE != 0;
+        let late = e.flags() & LATE != 0;
         let ts = if !self.timed {
             None
         } else if late {
@@ -258,9 +311,9 @@ impl Chunk {
             key: e.key,
             chunk: self.start,
             start: e.start,
-            end: e.end,
-            level: e.level,
-            crlf: e.flags & CRLF != 0,
+            end: e.end(),
+            level: e.level(),
+            crlf: e.flags() & CRLF != 0,
             late,
         }
     }
@@ -439,6 +492,24 @@ mod tests {
     use super::*;
 
     const S: i64 = 1_000_000_000;
+
+    #[test]
+    fn an_entry_keeps_its_end_level_and_flags() {
+        assert_eq!(std::mem::size_of::<Entry>(), 24);
+        for level in [
+            Level::Unknown,
+            Level::Debug,
+            Level::Info,
+            Level::Warning,
+            Level::Error,
+            Level::Critical,
+        ] {
+            let mut e = Entry::new(-5, 7, (1 << 40) + 3, level, CRLF);
+            e.set_flag(LATE);
+            assert_eq!((e.key, e.start, e.end()), (-5, 7, (1 << 40) + 3));
+            assert_eq!((e.level(), e.flags()), (level, CRLF | LATE));
+        }
+    }
 
     #[test]
     fn spikes_are_short_runs_far_above_both_sides() {
