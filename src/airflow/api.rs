@@ -16,6 +16,7 @@ pub mod picker;
 pub mod shown;
 mod text;
 mod tries;
+pub mod worker;
 
 use std::sync::Mutex;
 use std::time::Duration;

@@ -23,9 +23,10 @@ use serde_json::value::RawValue;
 
 use super::details::SourceDetails;
 use super::listing::{self, TaskInstance};
-use super::log::{ask, endpoint, spool, try_tag, where_it_ran};
+use super::log::{ask, endpoint, spool, try_tag};
 use super::shown::{AskEarlier, Reconciler, Request};
 use super::text::{content_text, ends_the_log, TextLines};
+use super::worker::{FromWorker, Workers};
 use super::{Api, ApiError, Generation};
 use crate::airflow::AttemptId;
 use crate::source::remote::http::BodyReader;
@@ -121,18 +122,24 @@ pub struct TryLog {
     ready: Vec<u8>,
     taken: usize,
     details: SourceDetails,
+    /// How later tries reach the workers; this try's file from its worker.
+    workers: Workers,
+    from_worker: FromWorker,
     every: Duration,
     /// Something of the try was polled: its last read polls too.
     polled: bool,
 }
 
 impl TryLog {
-    /// Follows try `id`; `next` receives the task's next try, if any.
-    pub fn new(
+    /// Follows try `id`; `next` receives the task's next try, if any, and
+    /// `from_worker` reads its file from where it ran if the API could not.
+    pub(super) fn new(
         api: Arc<Api>,
         id: AttemptId,
         health: Arc<Health>,
         next: Option<Sender<SourceEntry>>,
+        workers: Workers,
+        from_worker: FromWorker,
     ) -> TryLog {
         let reading = match api.generation {
             Generation::Airflow3 => Reading::Records(Reconciler::default()),
@@ -151,6 +158,8 @@ impl TryLog {
             ready: Vec::new(),
             taken: 0,
             details: SourceDetails::new(),
+            workers,
+            from_worker,
             every: POLL_EVERY,
             polled: false,
         }
@@ -199,10 +208,7 @@ impl TryLog {
             self.stop(e)
         })?;
         let took = asked.elapsed();
-        if let Some(problem) = self.details.scan(&bytes) {
-            self.health
-                .report(where_it_ran(&self.api, &self.id, problem));
-        }
+        self.scan(&bytes);
         // A slow server is asked less often; so is a quiet log, a little.
         let base = (took * 2).clamp(POLL_EVERY, POLL_AT_MOST_EVERY);
         self.every = if bytes.is_empty() {
@@ -221,11 +227,25 @@ impl TryLog {
         Ok(ended)
     }
 
-    /// The try is over and read: opens the task's next try (following
-    /// the task and the task goes on), or says how the task ended.
+    /// Looks for Airflow's source details in `bytes`: a place it could not
+    /// read is the source's problem (and the worker's copy is read here).
+    fn scan(&mut self, bytes: &[u8]) {
+        if let Some(problem) = self.details.scan(bytes) {
+            let unread = self.details.worker_unread();
+            let problem = self
+                .from_worker
+                .explain(&self.api, &self.id, problem, unread);
+            self.health.report(problem);
+        }
+    }
+
+    /// The try is over and read: its worker's copy joins if the API could
+    /// not read it, then opens the task's next try (following the task
+    /// and the task goes on), or says how the task ended.
     fn end_of_try(&mut self) {
         self.phase = Phase::Done;
         self.health.clear_status();
+        self.from_worker.fetch(&self.id, &self.health);
         let n = self.id.try_number;
         let ti = listing::task_instance(&self.api, &self.id).ok();
         let state = ti.as_ref().and_then(|ti| ti.state.clone());
@@ -257,11 +277,18 @@ impl TryLog {
                     ..self.id.clone()
                 };
                 let health = Arc::new(Health::default());
+                let from_worker = FromWorker::new(
+                    self.workers.clone(),
+                    Some(next.clone()),
+                    format!("{}.served", try_tag(n + 1)),
+                );
                 let log = TryLog::new(
                     self.api.clone(),
                     id.clone(),
                     health.clone(),
                     Some(next.clone()),
+                    self.workers.clone(),
+                    from_worker,
                 );
                 match spool(&self.api, &id, log, health, try_tag(n + 1)) {
                     // A follower that is gone (the viewer quit) needs none.
@@ -316,10 +343,7 @@ impl Read for TryLog {
                         continue;
                     }
                     self.phase = Phase::Streaming(body);
-                    if let Some(problem) = self.details.scan(&buf[..got]) {
-                        self.health
-                            .report(where_it_ran(&self.api, &self.id, problem));
-                    }
+                    self.scan(&buf[..got]);
                     return Ok(got);
                 }
                 Phase::Waiting(at) => {
