@@ -56,7 +56,7 @@ pub fn has(server: &str, relative: &str, secret: &str) -> Result<bool, RemoteErr
 
 /// The latest try of `id`'s task on `server`: the highest `N` whose
 /// `attempt=N.log` it serves, looking up from try 1 (a worker may not
-/// have run the first tries: up to [`LOOK_PAST`] missing ones are passed).
+/// have run the first tries: up to four missing ones are passed).
 pub fn latest_try(server: &str, id: &AttemptId, secret: &str) -> Result<Option<u32>, RemoteError> {
     let mut latest = None;
     let mut missing = 0;

@@ -223,7 +223,14 @@ impl TryLog {
             ));
         }
         self.polled = true;
-        self.ready.extend_from_slice(&bytes);
+        // A poll's bytes are handed out from where they are: one copy of
+        // an answer's new records, not two.
+        if self.taken == self.ready.len() {
+            self.ready = bytes;
+            self.taken = 0;
+        } else {
+            self.ready.extend_from_slice(&bytes);
+        }
         Ok(ended)
     }
 
@@ -314,7 +321,9 @@ impl TryLog {
         buf[..n].copy_from_slice(&self.ready[self.taken..self.taken + n]);
         self.taken += n;
         if self.taken == self.ready.len() {
-            self.ready.clear();
+            // Not kept for the next poll: a slow server's answers are big,
+            // and a quiet log's are small.
+            self.ready = Vec::new();
             self.taken = 0;
         }
         n
@@ -410,23 +419,32 @@ impl TryLog {
     }
 }
 
-/// An answer of the log's JSON form.
+/// An answer of the log's JSON form, borrowed from its bytes (an answer
+/// holds thousands of records: one copy of it in memory, not two).
 #[derive(Deserialize)]
-struct Chunk {
+struct Chunk<'a> {
     /// Airflow 3: a list of records; Airflow 2: text (or the text of each
     /// host as a Python list). Kept raw: records are written as the
     /// server wrote them.
-    content: Box<RawValue>,
+    #[serde(borrow)]
+    content: &'a RawValue,
     continuation_token: Option<String>,
 }
 
-fn fetch(api: &Api, id: &AttemptId, token: Option<&str>) -> Result<Chunk, ApiError> {
+/// The answer to a poll from `token`, as bytes ([`Chunk::of`] reads them).
+fn fetch(api: &Api, id: &AttemptId, token: Option<&str>) -> Result<bytes::Bytes, ApiError> {
     let (segments, mut query) = endpoint(id);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     if let Some(token) = token {
         query.push(("token", token.to_string()));
     }
-    api.get_log_json(&segments, &query)
+    api.get_log_answer(&segments, &query)
+}
+
+impl<'a> Chunk<'a> {
+    fn of(answer: &'a [u8]) -> Result<Chunk<'a>, ApiError> {
+        serde_json::from_slice(answer).map_err(|e| ApiError::Invalid(e.to_string()))
+    }
 }
 
 /// Airflow 3: the records not shown before, each once.
@@ -438,7 +456,8 @@ fn poll_records(
 ) -> Result<(Vec<u8>, bool), ApiError> {
     let mut request = reconciler.request();
     loop {
-        let chunk = fetch(api, id, request.token.as_deref())?;
+        let answer = fetch(api, id, request.token.as_deref())?;
+        let chunk = Chunk::of(&answer)?;
         let records: Vec<&RawValue> = serde_json::from_str(chunk.content.get())
             .map_err(|e| ApiError::Invalid(e.to_string()))?;
         let ended = chunk.continuation_token.is_none();
@@ -461,7 +480,8 @@ fn poll_text(
     lines: &mut TextLines,
     live: bool,
 ) -> Result<(Vec<u8>, bool), ApiError> {
-    let chunk = fetch(api, id, token.as_deref())?;
+    let answer = fetch(api, id, token.as_deref())?;
+    let chunk = Chunk::of(&answer)?;
     let text: String =
         serde_json::from_str(chunk.content.get()).map_err(|e| ApiError::Invalid(e.to_string()))?;
     let ended = chunk.continuation_token.as_deref().is_none_or(ends_the_log);

@@ -14,8 +14,9 @@ use crate::airflow::{served, AttemptId};
 use crate::problem::Problem;
 use crate::source::{Health, SourceEntry};
 
-/// How the workers' log servers are reached.
-#[derive(Clone, Debug, Default)]
+/// How the workers' log servers are reached (no `Debug`: it holds the
+/// secret).
+#[derive(Clone, Default)]
 pub struct Workers {
     /// The secret that signs requests (`[api] secret_key`); `None`: the
     /// file is not read, the command that would is said.
