@@ -18,10 +18,10 @@ pub mod discover;
 pub mod elastic;
 pub mod next_try;
 pub mod picker;
+pub mod served;
 pub mod token;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use crate::source::cloudwatch::{self, aws::LogsClient};
 use crate::source::remote::http::HttpBackend;
@@ -76,6 +76,9 @@ pub struct Places {
     pub remote: Option<String>,
     /// `http://worker:8793` (or a bare host name: see [`server_url`]).
     pub log_server: Option<String>,
+    /// The port of a bare `log_server` host (`served::worker_port`);
+    /// `None`: Airflow's 8793.
+    pub worker_port: Option<u16>,
     /// `http://triggerer:8794`: serves the trigger sub-logs.
     pub triggerer_log_server: Option<String>,
     /// Triggerer job ids whose sub-logs to ask the triggerer for; empty:
@@ -269,8 +272,8 @@ pub fn open_attempt(id: &AttemptId, places: &Places) -> (Vec<SourceEntry>, Vec<O
 
     let secret = places.secret_key.as_deref();
     if let Some(server) = &places.log_server {
-        let server = server_url(server, WORKER_LOG_SERVER_PORT);
-        match open_served(&server, &relative, secret, "served".into()) {
+        let server = server_url(server, places.worker_port.unwrap_or(WORKER_LOG_SERVER_PORT));
+        match served::open(&server, &relative, secret, "served".into(), None) {
             Ok(entry) => opened.push(entry),
             Err(e) => errors.push(e),
         }
@@ -294,7 +297,13 @@ pub fn open_attempt(id: &AttemptId, places: &Places) -> (Vec<SourceEntry>, Vec<O
         }
         for job in jobs {
             let path = format!("{relative}.trigger.{job}.log");
-            match open_served(&server, &path, secret, format!("served.trigger.{job}")) {
+            match served::open(
+                &server,
+                &path,
+                secret,
+                format!("served.trigger.{job}"),
+                None,
+            ) {
                 Ok(entry) => opened.push(entry),
                 Err(e) => errors.push(e),
             }
@@ -468,50 +477,6 @@ fn open_remote(base: &str, relative: &str) -> (Vec<SourceEntry>, Vec<OpenError>)
     })
 }
 
-/// The file on the worker's log server, signed as Airflow signs it.
-fn open_served(
-    server: &str,
-    relative: &str,
-    secret: Option<&str>,
-    tag: String,
-) -> Result<SourceEntry, OpenError> {
-    let url = format!("{}/log/{relative}", server.trim_end_matches('/'));
-    let shown = remote::redact(&url);
-    let Some(secret) = secret else {
-        return Err(OpenError::Remote {
-            path: shown,
-            problem: Problem::new("the log server needs the shared secret").with_tip(
-                "give --secret-key or set AIRFLOW__API__SECRET_KEY (the workers' [api] secret_key)",
-            ),
-        });
-    };
-    let secret = secret.to_string();
-    let filename = relative.to_string();
-    let sign = Arc::new(move || token::sign(&secret, &filename));
-    let backend = HttpBackend::new(&url).authorized(
-        sign,
-        "check that the secret key (AIRFLOW__API__SECRET_KEY) is the workers' and that \
-         the clocks are in sync",
-    );
-    remote::open_http(backend, shown.clone(), Some(tag)).map_err(|e| {
-        let problem = match e {
-            // Each worker serves the tries it ran: an earlier try may have
-            // run on another one.
-            remote::RemoteError::NotFound => Problem::new(format!("{server} has no {relative}"))
-                .with_tip(
-                    "the try may have run on another worker: its host is in the task instance's \
-                 history (the UI's task details for that try; `--api` reads it) — give that \
-                 worker's log server with --log-server",
-                ),
-            other => other.problem(),
-        };
-        OpenError::Remote {
-            path: shown,
-            problem,
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -563,6 +528,7 @@ mod tests {
 
     #[test]
     fn trigger_jobs_come_from_the_sub_logs_found() {
+        use std::sync::Arc;
         let entry = |tag: &str| SourceEntry {
             path: PathBuf::from(tag),
             label: tag.to_string(),

@@ -194,9 +194,21 @@ pub struct AirflowArgs {
     pub remote: Option<String>,
 
     /// The worker's log server, e.g. http://worker-3:8793 (a bare host name
-    /// means port 8793).
+    /// means port --worker-log-server-port). Followed without --try, the
+    /// task's next tries join as the server serves them.
     #[arg(long, value_name = "URL")]
     pub log_server: Option<String>,
+
+    /// The port of the workers' log servers: for a bare --log-server host
+    /// and, with --api, for the host a try ran on when the API server could
+    /// not read that try's file (default: worker_log_server_port in
+    /// airflow.cfg, else 8793).
+    #[arg(
+        long,
+        value_name = "PORT",
+        env = "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"
+    )]
+    pub worker_log_server_port: Option<u16>,
 
     /// The triggerer's log server, e.g. http://triggerer-1:8794 (a bare host
     /// name means port 8794): the trigger sub-logs of a deferred task.

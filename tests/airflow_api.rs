@@ -7,6 +7,8 @@
 //! whose attempts' log files the tests write where the server's log folder
 //! says.
 
+#[path = "airflow_api/from_worker.rs"]
+mod from_worker;
 #[path = "e2e/harness.rs"]
 mod harness;
 #[path = "remote/servers.rs"]

@@ -13,6 +13,8 @@ mod compare;
 mod cpu;
 #[path = "real_airflow/follow.rs"]
 mod follow;
+#[path = "real_airflow/follow_served.rs"]
+mod follow_served;
 #[path = "e2e/harness.rs"]
 mod harness;
 #[path = "remote/servers.rs"]

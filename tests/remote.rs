@@ -10,6 +10,8 @@ mod cpu;
 mod harness;
 #[path = "remote/run.rs"]
 mod run;
+#[path = "remote/served_follow.rs"]
+mod served_follow;
 #[path = "remote/servers.rs"]
 mod servers;
 

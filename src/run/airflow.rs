@@ -45,9 +45,18 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
     // Checked before anything is opened (or picked).
     let settings = Settings::resolve(&open, config)?;
     let search = search_store(args, &preset)?;
+    let secret_key = airflow::secret_key(args.secret_key.as_deref(), || {
+        profile.map_or(Ok(None), |p| p.secret_key())
+    })?;
+    let worker_port = airflow::served::worker_port(args.worker_log_server_port);
     if let Some(url) = args.api.clone().or(preset.api.clone()) {
         let user = args.api_user.clone().or(preset.api_user.clone());
-        return super::api::run(args, &url, user.as_deref(), settings);
+        let workers = crate::airflow::api::worker::Workers {
+            secret: secret_key,
+            port: worker_port,
+        };
+        let log_server = log_server.map(|s| airflow::server_url(&s, worker_port));
+        return super::api::run(args, &url, user.as_deref(), settings, workers, log_server);
     }
     let interactive = !args.open.print && io::stdout().is_terminal() && io::stdin().is_terminal();
     let elsewhere = Elsewhere {
@@ -55,22 +64,20 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
         search: search.as_ref(),
         servers: log_server.is_some() || triggerer_log_server.is_some(),
     };
-    let Some(id) = attempt(args, &base, elsewhere, interactive, &settings.view)? else {
-        return Ok(Outcome::Complete);
-    };
-    let secret_key = airflow::secret_key(args.secret_key.as_deref(), || {
-        profile.map_or(Ok(None), |p| p.secret_key())
-    })?;
     let places = Places {
-        search,
+        search: search.clone(),
         base,
-        remote,
+        remote: remote.clone(),
         log_server,
+        worker_port: Some(worker_port),
         triggerer_log_server,
         trigger_jobs: args.trigger_job.clone(),
         secret_key,
         // The viewer follows a store read as a stream; print mode with -f.
         follow: settings.follow || settings.interactive,
+    };
+    let Some(id) = attempt(args, &places, elsewhere, interactive, &settings.view)? else {
+        return Ok(Outcome::Complete);
     };
     let baseline = match args.compare_with {
         Some(with) => {
@@ -91,7 +98,7 @@ pub fn run(args: &AirflowArgs, config: &Config) -> Result<Outcome, RunError> {
     let mut found: super::Found = airflow::open_attempt(&id, &places).into();
     // Following the task (no --try): its next tries join as they start.
     if places.follow && args.try_number.is_none() {
-        found.arrivals = Some(airflow::next_try::watch(&id, &places));
+        found.arrivals = Some(airflow::next_try::watch(&id, &places, &found.entries));
     }
     super::open_comparing(settings, Some(found), baseline)
 }
@@ -190,11 +197,12 @@ struct Elsewhere<'a> {
 /// left the picker.
 fn attempt(
     args: &AirflowArgs,
-    base: &Path,
+    places: &Places,
     elsewhere: Elsewhere<'_>,
     interactive: bool,
     view: &ViewOptions,
 ) -> Result<Option<AttemptId>, RunError> {
+    let base = places.base.as_path();
     let known = PartialId {
         dag: args.dag.clone(),
         run: args.run.clone(),
@@ -274,17 +282,22 @@ fn attempt(
             airflow::elastic::latest_try(elsewhere.search?, &id)
                 .ok()
                 .flatten()
-        });
+        })
+        .or_else(|| latest_served_try(places, &id));
     match latest {
         Some(latest) => {
             id.try_number = latest;
             Ok(Some(id))
         }
-        // Following a task of a known dag that has not started yet: its
-        // first try is waited for, and said (issue 27).
-        None if args.open.follow && base.join(format!("dag_id={dag}")).is_dir() => {
+        // Following a task of a known dag that has not started yet (or
+        // one a worker's log server will serve): its first try is waited
+        // for, and said (issue 27).
+        None if args.open.follow
+            && (base.join(format!("dag_id={dag}")).is_dir()
+                || (places.log_server.is_some() && places.secret_key.is_some())) =>
+        {
             id.try_number = 1;
-            wait_for_first_try(&base.join(id.relative_path()));
+            wait_for_first_try(places, &id);
             Ok(Some(id))
         }
         None if interactive => {
@@ -312,22 +325,57 @@ fn attempt(
     }
 }
 
-/// How often the log folder is looked at for a task's first try (one
-/// `stat`, as `next_try` looks for the next).
-const LOOK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// The latest try the worker's log server (`--log-server`) serves, when
+/// the folder has none (it may not be on this machine at all).
+fn latest_served_try(places: &Places, id: &AttemptId) -> Option<u32> {
+    let server = places.log_server.as_deref()?;
+    let secret = places.secret_key.as_deref()?;
+    let port = places
+        .worker_port
+        .unwrap_or(airflow::WORKER_LOG_SERVER_PORT);
+    airflow::served::latest_try(&airflow::server_url(server, port), id, secret)
+        .ok()
+        .flatten()
+}
 
-/// Waits until `first` (a task's `attempt=1.log`) exists, saying so on
-/// stderr (also before the viewer opens); Ctrl-C stops as any program.
-fn wait_for_first_try(first: &Path) {
-    if first.exists() {
+/// Waits until `first` (a task's try 1) is in the log folder or on the
+/// worker's log server, saying so on stderr (also before the viewer
+/// opens); Ctrl-C stops as any program.
+fn wait_for_first_try(places: &Places, first: &AttemptId) {
+    let mut looker = airflow::next_try::Looker::new(places);
+    if looker.found(first) == Ok(true) {
         return;
     }
+    let place = match &places.log_server {
+        Some(_) => String::new(),
+        None => format!(
+            ": '{}' is not there yet",
+            crate::escape::printable(
+                &places
+                    .base
+                    .join(first.relative_path())
+                    .display()
+                    .to_string()
+            )
+        ),
+    };
     eprintln!(
-        "logweave: waiting for try 1: '{}' is not there yet (Ctrl-C stops)",
-        crate::escape::printable(&first.display().to_string())
+        "logweave: {}{place} (Ctrl-C stops)",
+        looker.waiting_for(first.try_number)
     );
-    while !first.exists() {
-        std::thread::sleep(LOOK_EVERY);
+    // A server that cannot answer is said once per reason, and asked again.
+    let mut said = None;
+    loop {
+        match looker.found(first) {
+            Ok(true) => return,
+            Ok(false) => {}
+            Err(why) if said.as_ref() != Some(&why) => {
+                eprintln!("logweave: {}", crate::escape::printable(&why));
+                said = Some(why);
+            }
+            Err(_) => {}
+        }
+        std::thread::sleep(airflow::next_try::LOOK_EVERY);
     }
 }
 

@@ -9,19 +9,25 @@ use super::compare::Baseline;
 use super::{Found, Outcome, RunError, Settings};
 use crate::airflow::api::log::Following;
 use crate::airflow::api::picker::{ApiPicker, Step};
+use crate::airflow::api::worker::Workers;
 use crate::airflow::api::{self, listing, Api, ApiError, Credentials};
-use crate::airflow::AttemptId;
+use crate::airflow::{served, AttemptId};
 use crate::cli::AirflowArgs;
 use crate::view::picker::{self as widget, Entry, Levels, Opened};
 
 /// Where the password for `--api-user` comes from when not asked for.
 const PASSWORD_VAR: &str = "AIRFLOW_API_PASSWORD";
 
+/// `workers`: how to reach the workers' log servers (a try the API server
+/// could not read is read from where it ran); `log_server`: the one
+/// `--log-server` names, whose copy of the try joins.
 pub fn run(
     args: &AirflowArgs,
     url: &str,
     user: Option<&str>,
     settings: Settings,
+    workers: Workers,
+    log_server: Option<String>,
 ) -> Result<Outcome, RunError> {
     let interactive = settings.interactive;
     let credentials = credentials(args, user, url)?;
@@ -55,7 +61,12 @@ pub fn run(
                 "try {}",
                 super::airflow::describe_baseline(&id, &baseline_id)
             );
-            let found = match api::log::open(api.clone(), &baseline_id, Following::No) {
+            let found = match api::log::open(
+                api.clone(),
+                &baseline_id,
+                Following::No,
+                &Workers::default(),
+            ) {
                 Ok(opened) => Found {
                     entries: vec![opened.entry],
                     errors: Vec::new(),
@@ -71,7 +82,7 @@ pub fn run(
         }
         None => None,
     };
-    let found = match api::log::open(api, &id, following) {
+    let mut found = match api::log::open(api.clone(), &id, following, &workers) {
         Ok(opened) => Found {
             entries: vec![opened.entry],
             errors: Vec::new(),
@@ -79,7 +90,45 @@ pub fn run(
         },
         Err(e) => (Vec::new(), vec![e]).into(),
     };
+    if let Some(server) = log_server {
+        match served_copy(&api, &id, &server, &workers, following) {
+            Ok(entry) => found.entries.push(entry),
+            Err(e) => found.errors.push(e),
+        }
+    }
     super::open_comparing(settings, Some(found), baseline)
+}
+
+/// The try's file on the log server `--log-server` names, beside the API's
+/// answer (a copy of one log: dedup shows each record once). Not there, it
+/// says where the task instance's history says the try ran.
+fn served_copy(
+    api: &Api,
+    id: &AttemptId,
+    server: &str,
+    workers: &Workers,
+    following: Following,
+) -> Result<crate::source::SourceEntry, crate::source::OpenError> {
+    let ran_on = listing::attempt(api, id)
+        .ok()
+        .and_then(|t| t.hostname)
+        .filter(|h| !h.trim().is_empty());
+    let tag = match following {
+        Following::Task => format!("try{}.served", id.try_number),
+        _ => "served".to_string(),
+    };
+    let mut entry = served::open(
+        server,
+        &id.relative_path(),
+        workers.secret.as_deref(),
+        tag,
+        ran_on.as_deref(),
+    )?;
+    // The API follows the try; the served copy is what the worker had
+    // (followed too, it would never end, and `--print -f` would not).
+    entry.follow = None;
+    entry.copy_of = Some(id.to_string());
+    Ok(entry)
 }
 
 /// The login: a token (`--api-token`, `AIRFLOW_API_TOKEN`), else a user

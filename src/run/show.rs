@@ -34,7 +34,23 @@ pub(super) fn show(
     // A comparison counts every record of the sources: streams (stdin, a
     // compressed file) are read to their end first, as in print mode.
     let whole = !settings.follow && (!interactive || baseline.is_some());
-    let broken = settle(&mut entries, whole);
+    let mut broken = settle(&mut entries, whole);
+    // A print reads once: sources that joined while the streams were read
+    // to their end (a try's file read from the worker it ran on, since the
+    // API server could not) are printed with them.
+    if whole && !interactive {
+        if let Some(joined) = &arrivals {
+            let mut joined: Vec<_> = joined.try_iter().collect();
+            broken.extend(settle(&mut joined, true));
+            entries.extend(joined);
+        }
+        for note in entries
+            .iter()
+            .filter_map(|e| e.health.as_ref()?.take_note())
+        {
+            eprintln!("logweave: {}", crate::escape::printable(&note));
+        }
+    }
     let mut failures = Vec::new();
     let mut notices = Vec::new();
     for e in &errors {

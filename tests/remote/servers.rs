@@ -282,6 +282,12 @@ impl AirflowApi {
         self.helper(&["set-state", task, state]);
     }
 
+    /// Sets the host the run's task instances of `task` ran on (what the
+    /// API server asks for their files, and the tries' history names).
+    pub fn set_host(&self, task: &str, host: &str) {
+        self.helper(&["set-host", task, host]);
+    }
+
     /// Adds `count` older finished runs of the DAG (Airflow 3's schema).
     pub fn add_runs(&self, count: usize) {
         self.helper(&["add-runs", &count.to_string()]);

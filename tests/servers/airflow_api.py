@@ -2,6 +2,7 @@
 
     python3 airflow_api.py prepare          # db, DAG, one run of etl_daily
     python3 airflow_api.py set-state TASK STATE
+    python3 airflow_api.py set-host TASK HOST   # where its tries ran
     python3 airflow_api.py add-runs N       # N more (older) runs, for paging
     python3 airflow_api.py get URL ACCEPT   # GET as admin, body to stdout
 
@@ -60,6 +61,11 @@ def set_state(task, state):
         c.execute("update task_instance set state = ? where task_id = ?", (state, task))
 
 
+def set_host(task, host):
+    with db() as c:
+        c.execute("update task_instance set hostname = ? where task_id = ?", (host, task))
+
+
 def add_runs(count):
     """Adds `count` finished runs older than the real one, as a deployment
     that has run the DAG for a long time has them (rows like those the
@@ -100,4 +106,10 @@ def get(url, accept):
 
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
-    {"prepare": prepare, "set-state": set_state, "add-runs": add_runs, "get": get}[command](*args)
+    {
+        "prepare": prepare,
+        "set-state": set_state,
+        "set-host": set_host,
+        "add-runs": add_runs,
+        "get": get,
+    }[command](*args)

@@ -12,6 +12,9 @@ pub(super) struct SourceDetails {
     partial: Vec<u8>,
     state: DetailsState,
     lines: usize,
+    /// The group said the worker's copy could not be read (its log server
+    /// refused, was unreachable, or had no such file).
+    worker_unread: bool,
 }
 
 #[derive(PartialEq, Eq)]
@@ -32,7 +35,15 @@ impl SourceDetails {
             partial: Vec::new(),
             state: DetailsState::Before,
             lines: 0,
+            worker_unread: false,
         }
+    }
+
+    /// Whether the group said the worker's copy of the log could not be
+    /// read (Airflow #62372: the server asks the task instance's current
+    /// host for every try's file).
+    pub(super) fn worker_unread(&self) -> bool {
+        self.worker_unread
     }
 
     /// Looks at the next bytes; a problem the group reports, if any.
@@ -47,6 +58,7 @@ impl SourceDetails {
             rest = &rest[end + 1..];
             let line = std::mem::take(&mut self.partial);
             if let Some(problem) = self.line(&line) {
+                self.worker_unread |= is_the_workers(&problem);
                 problems.push(problem);
             }
             if self.state == DetailsState::Over {
@@ -118,6 +130,14 @@ fn failure(event: &str) -> Option<String> {
     failed.then(|| event.chars().take(300).collect())
 }
 
+/// A failure that is the worker's log server's (Airflow's words: "Could
+/// not read served logs: …", "Log file not found on worker '…'", the 403
+/// advice about the secret key).
+fn is_the_workers(failure: &str) -> bool {
+    let lower = failure.to_ascii_lowercase();
+    lower.contains("served logs") || lower.contains("on worker") || lower.contains("secret_key")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +165,7 @@ mod tests {
             !problem.what().contains("Could not connect"),
             "past the group"
         );
+        assert!(details.worker_unread(), "the worker's copy was not read");
     }
 
     #[test]
@@ -157,6 +178,7 @@ mod tests {
             "{\"event\":\"::endgroup::\"}\n",
         );
         assert_eq!(details.scan(stream.as_bytes()), None);
+        assert!(!details.worker_unread());
         let mut text = SourceDetails::new();
         assert_eq!(text.scan(b"[2024-12-20T10:00:00] INFO - hello\n"), None);
     }

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use super::details::SourceDetails;
 use super::tries::TryLog;
+use super::worker::{FromWorker, Workers};
 use super::{Api, ApiError, Generation};
 use crate::airflow::AttemptId;
 use crate::problem::Problem;
@@ -47,8 +48,15 @@ pub struct Opened {
 
 /// Opens the log of attempt `id` as a source. Fails with a message that
 /// names what is missing (the dag, run, task or try) or refused. Following
-/// the task, a try that has not started yet is waited for.
-pub fn open(api: Arc<Api>, id: &AttemptId, following: Following) -> Result<Opened, OpenError> {
+/// the task, a try that has not started yet is waited for. A try whose
+/// file the API server could not read from its worker is read from there
+/// through `workers` (when a secret key is known) and joins on `arrivals`.
+pub fn open(
+    api: Arc<Api>,
+    id: &AttemptId,
+    following: Following,
+    workers: &Workers,
+) -> Result<Opened, OpenError> {
     let failed = |problem: Problem| OpenError::Remote {
         path: shown(&api, id),
         problem,
@@ -68,34 +76,40 @@ pub fn open(api: Arc<Api>, id: &AttemptId, following: Following) -> Result<Opene
     }
     let health = Arc::new(Health::default());
     let io_failed = |e: io::Error| failed(Problem::io(&e));
-    match following {
+    // Tries follow one another on one channel, with the worker copies of
+    // those the API server could not read; one try's copy alone otherwise.
+    let (send, arrivals) = mpsc::channel();
+    let reading_workers = following == Following::Task || workers.secret.is_some();
+    let arrivals = reading_workers.then_some(arrivals);
+    let send = reading_workers.then_some(send);
+    let (tag, copy_tag) = match following {
+        Following::Task => (
+            try_tag(id.try_number),
+            format!("{}.served", try_tag(id.try_number)),
+        ),
+        _ => ("api".to_string(), "served".to_string()),
+    };
+    let from_worker = FromWorker::new(workers.clone(), send.clone(), copy_tag);
+    let entry = match following {
         Following::No => {
-            let log = ApiLog::new(api.clone(), id.clone(), health.clone());
-            let entry = spool(&api, id, log, health, "api".into()).map_err(io_failed)?;
-            Ok(Opened {
-                entry,
-                arrivals: None,
-            })
+            let log = ApiLog::new(api.clone(), id.clone(), health.clone(), from_worker);
+            spool(&api, id, log, health, tag)
         }
-        Following::Try => {
-            let log = TryLog::new(api.clone(), id.clone(), health.clone(), None);
-            let entry = spool(&api, id, log, health, "api".into()).map_err(io_failed)?;
-            Ok(Opened {
-                entry,
-                arrivals: None,
-            })
-        }
-        Following::Task => {
-            let (next, arrivals) = mpsc::channel();
-            let log = TryLog::new(api.clone(), id.clone(), health.clone(), Some(next));
-            let tag = try_tag(id.try_number);
-            let entry = spool(&api, id, log, health, tag).map_err(io_failed)?;
-            Ok(Opened {
-                entry,
-                arrivals: Some(arrivals),
-            })
+        Following::Try | Following::Task => {
+            let next = send.filter(|_| following == Following::Task);
+            let log = TryLog::new(
+                api.clone(),
+                id.clone(),
+                health.clone(),
+                next,
+                workers.clone(),
+                from_worker,
+            );
+            spool(&api, id, log, health, tag)
         }
     }
+    .map_err(io_failed)?;
+    Ok(Opened { entry, arrivals })
 }
 
 /// How a try is tagged when the task is followed: each line says its try.
@@ -177,18 +191,25 @@ pub struct ApiLog {
     health: Arc<Health>,
     body: Option<BodyReader>,
     details: SourceDetails,
+    from_worker: FromWorker,
     done: bool,
 }
 
 impl ApiLog {
     /// The log of `id`, asked for on the first read.
-    pub fn new(api: Arc<Api>, id: AttemptId, health: Arc<Health>) -> ApiLog {
+    pub(super) fn new(
+        api: Arc<Api>,
+        id: AttemptId,
+        health: Arc<Health>,
+        from_worker: FromWorker,
+    ) -> ApiLog {
         ApiLog {
             api,
             id,
             health,
             body: None,
             details: SourceDetails::new(),
+            from_worker,
             done: false,
         }
     }
@@ -205,30 +226,19 @@ impl Read for ApiLog {
         };
         let n = body.read(buf)?;
         self.health.clear_status();
-        self.done = n == 0;
         if let Some(problem) = self.details.scan(&buf[..n]) {
-            self.health
-                .report(where_it_ran(&self.api, &self.id, problem));
+            let unread = self.details.worker_unread();
+            let problem = self
+                .from_worker
+                .explain(&self.api, &self.id, problem, unread);
+            self.health.report(problem);
+        }
+        if n == 0 {
+            // Before the end is told: a print waits for the end, then
+            // takes what joined.
+            self.from_worker.fetch(&self.id, &self.health);
+            self.done = true;
         }
         Ok(n)
-    }
-}
-
-/// `problem` (the server could not read a place of the try's log) with
-/// where the try ran, from the task instance's history: that worker's log
-/// server has its file, which `--log-server` reads.
-pub(super) fn where_it_ran(api: &Api, id: &AttemptId, problem: Problem) -> Problem {
-    let host = super::listing::attempt(api, id)
-        .ok()
-        .and_then(|t| t.hostname)
-        .filter(|h| !h.trim().is_empty());
-    match host {
-        Some(host) => problem.with_tip(format!(
-            "try {} ran on {host}: its worker's log server there has the file — \
-             `logweave airflow --log-server {host} --dag … --run … --task … --try {}` reads it \
-             (with the deployment's secret key)",
-            id.try_number, id.try_number
-        )),
-        None => problem,
     }
 }

@@ -195,7 +195,19 @@ impl Reconciler {
         if missed > 0 && !from_start {
             return Err(AskEarlier);
         }
-        let mut out = Vec::new();
+        // Sized once: a slow server's answer brings tens of thousands of
+        // new records, which a growing buffer would hold twice.
+        let new_bytes: usize = records
+            .iter()
+            .zip(&kinds)
+            .zip(&seen)
+            .map(|((record, kind), shown)| match kind {
+                Kind::Header if !self.header_shown => record.get().len() + 1,
+                Kind::Check(_) if !shown => record.get().len() + 1,
+                _ => 0,
+            })
+            .sum();
+        let mut out = Vec::with_capacity(new_bytes);
         let mut whole = 0u64;
         for ((record, kind), shown) in records.iter().zip(&kinds).zip(seen) {
             match kind {

@@ -23,9 +23,10 @@ use serde_json::value::RawValue;
 
 use super::details::SourceDetails;
 use super::listing::{self, TaskInstance};
-use super::log::{ask, endpoint, spool, try_tag, where_it_ran};
+use super::log::{ask, endpoint, spool, try_tag};
 use super::shown::{AskEarlier, Reconciler, Request};
 use super::text::{content_text, ends_the_log, TextLines};
+use super::worker::{FromWorker, Workers};
 use super::{Api, ApiError, Generation};
 use crate::airflow::AttemptId;
 use crate::source::remote::http::BodyReader;
@@ -121,18 +122,24 @@ pub struct TryLog {
     ready: Vec<u8>,
     taken: usize,
     details: SourceDetails,
+    /// How later tries reach the workers; this try's file from its worker.
+    workers: Workers,
+    from_worker: FromWorker,
     every: Duration,
     /// Something of the try was polled: its last read polls too.
     polled: bool,
 }
 
 impl TryLog {
-    /// Follows try `id`; `next` receives the task's next try, if any.
-    pub fn new(
+    /// Follows try `id`; `next` receives the task's next try, if any, and
+    /// `from_worker` reads its file from where it ran if the API could not.
+    pub(super) fn new(
         api: Arc<Api>,
         id: AttemptId,
         health: Arc<Health>,
         next: Option<Sender<SourceEntry>>,
+        workers: Workers,
+        from_worker: FromWorker,
     ) -> TryLog {
         let reading = match api.generation {
             Generation::Airflow3 => Reading::Records(Reconciler::default()),
@@ -151,6 +158,8 @@ impl TryLog {
             ready: Vec::new(),
             taken: 0,
             details: SourceDetails::new(),
+            workers,
+            from_worker,
             every: POLL_EVERY,
             polled: false,
         }
@@ -199,10 +208,7 @@ impl TryLog {
             self.stop(e)
         })?;
         let took = asked.elapsed();
-        if let Some(problem) = self.details.scan(&bytes) {
-            self.health
-                .report(where_it_ran(&self.api, &self.id, problem));
-        }
+        self.scan(&bytes);
         // A slow server is asked less often; so is a quiet log, a little.
         let base = (took * 2).clamp(POLL_EVERY, POLL_AT_MOST_EVERY);
         self.every = if bytes.is_empty() {
@@ -217,15 +223,36 @@ impl TryLog {
             ));
         }
         self.polled = true;
-        self.ready.extend_from_slice(&bytes);
+        // A poll's bytes are handed out from where they are: one copy of
+        // an answer's new records, not two.
+        if self.taken == self.ready.len() {
+            self.ready = bytes;
+            self.taken = 0;
+        } else {
+            self.ready.extend_from_slice(&bytes);
+        }
         Ok(ended)
     }
 
-    /// The try is over and read: opens the task's next try (following
-    /// the task and the task goes on), or says how the task ended.
+    /// Looks for Airflow's source details in `bytes`: a place it could not
+    /// read is the source's problem (and the worker's copy is read here).
+    fn scan(&mut self, bytes: &[u8]) {
+        if let Some(problem) = self.details.scan(bytes) {
+            let unread = self.details.worker_unread();
+            let problem = self
+                .from_worker
+                .explain(&self.api, &self.id, problem, unread);
+            self.health.report(problem);
+        }
+    }
+
+    /// The try is over and read: its worker's copy joins if the API could
+    /// not read it, then opens the task's next try (following the task
+    /// and the task goes on), or says how the task ended.
     fn end_of_try(&mut self) {
         self.phase = Phase::Done;
         self.health.clear_status();
+        self.from_worker.fetch(&self.id, &self.health);
         let n = self.id.try_number;
         let ti = listing::task_instance(&self.api, &self.id).ok();
         let state = ti.as_ref().and_then(|ti| ti.state.clone());
@@ -257,11 +284,18 @@ impl TryLog {
                     ..self.id.clone()
                 };
                 let health = Arc::new(Health::default());
+                let from_worker = FromWorker::new(
+                    self.workers.clone(),
+                    Some(next.clone()),
+                    format!("{}.served", try_tag(n + 1)),
+                );
                 let log = TryLog::new(
                     self.api.clone(),
                     id.clone(),
                     health.clone(),
                     Some(next.clone()),
+                    self.workers.clone(),
+                    from_worker,
                 );
                 match spool(&self.api, &id, log, health, try_tag(n + 1)) {
                     // A follower that is gone (the viewer quit) needs none.
@@ -287,7 +321,9 @@ impl TryLog {
         buf[..n].copy_from_slice(&self.ready[self.taken..self.taken + n]);
         self.taken += n;
         if self.taken == self.ready.len() {
-            self.ready.clear();
+            // Not kept for the next poll: a slow server's answers are big,
+            // and a quiet log's are small.
+            self.ready = Vec::new();
             self.taken = 0;
         }
         n
@@ -316,10 +352,7 @@ impl Read for TryLog {
                         continue;
                     }
                     self.phase = Phase::Streaming(body);
-                    if let Some(problem) = self.details.scan(&buf[..got]) {
-                        self.health
-                            .report(where_it_ran(&self.api, &self.id, problem));
-                    }
+                    self.scan(&buf[..got]);
                     return Ok(got);
                 }
                 Phase::Waiting(at) => {
@@ -386,23 +419,32 @@ impl TryLog {
     }
 }
 
-/// An answer of the log's JSON form.
+/// An answer of the log's JSON form, borrowed from its bytes (an answer
+/// holds thousands of records: one copy of it in memory, not two).
 #[derive(Deserialize)]
-struct Chunk {
+struct Chunk<'a> {
     /// Airflow 3: a list of records; Airflow 2: text (or the text of each
     /// host as a Python list). Kept raw: records are written as the
     /// server wrote them.
-    content: Box<RawValue>,
+    #[serde(borrow)]
+    content: &'a RawValue,
     continuation_token: Option<String>,
 }
 
-fn fetch(api: &Api, id: &AttemptId, token: Option<&str>) -> Result<Chunk, ApiError> {
+/// The answer to a poll from `token`, as bytes ([`Chunk::of`] reads them).
+fn fetch(api: &Api, id: &AttemptId, token: Option<&str>) -> Result<bytes::Bytes, ApiError> {
     let (segments, mut query) = endpoint(id);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     if let Some(token) = token {
         query.push(("token", token.to_string()));
     }
-    api.get_log_json(&segments, &query)
+    api.get_log_answer(&segments, &query)
+}
+
+impl<'a> Chunk<'a> {
+    fn of(answer: &'a [u8]) -> Result<Chunk<'a>, ApiError> {
+        serde_json::from_slice(answer).map_err(|e| ApiError::Invalid(e.to_string()))
+    }
 }
 
 /// Airflow 3: the records not shown before, each once.
@@ -414,7 +456,8 @@ fn poll_records(
 ) -> Result<(Vec<u8>, bool), ApiError> {
     let mut request = reconciler.request();
     loop {
-        let chunk = fetch(api, id, request.token.as_deref())?;
+        let answer = fetch(api, id, request.token.as_deref())?;
+        let chunk = Chunk::of(&answer)?;
         let records: Vec<&RawValue> = serde_json::from_str(chunk.content.get())
             .map_err(|e| ApiError::Invalid(e.to_string()))?;
         let ended = chunk.continuation_token.is_none();
@@ -437,7 +480,8 @@ fn poll_text(
     lines: &mut TextLines,
     live: bool,
 ) -> Result<(Vec<u8>, bool), ApiError> {
-    let chunk = fetch(api, id, token.as_deref())?;
+    let answer = fetch(api, id, token.as_deref())?;
+    let chunk = Chunk::of(&answer)?;
     let text: String =
         serde_json::from_str(chunk.content.get()).map_err(|e| ApiError::Invalid(e.to_string()))?;
     let ended = chunk.continuation_token.as_deref().is_none_or(ends_the_log);

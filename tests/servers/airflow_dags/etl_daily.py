@@ -1,6 +1,8 @@
 """The DAG the API tests read logs of (tests/airflow_api.rs), on Airflow 3
 and 2: a plain task, a mapped one, one whose log the test makes big, and
-two it keeps running (one for the viewer, one for print mode)."""
+two it keeps running (one for the viewer, one for print mode), and one
+whose file only the worker it ran on has (its host set by the test: the
+API server cannot read it there, logweave can)."""
 
 from datetime import datetime
 
@@ -32,4 +34,9 @@ with DAG("etl_daily", start_date=datetime(2024, 12, 1), schedule=None, catchup=F
     def tail():
         print("followed in print mode")
 
+    @task
+    def moved():
+        print("ran on another worker")
+
     extract() >> shard.expand(n=[1, 2, 3]) >> big() >> live() >> tail()
+    moved()
