@@ -38,6 +38,8 @@ use logweave::view::keymap::Keymap;
 use logweave::view::theme::Theme;
 use logweave::window::Window;
 
+#[path = "viewer_props/bounds.rs"]
+mod bounds;
 #[path = "viewer_props/folds.rs"]
 mod folds;
 
