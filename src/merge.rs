@@ -11,6 +11,7 @@
 //! cursor partitions every source, each record is yielded exactly once
 //! whichever way one arrives.
 
+mod bounds;
 pub mod copies;
 mod dedup;
 mod heads;
@@ -163,9 +164,9 @@ pub struct Merge {
     undo: Vec<(usize, Pos)>,
     /// Which sources are in `undo`.
     in_undo: Vec<bool>,
-    /// `--since`/`--until` in the viewer: the merge is the records with
-    /// `since ≤ key < until`; its start and end are there.
-    bounds: (Option<Nanos>, Option<Nanos>),
+    /// `--since`/`--until` in the viewer: the merge is the records stamped
+    /// in the range (`bounds.rs`).
+    bounds: bounds::Bounds,
 }
 
 /// Bytes of read blocks one merge may hold across all its sources, before
@@ -217,20 +218,23 @@ impl Merge {
             undo: Vec::new(),
             in_undo: vec![false; n],
             predicate: None,
-            bounds: (None, None),
+            bounds: bounds::Bounds::default(),
         }
     }
 
-    /// Makes the merge the records with `since ≤ key < until` (either may
-    /// be open): seeks stay inside, steps stop at the bounds.
+    /// Makes the merge the records stamped `since ≤ t < until` by their own
+    /// time (either may be open), from where a seek to `since` stands, as
+    /// print mode writes them: seeks stay inside, steps skip what is not
+    /// in the range (going down, on to the end of the sources) and going
+    /// up stop where `since` was sought.
     pub fn set_bounds(&mut self, since: Option<Nanos>, until: Option<Nanos>) {
-        self.bounds = (since, until);
+        self.bounds = bounds::Bounds::new(since, until);
         self.invalidate();
     }
 
     /// Moves above every record: at `since` when bounded.
     pub fn seek_first(&mut self) -> io::Result<()> {
-        match self.bounds.0 {
+        match self.bounds.since {
             Some(since) => self.seek_time(since),
             None => {
                 self.seek_start();
@@ -266,6 +270,7 @@ impl Merge {
         }
         self.readers[i] = layout.sequential_reader(scan_block(self.layouts.len()));
         self.probes[i] = None;
+        self.bounds.forget(i);
         if self.pos[i].chunk > layout.len() || self.pos[i].offset > layout.len() {
             self.pos[i] = Pos::chunk_start(layout.len());
         }
@@ -280,7 +285,7 @@ impl Merge {
         fork.copy_group.clone_from(&self.copy_group);
         fork.enabled.clone_from(&self.enabled);
         fork.predicate.clone_from(&self.predicate);
-        fork.bounds = self.bounds;
+        fork.bounds = self.bounds.clone();
         fork
     }
 
@@ -468,9 +473,6 @@ impl Merge {
 
     /// Moves below every record.
     pub fn seek_end(&mut self) -> io::Result<()> {
-        if let Some(until) = self.bounds.1 {
-            return self.seek_time(until);
-        }
         // A hidden source keeps its place: it is read no more (a server
         // that failed would fail again), and showing it seeks anew.
         for i in 0..self.layouts.len() {
@@ -487,8 +489,8 @@ impl Merge {
     /// around the place, no index.
     pub fn seek_time(&mut self, t: Nanos) -> io::Result<()> {
         let t = t
-            .max(self.bounds.0.unwrap_or(Nanos::MIN))
-            .min(self.bounds.1.unwrap_or(Nanos::MAX));
+            .max(self.bounds.since.unwrap_or(Nanos::MIN))
+            .min(self.bounds.until.unwrap_or(Nanos::MAX));
         for i in 0..self.layouts.len() {
             if self.enabled[i] {
                 self.pos[i] = self.probe(i).seek_time(t)?;
@@ -610,19 +612,10 @@ impl Merge {
             if let Some(source) = self.pending_refill.take() {
                 self.refill(source)?;
             }
-            let popped = match (direction, self.bounds) {
-                (Direction::Forward, (_, until)) => {
-                    let limit = limit.min(until.unwrap_or(i64::MAX));
-                    if limit == i64::MAX {
-                        self.queue.pop_unless(|_| false)
-                    } else {
-                        self.queue.pop_unless(|key| key.0 >= limit)
-                    }
-                }
-                (Direction::Backward, (Some(since), _)) => {
-                    self.queue.pop_unless(|key| key.0 < since)
-                }
-                (Direction::Backward, (None, _)) => self.queue.pop_unless(|_| false),
+            let popped = if direction == Direction::Forward && limit != i64::MAX {
+                self.queue.pop_unless(|key| key.0 >= limit)
+            } else {
+                self.queue.pop_unless(|_| false)
             };
             let Some((_, source, _)) = popped else {
                 return Ok(None);
@@ -630,6 +623,20 @@ impl Merge {
             let Some(mut record) = self.heads[source].take() else {
                 continue;
             };
+            if direction == Direction::Backward {
+                let (probes, layouts) = (&mut self.probes, &self.layouts);
+                let above = self.bounds.above_start(source, &record, |since| {
+                    probes[source]
+                        .get_or_insert_with(|| Box::new(layouts[source].reader(PROBE_BLOCK)))
+                        .seek_time(since)
+                })?;
+                if above {
+                    // This source's part of the range is behind: left
+                    // unread, it is not refilled.
+                    continue;
+                }
+            }
+            let in_bounds = self.bounds.holds(&record);
             if !self.in_undo[source] {
                 self.in_undo[source] = true;
                 self.undo.push((source, self.pos[source]));
@@ -644,10 +651,11 @@ impl Merge {
             }
             if let Some(group) = self.copy_group[source] {
                 if let Some(copy_of) = self.copy_shown(source, &record, direction, group)? {
-                    let shown = match &self.predicate {
-                        Some(p) => p.accepts(source, &mut self.readers[source], &record)?,
-                        None => true,
-                    };
+                    let shown = in_bounds
+                        && match &self.predicate {
+                            Some(p) => p.accepts(source, &mut self.readers[source], &record)?,
+                            None => true,
+                        };
                     if shown {
                         self.step_copies.count(source, copy_of);
                     }
@@ -657,6 +665,9 @@ impl Merge {
                         None => continue,
                     }
                 }
+            }
+            if !in_bounds {
+                continue;
             }
             if let Some(predicate) = &self.predicate {
                 if !predicate.accepts(source, &mut self.readers[source], &record)? {

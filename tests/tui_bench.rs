@@ -56,6 +56,21 @@ fn tui_bench() {
     }
     let page = t0.elapsed() / pages;
     let rss = tui.peak_rss_kib().unwrap_or(0);
+    // What was timed so far, on its own line: the searches below may not
+    // finish on a loaded machine (the count of a common word reads it all).
+    println!(
+        "BENCH-OPEN first_screen_ms={:.1} G_ms={:.1} jump_ms={:.1} pgdn_ms={:.2} peak_rss_mb={:.1}",
+        ms(first),
+        ms(end),
+        ms(jump),
+        ms(page),
+        rss as f64 / 1024.0
+    );
+    if std::env::var("LOGWEAVE_BENCH_SEARCH").is_ok_and(|v| v == "0") {
+        tui.send("q");
+        tui.wait_exit();
+        return;
+    }
 
     // Searches from the first screen for a line at the very end.
     let needle = std::env::var("LOGWEAVE_BENCH_NEEDLE").unwrap_or_else(|_| "needle-7f3ax".into());

@@ -9,6 +9,12 @@
 //! same lines reversed. Keys go through the real `App` into the real engine
 //! (synchronously, `Engine::step`); the pty tests cover the binary.
 //!
+//! Folds (`viewer_props/folds.rs`): sources with nested `::group::`
+//! sections, some never ended, out of order within the window; the stream
+//! is `--print`'s less the bodies of the groups that end, and `G`, going up
+//! from it, down from the top and jumps that land inside a group all show
+//! it.
+//!
 //! Rows, not lines: records of 1 to 200 rows as drawn (long lines wrapped
 //! or not, Airflow 3 JSON rendered with its traceback or raw) at random
 //! widths and heights; the screen drawn is compared row for row with the
@@ -31,6 +37,11 @@ use logweave::view::json::Fields;
 use logweave::view::keymap::Keymap;
 use logweave::view::theme::Theme;
 use logweave::window::Window;
+
+#[path = "viewer_props/bounds.rs"]
+mod bounds;
+#[path = "viewer_props/folds.rs"]
+mod folds;
 
 /// A record: time (ms after 10:00), its word, continuation lines.
 #[derive(Clone, Debug)]
@@ -678,7 +689,18 @@ fn far_from_where_it_opened_the_viewer_still_shows_each_copy_once() {
             .collect::<String>()
             .into_bytes()
     }];
-    let stream = printed(&texts, &[true, true]);
+    // The group folds wherever its records are placed: those stamped
+    // before its header (logging records arriving late) are hidden too.
+    let mut in_body = false;
+    let stream: Vec<String> = printed(&texts, &[true, true])
+        .into_iter()
+        .filter(|line| {
+            if let Some(n) = line.split("copy ").nth(1) {
+                in_body = n.parse::<i64>().is_ok_and(|n| (5_991..=5_996).contains(&n));
+            }
+            !in_body
+        })
+        .collect();
     let rows = 24;
     let height = rows as usize - 1;
     let mut viewer = Viewer::open(&texts, rows);

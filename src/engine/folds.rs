@@ -19,8 +19,12 @@
 //! is found by reading ahead from its header at most [`FOLD_REACH`] bytes of
 //! its source ([`REMOTE_FOLD_REACH`] of a remote object); a longer (or
 //! unfinished) group is shown open and marked so.
-//! Groups are folded when first seen on screen, except one the screen's top
-//! line is already inside (it is not taken away under the reader's eyes).
+//! Groups are folded when found, which is before any of their lines is
+//! drawn: the groups around every loaded line are looked for, not only
+//! those whose header is loaded, so a jump lands on the same lines
+//! whichever way it came. One shown open while it was being written keeps
+//! open when its end arrives with the screen's top inside it (it is not
+//! taken away under the reader's eyes).
 //! Searches and level jumps look through folds and open the group they land in.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -29,9 +33,12 @@ use std::sync::Arc;
 
 use super::Engine;
 use crate::merge::{Merge, MergedRecord, RecordPredicate};
-use crate::record::{Record, RecordLayout, RecordReader};
+use crate::record::{Record, RecordReader};
 use crate::search::filter::RecordFilter;
-use crate::source::count_newlines;
+
+mod scan;
+
+use scan::{group_name, scan_group, Markers};
 
 /// How far past its header a group's end is looked for.
 pub const FOLD_REACH: u64 = 16 * 1024 * 1024;
@@ -43,12 +50,6 @@ pub const REMOTE_FOLD_REACH: u64 = 2 * 1024 * 1024;
 /// Groups whose extent is remembered; beyond it the memory is dropped and
 /// groups are found again as they are shown.
 const KNOWN_MAX: usize = 4096;
-
-/// Bytes of a record's first line looked at for a group marker.
-const MARKER_SCAN: usize = 1024;
-
-const GROUP: &[u8] = b"::group::";
-const END_GROUP: &[u8] = b"::endgroup::";
 
 /// What the view shows on a group's header line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,6 +105,14 @@ pub(super) struct Folds {
     /// Bumped whenever a header's mark may have changed (groups found,
     /// forgotten, folded or opened), so rows are measured again only then.
     pub(super) changes: u64,
+    /// Per source, the group markers read so far.
+    markers: HashMap<usize, Markers>,
+    /// Loaded record starts whose surrounding groups were looked for.
+    looked_around: HashSet<Key>,
+    /// Groups known without an end (still being written) when their
+    /// source grew: one that ends now while the screen's top is inside it
+    /// stays open (it is not taken away under the reader's eyes).
+    were_open: HashSet<Key>,
 }
 
 impl Folds {
@@ -146,15 +155,38 @@ impl Folds {
 
     /// Sources grew: a group without an end may have one now.
     pub(super) fn sources_grew(&mut self) {
+        let open = self.known.iter().filter(|(_, g)| g.end.is_none());
+        self.were_open.extend(open.map(|(key, _)| *key));
+        if self.were_open.len() > KNOWN_MAX {
+            self.were_open.clear();
+        }
         self.known.retain(|_, g| g.end.is_some());
+        self.markers.clear();
+        self.looked_around.clear();
         self.changes += 1;
     }
 
+    /// The folded groups, less those inside another folded group: what
+    /// they hide does not overlap, so the nearest header before a record
+    /// tells whether it is hidden (an inner group's end is not where its
+    /// outer one's body stops).
     pub(super) fn hidden_ranges(&self) -> BTreeMap<Key, u64> {
-        self.known
+        let folded: BTreeMap<Key, u64> = self
+            .known
             .iter()
             .filter(|(key, _)| self.is_folded(key))
             .filter_map(|(key, g)| Some((*key, g.end?)))
+            .collect();
+        let mut outer: Option<(usize, u64)> = None;
+        folded
+            .into_iter()
+            .filter(|&((source, start), end)| {
+                let inside = outer.is_some_and(|(s, e)| s == source && start < e);
+                if !inside {
+                    outer = Some((source, end));
+                }
+                !inside
+            })
             .collect()
     }
 }
@@ -189,109 +221,6 @@ impl RecordPredicate for Shown {
     }
 }
 
-/// The group name after `::group::` in a header line (up to the quote that
-/// ends it in a JSON line).
-fn group_name(line: &[u8]) -> Option<String> {
-    let at = memchr::memmem::find(line, GROUP)? + GROUP.len();
-    let rest = &line[at..];
-    let end = rest
-        .iter()
-        .position(|&b| b == b'\n' || b == b'"')
-        .unwrap_or(rest.len());
-    Some(String::from_utf8_lossy(&rest[..end]).trim().to_string())
-}
-
-/// The start of the first line of the record at `start`.
-fn first_line(layout: &RecordLayout, start: u64, buf: &mut [u8]) -> io::Result<usize> {
-    let n = layout.source().read_at(start, buf)?;
-    Ok(memchr::memchr(b'\n', &buf[..n]).unwrap_or(n))
-}
-
-/// How one line changes the depth of groups: `Some(true)` opens one,
-/// `Some(false)` ends one.
-fn marker(line: &[u8]) -> Option<bool> {
-    if memchr::memmem::find(line, END_GROUP).is_some() {
-        Some(false)
-    } else if memchr::memmem::find(line, GROUP).is_some() {
-        Some(true)
-    } else {
-        None
-    }
-}
-
-/// Reads ahead from a header line (the next line starting at
-/// `line_next`, in `header`'s record) for its group's end: first the rest
-/// of the header's record line by line, then record by record.
-fn scan_group(
-    layout: &RecordLayout,
-    header: &Record,
-    line_next: u64,
-    name: String,
-) -> io::Result<Group> {
-    let mut reader = layout.file_reader(64 * 1024);
-    let mut buf = vec![0u8; MARKER_SCAN];
-    let reach = if layout.source().is_remote() {
-        REMOTE_FOLD_REACH
-    } else {
-        FOLD_REACH
-    };
-    let mut depth = 1u32;
-    let mut at = line_next;
-    while at < header.end && at - line_next < reach {
-        let Some(line) = reader.lines().line_at(at)? else {
-            break;
-        };
-        let n = layout.source().read_at(
-            line.start,
-            &mut buf[..line.len().min(MARKER_SCAN as u64) as usize],
-        )?;
-        match marker(&buf[..n]) {
-            Some(false) => depth -= 1,
-            Some(true) => depth += 1,
-            None => {}
-        }
-        at = line.next.min(header.end);
-        if depth == 0 {
-            // It ends inside the header's record.
-            let lines = count_newlines(layout.source().as_ref(), line_next, at)?;
-            return Ok(Group {
-                name,
-                end: Some(at),
-                lines,
-                reach,
-            });
-        }
-    }
-    let mut at = header.end;
-    while at - header.end < reach {
-        let Some(record) = reader.record_at(at)? else {
-            break;
-        };
-        let n = first_line(layout, record.start, &mut buf)?;
-        match marker(&buf[..n]) {
-            Some(false) => depth -= 1,
-            Some(true) => depth += 1,
-            None => {}
-        }
-        at = record.end;
-        if depth == 0 {
-            let lines = count_newlines(layout.source().as_ref(), line_next, at)?;
-            return Ok(Group {
-                name,
-                end: Some(at),
-                lines,
-                reach,
-            });
-        }
-    }
-    Ok(Group {
-        name,
-        end: None,
-        reach,
-        lines: count_newlines(layout.source().as_ref(), line_next, at.max(line_next))?,
-    })
-}
-
 impl Engine {
     /// The predicate the window's merge shows through: filters and folds.
     pub(super) fn shown_predicate(&self) -> Option<Arc<dyn RecordPredicate>> {
@@ -313,44 +242,91 @@ impl Engine {
         fork
     }
 
-    /// Finds the groups whose headers are loaded and not yet known, and
-    /// folds the new ones (unless the screen's top line is inside one).
-    /// A header is a record's first line, or any line of a source's first
-    /// record (lines before its first timestamp belong to it).
-    /// `true` when what is shown changed.
+    /// Finds the groups around what the window has loaded and folds the
+    /// new ones, before any of their lines is drawn, so that a group is
+    /// folded however the screen came to it (down from its header, up
+    /// from its end, a jump or `G` into its middle, a line of it placed
+    /// by its time far from both): headers among the loaded lines (a
+    /// header is a record's first line, or any line of a source's first
+    /// record, whose lines before its first timestamp belong to it), and
+    /// the headers before each loaded record whose group it lies in
+    /// (`Markers`: read back once per stretch, as far as a group that
+    /// folds can begin). Folding reads the window again, which may load
+    /// more lines: looked at again, a few times at most. `true` when what
+    /// is shown changed.
     pub(super) fn discover_groups(&mut self) -> io::Result<bool> {
+        let mut changed = false;
+        for _ in 0..4 {
+            if !self.discover_once()? {
+                break;
+            }
+            changed = true;
+        }
+        Ok(changed)
+    }
+
+    fn discover_once(&mut self) -> io::Result<bool> {
         let (loaded, viewport) = self.window.loaded();
         let top = loaded.get(viewport).map(|l| (l.record.source, l.start));
-        let headers: Vec<(MergedRecord, (u64, u64), String)> = loaded
+        let marked = loaded
             .iter()
-            .filter(|l| l.is_record_start() || l.record.record.start == 0)
+            .filter(|l| l.is_record_start() || l.record.record.start == 0);
+        // (source, header line start, its next line, its record's end, name)
+        let mut headers: Vec<(usize, u64, u64, u64, String)> = marked
+            .clone()
             .filter(|l| !self.folds.known.contains_key(&(l.record.source, l.start)))
-            .filter_map(|l| Some((l.record, (l.start, l.next), group_name(&l.text)?)))
+            .filter_map(|l| {
+                let name = group_name(&l.text)?;
+                Some((l.record.source, l.start, l.next, l.record.record.end, name))
+            })
             .collect();
+        let unseen: Vec<Key> = marked
+            .map(|l| (l.record.source, l.start))
+            .filter(|key| !self.folds.looked_around.contains(key))
+            .collect();
+        if self.folds.looked_around.len() + unseen.len() > 4 * KNOWN_MAX {
+            self.folds.looked_around.clear();
+        }
+        for &(source, at) in &unseen {
+            let layout = self.window.merge().layout(source);
+            let markers = self.folds.markers.entry(source).or_default();
+            for h in markers.headers_around(layout, at)? {
+                let key = (source, h.line_start);
+                if !self.folds.known.contains_key(&key)
+                    && !headers.iter().any(|x| (x.0, x.1) == key)
+                {
+                    headers.push((source, h.line_start, h.line_next, h.record_end, h.name));
+                }
+            }
+        }
+        self.folds.looked_around.extend(unseen);
         if headers.is_empty() {
             return Ok(false);
         }
         self.folds.changes += 1;
         if self.folds.known.len() + headers.len() > KNOWN_MAX {
-            // Forget the groups seen so far; those on screen are found again.
+            // Forget the groups seen so far; those around the screen are
+            // found again.
             self.folds.known.clear();
+            self.folds.looked_around.clear();
             if self.folds.toggled.len() > KNOWN_MAX {
                 // And, past as many, which were opened or closed by hand.
                 self.folds.toggled.clear();
             }
         }
         let mut changed = false;
-        for (header, (line_start, line_next), name) in headers {
-            let layout = self.window.merge().layout(header.source);
-            let group = scan_group(layout, &header.record, line_next, name)?;
-            let key = (header.source, line_start);
-            let holds_top = top.is_some_and(|(source, start)| {
-                source == header.source && start > key.1 && group.end.is_none_or(|end| start < end)
+        for (source, line_start, line_next, record_end, name) in headers {
+            let layout = self.window.merge().layout(source);
+            let group = scan_group(layout, record_end, line_next, name)?;
+            let key = (source, line_start);
+            let holds_top = top.is_some_and(|(s, start)| {
+                s == source && start > key.1 && group.end.is_none_or(|end| start < end)
             });
             let folds = group.end.is_some();
             self.folds.known.insert(key, group);
-            if holds_top && !self.folds.all_open {
-                // Open: the reader is looking at its lines.
+            if self.folds.were_open.remove(&key) && holds_top && !self.folds.all_open {
+                // It was shown open while being written and ends now, with
+                // the reader looking at its lines: it stays open.
                 self.folds.toggled.insert(key);
             }
             changed |= folds && self.folds.is_folded(&key);
@@ -467,94 +443,6 @@ mod tests {
     use crate::record::in_memory as layout;
 
     #[test]
-    fn a_group_ends_at_its_own_endgroup_past_nested_ones() {
-        let text = "2024-12-20T10:00:00Z ::group::Outer\n\
-                    2024-12-20T10:00:01Z a\n  continued\n\
-                    2024-12-20T10:00:02Z ::group::Inner\n\
-                    2024-12-20T10:00:03Z b\n\
-                    2024-12-20T10:00:04Z ::endgroup::\n\
-                    2024-12-20T10:00:05Z ::endgroup::\n\
-                    2024-12-20T10:00:06Z after\n";
-        let layout = layout(text);
-        let mut reader = layout.reader(4096);
-        let header = reader
-            .record_at(crate::record::Pos::START)
-            .expect("read")
-            .expect("a record");
-        let group = scan_group(&layout, &header, header.end, "Outer".into()).expect("scan");
-        let end = text.find("2024-12-20T10:00:06Z").expect("after") as u64;
-        assert_eq!(group.end, Some(end));
-        assert_eq!(
-            group.lines, 6,
-            "the lines after the header, its end included"
-        );
-
-        // No end in the source: open, and marked so.
-        let open = "2024-12-20T10:00:00Z ::group::Running\n2024-12-20T10:00:01Z a\n";
-        let layout = self::layout(open);
-        let header = layout
-            .reader(4096)
-            .record_at(crate::record::Pos::START)
-            .expect("read")
-            .expect("a record");
-        assert_eq!(
-            scan_group(&layout, &header, header.end, "Running".into())
-                .expect("scan")
-                .end,
-            None
-        );
-    }
-
-    #[test]
-    fn the_apis_source_details_group_ends_inside_the_first_record() {
-        // The REST API's answer: entries without a time, then the first
-        // timed one, all lines of the first record.
-        let text = concat!(
-            r#"{"timestamp":null,"event":"::group::Log message source details"}"#,
-            "\n",
-            r#"{"timestamp":null,"event":"/logs/attempt=1.log"}"#,
-            "\n",
-            r#"{"timestamp":null,"event":"::endgroup::"}"#,
-            "\n",
-            r#"{"timestamp":"2026-12-07T04:07:40.355219Z","event":"::group::Pre Execute","level":"info"}"#,
-            "\n",
-            r#"{"timestamp":"2026-12-07T04:07:45.232877Z","event":"DAG bundles loaded","level":"info"}"#,
-            "\n",
-            r#"{"timestamp":"2026-12-07T04:07:45.795949Z","event":"::endgroup::","level":"info"}"#,
-            "\n",
-            r#"{"timestamp":"2026-12-07T04:07:46.000000Z","event":"after","level":"info"}"#,
-            "\n",
-        );
-        let layout = layout(text);
-        let first = layout
-            .reader(4096)
-            .record_at(crate::record::Pos::START)
-            .expect("read")
-            .expect("a record");
-        let pre_execute = text
-            .find(r#"{"timestamp":"2026-12-07T04:07:40"#)
-            .expect("Pre") as u64;
-        assert_eq!(first.start, 0);
-        assert!(first.end > pre_execute, "one record holds all four lines");
-        let line_end = |at: u64| text[at as usize..].find('\n').expect("a line") as u64 + at + 1;
-
-        let details = scan_group(&layout, &first, line_end(0), "details".into()).expect("scan");
-        assert_eq!(
-            details.end,
-            Some(pre_execute),
-            "it ends at its own ::endgroup:: line"
-        );
-        assert_eq!(details.lines, 2, "the file it read and its end");
-
-        let pre = scan_group(&layout, &first, line_end(pre_execute), "Pre".into()).expect("scan");
-        let after = text
-            .find(r#"{"timestamp":"2026-12-07T04:07:46"#)
-            .expect("after") as u64;
-        assert_eq!(pre.end, Some(after), "Pre Execute goes on past its record");
-        assert_eq!(pre.lines, 2);
-    }
-
-    #[test]
     fn folded_bodies_are_hidden_in_their_own_source_only() {
         let layout = layout("2024-12-20T10:00:00Z x\n");
         let shown = Shown {
@@ -581,21 +469,5 @@ mod tests {
         assert!(!accepts(0, 190), "the end goes");
         assert!(accepts(0, 200), "what follows stays");
         assert!(accepts(1, 150), "another source's records stay");
-    }
-
-    #[test]
-    fn names_of_text_and_json_headers() {
-        assert_eq!(
-            group_name(
-                b"[2024-12-20T10:00:00.057+0000] {x.py:88} INFO - ::group::Pre task execution logs"
-            ),
-            Some("Pre task execution logs".into())
-        );
-        assert_eq!(
-            group_name(br#"{"timestamp":"2025-01-01T00:00:00Z","event":"::group::Post task execution logs","level":"info"}"#),
-            Some("Post task execution logs".into())
-        );
-        assert_eq!(group_name(b"INFO - ::endgroup::"), None);
-        assert_eq!(group_name(b"nothing here"), None);
     }
 }
