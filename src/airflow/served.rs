@@ -47,7 +47,7 @@ fn backend(server: &str, relative: &str, secret: &str) -> HttpBackend {
 
 /// Whether `server` has `relative` (one ranged request for its first byte).
 pub fn has(server: &str, relative: &str, secret: &str) -> Result<bool, RemoteError> {
-    match backend(server, relative, secret).probe() {
+    match backend(server, relative, secret).probe(1) {
         Ok(_) => Ok(true),
         Err(RemoteError::NotFound) => Ok(false),
         Err(e) => Err(e),
