@@ -177,6 +177,19 @@ fn follow(
     overlap: u64,
     late_ms: i64,
 ) -> (Vec<String>, Vec<String>, u32) {
+    follow_with_bursts(seed, steps, heap, overlap, late_ms, 0)
+}
+
+/// [`follow`], where every third poll finds `burst` more records written
+/// (a slow server's answer, many windows' worth).
+fn follow_with_bursts(
+    seed: u64,
+    steps: usize,
+    heap: usize,
+    overlap: u64,
+    late_ms: i64,
+    burst: u64,
+) -> (Vec<String>, Vec<String>, u32) {
     let mut rng = Rng(seed.wrapping_mul(2_654_435_761).max(1));
     let mut file = File {
         lines: Vec::new(),
@@ -187,10 +200,11 @@ fn follow(
     let mut now = 1_000i64;
     let mut n = 0u64;
     let mut asks = 0;
-    for _ in 0..steps {
+    for step in 0..steps {
         // The line half written before is whole now.
         file.lines.extend(file.pending.take());
-        for _ in 0..rng.below(3 * heap as u64) {
+        let more = if step % 3 == 2 { burst } else { 0 };
+        for _ in 0..rng.below(3 * heap as u64) + more {
             now += rng.below(3) as i64;
             let late = rng.below(4) == 0;
             let time = if late {
@@ -257,6 +271,29 @@ fn each_record_is_shown_once_however_the_server_resorts_between_polls() {
         let missing: Vec<&String> = finished.iter().filter(|r| !known.contains(r)).collect();
         assert!(missing.is_empty(), "seed {seed}: missing {missing:?}");
         assert_eq!(shown, finished, "seed {seed}: each record once");
+    }
+}
+
+#[test]
+fn answers_with_more_new_records_than_the_window_show_each_once() {
+    for seed in 1..=6 {
+        let (heap, overlap) = (40, 80);
+        let late_ms = if seed % 2 == 0 { 30 } else { 300 };
+        // Each burst is four windows (4 × overlap) of records.
+        let (shown, finished, _) =
+            follow_with_bursts(seed, 12, heap, overlap, late_ms, 16 * overlap);
+        let mut shown: Vec<String> = shown
+            .into_iter()
+            .filter(|l| l.contains("\"timestamp\""))
+            .collect();
+        let mut finished = finished;
+        shown.sort();
+        finished.sort();
+        let (s, f) = (shown.len(), finished.len());
+        assert_eq!(
+            shown, finished,
+            "seed {seed}: each record once ({s} shown, {f} in the log)"
+        );
     }
 }
 
