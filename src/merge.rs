@@ -16,12 +16,13 @@ pub mod copies;
 mod dedup;
 mod heads;
 mod plans;
+mod reads;
 mod seek;
 
 use std::io;
 use std::sync::Arc;
 
-use crate::record::split::{Line, PROBE_BLOCK, SCAN_BLOCK};
+use crate::record::split::{PROBE_BLOCK, SCAN_BLOCK};
 use crate::record::timestamp::Nanos;
 use crate::record::{Pos, Record, RecordLayout, RecordReader};
 pub use copies::{Copied, CopyCounts, Dedup};
@@ -232,17 +233,6 @@ impl Merge {
         self.invalidate();
     }
 
-    /// Moves above every record: at `since` when bounded.
-    pub fn seek_first(&mut self) -> io::Result<()> {
-        match self.bounds.since {
-            Some(since) => self.seek_time(since),
-            None => {
-                self.seek_start();
-                Ok(())
-            }
-        }
-    }
-
     /// Adds a source (a file that appeared in a followed folder) after the
     /// others; returns its index. It starts with all its records below the
     /// cursor.
@@ -361,74 +351,6 @@ impl Merge {
         Ok(out)
     }
 
-    /// The bytes the records of the chunk of source `i` starting at or
-    /// holding byte `offset` span (a record's chunk is `record.chunk`), and
-    /// whether they are other than the chunk's bytes in file order.
-    pub fn chunk_of(&mut self, i: usize, offset: u64) -> io::Result<(u64, u64, bool)> {
-        let chunk = self.probe(i).chunk_at(offset)?;
-        Ok(if chunk.reordered() {
-            (chunk.lo.min(chunk.start), chunk.hi.max(chunk.end), true)
-        } else {
-            (chunk.start, chunk.end, false)
-        })
-    }
-
-    /// The least and greatest key of the records of source `i` that may
-    /// start in bytes `[from, to)`: those of every chunk whose records span
-    /// them (an exchange moves records across a forced cut). `None` when no
-    /// record there has a key.
-    pub fn keys_of_bytes(
-        &mut self,
-        i: usize,
-        from: u64,
-        to: u64,
-    ) -> io::Result<Option<(i64, i64)>> {
-        let len = self.layouts[i].len();
-        let to = to.min(len);
-        if from >= to {
-            return Ok(None);
-        }
-        let reader = self.probe(i);
-        let mut chunk = reader.chunk_at(from)?;
-        if chunk.start > 0 && reader.chunk_extent(chunk.start - 1)?.1 > from {
-            chunk = reader.chunk_at(chunk.start - 1)?;
-        }
-        let mut keys: Option<(i64, i64)> = None;
-        loop {
-            if let (Some(lo), Some(hi)) = (chunk.min_key(), chunk.max_key()) {
-                keys = Some(keys.map_or((lo, hi), |(l, h)| (l.min(lo), h.max(hi))));
-            }
-            if chunk.end >= len || (chunk.end >= to && reader.chunk_extent(chunk.end)?.0 >= to) {
-                return Ok(keys);
-            }
-            chunk = reader.chunk_at(chunk.end)?;
-        }
-    }
-
-    /// A byte range of source `i` that holds every record between positions
-    /// `from` and `to` (whole chunks: records inside a chunk are not in file
-    /// order).
-    pub fn byte_span(&mut self, i: usize, from: Pos, to: Pos) -> io::Result<(u64, u64)> {
-        let len = self.layouts[i].len();
-        let end = if to.chunk >= len {
-            len
-        } else if to.key == i64::MIN && to.offset == 0 {
-            // Up to the chunk's start: the chunk before may reach past it.
-            match to.chunk.checked_sub(1) {
-                Some(last) => self.probe(i).chunk_extent(last)?.1.max(to.chunk),
-                None => 0,
-            }
-        } else {
-            self.probe(i).chunk_extent(to.chunk)?.1
-        };
-        let start = if from.chunk >= len {
-            len
-        } else {
-            self.probe(i).chunk_extent(from.chunk)?.0.min(from.chunk)
-        };
-        Ok((start, end.max(start)))
-    }
-
     /// Whether the predicate in force (if any) shows `record`.
     pub fn accepts(&mut self, record: &MergedRecord) -> io::Result<bool> {
         match &self.predicate {
@@ -463,67 +385,6 @@ impl Merge {
             *pos = want;
         }
         self.invalidate();
-    }
-
-    /// Moves above every record.
-    pub fn seek_start(&mut self) {
-        self.pos.iter_mut().for_each(|p| *p = Pos::START);
-        self.invalidate();
-    }
-
-    /// Moves below every record.
-    pub fn seek_end(&mut self) -> io::Result<()> {
-        // A hidden source keeps its place: it is read no more (a server
-        // that failed would fail again), and showing it seeks anew.
-        for i in 0..self.layouts.len() {
-            if self.enabled[i] {
-                self.pos[i] = self.probe(i).seek_end()?;
-            }
-        }
-        self.invalidate();
-        Ok(())
-    }
-
-    /// Moves so that each source's first record with key ≥ `t` is the first
-    /// below the cursor: O(log size) small reads per source and the chunk
-    /// around the place, no index.
-    pub fn seek_time(&mut self, t: Nanos) -> io::Result<()> {
-        let t = t
-            .max(self.bounds.since.unwrap_or(Nanos::MIN))
-            .min(self.bounds.until.unwrap_or(Nanos::MAX));
-        for i in 0..self.layouts.len() {
-            if self.enabled[i] {
-                self.pos[i] = self.probe(i).seek_time(t)?;
-            }
-        }
-        self.invalidate();
-        Ok(())
-    }
-
-    /// Moves to the time at which `fraction` (0.0–1.0) of the enabled
-    /// sources' bytes lie above the cursor. Bisects the time, never the byte
-    /// offsets, so the merge stays in time order.
-    pub fn seek_fraction(&mut self, fraction: f64) -> io::Result<()> {
-        if fraction <= 0.0 {
-            return self.seek_first();
-        }
-        if fraction >= 1.0 {
-            return self.seek_end();
-        }
-        let target = (self.total_len() as f64 * fraction) as u64;
-        let enabled: Vec<usize> = self.enabled_sources().collect();
-        for &i in &enabled {
-            self.probe(i);
-        }
-        let mut probes: Vec<&mut RecordReader> = self
-            .probes
-            .iter_mut()
-            .zip(&self.enabled)
-            .filter(|(_, &on)| on)
-            .filter_map(|(probe, _)| probe.as_deref_mut())
-            .collect();
-        let t = seek::time_for_bytes(&mut probes, target)?;
-        self.seek_time(t)
     }
 
     /// Source `i`'s small-block reader for bisection, made on first use.
@@ -709,120 +570,7 @@ impl Merge {
         self.heads[source] = head;
         Ok(())
     }
-
-    /// Streams the lines of a record just returned by [`next_record`](Self::next_record) or
-    /// [`prev_record`](Self::prev_record): `sink` gets each line in pieces (CR of CRLF
-    /// removed) and `true` after a line's last piece.
-    pub fn for_each_line_piece(
-        &mut self,
-        record: &MergedRecord,
-        sink: impl FnMut(&[u8], bool) -> io::Result<()>,
-    ) -> io::Result<()> {
-        self.readers[record.source].file().for_each_line_piece(
-            record.record.start,
-            record.record.end,
-            sink,
-        )
-    }
-
-    /// Streams the raw bytes of a record just returned by [`next_record`](Self::next_record)
-    /// or [`prev_record`](Self::prev_record), in block-sized pieces.
-    pub fn for_each_chunk(
-        &mut self,
-        record: &MergedRecord,
-        sink: impl FnMut(&[u8]) -> io::Result<()>,
-    ) -> io::Result<()> {
-        self.readers[record.source].lines().for_each_chunk(
-            record.record.start,
-            record.record.end,
-            sink,
-        )
-    }
-
-    /// The line of `source` that starts at `start` (for views that show a
-    /// record line by line).
-    pub fn line_at(&mut self, source: usize, start: u64) -> io::Result<Option<Line>> {
-        self.readers[source].lines().line_at(start)
-    }
-
-    /// The line of `source` that ends just before `next`.
-    pub fn line_before(&mut self, source: usize, next: u64) -> io::Result<Option<Line>> {
-        self.readers[source].lines().line_before(next)
-    }
-
-    /// The bytes of `line` without its `\r\n`/`\n`, at most `cap` of them;
-    /// the flag says whether the line was cut.
-    pub fn line_text(
-        &mut self,
-        source: usize,
-        line: &Line,
-        cap: usize,
-    ) -> io::Result<(Vec<u8>, bool)> {
-        let cut = line.len() > cap as u64;
-        let end = if cut {
-            line.start + cap as u64
-        } else {
-            line.end
-        };
-        let mut text = Vec::with_capacity((end - line.start) as usize);
-        self.readers[source]
-            .lines()
-            .for_each_chunk(line.start, end, |chunk| {
-                text.extend_from_slice(chunk);
-                Ok(())
-            })?;
-        if !cut && text.last() == Some(&b'\r') {
-            text.pop();
-        }
-        Ok((text, cut))
-    }
-
-    /// The record of `source` that contains the line starting at `line_start`.
-    pub fn record_containing(
-        &mut self,
-        source: usize,
-        line_start: u64,
-    ) -> io::Result<Option<Record>> {
-        self.readers[source].record_containing(line_start)
-    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::record::in_memory;
-
-    struct Nothing;
-
-    impl RecordPredicate for Nothing {
-        fn accepts(&self, _: usize, _: &mut RecordReader, _: &Record) -> io::Result<bool> {
-            Ok(false)
-        }
-    }
-
-    /// A filter that matches nothing makes one step walk every record; what
-    /// it keeps to undo that step is one offset per source, not one per
-    /// record (it was 8.6 M entries, 130 MB, for an 830 MB log).
-    #[test]
-    fn a_step_over_many_skipped_records_remembers_one_offset_per_source() {
-        let lines = |minute: u32| -> String {
-            (0..5_000)
-                .map(|i| format!("2024-01-01T00:{minute:02}:{:02}.{i:04} x\n", i % 60))
-                .collect()
-        };
-        let mut merge = Merge::new(
-            vec![in_memory(&lines(1)), in_memory(&lines(2))],
-            MergeOptions::default(),
-        );
-        merge.set_predicate(Some(Arc::new(Nothing)));
-        merge.seek_start();
-        assert!(merge.next_record().expect("in memory").is_none());
-        assert!(merge.undo.len() <= 2, "{} undo entries", merge.undo.len());
-        merge.undo_step();
-        assert_eq!(
-            merge.pos,
-            vec![Pos::START, Pos::START],
-            "undo returns to where the step began"
-        );
-    }
-}
+mod tests;
