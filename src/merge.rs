@@ -233,6 +233,11 @@ impl Merge {
         self.invalidate();
     }
 
+    /// Whether a record stamped `ts` is inside the bounds (`set_bounds`).
+    pub fn in_bounds(&self, ts: Option<Nanos>) -> bool {
+        self.bounds.holds_time(ts)
+    }
+
     /// Adds a source (a file that appeared in a followed folder) after the
     /// others; returns its index. It starts with all its records below the
     /// cursor.

@@ -25,6 +25,8 @@
 //! whichever way it came. One shown open while it was being written keeps
 //! open when its end arrives with the screen's top inside it (it is not
 //! taken away under the reader's eyes).
+//! A group whose header lies outside the viewer's `--since`/`--until` is
+//! never folded: no header would show what the fold hid.
 //! Searches and level jumps look through folds and open the group they land in.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -33,6 +35,7 @@ use std::sync::Arc;
 
 use super::Engine;
 use crate::merge::{Merge, MergedRecord, RecordPredicate};
+use crate::record::timestamp::Nanos;
 use crate::record::{Record, RecordReader};
 use crate::search::filter::RecordFilter;
 
@@ -113,6 +116,9 @@ pub(super) struct Folds {
     /// source grew: one that ends now while the screen's top is inside it
     /// stays open (it is not taken away under the reader's eyes).
     were_open: HashSet<Key>,
+    /// Groups whose header lies outside the viewer's `--since`/`--until`:
+    /// never folded, since no header line would show what a fold hid.
+    headless: HashSet<Key>,
 }
 
 impl Folds {
@@ -120,7 +126,9 @@ impl Folds {
         let Some(group) = self.known.get(key) else {
             return false;
         };
-        group.end.is_some() && (self.all_open == self.toggled.contains(key))
+        group.end.is_some()
+            && !self.headless.contains(key)
+            && (self.all_open == self.toggled.contains(key))
     }
 
     /// The header line's mark for the record at `key`, if it opens a group.
@@ -271,13 +279,22 @@ impl Engine {
         let marked = loaded
             .iter()
             .filter(|l| l.is_record_start() || l.record.record.start == 0);
-        // (source, header line start, its next line, its record's end, name)
-        let mut headers: Vec<(usize, u64, u64, u64, String)> = marked
+        // (source, header line start, its next line, its record's end and
+        // time, name)
+        let mut headers: Vec<(usize, u64, u64, u64, Option<Nanos>, String)> = marked
             .clone()
             .filter(|l| !self.folds.known.contains_key(&(l.record.source, l.start)))
             .filter_map(|l| {
                 let name = group_name(&l.text)?;
-                Some((l.record.source, l.start, l.next, l.record.record.end, name))
+                let record = &l.record.record;
+                Some((
+                    l.record.source,
+                    l.start,
+                    l.next,
+                    record.end,
+                    record.ts,
+                    name,
+                ))
             })
             .collect();
         let unseen: Vec<Key> = marked
@@ -295,7 +312,14 @@ impl Engine {
                 if !self.folds.known.contains_key(&key)
                     && !headers.iter().any(|x| (x.0, x.1) == key)
                 {
-                    headers.push((source, h.line_start, h.line_next, h.record_end, h.name));
+                    headers.push((
+                        source,
+                        h.line_start,
+                        h.line_next,
+                        h.record_end,
+                        h.record_ts,
+                        h.name,
+                    ));
                 }
             }
         }
@@ -308,6 +332,7 @@ impl Engine {
             // Forget the groups seen so far; those around the screen are
             // found again.
             self.folds.known.clear();
+            self.folds.headless.clear();
             self.folds.looked_around.clear();
             if self.folds.toggled.len() > KNOWN_MAX {
                 // And, past as many, which were opened or closed by hand.
@@ -315,7 +340,7 @@ impl Engine {
             }
         }
         let mut changed = false;
-        for (source, line_start, line_next, record_end, name) in headers {
+        for (source, line_start, line_next, record_end, record_ts, name) in headers {
             let layout = self.window.merge().layout(source);
             let group = scan_group(layout, record_end, line_next, name)?;
             let key = (source, line_start);
@@ -324,6 +349,9 @@ impl Engine {
             });
             let folds = group.end.is_some();
             self.folds.known.insert(key, group);
+            if !self.window.merge().in_bounds(record_ts) {
+                self.folds.headless.insert(key);
+            }
             if self.folds.were_open.remove(&key) && holds_top && !self.folds.all_open {
                 // It was shown open while being written and ends now, with
                 // the reader looking at its lines: it stays open.

@@ -35,10 +35,15 @@ impl Bounds {
 
     /// Whether `record`, by its own time, is in the range.
     pub fn holds(&self, record: &Record) -> bool {
+        self.holds_time(record.ts)
+    }
+
+    /// Whether a record stamped `ts` is in the range.
+    pub fn holds_time(&self, ts: Option<Nanos>) -> bool {
         if self.since.is_none() && self.until.is_none() {
             return true;
         }
-        record.ts.is_some_and(|t| {
+        ts.is_some_and(|t| {
             self.since.is_none_or(|since| t >= since) && self.until.is_none_or(|until| t < until)
         })
     }

@@ -36,6 +36,101 @@ fn stepped_back_at(layout: &RecordLayout) -> i64 {
     panic!("no clock step in the worker's log");
 }
 
+/// What the engine knows of `n` plain sources.
+fn infos(n: usize) -> Vec<SourceInfo> {
+    (0..n)
+        .map(|i| SourceInfo {
+            label: format!("s{i}"),
+            tag: format!("s{i}"),
+            location: String::new(),
+            kind: "file".into(),
+            size: 0,
+            json: false,
+            format: String::new(),
+            file: None,
+            enabled: true,
+            error: None,
+            warning: None,
+            copies: None,
+            copy_group: None,
+        })
+        .collect()
+}
+
+/// A `--since` inside a group whose header lies before it: the viewer
+/// shows the group's lines in the range, as print does, instead of folding
+/// them under a header it does not show (found by a fresh user on a real
+/// Airflow 3 try: the task's last lines vanished with no word).
+#[test]
+fn a_range_starting_inside_a_folded_group_shows_its_lines_as_print_does() {
+    let text = [
+        ("00", "::group::Post Execute"),
+        ("01", "inside one"),
+        ("02", "inside two"),
+        ("03", "::endgroup::"),
+        ("04", "after the group"),
+        ("05", "::group::Later"),
+        ("06", "folded away"),
+        ("07", "::endgroup::"),
+    ]
+    .iter()
+    .map(|(s, event)| {
+        format!("{{\"timestamp\":\"2026-12-07T04:08:{s}.000000Z\",\"event\":\"{event}\"}}\n")
+    })
+    .collect::<String>()
+    .into_bytes();
+    let texts = vec![text];
+    let since = chrono::DateTime::parse_from_rfc3339("2026-12-07T04:08:01.500Z")
+        .expect("a time")
+        .timestamp_nanos_opt()
+        .expect("in range");
+    let mut out = Vec::new();
+    let options = PrintOptions {
+        threads: 1,
+        since: Some(since),
+        ..PrintOptions::default()
+    };
+    print_merge(
+        layouts(&texts),
+        MergeOptions::dedup_all(),
+        &options,
+        &mut out,
+    )
+    .expect("print");
+    let stream: Vec<String> = String::from_utf8_lossy(&out)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(stream.len(), 6, "{stream:?}");
+
+    let mut merge = Merge::new(layouts(&texts), MergeOptions::dedup_all());
+    merge.set_bounds(Some(since), None);
+    let mut engine = Engine::new(
+        Window::new(merge),
+        infos(1),
+        ZoneClock::new(Zone::Utc),
+        None,
+    )
+    .starting_at(Some(since));
+    let mut app = App::new(Keymap::load(), Theme::load(true), (400, 30));
+    engine.step(app.resize_command());
+    app.frame = engine.open_now();
+    let mut viewer = Viewer { app, engine };
+    viewer.tell_rows();
+    // The group whose header is in the range still folds; the one whose
+    // header is not shows its lines.
+    let shown = viewer.lines();
+    assert_eq!(shown[..3], stream[..3], "{shown:?}");
+    assert!(shown.iter().any(|l| l.contains("::group::Later")));
+    assert!(
+        !shown.iter().any(|l| l.contains("folded away")),
+        "{shown:?}"
+    );
+    viewer.press("G");
+    viewer.press("g");
+    assert_eq!(viewer.lines(), shown, "the same lines after G and g");
+}
+
 #[test]
 fn since_and_until_show_what_print_writes_on_a_clock_stepped_back() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -74,23 +169,7 @@ fn since_and_until_show_what_print_writes_on_a_clock_stepped_back() {
 
     let mut merge = Merge::new(opened(&files), MergeOptions::dedup_all());
     merge.set_bounds(Some(since), Some(until));
-    let infos = (0..files.len())
-        .map(|i| SourceInfo {
-            label: format!("s{i}"),
-            tag: format!("s{i}"),
-            location: String::new(),
-            kind: "file".into(),
-            size: 0,
-            json: false,
-            format: String::new(),
-            file: None,
-            enabled: true,
-            error: None,
-            warning: None,
-            copies: None,
-            copy_group: None,
-        })
-        .collect();
+    let infos = infos(files.len());
     let mut engine = Engine::new(Window::new(merge), infos, ZoneClock::new(Zone::Utc), None)
         .starting_at(Some(since));
     let mut app = App::new(Keymap::load(), Theme::load(true), (400, 30));

@@ -7,6 +7,7 @@ use std::io;
 use memchr::memmem;
 
 use super::{Group, FOLD_REACH, REMOTE_FOLD_REACH};
+use crate::record::timestamp::Nanos;
 use crate::record::RecordLayout;
 use crate::source::count_newlines;
 
@@ -135,6 +136,8 @@ pub(super) struct Header {
     pub line_next: u64,
     /// The end of the record holding it.
     pub record_end: u64,
+    /// The time of the record holding it.
+    pub record_ts: Option<Nanos>,
     pub name: String,
 }
 
@@ -289,6 +292,7 @@ impl Markers {
             line_start: line.start,
             line_next: line.next,
             record_end: record.end,
+            record_ts: record.ts,
             name: group_name(&head[..len]).unwrap_or_default(),
         });
         self.found.insert(line.start, header);
