@@ -57,6 +57,46 @@ fn infos(n: usize) -> Vec<SourceInfo> {
         .collect()
 }
 
+/// What `--print --since --until` writes for `layouts`, line by line.
+fn printed_in_range(
+    layouts: Vec<RecordLayout>,
+    since: Option<i64>,
+    until: Option<i64>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let options = PrintOptions {
+        threads: 1,
+        since,
+        until,
+        ..PrintOptions::default()
+    };
+    print_merge(layouts, MergeOptions::dedup_all(), &options, &mut out).expect("print");
+    String::from_utf8_lossy(&out)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The viewer opened on `layouts` with `--since`/`--until`, 30 rows high.
+fn viewer_in_range(layouts: Vec<RecordLayout>, since: Option<i64>, until: Option<i64>) -> Viewer {
+    let sources = layouts.len();
+    let mut merge = Merge::new(layouts, MergeOptions::dedup_all());
+    merge.set_bounds(since, until);
+    let mut engine = Engine::new(
+        Window::new(merge),
+        infos(sources),
+        ZoneClock::new(Zone::Utc),
+        None,
+    )
+    .starting_at(since);
+    let mut app = App::new(Keymap::load(), Theme::load(true), (400, 30));
+    engine.step(app.resize_command());
+    app.frame = engine.open_now();
+    let mut viewer = Viewer { app, engine };
+    viewer.tell_rows();
+    viewer
+}
+
 /// A `--since` inside a group whose header lies before it: the viewer
 /// shows the group's lines in the range, as print does, instead of folding
 /// them under a header it does not show (found by a fresh user on a real
@@ -84,39 +124,9 @@ fn a_range_starting_inside_a_folded_group_shows_its_lines_as_print_does() {
         .expect("a time")
         .timestamp_nanos_opt()
         .expect("in range");
-    let mut out = Vec::new();
-    let options = PrintOptions {
-        threads: 1,
-        since: Some(since),
-        ..PrintOptions::default()
-    };
-    print_merge(
-        layouts(&texts),
-        MergeOptions::dedup_all(),
-        &options,
-        &mut out,
-    )
-    .expect("print");
-    let stream: Vec<String> = String::from_utf8_lossy(&out)
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let stream = printed_in_range(layouts(&texts), Some(since), None);
     assert_eq!(stream.len(), 6, "{stream:?}");
-
-    let mut merge = Merge::new(layouts(&texts), MergeOptions::dedup_all());
-    merge.set_bounds(Some(since), None);
-    let mut engine = Engine::new(
-        Window::new(merge),
-        infos(1),
-        ZoneClock::new(Zone::Utc),
-        None,
-    )
-    .starting_at(Some(since));
-    let mut app = App::new(Keymap::load(), Theme::load(true), (400, 30));
-    engine.step(app.resize_command());
-    app.frame = engine.open_now();
-    let mut viewer = Viewer { app, engine };
-    viewer.tell_rows();
+    let mut viewer = viewer_in_range(layouts(&texts), Some(since), None);
     // The group whose header is in the range still folds; the one whose
     // header is not shows its lines.
     let shown = viewer.lines();
@@ -147,36 +157,9 @@ fn since_and_until_show_what_print_writes_on_a_clock_stepped_back() {
     // Stamped both before the step (early in the file) and after it (kept
     // in file order far below, keyed by the time before the step).
     let (since, until) = (step, step + 1_500_000_000);
-    let mut out = Vec::new();
-    let options = PrintOptions {
-        threads: 1,
-        since: Some(since),
-        until: Some(until),
-        ..PrintOptions::default()
-    };
-    print_merge(
-        opened(&files),
-        MergeOptions::dedup_all(),
-        &options,
-        &mut out,
-    )
-    .expect("print");
-    let stream: Vec<String> = String::from_utf8_lossy(&out)
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let stream = printed_in_range(opened(&files), Some(since), Some(until));
     assert!(stream.len() > 100, "{} lines in the range", stream.len());
-
-    let mut merge = Merge::new(opened(&files), MergeOptions::dedup_all());
-    merge.set_bounds(Some(since), Some(until));
-    let infos = infos(files.len());
-    let mut engine = Engine::new(Window::new(merge), infos, ZoneClock::new(Zone::Utc), None)
-        .starting_at(Some(since));
-    let mut app = App::new(Keymap::load(), Theme::load(true), (400, 30));
-    engine.step(app.resize_command());
-    app.frame = engine.open_now();
-    let mut viewer = Viewer { app, engine };
-    viewer.tell_rows();
+    let mut viewer = viewer_in_range(opened(&files), Some(since), Some(until));
     // Groups open, as print writes them (the worker's post-execution group
     // ends inside the range).
     viewer.press("zR");
