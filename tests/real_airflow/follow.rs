@@ -2,7 +2,7 @@
 //! does: started before the task's first try, through a failed try, its
 //! retry, a deferral and the resumption, until the task is finished.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -337,8 +337,18 @@ fn soak_api_follow_memory_stays_flat() {
     let printed = Arc::new(Mutex::new(Printed::default()));
     let count = printed.clone();
     let stdout = child.stdout.take().expect("stdout");
+    // SOAK_KEEP=DIR keeps what was printed and the finished try's answer
+    // there, to find where records came twice.
+    let keep = std::env::var_os("SOAK_KEEP").map(std::path::PathBuf::from);
+    let mut kept = keep.as_ref().map(|dir| {
+        std::fs::create_dir_all(dir).expect("SOAK_KEEP folder");
+        std::io::BufWriter::new(std::fs::File::create(dir.join("printed.ndjson")).expect("create"))
+    });
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(out) = kept.as_mut() {
+                let _ = writeln!(out, "{line}");
+            }
             if is_timed(&line) {
                 count.lock().unwrap_or_else(|e| e.into_inner()).add(&line);
             }
@@ -371,6 +381,9 @@ fn soak_api_follow_memory_stays_flat() {
         &airflow.log_path(&run, "followed", None, 1),
         "application/x-ndjson",
     );
+    if let Some(dir) = &keep {
+        std::fs::write(dir.join("answer.ndjson"), &answer).expect("keep the answer");
+    }
     let mut printed = std::mem::take(&mut *printed.lock().unwrap_or_else(|e| e.into_inner()));
     let records = printed.records;
     let mut answered = 0usize;
