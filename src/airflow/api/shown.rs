@@ -226,13 +226,21 @@ impl Reconciler {
             whole += 1;
         }
         self.header_shown |= header > 0;
+        let answered = (records.len() - header) as u64;
+        let new_end = next_at.unwrap_or(request.at + answered);
+        // Only a half-line near the end is the line being written: one
+        // further back is where a lagging copy (the worker log server's,
+        // read while the local file had gone on) was cut, and its whole
+        // line is in the merge already. Held back, it would drag every
+        // poll's request back to it, beyond what the window recognises.
         self.held_at = kinds
             .iter()
-            .position(|k| matches!(k, Kind::Held))
-            .map(|i| request.at + (i - header) as u64);
-        let answered = (records.len() - header) as u64;
+            .enumerate()
+            .filter(|(_, k)| matches!(k, Kind::Held))
+            .map(|(i, _)| request.at + (i - header) as u64)
+            .find(|&at| at + self.overlap >= new_end);
         self.claimed = (self.claimed.saturating_sub(matched) + whole).min(request.at + answered);
-        self.end = next_at.unwrap_or(request.at + answered);
+        self.end = new_end;
         if let (Some(token), Some(at)) = (next, next_at) {
             self.keep_token(at, token);
         }
