@@ -15,8 +15,9 @@
 //! entries; [`OVERLAP`] is twice that), records of the answer are matched
 //! by their bytes against a bounded window of those shown last, and an
 //! answer whose count says that records may hide before its start is asked
-//! again from further back. Half-lines are held back while the try runs;
-//! a line still unfinished when the try is over is shown as it is.
+//! again from further back. Half-lines near the end are held back while
+//! the try runs (one further back is where a lagging copy of the file was
+//! cut); a line still unfinished when the try is over is shown as it is.
 
 use std::collections::{HashMap, VecDeque};
 
