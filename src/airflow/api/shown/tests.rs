@@ -301,6 +301,18 @@ fn each_record_is_shown_once_however_the_server_resorts_between_polls() {
     }
 }
 
+/// The timed records shown and those of the finished log, each sorted
+/// (the source details left out), to be compared as multisets.
+fn records_sorted(shown: Vec<String>, mut finished: Vec<String>) -> (Vec<String>, Vec<String>) {
+    let mut shown: Vec<String> = shown
+        .into_iter()
+        .filter(|l| l.contains("\"timestamp\""))
+        .collect();
+    shown.sort();
+    finished.sort();
+    (shown, finished)
+}
+
 #[test]
 fn answers_with_more_new_records_than_the_window_show_each_once() {
     for seed in 1..=6 {
@@ -309,13 +321,7 @@ fn answers_with_more_new_records_than_the_window_show_each_once() {
         // Each burst is four windows (4 × overlap) of records.
         let (shown, finished, _) =
             follow_with_bursts(seed, 12, heap, overlap, late_ms, 16 * overlap);
-        let mut shown: Vec<String> = shown
-            .into_iter()
-            .filter(|l| l.contains("\"timestamp\""))
-            .collect();
-        let mut finished = finished;
-        shown.sort();
-        finished.sort();
+        let (shown, finished) = records_sorted(shown, finished);
         let (s, f) = (shown.len(), finished.len());
         assert_eq!(
             shown, finished,
@@ -333,13 +339,7 @@ fn a_served_copy_cut_far_behind_the_end_holds_nothing_back() {
     for seed in 1..=6 {
         let (heap, overlap) = (40, 80);
         let (shown, finished, _) = follow_with_bursts(seed, 12, heap, overlap, 30, 16 * overlap);
-        let mut shown: Vec<String> = shown
-            .into_iter()
-            .filter(|l| l.contains("\"timestamp\""))
-            .collect();
-        let mut finished = finished;
-        shown.sort();
-        finished.sort();
+        let (shown, finished) = records_sorted(shown, finished);
         let (s, f) = (shown.len(), finished.len());
         let known: std::collections::HashSet<&String> = shown.iter().collect();
         let missing: Vec<&String> = finished.iter().filter(|r| !known.contains(r)).collect();
