@@ -1382,3 +1382,38 @@ fn replicas_keep_their_equal_lines_and_what_dedup_left_of_a_copy_is_said() {
         })
     });
 }
+
+#[test]
+fn a_since_inside_a_folded_group_shows_the_groups_lines_as_print_does() {
+    // Airflow 3's "Post Execute" group opens before `--since` and ends
+    // after it: its lines in the range show, as `--print` writes them.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let events = [
+        "::group::Post Execute",
+        "inside one",
+        "inside two",
+        "::endgroup::",
+        "after the group",
+    ];
+    let text: String = events
+        .iter()
+        .enumerate()
+        .map(|(s, event)| {
+            format!("{{\"timestamp\":\"2026-12-07T04:08:0{s}.000000Z\",\"event\":\"{event}\"}}\n")
+        })
+        .collect();
+    let file = dir.path().join("attempt=1.log");
+    std::fs::write(&file, text).expect("write");
+    let args = ["--since", "2026-12-07T04:08:01.500Z", path(&file)];
+    let printed = printed(&args);
+    assert!(
+        printed.iter().any(|l| l.contains("inside two")),
+        "{printed:?}"
+    );
+    let mut tui = Tui::spawn(&args, 10, 100);
+    tui.wait_for("the group's lines in the range", |t| {
+        t.text().contains("inside two") && t.text().contains("after the group")
+    });
+    tui.press("q");
+    assert!(tui.wait_exit());
+}
