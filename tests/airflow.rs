@@ -214,6 +214,36 @@ fn missing_ids_off_a_terminal_and_unknown_attempts_are_clear_errors() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no tries"));
+
+    // A try the task does not have names those it has.
+    let extract = ["--dag", "etl", "--run", RUN, "--task", "extract"];
+    let args = |base: &str, more: &[&'static str]| -> Vec<String> {
+        let mut args = vec!["airflow", "--base-log-folder", base, "--print"];
+        args.extend(extract);
+        args.extend(more);
+        args.into_iter().map(String::from).collect()
+    };
+    let run = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = logweave(&args, &[]);
+        assert_ne!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = run(args(&base, &["--try", "7"]));
+    assert!(
+        err.contains("no try 7") && err.contains("its tries there are 1, 2"),
+        "{err}"
+    );
+    // A log folder that does not exist says so, with or without --try.
+    let gone = dir.path().join("not-here").display().to_string();
+    for more in [&[][..], &["--try", "1"][..]] {
+        let err = run(args(&gone, more));
+        assert!(
+            err.contains(&format!("the log folder '{gone}' does not exist"))
+                && err.contains("--base-log-folder"),
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -229,10 +229,14 @@ fn attempt(
                     .join(", ")
             })
             .unwrap_or_default();
+        let dags = match (base.is_dir(), dags.is_empty()) {
+            (false, _) => "the folder does not exist".to_string(),
+            (true, true) => "none".to_string(),
+            (true, false) => dags,
+        };
         return Err(RunError::Usage(format!(
-            "--dag, --run and --task are needed when not on a terminal (dags in '{}': {})",
+            "--dag, --run and --task are needed when not on a terminal (dags in '{}': {dags})",
             base.display(),
-            if dags.is_empty() { "none" } else { &dags }
         )));
     };
     let mut id = AttemptId {
@@ -318,6 +322,11 @@ fn attempt(
                 }
             )))
         }
+        None if !base.is_dir() => Err(RunError::Usage(format!(
+            "the log folder '{}' does not exist: give the folder Airflow writes task logs to \
+             (its base_log_folder) with --base-log-folder, or set AIRFLOW_HOME",
+            base.display()
+        ))),
         None => Err(RunError::Usage(format!(
             "no tries of this task in '{}'",
             dir.display()

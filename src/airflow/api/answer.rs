@@ -231,7 +231,10 @@ mod tests {
         })
         .unwrap();
         assert_eq!(token.as_deref(), Some("tok"));
-        assert_eq!(seen, [r#"{"event":"a","n":[1,2]}"#, r#"{"event":"b \"q\""}"#]);
+        assert_eq!(
+            seen,
+            [r#"{"event":"a","n":[1,2]}"#, r#"{"event":"b \"q\""}"#]
+        );
         // The token may come first, or be null: the log ended.
         let answer = br#"{"continuation_token":null,"other":{"x":1},"content":[]}"#;
         assert_eq!(records(&answer[..], |_| Ok(())).unwrap(), None);

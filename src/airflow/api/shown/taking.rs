@@ -161,7 +161,11 @@ impl<'r> Taking<'r> {
     /// ended), after which `out` has what it brought. Asks to be asked again from further back, changing nothing,
     /// when records may hide before the answer's start; what was written
     /// then is not to be shown.
-    pub fn finish(mut self, next: Option<String>, out: &mut impl Write) -> io::Result<Result<(), AskEarlier>> {
+    pub fn finish(
+        mut self,
+        next: Option<String>,
+        out: &mut impl Write,
+    ) -> io::Result<Result<(), AskEarlier>> {
         self.not_a_header(out)?;
         let rec = &mut *self.reconciler;
         let from_start = self.request.token.is_none();
