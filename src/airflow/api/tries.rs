@@ -62,6 +62,9 @@ enum Stage {
     Between(String),
     /// It is over: finished, failed, up for retry, or a later try began.
     Over(String),
+    /// It will never run: the task finished before it (skipped, its
+    /// upstream failed, its last try failed).
+    Never(String),
 }
 
 fn stage(ti: &TaskInstance, try_number: u32, started: bool) -> Stage {
@@ -70,6 +73,9 @@ fn stage(ti: &TaskInstance, try_number: u32, started: bool) -> Stage {
         .clone()
         .unwrap_or_else(|| "not scheduled yet".into());
     if ti.try_number < try_number {
+        if listing::is_finished(ti) {
+            return Stage::Never(state);
+        }
         return Stage::Before(state);
     }
     if ti.try_number > try_number {
@@ -314,14 +320,44 @@ impl TryLog {
                     ),
                 }
             }
+            // `--try N`: this try's end, from its own state once the task
+            // went on to another.
+            None if later || retrying => {
+                let ended = if retrying {
+                    state.clone()
+                } else {
+                    listing::attempt(&self.api, &self.id)
+                        .ok()
+                        .and_then(|t| t.state)
+                };
+                let ended = match ended.as_deref() {
+                    Some("failed" | "up_for_retry") => "failed".to_string(),
+                    Some(state) => format!("ended {state}"),
+                    None => "is over".to_string(),
+                };
+                let after = if later { "went on to" } else { "waits for" };
+                self.stopped(format!(
+                    "{}: try {n} {ended}: following stopped (the task {after} try {}; \
+                     without --try the task is followed)",
+                    self.id,
+                    ti.map_or(n + 1, |ti| ti.try_number.max(n + 1)),
+                ));
+            }
             _ => {
                 let state = state.unwrap_or_else(|| "over".into());
-                self.health.note(format!(
+                self.stopped(format!(
                     "{}: the task is {state}: following stopped",
                     self.id
                 ));
             }
         }
+    }
+
+    /// Following ended for good: said once, and kept as the source's
+    /// status (the viewer's status bar shows it after the note is gone).
+    fn stopped(&self, text: String) {
+        self.health.note(text.clone());
+        self.health.set_status(text);
     }
 }
 
@@ -407,6 +443,13 @@ impl TryLog {
                             Duration::ZERO
                         },
                 )
+            }
+            Stage::Never(state) => {
+                self.stopped(format!(
+                    "{}: the task is {state}: try {n} never ran: following stopped",
+                    self.task()
+                ));
+                Phase::Done
             }
             Stage::Over(_) if self.polled => Phase::Last(Instant::now()),
             Stage::Over(_) => Phase::Streaming(ask(&self.api, &self.id, &self.health)?),
