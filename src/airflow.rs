@@ -208,6 +208,41 @@ fn tag_for_suffix(suffix: &str, place: &str) -> String {
     }
 }
 
+/// Why the attempt's file at `local` (under the log folder `base`) is not
+/// there: the folder itself is missing, or the task has other tries (they
+/// are named), or none.
+fn missing_attempt(base: &Path, local: &Path, try_number: u32) -> Problem {
+    if !base.is_dir() {
+        return Problem::new(format!(
+            "the log folder '{}' does not exist",
+            base.display()
+        ))
+        .with_tip(
+            "give the folder Airflow writes task logs to (its base_log_folder) with \
+             --base-log-folder, or set AIRFLOW_HOME",
+        );
+    }
+    let mut tries: Vec<u32> = local
+        .parent()
+        .and_then(|dir| discover::tries(dir).ok())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|node| node.name.parse().ok())
+        .collect();
+    tries.sort_unstable();
+    if tries.is_empty() {
+        return Problem::new("no such attempt in the log folder").with_tip(
+            "check --dag, --run, --task and --try against the folders under the log folder",
+        );
+    }
+    let listed: Vec<String> = tries.iter().map(u32::to_string).collect();
+    Problem::new(format!(
+        "the task has no try {try_number} in the log folder: its tries there are {}",
+        listed.join(", ")
+    ))
+    .with_tip("give one of them with --try, or leave --try out for the latest")
+}
+
 /// Opens everything Airflow keeps for `id`, in Airflow's order. A place
 /// that fails (a server down, a wrong secret) is an error beside the
 /// sources that did open.
@@ -240,12 +275,12 @@ pub fn open_attempt(id: &AttemptId, places: &Places) -> (Vec<SourceEntry>, Vec<O
             || places.search.is_some()
             || places.log_server.is_some()
             || places.triggerer_log_server.is_some() => {}
-        Some(Err(e)) => errors.push(crate::source::io_error(&local, &e)),
+        Some(Err(e)) if e.kind() != std::io::ErrorKind::NotFound => {
+            errors.push(crate::source::io_error(&local, &e))
+        }
         _ => errors.push(OpenError::Io {
             path: local.display().to_string(),
-            problem: Problem::new("no such attempt in the log folder").with_tip(
-                "check --dag, --run, --task and --try against the folders under the log folder",
-            ),
+            problem: missing_attempt(&places.base, &local, id.try_number),
         }),
     }
 

@@ -147,7 +147,7 @@ pub struct AirflowArgs {
     pub task: Option<String>,
 
     /// Try number (default: the latest in the log folder).
-    #[arg(long = "try", value_name = "N")]
+    #[arg(long = "try", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub try_number: Option<u32>,
 
     /// Map index of a mapped task instance.

@@ -221,6 +221,9 @@ const MESSAGE_FOR: Duration = Duration::from_secs(4);
 /// How often the status bar shows a running job's progress.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
+/// Sources this big make `G` with `--until` slow enough to be said.
+const SLOW_END_BYTES: u64 = 64 * 1024 * 1024;
+
 impl Engine {
     /// An engine over `window` for the given sources.
     pub fn new(
@@ -448,7 +451,12 @@ impl Engine {
                         }
                         return;
                     }
-                    Event::Command(command) => self.apply_surviving_failures(command),
+                    Event::Command(command) => {
+                        if let Some(slow) = self.slow_to_apply(&command) {
+                            publish(self.frame(Some(slow)));
+                        }
+                        self.apply_surviving_failures(command)
+                    }
                     Event::FilesChanged => look = true,
                     Event::Job(job::Report::Progress) => {}
                     Event::Job(report) => self.finish_job(report),
@@ -505,6 +513,19 @@ impl Engine {
                 publish(self.frame(None));
             }
         }
+    }
+
+    /// What to say while `command` runs, when it may take seconds: `G`
+    /// with `--until` over big sources reads every record after `until`
+    /// (one stamped before it may lie anywhere after it, as print reads).
+    fn slow_to_apply(&self, command: &Command) -> Option<String> {
+        let merge = self.window.merge();
+        let big = merge.total_len() >= SLOW_END_BYTES;
+        (matches!(command, Command::End) && merge.until().is_some() && big).then(|| {
+            "going to the end of --until: reading the records after it, whose own times \
+             may still lie inside…"
+                .to_string()
+        })
     }
 
     /// Folds the groups that came on screen (a read error is said, and the

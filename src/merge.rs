@@ -233,6 +233,11 @@ impl Merge {
         self.invalidate();
     }
 
+    /// The end of the range `set_bounds` gave, if any.
+    pub fn until(&self) -> Option<Nanos> {
+        self.bounds.until
+    }
+
     /// Whether a record stamped `ts` is inside the bounds (`set_bounds`).
     pub fn in_bounds(&self, ts: Option<Nanos>) -> bool {
         self.bounds.holds_time(ts)

@@ -559,3 +559,20 @@ fn a_group_longer_than_the_reach_stays_open_and_says_so() {
     tui.press("za");
     tui.wait_for("why not", |t| t.status().contains("no end within 16 MiB"));
 }
+
+#[test]
+fn a_group_whose_end_is_not_written_yet_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("running.log");
+    std::fs::write(
+        &log,
+        "2024-12-20T10:00:00Z INFO start\n\
+         2024-12-20T10:00:00Z INFO ::group::Running\n\
+         2024-12-20T10:00:01Z INFO row 0\n",
+    )
+    .expect("write");
+    let tui = open(&[path(&log)], true);
+    tui.wait_for("the mark", |t| {
+        pane(t)[1].starts_with("▾ (no end yet: not folded)")
+    });
+}

@@ -214,6 +214,36 @@ fn missing_ids_off_a_terminal_and_unknown_attempts_are_clear_errors() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no tries"));
+
+    // A try the task does not have names those it has.
+    let extract = ["--dag", "etl", "--run", RUN, "--task", "extract"];
+    let args = |base: &str, more: &[&'static str]| -> Vec<String> {
+        let mut args = vec!["airflow", "--base-log-folder", base, "--print"];
+        args.extend(extract);
+        args.extend(more);
+        args.into_iter().map(String::from).collect()
+    };
+    let run = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = logweave(&args, &[]);
+        assert_ne!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = run(args(&base, &["--try", "7"]));
+    assert!(
+        err.contains("no try 7") && err.contains("its tries there are 1, 2"),
+        "{err}"
+    );
+    // A log folder that does not exist says so, with or without --try.
+    let gone = dir.path().join("not-here").display().to_string();
+    for more in [&[][..], &["--try", "1"][..]] {
+        let err = run(args(&gone, more));
+        assert!(
+            err.contains(&format!("the log folder '{gone}' does not exist"))
+                && err.contains("--base-log-folder"),
+            "{err}"
+        );
+    }
 }
 
 #[test]
@@ -531,4 +561,47 @@ fn following_a_task_before_its_first_try_waits_for_it_and_says_so() {
         .unwrap();
     std::io::Write::write_all(&mut more, line(6, "load goes on").as_bytes()).unwrap();
     wait_for("load goes on");
+}
+
+#[test]
+fn following_a_dag_the_log_folder_has_no_folder_for_yet_waits_and_names_the_dags() {
+    use std::io::{BufRead, BufReader};
+    use std::time::Duration;
+    let dir = folder();
+    let child = Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .args(["airflow", "--base-log-folder"])
+        .arg(dir.path())
+        .args(["--dag", "brand_new", "--run", RUN, "--task", "load"])
+        .args(["--print", "-f"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Killed(child);
+    let stderr = child.0.stderr.take().expect("stderr");
+    let (send, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let waiting = lines
+        .recv_timeout(Duration::from_secs(20))
+        .expect("a line on stderr");
+    assert!(
+        waiting.contains("waiting for try 1")
+            && waiting.contains("no dag 'brand_new' in the log folder yet; dags there: etl, other"),
+        "{waiting}"
+    );
+    assert!(child.0.try_wait().expect("wait").is_none(), "it waits");
 }

@@ -51,7 +51,11 @@ impl Viewer {
     }
 
     fn open_layouts(layouts: Vec<RecordLayout>) -> Self {
-        let infos = (0..layouts.len())
+        Self::open_merge(Merge::new(layouts, MergeOptions::dedup_all()))
+    }
+
+    fn open_merge(merge: Merge) -> Self {
+        let infos = (0..merge.source_count())
             .map(|i| SourceInfo {
                 label: format!("source-{i}.log"),
                 tag: format!("s{i}"),
@@ -68,7 +72,7 @@ impl Viewer {
                 copy_group: None,
             })
             .collect();
-        let window = Window::new(Merge::new(layouts, MergeOptions::dedup_all()));
+        let window = Window::new(merge);
         let engine = Engine::new(window, infos, ZoneClock::new(Zone::Utc), None);
         let inbox = Inbox::new();
         let commands = inbox.commands();
@@ -403,4 +407,31 @@ fn next_error_stops_on_every_sources_syntax_and_l_keeps_lines_without_a_level() 
         "{shown:?}"
     );
     assert!(!shown.iter().any(|l| l.contains("slow")), "{shown:?}");
+}
+
+#[test]
+fn g_with_until_over_big_sources_says_what_it_reads_meanwhile() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = GenSpec {
+        seed: 3,
+        ..GenSpec::new(dir.path(), 70 << 20, GenFormat::Text)
+    };
+    let sources: Vec<Arc<dyn Source>> = gen::generate(&spec)
+        .expect("gen")
+        .into_iter()
+        .map(|f| Arc::new(FileSource::open(&f.path).expect("open")) as Arc<dyn Source>)
+        .collect();
+    let mut merge = Merge::new(layouts(&sources), MergeOptions::dedup_all());
+    let first = merge.next_record().expect("read").expect("a record");
+    let until = first.record.ts.expect("timed") + 60 * 1_000_000_000;
+    merge.set_bounds(None, Some(until));
+    let mut viewer = Viewer::open_merge(merge);
+    viewer.press("G");
+    // Every record after `until` is read (one stamped before it may lie
+    // anywhere after it): the status says so meanwhile.
+    let said = viewer.wait_for("a word while G reads", |f| f.busy.is_some());
+    let busy = said.busy.as_deref().unwrap_or_default();
+    assert!(busy.contains("--until"), "{busy}");
+    let end = viewer.wait_for("the end of the range", |f| f.busy.is_none() && f.at_end);
+    assert!(!end.lines.is_empty());
 }

@@ -205,6 +205,27 @@ fn the_mapped_and_deferred_tasks_have_their_files_and_answers() {
         .map(|f| records(&std::fs::read(f).expect("read")).len())
         .sum();
     assert_eq!(records(&answer).len(), both);
+
+    // Through the API without --map-index, a mapped task names its indexes.
+    let out = logweave(&[
+        "airflow".as_ref(),
+        "--api".as_ref(),
+        airflow.api.as_ref(),
+        "--dag".as_ref(),
+        run.dag.as_ref(),
+        "--run".as_ref(),
+        run.id.as_ref(),
+        "--task".as_ref(),
+        "orders".as_ref(),
+        "--print".as_ref(),
+    ]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("task 'orders' is mapped: its instances are by map index (0, 1, 2)")
+            && said.contains("--map-index 0"),
+        "{said}"
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! [`listing`] pages through dags, runs, task instances and tries for the
 //! picker.
 
+mod answer;
 mod details;
 pub mod listing;
 pub mod log;
@@ -398,29 +399,6 @@ impl Api {
         query: &[(&str, String)],
     ) -> Result<T, ApiError> {
         read_json(self.get(segments, query, "application/json")?)
-    }
-
-    /// GETs a log's JSON form (a poll while following), as patient as
-    /// [`get_stream`](Self::get_stream): its bytes, for the caller to read
-    /// borrowing from them.
-    pub fn get_log_answer(
-        &self,
-        segments: &[&str],
-        query: &[(&str, String)],
-    ) -> Result<bytes::Bytes, ApiError> {
-        let url = self.url_for(self.generation, segments, query);
-        let mut response = self.send(&url, "application/json", self.generation, Patience::Long)?;
-        // Into one buffer of the answer's size as it comes: collecting the
-        // pieces first would hold them and their concatenation at once.
-        let size = response.content_length().unwrap_or(0);
-        block_on(async move {
-            let mut body = bytes::BytesMut::with_capacity(size.min(1 << 30) as usize);
-            while let Some(piece) = response.chunk().await? {
-                body.extend_from_slice(&piece);
-            }
-            Ok::<_, reqwest::Error>(body.freeze())
-        })
-        .map_err(transport)
     }
 
     /// GETs a log to read as it streams: patient with a server that

@@ -43,6 +43,15 @@ fn first_health(entries: &[SourceEntry]) -> Option<Arc<Health>> {
     entries.iter().find_map(|e| e.health.clone())
 }
 
+/// Why the log server could not be asked whether a try's file is there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NotAsked {
+    pub why: String,
+    /// It refused (a wrong or missing secret key): asking again will not
+    /// help; what to check.
+    pub refused: Option<crate::problem::Problem>,
+}
+
 /// The places a try's file may appear in, looked at in turns.
 pub struct Looker<'a> {
     places: &'a Places,
@@ -82,7 +91,7 @@ impl<'a> Looker<'a> {
     /// Whether `id`'s file is there now (in the folder, or on the server
     /// when it is time to ask it again); a server that cannot answer is
     /// said in the error, and asked again later.
-    pub fn found(&mut self, id: &AttemptId) -> Result<bool, String> {
+    pub fn found(&mut self, id: &AttemptId) -> Result<bool, NotAsked> {
         let relative = id.relative_path();
         if self.places.base.join(&relative).exists() {
             return Ok(true);
@@ -95,12 +104,17 @@ impl<'a> Looker<'a> {
         }
         self.asked = Some(Instant::now());
         served::has(server, &relative, secret).map_err(|e| {
-            format!(
-                "cannot ask {} for try {}: {}",
-                served::host_of(server),
-                id.try_number,
-                e.problem().what()
-            )
+            let refused = matches!(e, crate::source::remote::RemoteError::Denied { .. });
+            let problem = e.problem();
+            NotAsked {
+                why: format!(
+                    "cannot ask {} for try {}: {}",
+                    served::host_of(server),
+                    id.try_number,
+                    problem.what()
+                ),
+                refused: refused.then_some(problem),
+            }
         })
     }
 
@@ -115,9 +129,9 @@ impl<'a> Looker<'a> {
                         health.set_status(waiting.clone());
                     }
                 }
-                Err(why) => {
+                Err(not_asked) => {
                     if let Some(health) = status {
-                        health.set_status(format!("{waiting}: {why}"));
+                        health.set_status(format!("{waiting}: {}", not_asked.why));
                     }
                 }
             }

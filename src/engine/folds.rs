@@ -64,6 +64,9 @@ pub struct FoldMark {
     /// No end within this many bytes of the header (or none yet): shown
     /// open. `None` for a group that folds.
     pub no_end_within: Option<u64>,
+    /// Its source ends before the reach without the group's end: the end
+    /// is not written yet (a followed task's group still running).
+    pub no_end_yet: bool,
 }
 
 /// A group's extent in its source: from its header line (the key) to
@@ -78,6 +81,8 @@ struct Group {
     lines: u64,
     /// How far its end was looked for.
     reach: u64,
+    /// The source ended before the reach, without the end.
+    ran_out: bool,
 }
 
 /// What a fold command does (`z` then a key, as in vim).
@@ -139,6 +144,7 @@ impl Folds {
             lines: group.lines,
             folded: self.is_folded(key),
             no_end_within: group.end.is_none().then_some(group.reach),
+            no_end_yet: group.end.is_none() && group.ran_out,
         })
     }
 

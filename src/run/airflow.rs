@@ -229,10 +229,14 @@ fn attempt(
                     .join(", ")
             })
             .unwrap_or_default();
+        let dags = match (base.is_dir(), dags.is_empty()) {
+            (false, _) => "the folder does not exist".to_string(),
+            (true, true) => "none".to_string(),
+            (true, false) => dags,
+        };
         return Err(RunError::Usage(format!(
-            "--dag, --run and --task are needed when not on a terminal (dags in '{}': {})",
+            "--dag, --run and --task are needed when not on a terminal (dags in '{}': {dags})",
             base.display(),
-            if dags.is_empty() { "none" } else { &dags }
         )));
     };
     let mut id = AttemptId {
@@ -293,15 +297,28 @@ fn attempt(
         // one a worker's log server will serve): its first try is waited
         // for, and said (issue 27).
         None if args.open.follow
-            && (base.join(format!("dag_id={dag}")).is_dir()
-                || (places.log_server.is_some() && places.secret_key.is_some())) =>
+            && (base.is_dir() || (places.log_server.is_some() && places.secret_key.is_some())) =>
         {
             id.try_number = 1;
-            wait_for_first_try(places, &id);
+            wait_for_first_try(places, &id)?;
             Ok(Some(id))
         }
         None if interactive => {
             pick(base, &known, view).map_err(|e| RunError::Failed(format!("terminal error: {e}")))
+        }
+        // Which tries the log server has is asked with the key only.
+        None if places.log_server.is_some() && places.secret_key.is_none() => {
+            Err(RunError::Misused(
+                Problem::new(format!(
+                    "no tries of this task in '{}', and the log server cannot be asked which \
+                     it has without the shared secret",
+                    dir.display()
+                ))
+                .with_tip(
+                    "give --secret-key or set AIRFLOW__API__SECRET_KEY (the workers' [api] \
+                     secret_key); or give --try",
+                ),
+            ))
         }
         None if elsewhere.remote.is_some() || elsewhere.search.is_some() || elsewhere.servers => {
             Err(RunError::Usage(format!(
@@ -318,6 +335,11 @@ fn attempt(
                 }
             )))
         }
+        None if !base.is_dir() => Err(RunError::Usage(format!(
+            "the log folder '{}' does not exist: give the folder Airflow writes task logs to \
+             (its base_log_folder) with --base-log-folder, or set AIRFLOW_HOME",
+            base.display()
+        ))),
         None => Err(RunError::Usage(format!(
             "no tries of this task in '{}'",
             dir.display()
@@ -341,22 +363,33 @@ fn latest_served_try(places: &Places, id: &AttemptId) -> Option<u32> {
 /// Waits until `first` (a task's try 1) is in the log folder or on the
 /// worker's log server, saying so on stderr (also before the viewer
 /// opens); Ctrl-C stops as any program.
-fn wait_for_first_try(places: &Places, first: &AttemptId) {
+fn wait_for_first_try(places: &Places, first: &AttemptId) -> Result<(), RunError> {
+    use airflow::next_try::NotAsked;
+    // Refused (a wrong or missing secret key): asking again will not help.
+    let refused = |why: &str, problem: Problem| {
+        RunError::Unreachable(problem.map_what(|_| crate::escape::printable(why).into_owned()))
+    };
     let mut looker = airflow::next_try::Looker::new(places);
-    if looker.found(first) == Ok(true) {
-        return;
+    match looker.found(first) {
+        Ok(true) => return Ok(()),
+        Err(NotAsked {
+            why,
+            refused: Some(problem),
+        }) => return Err(refused(&why, problem)),
+        _ => {}
     }
     let place = match &places.log_server {
         Some(_) => String::new(),
         None => format!(
-            ": '{}' is not there yet",
+            ": '{}' is not there yet{}",
             crate::escape::printable(
                 &places
                     .base
                     .join(first.relative_path())
                     .display()
                     .to_string()
-            )
+            ),
+            no_dag_yet(&places.base, &first.dag),
         ),
     };
     eprintln!(
@@ -367,16 +400,40 @@ fn wait_for_first_try(places: &Places, first: &AttemptId) {
     let mut said = None;
     loop {
         match looker.found(first) {
-            Ok(true) => return,
+            Ok(true) => return Ok(()),
             Ok(false) => {}
-            Err(why) if said.as_ref() != Some(&why) => {
-                eprintln!("logweave: {}", crate::escape::printable(&why));
-                said = Some(why);
+            Err(NotAsked {
+                why,
+                refused: Some(problem),
+            }) => return Err(refused(&why, problem)),
+            Err(not_asked) if said.as_ref() != Some(&not_asked.why) => {
+                eprintln!("logweave: {}", crate::escape::printable(&not_asked.why));
+                said = Some(not_asked.why);
             }
             Err(_) => {}
         }
         std::thread::sleep(airflow::next_try::LOOK_EVERY);
     }
+}
+
+/// What a wait for a dag's first log says when the log folder has no
+/// folder for the dag at all (a new dag, or a misspelt `--dag`).
+fn no_dag_yet(base: &Path, dag: &str) -> String {
+    if base.join(format!("dag_id={dag}")).is_dir() {
+        return String::new();
+    }
+    let dags: Vec<String> = airflow::discover::children(base, "dag_id")
+        .unwrap_or_default()
+        .into_iter()
+        .map(|n| n.name)
+        .take(10)
+        .collect();
+    let there = if dags.is_empty() {
+        "none".to_string()
+    } else {
+        dags.join(", ")
+    };
+    format!(" (no dag '{dag}' in the log folder yet; dags there: {there})")
 }
 
 /// Indexes named before the rest is a count.

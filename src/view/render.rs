@@ -446,6 +446,7 @@ mod tests {
                 lines,
                 folded,
                 no_end_within: unfoldable.then_some(16 << 20),
+                no_end_yet: false,
             })
         };
         let mut folded = line(0, "[2024-12-20T10:00:00.000+0000] {taskinstance.py:1157} INFO - ::group::Pre task execution logs", Level::Info, true);

@@ -249,6 +249,53 @@ fn the_api_follows_a_task_from_before_its_first_try_through_retry_and_deferral()
     );
 }
 
+/// A task that never runs (its run marked failed before it started): read
+/// once it is said not to have run; followed, the wait ends when the task
+/// is finished, said, exit 0 — not a wait for ever.
+#[test]
+fn following_a_task_that_never_runs_ends_when_the_run_does() {
+    let airflow = airflow();
+    let run = airflow.trigger(FOLLOW_DAG, r#"{"start_delay": 600, "seconds": 1}"#);
+    let (mut running, _out, err) = follow(airflow, &run, "followed");
+    let minute = Duration::from_secs(60);
+    wait_for("the wait for try 1 said", minute, &err, || {
+        err.text().contains("waiting for try 1")
+    });
+    // Read once before it ran: said, not a failed download.
+    let once = Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .args(["airflow", "--api", &airflow.api, "--dag", &run.dag])
+        .args(["--run", &run.id, "--task", "followed", "--print"])
+        .env("AIRFLOW_API_USER", airflow_run::ADMIN.0)
+        .env("AIRFLOW_API_PASSWORD", airflow_run::ADMIN.1)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run logweave");
+    let said = String::from_utf8_lossy(&once.stderr);
+    assert_eq!(once.status.code(), Some(2), "{said}");
+    assert!(said.contains("task 'followed' has not run"), "{said}");
+
+    airflow.fail(&run);
+    let child = &mut running.0;
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            start.elapsed() < minute,
+            "still following a task that will never run; stderr:\n{}",
+            err.text()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let said = err.text();
+    assert_eq!(status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("try 1 never ran: following stopped"),
+        "{said}"
+    );
+}
+
 /// A process's resident memory now (KiB), from `/proc/<pid>/status`: all
 /// of it, and its anonymous part (the heap; the rest is file pages, such
 /// as the spooled log's, which the kernel may drop).

@@ -360,6 +360,12 @@ impl Airflow {
         }
     }
 
+    /// Marks `run` failed, as a user does in the UI: its tasks that have
+    /// not run are skipped.
+    pub fn fail(&self, run: &Run) {
+        self.helper(&["fail", &run.dag, &run.id]);
+    }
+
     /// The API's answer to `GET /api/v2/{path}` with `accept`, as admin.
     pub fn get(&self, path: &str, accept: &str) -> Vec<u8> {
         self.helper_bytes(&["get", path, accept])

@@ -207,3 +207,46 @@ fn following_a_task_on_its_log_server_waits_for_try_1_and_joins_each_next_try() 
     );
     assert!(latest_out.contains("try 2 record 0") && !latest_out.contains("try 1"));
 }
+
+/// A log server that refuses the key (a wrong secret) is said with what to
+/// check and the follow ends: asking again would never help.
+#[test]
+fn a_log_server_refusing_the_key_ends_the_wait_for_try_1_with_a_tip() {
+    let root = tempfile::tempdir().unwrap();
+    let worker = root.path().join("worker");
+    std::fs::create_dir_all(&worker).unwrap();
+    let server = airflow_log_server(&worker, SECRET);
+    let child = Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .args(["airflow", "--base-log-folder"])
+        .arg(root.path().join("here"))
+        .args(["--dag", "etl", "--run", "r", "--task", "extract"])
+        .args(["--log-server", &server.url(), "--print", "-f"])
+        .env("AIRFLOW__API__SECRET_KEY", "not-the-workers-key")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start logweave");
+    let mut child = Killed(child);
+    let err = pump(child.0.stderr.take().expect("stderr"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still waiting with a refused key:\n{}",
+            text(&err)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // The pipe is read to its end once the process is gone.
+    std::thread::sleep(Duration::from_millis(100));
+    let said = text(&err);
+    assert_eq!(status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("403") && said.contains("secret key"),
+        "{said}"
+    );
+}

@@ -8,6 +8,7 @@ tests/servers/airflow_run_dags/.
     python3 airflow_run.py wait HOME DAG RUN SECONDS      # prints the run's final state
     python3 airflow_run.py state HOME DAG RUN TASK [MAP_INDEX]  # prints "STATE TRY_NUMBER"
     python3 airflow_run.py get HOME PATH ACCEPT           # GET /api/v2/PATH as admin
+    python3 airflow_run.py fail HOME DAG RUN              # mark the run failed (as the UI does)
 
 Run it with the Python of the venv that has Airflow 3 (target/test-venv).
 
@@ -336,7 +337,23 @@ def get(home, path, accept):
     sys.stdout.buffer.write(call(home, "GET", path, accept=accept))
 
 
+def fail(home, dag, run):
+    """Marks a run failed, as a user does in the UI: its tasks that have
+    not run are skipped (the API answers while the scheduler holds
+    SQLite's lock at times: asked again then)."""
+    path = f"dags/{dag}/dagRuns/{urllib.parse.quote(run, safe='')}"
+    for attempt in range(6):
+        try:
+            call(home, "PATCH", path, body={"state": "failed"})
+            return
+        except urllib.error.HTTPError as e:
+            if e.code < 500 or attempt == 5:
+                raise
+            time.sleep(2)
+
+
 if __name__ == "__main__":
     command, home, *args = sys.argv[1:]
     home = os.path.abspath(home)
-    {"serve": serve, "trigger": trigger, "wait": wait, "state": state, "get": get}[command](home, *args)
+    commands = {"serve": serve, "trigger": trigger, "wait": wait, "state": state, "get": get, "fail": fail}
+    commands[command](home, *args)

@@ -191,7 +191,22 @@ pub fn explain_missing(api: &Api, id: &AttemptId) -> Problem {
                     "run '{}' has no task '{}' with map index {index}",
                     id.run, id.task
                 ),
-                None => format!("run '{}' has no task '{}'", id.run, id.task),
+                None => {
+                    if let Some(indexes) = mapped_indexes(api, id) {
+                        let shown: Vec<String> =
+                            indexes.iter().take(10).map(i64::to_string).collect();
+                        let more = if indexes.len() > 10 { ", …" } else { "" };
+                        return Problem::new(format!(
+                            "{shown_api}: task '{}' is mapped: its instances are by map index \
+                             ({}{more})",
+                            id.task,
+                            shown.join(", "),
+                            shown_api = api.shown(),
+                        ))
+                        .with_tip(format!("give one: --map-index {}", indexes[0]));
+                    }
+                    format!("run '{}' has no task '{}'", id.run, id.task)
+                }
             };
             missing(
                 what,
@@ -200,6 +215,18 @@ pub fn explain_missing(api: &Api, id: &AttemptId) -> Problem {
             )
         }
         Err(e) => e.problem(api),
+        Ok(ti) if ti.try_number == 0 => missing(
+            format!(
+                "task '{}' has not run (it is {})",
+                id.task,
+                ti.state.as_deref().unwrap_or("not scheduled yet")
+            ),
+            if is_finished(&ti) {
+                "it will not run unless the task is cleared"
+            } else {
+                "-f waits for its first try and follows it"
+            },
+        ),
         Ok(ti) => missing(
             format!(
                 "task '{}' has no try {} (its latest is {})",
@@ -208,4 +235,44 @@ pub fn explain_missing(api: &Api, id: &AttemptId) -> Problem {
             "check --try, or leave it out for the latest",
         ),
     }
+}
+
+/// States in which a task instance is done: no try comes after them
+/// unless somebody clears it.
+pub const FINISHED: [&str; 5] = ["success", "failed", "skipped", "upstream_failed", "removed"];
+
+/// Whether `ti` is done (see [`FINISHED`]).
+pub fn is_finished(ti: &TaskInstance) -> bool {
+    ti.state
+        .as_deref()
+        .is_some_and(|state| FINISHED.contains(&state))
+}
+
+/// The map indexes of a mapped task's instances in the run, if it is one.
+fn mapped_indexes(api: &Api, id: &AttemptId) -> Option<Vec<i64>> {
+    #[derive(Deserialize)]
+    struct Answer {
+        task_instances: Vec<TaskInstance>,
+    }
+    let answer: Answer = api
+        .get_json(
+            &[
+                "dags",
+                &id.dag,
+                "dagRuns",
+                &id.run,
+                "taskInstances",
+                &id.task,
+                "listMapped",
+            ],
+            &page_query(0, None),
+        )
+        .ok()?;
+    let indexes: Vec<i64> = answer
+        .task_instances
+        .iter()
+        .map(|ti| ti.map_index)
+        .filter(|&i| i >= 0)
+        .collect();
+    (!indexes.is_empty()).then_some(indexes)
 }

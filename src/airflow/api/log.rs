@@ -65,7 +65,17 @@ pub fn open(
     // take minutes to start answering): what is missing or refused is said
     // now, from the task instance.
     match super::listing::task_instance(&api, id) {
-        Ok(ti) if following != Following::Task && id.try_number > ti.try_number.max(1) => {
+        // Read once, a try must have run; followed, a later try is waited
+        // for while the task may still reach it.
+        Ok(ti)
+            if match following {
+                Following::No => id.try_number > ti.try_number,
+                Following::Try => {
+                    id.try_number > ti.try_number.max(1) && super::listing::is_finished(&ti)
+                }
+                Following::Task => false,
+            } =>
+        {
             return Err(failed(super::listing::explain_missing(&api, id)))
         }
         Ok(_) => {}

@@ -24,6 +24,9 @@ use std::collections::{HashMap, VecDeque};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+mod taking;
+pub use taking::Taking;
+
 /// How far before the end of what was shown a poll asks from, in records:
 /// twice the heap Airflow merges with (`HEAP_DUMP_SIZE`), beyond which it
 /// moves no record.
@@ -134,9 +137,8 @@ impl Reconciler {
     /// Takes the answer to `request` — the records in the server's order,
     /// and its next token (`None` once the server says the log ended) —
     /// and returns the bytes of those not shown before, one line each.
-    /// While `live` (the try runs), half-lines are held back. Changes
-    /// nothing and asks to be asked again from further back when records
-    /// may hide before the answer's start.
+    /// [`Reconciler::begin`] takes an answer as it streams; this, one held
+    /// whole.
     pub fn take(
         &mut self,
         request: &Request,
@@ -144,108 +146,23 @@ impl Reconciler {
         next: Option<String>,
         live: bool,
     ) -> Result<Vec<u8>, AskEarlier> {
-        let from_start = request.token.is_none();
-        let next_at = next.as_deref().and_then(position);
-        // Without a token the answer starts with the source details.
-        let header = match (from_start, next_at) {
-            (false, _) => 0,
-            (true, Some(end)) => records.len().saturating_sub(end as usize),
-            (true, None) => header_len(records),
-        };
-        let zone = self.settled();
-        let kinds: Vec<Kind> = records
-            .iter()
-            .enumerate()
-            .map(|(i, record)| {
-                if i < header {
-                    return Kind::Header;
-                }
-                let at = request.at + (i - header) as u64;
-                if live && is_half_line(record.get()) {
-                    Kind::Held
-                } else if at < zone {
-                    // Far enough back that nothing new sorts in there.
-                    Kind::Old
-                } else {
-                    Kind::Check(hash(record.get()))
-                }
-            })
-            .collect();
-        // Which records were shown before, as many times as they were.
-        let mut used: HashMap<u128, u32> = HashMap::new();
-        let mut seen = Vec::with_capacity(kinds.len());
-        let mut matched = 0u64;
-        for kind in &kinds {
-            let shown = match kind {
-                Kind::Old => true,
-                Kind::Check(h) => {
-                    let n = used.entry(*h).or_default();
-                    let shown = self.window.count(*h) > *n;
-                    *n += u32::from(shown);
-                    shown
-                }
-                Kind::Header | Kind::Held => false,
-            };
-            matched += u64::from(shown);
-            seen.push(shown);
+        let mut out = Vec::new();
+        let mut taking = self.begin(request, live);
+        for record in records {
+            // Writing to memory never fails.
+            let _ = taking.record(record.get(), &mut out);
         }
-        // The merge before the answer's start holds `at` records: the ones
-        // accounted for that the answer does not hold, and any others — new
-        // records that sorted in there, or half-lines — are missing here.
-        let missed = (request.at + matched).saturating_sub(self.claimed);
-        if missed > 0 && !from_start {
-            return Err(AskEarlier);
+        match taking.finish(next, &mut out) {
+            Ok(taken) => taken.map(|()| out),
+            Err(_) => Ok(out),
         }
-        // Sized once: a slow server's answer brings tens of thousands of
-        // new records, which a growing buffer would hold twice.
-        let new_bytes: usize = records
-            .iter()
-            .zip(&kinds)
-            .zip(&seen)
-            .map(|((record, kind), shown)| match kind {
-                Kind::Header if !self.header_shown => record.get().len() + 1,
-                Kind::Check(_) if !shown => record.get().len() + 1,
-                _ => 0,
-            })
-            .sum();
-        let mut out = Vec::with_capacity(new_bytes);
-        let mut whole = 0u64;
-        for ((record, kind), shown) in records.iter().zip(&kinds).zip(seen) {
-            match kind {
-                Kind::Header if !self.header_shown => {
-                    push_line(&mut out, record.get());
-                    continue;
-                }
-                Kind::Header | Kind::Held => continue,
-                Kind::Old => {}
-                Kind::Check(h) if !shown => {
-                    push_line(&mut out, record.get());
-                    self.window.push(*h);
-                }
-                Kind::Check(_) => {}
-            }
-            whole += 1;
-        }
-        self.header_shown |= header > 0;
-        let answered = (records.len() - header) as u64;
-        let new_end = next_at.unwrap_or(request.at + answered);
-        // Only a half-line near the end is the line being written: one
-        // further back is where a lagging copy (the worker log server's,
-        // read while the local file had gone on) was cut, and its whole
-        // line is in the merge already. Held back, it would drag every
-        // poll's request back to it, beyond what the window recognises.
-        self.held_at = kinds
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| matches!(k, Kind::Held))
-            .map(|(i, _)| request.at + (i - header) as u64)
-            .find(|&at| at + self.overlap >= new_end);
-        self.claimed = (self.claimed.saturating_sub(matched) + whole).min(request.at + answered);
-        self.end = new_end;
-        if let (Some(token), Some(at)) = (next, next_at) {
-            self.keep_token(at, token);
-        }
-        Ok(out)
+    }
+
+    /// Starts taking the answer to `request`, record by record as it
+    /// streams ([`Taking`]). While `live` (the try runs), half-lines are
+    /// held back.
+    pub fn begin(&mut self, request: &Request, live: bool) -> Taking<'_> {
+        Taking::new(self, request, live)
     }
 
     /// Keeps `token` (at `at`), dropping those no request would use: any
@@ -262,23 +179,6 @@ impl Reconciler {
             self.tokens.remove(1);
         }
     }
-}
-
-#[derive(Clone, Copy)]
-enum Kind {
-    /// A line of the source details that open the answer.
-    Header,
-    /// A half-line, held back while the try runs.
-    Held,
-    /// Far enough before the end to have been shown.
-    Old,
-    /// Near the end: shown before if its bytes were.
-    Check(u128),
-}
-
-fn push_line(out: &mut Vec<u8>, record: &str) {
-    out.extend_from_slice(record.as_bytes());
-    out.push(b'\n');
 }
 
 fn hash(record: &str) -> u128 {
@@ -347,24 +247,6 @@ pub fn is_half_line(record: &str) -> bool {
             serde_json::from_str::<serde::de::IgnoredAny>(&event).is_err_and(|e| e.is_eof())
         }
         _ => false,
-    }
-}
-
-/// Records at the start of an answer from the start that are Airflow's
-/// `Log message source details` group (the `::endgroup::` included).
-fn header_len(records: &[&RawValue]) -> usize {
-    let event = |record: &RawValue| {
-        serde_json::from_str::<Head>(record.get())
-            .ok()
-            .and_then(|h| h.event.map(|e| e.into_owned()))
-    };
-    match records.first().and_then(|r| event(r)) {
-        Some(first) if first.starts_with("::group::Log message source details") => records
-            .iter()
-            .take(1000)
-            .position(|r| event(r).is_some_and(|e| e.starts_with("::endgroup::")))
-            .map_or(0, |end| end + 1),
-        _ => 0,
     }
 }
 

@@ -13,7 +13,7 @@
 //! whole log again, so polls come less often while the server is slow,
 //! and what the follower waits for is said meanwhile (the source's status).
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::answer::{self, Spill};
 use super::details::SourceDetails;
 use super::listing::{self, TaskInstance};
 use super::log::{ask, endpoint, spool, try_tag};
@@ -61,6 +62,9 @@ enum Stage {
     Between(String),
     /// It is over: finished, failed, up for retry, or a later try began.
     Over(String),
+    /// It will never run: the task finished before it (skipped, its
+    /// upstream failed, its last try failed).
+    Never(String),
 }
 
 fn stage(ti: &TaskInstance, try_number: u32, started: bool) -> Stage {
@@ -69,6 +73,9 @@ fn stage(ti: &TaskInstance, try_number: u32, started: bool) -> Stage {
         .clone()
         .unwrap_or_else(|| "not scheduled yet".into());
     if ti.try_number < try_number {
+        if listing::is_finished(ti) {
+            return Stage::Never(state);
+        }
         return Stage::Before(state);
     }
     if ti.try_number > try_number {
@@ -118,9 +125,8 @@ pub struct TryLog {
     next: Option<Sender<SourceEntry>>,
     phase: Phase,
     reading: Reading,
-    /// Bytes not yet handed out.
-    ready: Vec<u8>,
-    taken: usize,
+    /// The last poll's new records, until handed out.
+    ready: Spill,
     details: SourceDetails,
     /// How later tries reach the workers; this try's file from its worker.
     workers: Workers,
@@ -155,8 +161,7 @@ impl TryLog {
             next,
             phase: Phase::Waiting(Instant::now()),
             reading,
-            ready: Vec::new(),
-            taken: 0,
+            ready: Spill::default(),
             details: SourceDetails::new(),
             workers,
             from_worker,
@@ -198,20 +203,31 @@ impl TryLog {
     fn poll(&mut self, live: bool) -> io::Result<bool> {
         self.health.set_status(WAITING_FOR_THE_SERVER);
         let asked = Instant::now();
+        // Polls come once what the last one brought was handed out.
+        self.ready.clear();
+        let ready = &mut self.ready;
         let polled = match &mut self.reading {
-            Reading::Records(reconciler) => poll_records(&self.api, &self.id, reconciler, live),
-            Reading::Text { token, lines } => poll_text(&self.api, &self.id, token, lines, live),
+            Reading::Records(reconciler) => {
+                poll_records(&self.api, &self.id, reconciler, live, ready)
+            }
+            Reading::Text { token, lines } => {
+                poll_text(&self.api, &self.id, token, lines, live, ready)
+            }
         };
         self.health.clear_status();
-        let (bytes, ended) = polled.map_err(|e| {
+        let ended = polled.map_err(|e| {
+            self.ready.clear();
             self.phase = Phase::Done;
             self.stop(e)
         })?;
         let took = asked.elapsed();
-        self.scan(&bytes);
+        // The source details open the log: they are in what memory holds.
+        if let Some(problem) = self.details.scan(self.ready.head()) {
+            self.report_details(problem);
+        }
         // A slow server is asked less often; so is a quiet log, a little.
         let base = (took * 2).clamp(POLL_EVERY, POLL_AT_MOST_EVERY);
-        self.every = if bytes.is_empty() {
+        self.every = if self.ready.is_empty() {
             (self.every * 2).min(QUIET_EVERY).max(base)
         } else {
             base
@@ -223,14 +239,6 @@ impl TryLog {
             ));
         }
         self.polled = true;
-        // A poll's bytes are handed out from where they are: one copy of
-        // an answer's new records, not two.
-        if self.taken == self.ready.len() {
-            self.ready = bytes;
-            self.taken = 0;
-        } else {
-            self.ready.extend_from_slice(&bytes);
-        }
         Ok(ended)
     }
 
@@ -238,12 +246,18 @@ impl TryLog {
     /// read is the source's problem (and the worker's copy is read here).
     fn scan(&mut self, bytes: &[u8]) {
         if let Some(problem) = self.details.scan(bytes) {
-            let unread = self.details.worker_unread();
-            let problem = self
-                .from_worker
-                .explain(&self.api, &self.id, problem, unread);
-            self.health.report(problem);
+            self.report_details(problem);
         }
+    }
+
+    /// Reports a place the API server could not read (and reads the
+    /// worker's copy from where it ran, when it can).
+    fn report_details(&mut self, problem: crate::problem::Problem) {
+        let unread = self.details.worker_unread();
+        let problem = self
+            .from_worker
+            .explain(&self.api, &self.id, problem, unread);
+        self.health.report(problem);
     }
 
     /// The try is over and read: its worker's copy joins if the API could
@@ -306,9 +320,32 @@ impl TryLog {
                     ),
                 }
             }
+            // `--try N`: this try's end, from its own state once the task
+            // went on to another.
+            None if later || retrying => {
+                let ended = if retrying {
+                    state.clone()
+                } else {
+                    listing::attempt(&self.api, &self.id)
+                        .ok()
+                        .and_then(|t| t.state)
+                };
+                let ended = match ended.as_deref() {
+                    Some("failed" | "up_for_retry") => "failed".to_string(),
+                    Some(state) => format!("ended {state}"),
+                    None => "is over".to_string(),
+                };
+                let after = if later { "went on to" } else { "waits for" };
+                self.stopped(format!(
+                    "{}: try {n} {ended}: following stopped (the task {after} try {}; \
+                     without --try the task is followed)",
+                    self.id,
+                    ti.map_or(n + 1, |ti| ti.try_number.max(n + 1)),
+                ));
+            }
             _ => {
                 let state = state.unwrap_or_else(|| "over".into());
-                self.health.note(format!(
+                self.stopped(format!(
                     "{}: the task is {state}: following stopped",
                     self.id
                 ));
@@ -316,17 +353,11 @@ impl TryLog {
         }
     }
 
-    fn take_ready(&mut self, buf: &mut [u8]) -> usize {
-        let n = buf.len().min(self.ready.len() - self.taken);
-        buf[..n].copy_from_slice(&self.ready[self.taken..self.taken + n]);
-        self.taken += n;
-        if self.taken == self.ready.len() {
-            // Not kept for the next poll: a slow server's answers are big,
-            // and a quiet log's are small.
-            self.ready = Vec::new();
-            self.taken = 0;
-        }
-        n
+    /// Following ended for good: said once, and kept as the source's
+    /// status (the viewer's status bar shows it after the note is gone).
+    fn stopped(&self, text: String) {
+        self.health.note(text.clone());
+        self.health.set_status(text);
     }
 }
 
@@ -337,8 +368,8 @@ fn sleep_until(at: Instant) {
 impl Read for TryLog {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            if self.taken < self.ready.len() {
-                return Ok(self.take_ready(buf));
+            if !self.ready.is_drained() {
+                return self.ready.read(buf);
             }
             // Each arm leaves the phase that comes next (an error: done).
             match std::mem::replace(&mut self.phase, Phase::Done) {
@@ -413,56 +444,57 @@ impl TryLog {
                         },
                 )
             }
+            Stage::Never(state) => {
+                self.stopped(format!(
+                    "{}: the task is {state}: try {n} never ran: following stopped",
+                    self.task()
+                ));
+                Phase::Done
+            }
             Stage::Over(_) if self.polled => Phase::Last(Instant::now()),
             Stage::Over(_) => Phase::Streaming(ask(&self.api, &self.id, &self.health)?),
         })
     }
 }
 
-/// An answer of the log's JSON form, borrowed from its bytes (an answer
-/// holds thousands of records: one copy of it in memory, not two).
+/// Airflow 2's answer to a poll: its text, and the next token.
 #[derive(Deserialize)]
 struct Chunk<'a> {
-    /// Airflow 3: a list of records; Airflow 2: text (or the text of each
-    /// host as a Python list). Kept raw: records are written as the
-    /// server wrote them.
     #[serde(borrow)]
     content: &'a RawValue,
     continuation_token: Option<String>,
 }
 
-/// The answer to a poll from `token`, as bytes ([`Chunk::of`] reads them).
-fn fetch(api: &Api, id: &AttemptId, token: Option<&str>) -> Result<bytes::Bytes, ApiError> {
+/// Asks for the log's JSON form from `token` (the start without one).
+fn ask_json(api: &Api, id: &AttemptId, token: Option<&str>) -> Result<BodyReader, ApiError> {
     let (segments, mut query) = endpoint(id);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     if let Some(token) = token {
         query.push(("token", token.to_string()));
     }
-    api.get_log_answer(&segments, &query)
+    api.get_stream(&segments, &query, "application/json")
 }
 
-impl<'a> Chunk<'a> {
-    fn of(answer: &'a [u8]) -> Result<Chunk<'a>, ApiError> {
-        serde_json::from_slice(answer).map_err(|e| ApiError::Invalid(e.to_string()))
-    }
-}
-
-/// Airflow 3: the records not shown before, each once.
+/// Airflow 3: the records not shown before, each once, into `out` as the
+/// answer streams (asked again from further back while records may hide
+/// before its start). Returns whether the server says the log ended.
 fn poll_records(
     api: &Api,
     id: &AttemptId,
     reconciler: &mut Reconciler,
     live: bool,
-) -> Result<(Vec<u8>, bool), ApiError> {
+    out: &mut Spill,
+) -> Result<bool, ApiError> {
     let mut request = reconciler.request();
     loop {
-        let answer = fetch(api, id, request.token.as_deref())?;
-        let chunk = Chunk::of(&answer)?;
-        let records: Vec<&RawValue> = serde_json::from_str(chunk.content.get())
-            .map_err(|e| ApiError::Invalid(e.to_string()))?;
-        let ended = chunk.continuation_token.is_none();
-        match reconciler.take(&request, &records, chunk.continuation_token, live) {
-            Ok(bytes) => return Ok((bytes, ended)),
+        out.clear();
+        let body = ask_json(api, id, request.token.as_deref())?;
+        let mut taking = reconciler.begin(&request, live);
+        let next = answer::records(body, |record| taking.record(record, out))?;
+        let ended = next.is_none();
+        let spilled = |e: io::Error| ApiError::Transport(e.to_string());
+        match taking.finish(next, out).map_err(spilled)? {
+            Ok(()) => return Ok(ended),
             Err(AskEarlier) => {
                 request = reconciler
                     .earlier(&request)
@@ -472,16 +504,22 @@ fn poll_records(
     }
 }
 
-/// Airflow 2: the text from where the last poll stopped, in whole lines.
+/// Airflow 2: the text from where the last poll stopped, in whole lines,
+/// into `out`. Returns whether the server says the log ended.
 fn poll_text(
     api: &Api,
     id: &AttemptId,
     token: &mut Option<String>,
     lines: &mut TextLines,
     live: bool,
-) -> Result<(Vec<u8>, bool), ApiError> {
-    let answer = fetch(api, id, token.as_deref())?;
-    let chunk = Chunk::of(&answer)?;
+    out: &mut Spill,
+) -> Result<bool, ApiError> {
+    let mut answer = Vec::new();
+    ask_json(api, id, token.as_deref())?
+        .read_to_end(&mut answer)
+        .map_err(|e| ApiError::Transport(e.to_string()))?;
+    let chunk: Chunk =
+        serde_json::from_slice(&answer).map_err(|e| ApiError::Invalid(e.to_string()))?;
     let text: String =
         serde_json::from_str(chunk.content.get()).map_err(|e| ApiError::Invalid(e.to_string()))?;
     let ended = chunk.continuation_token.as_deref().is_none_or(ends_the_log);
@@ -493,7 +531,9 @@ fn poll_text(
     if !live {
         bytes.extend(lines.finish());
     }
-    Ok((bytes, ended))
+    out.write_all(&bytes)
+        .map_err(|e| ApiError::Transport(e.to_string()))?;
+    Ok(ended)
 }
 
 #[cfg(test)]

@@ -96,12 +96,15 @@ pub(super) fn scan_group(
                 end: Some(at),
                 lines,
                 reach,
+                ran_out: false,
             });
         }
     }
     let mut at = header_end;
+    let mut ran_out = false;
     while at - header_end < reach {
         let Some(record) = reader.record_at(at)? else {
+            ran_out = true;
             break;
         };
         let n = first_line(layout, record.start, &mut buf)?;
@@ -118,6 +121,7 @@ pub(super) fn scan_group(
                 end: Some(at),
                 lines,
                 reach,
+                ran_out: false,
             });
         }
     }
@@ -125,6 +129,7 @@ pub(super) fn scan_group(
         name,
         end: None,
         reach,
+        ran_out,
         lines: count_newlines(layout.source().as_ref(), line_next, at.max(line_next))?,
     })
 }

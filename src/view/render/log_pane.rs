@@ -292,6 +292,7 @@ fn display_rows(paint: &Paint, line: &FrameLine, max_cols: usize) -> Vec<Vec<Pie
             return vec![row];
         }
         pieces.push(marker(match fold.no_end_within {
+            Some(_) if fold.no_end_yet => "▾ (no end yet: not folded) ".to_string(),
             Some(reach) => format!("▾ (no end within {} MiB: not folded) ", reach >> 20),
             None => "▾ ".to_string(),
         }));
