@@ -573,6 +573,7 @@ mod tests {
             health: None,
             filling: None,
             copy_of: None,
+            read_once: None,
         };
         let found = [
             entry("local"),

@@ -174,6 +174,9 @@ pub struct SourceEntry {
     /// (`logweave airflow`: the attempt): sources with the same name are
     /// copies of one log, which dedup joins.
     pub copy_of: Option<String>,
+    /// Why it cannot be followed although it may grow (a server that
+    /// sends whole files only): said when following.
+    pub read_once: Option<&'static str>,
 }
 
 impl SourceEntry {

@@ -37,6 +37,18 @@ fn http_ranges_return_the_file_byte_for_byte_also_without_range_support_or_with_
         assert!(out.status.success(), "{mode}: {}", stderr(&out));
         assert!(out.stdout == want, "{mode}: bytes differ");
     }
+    // Followed, a server that ignores ranges cannot be asked for what grew:
+    // the file is printed once, that is said, and the follow ends.
+    let url = format!("{}/whole/attempt=1.log", server.url());
+    let out = logweave(&["--print", "-f", &url], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout == want, "followed: bytes differ");
+    assert!(
+        stderr(&out)
+            .contains("the server sends the whole file, not ranges of it: read once, not followed"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -71,6 +71,17 @@ pub(super) fn show(
             say(problem.clone().about(path, &format!("'{path}'")));
         }
     }
+    if settings.follow {
+        // A source that cannot grow here is said, not silently left.
+        for entry in &entries {
+            let Some(why) = entry.read_once else { continue };
+            let said = format!("{}: {why}", crate::escape::printable(&entry.label));
+            match &entry.health {
+                Some(health) => health.note(said),
+                None => eprintln!("logweave: {said}"),
+            }
+        }
+    }
     if settings.follow && !interactive {
         return follow_print(settings, entries, arrivals);
     }

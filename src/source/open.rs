@@ -141,6 +141,7 @@ pub fn open_file(path: &Path, label: String) -> Result<SourceEntry, OpenError> {
         health: None,
         filling: None,
         copy_of: None,
+        read_once: None,
     })
 }
 

@@ -249,6 +249,7 @@ impl Spool {
             health: Some(self.health.clone()),
             filling: None,
             copy_of: None,
+            read_once: None,
         })
     }
 }

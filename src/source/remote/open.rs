@@ -117,6 +117,8 @@ pub fn open_http(
             let mut entry =
                 spooled(spool).map_err(|e| RemoteError::Other(describe_io_error(&e)))?;
             entry.tag = tag;
+            entry.read_once =
+                Some("the server sends the whole file, not ranges of it: read once, not followed");
             Ok(entry)
         }
     }
@@ -169,5 +171,6 @@ fn open_with_stat(
         health: Some(health),
         filling: None,
         copy_of: None,
+        read_once: None,
     })
 }
