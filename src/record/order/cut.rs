@@ -253,7 +253,7 @@ mod tests {
         let mut i = 0usize;
         while text.len() < bytes {
             let t = i as i64 * 40;
-            let mut write = |t: i64, n: usize, text: &mut String| {
+            let write = |t: i64, n: usize, text: &mut String| {
                 let (s, us) = (t / 1_000_000, t % 1_000_000);
                 let _ = writeln!(
                     text,
