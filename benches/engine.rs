@@ -1,6 +1,6 @@
 //! Criterion benches for the hot paths: line splitting (both directions),
-//! timestamp parsing (Airflow 3 JSON's too), and the merge (forward,
-//! backward, seeks).
+//! timestamp parsing (Airflow 3 JSON's too), the merge (forward,
+//! backward, seeks) and putting a source in canonical order (cells, chunks).
 //!
 //! `cargo bench` runs them; `scripts/bench.sh` times whole runs of the
 //! binary against `cat` and `sort -m` (see BENCHMARKS.md).
@@ -239,6 +239,38 @@ fn merge(c: &mut Criterion) {
 /// line's start against the walk over the object's keys it falls back
 /// to, on a real-shaped line and on a long one, and the parser as the
 /// print path calls it.
+/// Putting a source in canonical order: deciding its cells (the natural-cut
+/// search) and building its chunks, on Airflow 3's disordered JSON and on
+/// sorted text. A fresh layout each time: the decisions are kept per layout.
+fn order(c: &mut Criterion) {
+    let mut group = c.benchmark_group("order");
+    group.sample_size(10);
+    for (name, format) in [("json", GenFormat::Json), ("text", GenFormat::Text)] {
+        let (_dir, files) = sample(format, 32 * MB);
+        let largest = files
+            .iter()
+            .max_by_key(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+            .expect("a file")
+            .clone();
+        let len = std::fs::metadata(&largest).map_or(0, |m| m.len());
+        group.throughput(Throughput::Bytes(len));
+        group.bench_function(format!("chunks/{name}"), |b| {
+            b.iter(|| {
+                let layout = layouts(std::slice::from_ref(&largest)).remove(0);
+                let mut reader = layout.reader(SCAN_BLOCK);
+                let (mut at, mut records) = (0, 0);
+                while at < layout.len() {
+                    let chunk = reader.chunk_at(at).expect("chunk");
+                    records += chunk.len();
+                    at = chunk.end;
+                }
+                black_box(records)
+            })
+        });
+    }
+    group.finish();
+}
+
 fn json_timestamp(c: &mut Criterion) {
     use logweave::record::format::json;
     use logweave::record::timestamp::MinuteCache;
@@ -265,5 +297,13 @@ fn json_timestamp(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, split, timestamps, json_timestamp, sniffing, merge);
+criterion_group!(
+    benches,
+    split,
+    timestamps,
+    json_timestamp,
+    sniffing,
+    merge,
+    order
+);
 criterion_main!(benches);

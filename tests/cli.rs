@@ -627,6 +627,38 @@ fn threads_never_change_the_output_also_on_unsorted_sources() {
 }
 
 #[test]
+fn slices_that_outgrow_their_buffer_are_finished_in_order_and_the_rest_stays_parallel() {
+    // Records of 5 MiB in the largest source: the slices holding them
+    // outgrow their 4 MiB buffers and the writer finishes them; the slices
+    // after them are the workers' again. The output is one merge's.
+    let dir = generated("12MB", "text");
+    let worker = dir.path().join("attempt=1.log");
+    let text = fs::read(&worker).expect("read");
+    let mut huge = Vec::with_capacity(text.len() + (12 << 20));
+    let mut cuts = [text.len() / 3, 2 * text.len() / 3].into_iter().peekable();
+    for line in text.split_inclusive(|&b| b == b'\n') {
+        huge.extend_from_slice(line);
+        if cuts.next_if(|&cut| huge.len() >= cut).is_some() {
+            // A traceback line of 5 MiB: part of the record above it.
+            huge.extend(std::iter::repeat_n(b'y', 5 << 20));
+            huge.push(b'\n');
+        }
+    }
+    write(dir.path(), "attempt=1.log", &huge);
+    let path = dir.path().to_str().expect("utf-8");
+    let one = run(&["--print", "--threads", "1", path]);
+    assert!(one.status.success() && one.stdout.len() > 18 << 20);
+    for threads in ["2", "3"] {
+        let many = run(&["--print", "--threads", threads, path]);
+        assert!(many.status.success());
+        assert!(
+            one.stdout == many.stdout,
+            "--threads {threads} differs from --threads 1"
+        );
+    }
+}
+
+#[test]
 fn grep_grep_v_and_level_filter_whole_records() {
     let dir = tempfile::tempdir().expect("tempdir");
     let a = write(

@@ -7,9 +7,11 @@
 //! `T_{i+1}`. The writer checks that each slice ended exactly at the cursor
 //! where the next one began; that holds whenever the sources are sorted, and
 //! then the output is byte for byte what one merge would write. If it does
-//! not hold (an unsorted source), or a slice outgrows its buffer (a huge
-//! record), the writer stops the workers and carries on with one merge from
-//! the last cursor it wrote up to — so the output never changes, only the speed.
+//! not hold (an unsorted source), the writer stops the workers and carries
+//! on with one merge from the last cursor it wrote up to — so the output
+//! never changes, only the speed. A slice that outgrows its buffer (a huge
+//! record, a chunk of a few MiB not cut finer) is finished by the writer's
+//! own merge, straight to the output, and the workers go on.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -42,12 +44,19 @@ fn ahead(workers: usize) -> usize {
 /// A chunk of the largest source at least this long and no longer than
 /// the next (a forced cut's, in a log never in time order) is cut into
 /// slices by its keys; a longer one (a record of a gigabyte) is left whole
-/// to the one merge, and a shorter one is a slice or two as it is.
-const SPLIT_CHUNKS_FROM: u64 = 4 * SLICE_BYTES;
+/// to the writer's merge, and a shorter one is a slice as it is. Two
+/// slices' worth: Airflow 3's first natural cut came after 3.8 MB, and a
+/// slice of it and its share of the other sources (5.5 MB) outgrew its
+/// buffer.
+const SPLIT_CHUNKS_FROM: u64 = 2 * SLICE_BYTES;
 const SPLIT_CHUNKS_UP_TO: u64 = 2 * FORCED_EVERY * CELL;
 
 struct SliceOut {
     index: usize,
+    /// Where the slice ends: before this key, or (one source) before the
+    /// chunks starting at this byte.
+    limit: i64,
+    end_offset: Option<u64>,
     start: Cursor,
     end: Cursor,
     bytes: Vec<u8>,
@@ -140,6 +149,22 @@ pub(super) fn print_parallel(
             });
         }
         drop(send);
+        if options.prefilter.is_empty() {
+            // Not with `--grep`: a slice without a match is skipped unbuilt.
+            let mut ahead = Ahead {
+                largest: layouts[largest].reader(SCAN_BLOCK / 32),
+                others: (0..layouts.len())
+                    .filter(|&i| i != largest && merge.is_enabled(i))
+                    .map(|i| layouts[i].reader(SCAN_BLOCK / 32))
+                    .collect(),
+                built_to: 0,
+            };
+            let shared = &shared;
+            scope.spawn(move || {
+                // A failed read is the workers' to meet and report.
+                let _ = ahead.run(shared, slices);
+            });
+        }
         let result = write_in_order(merge, options, &shared, &receive, slices, out);
         // Whatever happened, release the workers before the scope joins them.
         shared.stop.store(true, Ordering::SeqCst);
@@ -152,6 +177,8 @@ pub(super) fn print_parallel(
 /// The next slice for a worker, once it is close enough to the writer.
 fn claim(shared: &Shared, slices: usize) -> Option<usize> {
     let index = shared.next_index.fetch_add(1, Ordering::SeqCst);
+    // The chunk builder ahead looks at what was claimed.
+    shared.progress.notify_all();
     if index >= slices {
         return None;
     }
@@ -160,6 +187,54 @@ fn claim(shared: &Shared, slices: usize) -> Option<usize> {
         written = shared.progress.wait(written).ok()?;
     }
     (!shared.stop.load(Ordering::SeqCst)).then_some(index)
+}
+
+/// Builds the chunks the workers will need next, on a thread of its own:
+/// the chunk of the largest source after the one the next slice to be
+/// claimed starts in, and the other sources' chunks at its first key. A
+/// chunk is built by the first reader that needs it while the others wait
+/// for it, so without this its build was the print's serial part: a
+/// 16 MiB chunk of a log never in time order (Airflow 3's) took one
+/// worker a while, and the other waited.
+struct Ahead {
+    largest: crate::record::RecordReader,
+    others: Vec<crate::record::RecordReader>,
+    /// The start of the largest source's chunk built last.
+    built_to: u64,
+}
+
+impl Ahead {
+    fn run(&mut self, shared: &Shared, slices: usize) -> io::Result<()> {
+        let len = self.largest.len();
+        while !shared.stop.load(Ordering::SeqCst) {
+            let claimed = shared.next_index.load(Ordering::SeqCst);
+            if claimed >= slices {
+                return Ok(());
+            }
+            let at = claimed as u64 * SLICE_BYTES;
+            let next = self.largest.chunk_start_at_or_after(at + 1)?;
+            if next >= len {
+                return Ok(());
+            }
+            if next > self.built_to {
+                self.built_to = next;
+                let Some(first) = self.largest.record_at(Pos::chunk_start(next))? else {
+                    return Ok(());
+                };
+                for other in &mut self.others {
+                    other.seek_time(first.key)?;
+                }
+                continue;
+            }
+            // Until a worker claims a slice (a claim notifies; the timeout
+            // covers one made between the look above and the wait).
+            let written = shared.written.lock().map_err(|_| io::ErrorKind::Other)?;
+            let _ = shared
+                .progress
+                .wait_timeout(written, std::time::Duration::from_millis(20));
+        }
+        Ok(())
+    }
 }
 
 /// `T_index`: the lower time bound of slice `index`: the first key of the
@@ -297,6 +372,8 @@ fn run_slice(
         if !any {
             return Ok(SliceOut {
                 index,
+                limit,
+                end_offset,
                 start: merge.normalized(&start)?,
                 end: merge.normalized(&end)?,
                 bytes,
@@ -306,6 +383,32 @@ fn run_slice(
         }
         merge.seek(&start);
     }
+    let room = |bytes: &Vec<u8>| SLICE_MAX_OUTPUT.saturating_sub(bytes.len());
+    let (stats, complete) = merge_slice(merge, limit, end_offset, options, &mut bytes, room)?;
+    let end = merge.cursor();
+    Ok(SliceOut {
+        index,
+        limit,
+        end_offset,
+        start: merge.normalized(&start)?,
+        end: merge.normalized(&end)?,
+        bytes,
+        complete,
+        stats,
+    })
+}
+
+/// Merges a slice's records from the merge's cursor into `out`, up to its
+/// end (keys from `limit` on, or chunks from `end_offset` on), or up to a
+/// record longer than `room(out)`, left unread (then `false`).
+fn merge_slice<W: Write>(
+    merge: &mut Merge,
+    limit: i64,
+    end_offset: Option<u64>,
+    options: &PrintOptions,
+    out: &mut W,
+    room: impl Fn(&W) -> usize,
+) -> io::Result<(PrintStats, bool)> {
     let mut stats = PrintStats::default();
     let mut complete = true;
     // Only this slice's steps count the copies it drops.
@@ -315,28 +418,19 @@ fn run_slice(
             merge.unread(&record);
             break;
         }
-        if record.record.len() > SLICE_MAX_OUTPUT.saturating_sub(bytes.len()) as u64 {
-            // Too big to buffer: leave it to the writer's streaming merge.
+        if record.record.len() > room(out) as u64 {
             merge.unread(&record);
             complete = false;
             break;
         }
         if wanted(&record, options) {
-            write_record(merge, &record, options, &mut bytes)?;
+            write_record(merge, &record, options, out)?;
             stats.records += 1;
             stats.saw(&record);
         }
     }
-    let end = merge.cursor();
     stats.copies = merge.take_copies();
-    Ok(SliceOut {
-        index,
-        start: merge.normalized(&start)?,
-        end: merge.normalized(&end)?,
-        bytes,
-        complete,
-        stats,
-    })
+    Ok((stats, complete))
 }
 
 fn write_in_order(
@@ -373,7 +467,19 @@ fn write_in_order(
             }
             shared.progress.notify_all();
             if !slice.complete {
-                return finish_sequentially(merge, last_end, options, shared, stats, out);
+                // It outgrew its buffer (a huge record, or a chunk that
+                // could not be cut finer): the rest of it is merged here
+                // straight to the output, and the workers go on with the
+                // slices after it.
+                if let Some(end) = &last_end {
+                    merge.seek(end);
+                }
+                let (rest, _) =
+                    merge_slice(merge, slice.limit, slice.end_offset, options, out, |_| {
+                        usize::MAX
+                    })?;
+                stats.add(rest);
+                last_end = Some(merge.normalized(&merge.cursor())?);
             }
         }
     }

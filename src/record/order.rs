@@ -346,6 +346,8 @@ pub struct RecordReader {
     /// block stays on the records being read. Boxed: most readers of a merge
     /// over thousands of sources never build a chunk (issue 26).
     builder: Option<Box<FileReader>>,
+    /// Where the builder's natural-cut search stopped at a cell's end.
+    scan: Option<Box<cut::Scan>>,
     state: Arc<OrderState>,
     /// Whether the source has timestamps at all (an untimed source is one record).
     timed: bool,
@@ -360,6 +362,7 @@ impl RecordReader {
         Self {
             file,
             builder: None,
+            scan: None,
             state,
             timed,
             chunk: None,
@@ -648,7 +651,11 @@ impl RecordReader {
         // (at most a cell before it) stays inside the chunk before.
         let may_force = k % FORCED_EVERY == 0 && k >= 2 && self.boundary_in(k - 1)?.is_none();
         let params = self.state.params;
-        match cut::decide_cell(self.builder(), k, params.reach, may_force)? {
+        let file = &self.file;
+        let builder = self
+            .builder
+            .get_or_insert_with(|| Box::new(file.another(super::split::SCAN_BLOCK)));
+        match cut::decide_cell(builder, k, params.reach, may_force, &mut self.scan)? {
             Some(decision) => Ok(self.state.decide(k, decision)),
             // Nothing written in or after the cell yet: undecided.
             None => Ok(None),
