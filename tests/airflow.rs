@@ -563,15 +563,15 @@ fn following_a_task_before_its_first_try_waits_for_it_and_says_so() {
     wait_for("load goes on");
 }
 
-#[test]
-fn following_a_dag_the_log_folder_has_no_folder_for_yet_waits_and_names_the_dags() {
+/// The first line a `--print -f` of `dag`/`run`/`load` says on stderr
+/// (it waits: that it is still running is checked).
+fn first_wait_line(base: &Path, dag: &str, run: &str) -> String {
     use std::io::{BufRead, BufReader};
     use std::time::Duration;
-    let dir = folder();
     let child = Command::new(env!("CARGO_BIN_EXE_logweave"))
         .args(["airflow", "--base-log-folder"])
-        .arg(dir.path())
-        .args(["--dag", "brand_new", "--run", RUN, "--task", "load"])
+        .arg(base)
+        .args(["--dag", dag, "--run", run, "--task", "load"])
         .args(["--print", "-f"])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
@@ -595,13 +595,30 @@ fn following_a_dag_the_log_folder_has_no_folder_for_yet_waits_and_names_the_dags
             }
         }
     });
-    let waiting = lines
+    let line = lines
         .recv_timeout(Duration::from_secs(20))
         .expect("a line on stderr");
+    assert!(
+        child.0.try_wait().expect("wait").is_none(),
+        "it waits: {line}"
+    );
+    line
+}
+
+#[test]
+fn following_a_dag_or_run_the_log_folder_has_no_folder_for_yet_waits_and_names_those_there() {
+    let dir = folder();
+    let waiting = first_wait_line(dir.path(), "brand_new", RUN);
     assert!(
         waiting.contains("waiting for try 1")
             && waiting.contains("no dag 'brand_new' in the log folder yet; dags there: etl, other"),
         "{waiting}"
     );
-    assert!(child.0.try_wait().expect("wait").is_none(), "it waits");
+    let waiting = first_wait_line(dir.path(), "etl", "manual__new");
+    assert!(
+        waiting.contains(
+            "no run 'manual__new' of dag 'etl' in the log folder yet; its latest runs there: "
+        ) && waiting.contains(RUN),
+        "{waiting}"
+    );
 }

@@ -505,3 +505,24 @@ fn ctrl_c_at_the_wait_after_a_pipe_returns_to_the_viewer() {
     tui.send("G");
     tui.wait_for("keys work", |t| t.status().contains("END"));
 }
+
+#[test]
+fn the_sources_panel_gives_a_followed_sources_size_as_it_grows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("grows.log");
+    std::fs::write(&log, "").expect("write");
+    let mut tui = Tui::spawn(&["-f", path(&log)], ROWS, COLS);
+    tui.wait_ready();
+    // 2,000 bytes: 40 lines of 50.
+    let line = |i: usize| format!("2024-12-20T11:00:{:02}Z INFO grown line {i:>12}\n", i % 60);
+    let text: String = (0..40).map(line).collect();
+    assert_eq!(text.len(), 2000);
+    append(&log, &text);
+    tui.wait_for("the lines", |t| {
+        t.text().contains("grown line           39")
+    });
+    tui.send("=");
+    tui.wait_for("the size it grew to", |t| {
+        t.text().contains("1 source") && t.text().contains("2.0 KB")
+    });
+}

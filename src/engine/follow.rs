@@ -267,6 +267,7 @@ impl Engine {
             if let Some(info) = self.sources.get_mut(i) {
                 info.json = super::is_json(layout.format());
                 info.format = layout.describe();
+                info.size = layout.len();
             }
             self.window.merge_mut().replace_layout(i, layout);
         }

@@ -389,7 +389,7 @@ fn wait_for_first_try(places: &Places, first: &AttemptId) -> Result<(), RunError
                     .display()
                     .to_string()
             ),
-            no_dag_yet(&places.base, &first.dag),
+            not_there_yet(&places.base, first),
         ),
     };
     eprintln!(
@@ -416,24 +416,39 @@ fn wait_for_first_try(places: &Places, first: &AttemptId) -> Result<(), RunError
     }
 }
 
-/// What a wait for a dag's first log says when the log folder has no
-/// folder for the dag at all (a new dag, or a misspelt `--dag`).
-fn no_dag_yet(base: &Path, dag: &str) -> String {
-    if base.join(format!("dag_id={dag}")).is_dir() {
-        return String::new();
-    }
-    let dags: Vec<String> = airflow::discover::children(base, "dag_id")
-        .unwrap_or_default()
-        .into_iter()
-        .map(|n| n.name)
-        .take(10)
-        .collect();
-    let there = if dags.is_empty() {
-        "none".to_string()
-    } else {
-        dags.join(", ")
+/// What a wait for a task's first log adds when the log folder has no
+/// folder for its dag, or for its run, at all (new, or misspelt): the
+/// ones it has.
+fn not_there_yet(base: &Path, id: &AttemptId) -> String {
+    let names = |dir: &Path, key: &str, newest: bool| {
+        let mut nodes = airflow::discover::children(dir, key).unwrap_or_default();
+        if newest {
+            airflow::discover::newest_first(&mut nodes);
+        }
+        let names: Vec<String> = nodes.into_iter().map(|n| n.name).take(5).collect();
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
     };
-    format!(" (no dag '{dag}' in the log folder yet; dags there: {there})")
+    let dag = base.join(format!("dag_id={}", id.dag));
+    if !dag.is_dir() {
+        return format!(
+            " (no dag '{}' in the log folder yet; dags there: {})",
+            id.dag,
+            names(base, "dag_id", false)
+        );
+    }
+    if !dag.join(format!("run_id={}", id.run)).is_dir() {
+        return format!(
+            " (no run '{}' of dag '{}' in the log folder yet; its latest runs there: {})",
+            id.run,
+            id.dag,
+            names(&dag, "run_id", true)
+        );
+    }
+    String::new()
 }
 
 /// Indexes named before the rest is a count.
