@@ -116,6 +116,9 @@ pub struct Frame {
     /// Follow mode: `Some(true)` while the screen follows the end,
     /// `Some(false)` while paused.
     pub follow: Option<bool>,
+    /// Every followed source ended for good (a followed Airflow task
+    /// finished, a pipe closed) and nothing more can join.
+    pub follow_finished: bool,
     /// The focused line (an index into `lines`).
     pub focus: Option<usize>,
     /// Marks, in letter order.

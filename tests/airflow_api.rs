@@ -411,6 +411,10 @@ fn follow_the_live_task(api: &AirflowApi, line: impl Fn(u32) -> String) -> Tui {
     tui.wait_for("following to stop when the task ended", |t| {
         t.text().contains("the task is success")
     });
+    // Nothing more can come: the mode says it ended, not FOLLOW.
+    tui.wait_for("the follow said to have ended", |t| {
+        t.status().contains("ENDED") && !t.status().contains("FOLLOW")
+    });
     // Each step once: what arrived joined the merge exactly once.
     let text = tui.text();
     for n in 0..=3 {

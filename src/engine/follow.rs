@@ -75,6 +75,11 @@ impl Follow {
     pub fn poll_interval(&self) -> Duration {
         self.follower.poll_interval()
     }
+
+    /// Every followed source ended for good and nothing more can join.
+    pub(super) fn finished(&self) -> bool {
+        self.follower.finished()
+    }
 }
 
 impl Engine {

@@ -85,6 +85,7 @@ impl Engine {
                 .as_ref()
                 .filter(|f| f.engaged)
                 .map(|f| f.following),
+            follow_finished: self.follow.as_ref().is_some_and(|f| f.finished()),
             focus: self.window.focus_row(),
             marks: self.mark_infos(),
             comparison: self.comparison.as_ref().map(|(_, lines)| lines.clone()),

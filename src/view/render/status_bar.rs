@@ -223,6 +223,8 @@ fn left_part(app: &App, sources: Sources, with_lines: bool) -> Vec<Span<'static>
         left.push(Span::styled("wrap ", status));
     }
     match f.follow {
+        // Nothing more can come: not following, whatever the mode says.
+        Some(_) if f.follow_finished => left.push(Span::styled("ENDED ", theme.get("status-dim"))),
         Some(true) => left.push(Span::styled("FOLLOW ", theme.get("message"))),
         Some(false) => left.push(Span::styled("paused ", theme.get("status-dim"))),
         None => {}
