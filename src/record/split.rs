@@ -107,10 +107,15 @@ impl BlockReader {
     }
 
     /// Loads the block that starts at `offset` (with a look-back, the
-    /// window that reaches `block` bytes past it).
+    /// window that reaches `block` bytes past it). With a look-back, an
+    /// `offset` inside the window (a range that runs past its end) slides
+    /// it on like one past its end: loading a fresh window from `offset`
+    /// dropped the bytes behind it, and the records a little out of order
+    /// there loaded a fresh window again (Airflow 3's print: 414 fresh
+    /// windows of its largest file, 274 MB of the 2,720 MB read).
     fn load_from(&mut self, offset: u64) -> io::Result<()> {
         let window = self.block + self.look_back;
-        if self.look_back > 0 && offset >= self.end() && !self.buf.is_empty() {
+        if self.look_back > 0 && offset >= self.start && !self.buf.is_empty() {
             let from = offset.saturating_sub(self.look_back as u64).max(self.start);
             if from < self.end() {
                 return self.slide(from, window);
@@ -516,6 +521,35 @@ mod tests {
             text.len()
         );
         assert!(without > with * 2, "{without} bytes read without");
+    }
+
+    #[test]
+    fn ranges_past_the_window_keep_the_look_back() {
+        // As above, but each line taken whole with `range` (as a record's
+        // bytes are): one that runs past the window's end slides it on,
+        // keeping the lines behind, instead of loading a fresh window that
+        // the next line behind it misses.
+        let text: Vec<u8> = (0..2000)
+            .flat_map(|i| format!("{i:099}\n").into_bytes())
+            .collect();
+        let source = Arc::new(Counting {
+            data: text.clone(),
+            read: 0.into(),
+        });
+        let mut r =
+            BlockReader::new(source.clone(), text.len() as u64, 1024).with_look_back(8 * 1024);
+        for i in 0..2000u64 {
+            let line = if i % 7 == 3 { i.saturating_sub(40) } else { i };
+            let got = r.range(line * 100, line * 100 + 100).expect("read");
+            assert_eq!(got, Some(&text[line as usize * 100..][..100]));
+            assert!(r.buf.len() <= 1024 + 8 * 1024);
+        }
+        let read = source.read.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(
+            read < text.len() as u64 * 3 / 2,
+            "{read} bytes read for {}",
+            text.len()
+        );
     }
 
     #[test]
