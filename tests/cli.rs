@@ -16,6 +16,21 @@ fn run(args: &[&str]) -> Output {
     logweave().args(args).output().expect("spawn logweave")
 }
 
+/// `--print` of `path` writes the same on 2 and 3 threads as on 1; the
+/// one-thread output.
+fn same_on_every_thread_count(path: &str) -> Output {
+    let one = run(&["--print", "--threads", "1", path]);
+    for threads in ["2", "3"] {
+        let many = run(&["--print", "--threads", threads, path]);
+        assert!(many.status.success());
+        assert!(
+            one.stdout == many.stdout,
+            "--threads {threads} differs from --threads 1"
+        );
+    }
+    one
+}
+
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -578,15 +593,7 @@ fn threads_never_change_the_output_also_on_unsorted_sources() {
     unsorted.extend(fs::read(other.path().join("attempt=1.log")).expect("read"));
     write(dir.path(), "attempt=1.log.trigger.42.log", &unsorted);
     let path = dir.path().to_str().expect("utf-8");
-    let one = run(&["--print", "--threads", "1", path]);
-    for threads in ["2", "3"] {
-        let many = run(&["--print", "--threads", threads, path]);
-        assert!(many.status.success());
-        assert!(
-            one.stdout == many.stdout,
-            "--threads {threads} differs from --threads 1"
-        );
-    }
+    same_on_every_thread_count(path);
     // A lone source is cut by bytes, not by time: also unsorted, with a
     // filter that keeps most records and one that keeps a few.
     // (over 16 MiB, or it is not cut at all).
@@ -646,16 +653,8 @@ fn slices_that_outgrow_their_buffer_are_finished_in_order_and_the_rest_stays_par
     }
     write(dir.path(), "attempt=1.log", &huge);
     let path = dir.path().to_str().expect("utf-8");
-    let one = run(&["--print", "--threads", "1", path]);
+    let one = same_on_every_thread_count(path);
     assert!(one.status.success() && one.stdout.len() > 18 << 20);
-    for threads in ["2", "3"] {
-        let many = run(&["--print", "--threads", threads, path]);
-        assert!(many.status.success());
-        assert!(
-            one.stdout == many.stdout,
-            "--threads {threads} differs from --threads 1"
-        );
-    }
 }
 
 #[test]

@@ -273,26 +273,32 @@ impl TryLog {
         let later = ti.as_ref().is_some_and(|ti| ti.try_number > n);
         let retrying = state.as_deref() == Some("up_for_retry");
         let task = self.task();
+        // The retry may be queued already: how this try ended is in the
+        // task instance's history.
+        let ended = || {
+            let state = if retrying {
+                state.clone()
+            } else {
+                listing::attempt(&self.api, &self.id)
+                    .ok()
+                    .and_then(|t| t.state)
+            };
+            match state.as_deref() {
+                Some("failed" | "up_for_retry") => "failed".to_string(),
+                Some(state) => format!("ended {state}"),
+                None => "is over".to_string(),
+            }
+        };
         match self.next.take() {
             Some(next) if later || retrying => {
-                // The retry may be queued already: how this try ended is
-                // in the task instance's history.
-                let ended = if retrying {
-                    state.clone()
+                let ended = ended();
+                let then = if ended == "failed" {
+                    "waiting for"
                 } else {
-                    listing::attempt(&self.api, &self.id)
-                        .ok()
-                        .and_then(|t| t.state)
+                    "following"
                 };
-                self.health.note(match ended.as_deref() {
-                    Some("failed" | "up_for_retry") => {
-                        format!("{task}: try {n} failed; waiting for try {}", n + 1)
-                    }
-                    Some(state) => {
-                        format!("{task}: try {n} ended {state}; following try {}", n + 1)
-                    }
-                    None => format!("{task}: try {n} is over; following try {}", n + 1),
-                });
+                self.health
+                    .note(format!("{task}: try {n} {ended}; {then} try {}", n + 1));
                 let id = AttemptId {
                     try_number: n + 1,
                     ..self.id.clone()
@@ -323,18 +329,7 @@ impl TryLog {
             // `--try N`: this try's end, from its own state once the task
             // went on to another.
             None if later || retrying => {
-                let ended = if retrying {
-                    state.clone()
-                } else {
-                    listing::attempt(&self.api, &self.id)
-                        .ok()
-                        .and_then(|t| t.state)
-                };
-                let ended = match ended.as_deref() {
-                    Some("failed" | "up_for_retry") => "failed".to_string(),
-                    Some(state) => format!("ended {state}"),
-                    None => "is over".to_string(),
-                };
+                let ended = ended();
                 let after = if later { "went on to" } else { "waits for" };
                 self.stopped(format!(
                     "{}: try {n} {ended}: following stopped (the task {after} try {}; \
