@@ -11,9 +11,13 @@
 
 use std::sync::Arc;
 
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use logweave::merge::{Dedup, Merge, MergeOptions};
+use logweave::record::order::CELL;
 use logweave::record::{RecordLayout, TimeOptions};
-use logweave::source::MemSource;
+use logweave::source::{MemSource, Source};
 
 /// One record: its time (µs from the base) and its number (its text).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -268,4 +272,64 @@ fn print_of_the_file_and_its_sorted_copy_shows_each_record_once_in_time_order() 
         &time_order(&records),
         "--print of the file and its copy",
     );
+}
+
+/// Bytes in memory that count what is read of them.
+struct Counting {
+    bytes: Vec<u8>,
+    read: AtomicU64,
+}
+
+impl Source for Counting {
+    fn len(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let from = (offset as usize).min(self.bytes.len());
+        let n = buf.len().min(self.bytes.len() - from);
+        buf[..n].copy_from_slice(&self.bytes[from..from + n]);
+        self.read.fetch_add(n as u64, Ordering::SeqCst);
+        Ok(n)
+    }
+}
+
+#[test]
+fn finding_a_chunk_far_into_a_log_never_in_order_reads_its_cells_about_once() {
+    // No natural cut: the chunk holding byte 15.5 MiB starts at 0, and
+    // finding its start decides cells 1 to 16. Decided from 15 down, each
+    // search read its cell and the reach on both sides afresh; decided
+    // rising, each goes on from the one before.
+    let records = arrival_order(24 << 20, 100_000);
+    let text: String = records.iter().map(|&r| line(r)).collect();
+    let source = Arc::new(Counting {
+        bytes: text.into_bytes(),
+        read: AtomicU64::new(0),
+    });
+    let layout = RecordLayout::open(source.clone(), &TimeOptions::default(), false)
+        .expect("a source in memory");
+    let reach = layout.order_params().reach;
+    assert!(reach >= CELL / 2, "a reach this disorder needs: {reach}");
+    let opened = source.read.load(Ordering::SeqCst);
+    let mut reader = layout.reader(64 * 1024);
+    let start = reader
+        .chunk_start_at_or_after(15 * CELL + CELL / 2)
+        .expect("cells decided");
+    assert!(
+        (16 * CELL..16 * CELL + 4096).contains(&start),
+        "the forced cut at cell 16's first record: {start}"
+    );
+    let read = source.read.load(Ordering::SeqCst) - opened;
+    // Rising: 20 MiB (the cells, the reach after the last, a block again
+    // at each cell's start); from 15 down, 50 MiB.
+    assert!(
+        read <= 24 * CELL,
+        "{} MiB read to decide 16 cells",
+        read >> 20
+    );
+    // Another reader finds them decided.
+    let mut other = layout.reader(64 * 1024);
+    let before = source.read.load(Ordering::SeqCst);
+    other.chunk_start_at_or_after(15 * CELL).expect("decided");
+    assert!(source.read.load(Ordering::SeqCst) - before < CELL);
 }

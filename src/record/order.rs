@@ -220,6 +220,11 @@ pub struct OrderState {
     inner: Mutex<Known>,
     /// Signalled when a chunk being built is done (or its build failed).
     built: Condvar,
+    /// Held while a reader decides a cell: one reader decides a source's
+    /// cells at a time (two deciding the same cell read it twice), and the
+    /// natural-cut search the last decision left off at is the next one's
+    /// to go on from, whichever reader makes it.
+    deciding: Mutex<Option<Box<cut::Scan>>>,
 }
 
 #[derive(Default)]
@@ -269,6 +274,7 @@ impl OrderState {
             params,
             inner: Mutex::new(Known::default()),
             built: Condvar::new(),
+            deciding: Mutex::new(None),
         })
     }
 
@@ -346,8 +352,6 @@ pub struct RecordReader {
     /// block stays on the records being read. Boxed: most readers of a merge
     /// over thousands of sources never build a chunk (issue 26).
     builder: Option<Box<FileReader>>,
-    /// Where the builder's natural-cut search stopped at a cell's end.
-    scan: Option<Box<cut::Scan>>,
     state: Arc<OrderState>,
     /// Whether the source has timestamps at all (an untimed source is one record).
     timed: bool,
@@ -362,7 +366,6 @@ impl RecordReader {
         Self {
             file,
             builder: None,
-            scan: None,
             state,
             timed,
             chunk: None,
@@ -604,6 +607,9 @@ impl RecordReader {
         }
         let offset = offset.min(len - 1);
         let here = offset / CELL;
+        if here > 0 {
+            self.decide_rising_to(here)?;
+        }
         let mut k = here;
         while k > 0 {
             if let Some(cut) = self.boundary_in(k)? {
@@ -650,15 +656,38 @@ impl RecordReader {
         // A forced cut follows a cell without a cut, so that its exchange
         // (at most a cell before it) stays inside the chunk before.
         let may_force = k % FORCED_EVERY == 0 && k >= 2 && self.boundary_in(k - 1)?.is_none();
-        let params = self.state.params;
-        let file = &self.file;
-        let builder = self
-            .builder
-            .get_or_insert_with(|| Box::new(file.another(super::split::SCAN_BLOCK)));
-        match cut::decide_cell(builder, k, params.reach, may_force, &mut self.scan)? {
-            Some(decision) => Ok(self.state.decide(k, decision)),
+        let state = self.state.clone();
+        let mut carried = state.deciding.lock().unwrap_or_else(|e| e.into_inner());
+        // Decided by another reader while this one waited.
+        if let Some(known) = state.cell(k) {
+            return Ok(known);
+        }
+        let reach = state.params.reach;
+        match cut::decide_cell(self.builder(), k, reach, may_force, &mut carried)? {
+            Some(decision) => Ok(state.decide(k, decision)),
             // Nothing written in or after the cell yet: undecided.
             None => Ok(None),
         }
+    }
+
+    /// Decides the cells just below `k` that nobody has yet, and `k`, in
+    /// rising order, when the natural-cut reach is wide: each decision then
+    /// goes on from where the one before left off, where deciding them from
+    /// `k` down (looking for the chunk's start) read each cell's reach
+    /// before it afresh — up to 2 MiB for each 1 MiB cell of a log never in
+    /// time order. At most [`FORCED_EVERY`] cells: a chunk rarely starts
+    /// further back.
+    fn decide_rising_to(&mut self, k: u64) -> io::Result<()> {
+        if self.state.params.reach < CELL / 2 || self.state.cell(k).is_some() {
+            return Ok(());
+        }
+        let mut from = k;
+        while from > 1 && k - from < FORCED_EVERY && self.state.cell(from - 1).is_none() {
+            from -= 1;
+        }
+        for cell in from..k {
+            self.boundary_in(cell)?;
+        }
+        Ok(())
     }
 }

@@ -247,12 +247,33 @@ impl Chunk {
         chunk.hi = chunk.entries.last().map_or(start, Entry::end);
         let in_order = chunk.entries.windows(2).all(|w| w[0].key <= w[1].key);
         if !in_order {
-            chunk.entries.sort_by_key(|e| (e.key, e.start));
-            let mut by_start: Vec<u32> = (0..chunk.entries.len() as u32).collect();
-            by_start.sort_by_key(|&i| chunk.entries[i as usize].start);
-            chunk.by_start = Some(by_start);
+            chunk.put_in_order();
         }
         Ok(chunk)
+    }
+
+    /// Sorts the entries, in file order until now, by `(key, start)`, and
+    /// keeps where each went. Each entry carries its file index through
+    /// the sort in place of its end (kept aside meanwhile), so where it
+    /// went is read off in one pass: sorting the entries and then their
+    /// indices by start cost two sorts (7 % of an Airflow 3 print). The
+    /// pairs `(key, start)` are distinct, so an unstable sort (in place, no
+    /// buffer) gives the one order.
+    fn put_in_order(&mut self) {
+        let ends: Vec<u64> = self
+            .entries
+            .iter_mut()
+            .enumerate()
+            .map(|(i, e)| std::mem::replace(&mut e.end_bits, i as u64))
+            .collect();
+        self.entries.sort_unstable_by_key(|e| (e.key, e.start));
+        let mut by_start = vec![0u32; ends.len()];
+        for (at, e) in self.entries.iter_mut().enumerate() {
+            let i = e.end_bits as usize;
+            by_start[i] = at as u32;
+            e.end_bits = ends[i];
+        }
+        self.by_start = Some(by_start);
     }
 
     /// The own times of the records starting at or after byte `from`, in
