@@ -320,10 +320,11 @@ fn finding_a_chunk_far_into_a_log_never_in_order_reads_its_cells_about_once() {
         "the forced cut at cell 16's first record: {start}"
     );
     let read = source.read.load(Ordering::SeqCst) - opened;
-    // Rising: 20 MiB (the cells, the reach after the last, a block again
-    // at each cell's start); from 15 down, 50 MiB.
+    // Cell 15 on its own, then 1 to 14 rising and 16: 24 MiB (the cells,
+    // the reach around 15 and after 16, a block again at each cell's
+    // start); all from 15 down, 50 MiB.
     assert!(
-        read <= 24 * CELL,
+        read <= 28 * CELL,
         "{} MiB read to decide 16 cells",
         read >> 20
     );
@@ -332,4 +333,41 @@ fn finding_a_chunk_far_into_a_log_never_in_order_reads_its_cells_about_once() {
     let before = source.read.load(Ordering::SeqCst);
     other.chunk_start_at_or_after(15 * CELL).expect("decided");
     assert!(source.read.load(Ordering::SeqCst) - before < CELL);
+}
+
+#[test]
+fn a_cold_seek_into_a_calm_stretch_of_a_log_disordered_at_its_start_reads_about_a_cell() {
+    // Disordered for its first 2 MiB (which sets a wide reach), in time
+    // order after: the chunk holding byte 15.5 MiB starts at a natural cut
+    // in its own cell, found without deciding the cells below it.
+    let mut records = arrival_order(24 << 20, 100_000);
+    let calm_from = records.len() / 12;
+    records[calm_from..].sort_by_key(|r| r.us);
+    let text: String = records.iter().map(|&r| line(r)).collect();
+    let source = Arc::new(Counting {
+        bytes: text.into_bytes(),
+        read: AtomicU64::new(0),
+    });
+    let layout = RecordLayout::open(source.clone(), &TimeOptions::default(), false)
+        .expect("a source in memory");
+    let reach = layout.order_params().reach;
+    assert!(reach >= CELL / 2, "a reach this disorder needs: {reach}");
+    let opened = source.read.load(Ordering::SeqCst);
+    let mut reader = layout.reader(64 * 1024);
+    let start = reader
+        .chunk_start_at_or_after(15 * CELL + CELL / 2)
+        .expect("cells decided");
+    assert!(
+        (15 * CELL + CELL / 2..17 * CELL).contains(&start),
+        "the next natural cut: {start}"
+    );
+    // A search in cell 15 and one in 16, each reading the reach on both
+    // sides of its cut: 4 MiB here; with the cells below decided too, 17.
+    let read = source.read.load(Ordering::SeqCst) - opened;
+    assert!(
+        read <= 4 * reach + CELL,
+        "{} KiB read (reach {} KiB)",
+        read >> 10,
+        reach >> 10
+    );
 }

@@ -607,9 +607,6 @@ impl RecordReader {
         }
         let offset = offset.min(len - 1);
         let here = offset / CELL;
-        if here > 0 {
-            self.decide_rising_to(here)?;
-        }
         let mut k = here;
         while k > 0 {
             if let Some(cut) = self.boundary_in(k)? {
@@ -618,6 +615,9 @@ impl RecordReader {
                     bounds.at_start = cut.exchange;
                     break;
                 }
+            }
+            if k == here {
+                self.decide_rising_below(here)?;
             }
             k -= 1;
         }
@@ -670,15 +670,15 @@ impl RecordReader {
         }
     }
 
-    /// Decides the cells just below `k` that nobody has yet, and `k`, in
-    /// rising order, when the natural-cut reach is wide: each decision then
-    /// goes on from where the one before left off, where deciding them from
-    /// `k` down (looking for the chunk's start) read each cell's reach
-    /// before it afresh — up to 2 MiB for each 1 MiB cell of a log never in
-    /// time order. At most [`FORCED_EVERY`] cells: a chunk rarely starts
-    /// further back.
-    fn decide_rising_to(&mut self, k: u64) -> io::Result<()> {
-        if self.state.params.reach < CELL / 2 || self.state.cell(k).is_some() {
+    /// Decides the cells just below `k` that nobody has yet, in rising
+    /// order, when the natural-cut reach is wide: each decision then goes
+    /// on from where the one before left off, where deciding them from `k`
+    /// down (looking for the start of the chunk `k` has no cut for) read
+    /// each cell's reach before it afresh — up to 2 MiB for each 1 MiB cell
+    /// of a log never in time order. At most [`FORCED_EVERY`] cells: a
+    /// chunk rarely starts further back.
+    fn decide_rising_below(&mut self, k: u64) -> io::Result<()> {
+        if self.state.params.reach < CELL / 2 {
             return Ok(());
         }
         let mut from = k;
