@@ -42,7 +42,7 @@ mod cut;
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError, Weak};
 
 use super::file_order::FileReader;
 use super::split::BlockReader;
@@ -328,6 +328,21 @@ impl OrderState {
         }
     }
 
+    /// The records starting in `[from, to)` that the natural-cut search
+    /// read last and still holds (see [`cut::Scan::parsed_in`]), for a
+    /// build to take instead of reading them again — none while a reader
+    /// is deciding a cell (a build does not wait for that).
+    fn parsed_in(&self, from: u64, to: u64, len: u64) -> Vec<chunk::Entry> {
+        let scan = match self.deciding.try_lock() {
+            Ok(scan) => scan,
+            Err(TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(TryLockError::WouldBlock) => return Vec::new(),
+        };
+        scan.as_ref()
+            .map(|scan| scan.parsed_in(from, to, len))
+            .unwrap_or_default()
+    }
+
     fn keep_chunk(&self, chunk: &Arc<Chunk>) {
         let mut known = self.known();
         if known.chunks.len() == CACHED_CHUNKS {
@@ -581,8 +596,12 @@ impl RecordReader {
         let (timed, window) = (self.timed, self.state.params.window);
         // Reading on from the chunk before: its records are the tail.
         let previous = self.chunk.clone().filter(|c| c.end == bounds.start);
+        let (from, to) = bounds.extent();
+        let parsed = self
+            .state
+            .parsed_in(from.saturating_sub(TAIL), to, self.len());
         let chunk = Arc::new(Chunk::build(
-            self.builder(),
+            &mut chunk::Records::new(self.builder(), &parsed),
             bounds,
             timed,
             window,

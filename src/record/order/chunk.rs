@@ -2,7 +2,7 @@
 
 use std::io;
 
-use super::super::file_order::FileReader;
+use super::super::file_order::{FileReader, FileRecord};
 use super::super::timestamp::Nanos;
 use super::super::{Level, Record};
 use super::{ChunkBounds, Pos, TAIL};
@@ -14,7 +14,7 @@ const SPIKE_RUN: usize = 8;
 /// One record of a chunk as the order needs it (24 bytes: a chunk of 1 MiB
 /// holds a few thousand, and every reader of a print stands in one).
 #[derive(Clone, Copy, Debug)]
-struct Entry {
+pub(super) struct Entry {
     key: i64,
     start: u64,
     /// Its end in the low [`END_BITS`] bits, its level and flags above.
@@ -30,6 +30,28 @@ const CRLF: u8 = 1;
 const LATE: u8 = 2;
 
 impl Entry {
+    /// A timed record as read, its key its time (a cut search keeps its
+    /// records so, 24 bytes each, for the builds after it).
+    pub(super) fn parsed(r: &FileRecord) -> Option<Entry> {
+        let flags = if r.crlf { CRLF } else { 0 };
+        r.ts.map(|t| Entry::new(t, r.start, r.end, r.level, flags))
+    }
+
+    /// The record [`Entry::parsed`] kept.
+    fn as_parsed(&self) -> FileRecord {
+        FileRecord {
+            ts: Some(self.key),
+            start: self.start,
+            end: self.end(),
+            level: self.level(),
+            crlf: self.flags() & CRLF != 0,
+        }
+    }
+
+    pub(super) fn start(&self) -> u64 {
+        self.start
+    }
+
     fn new(key: i64, start: u64, end: u64, level: Level, flags: u8) -> Entry {
         let bits = (u64::from(level_code(level)) << 4) | u64::from(flags);
         Entry {
@@ -101,12 +123,54 @@ pub struct Chunk {
     exchanged: bool,
 }
 
+/// Where a build takes its records: from `parsed` (records a natural-cut
+/// search read already, as [`Entry::parsed`] kept them, in file order)
+/// where it holds one starting at the place asked, else from the file.
+pub(super) struct Records<'a> {
+    file: &'a mut FileReader,
+    parsed: &'a [Entry],
+    /// Where in `parsed` the next record read in order is.
+    next: usize,
+}
+
+impl<'a> Records<'a> {
+    pub fn new(file: &'a mut FileReader, parsed: &'a [Entry]) -> Self {
+        Records {
+            file,
+            parsed,
+            next: 0,
+        }
+    }
+
+    fn record_at(&mut self, at: u64) -> io::Result<Option<FileRecord>> {
+        let found = match self.parsed.get(self.next) {
+            Some(r) if r.start == at => Some(self.next),
+            _ => self.parsed.binary_search_by_key(&at, |r| r.start).ok(),
+        };
+        match found {
+            Some(i) => {
+                self.next = i + 1;
+                Ok(Some(self.parsed[i].as_parsed()))
+            }
+            None => self.file.record_at(at),
+        }
+    }
+
+    fn boundary_at_or_after(&mut self, at: u64) -> io::Result<u64> {
+        self.file.boundary_at_or_after(at)
+    }
+
+    fn len(&self) -> u64 {
+        self.file.len()
+    }
+}
+
 impl Chunk {
     /// Reads the records of `bounds` and puts them in order. `previous`,
     /// the chunk that ends where this one starts, spares reading its tail
     /// again.
     pub(super) fn build(
-        file: &mut FileReader,
+        file: &mut Records<'_>,
         bounds: ChunkBounds,
         timed: bool,
         window: Nanos,

@@ -5,7 +5,15 @@ use std::collections::VecDeque;
 use std::io;
 
 use super::super::file_order::FileReader;
-use super::{Cut, Exchange, CELL};
+use super::chunk::Entry;
+use super::{Cut, Exchange, CELL, TAIL};
+
+/// Bytes of records a search keeps, as it read them, behind where it read
+/// to, beyond its reach: the chunk ending at a cut it found (the reach
+/// before where it read to), with the tail before it, is built from them
+/// rather than read and parsed again. Two cells' worth: the chunks of a
+/// log cut at nearly every cell; longer ones are read again.
+const KEPT_BEYOND_REACH: u64 = 2 * CELL + TAIL;
 
 /// Decides cell `k ≥ 1`: `Some(boundary)` once it can be decided (the
 /// boundary itself, or `None` for a cell without one), `None` while nothing
@@ -85,9 +93,25 @@ pub(super) struct Scan {
     to: u64,
     reach: u64,
     len: u64,
+    /// The timed records it read last, in file order, for the chunk
+    /// builds that follow.
+    parsed: VecDeque<Entry>,
 }
 
 impl Scan {
+    /// The records it read that start in `[from, to)` (with the one after,
+    /// when it has it), if it has any of them; each is what the file's
+    /// reader gives at its start, so a build can take them instead.
+    pub(super) fn parsed_in(&self, from: u64, to: u64, len: u64) -> Vec<Entry> {
+        if self.len != len {
+            return Vec::new();
+        }
+        let first = self.parsed.partition_point(|r| r.start() < from);
+        let last = self.parsed.partition_point(|r| r.start() < to);
+        let last = (last + 1).min(self.parsed.len());
+        self.parsed.range(first..last.max(first)).copied().collect()
+    }
+
     /// Whether a search from `from` can go on from this one: it searched
     /// the same snapshot with the same reach, up to `from` or a little
     /// before. Records between where it stopped and `from` are read rather
@@ -156,6 +180,12 @@ impl Scan {
             Some(r) => {
                 self.records.push_back((r.start, r.ts.unwrap_or(i64::MIN)));
                 self.read_to = r.end;
+                let keep_from = self.read_to.saturating_sub(self.reach + KEPT_BEYOND_REACH);
+                while self.parsed.front().is_some_and(|p| p.start() < keep_from) {
+                    self.parsed.pop_front();
+                }
+                // An untimed record is not kept: a build reads it again.
+                self.parsed.extend(Entry::parsed(&r));
                 Ok(true)
             }
             None => Ok(false),
@@ -191,6 +221,7 @@ fn natural_cut(
             to,
             reach,
             len,
+            parsed: VecDeque::new(),
         }),
     };
     // Records before `from` go behind.
