@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::super::file_order::FileReader;
 use super::chunk::Entry;
@@ -14,6 +15,14 @@ use super::{Cut, Exchange, CELL, TAIL};
 /// rather than read and parsed again. Two cells' worth: the chunks of a
 /// log cut at nearly every cell; longer ones are read again.
 const KEPT_BEYOND_REACH: u64 = 2 * CELL + TAIL;
+
+/// Records kept by all searches of the process together, and at most how
+/// many (8 MiB of them): a merge of hundreds of sources out of order kept
+/// megabytes for each (1.6 MB a source for 300), where a print's few large
+/// sources need about half a megabyte each. Past it a search keeps none,
+/// and builds read from the file as before.
+static KEPT: AtomicUsize = AtomicUsize::new(0);
+const KEPT_AT_MOST: usize = (8 << 20) / std::mem::size_of::<Entry>();
 
 /// Decides cell `k ≥ 1`: `Some(boundary)` once it can be decided (the
 /// boundary itself, or `None` for a cell without one), `None` while nothing
@@ -96,6 +105,12 @@ pub(super) struct Scan {
     /// The timed records it read last, in file order, for the chunk
     /// builds that follow.
     parsed: VecDeque<Entry>,
+}
+
+impl Drop for Scan {
+    fn drop(&mut self) {
+        KEPT.fetch_sub(self.parsed.len(), Ordering::Relaxed);
+    }
 }
 
 impl Scan {
@@ -181,11 +196,18 @@ impl Scan {
                 self.records.push_back((r.start, r.ts.unwrap_or(i64::MIN)));
                 self.read_to = r.end;
                 let keep_from = self.read_to.saturating_sub(self.reach + KEPT_BEYOND_REACH);
+                let before = self.parsed.len();
                 while self.parsed.front().is_some_and(|p| p.start() < keep_from) {
                     self.parsed.pop_front();
                 }
+                KEPT.fetch_sub(before - self.parsed.len(), Ordering::Relaxed);
                 // An untimed record is not kept: a build reads it again.
-                self.parsed.extend(Entry::parsed(&r));
+                if let Some(kept) = Entry::parsed(&r) {
+                    if KEPT.load(Ordering::Relaxed) < KEPT_AT_MOST {
+                        KEPT.fetch_add(1, Ordering::Relaxed);
+                        self.parsed.push_back(kept);
+                    }
+                }
                 Ok(true)
             }
             None => Ok(false),
