@@ -277,7 +277,29 @@ fn print_of_the_file_and_its_sorted_copy_shows_each_record_once_in_time_order() 
 /// Bytes in memory that count what is read of them.
 struct Counting {
     bytes: Vec<u8>,
-    read: AtomicU64,
+    bytes_read: AtomicU64,
+}
+
+impl Counting {
+    fn read(&self) -> u64 {
+        self.bytes_read.load(Ordering::SeqCst)
+    }
+}
+
+/// A layout over `records` read through a [`Counting`] source, whose
+/// disorder sets a reach of half a cell or more: its cells are decided
+/// rising, and the records the searches read are kept for the builds.
+fn counted(records: &[Rec]) -> (Arc<Counting>, RecordLayout) {
+    let text: String = records.iter().map(|&r| line(r)).collect();
+    let source = Arc::new(Counting {
+        bytes: text.into_bytes(),
+        bytes_read: AtomicU64::new(0),
+    });
+    let layout = RecordLayout::open(source.clone(), &TimeOptions::default(), false)
+        .expect("a source in memory");
+    let reach = layout.order_params().reach;
+    assert!(reach >= CELL / 2, "a reach this disorder needs: {reach}");
+    (source, layout)
 }
 
 impl Source for Counting {
@@ -289,7 +311,7 @@ impl Source for Counting {
         let from = (offset as usize).min(self.bytes.len());
         let n = buf.len().min(self.bytes.len() - from);
         buf[..n].copy_from_slice(&self.bytes[from..from + n]);
-        self.read.fetch_add(n as u64, Ordering::SeqCst);
+        self.bytes_read.fetch_add(n as u64, Ordering::SeqCst);
         Ok(n)
     }
 }
@@ -301,16 +323,8 @@ fn finding_a_chunk_far_into_a_log_never_in_order_reads_its_cells_about_once() {
     // search read its cell and the reach on both sides afresh; decided
     // rising, each goes on from the one before.
     let records = arrival_order(24 << 20, 100_000);
-    let text: String = records.iter().map(|&r| line(r)).collect();
-    let source = Arc::new(Counting {
-        bytes: text.into_bytes(),
-        read: AtomicU64::new(0),
-    });
-    let layout = RecordLayout::open(source.clone(), &TimeOptions::default(), false)
-        .expect("a source in memory");
-    let reach = layout.order_params().reach;
-    assert!(reach >= CELL / 2, "a reach this disorder needs: {reach}");
-    let opened = source.read.load(Ordering::SeqCst);
+    let (source, layout) = counted(&records);
+    let opened = source.read();
     let mut reader = layout.reader(64 * 1024);
     let start = reader
         .chunk_start_at_or_after(15 * CELL + CELL / 2)
@@ -319,7 +333,7 @@ fn finding_a_chunk_far_into_a_log_never_in_order_reads_its_cells_about_once() {
         (16 * CELL..16 * CELL + 4096).contains(&start),
         "the forced cut at cell 16's first record: {start}"
     );
-    let read = source.read.load(Ordering::SeqCst) - opened;
+    let read = source.read() - opened;
     // Cell 15 on its own, then 1 to 14 rising and 16: 24 MiB (the cells,
     // the reach around 15 and after 16, a block again at each cell's
     // start); all from 15 down, 50 MiB.
@@ -330,9 +344,9 @@ fn finding_a_chunk_far_into_a_log_never_in_order_reads_its_cells_about_once() {
     );
     // Another reader finds them decided.
     let mut other = layout.reader(64 * 1024);
-    let before = source.read.load(Ordering::SeqCst);
+    let before = source.read();
     other.chunk_start_at_or_after(15 * CELL).expect("decided");
-    assert!(source.read.load(Ordering::SeqCst) - before < CELL);
+    assert!(source.read() - before < CELL);
 }
 
 #[test]
@@ -343,16 +357,9 @@ fn a_cold_seek_into_a_calm_stretch_of_a_log_disordered_at_its_start_reads_about_
     let mut records = arrival_order(24 << 20, 100_000);
     let calm_from = records.len() / 12;
     records[calm_from..].sort_by_key(|r| r.us);
-    let text: String = records.iter().map(|&r| line(r)).collect();
-    let source = Arc::new(Counting {
-        bytes: text.into_bytes(),
-        read: AtomicU64::new(0),
-    });
-    let layout = RecordLayout::open(source.clone(), &TimeOptions::default(), false)
-        .expect("a source in memory");
+    let (source, layout) = counted(&records);
     let reach = layout.order_params().reach;
-    assert!(reach >= CELL / 2, "a reach this disorder needs: {reach}");
-    let opened = source.read.load(Ordering::SeqCst);
+    let opened = source.read();
     let mut reader = layout.reader(64 * 1024);
     let start = reader
         .chunk_start_at_or_after(15 * CELL + CELL / 2)
@@ -363,7 +370,7 @@ fn a_cold_seek_into_a_calm_stretch_of_a_log_disordered_at_its_start_reads_about_
     );
     // A search in cell 15 and one in 16, each reading the reach on both
     // sides of its cut: 4 MiB here; with the cells below decided too, 17.
-    let read = source.read.load(Ordering::SeqCst) - opened;
+    let read = source.read() - opened;
     assert!(
         read <= 4 * reach + CELL,
         "{} KiB read (reach {} KiB)",
@@ -393,16 +400,8 @@ fn the_chunks_of_a_log_never_in_order_are_built_from_what_deciding_its_cells_rea
             (if i % 3 == 0 { (i + 1_500).min(last) } else { i }, r.n)
         });
     }
-    let text: String = records.iter().map(|&r| line(r)).collect();
-    let source = Arc::new(Counting {
-        bytes: text.into_bytes(),
-        read: AtomicU64::new(0),
-    });
-    let layout = RecordLayout::open(source.clone(), &TimeOptions::default(), false)
-        .expect("a source in memory");
-    let reach = layout.order_params().reach;
-    assert!(reach >= CELL / 2, "reach {reach}");
-    let opened = source.read.load(Ordering::SeqCst);
+    let (source, layout) = counted(&records);
+    let opened = source.read();
     let mut reader = layout.reader(64 * 1024);
     let (mut pos, mut seen) = (Pos::START, 0);
     while let Some(record) = reader.record_at(pos).expect("read") {
@@ -410,7 +409,7 @@ fn the_chunks_of_a_log_never_in_order_are_built_from_what_deciding_its_cells_rea
         seen += 1;
     }
     assert_eq!(seen, records.len(), "every record once");
-    let read = source.read.load(Ordering::SeqCst) - opened;
+    let read = source.read() - opened;
     let len = layout.len();
     // Once to decide, and again for a chunk or a tail its build did not
     // find kept (34 MiB for 23 here); 56 MiB when every build read its

@@ -352,6 +352,47 @@ mod tests {
         text
     }
 
+    fn layout(text: String) -> RecordLayout {
+        RecordLayout::open(
+            Arc::new(MemSource(text.into_bytes())),
+            &TimeOptions::default(),
+            true,
+        )
+        .expect("mem source")
+    }
+
+    /// Decides every cell of `layout` both afresh and going on from the
+    /// search of the cell before, asserts the two agree, and gives each
+    /// cell's decision with where the search it went on from had stopped
+    /// (`None`: it started afresh).
+    fn carried_against_fresh(
+        layout: &RecordLayout,
+        reach: u64,
+    ) -> Vec<(u64, Option<Option<Cut>>, Option<u64>)> {
+        let len = layout.len();
+        let mut carried = layout.file_reader(64 * 1024);
+        let mut scan: Option<Box<Scan>> = None;
+        (1..len.div_ceil(CELL))
+            .map(|k| {
+                let fresh = decide_cell(
+                    &mut layout.file_reader(64 * 1024),
+                    k,
+                    reach,
+                    false,
+                    &mut None,
+                )
+                .expect("fresh");
+                let went_on = scan
+                    .as_deref()
+                    .filter(|s| s.goes_on_to(k * CELL, reach, len))
+                    .map(|s| s.to);
+                let on = decide_cell(&mut carried, k, reach, false, &mut scan).expect("carried");
+                assert_eq!(on, fresh, "cell {k}");
+                (k, on, went_on)
+            })
+            .collect()
+    }
+
     #[test]
     fn a_search_carried_on_from_the_cell_before_decides_every_cell_as_a_fresh_one() {
         let mib = CELL as usize;
@@ -359,30 +400,13 @@ mod tests {
         let text = arrival(10 * mib, |at| {
             (mib..5 * mib).contains(&at) || (6 * mib..7 * mib + mib / 2).contains(&at)
         });
-        let layout = RecordLayout::open(
-            Arc::new(MemSource(text.into_bytes())),
-            &TimeOptions::default(),
-            true,
-        )
-        .expect("mem source");
+        let layout = layout(text);
         let cells = layout.len().div_ceil(CELL);
         let reach = 64 * 1024;
-        let mut carried = layout.file_reader(64 * 1024);
-        let mut scan = None;
-        let mut resumed = 0;
-        for k in 1..cells {
-            let fresh = decide_cell(
-                &mut layout.file_reader(64 * 1024),
-                k,
-                reach,
-                false,
-                &mut None,
-            )
-            .expect("fresh");
-            resumed += usize::from(scan.as_deref().is_some_and(|s: &Scan| s.to == k * CELL));
-            let on = decide_cell(&mut carried, k, reach, false, &mut scan).expect("carried");
-            assert_eq!(on, fresh, "cell {k}");
-        }
+        let resumed = carried_against_fresh(&layout, reach)
+            .iter()
+            .filter(|&&(k, _, went_on)| went_on == Some(k * CELL))
+            .count();
         assert!(resumed >= 3, "searches carried on: {resumed}");
         // Some cells have no cut and some do.
         let decided: Vec<_> = (1..cells)
@@ -402,34 +426,15 @@ mod tests {
         let text = arrival(14 * mib, |at| {
             (mib..4 * mib).contains(&at) || (8 * mib..9 * mib).contains(&at)
         });
-        let layout = RecordLayout::open(
-            Arc::new(MemSource(text.into_bytes())),
-            &TimeOptions::default(),
-            true,
-        )
-        .expect("mem source");
-        let (cells, len) = (layout.len().div_ceil(CELL), layout.len());
-        let reach = 2 * CELL;
-        let mut carried = layout.file_reader(64 * 1024);
-        let mut scan = None;
-        let (mut after_cut, mut cuts) = (0, 0);
-        for k in 1..cells {
-            let fresh = decide_cell(
-                &mut layout.file_reader(64 * 1024),
-                k,
-                reach,
-                false,
-                &mut None,
-            )
-            .expect("fresh");
-            after_cut += usize::from(
-                scan.as_deref()
-                    .is_some_and(|s: &Scan| s.to < k * CELL && s.goes_on_to(k * CELL, reach, len)),
-            );
-            let on = decide_cell(&mut carried, k, reach, false, &mut scan).expect("carried");
-            assert_eq!(on, fresh, "cell {k}");
-            cuts += usize::from(matches!(on, Some(Some(_))));
-        }
+        let decided = carried_against_fresh(&layout(text), 2 * CELL);
+        let cuts = decided
+            .iter()
+            .filter(|(_, on, _)| matches!(on, Some(Some(_))))
+            .count();
+        let after_cut = decided
+            .iter()
+            .filter(|&&(k, _, went_on)| went_on.is_some_and(|to| to < k * CELL))
+            .count();
         assert!(cuts >= 3, "cells with a cut: {cuts}");
         assert!(after_cut >= 3, "searches gone on from a cut: {after_cut}");
     }
