@@ -576,3 +576,60 @@ fn a_group_whose_end_is_not_written_yet_says_so() {
         pane(t)[1].starts_with("▾ (no end yet: not folded)")
     });
 }
+
+#[test]
+fn a_jump_by_line_or_time_into_a_folded_group_opens_it_on_that_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let body = 8;
+    let [a, b] = grouped(dir.path(), 30, 6, body, 60);
+    let lines = printed(&[path(&a), path(&b)]);
+    let mut tui = open(&[path(&a), path(&b)], true);
+    tui.wait_for("lines counted", |t| t.status().contains(" of "));
+
+    // `:N`: line N of the stream unfolded (as print numbers it), far below
+    // the screen, inside a group nobody has seen yet.
+    let inside_g20: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains("inside G20"))
+        .collect();
+    let target = inside_g20[2];
+    tui.send(&format!(":{}\r", target + 1));
+    tui.wait_for("line N on the top row", |t| pane(t)[0] == lines[target]);
+    assert_eq!(
+        pane(&tui)[..4],
+        lines[target..target + 4],
+        "the group's lines around it shown, not folded away"
+    );
+    assert!(
+        tui.status().contains(&format!("line {} of", target + 1)),
+        "{}",
+        tui.status()
+    );
+
+    // `:TIME`: the time of a line inside another folded group.
+    tui.press("g");
+    tui.wait_for("the top", |t| t.status().contains("TOP"));
+    let target = (0..lines.len())
+        .filter(|&i| lines[i].contains("inside G25"))
+        .nth(1)
+        .expect("G25's second line");
+    let time = lines[target]
+        .split_whitespace()
+        .next()
+        .expect("a timestamp");
+    tui.send(&format!(":{time}\r"));
+    tui.wait_for("the time's line on the top row", |t| {
+        pane(t)[0] == lines[target]
+    });
+
+    // A search whose hit is in a group not seen yet opens it too.
+    tui.press("g");
+    tui.wait_for("the top", |t| t.status().contains("TOP"));
+    let hit = lines
+        .iter()
+        .find(|l| l.contains("inside G28"))
+        .expect("a line inside G28")
+        .clone();
+    let needle = hit.split(" INFO ").nth(1).expect("the message");
+    tui.send(&format!("/{needle}\r"));
+    tui.wait_for("the hit shown", |t| pane(t).contains(&hit));
+}

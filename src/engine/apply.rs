@@ -175,9 +175,19 @@ impl Engine {
             .and_then(|l| l.record.record.ts)
     }
 
+    /// `:TIME`: the first record at `t` or later, opening the folded group
+    /// it is in.
+    fn jump_time(&mut self, t: Nanos) -> io::Result<()> {
+        let merge = self.window.merge_mut();
+        merge.seek_time(t)?;
+        let cursor = merge.cursor();
+        self.jump_opening_folds(&cursor)?;
+        Ok(())
+    }
+
     pub(super) fn goto(&mut self, goto: Goto) -> io::Result<()> {
         match goto {
-            Goto::Time(t) => self.window.jump_time(t)?,
+            Goto::Time(t) => self.jump_time(t)?,
             Goto::Fraction(f) => match self.line_at_share(f) {
                 // Half of the lines, where they are counted: in a merged
                 // stream, half of the bytes is not where a user expects.
@@ -185,7 +195,7 @@ impl Engine {
                 None => self.window.jump_fraction(f)?,
             },
             Goto::Relative(delta) => match self.top_ts() {
-                Some(t) => self.window.jump_time(t.saturating_add(delta))?,
+                Some(t) => self.jump_time(t.saturating_add(delta))?,
                 None => self.message = Some("no timestamp on screen to jump from".into()),
             },
             Goto::Line(n) => self.goto_line(n)?,

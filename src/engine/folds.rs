@@ -34,7 +34,7 @@ use std::io;
 use std::sync::Arc;
 
 use super::Engine;
-use crate::merge::{Merge, MergedRecord, RecordPredicate};
+use crate::merge::{Cursor, Merge, MergedRecord, RecordPredicate};
 use crate::record::timestamp::Nanos;
 use crate::record::{Record, RecordReader};
 use crate::search::filter::RecordFilter;
@@ -451,6 +451,30 @@ impl Engine {
             }
         }
         self.window.reload()
+    }
+
+    /// Jumps to `cursor` (a line number's, a time's, a level's record)
+    /// showing the record just below it even inside a folded group, as a
+    /// search landing there does: the groups around it are found now (found
+    /// after the jump, a group would fold over it and the screen land
+    /// after the group) and the one hiding it is opened. The record, if
+    /// any.
+    pub(super) fn jump_opening_folds(
+        &mut self,
+        cursor: &Cursor,
+    ) -> io::Result<Option<MergedRecord>> {
+        let mut fork = self.unfolded_fork();
+        fork.seek(cursor);
+        // A source failing here is the window's read to report.
+        let found = fork.next_record().ok().flatten();
+        self.window.jump_to_cursor(cursor)?;
+        if let Some(found) = &found {
+            self.discover_groups()?;
+            if self.reveal(found.source, found.record.start) {
+                self.window.jump_to_cursor(cursor)?;
+            }
+        }
+        Ok(found)
     }
 
     /// Opens the folded group that hides the line (or record) at `start`

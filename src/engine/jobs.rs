@@ -93,13 +93,7 @@ impl Engine {
                     (Some(cursor), _) => {
                         self.remember_jump();
                         // The record found may be inside a folded group.
-                        let mut fork = self.unfolded_fork();
-                        fork.seek(&cursor);
-                        let found = fork.next_record().ok().flatten();
-                        if let Some(found) = found {
-                            self.reveal(found.source, found.record.start);
-                        }
-                        self.window.jump_to_cursor(&cursor)?;
+                        let found = self.jump_opening_folds(&cursor)?;
                         if let Some(found) = found {
                             self.focus_record_of(found.source, found.record.start);
                         }

@@ -75,7 +75,7 @@ impl Engine {
         };
         match counter.cursor_for_line(n) {
             Some((cursor, skip)) => {
-                self.window.jump_to_cursor(&cursor)?;
+                self.jump_opening_folds(&cursor)?;
                 self.window.scroll_lines(skip as usize)?;
             }
             None => {
