@@ -28,7 +28,7 @@ use crate::escape::printable;
 use crate::merge::{CopyCounts, Cursor, Merge, MergeOptions, MergedRecord};
 use crate::print::{write_record, PrintOptions};
 use crate::problem::Problem;
-use crate::record::{Pos, RecordLayout, TimeOptions};
+use crate::record::{Pos, Record, RecordLayout, TimeOptions};
 use crate::source::follower::{Change, Follower};
 use crate::source::{FollowTarget, Health, SourceEntry};
 
@@ -209,6 +209,17 @@ impl Reports {
 struct Printed {
     layout: RecordLayout,
     cursor: Pos,
+    /// Where the file's last record starts, when it was printed: lines
+    /// that arrive later and belong to it (the rest of a traceback, a
+    /// line's rest after the wait for its newline) are printed as they
+    /// come. Those of a record left out (a filter, a copy) are not.
+    tail: Option<u64>,
+}
+
+/// The file's last record, printed: `Some(record.start)` when `record`
+/// ends the `len` bytes of its file.
+fn tail_of(record: &Record, len: u64) -> Option<u64> {
+    (record.end >= len).then_some(record.start)
 }
 
 /// Prints what the sources gained; returns the records dropped as copies,
@@ -226,6 +237,7 @@ fn print_round(
     let mut cursor = Vec::new();
     let mut tags = Vec::new();
     let mut late = Vec::new();
+    let mut grown_tails = Vec::new();
     for (i, f) in follower.files_mut() {
         let upto = f.ready()?;
         let (layout, at) = match printed.remove(&i) {
@@ -234,6 +246,9 @@ fn print_round(
                 let grown = p.layout.grown(f.snapshot(upto))?;
                 if grown.is_timed() == p.layout.is_timed() {
                     late.push((layouts.len(), p.layout.len(), p.cursor));
+                    if let Some(start) = p.tail {
+                        grown_tails.push((layouts.len(), start, p.layout.len()));
+                    }
                     (grown, p.cursor)
                 } else {
                     // Timestamps came only now: what was printed is bytes.
@@ -266,26 +281,44 @@ fn print_round(
     };
     let mut merge = Merge::new(layouts, merge_options);
     merge.set_predicate(options.filter.clone());
+    let mut tails: Vec<Option<u64>> = vec![None; merge.source_count()];
+    // Lines of a record printed in a round before (its first lines were
+    // all its file held then): printed now, where they arrive, as `tail
+    // -f` does, rather than never (the record lies above the cursor).
+    for (source, start, old_len) in grown_tails {
+        tails[source] = print_grown_tail(&mut merge, source, start, old_len, &options, out)?;
+    }
     // Records that arrived after records later than them were printed
     // (Airflow 3's logging records reach its file after stdout lines
     // stamped later): they belong above the cursor, and are printed now,
     // as they come, rather than never.
     for (source, old_len, at) in late {
-        print_late(&mut merge, source, old_len, at, &options, out)?;
+        if let Some(tail) = print_late(&mut merge, source, old_len, at, &options, out)? {
+            tails[source] = Some(tail);
+        }
     }
     merge.seek(&Cursor(cursor));
     while let Some(record) = merge.next_record()? {
         write_record(&mut merge, &record, &options, out)?;
+        let len = merge.layout(record.source).len();
+        if let Some(tail) = tail_of(&record.record, len) {
+            tails[record.source] = Some(tail);
+        }
     }
-    for (&i, (pos, layout)) in tags
-        .iter()
-        .zip(merge.cursor().0.into_iter().zip(layouts_of(&merge)))
-    {
+    for (&i, ((pos, layout), tail)) in tags.iter().zip(
+        merge
+            .cursor()
+            .0
+            .into_iter()
+            .zip(layouts_of(&merge))
+            .zip(tails),
+    ) {
         printed.insert(
             i,
             Printed {
                 layout,
                 cursor: pos,
+                tail,
             },
         );
     }
@@ -298,8 +331,38 @@ fn layouts_of(merge: &Merge) -> Vec<RecordLayout> {
         .collect()
 }
 
+/// Prints the lines the record of `source` starting at `start` gained
+/// past byte `old_len` (where its file ended when it was printed), as
+/// they are. The file's last record after, if printed.
+fn print_grown_tail(
+    merge: &mut Merge,
+    source: usize,
+    start: u64,
+    old_len: u64,
+    options: &PrintOptions,
+    out: &mut impl Write,
+) -> io::Result<Option<u64>> {
+    let mut reader = merge.layout(source).reader(64 * 1024);
+    let Some(record) = reader.record_containing(start)? else {
+        return Ok(None);
+    };
+    if record.start != start || record.end <= old_len {
+        return Ok(tail_of(&record, reader.len()));
+    }
+    let rest = MergedRecord {
+        source,
+        record: Record {
+            start: old_len,
+            ..record
+        },
+    };
+    write_record(merge, &rest, options, out)?;
+    Ok(tail_of(&record, reader.len()))
+}
+
 /// Prints the records of `source` that start at or after byte `from` but
-/// lie above `at` in its order: they arrived late.
+/// lie above `at` in its order: they arrived late. The file's last record,
+/// if it was one of them.
 fn print_late(
     merge: &mut Merge,
     source: usize,
@@ -307,9 +370,10 @@ fn print_late(
     at: Pos,
     options: &PrintOptions,
     out: &mut impl Write,
-) -> io::Result<()> {
+) -> io::Result<Option<u64>> {
     let mut reader = merge.layout(source).reader(64 * 1024);
     let mut offset = reader.file().boundary_at_or_after(from)?;
+    let mut tail = None;
     while let Some(record) = reader.record_containing(offset)? {
         if record.start < from {
             offset = record.end;
@@ -320,13 +384,14 @@ fn print_late(
             let merged = MergedRecord { source, record };
             if merge.accepts(&merged)? {
                 write_record(merge, &merged, options, out)?;
+                tail = tail_of(&merged.record, reader.len());
             }
         }
         if offset >= reader.len() {
             break;
         }
     }
-    Ok(())
+    Ok(tail)
 }
 
 /// The position of the first record of `layout` starting at or after byte

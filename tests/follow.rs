@@ -394,3 +394,97 @@ fn a_copytruncate_backup_is_not_printed_again() {
     append(&a, "2024-12-20T10:00:02Z three\n");
     assert_eq!(f.take(1), ["2024-12-20T10:00:02Z three"]);
 }
+
+#[test]
+fn lines_of_a_printed_record_that_arrive_later_are_printed_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    fs::write(&a, "2024-12-20T10:00:00Z INFO start\n").expect("write");
+    fs::write(&b, "2024-12-20T10:00:00.5Z INFO other\n").expect("write");
+    let f = Follower::start(&[&a, &b]);
+    f.take(2);
+
+    // A traceback written in two pieces: the record's first lines are
+    // printed before the last one arrives.
+    append(
+        &a,
+        "2024-12-20T10:00:01Z ERROR boom\nTraceback (most recent call last):\n",
+    );
+    assert_eq!(
+        f.take(2),
+        [
+            "2024-12-20T10:00:01Z ERROR boom",
+            "Traceback (most recent call last):"
+        ]
+    );
+    append(&a, "ValueError: bad\n");
+    assert_eq!(f.take(1), ["ValueError: bad"], "the rest of the record");
+    append(&a, "2024-12-20T10:00:02Z INFO after\n");
+    assert_eq!(f.take(1), ["2024-12-20T10:00:02Z INFO after"]);
+
+    // A JSON log's record and a plain line after it (part of the record).
+    let json = dir.path().join("c.log");
+    fs::write(
+        &json,
+        "{\"timestamp\":\"2024-12-20T11:00:00Z\",\"level\":\"info\",\"event\":\"one\"}\n",
+    )
+    .expect("write");
+    let g = Follower::start(&[&json]);
+    g.take(1);
+    append(&json, "not json, a line of the record above\n");
+    assert_eq!(g.take(1), ["not json, a line of the record above"]);
+
+    // A line written in two pieces further apart than the wait for its
+    // newline: the first piece is printed (ended), and so is the rest.
+    append(
+        &json,
+        "{\"timestamp\":\"2024-12-20T11:00:06Z\",\"level\":\"info\",\"event\":\"step 6 partial",
+    );
+    let first = g.take(1);
+    assert!(first[0].ends_with("step 6 partial"), "{first:?}");
+    append(&json, " done\"}\n");
+    assert_eq!(g.take(1), [" done\"}"], "the rest of the line");
+    append(
+        &json,
+        "{\"timestamp\":\"2024-12-20T11:00:07Z\",\"level\":\"info\",\"event\":\"step 7\"}\n",
+    );
+    assert!(g.take(1)[0].contains("step 7"));
+    assert_eq!(g.quiet(Duration::from_millis(300)), None, "nothing twice");
+}
+
+#[test]
+fn a_later_line_of_a_record_the_filter_left_out_stays_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (marks, a) = (dir.path().join("marks.log"), dir.path().join("a.log"));
+    fs::write(&marks, "2024-12-20T09:00:00Z ERROR mark 0\n").expect("write");
+    fs::write(&a, "2024-12-20T10:00:00Z ERROR start\n").expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .args(["--print", "-f", "--level", "ERROR"])
+        .args([&marks, &a])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let next = || lines.recv_timeout(DEADLINE).expect("a line");
+    assert_eq!(next(), "2024-12-20T09:00:00Z ERROR mark 0");
+    assert_eq!(next(), "2024-12-20T10:00:00Z ERROR start");
+    // A record the filter leaves out ends a.log for a round: the round
+    // that prints the mark after it looks at `marks.log` first, so it has
+    // seen the record too.
+    append(&a, "2024-12-20T10:00:01Z INFO chatter\n");
+    append(&marks, "2024-12-20T10:00:01.5Z ERROR mark 1\n");
+    assert_eq!(next(), "2024-12-20T10:00:01.5Z ERROR mark 1");
+    append(&a, "  more chatter\n");
+    append(&marks, "2024-12-20T10:00:03Z ERROR mark 2\n");
+    assert_eq!(next(), "2024-12-20T10:00:03Z ERROR mark 2", "no chatter");
+    assert!(lines.recv_timeout(Duration::from_millis(300)).is_err());
+    let _ = child.kill();
+    let _ = child.wait();
+}
