@@ -315,8 +315,13 @@ fn scan(
     Ok(())
 }
 
+/// The most of a record's first line its facets are read from.
+const FACET_HEAD: usize = 64 * 1024;
+
 /// Lines of `record` that start before `upto`; `facets` counts the record
-/// from its first block.
+/// by its first line (up to [`FACET_HEAD`] bytes of it), which may cross
+/// the reader's blocks: a `logger` cut by a block's end was counted as
+/// none.
 fn count_lines(
     merge: &mut Merge,
     record: &MergedRecord,
@@ -332,14 +337,32 @@ fn count_lines(
             ..record.record
         },
     };
+    let level = record.record.level;
+    // The first line's pieces, only when it crosses a block.
+    let mut head = Vec::new();
     merge.for_each_chunk(&part, |chunk| {
-        if let Some(facets) = facets.take() {
-            facets.count(chunk, record.record.level);
+        if let Some(counting) = facets.take() {
+            let line_end = memchr::memchr(b'\n', chunk);
+            if head.is_empty() && line_end.is_some() {
+                counting.count(chunk, level);
+            } else {
+                let piece = line_end.map_or(chunk.len(), |i| i + 1);
+                head.extend_from_slice(&chunk[..piece.min(FACET_HEAD - head.len())]);
+                if line_end.is_some() || head.len() >= FACET_HEAD {
+                    counting.count(&head, level);
+                } else {
+                    facets = Some(counting);
+                }
+            }
         }
         count += memchr::memchr_iter(b'\n', chunk).count() as u64;
         last = chunk.last().copied().or(last);
         Ok(())
     })?;
+    if let Some(counting) = facets {
+        // A first line that is all the record holds (no newline).
+        counting.count(&head, level);
+    }
     // An unterminated last line is a line too.
     if upto >= record.record.end && last.is_some() && last != Some(b'\n') {
         count += 1;
@@ -506,6 +529,50 @@ mod tests {
     use super::*;
     use crate::merge::MergeOptions;
     use crate::record::in_memory;
+
+    #[test]
+    fn facets_count_every_record_also_where_its_first_line_crosses_a_block() {
+        // ~2.6 MB of JSON lines of varied length, `logger` last: many lines
+        // cross the reader's blocks, some inside the logger's value.
+        let records = 4000;
+        let text: String = (0..records)
+            .map(|n| {
+                format!(
+                    "{{\"timestamp\":\"2024-12-20T10:{:02}:{:02}Z\",\"event\":\"{}\",\
+                     \"level\":\"{}\",\"logger\":\"airflow.task.logger{}\"}}\n",
+                    n / 60 % 60,
+                    n % 60,
+                    "x".repeat(300 + n * 7 % 500),
+                    ["info", "warning", "error"][n % 3],
+                    n % 5,
+                )
+            })
+            .collect();
+        let merge = Merge::new(vec![in_memory(&text)], MergeOptions::default());
+        let overview = Overview::start(&merge, &[]).expect("the pass starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !overview.facets().is_some_and(|f| f.complete) {
+            assert!(Instant::now() < deadline, "the pass ends");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let facets = overview.facets().expect("facets");
+        assert_eq!(facets.records, records as u64);
+        let loggers: Vec<(&str, u64)> = facets.loggers_by_count();
+        assert_eq!(loggers.len(), 5, "{loggers:?}");
+        assert!(
+            loggers.iter().all(|&(_, n)| n == records as u64 / 5),
+            "{loggers:?}"
+        );
+        let third = records as u64 / 3;
+        assert_eq!(
+            facets.levels(),
+            [
+                (Level::Error, third),
+                (Level::Warning, third),
+                (Level::Info, records as u64 - 2 * third)
+            ]
+        );
+    }
 
     #[test]
     fn line_numbers_and_the_timeline_hold_after_the_indexes_thin_themselves() {
