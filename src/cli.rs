@@ -28,7 +28,7 @@ const SEARCH: &str = "Elasticsearch/OpenSearch";
 /// sub-logs, remote copies, …) as one time-ordered stream.
 ///
 /// On a terminal, logweave opens a viewer that pages through the merged
-/// stream like `less` (press `?` for its keys); otherwise, or with
+/// stream like `less` (press `H` for its keys); otherwise, or with
 /// `--print`, it writes the stream to stdout. Memory does not grow with the
 /// logs. Defaults can be set once in a config file (see `--config`).
 #[derive(Debug, Parser)]

@@ -633,3 +633,27 @@ fn a_jump_by_line_or_time_into_a_folded_group_opens_it_on_that_line() {
     tui.send(&format!("/{needle}\r"));
     tui.wait_for("the hit shown", |t| pane(t).contains(&hit));
 }
+
+#[test]
+fn a_time_jump_past_either_end_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = numbered(dir.path(), "n.log", 300);
+    let mut tui = open(&[path(&log)], true);
+    tui.send(":2024-12-20 11:30\r");
+    tui.wait_for("said past the end", |t| {
+        t.status()
+            .contains("no record at 2024-12-20T11:30:00.000Z or later")
+    });
+    tui.send(":2024-12-20 09:00\r");
+    tui.wait_for("said before the start", |t| {
+        t.status()
+            .contains("2024-12-20T09:00:00.000Z is before the first record")
+    });
+    assert_eq!(pane(&tui)[0], "2024-12-20T10:00:01Z INFO line 1");
+    // Inside the log, nothing to say.
+    tui.send(":2024-12-20 10:02:00\r");
+    tui.wait_for("the line at that time", |t| {
+        pane(t)[0] == "2024-12-20T10:02:00Z INFO line 120"
+    });
+    assert!(!tui.status().contains("first record"), "{}", tui.status());
+}

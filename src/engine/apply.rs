@@ -4,7 +4,7 @@
 use std::io;
 
 use super::{command, job, Command, Engine, Goto};
-use crate::record::timestamp::Nanos;
+use crate::record::timestamp::{format_in, Nanos};
 
 impl Engine {
     pub(super) fn apply(&mut self, command: Command) -> io::Result<()> {
@@ -177,11 +177,38 @@ impl Engine {
 
     /// `:TIME`: the first record at `t` or later, opening the folded group
     /// it is in.
+    /// A time past either end of the stream says so: landing on the last
+    /// screen (or the first) without a word reads as "the log ends here".
     fn jump_time(&mut self, t: Nanos) -> io::Result<()> {
         let merge = self.window.merge_mut();
         merge.seek_time(t)?;
         let cursor = merge.cursor();
-        self.jump_opening_folds(&cursor)?;
+        let found = self.jump_opening_folds(&cursor)?;
+        let when = |t| format_in(t, &self.zones[0]);
+        match found {
+            None => {
+                self.message = Some(format!(
+                    "no record at {} or later: the end is shown",
+                    when(t)
+                ));
+            }
+            Some(found) => {
+                let mut fork = self.unfolded_fork();
+                fork.seek_start();
+                let first = fork.next_record().ok().flatten();
+                let first_time = first
+                    .filter(|f| f.source == found.source && f.record.start == found.record.start)
+                    .and_then(|f| f.record.ts)
+                    .filter(|&first_time| t < first_time);
+                if let Some(first_time) = first_time {
+                    self.message = Some(format!(
+                        "{} is before the first record ({}): the top is shown",
+                        when(t),
+                        when(first_time)
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 
