@@ -296,6 +296,33 @@ a.log: 2024-12-20 10:19:59,999 INFO end\n"
         .output()
         .expect("spawn");
     assert_eq!(stdout(&local_since), "2024-12-20 10:20:00,000 INFO late\n");
+
+    // A range the logs have no record in says what they hold.
+    let empty = logweave()
+        .args(["--print", "--since", "2024-12-20 13:00"])
+        .args([&a, &b])
+        .output()
+        .expect("spawn");
+    assert!(empty.status.success(), "{}", stderr(&empty));
+    assert_eq!(stdout(&empty), "");
+    assert!(
+        stderr(&empty).contains(
+            "no record at 2024-12-20T13:00:00.000Z or later; the logs' records run from \
+             2024-12-20T10:14:00.000Z to 2024-12-20T10:21:00.000Z"
+        ),
+        "{}",
+        stderr(&empty)
+    );
+    let in_range = logweave()
+        .args(["--print", "--since", "2024-12-20 10:15"])
+        .arg(&a)
+        .output()
+        .expect("spawn");
+    assert!(
+        !stderr(&in_range).contains("no record"),
+        "{}",
+        stderr(&in_range)
+    );
 }
 
 #[test]

@@ -14,7 +14,7 @@ use crate::compare::{Comparison, OnlyNew};
 use crate::engine::{self, Engine, SourceInfo};
 use crate::merge::{Merge, RecordPredicate};
 use crate::print::{print_merge, PrintOptions};
-use crate::record::timestamp::format_utc;
+use crate::record::timestamp::{format_utc, Nanos};
 use crate::source::{describe_io_error, short_tags, Problem};
 use crate::window::Window;
 
@@ -285,6 +285,8 @@ fn print(
         layouts.push(source.layout);
         watched.push((source.health, source.shown));
     }
+    let ranged = settings.since.is_some() || settings.until.is_some();
+    let span_layouts = ranged.then(|| layouts.clone());
     let stats = match print_merge(layouts, merge_options, &options, io::stdout().lock()) {
         Ok(stats) => stats,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Outcome::Complete),
@@ -295,6 +297,19 @@ fn print(
             )))
         }
     };
+    // An empty range says what the logs hold instead: a mistyped hour
+    // looks like a quiet log otherwise.
+    if let Some(layouts) = span_layouts.filter(|_| stats.records == 0) {
+        eprintln!(
+            "logweave: {}",
+            empty_range_note(
+                layouts,
+                settings.since,
+                settings.until,
+                settings.filter.is_some()
+            )
+        );
+    }
     // Records a clock stepping back put out of time order, said once.
     for (i, late) in stats.late.iter().enumerate() {
         if late.records > 0 {
@@ -355,6 +370,43 @@ fn print(
         }
     }
     Ok(outcome)
+}
+
+/// What to say when `--since`/`--until` printed nothing: the range, and
+/// the times the logs' records run from and to.
+fn empty_range_note(
+    layouts: Vec<crate::record::RecordLayout>,
+    since: Option<Nanos>,
+    until: Option<Nanos>,
+    filtered: bool,
+) -> String {
+    let range = match (since, until) {
+        (Some(a), Some(b)) => format!("from {} to before {}", format_utc(a), format_utc(b)),
+        (Some(a), None) => format!("at {} or later", format_utc(a)),
+        (None, Some(b)) => format!("before {}", format_utc(b)),
+        (None, None) => String::new(),
+    };
+    let which = if filtered {
+        " that the filters keep"
+    } else {
+        ""
+    };
+    let mut merge = crate::merge::Merge::new(layouts, crate::merge::MergeOptions::default());
+    merge.seek_start();
+    let first = merge.next_record().ok().flatten().and_then(|r| r.record.ts);
+    let last = merge
+        .seek_end()
+        .ok()
+        .and_then(|()| merge.prev_record().ok().flatten())
+        .and_then(|r| r.record.ts);
+    match (first, last) {
+        (Some(first), Some(last)) => format!(
+            "no record{which} {range}; the logs' records run from {} to {}",
+            format_utc(first),
+            format_utc(last)
+        ),
+        _ => format!("no record{which} {range}"),
+    }
 }
 
 /// Each source's tag, the same in the viewer and in `--tag` output: the
