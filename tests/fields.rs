@@ -406,3 +406,56 @@ fn a_named_filter_set_is_applied_with_an_at_in_the_filter_prompt() {
     tui.wait_for("the set", |t| t.status().contains("&logger=task.stdout"));
     assert!(!tui.text().contains("Processed batch"), "{}", tui.text());
 }
+
+/// Lines a real Airflow 3.3.2 wrote for what a task printed to stderr (a
+/// Python warning, a traceback, a plain print), each at `"level":"error"`,
+/// beside a logged error and a printed line.
+const STDERR_LINES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/airflow3-stderr.log"
+);
+
+#[test]
+fn every_level_grading_reads_an_airflow3_stderr_line_by_its_text() {
+    let events = |args: &[&str]| -> Vec<String> {
+        let out = logweave(&[&["--print"], args, &[STDERR_LINES]].concat(), None);
+        assert!(out.status.success(), "{args:?}");
+        lines(&out.stdout)
+            .iter()
+            .map(|l| {
+                let from = l.find("\"event\":\"").expect("an event") + 9;
+                l[from..from + 24].to_string()
+            })
+            .collect()
+    };
+    // `--level` and `--where` keep the same records at each level.
+    for (level, expr) in [("ERROR", "level>=error"), ("WARNING", "level>=warning")] {
+        assert_eq!(
+            events(&["--level", level]),
+            events(&["--where", expr]),
+            "{level}"
+        );
+    }
+    let errors = events(&["--level", "ERROR"]);
+    for graded in [
+        "batch 50 skipped: backof",
+        "Traceback (most recent c",
+        "  File \\\"/opt/airflow/da",
+        "ConnectionError: timeout",
+        // No level in its text: kept, as a record whose level cannot be
+        // read is.
+        "stderr: batch 24 slow: c",
+        "    rows = client.get(ba",
+    ] {
+        assert!(errors.iter().any(|e| e == graded), "{graded}: {errors:?}");
+    }
+    assert!(
+        !errors
+            .iter()
+            .any(|e| e.contains("UserWarning") || e.contains("Fetched")),
+        "a Python warning is a warning: {errors:?}"
+    );
+    assert!(events(&["--where", "level=warning"])
+        .iter()
+        .any(|e| e.starts_with("/opt/airflow/dags/lib/io")));
+}

@@ -97,18 +97,21 @@ mod tests {
     }
 
     /// Airflow 3 writes `"level":"error"` on every `task.stderr` line; its
-    /// source's level syntax reads the text instead. The facet counts it as
-    /// the filter its toggle makes (`not level="ERROR"`) grades it.
+    /// source's level syntax reads the text instead, and so do the facet
+    /// and the filter its toggle makes (`not level="WARNING"`), as
+    /// `--level` does. Any other record is graded by its own field.
     #[test]
-    fn a_records_own_level_field_grades_it_as_the_filters_do() {
+    fn a_records_level_is_graded_as_the_filters_grade_it() {
         let mut facets = Facets::default();
-        let line = br#"{"timestamp":"2026-12-07T04:07:50Z","event":"warning: x","level":"error","logger":"task.stderr"}"#;
-        facets.count(line, Level::Unknown);
-        assert_eq!(facets.levels(), [(Level::Error, 1)]);
-        let filter = crate::search::expr::FieldFilter::parse("not level=error").expect("parses");
-        assert!(
-            !filter.accepts(line, Level::Unknown),
-            "the toggle hides what it counted"
-        );
+        let stderr = br#"{"timestamp":"2026-12-07T04:07:50Z","event":"x.py:3: UserWarning: x","level":"error","logger":"task.stderr"}"#;
+        let logged =
+            br#"{"timestamp":"2026-12-07T04:07:51Z","event":"x","level":"error","logger":"task"}"#;
+        facets.count(stderr, Level::Warning);
+        facets.count(logged, Level::Unknown);
+        assert_eq!(facets.levels(), [(Level::Error, 1), (Level::Warning, 1)]);
+        let filter = |f: &str| crate::search::expr::FieldFilter::parse(f).expect("parses");
+        assert!(!filter("not level=warning").accepts(stderr, Level::Warning));
+        assert!(filter("not level=error").accepts(stderr, Level::Warning));
+        assert!(!filter("not level=error").accepts(logged, Level::Unknown));
     }
 }

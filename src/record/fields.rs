@@ -290,10 +290,15 @@ fn json_value<'a>(object: &'a [u8], name: &[u8]) -> Option<Value<'a>> {
 }
 
 /// A record's level as filters and facets grade it: its own `level` field
-/// when it has one that reads as a level (Airflow 3 writes `"level":
-/// "error"` on every `task.stderr` line, and draws it so), else what its
-/// source's level syntax read (`read`).
+/// when it has one that reads as a level, else what its source's level
+/// syntax read (`read`) — and that for an Airflow 3 `task.stderr` line,
+/// whose `"level":"error"` Airflow writes on every line a task prints to
+/// stderr: it is at the level its text names, as `--level`, `L` and `]`
+/// grade it (`level::is_task_stderr`).
 pub fn level_of(record: &[u8], read: super::level::Level) -> super::level::Level {
+    if super::level::is_task_stderr(record) {
+        return read;
+    }
     value_of(record, "level")
         .and_then(|v| super::level::Level::from_word(text(v).trim().as_bytes()))
         .unwrap_or(read)

@@ -220,9 +220,12 @@ impl LevelSyntax {
 /// Airflow 3 writes every line a task prints to stderr as a record at
 /// `"level":"error"` under the logger `task.stderr`: progress bars,
 /// warnings and tracebacks alike. Such a line is at the level its own text
-/// names, if it names one (`WARNING: …`, `ERROR:root:…`), else of none:
-/// counted as errors, they made the timeline and `]` all errors (issue 26).
-fn is_task_stderr(line: &[u8]) -> bool {
+/// names, if it names one (`WARNING: …`, `ERROR:root:…`, Python's
+/// `…: UserWarning: …`, a traceback's lines), else of none: counted as
+/// errors, they made the timeline and `]` all errors (issue 26). Every
+/// grading of a level (`--level`, `L`, `]`, `--where level…`, the `=`
+/// counts) reads it so; the viewer draws the field as written.
+pub(crate) fn is_task_stderr(line: &[u8]) -> bool {
     matches!(
         json::value_of(line, "logger"),
         Some(json::Value::Str(b"task.stderr"))
@@ -232,9 +235,45 @@ fn is_task_stderr(line: &[u8]) -> bool {
 /// The level a `task.stderr` record's text names.
 fn stderr_level(line: &[u8]) -> Option<Level> {
     match json::value_of(line, "event")? {
-        json::Value::Str(text) => words(&text[..text.len().min(LEVEL_WINDOW)]),
+        json::Value::Str(text) => {
+            let head = &text[..text.len().min(LEVEL_WINDOW)];
+            words(head).or_else(|| python_stderr(head))
+        }
         _ => None,
     }
+}
+
+/// What Python itself writes to stderr: a warning (`path.py:57:
+/// UserWarning: …`, any `…Warning` category) or a traceback (its first
+/// line, a frame's `  File "…", line N`, and the exception's `ValueError:
+/// …` or `pkg.mod.TimeoutException: …` last line), which is an error.
+fn python_stderr(text: &[u8]) -> Option<Level> {
+    // `text` is the JSON string as written: a frame's quote is escaped.
+    let frame = text.starts_with(b"  File \\\"") || text.starts_with(b"  File \"");
+    if frame || text.starts_with(b"Traceback (most recent call last)") {
+        return Some(Level::Error);
+    }
+    let is_name = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.');
+    for colon in memchr::memmem::find_iter(text, b": ") {
+        let from = text[..colon]
+            .iter()
+            .rposition(|c| !is_name(c))
+            .map_or(0, |i| i + 1);
+        let name = &text[from..colon];
+        let class = name.rsplit(|&c| c == b'.').next().unwrap_or(name);
+        if !class.first().is_some_and(u8::is_ascii_uppercase) {
+            continue;
+        }
+        if class.ends_with(b"Warning") {
+            return Some(Level::Warning);
+        }
+        // An exception names the line it starts: `Error: …` further in is
+        // prose.
+        if from == 0 && (class.ends_with(b"Error") || class.ends_with(b"Exception")) {
+            return Some(Level::Error);
+        }
+    }
+    None
 }
 
 /// The first level word: an upper-case one anywhere, or one of any case
@@ -380,6 +419,33 @@ mod tests {
             read(LevelSyntax::Json("level"), &stderr("ERROR:root:it failed")),
             Level::Error
         );
+        // What Python writes there: warnings, and a traceback's lines.
+        for (text, level) in [
+            (
+                "/opt/airflow/dags/lib/io.py:57: UserWarning: batch 3 has 2 rows with nulls",
+                Level::Warning,
+            ),
+            ("x.py:1: DeprecationWarning: old", Level::Warning),
+            ("Traceback (most recent call last):", Level::Error),
+            (
+                r#"  File \"/opt/airflow/dags/lib/io.py\", line 12, in fetch"#,
+                Level::Error,
+            ),
+            (
+                "ConnectionError: timeout after 30s (batch 68)",
+                Level::Error,
+            ),
+            ("requests.exceptions.ReadTimeoutError: slow", Level::Error),
+            ("    rows = client.get(batch, timeout=30)", Level::Unknown),
+            ("stderr: batch 7 slow: NoError: none", Level::Unknown),
+            ("progress 40%: ValueError: not at the start", Level::Unknown),
+        ] {
+            assert_eq!(
+                read(LevelSyntax::Json("level"), &stderr(text)),
+                level,
+                "{text}"
+            );
+        }
         assert_eq!(
             read(
                 LevelSyntax::Json("level"),
