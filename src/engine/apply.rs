@@ -175,15 +175,15 @@ impl Engine {
             .and_then(|l| l.record.record.ts)
     }
 
-    /// `:TIME`: the first record at `t` or later, opening the folded group
-    /// it is in.
+    /// `:TIME`: the first record at `t` or later; inside a folded group,
+    /// the group's header.
     /// A time past either end of the stream says so: landing on the last
     /// screen (or the first) without a word reads as "the log ends here".
     fn jump_time(&mut self, t: Nanos) -> io::Result<()> {
         let merge = self.window.merge_mut();
         merge.seek_time(t)?;
         let cursor = merge.cursor();
-        let found = self.jump_opening_folds(&cursor)?;
+        let found = self.jump_into_folds(&cursor, false)?;
         let when = |t| format_in(t, &self.zones[0]);
         match found {
             None => {

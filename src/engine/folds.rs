@@ -167,6 +167,19 @@ impl Folds {
             .find(|key| self.is_folded(key))
     }
 
+    /// The outermost folded group of `source` that hides the record at
+    /// `start`: the one whose header is shown.
+    fn outermost_folding(&self, source: usize, start: u64) -> Option<Key> {
+        self.known
+            .iter()
+            .filter(|(key, g)| {
+                key.0 == source && key.1 < start && g.end.is_some_and(|end| start < end)
+            })
+            .map(|(key, _)| *key)
+            .filter(|key| self.is_folded(key))
+            .min_by_key(|key| key.1)
+    }
+
     /// Sources grew: a group without an end may have one now.
     pub(super) fn sources_grew(&mut self) {
         let open = self.known.iter().filter(|(_, g)| g.end.is_none());
@@ -454,27 +467,44 @@ impl Engine {
     }
 
     /// Jumps to `cursor` (a line number's, a time's, a level's record)
-    /// showing the record just below it even inside a folded group, as a
-    /// search landing there does: the groups around it are found now (found
-    /// after the jump, a group would fold over it and the screen land
-    /// after the group) and the one hiding it is opened. The record, if
-    /// any.
-    pub(super) fn jump_opening_folds(
+    /// showing the record just below it even inside a folded group: the
+    /// groups around it are found now (found after the jump, a group
+    /// would fold over it and the screen land after the group), and the
+    /// one hiding it is opened, as a search landing there does, when
+    /// `open` — a line or a record asked for — or else (a time: the
+    /// stream shown stays the folded one) its header is shown on top. The
+    /// record, if any.
+    pub(super) fn jump_into_folds(
         &mut self,
         cursor: &Cursor,
+        open: bool,
     ) -> io::Result<Option<MergedRecord>> {
         let mut fork = self.unfolded_fork();
         fork.seek(cursor);
         // A source failing here is the window's read to report.
         let found = fork.next_record().ok().flatten();
         self.window.jump_to_cursor(cursor)?;
-        if let Some(found) = &found {
-            self.discover_groups()?;
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        self.discover_groups()?;
+        if open {
             if self.reveal(found.source, found.record.start) {
                 self.window.jump_to_cursor(cursor)?;
             }
+        } else if let Some(key) = self
+            .folds
+            .outermost_folding(found.source, found.record.start)
+        {
+            let header = self.window.merge_mut().record_containing(key.0, key.1)?;
+            if let Some(record) = header {
+                self.window.jump_to_record(MergedRecord {
+                    source: key.0,
+                    record,
+                })?;
+            }
         }
-        Ok(found)
+        Ok(Some(found))
     }
 
     /// Opens the folded group that hides the line (or record) at `start`

@@ -93,7 +93,7 @@ impl Engine {
                     (Some(cursor), _) => {
                         self.remember_jump();
                         // The record found may be inside a folded group.
-                        let found = self.jump_opening_folds(&cursor)?;
+                        let found = self.jump_into_folds(&cursor, true)?;
                         if let Some(found) = found {
                             self.focus_record_of(found.source, found.record.start);
                         }

@@ -75,7 +75,7 @@ impl Engine {
         };
         match counter.cursor_for_line(n) {
             Some((cursor, skip)) => {
-                self.jump_opening_folds(&cursor)?;
+                self.jump_into_folds(&cursor, true)?;
                 self.window.scroll_lines(skip as usize)?;
             }
             None => {

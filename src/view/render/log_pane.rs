@@ -401,11 +401,27 @@ fn tag_span(app: &App, line: &FrameLine, width: usize) -> Span<'static> {
         .get(line.source)
         .map(|s| s.tag.as_str())
         .unwrap_or("?");
-    let shown = elide_middle(tag, width.saturating_sub(1));
+    let shown = elide_tag(tag, width.saturating_sub(1));
     Span::styled(
         format!("{shown:<w$}", w = width),
         app.theme.source(line.source),
     )
+}
+
+/// A tag in `room` characters. A tag is the shortest path suffix that
+/// tells its source from the others, so its first part is the one that
+/// differs: a path that does not fit keeps that part whole and drops the
+/// rest (`task_id=big/…`, not `task_id=big…ttempt=1.log` beside
+/// `task_id=liv…ttempt=1.log`); anything else loses its middle.
+fn elide_tag(tag: &str, room: usize) -> String {
+    if tag.chars().count() > room {
+        if let Some((first, _)) = tag.split_once('/').filter(|(first, _)| !first.is_empty()) {
+            if first.chars().count() + 2 <= room {
+                return format!("{first}/…");
+            }
+        }
+    }
+    elide_middle(tag, room)
 }
 
 /// `text` in `room` characters: whole if it fits, else its start and end
@@ -423,4 +439,27 @@ fn elide_middle(text: &str, room: usize) -> String {
     let start: String = text.chars().take(head).collect();
     let end: String = text.chars().skip(count - tail).collect();
     format!("{start}…{end}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::elide_tag;
+
+    #[test]
+    fn a_tag_too_long_keeps_the_part_that_tells_it_apart() {
+        assert_eq!(elide_tag("task_id=big/attempt=1.log", 24), "task_id=big/…");
+        assert_eq!(elide_tag("map_index=1/attempt=1.log", 24), "map_index=1/…");
+        assert_eq!(
+            elide_tag("remote/attempt=1.log", 24),
+            "remote/attempt=1.log"
+        );
+        assert_eq!(
+            elide_tag("attempt=1.log.trigger.42.log", 24),
+            "attempt=1.l…igger.42.log"
+        );
+        assert_eq!(
+            elide_tag("a_very_long_folder_name_here/x.log", 12),
+            "a_ver…/x.log"
+        );
+    }
 }
