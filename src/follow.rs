@@ -292,12 +292,20 @@ fn print_round(
     // (Airflow 3's logging records reach its file after stdout lines
     // stamped later): they belong above the cursor, and are printed now,
     // as they come, rather than never.
+    let round_start = Cursor(cursor.clone());
     for (source, old_len, at) in late {
-        if let Some(tail) = print_late(&mut merge, source, old_len, at, &options, out)? {
+        let printed = print_late(&mut merge, source, old_len, at, &round_start, &options, out)?;
+        if let Some(tail) = printed {
             tails[source] = Some(tail);
         }
     }
+    // The latest key printed: a copy's records up to it may be those of
+    // an original printed in a round before.
+    let printed_up_to = cursor.iter().map(|pos| pos.key).max();
     merge.seek(&Cursor(cursor));
+    if let Some(key) = printed_up_to.filter(|&key| key > i64::MIN) {
+        merge.look_across_until(key);
+    }
     while let Some(record) = merge.next_record()? {
         write_record(&mut merge, &record, &options, out)?;
         let len = merge.layout(record.source).len();
@@ -361,13 +369,15 @@ fn print_grown_tail(
 }
 
 /// Prints the records of `source` that start at or after byte `from` but
-/// lie above `at` in its order: they arrived late. The file's last record,
-/// if it was one of them.
+/// lie above `at` in its order: they arrived late. One whose copy another
+/// source printed already (above its part of `printed`) is a copy. The
+/// file's last record, if it was one of them.
 fn print_late(
     merge: &mut Merge,
     source: usize,
     from: u64,
     at: Pos,
+    printed: &Cursor,
     options: &PrintOptions,
     out: &mut impl Write,
 ) -> io::Result<Option<u64>> {
@@ -380,7 +390,7 @@ fn print_late(
             continue;
         }
         offset = record.end;
-        if record.at() < at {
+        if record.at() < at && !merge.printed_elsewhere(source, &record, printed)? {
             let merged = MergedRecord { source, record };
             if merge.accepts(&merged)? {
                 write_record(merge, &merged, options, out)?;

@@ -144,6 +144,9 @@ pub struct Merge {
     /// The key whose groups may straddle the cursor (the first popped after
     /// a seek): their dedup plans look on both sides of it.
     across_at: Option<Nanos>,
+    /// Keys up to which groups may straddle the cursor wherever it moves
+    /// (see [`look_across_until`](Self::look_across_until)).
+    across_until: Option<Nanos>,
     /// Records dropped as copies that the predicate accepts, by the steps
     /// before the latest.
     copies: CopyCounts,
@@ -210,6 +213,7 @@ impl Merge {
             plans: Vec::new(),
             fresh: true,
             across_at: None,
+            across_until: None,
             copies: CopyCounts::default(),
             step_copies: CopyCounts::default(),
             planner: dedup::Planner::default(),
@@ -547,6 +551,72 @@ impl Merge {
             }
             return Ok(Some(MergedRecord { source, record }));
         }
+    }
+
+    /// Whether a source other than `source`, dedup holding the two for
+    /// copies of one log, has a record with the bytes of `record` (of
+    /// `source`) at its key, above its own part of `cursor`: print
+    /// follow's test for a record that arrived late in a copy, whose
+    /// original was printed already.
+    pub fn printed_elsewhere(
+        &mut self,
+        source: usize,
+        record: &Record,
+        cursor: &Cursor,
+    ) -> io::Result<bool> {
+        let Some(group) = self.copy_group[source].filter(|_| record.ts.is_some()) else {
+            return Ok(false);
+        };
+        let mut mine: Option<Vec<u8>> = None;
+        for other in 0..self.layouts.len() {
+            if other == source || self.copy_group[other] != Some(group) || !self.enabled[other] {
+                continue;
+            }
+            let Some(&above) = cursor.0.get(other) else {
+                continue;
+            };
+            let mut at = self.probe(other).seek_time(record.key)?;
+            while at < above {
+                let Some(theirs) = self.probe(other).record_at(at)? else {
+                    break;
+                };
+                if theirs.ts.is_none() || theirs.key != record.key {
+                    break;
+                }
+                at = theirs.after();
+                if theirs.len() != record.len() {
+                    continue;
+                }
+                if mine.is_none() {
+                    mine = Some(self.bytes_of(source, record)?);
+                }
+                if mine.as_deref() == Some(self.bytes_of(other, &theirs)?.as_slice()) {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    fn bytes_of(&mut self, source: usize, record: &Record) -> io::Result<Vec<u8>> {
+        let mut bytes = Vec::with_capacity(record.len() as usize);
+        self.probe(source)
+            .lines()
+            .for_each_chunk(record.start, record.end, |piece| {
+                bytes.extend_from_slice(piece);
+                Ok(())
+            })?;
+        Ok(bytes)
+    }
+
+    /// The records at any key up to `key` may lie on both sides of the
+    /// cursor, in whichever source: print follow's cursor stands where each
+    /// source's records were printed up to, and a copy's records arrive
+    /// after the original's were printed (a later round), so theirs lie
+    /// above the original's part of the cursor and below the copy's. Their
+    /// dedup plans look on both sides.
+    pub fn look_across_until(&mut self, key: Nanos) {
+        self.across_until = Some(key);
     }
 
     fn start(&mut self, direction: Direction) -> io::Result<()> {

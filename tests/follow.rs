@@ -488,3 +488,47 @@ fn a_later_line_of_a_record_the_filter_left_out_stays_out() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn a_copy_that_lags_its_original_adds_nothing_printed_already() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, c) = (dir.path().join("a.log"), dir.path().join("c.log"));
+    let start: String = (0..5)
+        .map(|i| format!("2024-12-20T10:00:0{i}Z INFO start {i}\n"))
+        .collect();
+    fs::write(&a, &start).expect("write");
+    fs::write(&c, &start).expect("write");
+    let f = Follower::start(&[&a, &c]);
+    assert_eq!(f.take(5).len(), 5);
+    // Several records in one write, one of them late (as Airflow 3 writes
+    // a logging record after a printed line stamped later), the copy
+    // written once the original's are printed.
+    let batch = "2024-12-20T10:00:10Z INFO ten\n\
+                 2024-12-20T10:00:11Z INFO eleven\n  its detail\n\
+                 2024-12-20T10:00:10.5Z INFO ten and a half, late\n";
+    append(&a, batch);
+    let mut got = f.take(4);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "  its detail",
+            "2024-12-20T10:00:10.5Z INFO ten and a half, late",
+            "2024-12-20T10:00:10Z INFO ten",
+            "2024-12-20T10:00:11Z INFO eleven",
+        ]
+    );
+    append(&c, batch);
+    // A record late in both, after the copy's later ones were left out.
+    let late = "2024-12-20T10:00:10.7Z INFO late again\n";
+    append(&a, late);
+    assert_eq!(f.take(1), ["2024-12-20T10:00:10.7Z INFO late again"]);
+    append(&c, late);
+    // What comes next in both shows the copy was read, and nothing of it
+    // was printed again.
+    let next = "2024-12-20T10:00:12Z INFO twelve\n";
+    append(&c, next);
+    append(&a, next);
+    assert_eq!(f.take(1), ["2024-12-20T10:00:12Z INFO twelve"]);
+    assert_eq!(f.quiet(Duration::from_millis(700)), None, "nothing twice");
+}

@@ -48,10 +48,15 @@ impl Merge {
         group: u32,
     ) -> io::Result<GroupPlan> {
         let ts = record.key;
-        let look_across = self.across_at == Some(ts);
+        let look_far =
+            direction == Direction::Forward && self.across_until.is_some_and(|until| ts <= until);
+        let look_across = self.across_at == Some(ts) || look_far;
         let mut members = std::mem::take(&mut self.members);
         members.clear();
         members.push(source);
+        // Members whose records at `ts` lie further above the cursor than
+        // its edge, and where they start.
+        let mut far: Vec<(usize, Pos)> = Vec::new();
         if look_across {
             // After a seek the records at this key may lie on both sides of
             // the cursor: every source of the group is asked (once per seek).
@@ -69,6 +74,17 @@ impl Merge {
                 )?;
                 if head_here || across {
                     members.push(other);
+                } else if look_far {
+                    // Printed in a round before, anywhere above the cursor.
+                    let reader = &mut self.readers[other];
+                    let at = reader.seek_time(ts)?;
+                    let holds = reader
+                        .record_at(at)?
+                        .is_some_and(|r| r.ts.is_some() && r.key == ts);
+                    if holds && at < self.pos[other] {
+                        members.push(other);
+                        far.push((other, at));
+                    }
                 }
             }
         } else {
@@ -95,6 +111,9 @@ impl Merge {
             self.anchors.resize(self.pos.len(), Pos::START);
             for &m in &members {
                 self.anchors[m] = self.pos[m];
+            }
+            for &(m, at) in &far {
+                self.anchors[m] = at;
             }
             match runs {
                 RunsFrom::Start => self.anchors[source] = record.at(),
