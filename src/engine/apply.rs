@@ -187,10 +187,17 @@ impl Engine {
         let when = |t| format_in(t, &self.zones[0]);
         match found {
             None => {
-                self.message = Some(format!(
-                    "no record at {} or later: the end is shown",
-                    when(t)
-                ));
+                let mut fork = self.unfolded_fork();
+                let last = fork
+                    .seek_end()
+                    .ok()
+                    .and_then(|()| fork.prev_record().ok().flatten())
+                    .and_then(|r| r.record.ts);
+                // Short: the status bar gives a message the room it needs.
+                self.message = Some(match last {
+                    Some(last) => format!("no record that late: the last is at {}", when(last)),
+                    None => format!("no record at {} or later", when(t)),
+                });
             }
             Some(found) => {
                 let mut fork = self.unfolded_fork();
@@ -202,8 +209,7 @@ impl Engine {
                     .filter(|&first_time| t < first_time);
                 if let Some(first_time) = first_time {
                     self.message = Some(format!(
-                        "{} is before the first record ({}): the top is shown",
-                        when(t),
+                        "no record that early: the first is at {}",
                         when(first_time)
                     ));
                 }

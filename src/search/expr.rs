@@ -176,7 +176,15 @@ impl Test {
         let Some(value) = value else {
             return matches!(self.op, Op::Ne | Op::NoMatch);
         };
-        let have = text(value);
+        let mut have = text(value);
+        if self.field == "level" && crate::record::level::is_task_stderr(record) {
+            // Graded by its text, as `level=` and `--level` grade it, not
+            // by the ERROR Airflow writes on every stderr line.
+            have = match level {
+                Level::Unknown => "".into(),
+                graded => graded.name().to_ascii_lowercase().into(),
+            };
+        }
         match self.op {
             Op::Eq => have == self.value,
             Op::Ne => have != self.value,
@@ -454,6 +462,21 @@ mod tests {
         format!(
             r#"{{"timestamp":"2026-12-07T04:07:52Z","level":"{level}","event":"e","logger":"{logger}","filename":"{filename}","lineno":12}}"#
         )
+    }
+
+    #[test]
+    fn an_airflow3_stderr_lines_level_text_is_the_level_its_text_names() {
+        let warning = r#"{"timestamp":"2026-12-07T04:07:52Z","level":"error","event":"x.py:3: UserWarning: w","logger":"task.stderr"}"#;
+        let filter = |f: &str| FieldFilter::parse(f).expect("parses");
+        // The record's level as its source's syntax graded it.
+        let graded = Level::Warning;
+        assert!(filter("level~warn").accepts(warning.as_bytes(), graded));
+        assert!(!filter("level~err").accepts(warning.as_bytes(), graded));
+        assert!(filter("level!~err").accepts(warning.as_bytes(), graded));
+        let plain = r#"{"timestamp":"2026-12-07T04:07:52Z","level":"error","event":"stderr: slow","logger":"task.stderr"}"#;
+        assert!(!filter("level~err").accepts(plain.as_bytes(), Level::Unknown));
+        let logged = rec("task", "error", "f.py");
+        assert!(filter("level~err").accepts(logged.as_bytes(), Level::Unknown));
     }
 
     fn keeps(expr: &str, record: &str) -> bool {
