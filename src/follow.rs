@@ -209,17 +209,29 @@ impl Reports {
 struct Printed {
     layout: RecordLayout,
     cursor: Pos,
-    /// Where the file's last record starts, when it was printed: lines
-    /// that arrive later and belong to it (the rest of a traceback, a
-    /// line's rest after the wait for its newline) are printed as they
-    /// come. Those of a record left out (a filter, a copy) are not.
-    tail: Option<u64>,
+    /// The file's last record, when it was printed or a filter left it
+    /// out: lines that arrive later and belong to it (the rest of a
+    /// traceback, a line's rest after the wait for its newline) are
+    /// printed as they come, and a record the filter left out is printed
+    /// whole once they make it match (`--grep ValueError` and the
+    /// traceback's last line). Those of a copy are not.
+    tail: Option<Tail>,
 }
 
-/// The file's last record, printed: `Some(record.start)` when `record`
-/// ends the `len` bytes of its file.
-fn tail_of(record: &Record, len: u64) -> Option<u64> {
-    (record.end >= len).then_some(record.start)
+/// A file's last record: where it starts, and whether it was printed.
+#[derive(Clone, Copy)]
+struct Tail {
+    start: u64,
+    printed: bool,
+}
+
+/// The file's last record, printed: `Some(..)` when `record` ends the
+/// `len` bytes of its file.
+fn tail_of(record: &Record, len: u64) -> Option<Tail> {
+    (record.end >= len).then_some(Tail {
+        start: record.start,
+        printed: true,
+    })
 }
 
 /// Prints what the sources gained; returns the records dropped as copies,
@@ -246,8 +258,8 @@ fn print_round(
                 let grown = p.layout.grown(f.snapshot(upto))?;
                 if grown.is_timed() == p.layout.is_timed() {
                     late.push((layouts.len(), p.layout.len(), p.cursor));
-                    if let Some(start) = p.tail {
-                        grown_tails.push((layouts.len(), start, p.layout.len()));
+                    if let Some(tail) = p.tail {
+                        grown_tails.push((layouts.len(), tail, p.layout.len()));
                     }
                     (grown, p.cursor)
                 } else {
@@ -281,12 +293,12 @@ fn print_round(
     };
     let mut merge = Merge::new(layouts, merge_options);
     merge.set_predicate(options.filter.clone());
-    let mut tails: Vec<Option<u64>> = vec![None; merge.source_count()];
+    let mut tails: Vec<Option<Tail>> = vec![None; merge.source_count()];
     // Lines of a record printed in a round before (its first lines were
     // all its file held then): printed now, where they arrive, as `tail
     // -f` does, rather than never (the record lies above the cursor).
-    for (source, start, old_len) in grown_tails {
-        tails[source] = print_grown_tail(&mut merge, source, start, old_len, &options, out)?;
+    for (source, tail, old_len) in grown_tails {
+        tails[source] = print_grown_tail(&mut merge, source, tail, old_len, &options, out)?;
     }
     // Records that arrived after records later than them were printed
     // (Airflow 3's logging records reach its file after stdout lines
@@ -311,6 +323,13 @@ fn print_round(
         let len = merge.layout(record.source).len();
         if let Some(tail) = tail_of(&record.record, len) {
             tails[record.source] = Some(tail);
+        }
+    }
+    if options.filter.is_some() {
+        for (source, tail) in tails.iter_mut().enumerate() {
+            if tail.is_none() {
+                *tail = left_out_tail(&mut merge, source)?;
+            }
         }
     }
     for (&i, ((pos, layout), tail)) in tags.iter().zip(
@@ -339,33 +358,68 @@ fn layouts_of(merge: &Merge) -> Vec<RecordLayout> {
         .collect()
 }
 
-/// Prints the lines the record of `source` starting at `start` gained
-/// past byte `old_len` (where its file ended when it was printed), as
-/// they are. The file's last record after, if printed.
+/// The last record of `source`'s file when the filter leaves it out.
+fn left_out_tail(merge: &mut Merge, source: usize) -> io::Result<Option<Tail>> {
+    let mut reader = merge.layout(source).reader(64 * 1024);
+    let len = reader.len();
+    let Some(line) = reader.lines().line_before(len)? else {
+        return Ok(None);
+    };
+    let Some(record) = reader.record_containing(line.start)? else {
+        return Ok(None);
+    };
+    let merged = MergedRecord { source, record };
+    Ok((!merge.accepts(&merged)?).then_some(Tail {
+        start: record.start,
+        printed: false,
+    }))
+}
+
+/// A file's last record `tail` of a round before gained lines past byte
+/// `old_len` (where its file ended then): prints them, as they are, if
+/// the record was printed and still passes the filter (`--grep-v` may
+/// now leave it out), or the whole record if the filter left it out and
+/// lets it pass now. The file's last record after.
 fn print_grown_tail(
     merge: &mut Merge,
     source: usize,
-    start: u64,
+    tail: Tail,
     old_len: u64,
     options: &PrintOptions,
     out: &mut impl Write,
-) -> io::Result<Option<u64>> {
+) -> io::Result<Option<Tail>> {
     let mut reader = merge.layout(source).reader(64 * 1024);
-    let Some(record) = reader.record_containing(start)? else {
+    let len = reader.len();
+    let Some(record) = reader.record_containing(tail.start)? else {
         return Ok(None);
     };
-    if record.start != start || record.end <= old_len {
-        return Ok(tail_of(&record, reader.len()));
+    if record.start != tail.start || record.end <= old_len {
+        return Ok((record.end >= len).then_some(tail));
     }
-    let rest = MergedRecord {
-        source,
-        record: Record {
-            start: old_len,
-            ..record
-        },
+    let grown = MergedRecord { source, record };
+    let passes = merge.accepts(&grown)?;
+    let printed = match (tail.printed, passes) {
+        (true, true) => {
+            let rest = MergedRecord {
+                source,
+                record: Record {
+                    start: old_len,
+                    ..record
+                },
+            };
+            write_record(merge, &rest, options, out)?;
+            true
+        }
+        (false, true) => {
+            write_record(merge, &grown, options, out)?;
+            true
+        }
+        (printed, false) => printed,
     };
-    write_record(merge, &rest, options, out)?;
-    Ok(tail_of(&record, reader.len()))
+    Ok((record.end >= len).then_some(Tail {
+        start: record.start,
+        printed,
+    }))
 }
 
 /// Prints the records of `source` that start at or after byte `from` but
@@ -380,10 +434,10 @@ fn print_late(
     printed: &Cursor,
     options: &PrintOptions,
     out: &mut impl Write,
-) -> io::Result<Option<u64>> {
+) -> io::Result<Option<Tail>> {
     let mut reader = merge.layout(source).reader(64 * 1024);
     let mut offset = reader.file().boundary_at_or_after(from)?;
-    let mut tail = None;
+    let mut tail: Option<Tail> = None;
     while let Some(record) = reader.record_containing(offset)? {
         if record.start < from {
             offset = record.end;

@@ -532,3 +532,51 @@ fn a_copy_that_lags_its_original_adds_nothing_printed_already() {
     assert_eq!(f.take(1), ["2024-12-20T10:00:12Z INFO twelve"]);
     assert_eq!(f.quiet(Duration::from_millis(700)), None, "nothing twice");
 }
+
+#[test]
+fn a_record_grep_left_out_is_printed_whole_once_a_later_line_matches() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (marks, a) = (dir.path().join("marks.log"), dir.path().join("a.log"));
+    fs::write(&marks, "2024-12-20T09:00:00Z INFO mark 0\n").expect("write");
+    fs::write(&a, "2024-12-20T10:00:00Z INFO start\n").expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logweave"))
+        .args(["--print", "-f", "--grep", "ValueError|mark"])
+        .args([&marks, &a])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let next = || lines.recv_timeout(DEADLINE).expect("a line");
+    assert_eq!(next(), "2024-12-20T09:00:00Z INFO mark 0");
+    // The traceback's first lines match nothing; the round that prints the
+    // mark after them (`marks.log` is looked at first) has read them.
+    append(
+        &a,
+        "2024-12-20T10:00:01Z ERROR Task failed\nTraceback (most recent call last):\n",
+    );
+    append(&marks, "2024-12-20T10:00:01.5Z INFO mark 1\n");
+    assert_eq!(next(), "2024-12-20T10:00:01.5Z INFO mark 1");
+    append(&a, "  File \"x.py\", line 1\nValueError: boom\n");
+    assert_eq!(
+        [next(), next(), next(), next()],
+        [
+            "2024-12-20T10:00:01Z ERROR Task failed",
+            "Traceback (most recent call last):",
+            "  File \"x.py\", line 1",
+            "ValueError: boom"
+        ]
+    );
+    // More of it still comes, once.
+    append(&a, "  (raised again)\n");
+    assert_eq!(next(), "  (raised again)");
+    assert!(lines.recv_timeout(Duration::from_millis(300)).is_err());
+    let _ = child.kill();
+    let _ = child.wait();
+}
