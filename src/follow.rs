@@ -305,8 +305,23 @@ fn print_round(
     // stamped later): they belong above the cursor, and are printed now,
     // as they come, rather than never.
     let round_start = Cursor(cursor.clone());
+    // Per source, the bytes whose records count as printed: what the
+    // round before took, and all of it once its late records are printed.
+    let mut settled = vec![0u64; merge.source_count()];
+    for &(source, old_len, _) in &late {
+        settled[source] = old_len;
+    }
     for (source, old_len, at) in late {
-        let printed = print_late(&mut merge, source, old_len, at, &round_start, &options, out)?;
+        let printed = print_late(
+            &mut merge,
+            source,
+            old_len,
+            at,
+            (&round_start, &settled),
+            &options,
+            out,
+        )?;
+        settled[source] = u64::MAX;
         if let Some(tail) = printed {
             tails[source] = Some(tail);
         }
@@ -326,7 +341,16 @@ fn print_round(
         }
     }
     if options.filter.is_some() {
+        // One file of a group of copies: the filter left out the same
+        // record in each, and each would print it whole once it matched.
+        let mut groups_seen = Vec::new();
         for (source, tail) in tails.iter_mut().enumerate() {
+            if let Some(group) = merge.copy_group_of(source) {
+                if groups_seen.contains(&group) {
+                    continue;
+                }
+                groups_seen.push(group);
+            }
             if tail.is_none() {
                 *tail = left_out_tail(&mut merge, source)?;
             }
@@ -431,7 +455,7 @@ fn print_late(
     source: usize,
     from: u64,
     at: Pos,
-    printed: &Cursor,
+    (printed, settled): (&Cursor, &[u64]),
     options: &PrintOptions,
     out: &mut impl Write,
 ) -> io::Result<Option<Tail>> {
@@ -444,7 +468,7 @@ fn print_late(
             continue;
         }
         offset = record.end;
-        if record.at() < at && !merge.printed_elsewhere(source, &record, printed)? {
+        if record.at() < at && !merge.printed_elsewhere(source, &record, printed, settled)? {
             let merged = MergedRecord { source, record };
             if merge.accepts(&merged)? {
                 write_record(merge, &merged, options, out)?;

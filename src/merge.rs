@@ -555,14 +555,19 @@ impl Merge {
 
     /// Whether a source other than `source`, dedup holding the two for
     /// copies of one log, has a record with the bytes of `record` (of
-    /// `source`) at its key, above its own part of `cursor`: print
-    /// follow's test for a record that arrived late in a copy, whose
-    /// original was printed already.
+    /// `source`) at its key, above its own part of `cursor`, that was
+    /// printed: print follow's test for a record that arrived late in a
+    /// copy, whose original was printed already. Only a record ending
+    /// within `printed[other]` bytes counts (what a round before took, or
+    /// all of a source whose late records this round printed already): a
+    /// late record that reached both in this round lies above both
+    /// cursors, and counted both ways it was printed by neither.
     pub fn printed_elsewhere(
         &mut self,
         source: usize,
         record: &Record,
         cursor: &Cursor,
+        printed: &[u64],
     ) -> io::Result<bool> {
         let Some(group) = self.copy_group[source].filter(|_| record.ts.is_some()) else {
             return Ok(false);
@@ -584,7 +589,8 @@ impl Merge {
                     break;
                 }
                 at = theirs.after();
-                if theirs.len() != record.len() {
+                let counted = printed.get(other).is_some_and(|&upto| theirs.end <= upto);
+                if theirs.len() != record.len() || !counted {
                     continue;
                 }
                 if mine.is_none() {
@@ -607,6 +613,11 @@ impl Merge {
                 Ok(())
             })?;
         Ok(bytes)
+    }
+
+    /// The group of copies of one log `source` is in, if dedup found one.
+    pub fn copy_group_of(&self, source: usize) -> Option<u32> {
+        self.copy_group.get(source).copied().flatten()
     }
 
     /// The records at any key up to `key` may lie on both sides of the

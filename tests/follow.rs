@@ -524,6 +524,12 @@ fn a_copy_that_lags_its_original_adds_nothing_printed_already() {
     append(&a, late);
     assert_eq!(f.take(1), ["2024-12-20T10:00:10.7Z INFO late again"]);
     append(&c, late);
+    // One late in both at once (as copies kept in step get it): printed
+    // once, whether one round or two take it.
+    let both = "2024-12-20T10:00:10.9Z INFO late in both\n";
+    append(&a, both);
+    append(&c, both);
+    assert_eq!(f.take(1), ["2024-12-20T10:00:10.9Z INFO late in both"]);
     // What comes next in both shows the copy was read, and nothing of it
     // was printed again.
     let next = "2024-12-20T10:00:12Z INFO twelve\n";
