@@ -569,7 +569,12 @@ impl Merge {
         cursor: &Cursor,
         printed: &[u64],
     ) -> io::Result<bool> {
-        let Some(group) = self.copy_group[source].filter(|_| record.ts.is_some()) else {
+        // Compared whole in memory: a longer record (a 100 MB line) is
+        // printed rather than held to be compared.
+        const COMPARED_AT_MOST: u64 = 1 << 20;
+        let Some(group) = self.copy_group[source]
+            .filter(|_| record.ts.is_some() && record.len() <= COMPARED_AT_MOST)
+        else {
             return Ok(false);
         };
         let mut mine: Option<Vec<u8>> = None;

@@ -22,8 +22,14 @@ struct Follower {
 
 impl Follower {
     fn start(files: &[&Path]) -> Self {
+        Self::start_with(&[], files)
+    }
+
+    /// `--print -f` with `args` (a filter) before the files.
+    fn start_with(args: &[&str], files: &[&Path]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_logweave"))
             .args(["--print", "-f"])
+            .args(args)
             .args(files)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -458,21 +464,8 @@ fn a_later_line_of_a_record_the_filter_left_out_stays_out() {
     let (marks, a) = (dir.path().join("marks.log"), dir.path().join("a.log"));
     fs::write(&marks, "2024-12-20T09:00:00Z ERROR mark 0\n").expect("write");
     fs::write(&a, "2024-12-20T10:00:00Z ERROR start\n").expect("write");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_logweave"))
-        .args(["--print", "-f", "--level", "ERROR"])
-        .args([&marks, &a])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let next = || lines.recv_timeout(DEADLINE).expect("a line");
+    let f = Follower::start_with(&["--level", "ERROR"], &[&marks, &a]);
+    let next = || f.take(1).remove(0);
     assert_eq!(next(), "2024-12-20T09:00:00Z ERROR mark 0");
     assert_eq!(next(), "2024-12-20T10:00:00Z ERROR start");
     // A record the filter leaves out ends a.log for a round: the round
@@ -484,9 +477,7 @@ fn a_later_line_of_a_record_the_filter_left_out_stays_out() {
     append(&a, "  more chatter\n");
     append(&marks, "2024-12-20T10:00:03Z ERROR mark 2\n");
     assert_eq!(next(), "2024-12-20T10:00:03Z ERROR mark 2", "no chatter");
-    assert!(lines.recv_timeout(Duration::from_millis(300)).is_err());
-    let _ = child.kill();
-    let _ = child.wait();
+    assert_eq!(f.quiet(Duration::from_millis(300)), None);
 }
 
 #[test]
@@ -545,21 +536,8 @@ fn a_record_grep_left_out_is_printed_whole_once_a_later_line_matches() {
     let (marks, a) = (dir.path().join("marks.log"), dir.path().join("a.log"));
     fs::write(&marks, "2024-12-20T09:00:00Z INFO mark 0\n").expect("write");
     fs::write(&a, "2024-12-20T10:00:00Z INFO start\n").expect("write");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_logweave"))
-        .args(["--print", "-f", "--grep", "ValueError|mark"])
-        .args([&marks, &a])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let next = || lines.recv_timeout(DEADLINE).expect("a line");
+    let f = Follower::start_with(&["--grep", "ValueError|mark"], &[&marks, &a]);
+    let next = || f.take(1).remove(0);
     assert_eq!(next(), "2024-12-20T09:00:00Z INFO mark 0");
     // The traceback's first lines match nothing; the round that prints the
     // mark after them (`marks.log` is looked at first) has read them.
@@ -582,7 +560,5 @@ fn a_record_grep_left_out_is_printed_whole_once_a_later_line_matches() {
     // More of it still comes, once.
     append(&a, "  (raised again)\n");
     assert_eq!(next(), "  (raised again)");
-    assert!(lines.recv_timeout(Duration::from_millis(300)).is_err());
-    let _ = child.kill();
-    let _ = child.wait();
+    assert_eq!(f.quiet(Duration::from_millis(300)), None);
 }

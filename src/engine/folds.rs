@@ -156,28 +156,26 @@ impl Folds {
             .collect()
     }
 
-    /// The folded group of `source` that hides the record at `start`.
-    fn folding(&self, source: usize, start: u64) -> Option<Key> {
+    /// The folded groups of `source` around the record at `start`.
+    fn folded_around(&self, source: usize, start: u64) -> impl Iterator<Item = Key> + '_ {
         self.known
             .iter()
-            .filter(|(key, g)| {
+            .filter(move |(key, g)| {
                 key.0 == source && key.1 < start && g.end.is_some_and(|end| start < end)
             })
             .map(|(key, _)| *key)
-            .find(|key| self.is_folded(key))
+            .filter(|key| self.is_folded(key))
+    }
+
+    /// The folded group of `source` that hides the record at `start`.
+    fn folding(&self, source: usize, start: u64) -> Option<Key> {
+        self.folded_around(source, start).next()
     }
 
     /// The outermost folded group of `source` that hides the record at
     /// `start`: the one whose header is shown.
     fn outermost_folding(&self, source: usize, start: u64) -> Option<Key> {
-        self.known
-            .iter()
-            .filter(|(key, g)| {
-                key.0 == source && key.1 < start && g.end.is_some_and(|end| start < end)
-            })
-            .map(|(key, _)| *key)
-            .filter(|key| self.is_folded(key))
-            .min_by_key(|key| key.1)
+        self.folded_around(source, start).min_by_key(|key| key.1)
     }
 
     /// Sources grew: a group without an end may have one now.
