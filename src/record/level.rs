@@ -224,7 +224,8 @@ impl LevelSyntax {
 /// `…: UserWarning: …`, a traceback's lines), else of none: counted as
 /// errors, they made the timeline and `]` all errors (issue 26). Every
 /// grading of a level (`--level`, `L`, `]`, `--where level…`, the `=`
-/// counts) reads it so; the viewer draws the field as written.
+/// counts) reads it so, and the viewer's head of the line shows that grade
+/// (`view::json`).
 pub(crate) fn is_task_stderr(line: &[u8]) -> bool {
     matches!(
         json::value_of(line, "logger"),
@@ -233,7 +234,7 @@ pub(crate) fn is_task_stderr(line: &[u8]) -> bool {
 }
 
 /// The level a `task.stderr` record's text names.
-fn stderr_level(line: &[u8]) -> Option<Level> {
+pub(crate) fn stderr_level(line: &[u8]) -> Option<Level> {
     match json::value_of(line, "event")? {
         json::Value::Str(text) => {
             let head = &text[..text.len().min(LEVEL_WINDOW)];
@@ -244,16 +245,34 @@ fn stderr_level(line: &[u8]) -> Option<Level> {
 }
 
 /// What Python itself writes to stderr: a warning (`path.py:57:
-/// UserWarning: …`, any `…Warning` category) or a traceback (its first
-/// line, a frame's `  File "…", line N`, and the exception's `ValueError:
-/// …` or `pkg.mod.TimeoutException: …` last line), which is an error.
+/// UserWarning: …`, any `…Warning` category) or a traceback, which is an
+/// error: its first line (also an exception group's), a frame's `  File
+/// "…", line N`, the caret line under a frame's code (`    ^^^^~~~`), the
+/// sentences that chain one exception to the next, and the exception's
+/// `ValueError: …`, `pkg.mod.TimeoutException: …` or bare `KeyError` last
+/// line. The code line under a frame could be anything's, and has no level.
 fn python_stderr(text: &[u8]) -> Option<Level> {
     // `text` is the JSON string as written: a frame's quote is escaped.
     let frame = text.starts_with(b"  File \\\"") || text.starts_with(b"  File \"");
-    if frame || text.starts_with(b"Traceback (most recent call last)") {
+    let traceback = TRACEBACK_LINES
+        .iter()
+        .any(|line| text.trim_ascii_start().starts_with(line));
+    let carets = text.starts_with(b"    ")
+        && text.contains(&b'^')
+        && text.iter().all(|c| matches!(c, b' ' | b'^' | b'~'));
+    if frame || traceback || carets {
         return Some(Level::Error);
     }
     let is_name = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.');
+    if !text.is_empty() && text.iter().all(is_name) {
+        let class = text.rsplit(|&c| c == b'.').next().unwrap_or(text);
+        let exception = [&b"Error"[..], b"Exception", b"Interrupt", b"Exit"]
+            .iter()
+            .any(|end| class.ends_with(end));
+        if class.first().is_some_and(u8::is_ascii_uppercase) && exception {
+            return Some(Level::Error);
+        }
+    }
     for colon in memchr::memmem::find_iter(text, b": ") {
         let from = text[..colon]
             .iter()
@@ -275,6 +294,15 @@ fn python_stderr(text: &[u8]) -> Option<Level> {
     }
     None
 }
+
+/// The lines of a traceback that are Python's own sentences (an exception
+/// group's first line is indented under a `+`).
+const TRACEBACK_LINES: [&[u8]; 4] = [
+    b"Traceback (most recent call last)",
+    b"+ Exception Group Traceback (most recent call last)",
+    b"During handling of the above exception, another exception occurred",
+    b"The above exception was the direct cause of the following exception",
+];
 
 /// The first level word: an upper-case one anywhere, or one of any case
 /// alone in brackets (`[error]`, `[core:warn]`, `[INFO]`). Lower-case words
@@ -437,6 +465,25 @@ mod tests {
             ),
             ("requests.exceptions.ReadTimeoutError: slow", Level::Error),
             ("    rows = client.get(batch, timeout=30)", Level::Unknown),
+            ("             ^^^^^^^^^^^^^^^^^^^^^^^^^", Level::Error),
+            ("    ~~~~~~~~~^^^^^^^^^", Level::Error),
+            (
+                "During handling of the above exception, another exception occurred:",
+                Level::Error,
+            ),
+            (
+                "The above exception was the direct cause of the following exception:",
+                Level::Error,
+            ),
+            (
+                "  + Exception Group Traceback (most recent call last):",
+                Level::Error,
+            ),
+            ("KeyError", Level::Error),
+            ("KeyboardInterrupt", Level::Error),
+            ("airflow.exceptions.AirflowException", Level::Error),
+            ("Progress", Level::Unknown),
+            ("    ^ points here", Level::Unknown),
             ("stderr: batch 7 slow: NoError: none", Level::Unknown),
             ("progress 40%: ValueError: not at the start", Level::Unknown),
         ] {

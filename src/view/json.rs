@@ -10,6 +10,8 @@ use std::fmt;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
+use crate::record::level;
+
 mod traceback;
 
 /// `error_detail`'s stacks as Python prints them (the fields pane shows
@@ -65,7 +67,7 @@ pub fn render(line: &[u8], fields: Fields) -> Option<Vec<Rendered>> {
         head.push_str("] ");
     }
     if let Some(level) = get("level").and_then(Value::as_str) {
-        head.push_str(&level.to_ascii_uppercase());
+        head.push_str(&shown_level(trimmed, level));
         head.push_str(" - ");
     }
     match get("event") {
@@ -100,6 +102,22 @@ pub fn render(line: &[u8], fields: Fields) -> Option<Vec<Rendered>> {
         traceback: true,
     }));
     Some(lines)
+}
+
+/// The level a record's head shows: as written, but for a line an Airflow 3
+/// task wrote to stderr, which Airflow stamps `error` whatever it says. Every
+/// level filter grades such a line by its text (`level::is_task_stderr`), so
+/// the head shows that grade, or `STDERR` when the text names none: a
+/// `UserWarning` shown as `ERROR` that `--level ERROR` hides, or an "ERROR"
+/// that `--level CRITICAL` keeps, would look like a broken filter.
+fn shown_level(line: &[u8], written: &str) -> String {
+    if !level::is_task_stderr(line) {
+        return written.to_ascii_uppercase();
+    }
+    match level::stderr_level(line) {
+        Some(graded) => graded.name().to_string(),
+        None => "STDERR".to_string(),
+    }
 }
 
 /// The `key=value` fields after the event, in the order written. As the

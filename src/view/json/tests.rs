@@ -163,3 +163,18 @@ fn non_json_is_left_alone() {
         assert_eq!(render(line, Fields::AsAirflowUi), None);
     }
 }
+
+#[test]
+fn a_stderr_line_shows_the_level_its_text_names_not_airflows_error_stamp() {
+    const STDERR: &str = include_str!("../../../tests/fixtures/airflow3-stderr.log");
+    let head = |needle: &str| texts(record(STDERR, needle), Fields::AsAirflowUi).remove(0);
+    assert!(head("UserWarning: batch 12").contains("] WARNING - /opt/airflow/dags/lib/io.py:57"));
+    assert!(head("Traceback (most").contains("] ERROR - Traceback (most recent call last):"));
+    assert!(head("ConnectionError: timeout").contains("] ERROR - ConnectionError: timeout"));
+    // A code line of the traceback names no level: not an ERROR that
+    // `--level CRITICAL` would seem to keep.
+    assert!(head("rows = client.get").contains("] STDERR -     rows = client.get"));
+    // A logging record is shown at the level it was logged at.
+    assert!(head("batch 50 skipped").contains("] ERROR - batch 50 skipped"));
+    assert!(head("Fetched 66554 rows").contains("] INFO - Fetched"));
+}
