@@ -1128,6 +1128,46 @@ fn records_out_of_order_within_the_window_are_sorted_and_beyond_it_kept_in_file_
 }
 
 #[test]
+fn a_late_record_within_the_window_is_sorted_in_also_before_one_far_out_of_order() {
+    // A gap of 10 s, a record 0.5 s late, then one 25 s late: the log goes
+    // on at the later times, so only the far one is out of place (it was
+    // taken for the end of a spike of the three before it, which kept all
+    // four in file order and counted them).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = write(
+        dir.path(),
+        "gap.log",
+        b"2024-12-20T10:00:18Z rec 18\n\
+          2024-12-20T10:00:19Z rec 19\n\
+          2024-12-20T10:00:30Z rec 30\n\
+          2024-12-20T10:00:31Z rec 31\n\
+          2024-12-20T10:00:29.500Z late by 1.5 s\n\
+          2024-12-20T10:00:05Z late by 26 s\n\
+          2024-12-20T10:00:32Z rec 32\n\
+          2024-12-20T10:00:33Z rec 33\n",
+    );
+    let out = run(&["--print", log.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "2024-12-20T10:00:18Z rec 18\n\
+         2024-12-20T10:00:19Z rec 19\n\
+         2024-12-20T10:00:29.500Z late by 1.5 s\n\
+         2024-12-20T10:00:30Z rec 30\n\
+         2024-12-20T10:00:31Z rec 31\n\
+         2024-12-20T10:00:05Z late by 26 s\n\
+         2024-12-20T10:00:32Z rec 32\n\
+         2024-12-20T10:00:33Z rec 33\n"
+    );
+    let said = stderr(&out);
+    assert!(
+        said.contains("gap.log: 1 record out of time order by up to 26 s")
+            && said.contains("--reorder-window sorts it in"),
+        "{said}"
+    );
+}
+
+#[test]
 fn many_copies_of_one_log_are_said_in_a_few_lines() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = b"2024-12-20T10:00:00.000Z INFO one\n2024-12-20T10:00:01.000Z INFO two\n";

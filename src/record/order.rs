@@ -150,10 +150,14 @@ mod span_tests {
 /// more than the reorder window (a clock stepped back, or a stamp far from
 /// those around it), the furthest by `most`.
 pub fn describe_late(records: u64, most: Nanos, window: Nanos) -> String {
-    let many = if records == 1 { "record" } else { "records" };
+    let (many, them) = if records == 1 {
+        ("record", "it")
+    } else {
+        ("records", "them")
+    };
     format!(
         "{records} {many} out of time order by up to {} (more than the {} reorder window), \
-         kept in file order; --reorder-window sorts them in",
+         kept in file order; --reorder-window sorts {them} in",
         describe_span(most),
         describe_span(window)
     )

@@ -178,13 +178,9 @@ impl App {
         }
     }
 
-    /// Lines of the help screen beyond the first: how far it scrolls.
-    fn help_lines(&self) -> usize {
-        let sources = match self.frame.sources.len() {
-            0 => 0,
-            n => n + 2,
-        };
-        self.keymap.listing().len() + super::render::HELP_EXTRA_LINES + sources
+    /// How much of the help the screen shows: where its keys scroll to.
+    fn help_extent(&self) -> super::render::HelpExtent {
+        super::render::help_extent(self, self.areas().pane)
     }
 
     /// Where everything goes on a screen of the current size.
@@ -262,17 +258,25 @@ impl App {
         match std::mem::replace(&mut self.mode, Mode::Normal) {
             Mode::Normal => self.normal_key(key),
             Mode::Help { scroll } => {
-                // Moving keys scroll; any other closes help, q included
-                // (as in less, whose q leaves its help, not the file).
-                let step = match self.keymap.action(&key) {
-                    Some(Action::Down | Action::FocusDown) => 1,
-                    Some(Action::Up | Action::FocusUp) => -1,
-                    Some(Action::PageDown | Action::HalfDown) => 10,
-                    Some(Action::PageUp | Action::HalfUp) => -10,
+                // Moving keys scroll, a page as the popup shows it; any
+                // other closes help, q included (as in less, whose q leaves
+                // its help, not the file).
+                let extent = self.help_extent();
+                let page = extent.shown.saturating_sub(1).max(1);
+                let scroll = match self.keymap.action(&key) {
+                    Some(Action::Down | Action::FocusDown) => scroll + 1,
+                    Some(Action::Up | Action::FocusUp) => scroll.saturating_sub(1),
+                    Some(Action::PageDown) => scroll + page,
+                    Some(Action::PageUp) => scroll.saturating_sub(page),
+                    Some(Action::HalfDown) => scroll + page.div_ceil(2),
+                    Some(Action::HalfUp) => scroll.saturating_sub(page.div_ceil(2)),
+                    Some(Action::Start) => 0,
+                    Some(Action::End) => extent.max_scroll(),
                     _ => return Vec::new(),
                 };
-                let scroll = scroll.saturating_add_signed(step).min(self.help_lines());
-                self.mode = Mode::Help { scroll };
+                self.mode = Mode::Help {
+                    scroll: scroll.min(extent.max_scroll()),
+                };
                 Vec::new()
             }
             Mode::Prompt(prompt) => self.prompt_key(key, prompt),

@@ -36,7 +36,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
 }
 
-pub use help::EXTRA_LINES as HELP_EXTRA_LINES;
+pub use help::{extent as help_extent, Extent as HelpExtent};
 
 pub use log_pane::PaneRows;
 
@@ -212,6 +212,42 @@ mod tests {
         // Scrolled to the end of the list: the last keys and the footer.
         app.mode = Mode::Help { scroll: 100 };
         insta::assert_snapshot!("help_screen_scrolled", render(&mut app));
+    }
+
+    #[test]
+    fn help_scrolls_a_popup_page_at_a_time_and_back_from_its_end_at_once() {
+        use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+        let mut app = app(airflow(), 100, 24);
+        let press = |app: &mut App, code: KeyCode| {
+            app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+        };
+        // The lines shown, from the footer's `(first–last of total)`.
+        let shown = |app: &mut App| -> (usize, usize, usize) {
+            let screen = render(app);
+            let footer = screen
+                .lines()
+                .find_map(|l| l.split_once("scroll ("))
+                .expect("a scrolling footer")
+                .1;
+            let numbers: Vec<usize> = footer
+                .split(|c: char| !c.is_ascii_digit())
+                .filter_map(|n| n.parse().ok())
+                .collect();
+            (numbers[0], numbers[1], numbers[2])
+        };
+        app.mode = Mode::Help { scroll: 0 };
+        let (first, last, total) = shown(&mut app);
+        assert_eq!(first, 1);
+        press(&mut app, KeyCode::Char(' '));
+        // A page is what the popup shows, less the line kept for context.
+        assert_eq!(shown(&mut app).0, last, "Space shows the next page");
+        press(&mut app, KeyCode::Char('G'));
+        let (_, end, _) = shown(&mut app);
+        assert_eq!(end, total, "G shows the last line");
+        press(&mut app, KeyCode::Char('k'));
+        assert_eq!(shown(&mut app).1, total - 1, "k moves at once from the end");
+        press(&mut app, KeyCode::Char('g'));
+        assert_eq!(shown(&mut app).0, 1, "g goes back to the top");
     }
 
     #[test]

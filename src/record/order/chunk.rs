@@ -539,7 +539,8 @@ impl Chunk {
 
 /// Marks which of the `n` records (times by `time(i)`) belong to a spike:
 /// a run of at most [`SPIKE_RUN`] records, each more than `window` later
-/// than the record before the run and the record after it.
+/// than the record before the run and the records after it, for longer
+/// after it than the run lasts (or to the last record known).
 fn spikes(n: usize, time: impl Fn(usize) -> i64, window: Nanos) -> Vec<bool> {
     let mut spike = vec![false; n];
     let mut a = 1;
@@ -557,7 +558,19 @@ fn spikes(n: usize, time: impl Fn(usize) -> i64, window: Nanos) -> Vec<bool> {
                 break;
             }
             if run_min > time(b + 1).saturating_add(window) {
-                found = Some(b);
+                // Down again after the run: the run is the spike only if
+                // the records after it stay down for longer than it lasted
+                // (or to the end of what is known). Else the records that
+                // are down are the ones out of place (a late record after
+                // a jump ahead in time), and the run is the log going on.
+                let run = b + 1 - a;
+                let down = (b + 1..n)
+                    .take(run + 1)
+                    .take_while(|&i| run_min > time(i).saturating_add(window))
+                    .count();
+                if down > run || b + 1 + down == n {
+                    found = Some(b);
+                }
                 break;
             }
         }
@@ -608,6 +621,16 @@ mod tests {
         assert_eq!(
             spikes(t(&[1, 2, 1000, 1001, 3, 4]), w),
             vec![false, false, true, true, false, false]
+        );
+        // Down again for one record, then up: that record is late, and
+        // the run is the log going on (a jump ahead, then a late record).
+        assert_eq!(
+            spikes(t(&[1, 2, 1000, 1001, 999, 3, 1002, 1003]), w),
+            vec![false; 8]
+        );
+        assert_eq!(
+            spikes(t(&[1, 2, 1000, 3, 4, 1001]), w),
+            vec![false, false, true, false, false, false]
         );
         // A step that stays up is no spike.
         assert_eq!(spikes(t(&[1, 2, 1000, 1001, 1002]), w), vec![false; 5]);

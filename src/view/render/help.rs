@@ -19,10 +19,69 @@ const EXTRA: [&str; 4] = [
     " after s, |, Y           a mark letter: mark..focus; . the focused record; % all shown",
 ];
 
-/// How many lines the help has beyond the keymap's.
-pub const EXTRA_LINES: usize = EXTRA.len() + 2;
+/// How much of the help a screen area shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Extent {
+    /// Lines of the help.
+    pub total: usize,
+    /// Lines the popup shows at once.
+    pub shown: usize,
+}
+
+impl Extent {
+    /// The furthest the help scrolls: its last line at the popup's bottom.
+    pub fn max_scroll(self) -> usize {
+        self.total.saturating_sub(self.shown)
+    }
+}
+
+/// The help's extent in `area` (what the keys that scroll it go by).
+pub fn extent(app: &App, area: Rect) -> Extent {
+    let total = lines(app).len();
+    Extent {
+        total,
+        shown: popup_height(total, area).saturating_sub(3) as usize,
+    }
+}
+
+/// The popup's rows: the lines, its border and footer, at most the area.
+fn popup_height(total: usize, area: Rect) -> u16 {
+    (total.min(usize::from(u16::MAX - 3)) as u16 + 3).min(area.height)
+}
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect, scroll: usize) {
+    let lines = lines(app);
+    let total = lines.len();
+    let height = popup_height(total, area);
+    let shown = height.saturating_sub(3) as usize;
+    let scroll = scroll.min(total.saturating_sub(shown));
+    let footer = if shown < total {
+        format!(
+            " j/k, Space/b, g/G scroll ({}–{} of {total}); any other key closes",
+            scroll + 1,
+            (scroll + shown).min(total)
+        )
+    } else {
+        " any key closes this help".to_string()
+    };
+    let mut visible: Vec<Line> = lines.into_iter().skip(scroll).take(shown).collect();
+    visible.push(Line::from(footer));
+    let width = 90.min(area.width);
+    let popup = Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    );
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(visible).block(Block::bordered().title(" logweave keys ")),
+        popup,
+    );
+}
+
+/// Every line of the help, unscrolled.
+fn lines(app: &App) -> Vec<Line<'static>> {
     let key_style = app.theme.get("help").add_modifier(Modifier::BOLD);
     let mut lines: Vec<Line> = app
         .keymap
@@ -61,31 +120,5 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, scroll: usize) {
         }
     }
     lines.push(Line::from(""));
-    let total = lines.len();
-    let height = (total as u16 + 3).min(area.height);
-    let shown = height.saturating_sub(3) as usize;
-    let scroll = scroll.min(total.saturating_sub(shown));
-    let footer = if shown < total {
-        format!(
-            " j/k, Space/b scroll ({}–{} of {total}); any other key closes",
-            scroll + 1,
-            (scroll + shown).min(total)
-        )
-    } else {
-        " any key closes this help".to_string()
-    };
-    let mut visible: Vec<Line> = lines.into_iter().skip(scroll).take(shown).collect();
-    visible.push(Line::from(footer));
-    let width = 90.min(area.width);
-    let popup = Rect::new(
-        area.x + (area.width - width) / 2,
-        area.y + (area.height - height) / 2,
-        width,
-        height,
-    );
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(visible).block(Block::bordered().title(" logweave keys ")),
-        popup,
-    );
+    lines
 }
