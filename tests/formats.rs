@@ -214,6 +214,65 @@ fn every_family_merges_with_an_airflow_log_in_time_order() {
     }
 }
 
+/// What real programs wrote (`tests/formats/real/`), each with a mark
+/// its error lines carry, a mark its lines below WARNING carry, and a mark
+/// of lines with no level (kept by every minimum).
+const REAL: &[(&str, &str, &str, &str)] = &[
+    // ` - ` after the time was read as Redis's debug mark: every record
+    // DEBUG, and `--level INFO` printed nothing.
+    ("py-cookbook.log", " - ERROR - ", " - INFO - ", "Traceback"),
+    ("pip.log", " ERROR: ", "\u{0}", " * https://"),
+    (
+        "airflow3-scheduler.log",
+        "[error    ]",
+        "[info     ]",
+        "____",
+    ),
+    ("airflow3-triggerer.log", "\u{0}", "[info     ]", "____"),
+    ("winston-text.log", " error: ", " info: ", "    at "),
+    ("postgresql.log", "] ERROR: ", "] LOG: ", "] STATEMENT: "),
+    (
+        "postgresql.json",
+        r#""error_severity":"ERROR""#,
+        r#""error_severity":"LOG""#,
+        "\u{0}",
+    ),
+    // The lines before the first timestamp are a record of no level (they
+    // went with the first record and its INFO).
+    (
+        "airflow2-prepare.log",
+        "\u{0}",
+        "} INFO - ",
+        "FutureWarning",
+    ),
+];
+
+#[test]
+fn real_programs_logs_keep_their_errors_and_lines_without_a_level_at_level_error() {
+    for &(name, error, below, no_level) in REAL {
+        let path = corpus(&format!("real/{name}"));
+        let file = std::fs::read_to_string(&path).expect("sample");
+        let out = logweave(&["--print", "--level", "ERROR"], &[path]);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+        let lines =
+            |mark: &str| -> Vec<&str> { file.lines().filter(|l| l.contains(mark)).collect() };
+        for line in lines(error).into_iter().chain(lines(no_level)) {
+            assert!(shown.lines().any(|s| s == line), "{name}: {line} hidden");
+        }
+        assert!(
+            !shown.lines().any(|s| s.contains(below)),
+            "{name}: a line below ERROR shown:\n{shown}"
+        );
+        let checked = lines(error).len() + lines(below).len() + lines(no_level).len();
+        assert!(checked > 1, "{name}: marks that find nothing");
+    }
+}
+
 #[test]
 fn a_year_less_family_says_where_its_year_came_from() {
     let out = logweave(

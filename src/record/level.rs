@@ -53,7 +53,9 @@ impl Level {
             b"DEBUG" | b"TRACE" | b"FINE" | b"FINER" | b"FINEST" | b"VERBOSE" | b"DBG" => {
                 Level::Debug
             }
-            b"INFO" | b"NOTICE" | b"INF" | b"DEFAULT" => Level::Info,
+            // PostgreSQL's `LOG:` is "information of interest to
+            // administrators", between INFO and WARNING in its own order.
+            b"INFO" | b"NOTICE" | b"INF" | b"DEFAULT" | b"LOG" => Level::Info,
             b"WARN" | b"WARNING" | b"WRN" => Level::Warning,
             b"ERROR" | b"ERR" | b"EXCEPTION" | b"SEVERE" => Level::Error,
             b"CRITICAL" | b"FATAL" | b"CRIT" | b"ALERT" | b"EMERG" | b"EMERGENCY" | b"PANIC" => {
@@ -112,7 +114,7 @@ pub enum LevelSyntax {
 }
 
 /// JSON keys a level is looked for under.
-pub const JSON_KEYS: [&str; 7] = [
+pub const JSON_KEYS: [&str; 8] = [
     "level",
     "severity",
     "log.level",
@@ -120,6 +122,8 @@ pub const JSON_KEYS: [&str; 7] = [
     "levelname",
     "loglevel",
     "PRIORITY",
+    // PostgreSQL's `jsonlog`.
+    "error_severity",
 ];
 
 /// logfmt keys a level is looked for under.
@@ -305,10 +309,12 @@ const TRACEBACK_LINES: [&[u8]; 4] = [
 ];
 
 /// The first level word: an upper-case one anywhere, or one of any case
-/// alone in brackets (`[error]`, `[core:warn]`, `[INFO]`). Lower-case words
-/// outside brackets are prose ("no error found"), not levels.
+/// alone in brackets (`[error]`, `[core:warn]`, `[INFO]`, structlog's
+/// `[warning  ]`) or first with a colon (winston's `error: …`). Other
+/// lower-case words are prose ("no error found"), not levels.
 fn words(head: &[u8]) -> Option<Level> {
     let mut start = 0;
+    let mut first = true;
     while start < head.len() {
         let len = head[start..]
             .iter()
@@ -316,10 +322,20 @@ fn words(head: &[u8]) -> Option<Level> {
             .unwrap_or(head.len() - start);
         if len >= 3 {
             let word = &head[start..start + len];
+            // structlog's console pads the level inside its brackets:
+            // `[error    ]` (Airflow 3's scheduler, triggerer, api-server).
+            let padding = head[start + len..]
+                .iter()
+                .take_while(|&&c| c == b' ')
+                .count();
             let bracketed = start > 0
                 && matches!(head[start - 1], b'[' | b':')
-                && head.get(start + len) == Some(&b']');
-            if bracketed || word.iter().all(u8::is_ascii_uppercase) {
+                && head.get(start + len + padding) == Some(&b']');
+            // winston's `info:` and the like: the line's first word (after
+            // its time: `T`, `Z` are too short to count) with a colon.
+            let leading = first && head.get(start + len) == Some(&b':');
+            first = false;
+            if bracketed || leading || word.iter().all(u8::is_ascii_uppercase) {
                 if let Some(level) = Level::from_word(word) {
                     return Some(level);
                 }
@@ -389,6 +405,66 @@ pub fn all_syntaxes() -> Vec<LevelSyntax> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn level_words_as_real_programs_write_them() {
+        let words = |line: &str| LevelSyntax::Words.read(line.as_bytes(), 0);
+        // Lines the programs named wrote on a test machine
+        // (`tests/formats/real/`).
+        for (line, level) in [
+            // Airflow 3.3.2's scheduler and triggerer (structlog's console).
+            (
+                "2026-12-08T03:30:00.096132Z [error    ] stderr: batch 9 slow [task.stderr]",
+                Level::Error,
+            ),
+            (
+                "2026-12-08T03:29:41.019309Z [warning  ] ASGI app factory detected.",
+                Level::Warning,
+            ),
+            (
+                "2026-12-08T03:29:39.184450Z [info     ] Starting log server",
+                Level::Info,
+            ),
+            // winston's text format.
+            (
+                "2026-12-08T03:29:09.779Z error: ECONNREFUSED 127.0.0.1:5432",
+                Level::Error,
+            ),
+            (
+                "2026-12-08T03:29:09.478Z warn: slow response 2300ms",
+                Level::Warning,
+            ),
+            // PostgreSQL 15's stderr log.
+            (
+                "2026-12-08 03:31:35.281 UTC [21162] LOG:  starting PostgreSQL 15.18",
+                Level::Info,
+            ),
+            (
+                "2026-12-08 03:31:36.403 UTC [21197] ERROR:  relation \"nope\" does not exist",
+                Level::Error,
+            ),
+            (
+                "2026-12-08 03:31:36.403 UTC [21197] STATEMENT:  select * from nope",
+                Level::Unknown,
+            ),
+            // Prose is still no level: only the first word with a colon.
+            (
+                "2026-12-08T03:29:09.982Z the error: went away",
+                Level::Unknown,
+            ),
+            (
+                "Dec  8 03:33:14 vm myapp: an error happened",
+                Level::Unknown,
+            ),
+        ] {
+            assert_eq!(words(line), level, "{line}");
+        }
+        let pg = r#"{"timestamp":"2026-12-08 03:31:36.403 UTC","pid":21197,"error_severity":"ERROR","message":"relation \"nope\" does not exist"}"#;
+        assert_eq!(
+            LevelSyntax::Json("error_severity").read(pg.as_bytes(), 0),
+            Level::Error
+        );
+    }
 
     #[test]
     fn levels_in_each_syntax() {

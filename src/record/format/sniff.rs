@@ -156,7 +156,23 @@ pub fn sniff<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Option<TsFormat> 
             json_syntaxes.push(LevelSyntax::Words);
             sniff_syntax(&json_syntaxes, timed)
         }
-        _ => sniff_syntax(&all_syntaxes(), timed),
+        // Redis's mark (`.` `-` `*` `#` after the time) only where Redis
+        // writes it, after its `pid:role` and day-month-year time: a ` - `
+        // after the time is also Python's cookbook format's separator
+        // (`%(asctime)s - %(name)s - %(levelname)s`), where taking it for
+        // Redis's debug mark made every record DEBUG and `--level INFO`
+        // hid the whole file; pip's `--log` writes ` * ` there for its
+        // progress.
+        Locate::AfterField if format.syntax == Syntax::DayMonthYear => {
+            sniff_syntax(&all_syntaxes(), timed)
+        }
+        _ => {
+            let syntaxes: Vec<LevelSyntax> = all_syntaxes()
+                .into_iter()
+                .filter(|s| *s != LevelSyntax::Redis)
+                .collect();
+            sniff_syntax(&syntaxes, timed)
+        }
     };
     Some(format.with_levels(levels))
 }
