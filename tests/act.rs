@@ -621,6 +621,11 @@ fn a_jump_by_line_or_time_into_a_folded_group_opens_it_on_that_line() {
     tui.wait_for("the group's header on the top row", |t| {
         pane(t)[0].starts_with("▸ G25")
     });
+    // Said, as the screen may not have moved.
+    tui.wait_for("where the time went", |t| {
+        t.status()
+            .contains("that time is inside the folded group 'G25' (zo opens it)")
+    });
 
     // A search whose hit is in a group not seen yet opens it too.
     tui.press("g");

@@ -222,13 +222,19 @@ const REAL: &[(&str, &str, &str, &str)] = &[
     // DEBUG, and `--level INFO` printed nothing.
     ("py-cookbook.log", " - ERROR - ", " - INFO - ", "Traceback"),
     ("pip.log", " ERROR: ", "\u{0}", " * https://"),
+    // (Their banner goes with the first record, which then has no level.)
     (
         "airflow3-scheduler.log",
         "[error    ]",
-        "[info     ]",
+        "[info     ] Started",
         "____",
     ),
-    ("airflow3-triggerer.log", "\u{0}", "[info     ]", "____"),
+    (
+        "airflow3-triggerer.log",
+        "\u{0}",
+        "[info     ] Started",
+        "____",
+    ),
     ("winston-text.log", " error: ", " info: ", "    at "),
     ("postgresql.log", "] ERROR: ", "] LOG: ", "] STATEMENT: "),
     (
@@ -237,12 +243,13 @@ const REAL: &[(&str, &str, &str, &str)] = &[
         r#""error_severity":"LOG""#,
         "\u{0}",
     ),
-    // The lines before the first timestamp are a record of no level (they
-    // went with the first record and its INFO).
+    // The lines before the first timestamp go with the first record, which
+    // then has no level (it had the INFO of its timed line, and `--level
+    // ERROR` hid them).
     (
         "airflow2-prepare.log",
         "\u{0}",
-        "} INFO - ",
+        "autogenerate.tables",
         "FutureWarning",
     ),
 ];
@@ -290,6 +297,58 @@ fn a_year_less_family_says_where_its_year_came_from() {
     assert!(
         stderr.contains("from the file's modification time"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_year_less_log_written_up_to_its_modification_time_keeps_that_year_beside_older_logs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // rsyslog's traditional format, written today, beside a dpkg.log whose
+    // records run from June of the year before to September.
+    let syslog = dir.path().join("syslog");
+    std::fs::write(
+        &syslog,
+        "Dec  8 03:33:14 vm myapp: started\nDec  8 03:33:15 vm myapp: done\n",
+    )
+    .expect("write");
+    let dpkg = dir.path().join("dpkg.log");
+    std::fs::write(
+        &dpkg,
+        "2025-06-24 10:00:00 status installed a:amd64 1\n2026-09-22 04:47:20 status installed b:amd64 2\n",
+    )
+    .expect("write");
+    let modified = |iso: &str| {
+        let at = chrono::DateTime::parse_from_rfc3339(iso).expect("time");
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(at.timestamp() as u64);
+        let file = std::fs::File::options()
+            .write(true)
+            .open(&syslog)
+            .expect("open");
+        file.set_times(std::fs::FileTimes::new().set_modified(at))
+            .expect("set mtime");
+    };
+    modified("2026-12-08T03:33:16Z");
+    let out = logweave(
+        &["--print", "--since", "2026-12-01"],
+        &[dpkg.clone(), syslog.clone()],
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("read as 2026 from the file's modification time"),
+        "{said}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Dec  8 03:33:14 vm myapp: started\nDec  8 03:33:15 vm myapp: done\n"
+    );
+    // Modified long after its last record (a copy made later): the other
+    // sources' times say the year.
+    modified("2027-06-01T00:00:00Z");
+    let out = logweave(&["--print"], &[dpkg, syslog]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("read as 2025 from the other sources' times"),
+        "{said}"
     );
 }
 

@@ -271,6 +271,56 @@ fn a_search_finds_the_next_hit_and_esc_cancels_a_long_one() {
 }
 
 #[test]
+fn a_search_up_from_the_end_finds_the_hits_on_the_last_screen_first() {
+    // `needle` on lines 10, 50 and 95 of 100: after `G` the last screen
+    // shows line 95, and `?` finds it first, as in less (it started at the
+    // top of the screen, and went on to line 50).
+    let mut text = String::new();
+    for i in 1..=100u32 {
+        let word = if [10, 50, 95].contains(&i) { "needle" } else { "hay" };
+        text.push_str(&format!("2024-12-20T10:{:02}:{:02}Z {word} {i}\n", i / 60, i % 60));
+    }
+    let source: Arc<dyn Source> = Arc::new(MemSource(text.into_bytes()));
+    let mut viewer = Viewer::open(vec![source]);
+    viewer.press("G");
+    viewer.wait_for("the end", |f| {
+        f.lines.last().is_some_and(|l| l.text.ends_with(b"hay 100"))
+    });
+    viewer.press("?needle\n");
+    let found = viewer.wait_for("the hit counted", |f| {
+        f.search.as_deref().is_some_and(|s| s.contains(" of 3"))
+    });
+    assert_eq!(found.search.as_deref(), Some("?needle: hit 3 of 3"));
+    viewer.press("n");
+    viewer.wait_for("the hit above", |f| {
+        f.search.as_deref() == Some("?needle: hit 2 of 3")
+    });
+}
+
+#[test]
+fn stacked_patterns_show_a_record_matching_any_and_a_blank_result_says_so() {
+    let text = "2024-12-20T10:00:01Z alpha one\n2024-12-20T10:00:02Z alpha two\n\
+                2024-12-20T10:00:03Z beta one\n2024-12-20T10:00:04Z gamma\n";
+    let source: Arc<dyn Source> = Arc::new(MemSource(text.as_bytes().to_vec()));
+    let mut viewer = Viewer::open(vec![source]);
+    viewer.press("&alpha\n&one\n");
+    // Any of the patterns: the status bar writes them as alternatives.
+    let frame = viewer.wait_for("both patterns in force", |f| f.filters == ["&alpha|one"]);
+    assert_eq!(
+        Viewer::lines(&frame),
+        [
+            "2024-12-20T10:00:01Z alpha one",
+            "2024-12-20T10:00:02Z alpha two",
+            "2024-12-20T10:00:03Z beta one"
+        ]
+    );
+    viewer.press("&\n&zzz\n");
+    let frame = viewer.wait_for("the filter that matches nothing", |f| f.filters == ["&zzz"]);
+    assert!(frame.lines.is_empty());
+    assert_eq!(frame.message.as_deref(), Some("no record matches the filters"));
+}
+
+#[test]
 fn a_save_shows_progress_goes_on_while_scrolling_and_esc_stops_it_leaving_nothing() {
     let mut text = String::new();
     for i in 0..200_000u32 {

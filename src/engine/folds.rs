@@ -501,6 +501,14 @@ impl Engine {
                     record,
                 })?;
             }
+            // The screen may not move (the header was on top already):
+            // say where the time went.
+            if let Some(group) = self.folds.known.get(&key) {
+                self.message = Some(format!(
+                    "that time is inside the folded group '{}' (zo opens it)",
+                    group.name
+                ));
+            }
         }
         Ok(Some(found))
     }

@@ -34,7 +34,7 @@ impl Engine {
                 job::search(
                     id,
                     fork,
-                    self.search_start(),
+                    self.search_start(*forward),
                     *forward,
                     matcher.clone(),
                     sorted,

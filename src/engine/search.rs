@@ -105,8 +105,9 @@ impl Engine {
     }
 
     /// Where a search starts: the last hit while it is on screen, else the
-    /// top line.
-    pub(super) fn search_start(&self) -> From {
+    /// top line going down and the bottom line going up, as in less (`G`
+    /// then `?` finds the hits on the last screen).
+    pub(super) fn search_start(&self, forward: bool) -> From {
         let visible = |hit: &Hit| {
             self.window.visible().any(|l| {
                 l.record.source == hit.source
@@ -122,12 +123,19 @@ impl Engine {
         {
             return From::Line(hit.position());
         }
-        match (self.window.cursor_at_row(0), self.window.visible().next()) {
-            (Some(cursor), Some(top)) => From::Line(Position {
+        let index = match forward {
+            true => 0,
+            false => self.window.visible().count().saturating_sub(1),
+        };
+        match (
+            self.window.cursor_at_row(index),
+            self.window.visible().nth(index),
+        ) {
+            (Some(cursor), Some(line)) => From::Line(Position {
                 cursor,
-                source: top.record.source,
-                record_start: top.record.record.start,
-                line_start: top.start,
+                source: line.record.source,
+                record_start: line.record.record.start,
+                line_start: line.start,
             }),
             _ => From::Edge,
         }
@@ -276,17 +284,23 @@ impl Engine {
             // Nothing matches at or after this time: show the end instead.
             self.window.jump_end()?;
         }
+        if self.window.visible().next().is_none() && !self.filter.is_empty() {
+            // A blank screen says why (a stale message would say otherwise).
+            self.message = Some("no record matches the filters".into());
+        }
         Ok(())
     }
 
-    /// The filters as the status bar shows them (`&gamma &!delta ≥WARNING`).
+    /// The filters as the status bar shows them (`&alpha|one &!delta
+    /// ≥WARNING`): a record shown matches one of the `&` patterns (joined
+    /// by `|`, as lnav's "in" filters), none of the `&!` ones, and every
+    /// field filter.
     pub(super) fn filter_summary(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .filter
-            .includes
-            .iter()
-            .map(|m| format!("&{}", m.shown()))
-            .collect();
+        let mut out: Vec<String> = Vec::new();
+        if !self.filter.includes.is_empty() {
+            let any: Vec<_> = self.filter.includes.iter().map(|m| m.shown()).collect();
+            out.push(format!("&{}", any.join("|")));
+        }
         out.extend(
             self.filter
                 .excludes
@@ -306,23 +320,28 @@ impl Engine {
     /// `hit N of M` (or progress) for the status bar.
     pub(super) fn search_summary(&self) -> Option<String> {
         let search = self.search.as_ref()?;
-        let text = search.matcher.shown();
+        // As typed: `/` searches down, `?` up.
+        let text = format!(
+            "{}{}",
+            if search.forward { '/' } else { '?' },
+            search.matcher.shown()
+        );
         if let Some(note) = search.matcher.cut_lines_note() {
             // Never a silent miss: the hits beyond the cap are not known.
-            return Some(format!("/{text} ({note})"));
+            return Some(format!("{text} ({note})"));
         }
         let Some(count) = search.count.as_ref() else {
             // Not counted (big remote sources): the pattern in force.
-            return Some(format!("/{text}"));
+            return Some(text);
         };
         Some(match (count.total(), &search.last_hit) {
-            (Some(0), _) => format!("/{text}: no hits"),
+            (Some(0), _) => format!("{text}: no hits"),
             (Some(total), Some(hit)) => match count.index_of(hit) {
-                Some(i) => format!("/{text}: hit {} of {}", group(i), group(total)),
-                None => format!("/{text}: {} hits", group(total)),
+                Some(i) => format!("{text}: hit {} of {}", group(i), group(total)),
+                None => format!("{text}: {} hits", group(total)),
             },
-            (Some(total), None) => format!("/{text}: {} hits", group(total)),
-            (None, _) => format!("/{text}: counting… {}%", count.progress().unwrap_or(0)),
+            (Some(total), None) => format!("{text}: {} hits", group(total)),
+            (None, _) => format!("{text}: counting… {}%", count.progress().unwrap_or(0)),
         })
     }
 }

@@ -187,6 +187,11 @@ impl TsFormat {
         self.levels
     }
 
+    /// How a year-less date gets its year.
+    pub fn year_rule(&self) -> YearRule {
+        self.year
+    }
+
     /// Whether its dates carry no year (it comes from [`YearRule`]).
     pub fn is_yearless(&self) -> bool {
         match &self.syntax {

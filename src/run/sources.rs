@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::{Arrivals, Found, Settings};
 use crate::merge::copies::{copy_groups, DedupMode};
 use crate::merge::{Dedup, MergeOptions};
-use crate::record::format::{YearEvidence, YearGuess, YearRule};
+use crate::record::format::{TsFormat, YearEvidence, YearGuess, YearRule};
 use crate::record::{RecordLayout, TimeOptions};
 use crate::source::spool::Spool;
 use crate::source::{
@@ -192,7 +192,8 @@ pub(super) fn open_layouts(
 }
 
 /// Gives year-less sources (syslog, klog) the year nearest to the other
-/// sources' times: the middle of their span.
+/// sources' times, the middle of their span, unless a file's modification
+/// time says better (see [`written_up_to_its_mtime`]).
 fn settle_years(opened: &mut [OpenedSource]) {
     let yearless = |s: &OpenedSource| s.layout.format().is_some_and(|f| f.is_yearless());
     if !opened.iter().any(yearless) {
@@ -213,9 +214,36 @@ fn settle_years(opened: &mut [OpenedSource]) {
         rule: YearRule::Nearest(middle),
         evidence: YearEvidence::OtherSources,
     };
-    for source in opened.iter_mut().filter(|s| yearless(s)) {
+    for source in opened
+        .iter_mut()
+        .filter(|s| yearless(s) && !written_up_to_its_mtime(&s.layout))
+    {
         source.layout = source.layout.clone().with_year(guess);
     }
+}
+
+/// How close to its file's modification time a year-less log's last record
+/// must be for that time to give the year.
+const MTIME_EVIDENCE: i64 = 31 * 86_400 * 1_000_000_000;
+
+/// Whether a year-less file's last record, read in the year its
+/// modification time gives, was written within [`MTIME_EVIDENCE`] of that
+/// time: a log is written up to its modification time, which then says its
+/// year better than the other sources' times (today's syslog opened beside
+/// a dpkg.log of the past year was read as last year's, and `--since`
+/// found none of it). A copy (`cp` without `-p`) or a file touched long
+/// after its last record leaves the other sources to say.
+fn written_up_to_its_mtime(layout: &RecordLayout) -> bool {
+    if layout.found().year != Some(YearEvidence::Modified) {
+        return false;
+    }
+    let Some(YearRule::NotAfter(modified)) = layout.format().map(TsFormat::year_rule) else {
+        return false;
+    };
+    layout.last_ts().is_some_and(|last| {
+        let gap = modified.saturating_mul(1_000_000_000).saturating_sub(last);
+        (-86_400 * 1_000_000_000..=MTIME_EVIDENCE).contains(&gap)
+    })
 }
 
 /// What is to be said about how a source's times are read: that it has none
@@ -235,8 +263,11 @@ pub(super) fn layout_note(layout: &RecordLayout, label: &str, shown: &str) -> Op
     if !layout.is_timed() {
         // An example made for its first line, where one of the common
         // shapes reads it.
-        let first = first_line(layout);
-        let example = crate::record::format::pattern::example_for(first.as_bytes());
+        let (first, others) = first_lines(layout);
+        let others: Vec<&[u8]> = others.iter().map(|l| l.as_bytes()).collect();
+        let example =
+            crate::record::format::pattern::example_for_lines(first.as_bytes(), &others);
+        let first = quoted(&first);
         let offer = |pattern: &str| {
             format!(
                 "its first line reads '{first}': give its format as a strftime pattern, such as --ts-format '{}={pattern}' (or a [[format]] entry in the config)",
@@ -290,13 +321,22 @@ pub(super) fn layout_note(layout: &RecordLayout, label: &str, shown: &str) -> Op
 }
 
 /// The start of a source's first line, as a tip quotes it.
-fn first_line(layout: &RecordLayout) -> String {
-    const QUOTED: usize = 60;
-    let mut head = [0u8; 640];
+/// The source's first line that is not blank (what a tip quotes and
+/// offers a pattern for), and the lines after it in its first 16 KiB.
+fn first_lines(layout: &RecordLayout) -> (String, Vec<String>) {
+    let mut head = vec![0u8; 16 * 1024];
     let n = layout.source().read_full_at(0, &mut head).unwrap_or(0);
-    let line = head[..n].split(|&b| b == b'\n').next().unwrap_or_default();
-    let line = String::from_utf8_lossy(line);
-    let line = line.trim_end_matches('\r');
+    let mut lines = head[..n]
+        .split(|&b| b == b'\n')
+        .map(|l| String::from_utf8_lossy(l).trim_end_matches('\r').to_string())
+        .skip_while(|l| l.trim().is_empty());
+    let first = lines.next().unwrap_or_default();
+    (first, lines.take(200).collect())
+}
+
+/// A line as a tip quotes it: its first 60 characters.
+fn quoted(line: &str) -> String {
+    const QUOTED: usize = 60;
     match line.char_indices().nth(QUOTED) {
         Some((cut, _)) => format!("{}…", &line[..cut]),
         None => line.to_string(),

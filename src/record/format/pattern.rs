@@ -204,8 +204,14 @@ fn locator(items: &[Item<'static>]) -> Option<Regex> {
 }
 
 /// Shapes of times the sniffer does not read by itself, as strftime
-/// patterns: what a tip can offer for a line (`example_for`).
+/// patterns: what a tip can offer for a line (`example_for`). Those with
+/// an AM/PM come first: without it, a pattern reads `2:32:15 PM` as the
+/// night's 02:32.
 const EXAMPLES: &[&str] = &[
+    // Python's documented `datefmt='%m/%d/%Y %I:%M:%S %p'`.
+    "%m/%d/%Y %I:%M:%S %p",
+    // java.util.logging's SimpleFormatter.
+    "%b %d, %Y %I:%M:%S %p",
     "%d/%m/%Y %H:%M:%S%.f",
     "%m/%d/%Y %H:%M:%S%.f",
     "%d/%m/%y %H:%M:%S%.f",
@@ -214,7 +220,11 @@ const EXAMPLES: &[&str] = &[
     "%d-%m-%Y %H:%M:%S%.f",
     "%d-%b-%Y %H:%M:%S%.f",
     "%d/%b/%Y:%H:%M:%S %z",
+    // Python's http.server and Werkzeug: `[08/Dec/2026 03:28:42]`.
+    "%d/%b/%Y %H:%M:%S",
     "%b %d, %Y %H:%M:%S%.f",
+    // apt's history.log: `Start-Date: 2025-06-24  14:36:25`.
+    "%Y-%m-%d  %H:%M:%S",
     "%Y-%m-%d %H.%M.%S",
     "%Y%m%d %H%M%S",
     "%Y%m%d%H%M%S",
@@ -225,10 +235,31 @@ const EXAMPLES: &[&str] = &[
 /// A strftime pattern that reads a time in `line`, to show in a tip: the
 /// first of a few common shapes that does. `None` when none does.
 pub fn example_for(line: &[u8]) -> Option<&'static str> {
-    EXAMPLES
-        .iter()
-        .copied()
-        .find(|text| Pattern::new(text).is_ok_and(|p| p.parse(line, YearRule::default()).is_some()))
+    example_for_lines(line, &[])
+}
+
+/// [`example_for`] `first`, choosing among the shapes that read it the one
+/// that reads the most of `others` (the lines after it): `12/08/2026`
+/// reads as day first and as month first, and a `12/13/2026` further on
+/// tells which.
+pub fn example_for_lines(first: &[u8], others: &[&[u8]]) -> Option<&'static str> {
+    let mut best: Option<(&'static str, usize)> = None;
+    for &text in EXAMPLES {
+        let Ok(pattern) = Pattern::new(text) else {
+            continue;
+        };
+        if pattern.parse(first, YearRule::default()).is_none() {
+            continue;
+        }
+        let reads = others
+            .iter()
+            .filter(|line| pattern.parse(line, YearRule::default()).is_some())
+            .count();
+        if best.is_none_or(|(_, most)| reads > most) {
+            best = Some((text, reads));
+        }
+    }
+    best.map(|(text, _)| text)
 }
 
 #[cfg(test)]
@@ -297,5 +328,31 @@ mod tests {
         );
         assert_eq!(example("20241220 100001 start"), Some("%Y%m%d %H%M%S"));
         assert_eq!(example("no time here"), None);
+        // Lines real programs wrote (a new user's trial).
+        assert_eq!(
+            example("12/08/2026 03:28:02 AM DEBUG starting up"),
+            Some("%m/%d/%Y %I:%M:%S %p")
+        );
+        assert_eq!(
+            example("Dec 08, 2026 2:32:15 PM Main main"),
+            Some("%b %d, %Y %I:%M:%S %p")
+        );
+        assert_eq!(
+            example(r#"127.0.0.1 - - [08/Dec/2026 03:28:42] "GET / HTTP/1.1" 200 -"#),
+            Some("%d/%b/%Y %H:%M:%S")
+        );
+        assert_eq!(
+            example("Start-Date: 2025-06-24  14:36:25"),
+            Some("%Y-%m-%d  %H:%M:%S")
+        );
+        // A day past the 12th further on tells day from month.
+        assert_eq!(
+            example_for_lines(b"12/08/2026 03:28:02 x", &[b"12/13/2026 03:28:02 y"]),
+            Some("%m/%d/%Y %H:%M:%S%.f")
+        );
+        assert_eq!(
+            example_for_lines(b"12/08/2026 03:28:02 x", &[b"13/08/2026 03:28:02 y"]),
+            Some("%d/%m/%Y %H:%M:%S%.f")
+        );
     }
 }
