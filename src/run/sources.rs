@@ -265,8 +265,7 @@ pub(super) fn layout_note(layout: &RecordLayout, label: &str, shown: &str) -> Op
         // shapes reads it.
         let (first, others) = first_lines(layout);
         let others: Vec<&[u8]> = others.iter().map(|l| l.as_bytes()).collect();
-        let example =
-            crate::record::format::pattern::example_for_lines(first.as_bytes(), &others);
+        let example = crate::record::format::pattern::example_for_lines(first.as_bytes(), &others);
         let first = quoted(&first);
         let offer = |pattern: &str| {
             format!(
@@ -328,7 +327,11 @@ fn first_lines(layout: &RecordLayout) -> (String, Vec<String>) {
     let n = layout.source().read_full_at(0, &mut head).unwrap_or(0);
     let mut lines = head[..n]
         .split(|&b| b == b'\n')
-        .map(|l| String::from_utf8_lossy(l).trim_end_matches('\r').to_string())
+        .map(|l| {
+            String::from_utf8_lossy(l)
+                .trim_end_matches('\r')
+                .to_string()
+        })
         .skip_while(|l| l.trim().is_empty());
     let first = lines.next().unwrap_or_default();
     (first, lines.take(200).collect())
