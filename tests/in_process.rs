@@ -277,8 +277,16 @@ fn a_search_up_from_the_end_finds_the_hits_on_the_last_screen_first() {
     // top of the screen, and went on to line 50).
     let mut text = String::new();
     for i in 1..=100u32 {
-        let word = if [10, 50, 95].contains(&i) { "needle" } else { "hay" };
-        text.push_str(&format!("2024-12-20T10:{:02}:{:02}Z {word} {i}\n", i / 60, i % 60));
+        let word = if [10, 50, 95].contains(&i) {
+            "needle"
+        } else {
+            "hay"
+        };
+        text.push_str(&format!(
+            "2024-12-20T10:{:02}:{:02}Z {word} {i}\n",
+            i / 60,
+            i % 60
+        ));
     }
     let source: Arc<dyn Source> = Arc::new(MemSource(text.into_bytes()));
     let mut viewer = Viewer::open(vec![source]);
@@ -317,7 +325,10 @@ fn stacked_patterns_show_a_record_matching_any_and_a_blank_result_says_so() {
     viewer.press("&\n&zzz\n");
     let frame = viewer.wait_for("the filter that matches nothing", |f| f.filters == ["&zzz"]);
     assert!(frame.lines.is_empty());
-    assert_eq!(frame.message.as_deref(), Some("no record matches the filters"));
+    assert_eq!(
+        frame.message.as_deref(),
+        Some("no record matches the filters")
+    );
 }
 
 #[test]
