@@ -62,7 +62,7 @@ impl Viewer {
                 location: format!("/logs/source-{i}.log"),
                 kind: "file".into(),
                 size: 0,
-                json: false,
+                json: merge.layout(i).format().is_some_and(|f| f.is_json()),
                 format: String::new(),
                 file: None,
                 enabled: true,
@@ -94,6 +94,14 @@ impl Viewer {
         };
         viewer.wait_for("the first screen", |f| !f.lines.is_empty());
         viewer
+    }
+
+    /// Tells the engine how the view draws lines (the JSON rendering), as
+    /// the terminal loop does after each frame.
+    fn tell_rows(&mut self) {
+        if let Some(command) = self.app.rows_command() {
+            assert!(self.commands.send(command), "engine alive");
+        }
     }
 
     /// Types `keys`: characters, or `\n` for Enter and `\x1b` for Esc.
@@ -329,6 +337,41 @@ fn stacked_patterns_show_a_record_matching_any_and_a_blank_result_says_so() {
         frame.message.as_deref(),
         Some("no record matches the filters")
     );
+}
+
+#[test]
+fn search_and_filters_find_an_airflow3_record_by_the_text_drawn_for_it() {
+    // Drawn `[time] ERROR - batch 7 skipped source=task`, with the
+    // traceback `ValueError: bad row 7` under the failure: none of that
+    // is in the bytes as such (`"level":"error"`, `"exc_type":"ValueError"`).
+    let text = [
+        r#"{"timestamp":"2024-12-20T10:00:01.000000Z","level":"info","event":"starting","logger":"task"}"#,
+        r#"{"timestamp":"2024-12-20T10:00:02.000000Z","level":"error","event":"batch 7 skipped","logger":"task"}"#,
+        r#"{"timestamp":"2024-12-20T10:00:03.000000Z","level":"error","event":"Task failed with exception","logger":"task","error_detail":[{"exc_type":"ValueError","exc_value":"bad row 7","frames":[{"filename":"/dags/etl.py","lineno":42,"name":"extract"}]}]}"#,
+        r#"{"timestamp":"2024-12-20T10:00:04.000000Z","level":"info","event":"done","logger":"task"}"#,
+    ]
+    .map(|line| format!("{line}\n"))
+    .concat();
+    let source: Arc<dyn Source> = Arc::new(MemSource(text.into_bytes()));
+    let mut viewer = Viewer::open(vec![source]);
+    viewer.tell_rows();
+    for (pattern, summary) in [
+        ("ERROR - batch", "/ERROR - batch: hit 1 of 1"),
+        ("ValueError: bad row", "/ValueError: bad row: hit 1 of 1"),
+        ("source=task", "/source=task: hit 2 of 4"),
+        // The bytes still match.
+        ("\"exc_type\"", "/\"exc_type\": hit 1 of 1"),
+    ] {
+        viewer.press(&format!("g/{pattern}\n"));
+        viewer.wait_for(summary, |f| f.search.as_deref() == Some(summary));
+    }
+    viewer.press("&ERROR\n");
+    let frame = viewer.wait_for("the error records", |f| {
+        f.filters == ["&ERROR"] && f.lines.len() == 2
+    });
+    assert!(Viewer::lines(&frame)
+        .iter()
+        .all(|l| l.contains(r#""level":"error""#)));
 }
 
 #[test]

@@ -10,11 +10,19 @@ use std::io;
 use std::sync::Arc;
 
 use super::{Engine, FoldMark, FrameLine};
+use crate::search::matcher::{Drawn, Matcher};
 use crate::window::WindowLine;
 
 /// How many screen rows a line takes as drawn: at least 1.
 pub trait RowMeasure: Send + Sync {
     fn rows(&self, line: &FrameLine) -> usize;
+
+    /// The texts a line's bytes are drawn as, when they differ (a JSON
+    /// record rendered): what searches and filters match besides the
+    /// bytes, so that what is on screen is what is found.
+    fn drawn(&self, _text: &[u8]) -> Option<Vec<String>> {
+        None
+    }
 }
 
 /// The view's [`RowMeasure`] as a command carries it: equal when it is the
@@ -31,6 +39,20 @@ impl fmt::Debug for Rows {
 impl PartialEq for Rows {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Engine {
+    /// `matcher` matching lines also as the view draws them, when it draws
+    /// some differently from their bytes (JSON sources rendered).
+    pub(super) fn matching_as_drawn(&self, matcher: Matcher) -> Matcher {
+        let json = self.sources.iter().any(|s| s.json);
+        match self.measuring.rows.clone() {
+            Some(Rows(measure)) if json => {
+                matcher.matching_drawn(Drawn(Arc::new(move |text| measure.drawn(text))))
+            }
+            _ => matcher,
+        }
     }
 }
 

@@ -34,7 +34,7 @@ impl Engine {
     /// [`super::job`]); its hits are counted once it has found the first.
     pub(super) fn search(&mut self, pattern: &str, kind: PatternKind, forward: bool) {
         let matcher = match Matcher::new(pattern, kind) {
-            Ok(m) => Arc::new(m),
+            Ok(m) => Arc::new(self.matching_as_drawn(m)),
             Err(e) => {
                 self.message = Some(e);
                 return;
@@ -195,7 +195,7 @@ impl Engine {
             return self.apply_filter();
         }
         let matcher = match Matcher::new(pattern, kind) {
-            Ok(m) => m,
+            Ok(m) => self.matching_as_drawn(m),
             Err(e) => {
                 self.message = Some(e);
                 return Ok(());

@@ -243,6 +243,16 @@ impl HitMap {
         }
     }
 
+    /// Every block may hold a hit (lines matched as drawn, which a scan of
+    /// the bytes cannot rule out).
+    pub fn full(len: u64) -> Self {
+        let mut map = HitMap::new(len);
+        for block in 0..len.div_ceil(HIT_BLOCK) {
+            map.set(block * HIT_BLOCK);
+        }
+        map
+    }
+
     fn set(&mut self, line_start: u64) {
         let block = line_start / HIT_BLOCK;
         let (word, bit) = ((block / 64) as usize, block % 64);

@@ -30,6 +30,27 @@ pub struct Matcher {
     /// Lines longer than [`LINE_MATCH_CAP`] matched on their first part,
     /// shared by the matcher's clones.
     cut_lines: Arc<AtomicU64>,
+    /// How the viewer draws a line whose text on screen is not its bytes
+    /// (an Airflow 3 JSON record: `[time] ERROR - event source=…` and the
+    /// traceback of its `error_detail`): a line matches when its bytes or
+    /// its drawn text do.
+    drawn: Option<Drawn>,
+}
+
+/// The texts a line is drawn as, when they differ from its bytes (`None`:
+/// drawn as it is). The viewer gives the search its drawing, so that what
+/// is on screen is what is found (`/ERROR` on a line drawn `ERROR - …`
+/// whose bytes say `"level":"error"`).
+#[derive(Clone)]
+pub struct Drawn(pub Arc<DrawFn>);
+
+/// What [`Drawn`] calls: a line's bytes to the texts drawn for them.
+pub type DrawFn = dyn Fn(&[u8]) -> Option<Vec<String>> + Send + Sync;
+
+impl std::fmt::Debug for Drawn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Drawn")
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -71,7 +92,20 @@ impl Matcher {
             ignore_case,
             engine,
             cut_lines: Arc::default(),
+            drawn: None,
         })
+    }
+
+    /// The same pattern, also matching lines as `drawn` draws them.
+    pub fn matching_drawn(mut self, drawn: Drawn) -> Self {
+        self.drawn = Some(drawn);
+        self
+    }
+
+    /// Whether it also matches lines as drawn: a raw scan of the bytes
+    /// cannot rule a line out, so searches walk the records instead.
+    pub fn matches_drawn(&self) -> bool {
+        self.drawn.is_some()
     }
 
     /// A line longer than [`LINE_MATCH_CAP`] was matched on its first part.
@@ -151,6 +185,16 @@ impl Matcher {
     /// Whether `haystack` contains a match.
     #[inline]
     pub fn is_match(&self, haystack: &[u8]) -> bool {
+        self.is_raw_match(haystack)
+            || self.drawn.as_ref().is_some_and(|drawn| {
+                (drawn.0)(haystack).is_some_and(|lines| {
+                    lines.iter().any(|line| self.is_raw_match(line.as_bytes()))
+                })
+            })
+    }
+
+    /// Whether the bytes themselves match.
+    fn is_raw_match(&self, haystack: &[u8]) -> bool {
         match &self.engine {
             Engine::Literal(finder) => finder.find(haystack).is_some(),
             Engine::AsciiCaseless(ac) => ac.is_match(haystack),

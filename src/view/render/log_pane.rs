@@ -74,6 +74,14 @@ impl PaneRows {
 }
 
 impl RowMeasure for PaneRows {
+    fn drawn(&self, text: &[u8]) -> Option<Vec<String>> {
+        if self.raw_json || !self.json.iter().any(|&json| json) {
+            return None;
+        }
+        let lines = json::render(text, self.fields)?;
+        Some(lines.into_iter().map(|line| line.text).collect())
+    }
+
     fn rows(&self, line: &FrameLine) -> usize {
         let json = self.json.get(line.source).copied().unwrap_or(false);
         let rendered = json && !self.raw_json;
