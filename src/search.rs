@@ -217,7 +217,7 @@ pub fn matching_line(
         text.clear();
         let (bytes, cut) = merge.line_text(record.source, &line, scan::LINE_MATCH_CAP)?;
         if cut {
-            matcher.note_cut_line();
+            matcher.note_cut_line(line.start);
         }
         text.extend_from_slice(&bytes);
         if matcher.is_match(&text) {

@@ -375,6 +375,40 @@ fn search_and_filters_find_an_airflow3_record_by_the_text_drawn_for_it() {
 }
 
 #[test]
+fn a_line_matched_in_part_is_said_once_with_the_miss() {
+    // One 17 MiB line whose needle lies past the 16 MiB a line is matched
+    // on: the miss says so at once, and counts the line once (it said "2
+    // lines", then "3 lines" as the filter was asked again).
+    let mut text = b"2024-12-20T10:00:00Z start\n2024-12-20T10:00:01Z ".to_vec();
+    text.resize(text.len() + 17 * 1024 * 1024, b'x');
+    text.extend_from_slice(b" TAILNEEDLE\n2024-12-20T10:00:02Z end\n");
+    let source: Arc<dyn Source> = Arc::new(MemSource(text));
+    let mut viewer = Viewer::open(vec![source]);
+    let note = "1 line longer than 16 MiB matched on its first 16 MiB only";
+    viewer.press("/TAILNEEDLE\n");
+    let said = format!("pattern not found: TAILNEEDLE ({note})");
+    viewer.wait_for(&said, |f| f.message.as_deref() == Some(said.as_str()));
+    viewer.press("&TAILNEEDLE\n");
+    let frame = viewer.wait_for("the filter's note", |f| {
+        f.filters.iter().any(|s| s.contains("longer than"))
+    });
+    assert!(
+        frame.filters.contains(&format!("({note})")),
+        "{:?}",
+        frame.filters
+    );
+    viewer.press("G");
+    let frame = viewer.wait_for("the end", |f| {
+        f.filters.iter().any(|s| s.contains("longer than"))
+    });
+    assert!(
+        frame.filters.contains(&format!("({note})")),
+        "{:?}",
+        frame.filters
+    );
+}
+
+#[test]
 fn a_save_shows_progress_goes_on_while_scrolling_and_esc_stops_it_leaving_nothing() {
     let mut text = String::new();
     for i in 0..200_000u32 {

@@ -73,7 +73,11 @@ impl Engine {
         match found {
             SearchOutcome::Cancelled => self.message = Some("search cancelled".into()),
             SearchOutcome::NotFound => {
-                self.message = Some(format!("pattern not found: {text}"));
+                // Not found in what was matched: said with the miss.
+                self.message = Some(match search.matcher.cut_lines_note() {
+                    Some(note) => format!("pattern not found: {text} ({note})"),
+                    None => format!("pattern not found: {text}"),
+                });
             }
             SearchOutcome::Found { hit, wrapped } => {
                 if wrapped {

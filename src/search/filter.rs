@@ -47,10 +47,11 @@ impl RecordFilter {
         !self.excludes.iter().any(|m| m.is_match(text))
     }
 
-    /// A line was matched on its first [`LINE_MATCH_CAP`] bytes only.
-    fn note_cut_line(&self) {
+    /// The line at `line_start` was matched on its first
+    /// [`LINE_MATCH_CAP`] bytes only.
+    fn note_cut_line(&self, line_start: u64) {
         for matcher in self.includes.iter().chain(&self.excludes) {
-            matcher.note_cut_line();
+            matcher.note_cut_line(line_start);
         }
     }
 
@@ -107,6 +108,9 @@ impl RecordPredicate for RecordFilter {
         let mut line = Vec::new();
         let mut cut = false;
         let mut keep = true;
+        // Which line of the record: with its start, it names the line for
+        // the cut lines' count (a line counts once however often asked).
+        let mut index = 0;
         reader
             .file()
             .for_each_line_piece(record.start, record.end, |piece, last| {
@@ -116,8 +120,9 @@ impl RecordPredicate for RecordFilter {
                 if last {
                     keep &= self.text_matches(&line, &mut included);
                     if std::mem::take(&mut cut) {
-                        self.note_cut_line();
+                        self.note_cut_line(record.start + index);
                     }
+                    index += 1;
                     line.clear();
                 }
                 Ok(())

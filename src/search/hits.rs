@@ -99,7 +99,7 @@ pub(crate) fn for_each_hit(
             None => match read_long_line(source, pos, buf)? {
                 LongLine::Whole(window) => (window, pos + window as u64),
                 LongLine::Cut => {
-                    matcher.note_cut_line();
+                    matcher.note_cut_line(pos);
                     // The next line starting in this span, if any: a line
                     // longer than the span is another span's no further.
                     let from = pos + LINE_MATCH_CAP as u64;

@@ -29,7 +29,7 @@ pub struct Matcher {
     engine: Engine,
     /// Lines longer than [`LINE_MATCH_CAP`] matched on their first part,
     /// shared by the matcher's clones.
-    cut_lines: Arc<AtomicU64>,
+    cut_lines: Arc<CutLines>,
     /// How the viewer draws a line whose text on screen is not its bytes
     /// (an Airflow 3 JSON record: `[time] ERROR - event source=…` and the
     /// traceback of its `error_detail`): a line matches when its bytes or
@@ -52,6 +52,19 @@ impl std::fmt::Debug for Drawn {
         f.write_str("Drawn")
     }
 }
+
+/// The lines a matcher saw in part: their starts (so each counts once),
+/// past [`CUT_LINES_KEPT`] a count; and at least how many a count made
+/// apart saw.
+#[derive(Debug, Default)]
+struct CutLines {
+    starts: std::sync::Mutex<std::collections::BTreeSet<u64>>,
+    beyond: AtomicU64,
+    at_least: AtomicU64,
+}
+
+/// Cut lines remembered by their start (lines over 16 MiB are few).
+const CUT_LINES_KEPT: usize = 4096;
 
 #[derive(Clone, Debug)]
 enum Engine {
@@ -108,9 +121,22 @@ impl Matcher {
         self.drawn.is_some()
     }
 
-    /// A line longer than [`LINE_MATCH_CAP`] was matched on its first part.
-    pub fn note_cut_line(&self) {
-        self.cut_lines.fetch_add(1, Ordering::Relaxed);
+    /// The line starting at byte `line_start` (of some source) is longer
+    /// than [`LINE_MATCH_CAP`] and was matched on its first part. A line
+    /// counts once however often it is matched: a search and its wrap
+    /// around, a filter asked again as the screen moves (it said "3
+    /// lines" of one line).
+    pub fn note_cut_line(&self, line_start: u64) {
+        let mut seen = self
+            .cut_lines
+            .starts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if seen.len() < CUT_LINES_KEPT {
+            seen.insert(line_start);
+        } else if !seen.contains(&line_start) {
+            self.cut_lines.beyond.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// The same pattern with a count of cut lines of its own (a scan that
@@ -124,12 +150,18 @@ impl Matcher {
 
     /// At least `lines` lines were cut (a count made apart, of every line).
     pub fn note_cut_lines_at_least(&self, lines: u64) {
-        self.cut_lines.fetch_max(lines, Ordering::Relaxed);
+        self.cut_lines.at_least.fetch_max(lines, Ordering::Relaxed);
     }
 
     /// Lines matched on their first [`LINE_MATCH_CAP`] bytes only.
     pub fn cut_lines(&self) -> u64 {
-        self.cut_lines.load(Ordering::Relaxed)
+        let cut = &self.cut_lines;
+        let seen = cut
+            .starts
+            .lock()
+            .map_or(0, |s| s.len() as u64)
+            .saturating_add(cut.beyond.load(Ordering::Relaxed));
+        seen.max(cut.at_least.load(Ordering::Relaxed))
     }
 
     /// What to say when lines were matched in part, if any were.
