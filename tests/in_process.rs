@@ -330,6 +330,11 @@ fn stacked_patterns_show_a_record_matching_any_and_a_blank_result_says_so() {
             "2024-12-20T10:00:03Z beta one"
         ]
     );
+    // A search misses in what the filters show, not in the log.
+    viewer.press("/gamma\n");
+    viewer.wait_for("the miss said with the filters", |f| {
+        f.message.as_deref() == Some("pattern not found: gamma in the records shown (&alpha|one)")
+    });
     viewer.press("&\n&zzz\n");
     let frame = viewer.wait_for("the filter that matches nothing", |f| f.filters == ["&zzz"]);
     assert!(frame.lines.is_empty());

@@ -73,10 +73,20 @@ impl Engine {
         match found {
             SearchOutcome::Cancelled => self.message = Some("search cancelled".into()),
             SearchOutcome::NotFound => {
+                // A search looks among the records the filters show: a
+                // miss there is not a miss in the log.
+                let among = if self.filter.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " in the records shown ({})",
+                        self.filter_summary().join(" ")
+                    )
+                };
                 // Not found in what was matched: said with the miss.
                 self.message = Some(match search.matcher.cut_lines_note() {
-                    Some(note) => format!("pattern not found: {text} ({note})"),
-                    None => format!("pattern not found: {text}"),
+                    Some(note) => format!("pattern not found: {text}{among} ({note})"),
+                    None => format!("pattern not found: {text}{among}"),
                 });
             }
             SearchOutcome::Found { hit, wrapped } => {
