@@ -12,11 +12,12 @@ use ratatui::Frame;
 use crate::view::app::App;
 
 /// Lines after the keymap's own: keys that are not actions.
-const EXTRA: [&str; 4] = [
+const EXTRA: [&str; 5] = [
     " N before a key          a count, as in less: 100g line 100, 50% half-way, 10j, 5n, 3x",
     " mouse                   wheel scrolls; click a line to focus it, the timeline to jump",
     " prompts                 ↑↓ history; Tab completes a file name; Ctrl-r literal",
     " after s, |, Y           a mark letter: mark..focus; . the focused record; % all shown",
+    " ✂ ending a line         shown to its first 64 KiB; s. saves the record whole",
 ];
 
 /// How much of the help a screen area shows.
