@@ -554,8 +554,8 @@ impl Merge {
     }
 
     /// Whether a source other than `source`, dedup holding the two for
-    /// copies of one log, has a record with the bytes of `record` (of
-    /// `source`) at its key, above its own part of `cursor`, that was
+    /// copies of one log, has a record with the content of `record` (of
+    /// `source`, compared as dedup compares) at its key, above its own part of `cursor`, that was
     /// printed: print follow's test for a record that arrived late in a
     /// copy, whose original was printed already. Only a record ending
     /// within `printed[other]` bytes counts (what a round before took, or
@@ -577,7 +577,8 @@ impl Merge {
         else {
             return Ok(false);
         };
-        let mut mine: Option<Vec<u8>> = None;
+        let mut mine: Option<Option<u128>> = None;
+        let mut scratch = Vec::new();
         for other in 0..self.layouts.len() {
             if other == source || self.copy_group[other] != Some(group) || !self.enabled[other] {
                 continue;
@@ -595,29 +596,26 @@ impl Merge {
                 }
                 at = theirs.after();
                 let counted = printed.get(other).is_some_and(|&upto| theirs.end <= upto);
-                if theirs.len() != record.len() || !counted {
+                if theirs.len() > COMPARED_AT_MOST || !counted {
                     continue;
                 }
-                if mine.is_none() {
-                    mine = Some(self.bytes_of(source, record)?);
-                }
-                if mine.as_deref() == Some(self.bytes_of(other, &theirs)?.as_slice()) {
+                // Compared as dedup compares copies: a CRLF copy, or a
+                // JSON one with its members in another order, is a copy.
+                let mine = match mine {
+                    Some(hash) => hash,
+                    None => *mine.insert(dedup::record_hash(
+                        self.probe(source),
+                        record,
+                        &mut scratch,
+                    )?),
+                };
+                let theirs = dedup::record_hash(self.probe(other), &theirs, &mut scratch)?;
+                if mine.is_some() && mine == theirs {
                     return Ok(true);
                 }
             }
         }
         Ok(false)
-    }
-
-    fn bytes_of(&mut self, source: usize, record: &Record) -> io::Result<Vec<u8>> {
-        let mut bytes = Vec::with_capacity(record.len() as usize);
-        self.probe(source)
-            .lines()
-            .for_each_chunk(record.start, record.end, |piece| {
-                bytes.extend_from_slice(piece);
-                Ok(())
-            })?;
-        Ok(bytes)
     }
 
     /// The group of copies of one log `source` is in, if dedup found one.
