@@ -86,9 +86,7 @@ pub fn find(
     // sources it may admit a line above the start in the start's record
     // when copies are merged (`search_props::backward_wrap_around_…`).
     let wrapped_backward = !forward && matches!(from, From::EdgeUntil(_));
-    // Lines matched as drawn are matched one by one: a scan of the bytes
-    // would pass them by.
-    if sorted && !wrapped_backward && !matcher.matches_drawn() {
+    if sorted && !wrapped_backward {
         scan::find_by_sources(merge, from, forward, matcher, progress, stop)
     } else {
         find_by_merge(merge, from, forward, matcher, progress, stop)

@@ -47,14 +47,6 @@ pub fn survey(merge: &Merge, matchers: &[Matcher], stop: &AtomicBool) -> io::Res
     let sources: Vec<Option<&dyn Source>> = (0..merge.source_count())
         .map(|i| merge.is_enabled(i).then(|| &**merge.layout(i).source()))
         .collect();
-    if matchers.iter().any(Matcher::matches_drawn) {
-        // Lines matched as drawn: every record is looked at.
-        let maps = sources
-            .iter()
-            .map(|s| s.map_or(HitMap::full(0), |s| HitMap::full(s.len())))
-            .collect();
-        return Ok(Survey::Dense(maps));
-    }
     let maps = map_hits(&sources, matchers, stop)?;
     if maps.iter().all(HitMap::is_empty) {
         return Ok(Survey::Nothing);

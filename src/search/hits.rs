@@ -114,7 +114,7 @@ pub(crate) fn for_each_hit(
         let text = &buf[..window];
         let mut from = skip_to.saturating_sub(pos).min(window as u64) as usize;
         while from < window {
-            let Some((start, _)) = matcher.find_at(text, from) else {
+            let Some((start, matched)) = matcher.find_candidate_at(text, from) else {
                 break;
             };
             let line = memchr::memrchr(b'\n', &text[..start]).map_or(0, |i| i + 1);
@@ -127,7 +127,9 @@ pub(crate) fn for_each_hit(
                 Some(i) => start + i + 1,
                 None => window,
             };
-            if line_at >= skip_to {
+            // A line that may match as drawn is drawn to tell.
+            let hit = matched || matcher.is_match(&text[line..line_end]);
+            if hit && line_at >= skip_to {
                 let Some(on) = on_hit(line_at) else {
                     progress.add(line_at.saturating_sub(scanned));
                     return Ok(());
@@ -241,16 +243,6 @@ impl HitMap {
             bits: vec![0; blocks.div_ceil(64) as usize],
             blocks: 0,
         }
-    }
-
-    /// Every block may hold a hit (lines matched as drawn, which a scan of
-    /// the bytes cannot rule out).
-    pub fn full(len: u64) -> Self {
-        let mut map = HitMap::new(len);
-        for block in 0..len.div_ceil(HIT_BLOCK) {
-            map.set(block * HIT_BLOCK);
-        }
-        map
     }
 
     fn set(&mut self, line_start: u64) {

@@ -178,3 +178,51 @@ fn a_stderr_line_shows_the_level_its_text_names_not_airflows_error_stamp() {
     assert!(head("batch 50 skipped").contains("] ERROR - batch 50 skipped"));
     assert!(head("Fetched 66554 rows").contains("] INFO - Fetched"));
 }
+
+#[test]
+fn a_search_as_drawn_rules_out_no_record_whose_drawing_holds_the_pattern() {
+    use crate::search::matcher::{Drawn, Matcher, PatternKind};
+    const STDERR: &str = include_str!("../../../tests/fixtures/airflow3-stderr.log");
+    let drawn = Drawn(std::sync::Arc::new(|text: &[u8]| {
+        render(text, Fields::AsAirflowUi).map(|lines| lines.into_iter().map(|l| l.text).collect())
+    }));
+    let mut checked = 0;
+    for log in [FAILED_TRY, TRACEBACKS, STDERR] {
+        for record in log.lines() {
+            let Some(lines) = render(record.as_bytes(), Fields::AsAirflowUi) else {
+                continue;
+            };
+            // Every run of one to three words of every drawn line, as
+            // typed: the scan must not pass the record by.
+            for line in lines.iter().map(|l| l.text.as_str()) {
+                let words: Vec<&str> = line.split(' ').collect();
+                for n in 1..=3 {
+                    for run in words.windows(n) {
+                        let pattern = run.join(" ");
+                        if pattern.trim().is_empty() || !pattern.is_ascii() {
+                            continue;
+                        }
+                        for kind in [PatternKind::Literal, PatternKind::Regex] {
+                            // (As a regex, a pattern with operators may
+                            // not match its own text.)
+                            let Some(matcher) = Matcher::new(&pattern, kind)
+                                .ok()
+                                .filter(|m| m.is_match(line.as_bytes()))
+                            else {
+                                continue;
+                            };
+                            let matcher = matcher.matching_drawn(drawn.clone());
+                            assert!(
+                                matcher.is_match(record.as_bytes()),
+                                "{pattern:?} ({kind:?}) drawn in {line:?}"
+                            );
+                            assert!(matcher.find_candidate_at(record.as_bytes(), 0).is_some());
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 1000, "{checked}");
+}
