@@ -343,7 +343,7 @@ fn a_year_less_log_written_up_to_its_modification_time_keeps_that_year_beside_ol
     );
     // Modified long after its last record (a copy made later): the other
     // sources' times say the year.
-    modified("2027-06-01T00:00:00Z");
+    modified("2027-09-01T00:00:00Z");
     let out = logweave(&["--print"], &[dpkg, syslog]);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -420,6 +420,21 @@ fn the_tip_for_a_source_without_timestamps_offers_a_format_that_reads_its_first_
             "tip: its first line reads '20241220 100001 INFO compact': give its format as a \
              strftime pattern, such as --ts-format 'ts.log=%Y%m%d %H%M%S'"
         ),
+        "{stderr}"
+    );
+    // A file whose lines carry no date is not offered a pattern that reads
+    // nothing (following the tip led to "no line matches").
+    let plain = dir.path().join("plain.log");
+    std::fs::write(
+        &plain,
+        "DEBUG:app.worker:starting up\nINFO:app.worker:connected\n",
+    )
+    .expect("write");
+    let out = logweave(&["--print"], std::slice::from_ref(&plain));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("holds no date and time of a shape logweave knows")
+            && !stderr.contains("such as --ts-format"),
         "{stderr}"
     );
     // And the pattern offered reads it.

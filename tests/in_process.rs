@@ -225,6 +225,12 @@ fn toggling_a_source_hides_its_lines_and_brings_them_back() {
         !f.sources[1].enabled && !f.lines.is_empty()
     });
     assert!(hidden.lines.iter().all(|l| l.source != 1));
+    // A search that misses says where it looked.
+    viewer.press("/nowhere at all\n");
+    viewer.wait_for("the miss, said with the source hidden", |f| {
+        f.message.as_deref()
+            == Some("pattern not found: nowhere at all in the records shown (1 source hidden)")
+    });
     viewer.press("2x");
     viewer.wait_for("it back", |f| {
         f.sources[1].enabled && f.lines.iter().any(|l| l.source == 1)
@@ -370,6 +376,14 @@ fn search_and_filters_find_an_airflow3_record_by_the_text_drawn_for_it() {
         viewer.press(&format!("g/{pattern}\n"));
         viewer.wait_for(summary, |f| f.search.as_deref() == Some(summary));
     }
+    // A regex's parentheses are a group, not the text on screen: said.
+    viewer.press("g/Traceback (most recent call last)\n");
+    viewer.wait_for("the hint to search the text as typed", |f| {
+        f.message.as_deref().is_some_and(|m| {
+            m.starts_with("pattern not found")
+                && m.ends_with("; Ctrl-r in the prompt searches the text as typed")
+        })
+    });
     viewer.press("&ERROR\n");
     let frame = viewer.wait_for("the error records", |f| {
         f.filters == ["&ERROR"] && f.lines.len() == 2

@@ -75,18 +75,31 @@ impl Engine {
             SearchOutcome::NotFound => {
                 // A search looks among the records the filters show: a
                 // miss there is not a miss in the log.
-                let among = if self.filter.is_empty() {
+                let mut hiding = self.filter_summary();
+                let hidden = self.sources.iter().filter(|s| !s.enabled).count();
+                if hidden > 0 {
+                    let sources = if hidden == 1 { "source" } else { "sources" };
+                    hiding.push(format!("{hidden} {sources} hidden"));
+                }
+                let among = if hiding.is_empty() {
                     String::new()
                 } else {
-                    format!(
-                        " in the records shown ({})",
-                        self.filter_summary().join(" ")
-                    )
+                    format!(" in the records shown ({})", hiding.join(" "))
+                };
+                // A regex's operators read as such: `(most recent …)` is a
+                // group, not the parentheses on screen.
+                let operators = |c| "\\^$*+?()[]{}|".contains(c);
+                let hint = if search.matcher.kind() == PatternKind::Regex
+                    && search.matcher.text().contains(operators)
+                {
+                    "; Ctrl-r in the prompt searches the text as typed"
+                } else {
+                    ""
                 };
                 // Not found in what was matched: said with the miss.
                 self.message = Some(match search.matcher.cut_lines_note() {
-                    Some(note) => format!("pattern not found: {text}{among} ({note})"),
-                    None => format!("pattern not found: {text}{among}"),
+                    Some(note) => format!("pattern not found: {text}{among} ({note}){hint}"),
+                    None => format!("pattern not found: {text}{among}{hint}"),
                 });
             }
             SearchOutcome::Found { hit, wrapped } => {
@@ -350,8 +363,10 @@ impl Engine {
         };
         Some(match (count.total(), &search.last_hit) {
             (Some(0), _) => format!("{text}: no hits"),
+            (Some(1), None) => format!("{text}: 1 hit"),
             (Some(total), Some(hit)) => match count.index_of(hit) {
                 Some(i) => format!("{text}: hit {} of {}", group(i), group(total)),
+                None if total == 1 => format!("{text}: 1 hit"),
                 None => format!("{text}: {} hits", group(total)),
             },
             (Some(total), None) => format!("{text}: {} hits", group(total)),

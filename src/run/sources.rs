@@ -224,7 +224,7 @@ fn settle_years(opened: &mut [OpenedSource]) {
 
 /// How close to its file's modification time a year-less log's last record
 /// must be for that time to give the year.
-const MTIME_EVIDENCE: i64 = 31 * 86_400 * 1_000_000_000;
+const MTIME_EVIDENCE: i64 = 183 * 86_400 * 1_000_000_000;
 
 /// Whether a year-less file's last record, read in the year its
 /// modification time gives, was written within [`MTIME_EVIDENCE`] of that
@@ -300,7 +300,15 @@ pub(super) fn layout_note(layout: &RecordLayout, label: &str, shown: &str) -> Op
                 "no timestamps found in the first {} lines; shown first, unmerged",
                 crate::source::group(found.lines as u64)
             ))
-            .with_tip(offer(example.unwrap_or("%d/%m/%Y %H:%M:%S"))),
+            .with_tip(match example {
+                Some(pattern) => offer(pattern),
+                // Offering a pattern that reads nothing sent users round
+                // in a loop.
+                None => format!(
+                    "its first line reads '{first}' and holds no date and time of a shape logweave knows; if its lines carry one, give its format as a strftime pattern with --ts-format '{}=…' (such as %d/%m/%Y %H:%M:%S), or a [[format]] entry in the config",
+                    glob_for(&name)
+                ),
+            }),
         };
         return Some(problem.about(label, &name));
     }
