@@ -158,8 +158,6 @@ pub struct Merge {
     /// Scratch buffers for planning, kept to avoid allocating per group.
     members: Vec<usize>,
     anchors: Vec<Pos>,
-    /// Bytes of a preamble being compared (`dedup::preamble_shown`).
-    scratch: Vec<u8>,
     /// Where the sources moved by the latest step stood before it, so that
     /// a failed step can be undone without saving a whole cursor (one
     /// offset per source) before every step. One entry per source at
@@ -219,7 +217,6 @@ impl Merge {
             planner: dedup::Planner::default(),
             members: Vec::new(),
             anchors: Vec::new(),
-            scratch: Vec::new(),
             undo: Vec::new(),
             in_undo: vec![false; n],
             predicate: None,
@@ -495,7 +492,7 @@ impl Merge {
             let Some((_, source, _)) = popped else {
                 return Ok(None);
             };
-            let Some(mut record) = self.heads[source].take() else {
+            let Some(record) = self.heads[source].take() else {
                 continue;
             };
             if direction == Direction::Backward {
@@ -534,11 +531,7 @@ impl Merge {
                     if shown {
                         self.step_copies.count(source, copy_of);
                     }
-                    let (readers, scratch) = (&mut self.readers, &mut self.scratch);
-                    match dedup::preamble_shown(readers, source, copy_of, &record, scratch)? {
-                        Some(preamble) => record = preamble,
-                        None => continue,
-                    }
+                    continue;
                 }
             }
             if !in_bounds {

@@ -301,6 +301,48 @@ fn a_year_less_family_says_where_its_year_came_from() {
 }
 
 #[test]
+fn the_lines_before_the_first_timestamp_are_a_record_of_their_own() {
+    // A banner, then the records: a filter on one leaves the other (the
+    // banner went with the first record: `--grep-v banner` lost "first
+    // info", and `--level ERROR` kept it).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("pre.log");
+    std::fs::write(
+        &log,
+        "banner line\n\
+         2026-12-08 03:00:00,001 - app - INFO - first info\n\
+         2026-12-08 03:00:01,001 - app - INFO - second info\n\
+         2026-12-08 03:00:02,001 - app - ERROR - an error\n",
+    )
+    .expect("write");
+    let print = |args: &[&str]| {
+        let out = logweave(args, std::slice::from_ref(&log));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(
+        print(&["--print", "--grep-v", "banner"]),
+        "2026-12-08 03:00:00,001 - app - INFO - first info\n\
+         2026-12-08 03:00:01,001 - app - INFO - second info\n\
+         2026-12-08 03:00:02,001 - app - ERROR - an error\n"
+    );
+    assert_eq!(
+        print(&["--print", "--level", "ERROR"]),
+        "banner line\n2026-12-08 03:00:02,001 - app - ERROR - an error\n"
+    );
+    assert_eq!(
+        print(&["--print", "--grep-v", "first info"]),
+        "banner line\n\
+         2026-12-08 03:00:01,001 - app - INFO - second info\n\
+         2026-12-08 03:00:02,001 - app - ERROR - an error\n"
+    );
+}
+
+#[test]
 fn a_year_less_log_written_up_to_its_modification_time_keeps_that_year_beside_older_logs() {
     let dir = tempfile::tempdir().expect("tempdir");
     // rsyslog's traditional format, written today, beside a dpkg.log whose

@@ -40,13 +40,13 @@ type Id = (usize, u64, u64);
 #[derive(Clone, Debug)]
 struct Known {
     id: Id,
+    /// The lines before the source's first timestamp, a record of their
+    /// own keyed at the least key of the source's first records.
+    preamble: bool,
     ts: Option<i64>,
     /// The key the reference gives it (ms; `i64::MIN` untimed).
     key: i64,
     content: String,
-    /// A first record's lines before the source's first timestamp, as
-    /// compared (LF line ends), and their length in the source's bytes.
-    preamble: Option<(String, u64)>,
 }
 
 const BASE: &str = "2024-12-20T10:00:";
@@ -59,20 +59,26 @@ fn render(src: &Src) -> (Vec<u8>, Vec<Known>, usize) {
         text.push_str(line);
         text.push_str(eol);
     }
-    // What copies share: a source's lines before its first timestamp (a
-    // preamble, held by its first record) are not compared.
+    // A source's lines before its first timestamp (a preamble) are a
+    // record of their own, at the first record's time, compared as any.
     let preamble = src
         .preamble
         .iter()
         .map(|l| format!("{l}\n"))
         .collect::<String>();
     let mut content = String::new();
-    let mut start = 0;
     for (i, rec) in src.records.iter().enumerate() {
-        if i > 0 {
-            start = text.len();
-            content.clear();
+        if i == 0 && !preamble.is_empty() {
+            known.push(Known {
+                id: (0, 0, 0),
+                preamble: true,
+                ts: rec.ts_ms,
+                key: 0,
+                content: preamble.clone(),
+            });
         }
+        let start = text.len();
+        content.clear();
         let head = match rec.ts_ms {
             Some(ms) => format!(
                 "[{BASE}{:02}.{:03}+0000] {{x.py:1}} INFO - {}",
@@ -88,20 +94,12 @@ fn render(src: &Src) -> (Vec<u8>, Vec<Known>, usize) {
             content.push_str(line);
             content.push('\n');
         }
-        let own_preamble = (i == 0 && !preamble.is_empty()).then(|| {
-            let bytes = src
-                .preamble
-                .iter()
-                .map(|l| (l.len() + eol.len()) as u64)
-                .sum();
-            (preamble.clone(), bytes)
-        });
         known.push(Known {
             id: (0, start as u64, 0),
+            preamble: false,
             ts: rec.ts_ms,
             key: 0,
             content: content.clone(),
-            preamble: own_preamble,
         });
     }
     if !src.final_newline && text.ends_with(eol) {
@@ -112,10 +110,10 @@ fn render(src: &Src) -> (Vec<u8>, Vec<Known>, usize) {
         // Only untimed preamble lines: the whole source is one untimed record.
         known.push(Known {
             id: (0, 0, len),
+            preamble: false,
             ts: None,
             key: 0,
             content: preamble,
-            preamble: None,
         });
     }
     for i in 0..known.len() {
@@ -154,10 +152,10 @@ fn open(sources: &[Src]) -> (Vec<RecordLayout>, Vec<Vec<Known>>) {
             let content = known.iter().map(|k| k.content.clone()).collect();
             known = vec![Known {
                 id: (i, 0, text.len() as u64),
+                preamble: false,
                 ts: None,
                 key: 0,
                 content,
-                preamble: None,
             }];
         }
         layouts.push(RecordLayout::open(Arc::new(MemSource(text)), &time, false).expect("mem"));
@@ -198,7 +196,17 @@ fn canonical(mut known: Vec<Known>) -> Vec<Known> {
                 break;
             }
             if run_min > t[b + 1] + WINDOW_MS {
-                end = Some(b);
+                // A spike only if the log stays down after it for longer
+                // than it lasted (or to the end).
+                let run = b + 1 - a;
+                let down = t[b + 1..]
+                    .iter()
+                    .take(run + 1)
+                    .take_while(|&&x| run_min > x + WINDOW_MS)
+                    .count();
+                if down > run || b + 1 + down == n {
+                    end = Some(b);
+                }
                 break;
             }
         }
@@ -219,6 +227,14 @@ fn canonical(mut known: Vec<Known>) -> Vec<Known> {
                 t[i]
             }
         };
+    }
+    // The preamble goes before every record (the sources are far smaller
+    // than a chunk).
+    let least = known.iter().filter(|k| !k.preamble).map(|k| k.key).min();
+    if let Some(least) = least {
+        for k in known.iter_mut().filter(|k| k.preamble) {
+            k.key = k.key.min(least);
+        }
     }
     known.sort_by_key(|k| k.key);
     known
@@ -269,19 +285,9 @@ fn reference_counted(all: &[Vec<Known>], dedup: &Dedup) -> (Vec<Id>, Vec<Copied>
                     .collect();
                 match below.iter().find(|&&s| held(s) > *index) {
                     // Its copy number `index` shows from the lowest-ranked
-                    // source that holds more than `index`; its own preamble
-                    // shows unless that source begins with the same.
+                    // source that holds more than `index`.
                     Some(&shown) => {
                         *dropped.entry((k.id.0, shown)).or_default() += 1;
-                        if let Some((lines, bytes)) = &k.preamble {
-                            let theirs = all[shown]
-                                .iter()
-                                .find(|o| o.id.1 == 0)
-                                .and_then(|o| o.preamble.as_ref());
-                            if theirs.map(|(l, _)| l) != Some(lines) {
-                                out.push((k.id.0, 0, *bytes));
-                            }
-                        }
                     }
                     None => out.push(k.id),
                 }
@@ -654,9 +660,9 @@ proptest! {
     }
 
     /// Airflow's API puts "Log message source details" before a task's
-    /// records; the file it is a copy of has no such lines. They are not
-    /// part of what the copies share, so they are shown once, at the
-    /// copy's first record, and not at all when both copies begin with them.
+    /// records; the file it is a copy of has no such lines. They are a
+    /// record of their own, before the copy's records: shown once, and
+    /// once only when both copies begin with them.
     #[test]
     fn a_copys_own_preamble_is_shown_once_both_ways(
         src in prop_oneof![sorted_source(), disordered_source()],

@@ -9,9 +9,9 @@
 //! paging across folds keeps the merge's exactly-once order. A group may
 //! also begin or end inside a record: the API's answer for an Airflow 3
 //! try starts with `::group::Log message source details`, the files it
-//! read and `::endgroup::`, entries without a time that are lines of the
-//! first record (with the first timed line, `::group::Pre Execute`). So
-//! headers are looked for on every line of the first record too, the
+//! read and `::endgroup::`, entries without a time: the source's preamble,
+//! a record of its own. So headers are looked for on every line of the
+//! first record too, the
 //! header's own record is read line by line for the end first, and the
 //! lines of a folded group inside a shown record are hidden by the window
 //! ([`Window::set_hidden_lines`](crate::window::Window::set_hidden_lines)).
@@ -273,7 +273,7 @@ impl Engine {
     /// from its end, a jump or `G` into its middle, a line of it placed
     /// by its time far from both): headers among the loaded lines (a
     /// header is a record's first line, or any line of a source's first
-    /// record, whose lines before its first timestamp belong to it), and
+    /// record, its preamble when it has one), and
     /// the headers before each loaded record whose group it lies in
     /// (`Markers`: read back once per stretch, as far as a group that
     /// folds can begin). Folding reads the window again, which may load

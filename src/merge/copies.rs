@@ -301,6 +301,13 @@ fn circles(prefixes: &[Vec<(Nanos, u128)>]) -> Vec<Vec<usize>> {
     circles
 }
 
+/// Whether `record` is its source's preamble (the lines before its first
+/// timestamp), which is not part of what copies share: the API's answer
+/// begins with "Log message source details", the file it copies does not.
+fn is_preamble(reader: &RecordReader, record: &crate::record::Record) -> bool {
+    record.start == 0 && reader.first_timed().is_some_and(|first| first > 0)
+}
+
 /// `(key, content hash)` of the first [`PREFIX`] timed records in the
 /// reader's order, up to the first too big to compare.
 fn prefix(reader: &mut RecordReader, scratch: &mut Vec<u8>) -> io::Result<Vec<(Nanos, u128)>> {
@@ -311,7 +318,7 @@ fn prefix(reader: &mut RecordReader, scratch: &mut Vec<u8>) -> io::Result<Vec<(N
             break;
         };
         at = record.after();
-        if record.ts.is_none() {
+        if record.ts.is_none() || is_preamble(reader, &record) {
             continue;
         }
         match record_hash(reader, &record, scratch)? {
@@ -352,6 +359,9 @@ fn found_in(
                     break;
                 }
                 at = record.after();
+                if is_preamble(reader, &record) {
+                    continue;
+                }
                 if record.ts.is_none() || record.key < key {
                     skipped += 1;
                     if skipped > SKIP {

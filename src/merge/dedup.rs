@@ -185,7 +185,7 @@ impl Planner {
                     if self.group.len() == DEDUP_MAX_GROUP {
                         return Ok(plan);
                     }
-                    self.group.push((slot, r, comparable_from(reader, &r)));
+                    self.group.push((slot, r, r.start));
                 }
                 self.group[first..].reverse();
             }
@@ -199,7 +199,7 @@ impl Planner {
                     if self.group.len() == DEDUP_MAX_GROUP {
                         return Ok(plan);
                     }
-                    self.group.push((slot, r, comparable_from(reader, &r)));
+                    self.group.push((slot, r, r.start));
                 }
             }
         }
@@ -369,56 +369,10 @@ pub fn record_hash(
     record: &Record,
     scratch: &mut Vec<u8>,
 ) -> io::Result<Option<u128>> {
-    let from = comparable_from(reader, record);
+    let from = record.start;
     if record.end - from > DEDUP_MAX_RECORD {
         return Ok(None);
     }
     let json = reader.is_json();
     content::content_hash(reader, from, record.end, record.crlf, json, scratch).map(Some)
-}
-
-/// The lines of `record` (of source `source`) still shown when it is dropped
-/// as a copy of `copy_of`'s: a source's first record holds the lines before
-/// its first timestamp (a preamble: the "Log message source details" of
-/// Airflow's API), which are not part of what copies share. They are shown
-/// as a record of their own at its place, unless the source it is a copy of
-/// begins with the same preamble (two copies of one file).
-pub fn preamble_shown(
-    readers: &mut [RecordReader],
-    source: usize,
-    copy_of: usize,
-    record: &Record,
-    scratch: &mut Vec<u8>,
-) -> io::Result<Option<Record>> {
-    let from = comparable_from(&readers[source], record);
-    if from == record.start {
-        return Ok(None);
-    }
-    let preamble = Record {
-        end: from,
-        ..*record
-    };
-    let other_end = match readers[copy_of].first_timed() {
-        Some(end) if end > 0 => end,
-        _ => return Ok(Some(preamble)),
-    };
-    if from.max(other_end) > DEDUP_MAX_RECORD {
-        return Ok(Some(preamble));
-    }
-    let json = readers[source].is_json();
-    let own = content::content_hash(&mut readers[source], 0, from, true, json, scratch)?;
-    let json = readers[copy_of].is_json();
-    let other = content::content_hash(&mut readers[copy_of], 0, other_end, true, json, scratch)?;
-    Ok((own != other).then_some(preamble))
-}
-
-/// Where a record's content to compare starts: the first record's lines
-/// before the source's first timestamp (a preamble: the "Log message source
-/// details" that Airflow's API puts before a task's records) are not part
-/// of what copies share.
-fn comparable_from(reader: &RecordReader, record: &Record) -> u64 {
-    match reader.first_timed() {
-        Some(first) if record.start == 0 && first < record.end => first,
-        _ => record.start,
-    }
 }

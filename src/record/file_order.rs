@@ -3,10 +3,11 @@
 //!
 //! This is the layer under the canonical order (`record::order`): it knows
 //! nothing of time order. Lines before a source's first timestamp (a
-//! preamble: a warning Python printed before logging began, a banner)
-//! belong to its first record, which then has no level: no level filter
-//! hides them. A source without any timestamp is a single record whose
-//! time is unknown.
+//! preamble: a warning Python printed before logging began, a banner) are a
+//! record of their own, at the time of the first timestamped line and of no
+//! level, so that no level filter or `--grep-v` on the first record hides
+//! them; a source without any timestamp is a single record whose time is
+//! unknown.
 
 use std::collections::VecDeque;
 use std::io;
@@ -184,12 +185,11 @@ impl FileReader {
         }
     }
 
-    /// Whether a timestamped line at `start` begins a record. The first one
-    /// does not: it belongs to the record at offset 0 with any lines before
-    /// it; nor does one that continues a CRI partial line (`P`) before it, so
-    /// the pieces of a long line move, print and match as one record.
+    /// Whether a timestamped line at `start` begins a record. One that
+    /// continues a CRI partial line (`P`) before it does not, so the pieces
+    /// of a long line move, print and match as one record.
     fn opens_record(&mut self, parsed: &ParsedLine) -> io::Result<bool> {
-        if parsed.ts.is_none() || Some(parsed.line.start) == self.first_timed {
+        if parsed.ts.is_none() {
             return Ok(false);
         }
         if !self.parser.joins_partial_lines() {
@@ -230,31 +230,13 @@ impl FileReader {
     }
 
     fn read_record_at(&mut self, pos: u64) -> io::Result<Option<FileRecord>> {
-        let Some(mut head) = self.parsed_line_at(pos)? else {
+        let Some(head) = self.parsed_line_at(pos)? else {
             return Ok(None);
         };
         if pos == 0 && head.ts.is_none() {
-            match self.first_timed {
-                Some(first) => {
-                    if let Some(first) = self.parsed_line_at(first)? {
-                        head = first;
-                    }
-                }
-                None => {
-                    return Ok(Some(FileRecord {
-                        ts: None,
-                        start: 0,
-                        end: self.len(),
-                        level: Level::Unknown,
-                        crlf: true,
-                    }))
-                }
-            }
+            return self.preamble().map(Some);
         }
-        // Lines before the head (a preamble) were not checked for CR, and
-        // name no level the record could be filtered by.
-        let preamble = pos == 0 && Some(0) != self.first_timed;
-        let mut crlf = head.line.cr || pos == 0;
+        let mut crlf = head.line.cr;
         let mut end = head.line.next;
         while let Some(parsed) = self.parsed_line_at(end)? {
             if self.opens_record(&parsed)? {
@@ -269,7 +251,7 @@ impl FileReader {
             ts: head.ts,
             start: pos,
             end,
-            level: if preamble { Level::Unknown } else { head.level },
+            level: head.level,
             crlf,
         }))
     }
@@ -283,43 +265,47 @@ impl FileReader {
                 return Ok(None);
             };
             crlf |= line.cr;
-            if line.start == 0 || Some(line.start) == self.first_timed {
-                break None;
-            }
             let parsed = self.parse_line(line)?;
-            if self.opens_record(&parsed)? {
-                break Some(parsed);
+            if line.start == 0 && parsed.ts.is_none() {
+                return self.preamble().map(Some);
+            }
+            if line.start == 0 || self.opens_record(&parsed)? {
+                break parsed;
             }
             at = line.start;
         };
-        let (start, head, preamble) = match head {
-            Some(head) => (head.line.start, Some(head), false),
-            None => {
-                // The first record may hold a preamble not checked for CR.
-                crlf = true;
-                let first = match self.first_timed {
-                    Some(first) => self.parsed_line_at(first)?,
-                    None => None,
-                };
-                (0, first, Some(0) != self.first_timed)
-            }
-        };
         Ok(Some(FileRecord {
-            ts: head.and_then(|h| h.ts),
-            start,
+            ts: head.ts,
+            start: head.line.start,
             end: pos,
-            level: match head {
-                Some(head) if !preamble => head.level,
-                _ => Level::Unknown,
-            },
+            level: head.level,
             crlf,
         }))
     }
 
+    /// The record at offset 0 of a source whose first line has no time:
+    /// the lines up to its first timestamped line, at that line's time
+    /// (just before its record) and of no level; or, without any
+    /// timestamp, the whole source.
+    fn preamble(&mut self) -> io::Result<FileRecord> {
+        let first = match self.first_timed {
+            Some(first) => self.parsed_line_at(first)?,
+            None => None,
+        };
+        Ok(FileRecord {
+            ts: first.and_then(|f| f.ts),
+            start: 0,
+            end: first.map_or(self.len(), |f| f.line.start),
+            level: Level::Unknown,
+            // Its lines were not checked for CR.
+            crlf: true,
+        })
+    }
+
     /// The record that contains the line starting at `line_start`.
     pub fn record_containing(&mut self, line_start: u64) -> io::Result<Option<FileRecord>> {
-        if self.first_timed.is_none_or(|first| line_start <= first) {
-            // An untimed source is one record; a preamble belongs to the first.
+        if self.first_timed.is_none_or(|first| line_start < first) {
+            // An untimed source is one record, and so is a preamble.
             return self.record_at(0);
         }
         let mut at = line_start;
@@ -439,12 +425,14 @@ ValueError: boom\n\
         let l = layout(SAMPLE);
         for block in [64, 100, 4096] {
             let fwd = forward(&l, block);
-            assert_eq!(fwd.len(), 3, "block {block}");
-            assert_eq!(fwd[0].start, 0, "preamble belongs to the first record");
-            // Which then has no level: a filter would hide the preamble.
-            assert_eq!(fwd[0].level, Level::Unknown);
-            assert_eq!(fwd[1].level, Level::Error);
-            assert_eq!(fwd[2].end, SAMPLE.len() as u64);
+            assert_eq!(fwd.len(), 4, "block {block}");
+            // The preamble is a record of its own, at the first one's time
+            // and of no level.
+            assert_eq!((fwd[0].start, fwd[0].end), (0, 22));
+            assert_eq!((fwd[0].ts, fwd[0].level), (fwd[1].ts, Level::Unknown));
+            assert_eq!(fwd[1].level, Level::Info);
+            assert_eq!(fwd[2].level, Level::Error);
+            assert_eq!(fwd[3].end, SAMPLE.len() as u64);
             assert_eq!(backward(&l, block), fwd, "block {block}");
         }
     }
@@ -497,24 +485,21 @@ ValueError: boom\n\
         let recs = forward(&l, 4096);
         let mut reader = l.file_reader(64);
         assert_eq!(reader.boundary_at_or_after(0).expect("snap"), 0);
-        // Anywhere inside the first record (including its timed line) snaps to the second.
-        for off in 1..recs[1].start + 1 {
-            assert_eq!(
-                reader.boundary_at_or_after(off).expect("snap"),
-                recs[1].start,
-                "{off}"
-            );
-        }
-        for off in recs[1].start + 1..=recs[2].start {
-            assert_eq!(
-                reader.boundary_at_or_after(off).expect("snap"),
-                recs[2].start,
-                "{off}"
-            );
+        // Anywhere inside a record (including its timed line) snaps to the
+        // next; the preamble is the first of them.
+        assert_eq!(recs.len(), 4);
+        for pair in recs.windows(2) {
+            for off in pair[0].start + 1..=pair[1].start {
+                assert_eq!(
+                    reader.boundary_at_or_after(off).expect("snap"),
+                    pair[1].start,
+                    "{off}"
+                );
+            }
         }
         assert_eq!(
             reader
-                .boundary_at_or_after(recs[2].start + 1)
+                .boundary_at_or_after(recs[3].start + 1)
                 .expect("snap"),
             l.len()
         );

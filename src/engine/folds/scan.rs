@@ -351,8 +351,8 @@ mod tests {
 
     #[test]
     fn the_apis_source_details_group_ends_inside_the_first_record() {
-        // The REST API's answer: entries without a time, then the first
-        // timed one, all lines of the first record.
+        // The REST API's answer: entries without a time (a record of their
+        // own, the source's preamble), then the first timed one.
         let text = concat!(
             r#"{"timestamp":null,"event":"::group::Log message source details"}"#,
             "\n",
@@ -379,7 +379,10 @@ mod tests {
             .find(r#"{"timestamp":"2026-12-07T04:07:40"#)
             .expect("Pre") as u64;
         assert_eq!(first.start, 0);
-        assert!(first.end > pre_execute, "one record holds all four lines");
+        assert_eq!(
+            first.end, pre_execute,
+            "the preamble holds the untimed lines"
+        );
         let line_end = |at: u64| text[at as usize..].find('\n').expect("a line") as u64 + at + 1;
 
         let details = scan_group(&layout, first.end, line_end(0), "details".into()).expect("scan");
@@ -390,8 +393,9 @@ mod tests {
         );
         assert_eq!(details.lines, 2, "the file it read and its end");
 
+        let pre_record = line_end(pre_execute);
         let pre =
-            scan_group(&layout, first.end, line_end(pre_execute), "Pre".into()).expect("scan");
+            scan_group(&layout, pre_record, line_end(pre_execute), "Pre".into()).expect("scan");
         let after = text
             .find(r#"{"timestamp":"2026-12-07T04:07:46"#)
             .expect("after") as u64;

@@ -163,6 +163,12 @@ impl<'a> Records<'a> {
     fn len(&self) -> u64 {
         self.file.len()
     }
+
+    /// Whether the source's first record is a preamble: lines before its
+    /// first timestamp.
+    fn has_preamble(&self) -> bool {
+        self.file.first_timed().is_some_and(|first| first > 0)
+    }
 }
 
 impl Chunk {
@@ -299,6 +305,23 @@ impl Chunk {
                 }
             } else {
                 level = level.max(t);
+            }
+        }
+        if start == 0 && file.has_preamble() {
+            // The preamble (its own record, timed as the first timestamped
+            // line) goes before every record of its chunk: keyed at the
+            // least of their keys, it is where copies whose first records
+            // lie in another order agree it is.
+            let least = chunk
+                .entries
+                .iter()
+                .zip(&member)
+                .skip(1)
+                .filter(|(_, &m)| m)
+                .map(|(e, _)| e.key)
+                .min();
+            if let (Some(least), Some(preamble)) = (least, chunk.entries.first_mut()) {
+                preamble.key = preamble.key.min(least);
             }
         }
         if member.iter().any(|&m| !m) {
