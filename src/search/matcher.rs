@@ -105,6 +105,10 @@ impl Candidates {
                     .filter(|(drawn, _)| drawn.contains(word.as_str()))
                     .map(|(_, because)| (*because).to_string()),
             );
+            // `stderr` is drawn where the bytes say `stderr`: no other text
+            // to look for, and a word of its own to lead with.
+            texts.sort_unstable();
+            texts.dedup();
             if word.len() <= 4 && word.bytes().all(|b| b.is_ascii_digit()) {
                 // An exception group numbers its members.
                 texts.push("error_detail".into());
